@@ -1,0 +1,78 @@
+"""Loss functions as small picklable objects shared by kernels, strategies and estimators.
+
+Each loss ``l(p, y)`` is a function of the prediction ``p = x . w + b`` and the target ``y``. The numba kernels do
+not call these objects (numba cannot); they switch on :attr:`Loss.code`, and the NumPy methods here are the reference
+that tests compare the kernels with and that the driver uses for objectives.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+# Integer codes understood by the numba kernels (``skpar.kernels._loss``).
+SQUARED_ERROR = 0
+HUBER = 1
+EPSILON_INSENSITIVE = 2
+SQUARED_EPSILON_INSENSITIVE = 3
+
+_REGRESSION_CODES = {
+    "squared_error": SQUARED_ERROR,
+    "huber": HUBER,
+    "epsilon_insensitive": EPSILON_INSENSITIVE,
+    "squared_epsilon_insensitive": SQUARED_EPSILON_INSENSITIVE,
+}
+
+
+@dataclass(frozen=True)
+class Loss:
+    """A loss ``l(p, y)`` of the prediction ``p`` and the target ``y``.
+
+    Parameters
+    ----------
+    name : str
+        One of ``squared_error`` (:math:`\\tfrac12 (p - y)^2`), ``huber`` (quadratic up to ``epsilon``, linear
+        beyond), ``epsilon_insensitive`` (:math:`\\max(0, |p - y| - \\epsilon)`) and
+        ``squared_epsilon_insensitive`` (its square), with scikit-learn's ``SGDRegressor`` meaning.
+    epsilon : float
+        The threshold of the last three losses.
+    """
+
+    name: str
+    epsilon: float = 0.1
+
+    @property
+    def code(self) -> int:
+        """Integer code passed to the numba kernels."""
+        return _REGRESSION_CODES[self.name]
+
+    def value(self, p, y):
+        """Elementwise loss."""
+        r = p - y
+        if self.name == "squared_error":
+            return 0.5 * r * r
+        a = np.abs(r)
+        eps = self.epsilon
+        if self.name == "huber":
+            return np.where(a <= eps, 0.5 * r * r, eps * a - 0.5 * eps * eps)
+        z = np.maximum(a - eps, 0.0)
+        if self.name == "epsilon_insensitive":
+            return z
+        return z * z
+
+    def derivative(self, p, y):
+        """Elementwise derivative of the loss with respect to the prediction ``p``."""
+        r = p - y
+        if self.name == "squared_error":
+            return r
+        eps = self.epsilon
+        if self.name == "huber":
+            return np.clip(r, -eps, eps)
+        s = np.sign(r) * (np.abs(r) > eps)
+        if self.name == "epsilon_insensitive":
+            return s
+        return 2.0 * np.sign(r) * np.maximum(np.abs(r) - eps, 0.0)
+
+
+REGRESSION_LOSSES = tuple(_REGRESSION_CODES)

@@ -1,0 +1,20 @@
+"""Where work runs: in-process threads (the default) or a Dask client; blocks, futures, gather, as_completed."""
+
+from ._base import Backend, row_splits
+from ._block import Block, make_block
+from ._dask import DaskBackend
+from ._dask_input import is_dask_collection
+from ._select import get_backend, resolve_n_jobs
+from ._threads import ThreadBackend
+
+__all__ = [
+    "Backend",
+    "Block",
+    "DaskBackend",
+    "ThreadBackend",
+    "get_backend",
+    "is_dask_collection",
+    "make_block",
+    "resolve_n_jobs",
+    "row_splits",
+]

@@ -1,0 +1,41 @@
+"""The backend protocol that strategies are written against, and helpers shared by the backends."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import numpy as np
+
+
+class Backend(Protocol):
+    """Where work runs.
+
+    Strategies use only these members, so one strategy runs unchanged on threads and on a Dask cluster.
+    ``distributed``'s futures look like ``concurrent.futures``; both backends hand out such futures.
+    """
+
+    #: number of tasks that can run at once (threads, or threads over all workers)
+    n_workers: int
+
+    def partition(self, X, y, sample_weight, *, n_blocks, seeds, validation_fraction) -> list[Any]:
+        """Split the data into blocks that stay where they live; return one handle per block, in order."""
+
+    def submit(self, fn, *args, **kwargs):
+        """Run ``fn(*args, **kwargs)``; a block handle among the args is replaced by the block."""
+
+    def gather(self, futures) -> list:
+        """Results of ``futures``, in their order; the first failure is raised."""
+
+    def as_completed(self, futures):
+        """Iterate over ``futures`` as they finish."""
+
+    def close(self) -> None:
+        """Release what the backend started (threads, data held on workers)."""
+
+
+def row_splits(n_rows: int, n_blocks: int) -> list[tuple[int, int]]:
+    """Contiguous ``(start, stop)`` row ranges of near-equal size, as ``numpy.array_split`` cuts."""
+    n_blocks = max(1, min(n_blocks, n_rows))
+    bounds = np.linspace(0, n_rows, n_blocks + 1).round().astype(int)
+    # array_split puts the remainder in the first blocks; linspace spreads it, which is as good and simpler
+    return [(int(bounds[k]), int(bounds[k + 1])) for k in range(n_blocks)]

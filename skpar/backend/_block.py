@@ -1,0 +1,107 @@
+"""A block: the rows of X, y and sample_weight that one task works on, where they live.
+
+A block never travels back to the driver. It is built where its data is (in this process for the thread backend,
+on a worker for Dask) and holds, besides the data, its split into training and validation rows and a memo of the
+shuffled row order of the current epoch, so that a round needs only a seed and an offset, not an O(n) permutation.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+
+class Block:
+    """Rows of one partition of the data.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d) or scipy.sparse CSR matrix
+        Float32 or float64, finite.
+    y : ndarray of shape (n,)
+    sample_weight : ndarray of shape (n,)
+    index : int
+        Position of the block in the partition (the order in which results are combined).
+    val_rows : ndarray of int64, optional
+        Rows held out for validation (``early_stopping``); the others are the training rows.
+    """
+
+    def __init__(self, X, y, sample_weight, index, val_rows=None):
+        self.X = X
+        self.y = y
+        self.sample_weight = sample_weight
+        self.index = index
+        n = X.shape[0]
+        if val_rows is None or len(val_rows) == 0:
+            self.val_rows = np.empty(0, dtype=np.int64)
+            self.train_rows = np.arange(n, dtype=np.int64)
+        else:
+            mask = np.ones(n, dtype=bool)
+            mask[val_rows] = False
+            self.val_rows = np.sort(np.asarray(val_rows, dtype=np.int64))
+            self.train_rows = np.flatnonzero(mask).astype(np.int64)
+        self._order = (None, self.train_rows)
+
+    @property
+    def n_rows(self) -> int:
+        return self.X.shape[0]
+
+    @property
+    def n_train(self) -> int:
+        return self.train_rows.shape[0]
+
+    @property
+    def is_sparse(self) -> bool:
+        return sp.issparse(self.X)
+
+    def epoch_order(self, seed):
+        """Training rows shuffled by ``seed`` (``None``: in order); the last permutation is memoised."""
+        if seed is None:
+            return self.train_rows
+        if self._order[0] != seed:
+            rng = np.random.default_rng(seed)
+            self._order = (seed, rng.permutation(self.train_rows))
+        return self._order[1]
+
+    def __reduce__(self):
+        # the memo is rebuilt from the seed where the block lands; it is never sent
+        return (Block, (self.X, self.y, self.sample_weight, self.index, self.val_rows))
+
+
+def make_block(X, y, sample_weight, index, seed, validation_fraction, check_finite=False):
+    """Build a :class:`Block` where its data lives, holding out ``validation_fraction`` of its rows.
+
+    ``check_finite`` is for data that was never validated on the driver (chunks of a dask array): NaN or inf in a
+    block raise a ``ValueError`` that names the block.
+    """
+    if sp.issparse(X):
+        X = X.tocsr()
+        if X.dtype not in (np.float32, np.float64):
+            X = X.astype(np.float64)
+    else:
+        X = np.asarray(X)
+        if X.dtype not in (np.float32, np.float64):
+            X = X.astype(np.float64)
+    y = np.asarray(y, dtype=np.float64).reshape(-1)
+    if sample_weight is None:
+        sample_weight = np.ones(X.shape[0], dtype=np.float64)
+    else:
+        sample_weight = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
+    if X.shape[0] != y.shape[0] or X.shape[0] != sample_weight.shape[0]:
+        raise ValueError(
+            f"block {index}: X has {X.shape[0]} rows but y has {y.shape[0]} and sample_weight "
+            f"{sample_weight.shape[0]}; chunk the rows of X, y and sample_weight alike"
+        )
+    if check_finite:
+        values = X.data if sp.issparse(X) else X
+        for name, arr in (("X", values), ("y", y), ("sample_weight", sample_weight)):
+            if not np.isfinite(arr).all():
+                raise ValueError(f"Input {name} contains NaN or infinity (in block {index} of the dask array).")
+    val_rows = None
+    n = X.shape[0]
+    if validation_fraction and n > 1:
+        n_val = max(1, int(round(validation_fraction * n)))
+        n_val = min(n_val, n - 1)
+        rng = np.random.default_rng(seed)
+        val_rows = rng.choice(n, size=n_val, replace=False)
+    return Block(X, y, sample_weight, index, val_rows)

@@ -1,0 +1,56 @@
+"""Dask collections as row blocks: one delayed block per row chunk, with y and sample_weight aligned to it."""
+
+from __future__ import annotations
+
+import dask
+import dask.array as da
+import numpy as np
+
+from ._block import make_block
+
+
+def is_dask_collection(obj) -> bool:
+    """True for dask arrays and dataframes/series (found by ``dask.is_dask_collection``, not by type names)."""
+    return dask.is_dask_collection(obj)
+
+
+def as_row_chunked(arr, row_chunks, name):
+    """``arr`` (dask or local, 1-d) as a dask array with the given row chunks."""
+    if arr is None:
+        return None
+    if is_dask_collection(arr):
+        if hasattr(arr, "to_dask_array"):
+            arr = arr.to_dask_array(lengths=True)
+        arr = arr.reshape(-1) if arr.ndim == 2 and arr.shape[1] == 1 else arr
+        if arr.ndim != 1:
+            raise ValueError(f"{name} must be 1-dimensional, got shape {arr.shape}")
+        if any(np.isnan(c) for c in arr.chunks[0]):
+            raise ValueError(
+                f"{name} is a dask array of unknown chunk sizes; call `compute_chunk_sizes()` on it first"
+            )
+        if arr.shape[0] != sum(row_chunks):
+            raise ValueError(f"X has {sum(row_chunks)} rows but {name} has {arr.shape[0]}")
+        return arr.rechunk((row_chunks,))
+    arr = np.asarray(arr).reshape(-1)
+    if arr.shape[0] != sum(row_chunks):
+        raise ValueError(f"X has {sum(row_chunks)} rows but {name} has {arr.shape[0]}")
+    return da.from_array(arr, chunks=(row_chunks,))
+
+
+def delayed_blocks(X, y, sample_weight, seeds, validation_fraction):
+    """One ``dask.delayed`` :class:`Block` per row chunk of the dask array ``X`` (columns merged into one chunk).
+
+    The blocks check their own data for NaN and inf where they are built, since it was never seen by the driver.
+    """
+    X = X.rechunk({1: -1})
+    row_chunks = X.chunks[0]
+    y = as_row_chunked(y, row_chunks, "y")
+    sw = as_row_chunked(sample_weight, row_chunks, "sample_weight")
+    xs = X.to_delayed().ravel()
+    ys = y.to_delayed().ravel()
+    sws = sw.to_delayed().ravel() if sw is not None else [None] * len(xs)
+    mk = dask.delayed(make_block, pure=True)
+    return [
+        mk(xs[k], ys[k], sws[k], k, int(seeds[k]), validation_fraction, check_finite=True)
+        for k in range(len(xs))
+    ]

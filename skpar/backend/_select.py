@@ -1,0 +1,55 @@
+"""Choosing where a fit runs: an explicit client, else the active ``distributed`` client, else threads."""
+
+from __future__ import annotations
+
+import joblib
+
+from ._dask import DaskBackend
+from ._threads import ThreadBackend
+
+
+def _active_client():
+    try:
+        from distributed import get_client, get_worker
+    except ImportError:  # pragma: no cover - distributed is a dependency
+        return None
+    try:
+        get_worker()
+        # inside a Dask task (GridSearchCV under joblib's dask backend): do not submit tasks from tasks, whose
+        # threads the outer search already occupies; fit on this worker's threads instead
+        return None
+    except ValueError:
+        pass
+    try:
+        return get_client()
+    except ValueError:
+        return None
+
+
+def resolve_n_jobs(n_jobs) -> int:
+    """Threads for the thread backend: ``None`` or ``-1`` means every core, ``-k`` all but ``k - 1``."""
+    if n_jobs is None:
+        n_jobs = -1
+    return max(1, joblib.effective_n_jobs(n_jobs))
+
+
+def get_backend(client=None, n_jobs=None):
+    """The backend for a fit.
+
+    Parameters
+    ----------
+    client : distributed.Client, "threads" or None
+        An explicit client; ``"threads"`` forces the thread backend; ``None`` takes the active ``distributed``
+        client if there is one (outside Dask tasks), else threads.
+    n_jobs : int or None
+        Threads of the thread backend.
+    """
+    if isinstance(client, str):
+        if client != "threads":
+            raise ValueError(f"client must be a distributed.Client, 'threads' or None, got {client!r}")
+        return ThreadBackend(resolve_n_jobs(n_jobs))
+    if client is None:
+        client = _active_client()
+    if client is None:
+        return ThreadBackend(resolve_n_jobs(n_jobs))
+    return DaskBackend(client)

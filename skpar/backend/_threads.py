@@ -1,0 +1,54 @@
+"""The in-process backend: a thread pool over blocks that are views of the caller's arrays.
+
+numba kernels release the GIL (``nogil=True``), so the threads run truly in parallel; the blocks are views, so no
+data is copied.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+
+import dask
+
+from ._base import row_splits
+from ._block import make_block
+from ._dask_input import delayed_blocks, is_dask_collection
+
+
+class ThreadBackend:
+    """Run tasks on ``n_jobs`` threads of this process.
+
+    Parameters
+    ----------
+    n_jobs : int
+        Number of threads.
+    """
+
+    def __init__(self, n_jobs: int):
+        self.n_workers = int(n_jobs)
+        self._pool = cf.ThreadPoolExecutor(max_workers=self.n_workers, thread_name_prefix="skpar")
+
+    def partition(self, X, y, sample_weight, *, n_blocks, seeds, validation_fraction):
+        if is_dask_collection(X):
+            # a dask array without a cluster: each chunk becomes a block in this process, computed once
+            return list(dask.compute(*delayed_blocks(X, y, sample_weight, seeds, validation_fraction)))
+        blocks = []
+        for k, (a, b) in enumerate(row_splits(X.shape[0], n_blocks)):
+            sw = None if sample_weight is None else sample_weight[a:b]
+            blocks.append(make_block(X[a:b], y[a:b], sw, k, int(seeds[k]), validation_fraction))
+        return blocks
+
+    def submit(self, fn, *args, **kwargs):
+        return self._pool.submit(fn, *args, **kwargs)
+
+    def gather(self, futures):
+        return [f.result() for f in futures]
+
+    def as_completed(self, futures):
+        return cf.as_completed(futures)
+
+    def close(self):
+        self._pool.shutdown(wait=True)
+
+    def __repr__(self):
+        return f"ThreadBackend(n_jobs={self.n_workers})"

@@ -1,0 +1,154 @@
+"""The critical batch size of mini-batch SGD (lecture notes, seeds 000 and 002).
+
+For the square loss, the largest stable step of mini-batch SGD grows linearly with the batch size ``b`` up to a
+critical batch size and then saturates at ``1 / lambda_max``, ``lambda_max`` the largest eigenvalue of
+:math:`H = E[x x^T]`. With :math:`\\|x\\|^2 \\le L` almost surely,
+
+.. math::
+
+    \\frac{E\\|x\\|^2}{\\lambda_{\\max}} = \\frac{\\sum_i \\lambda_i}{\\lambda_{\\max}} \\le \\tilde b
+    \\le \\frac{L}{\\lambda_{\\max}},
+
+and for data that is not very kurtotic ``L`` is close to ``E||x||^2``. Past ``b~`` a larger batch buys no fewer
+steps, only more work per step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..backend import get_backend
+from ..parallel._sgd import block_train_sizes
+from ..parallel._sync import SyncRounds
+from ..parallel._tasks import moments_task, sample_matvec_task
+
+#: above this many columns the Gram matrix of the row sample is replaced by power iteration
+MAX_GRAM_FEATURES = 2048
+
+
+@dataclass(frozen=True)
+class CriticalBatchSize:
+    """Estimate of the critical batch size and the moments it comes from.
+
+    Attributes
+    ----------
+    lower : float
+        :math:`E\\|x\\|^2 / \\lambda_{\\max}`, the estimate to use for data that is not heavy-tailed.
+    upper : float
+        :math:`\\max \\|x\\|^2 / \\lambda_{\\max}` over the sample.
+    lambda_max : float
+        Largest eigenvalue of :math:`E[x x^T]` (``x`` extended by a 1 when an intercept is fitted).
+    mean_sq_norm : float
+        :math:`E\\|x\\|^2`.
+    max_sq_norm : float
+        :math:`\\max\\|x\\|^2` over the sample.
+    n_samples : int
+        Rows the moments were estimated on.
+    """
+
+    lower: float
+    upper: float
+    lambda_max: float
+    mean_sq_norm: float
+    max_sq_norm: float
+    n_samples: int
+
+
+def estimate_on_blocks(rounds: SyncRounds, n_features, *, fit_intercept, max_samples, seed,
+                       n_power_iter=50, rtol=1e-4):
+    """Estimate the critical batch size from blocks that stay where they are (one or a few rounds).
+
+    Each block contributes a row sample proportional to its size, at most ``max_samples`` rows in all. For up to
+    :data:`MAX_GRAM_FEATURES` columns the blocks return the sample's Gram matrix (one round) and ``lambda_max`` is
+    exact on the sample; beyond, power iteration runs one round per iteration until ``lambda_max`` changes by less
+    than ``rtol``.
+    """
+    with_gram = n_features + fit_intercept <= MAX_GRAM_FEATURES
+    # row samples proportional to the blocks' sizes, max_samples rows in all
+    n_rows = np.array(block_train_sizes(rounds), dtype=float)
+    caps = np.maximum(1, np.ceil(max_samples * n_rows / max(n_rows.sum(), 1))).astype(int)
+    res = rounds.run(_moments_with_cap, seed, fit_intercept, with_gram, per_block=[(int(c),) for c in caps]).results
+    n = sum(r["n_sample"] for r in res)
+    if n == 0:
+        raise ValueError("cannot estimate the critical batch size: the blocks hold no training rows")
+    mean_sq = sum(r["sum_sq"] for r in res) / n
+    max_sq = max(r["max_sq"] for r in res)
+    if with_gram:
+        H = sum(r["gram"] for r in res) / n
+        lam = float(np.linalg.eigvalsh(H)[-1])
+    else:
+        dim = n_features + int(fit_intercept)
+        v = np.random.default_rng(seed).standard_normal(dim)
+        v /= np.linalg.norm(v)
+        lam = 0.0
+        for _ in range(n_power_iter):
+            parts = rounds.run(_matvec_with_cap, seed, fit_intercept, v,
+                               per_block=[(int(c),) for c in caps]).results
+            hv = np.sum(parts, axis=0) / n
+            new = float(np.linalg.norm(hv))
+            if new == 0.0:
+                break
+            v = hv / new
+            done = abs(new - lam) <= rtol * new
+            lam = new
+            if done:
+                break
+    lam = max(lam, np.finfo(float).tiny)
+    return CriticalBatchSize(mean_sq / lam, max_sq / lam, lam, mean_sq, max_sq, n)
+
+
+def _moments_with_cap(block, seed, fit_intercept, with_gram, cap):
+    return moments_task(block, cap, seed, fit_intercept, with_gram)
+
+
+def _matvec_with_cap(block, seed, fit_intercept, v, cap):
+    return sample_matvec_task(block, cap, seed, fit_intercept, v)
+
+
+def critical_batch_size(X, *, fit_intercept=True, max_samples=20_000, random_state=None, client=None,
+                        n_jobs=None):
+    """Estimate the critical batch size of mini-batch SGD on ``X``, blockwise on the backend.
+
+    Parameters
+    ----------
+    X : array-like, sparse matrix or dask array of shape (n_samples, n_features)
+        Training data.
+    fit_intercept : bool, default=True
+        Extend each row by a constant 1, as the model with an intercept sees it.
+    max_samples : int, default=20000
+        Rows sampled (spread over the blocks) to estimate the moments.
+    random_state : int, RandomState instance or None
+        Seed of the row sample and of power iteration.
+    client : distributed.Client, "threads" or None
+        Where to compute (see :func:`skpar.backend.get_backend`).
+    n_jobs : int or None
+        Threads of the thread backend (``None``: every core).
+
+    Returns
+    -------
+    CriticalBatchSize
+        ``lower`` :math:`= E\\|x\\|^2/\\lambda_{\\max}` and ``upper`` :math:`= \\max\\|x\\|^2/\\lambda_{\\max}`.
+    """
+    from sklearn.utils import check_random_state
+
+    from ..backend import is_dask_collection
+
+    if not is_dask_collection(X):
+        from sklearn.utils import check_array
+
+        X = check_array(X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32])
+        if hasattr(X, "tocsr"):
+            X = X.tocsr()
+    seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+    backend = get_backend(client, n_jobs)
+    try:
+        y = np.zeros(X.shape[0])
+        n_blocks = backend.n_workers
+        blocks = backend.partition(X, y, None, n_blocks=n_blocks, seeds=np.arange(max(n_blocks, 1 << 12)),
+                                   validation_fraction=0.0)
+        return estimate_on_blocks(SyncRounds(backend, blocks), X.shape[1], fit_intercept=fit_intercept,
+                                  max_samples=max_samples, seed=seed)
+    finally:
+        backend.close()

@@ -1,0 +1,9 @@
+"""Local solvers on one in-memory block: numba kernels for dense and CSR data, float32 and float64.
+
+Kernels are pure functions of their inputs and know nothing of blocks, backends or estimators.
+"""
+
+from ._sgd import sgd_csr, sgd_dense
+from ._stats import eval_csr, eval_dense, row_sq_norms_csr, row_sq_norms_dense
+
+__all__ = ["eval_csr", "eval_dense", "row_sq_norms_csr", "row_sq_norms_dense", "sgd_csr", "sgd_dense"]

@@ -1,0 +1,24 @@
+"""Step size of global step ``t`` inside the kernels (one formula for every backend and strategy)."""
+
+from numba import njit
+
+CONSTANT = 0
+INVSCALING = 1
+
+
+@njit(inline="always", nogil=True, cache=True)
+def step_size(t, schedule, eta, power_t, samples_per_step, warmup_steps, eta_start):
+    """Learning rate of global step ``t`` (0-based).
+
+    ``eta`` is the step after the scaling rule. ``invscaling`` decays it with the number of samples seen, as
+    scikit-learn's SGD does per sample, so k steps of batch B decay like kB single-sample steps (the premise of the
+    linear scaling rule). During the first ``warmup_steps`` the step rises linearly from ``eta_start`` (the
+    unscaled step) to that value (Goyal et al. 2017).
+    """
+    if schedule == INVSCALING:
+        e = eta / (1.0 + t * samples_per_step) ** power_t
+    else:
+        e = eta
+    if t < warmup_steps:
+        e = eta_start + (e - eta_start) * (t + 1.0) / warmup_steps
+    return e

@@ -1,0 +1,172 @@
+"""What every data-parallel SGD estimator shares: parameters, seeds, the step-size plan and the fit driver.
+
+Estimators subclass :class:`BaseParallelSGD` and supply their loss; the algorithm itself lives in
+:mod:`skpar.parallel` and knows nothing of estimators.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from .._penalties import Penalty
+from ..backend import get_backend
+from ..diagnostics import estimate_on_blocks
+from ..exceptions import CriticalBatchSizeWarning
+from ..parallel import SGDPlan, SGDState, SyncRounds, block_train_sizes, evaluate, sgd_sync
+from ..parallel._sgd import CONSTANT, INVSCALING
+from ._validation import check_fit_data
+
+#: rows sampled to estimate the moments behind the critical batch size and the automatic step size
+MOMENT_SAMPLES = 20_000
+#: a task reports divergence when its loss per sample exceeds this many times the loss of the zero model
+BLOWUP_FACTOR = 1e4
+
+
+def _seed(base, *keys):
+    """A 31-bit seed determined by ``base`` and ``keys`` (epoch or block index): drawn up front, never from a clock."""
+    return int(np.random.SeedSequence([base, *keys]).generate_state(1)[0] & 0x7FFFFFFF)
+
+
+class BaseParallelSGD(BaseEstimator):
+    """Shared parameters and fit machinery of the data-parallel SGD estimators (not for direct use)."""
+
+    _parameter_constraints: dict = {
+        "penalty": [StrOptions({"l2", "l1", "elasticnet"}), None],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+        "fit_intercept": ["boolean"],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, None, None, closed="neither"), None],
+        "verbose": ["verbose"],
+        "random_state": ["random_state"],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "eta0": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
+        "power_t": [Interval(Real, None, None, closed="neither")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "warm_start": ["boolean"],
+        "average": [Interval(Integral, 0, None, closed="left"), "boolean"],
+        "mode": [StrOptions({"sync"})],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "local_steps": [Interval(Integral, 1, None, closed="left"), StrOptions({"epoch"})],
+        "scaling_rule": [StrOptions({"linear", "sqrt"}), None],
+        "warmup": [Interval(Real, 0, None, closed="left")],
+        "n_jobs": [Integral, None],
+        "client": [None, StrOptions({"threads"}), object],
+    }
+
+    # ---- plan -------------------------------------------------------------------------------------------------
+    def _effective_batch(self, n_blocks):
+        """Samples behind one gradient step: all blocks' batches when a round is one all-reduced step."""
+        if self.local_steps == 1:
+            return self.batch_size * n_blocks
+        return self.batch_size
+
+    def _make_plan(self, loss, cbs, ref_loss, n_blocks, n_train):
+        eta0 = 0.5 / cbs.mean_sq_norm if self.eta0 == "auto" else float(self.eta0)
+        batch = self._effective_batch(n_blocks)
+        # The largest stable step grows linearly with the batch only up to the critical batch size and then
+        # saturates at about 1 / lambda_max (lecture notes, seed 002): scale up to it and no further.
+        grow = min(batch, max(1.0, cbs.lower))
+        factor = {"linear": grow, "sqrt": math.sqrt(grow), None: 1.0}[self.scaling_rule]
+        eta = eta0 * factor
+        steps_per_epoch = max(1, math.ceil(max(n_train) / self.batch_size))
+        warmup_steps = self.warmup * steps_per_epoch if factor > 1 else 0.0
+        if self.average is False or self.average == 0:
+            avg_start = 1 << 62
+        elif self.average is True:
+            avg_start = 0
+        else:
+            avg_start = int(self.average) // (self.batch_size * n_blocks)
+        if batch > 10 * max(cbs.upper, 1.0):
+            warnings.warn(
+                f"the batch of one gradient step ({batch} samples) is more than 10 times the critical batch size "
+                f"(estimated between {cbs.lower:.3g} and {cbs.upper:.3g}): past it a larger batch buys no fewer "
+                "steps, only more work per step. Lower batch_size or use local_steps > 1.",
+                CriticalBatchSizeWarning, stacklevel=4,
+            )
+        penalty = Penalty.from_params(self.penalty, self.alpha, self.l1_ratio)
+        plan = SGDPlan(
+            loss_code=loss.code, epsilon=float(loss.epsilon), l2=penalty.l2, l1=penalty.l1,
+            fit_intercept=bool(self.fit_intercept), batch_size=int(self.batch_size),
+            schedule=INVSCALING if self.learning_rate == "invscaling" else CONSTANT, eta=eta,
+            power_t=float(self.power_t), samples_per_step=float(batch), warmup_steps=float(warmup_steps),
+            eta_start=eta0 if warmup_steps else eta, avg_start=avg_start,
+            blowup=BLOWUP_FACTOR * max(ref_loss, 1e-12),
+        )
+        return plan, penalty
+
+    # ---- fit driver -------------------------------------------------------------------------------------------
+    def _fit_sgd(self, X, y, sample_weight, *, max_epochs, incremental):
+        """Fit for ``max_epochs`` epochs; ``incremental`` continues the stored model (warm_start, partial_fit)."""
+        start = time.perf_counter()
+        resume = incremental and hasattr(self, "_sgd_state")
+        X, y, sample_weight = check_fit_data(self, X, y, sample_weight, reset=not resume)
+        loss = self._loss()
+        if not resume:
+            self._base_seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+            self._epochs_done = 0
+        base = self._base_seed
+        backend = get_backend(self.client, self.n_jobs)
+        try:
+            n_blocks = backend.n_workers
+            block_seeds = [_seed(base, 1, k) for k in range(max(n_blocks, 1) if not hasattr(X, "chunks")
+                                                             else len(X.chunks[0]))]
+            early = self.early_stopping and self.tol is not None and max_epochs > 1
+            blocks = backend.partition(X, y, sample_weight, n_blocks=n_blocks, seeds=block_seeds,
+                                       validation_fraction=self.validation_fraction if early else 0.0)
+            rounds = SyncRounds(backend, blocks)
+            n_train = block_train_sizes(rounds)
+            if not resume:
+                cbs = estimate_on_blocks(rounds, X.shape[1], fit_intercept=self.fit_intercept,
+                                         max_samples=MOMENT_SAMPLES, seed=_seed(base, 2))
+                zero = (np.zeros(X.shape[1]), 0.0)
+                sums = evaluate(rounds, zero, loss.code, loss.epsilon, "train")
+                plan, penalty = self._make_plan(loss, cbs, sums[0] / max(sum(n_train), 1), rounds.n_blocks,
+                                                n_train)
+                self.critical_batch_size_ = float(cbs.lower)
+                self.critical_batch_size_upper_ = float(cbs.upper)
+                state = SGDState.zeros(X.shape[1])
+                history = []
+            else:
+                plan, penalty, state, history = self._sgd_plan, self._sgd_penalty, self._sgd_state, self.history_
+            epoch_seeds = [_seed(base, 3, self._epochs_done + e) for e in range(max_epochs)]
+            state, plan, n_epochs, converged = sgd_sync(
+                rounds, state, plan, penalty, local_steps=self.local_steps, n_train=n_train,
+                epoch_seeds=epoch_seeds, max_epochs=max_epochs, tol=None if incremental and max_epochs == 1
+                else self.tol, n_iter_no_change=self.n_iter_no_change, early_stopping=early,
+                adaptive=self.learning_rate == "adaptive", history=history, start_time=start,
+                verbose=self.verbose,
+            )
+        finally:
+            backend.close()
+        w, b = state.model()
+        if not (np.isfinite(w).all() and np.isfinite(b)):  # sgd_sync guards this; never hand out NaN
+            raise FloatingPointError("SGD produced non-finite coefficients")
+        dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
+        self._sgd_state, self._sgd_plan, self._sgd_penalty = state, plan, penalty
+        self._epochs_done += n_epochs
+        self.coef_ = np.asarray(w, dtype=dtype)
+        self.intercept_ = np.asarray([b if self.fit_intercept else 0.0], dtype=dtype)
+        self.n_iter_ = int(n_epochs)
+        self.t_ = int(state.t)
+        self.history_ = history
+        self.n_blocks_ = rounds.n_blocks
+        self.learning_rate_ = float(plan.eta)
+        if (not incremental or max_epochs > 1) and self.tol is not None and not converged \
+                and n_epochs == max_epochs:
+            warnings.warn(
+                "Maximum number of iteration reached before convergence. Consider increasing max_iter to "
+                "improve the fit.", ConvergenceWarning, stacklevel=3,
+            )
+        return self

@@ -1,0 +1,252 @@
+"""``ParallelSGDRegressor``: linear regression by data-parallel mini-batch SGD on threads or a Dask cluster."""
+
+from __future__ import annotations
+
+from numbers import Real
+
+import numpy as np
+from sklearn.base import RegressorMixin, _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.extmath import safe_sparse_dot
+
+from .._losses import REGRESSION_LOSSES, Loss
+from ..backend import is_dask_collection
+from ._sgd_base import BaseParallelSGD
+from ._validation import check_predict_data
+
+
+def _predict_block(X, coef, intercept):
+    return safe_sparse_dot(X, coef) + intercept
+
+
+class ParallelSGDRegressor(RegressorMixin, BaseParallelSGD):
+    """Linear regression fitted by data-parallel mini-batch SGD, on threads or on a Dask cluster.
+
+    Minimises the regularised empirical risk of scikit-learn's :class:`~sklearn.linear_model.SGDRegressor`,
+
+    .. math::
+
+        \\min_{w, b} \\; \\frac{1}{n} \\sum_{i=1}^n s_i \\, \\ell(x_i^\\top w + b, y_i)
+        + \\alpha \\Big(\\frac{1 - \\rho}{2} \\|w\\|_2^2 + \\rho \\|w\\|_1\\Big),
+
+    with sample weights :math:`s_i`, ``rho = l1_ratio`` (0 for ``penalty='l2'``, 1 for ``'l1'``). The rows are
+    split into blocks that stay where they live (views of the arrays on the thread backend, blocks on the workers
+    on Dask); every synchronous round each block runs ``local_steps`` mini-batch steps of a compiled kernel from the
+    same model, and the driver averages the blocks' models, weighted by the samples each processed, in block order.
+    ``local_steps=1`` is synchronous mini-batch SGD with an all-reduce of the gradient over a global batch of
+    ``batch_size * n_blocks``; ``local_steps='epoch'`` is local SGD with one average per epoch.
+
+    Parameters
+    ----------
+    loss : {'squared_error', 'huber', 'epsilon_insensitive', 'squared_epsilon_insensitive'}, default='squared_error'
+        :math:`\\ell(p, y)`: ``squared_error`` is :math:`\\tfrac12 (p - y)^2`, ``huber`` is quadratic up to
+        ``epsilon`` and linear beyond, ``epsilon_insensitive`` is :math:`\\max(0, |p - y| - \\epsilon)`.
+    penalty : {'l2', 'l1', 'elasticnet'} or None, default='l2'
+        Regularisation; l1 uses a proximal (soft-thresholding) step.
+    alpha : float, default=1e-4
+        Strength of the penalty.
+    l1_ratio : float, default=0.15
+        Share of l1 in the elastic net (used with ``penalty='elasticnet'``).
+    fit_intercept : bool, default=True
+        Fit an unpenalised intercept ``b``.
+    max_iter : int, default=1000
+        Maximum number of epochs (passes over the data).
+    tol : float or None, default=1e-3
+        Stop when the epoch's objective (or, with ``early_stopping``, the validation R^2) has not improved by
+        ``tol`` for ``n_iter_no_change`` epochs in a row. ``None`` runs ``max_iter`` epochs.
+    epsilon : float, default=0.1
+        Threshold of the ``huber`` and epsilon-insensitive losses.
+    random_state : int, RandomState instance or None, default=None
+        Seeds every block's validation split and every epoch's shuffle, drawn up front: the same value and the same
+        number of blocks give the same coefficients on every backend.
+    learning_rate : {'constant', 'invscaling', 'adaptive'}, default='invscaling'
+        Schedule of the step: ``constant`` keeps the scaled step :math:`\\eta`; ``invscaling`` uses
+        :math:`\\eta / (1 + t B)^{\\text{power\\_t}}` after ``t`` steps of ``B`` samples (as scikit-learn does per
+        sample); ``adaptive`` keeps :math:`\\eta` and divides it by 5 whenever ``n_iter_no_change`` epochs pass
+        without improvement.
+    eta0 : float or 'auto', default='auto'
+        Step for a batch of one sample, before the scaling rule. ``'auto'`` takes :math:`1 / (2 E\\|x\\|^2)`,
+        estimated from a row sample (the largest stable single-sample step is about :math:`1/E\\|x\\|^2`).
+    power_t : float, default=0.25
+        Exponent of ``invscaling``.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of every block's rows and stop on the validation R^2.
+    validation_fraction : float, default=0.1
+        Share of each block held out with ``early_stopping``.
+    n_iter_no_change : int, default=5
+        Epochs without improvement before stopping (or, for ``adaptive``, cutting the step).
+    warm_start : bool, default=False
+        Continue from the previous fit's model, step count and step size.
+    average : bool or int, default=False
+        Polyak averaging: ``coef_`` is the average of the iterates, from the first step (``True``) or once
+        ``average`` samples have been seen.
+    verbose : int, default=0
+        Print one line per epoch.
+    mode : {'sync'}, default='sync'
+        How blocks are combined: ``'sync'`` runs synchronous rounds, reproducible bit for bit for a given
+        ``random_state`` and block count.
+    batch_size : int, default=16
+        Samples of one local mini-batch step on one block.
+    local_steps : int or 'epoch', default='epoch'
+        Local steps per block between two averages. ``1`` is synchronous mini-batch SGD with an all-reduce.
+    scaling_rule : {'linear', 'sqrt'} or None, default='linear'
+        How the step grows with the batch ``B`` of one gradient step (``batch_size * n_blocks`` when
+        ``local_steps=1``, else ``batch_size``): ``eta0 * min(B, b~)`` (Goyal et al. 2017) or its square root,
+        capped at the critical batch size ``b~`` past which the stable step no longer grows.
+    warmup : float, default=0.1
+        Epochs over which the step rises linearly from ``eta0`` to the scaled step; 0 disables the warm-up.
+    n_jobs : int or None, default=None
+        Threads of the thread backend and so its number of blocks; ``None`` or -1 uses every core.
+    client : distributed.Client, 'threads' or None, default=None
+        Where to fit: this client's cluster (one block per worker thread for local data, one block per row chunk
+        for dask arrays); ``None`` uses the active ``distributed`` client if there is one, else threads.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,)
+        Weights, in the dtype of the training data (float32 stays float32).
+    intercept_ : ndarray of shape (1,)
+    n_iter_ : int
+        Epochs run by the last fit.
+    t_ : int
+        Global steps taken since the first fit.
+    history_ : list of dict
+        One row per round: ``round``, ``epoch``, ``time`` (seconds since fit started), ``objective`` (the round's
+        progressive training loss, each sample's loss taken just before its step, plus the penalty), ``eta``,
+        ``n_samples`` and ``bytes_sent`` (model and statistics shipped to and from the blocks).
+    critical_batch_size_ : float
+        :math:`E\\|x\\|^2 / \\lambda_{\\max}(E[x x^\\top])`, estimated on a row sample (see
+        :func:`skpar.diagnostics.critical_batch_size`); ``critical_batch_size_upper_`` uses
+        :math:`\\max\\|x\\|^2`.
+    learning_rate_ : float
+        The scaled step at the end of the fit (after any cut for divergence or by ``adaptive``).
+    n_blocks_ : int
+        Blocks the data was split into.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Defined when X has string column names.
+
+    See Also
+    --------
+    sklearn.linear_model.SGDRegressor : The same objective on one core.
+
+    Notes
+    -----
+    A step size so large that the loss blows up is detected within a round: the fit goes back to the start of
+    the epoch with half the step and warns (:class:`~skpar.exceptions.DivergenceWarning`); it never returns NaN
+    coefficients. ``critical_batch_size_`` is reported, and a :class:`~skpar.exceptions.CriticalBatchSizeWarning`
+    is raised when one gradient step's batch exceeds ten times it.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_regression
+    >>> from skpar import ParallelSGDRegressor
+    >>> X, y = make_regression(n_samples=2000, n_features=10, noise=1.0, random_state=0)
+    >>> reg = ParallelSGDRegressor(random_state=0, n_jobs=2).fit(X, y)
+    >>> reg.score(X, y) > 0.99
+    True
+    """
+
+    _parameter_constraints: dict = {
+        **BaseParallelSGD._parameter_constraints,
+        "loss": [StrOptions(set(REGRESSION_LOSSES))],
+        "epsilon": [Interval(Real, 0, None, closed="left")],
+    }
+
+    def __init__(self, loss="squared_error", *, penalty="l2", alpha=1e-4, l1_ratio=0.15, fit_intercept=True,
+                 max_iter=1000, tol=1e-3, epsilon=0.1, random_state=None, learning_rate="invscaling",
+                 eta0="auto", power_t=0.25, early_stopping=False, validation_fraction=0.1, n_iter_no_change=5,
+                 warm_start=False, average=False, verbose=0, mode="sync", batch_size=16, local_steps="epoch",
+                 scaling_rule="linear", warmup=0.1, n_jobs=None, client=None):
+        self.loss = loss
+        self.penalty = penalty
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.fit_intercept = fit_intercept
+        self.max_iter = max_iter
+        self.tol = tol
+        self.epsilon = epsilon
+        self.random_state = random_state
+        self.learning_rate = learning_rate
+        self.eta0 = eta0
+        self.power_t = power_t
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.warm_start = warm_start
+        self.average = average
+        self.verbose = verbose
+        self.mode = mode
+        self.batch_size = batch_size
+        self.local_steps = local_steps
+        self.scaling_rule = scaling_rule
+        self.warmup = warmup
+        self.n_jobs = n_jobs
+        self.client = client
+
+    def _loss(self):
+        return Loss(self.loss, self.epsilon)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model by data-parallel SGD.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, dask array, dask dataframe} of shape (n_samples, n_features)
+            Training data; float32 is kept as float32.
+        y : array-like or dask array of shape (n_samples,)
+            Targets.
+        sample_weight : array-like or dask array of shape (n_samples,), default=None
+            Per-sample weights :math:`s_i`.
+
+        Returns
+        -------
+        self : ParallelSGDRegressor
+            Fitted estimator.
+        """
+        return self._fit_sgd(X, y, sample_weight, max_epochs=self.max_iter, incremental=self.warm_start)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """One parallel pass (one epoch) over the given data, continuing the current model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, dask array, dask dataframe} of shape (n_samples, n_features)
+            A batch of training data.
+        y : array-like or dask array of shape (n_samples,)
+            Targets.
+        sample_weight : array-like or dask array of shape (n_samples,), default=None
+            Per-sample weights.
+
+        Returns
+        -------
+        self : ParallelSGDRegressor
+            Updated estimator.
+        """
+        return self._fit_sgd(X, y, sample_weight, max_epochs=1, incremental=True)
+
+    def predict(self, X):
+        """Predict with the linear model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        y_pred : ndarray or dask array of shape (n_samples,)
+            ``X @ coef_ + intercept_``; lazy (``map_blocks``) for a dask array.
+        """
+        X = check_predict_data(self, X)
+        if is_dask_collection(X):
+            return X.map_blocks(_predict_block, self.coef_, self.intercept_[0], drop_axis=1,
+                                dtype=np.result_type(X.dtype, self.coef_.dtype))
+        return _predict_block(X, self.coef_, self.intercept_[0])
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags

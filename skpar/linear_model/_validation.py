@@ -1,0 +1,105 @@
+"""Input checks shared by the estimators: local arrays through scikit-learn, dask collections without computing.
+
+Local input (NumPy, SciPy sparse, pandas, lists) goes through ``validate_data``: NaN, inf, object and complex
+dtypes, shape mismatches and empty data raise scikit-learn's errors. A dask array or dataframe is checked on what is
+known without computing (dimensions, dtype, chunk sizes); NaN and inf inside its chunks are found by the blocks when
+they are built on the workers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from ..backend import is_dask_collection
+
+
+def _dask_to_array(X, name="X"):
+    """A dask dataframe/series as a dask array with known chunk sizes; a dask array checked for known sizes."""
+    if hasattr(X, "to_dask_array"):
+        X = X.to_dask_array(lengths=True)
+    if any(np.isnan(c) for dim in X.chunks for c in dim):
+        raise ValueError(
+            f"{name} is a dask array of unknown chunk sizes (as from a dataframe's .values); call "
+            f"`{name}.compute_chunk_sizes()` or use `.to_dask_array(lengths=True)` first"
+        )
+    return X
+
+
+def _dask_float(X, name):
+    kind = X.dtype.kind
+    if kind == "c":
+        raise ValueError(f"Complex data not supported: {name} has dtype {X.dtype}")
+    if kind not in "fiub":
+        raise TypeError(f"{name} must be numeric, got a dask array of dtype {X.dtype}")
+    if X.dtype not in (np.float32, np.float64):
+        X = X.astype(np.float64)
+    return X
+
+
+def check_fit_data(est, X, y, sample_weight, *, reset):
+    """Validate training data; returns ``X, y, sample_weight`` ready for ``backend.partition``.
+
+    Local X comes back as a C- or F-ordered float32/float64 array or a CSR matrix (CSC is converted once), y as
+    float64, sample_weight as float64 or None. Dask X stays lazy.
+    """
+    if is_dask_collection(X):
+        columns = getattr(X, "columns", None)
+        X = _dask_float(_dask_to_array(X), "X")
+        if X.ndim != 2:
+            raise ValueError(f"Expected a 2D array, got a dask array of shape {X.shape}")
+        if X.shape[0] == 0:
+            raise ValueError("Found array with 0 sample(s) (shape=%s) while a minimum of 1 is required." % (X.shape,))
+        if X.shape[1] == 0:
+            raise ValueError("Found array with 0 feature(s) (shape=%s) while a minimum of 1 is required."
+                             % (X.shape,))
+        if reset:
+            est.n_features_in_ = int(X.shape[1])
+            if columns is not None and all(isinstance(c, str) for c in columns):
+                est.feature_names_in_ = np.asarray(list(columns), dtype=object)
+            elif hasattr(est, "feature_names_in_"):
+                del est.feature_names_in_
+        elif X.shape[1] != est.n_features_in_:
+            raise ValueError(f"X has {X.shape[1]} features, but {type(est).__name__} is expecting "
+                             f"{est.n_features_in_} features as input.")
+        if y is None:
+            raise ValueError(f"requires y to be passed, but the target y is None")
+        if is_dask_collection(y):
+            y = _dask_float(_dask_to_array(y, "y"), "y")
+        else:
+            y = np.asarray(y, dtype=np.float64).reshape(-1)
+            if not np.isfinite(y).all():
+                raise ValueError("Input y contains NaN or infinity.")
+        if y.shape[0] != X.shape[0]:
+            raise ValueError(f"Found input variables with inconsistent numbers of samples: [{X.shape[0]}, "
+                             f"{y.shape[0]}]")
+        if sample_weight is not None and not is_dask_collection(sample_weight):
+            sample_weight = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
+            if sample_weight.shape[0] != X.shape[0]:
+                raise ValueError(f"sample_weight.shape == {sample_weight.shape}, expected ({X.shape[0]},)!")
+            if (sample_weight < 0).any():
+                raise ValueError("Negative values in data passed to `sample_weight`")
+        return X, y, sample_weight
+    X, y = validate_data(est, X, y, accept_sparse=("csr", "csc"), dtype=[np.float64, np.float32],
+                         y_numeric=True, reset=reset)
+    if sp.issparse(X):
+        X = X.tocsr()
+    y = np.asarray(y, dtype=np.float64)
+    if sample_weight is not None:
+        sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+    return X, y, sample_weight
+
+
+def check_predict_data(est, X):
+    """Validate data for ``predict``: dask collections stay lazy with a column check."""
+    check_is_fitted(est)
+    if is_dask_collection(X):
+        if hasattr(X, "to_dask_array"):
+            X = X.to_dask_array()
+        X = _dask_float(X, "X")
+        if X.ndim != 2 or X.shape[1] != est.n_features_in_:
+            raise ValueError(f"X has {X.shape[-1]} features, but {type(est).__name__} is expecting "
+                             f"{est.n_features_in_} features as input.")
+        return X.rechunk({1: -1})
+    return validate_data(est, X, accept_sparse=("csr", "csc"), dtype=[np.float64, np.float32], reset=False)

@@ -1,0 +1,222 @@
+"""Data-parallel SGD in synchronous rounds: the algorithm behind ``ParallelSGDRegressor``.
+
+Every round, each block runs ``local_steps`` steps of the local SGD kernel from the same model; the driver averages
+the blocks' models weighted by the samples each processed, in block order, then applies the deferred l1 proximal
+step. ``local_steps=1`` is exact synchronous mini-batch SGD with an all-reduce over a global batch of
+``batch_size * n_blocks``; ``local_steps='epoch'`` is local SGD with one average per epoch (periodic averaging).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from ..exceptions import DivergenceError, DivergenceWarning
+from ._sync import SyncRounds, weighted_average
+from ._tasks import eval_task, sgd_task
+
+CONSTANT, INVSCALING = 0, 1
+
+
+@dataclass(frozen=True)
+class SGDPlan:
+    """Everything a block's SGD task needs besides the model: loss, penalty and step-size schedule.
+
+    ``eta`` is the step after the scaling rule, ``eta_start`` the unscaled step that warm-up starts from,
+    ``samples_per_step`` the samples one global step consumes (for ``invscaling``), ``avg_start`` the global step at
+    which Polyak averaging starts and ``blowup`` the loss per sample above which a task reports divergence.
+    """
+
+    loss_code: int
+    epsilon: float
+    l2: float
+    l1: float
+    fit_intercept: bool
+    batch_size: int
+    schedule: int
+    eta: float
+    power_t: float
+    samples_per_step: float
+    warmup_steps: float
+    eta_start: float
+    avg_start: int
+    blowup: float
+
+
+@dataclass
+class SGDState:
+    """The model that travels each round: weights, intercept, their Polyak averages and the global step count."""
+
+    w: np.ndarray
+    b: float
+    wbar: np.ndarray
+    bbar: float
+    n_avg: int
+    t: int
+
+    @classmethod
+    def zeros(cls, n_features):
+        return cls(np.zeros(n_features), 0.0, np.zeros(n_features), 0.0, 0, 0)
+
+    def copy(self):
+        return SGDState(self.w.copy(), self.b, self.wbar.copy(), self.bbar, self.n_avg, self.t)
+
+    def payload(self):
+        return (self.w, self.b, self.wbar, self.bbar, self.n_avg)
+
+    def model(self):
+        """The model to predict with: the average once averaging has started, else the iterate."""
+        if self.n_avg > 0:
+            return self.wbar, self.bbar
+        return self.w, self.b
+
+
+def _n_train(block):
+    return block.n_train
+
+
+def block_train_sizes(rounds: SyncRounds):
+    """Training rows of every block (one small round)."""
+    return [int(n) for n in rounds.run(_n_train).results]
+
+
+def epoch_rounds(n_train, batch_size, local_steps):
+    """``(offset, n_steps)`` of each round of an epoch: one round of a whole local epoch, or chunks of steps."""
+    steps = max(1, math.ceil(max(n_train) / batch_size))
+    if local_steps == "epoch":
+        return [(0, steps)]
+    k = int(local_steps)
+    return [(r * k * batch_size, k) for r in range(math.ceil(steps / k))]
+
+
+def evaluate(rounds, model, loss_code, epsilon, which):
+    """Sums of :func:`~skpar.parallel._tasks.eval_task` over the blocks at ``model = (w, b)``."""
+    parts = rounds.run(eval_task, model[0], model[1], loss_code, epsilon, which).results
+    return np.sum(parts, axis=0)
+
+
+def r2_from_sums(s):
+    """R^2 from ``[sum s l, SSE, sum s, sum s y, sum s y^2]``."""
+    sst = s[4] - s[3] ** 2 / s[2] if s[2] > 0 else 0.0
+    if sst <= 0:
+        return 1.0 if s[1] <= 0 else 0.0
+    return 1.0 - s[1] / sst
+
+
+def _round(rounds, state, plan, penalty, seed, offset, n_steps):
+    """One synchronous round; returns the combined state, the round's loss sum and count, and a divergence flag."""
+    res = rounds.run(sgd_task, state.payload(), plan,
+                     per_block=[(seed, offset, n_steps, state.t)] * rounds.n_blocks)
+    out = res.results
+    weights = [r[6] for r in out]
+    if sum(weights) == 0:
+        return state, 0.0, 0, False, res
+    diverged = any(r[8] for r in out)
+    new = SGDState(
+        weighted_average([r[0] for r in out], weights),
+        float(weighted_average([np.array([r[1]]) for r in out], weights)[0]),
+        weighted_average([r[2] for r in out], weights),
+        float(weighted_average([np.array([r[3]]) for r in out], weights)[0]),
+        max(r[4] for r in out),
+        state.t + max(r[7] for r in out),
+    )
+    last_eta = float(weighted_average([np.array([r[9]]) for r in out], weights)[0])
+    # the l1 proximal step of the last local step, deferred by the kernels to after the average
+    penalty.prox_l1(new.w, last_eta)
+    loss_sum = float(sum(r[5] for r in out))
+    n_seen = int(sum(weights))
+    diverged = diverged or not (np.isfinite(new.w).all() and np.isfinite(new.b))
+    return new, loss_sum, n_seen, diverged, res
+
+
+def sgd_sync(rounds, state, plan, penalty, *, local_steps, n_train, epoch_seeds, max_epochs, tol=None,
+             n_iter_no_change=5, early_stopping=False, adaptive=False, history=None, start_time=None,
+             verbose=0, max_halvings=30):
+    """Run synchronous data-parallel SGD for up to ``max_epochs`` epochs.
+
+    Stopping follows scikit-learn's SGD: with ``tol`` set, the fit stops once the epoch's objective (or, with
+    ``early_stopping``, the validation R^2) has failed to improve by ``tol`` for ``n_iter_no_change`` epochs in a row;
+    with ``adaptive``, the step is divided by 5 instead, until it falls below ``1e-4`` times its first value.
+
+    A round whose loss blows up or turns non-finite sends the fit back to the start of the epoch with half the
+    step, with a :class:`~skpar.exceptions.DivergenceWarning`; after ``max_halvings`` such cuts a
+    :class:`~skpar.exceptions.DivergenceError` is raised. Non-finite coefficients are never returned.
+
+    Returns
+    -------
+    state : SGDState
+    plan : SGDPlan
+        The plan as it ended (step sizes cut by divergence or by ``adaptive``).
+    n_epochs : int
+    converged : bool
+    """
+    history = [] if history is None else history
+    start_time = time.perf_counter() if start_time is None else start_time
+    schedule = epoch_rounds(n_train, plan.batch_size, local_steps)
+    eta_first = plan.eta
+    best = np.inf
+    no_improvement = 0
+    halvings = 0
+    converged = False
+    epoch = 0
+    while epoch < max_epochs:
+        snapshot, t_snap = state.copy(), len(history)
+        loss_sum, n_seen = 0.0, 0
+        diverged = False
+        for offset, n_steps in schedule:
+            state, ls, ns, diverged, res = _round(rounds, state, plan, penalty, int(epoch_seeds[epoch]), offset,
+                                                  n_steps)
+            loss_sum += ls
+            n_seen += ns
+            if diverged:
+                break
+            history.append({
+                "round": len(history), "epoch": epoch, "time": time.perf_counter() - start_time,
+                "objective": (ls / ns if ns else np.nan) + penalty.value(state.w),
+                "eta": plan.eta, "n_samples": ns, "bytes_sent": res.bytes_sent,
+            })
+        objective = loss_sum / max(n_seen, 1) + penalty.value(state.w)
+        if diverged or not np.isfinite(objective):
+            halvings += 1
+            if halvings > max_halvings:
+                raise DivergenceError(
+                    f"SGD kept diverging after the step size was halved {max_halvings} times (now {plan.eta:.3g}). "
+                    "Scale the features (e.g. StandardScaler), lower eta0, or choose a robust loss such as 'huber'."
+                )
+            warnings.warn(
+                f"SGD diverged in epoch {epoch + 1} with step size {plan.eta:.3g}; restarting the epoch with "
+                f"{plan.eta / 2:.3g}. Consider a smaller eta0 or scaled features.",
+                DivergenceWarning, stacklevel=3,
+            )
+            state = snapshot
+            del history[t_snap:]
+            plan = replace(plan, eta=plan.eta / 2, eta_start=min(plan.eta_start, plan.eta / 2))
+            continue
+        epoch += 1
+        if verbose:
+            print(f"-- Epoch {epoch}: objective {objective:.6g}, step {plan.eta:.3g}, "
+                  f"T {state.t}, {time.perf_counter() - start_time:.3f} s")
+        if tol is None:
+            continue
+        if early_stopping:
+            score = r2_from_sums(evaluate(rounds, state.model(), plan.loss_code, plan.epsilon, "val"))
+            improved = -score < best - tol
+            best = min(best, -score)
+        else:
+            improved = objective < best - tol
+            best = min(best, objective)
+        no_improvement = 0 if improved else no_improvement + 1
+        if no_improvement >= n_iter_no_change:
+            if adaptive and plan.eta > 1e-4 * eta_first:
+                plan = replace(plan, eta=plan.eta / 5)
+                no_improvement = 0
+                if verbose:
+                    print(f"-- step size divided by 5 to {plan.eta:.3g}")
+            else:
+                converged = True
+                break
+    return state, plan, epoch, converged

@@ -1,0 +1,83 @@
+"""Synchronous rounds: every block runs the same task from the same model, the driver combines in block order.
+
+This is the data-parallel strategy of the lecture notes, written once against the backend protocol. What the task
+does (one mini-batch step, an epoch, a full local fit) decides whether a round is synchronous mini-batch SGD with an
+all-reduce, local SGD with periodic averaging, or one-shot averaging; combining by a weighted average is done here,
+in a fixed order, so that every backend gives the same floating-point result.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+
+def nbytes(obj) -> int:
+    """Bytes of the arrays and numbers in ``obj`` (tuples, lists and dicts are walked): what a task ships."""
+    if isinstance(obj, np.ndarray):
+        return obj.nbytes
+    if isinstance(obj, (tuple, list)):
+        return sum(nbytes(o) for o in obj)
+    if isinstance(obj, dict):
+        return sum(nbytes(o) for o in obj.values())
+    if isinstance(obj, (int, float, np.number, bool)):
+        return 8
+    return 0
+
+
+@dataclass
+class Round:
+    """What one synchronous round returned: the blocks' results in block order, its wall time and traffic."""
+
+    results: list
+    seconds: float
+    bytes_sent: int
+
+
+class SyncRounds:
+    """Run a task on every block per round and gather the results in block order.
+
+    Parameters
+    ----------
+    backend : Backend
+        Thread or Dask backend (see :mod:`skpar.backend`).
+    blocks : list
+        Block handles from ``backend.partition``.
+    """
+
+    def __init__(self, backend, blocks):
+        self.backend = backend
+        self.blocks = list(blocks)
+
+    @property
+    def n_blocks(self) -> int:
+        return len(self.blocks)
+
+    def run(self, fn, *args, per_block=None) -> Round:
+        """One round: ``fn(block, *args, *per_block[k])`` on every block ``k``; results come back in block order.
+
+        ``bytes_sent`` counts the arguments sent to each block and the results sent back (the model and the
+        statistics; the blocks themselves never move).
+        """
+        start = time.perf_counter()
+        futures = []
+        sent = 0
+        for k, blk in enumerate(self.blocks):
+            extra = () if per_block is None else tuple(per_block[k])
+            futures.append(self.backend.submit(fn, blk, *args, *extra))
+            sent += nbytes(args) + nbytes(extra)
+        results = self.backend.gather(futures)
+        sent += sum(nbytes(r) for r in results)
+        return Round(results, time.perf_counter() - start, sent)
+
+
+def weighted_average(arrays, weights):
+    """``sum_k weights[k] * arrays[k] / sum(weights)``, summed in the given order (bit-reproducible)."""
+    total = float(sum(weights))
+    out = np.zeros_like(np.asarray(arrays[0], dtype=np.float64))
+    for a, wk in zip(arrays, weights, strict=True):
+        if wk:
+            out += (wk / total) * np.asarray(a, dtype=np.float64)
+    return out
