@@ -11,6 +11,32 @@ import numpy as np
 import scipy.sparse as sp
 
 
+#: rows per chunk and chunks read at once by :func:`interleaved_shuffle`
+SHUFFLE_CHUNK = 32
+SHUFFLE_STREAMS = 32
+
+
+def interleaved_shuffle(n, rng, chunk=SHUFFLE_CHUNK, streams=SHUFFLE_STREAMS):
+    """A permutation of ``range(n)`` that is random where SGD needs it and sequential where memory needs it.
+
+    A plain permutation makes every row a random memory access: measured on this project's 2-core machine, a local
+    SGD pass over 500,000 x 100 float64 rows took 0.25 s in permuted order and 0.05 s in order. Here the rows are cut
+    into chunks of ``chunk`` consecutive rows, the chunks are permuted, and groups of ``streams`` chunks are read
+    interleaved (row 0 of each chunk, then row 1 of each, ...). Consecutive samples, and so every mini-batch, come
+    from different random chunks, while memory sees ``streams`` sequential streams that prefetchers follow (0.06 s).
+    The price: rows less than ``chunk`` apart in the input tend to land in consecutive mini-batches.
+    """
+    n_chunks = -(-n // chunk)
+    perm = rng.permutation(n_chunks)
+    parts = []
+    for g in range(0, n_chunks, streams):
+        starts = perm[g:g + streams] * chunk
+        lens = np.minimum(chunk, n - starts)
+        offs = np.arange(lens.max())[:, None]
+        parts.append((starts[None, :] + offs)[offs < lens[None, :]])
+    return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+
+
 class Block:
     """Rows of one partition of the data.
 
@@ -55,12 +81,15 @@ class Block:
         return sp.issparse(self.X)
 
     def epoch_order(self, seed):
-        """Training rows shuffled by ``seed`` (``None``: in order); the last permutation is memoised."""
+        """Training rows shuffled by ``seed`` (``None``: in order); the last order is memoised.
+
+        See :func:`interleaved_shuffle` for why this is not a plain permutation.
+        """
         if seed is None:
             return self.train_rows
         if self._order[0] != seed:
-            rng = np.random.default_rng(seed)
-            self._order = (seed, rng.permutation(self.train_rows))
+            pos = interleaved_shuffle(self.train_rows.shape[0], np.random.default_rng(seed))
+            self._order = (seed, self.train_rows[pos])
         return self._order[1]
 
     def __reduce__(self):

@@ -21,8 +21,9 @@ from .._penalties import Penalty
 from ..backend import get_backend
 from ..diagnostics import estimate_on_blocks
 from ..exceptions import CriticalBatchSizeWarning
-from ..parallel import SGDPlan, SGDState, SyncRounds, block_train_sizes, evaluate, sgd_sync
+from ..parallel import SGDPlan, SGDState, SyncRounds, block_train_sizes, sgd_sync
 from ..parallel._sgd import CONSTANT, INVSCALING
+from ..parallel._tasks import zero_loss_task
 from ._validation import check_fit_data
 
 #: rows sampled to estimate the moments behind the critical batch size and the automatic step size
@@ -88,7 +89,9 @@ class BaseParallelSGD(BaseEstimator):
             avg_start = 0
         else:
             avg_start = int(self.average) // (self.batch_size * n_blocks)
-        if batch > 10 * max(cbs.upper, 1.0):
+        # "far past": ten times the upper estimate, and large enough to be a choice rather than the kernel's
+        # default grain (a batch of 16 costs hardly more per sample than a batch of 1)
+        if batch > 10 * max(cbs.upper, 1.0) and batch >= 64:
             warnings.warn(
                 f"the batch of one gradient step ({batch} samples) is more than 10 times the critical batch size "
                 f"(estimated between {cbs.lower:.3g} and {cbs.upper:.3g}): past it a larger batch buys no fewer "
@@ -130,10 +133,8 @@ class BaseParallelSGD(BaseEstimator):
             if not resume:
                 cbs = estimate_on_blocks(rounds, X.shape[1], fit_intercept=self.fit_intercept,
                                          max_samples=MOMENT_SAMPLES, seed=_seed(base, 2))
-                zero = (np.zeros(X.shape[1]), 0.0)
-                sums = evaluate(rounds, zero, loss.code, loss.epsilon, "train")
-                plan, penalty = self._make_plan(loss, cbs, sums[0] / max(sum(n_train), 1), rounds.n_blocks,
-                                                n_train)
+                zero_loss = sum(rounds.run(zero_loss_task, loss).results) / max(sum(n_train), 1)
+                plan, penalty = self._make_plan(loss, cbs, zero_loss, rounds.n_blocks, n_train)
                 self.critical_batch_size_ = float(cbs.lower)
                 self.critical_batch_size_upper_ = float(cbs.upper)
                 state = SGDState.zeros(X.shape[1])

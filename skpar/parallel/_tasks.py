@@ -45,6 +45,12 @@ def eval_task(block, w, b, loss_code, epsilon, which="train"):
     return eval_dense(X, block.y, block.sample_weight, rows, w, float(b), loss_code, epsilon)
 
 
+def zero_loss_task(block, loss):
+    """``sum_i s_i l(0, y_i)`` over the training rows: the loss of the zero model, from y alone (no pass over X)."""
+    rows = block.train_rows
+    return float(np.dot(block.sample_weight[rows], loss.value(np.zeros(rows.shape[0]), block.y[rows])))
+
+
 def sample_rows(block, max_rows, seed):
     """Up to ``max_rows`` of the block's training rows, drawn without replacement by ``seed``, sorted."""
     rows = block.train_rows

@@ -1,0 +1,94 @@
+"""The numba kernels against NumPy references: losses, one proximal step, dense versus CSR."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from skpar import _losses
+from skpar._losses import REGRESSION_LOSSES, Loss
+from skpar._penalties import Penalty
+from skpar.backend._block import interleaved_shuffle
+from skpar.kernels import _loss as kloss
+from skpar.kernels import sgd_csr, sgd_dense
+
+
+@pytest.mark.parametrize("name", REGRESSION_LOSSES)
+def test_kernel_loss_matches_numpy(name):
+    loss = Loss(name, epsilon=0.3)
+    assert getattr(kloss, name.upper()) == getattr(_losses, name.upper()) == loss.code
+    rng = np.random.default_rng(0)
+    p, y = rng.normal(size=200) * 2, rng.normal(size=200)
+    got = np.array([kloss.loss_and_derivative(loss.code, a, b, 0.3) for a, b in zip(p, y, strict=True)])
+    np.testing.assert_allclose(got[:, 0], loss.value(p, y), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(got[:, 1], loss.derivative(p, y), rtol=1e-12, atol=1e-14)
+
+
+def _args(n_steps, batch, l2, l1, avg_start=1 << 62):
+    # t0, batch, n_steps, loss, eps, l2, l1, intercept, schedule, eta, power_t, sps, warmup, eta_start, avg, blowup
+    return (0, batch, n_steps, 0, 0.1, l2, l1, True, 0, 0.05, 0.25, float(batch), 0.0, 0.05, avg_start, 1e10)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_steps_are_proximal_minibatch_steps(dtype):
+    rng = np.random.default_rng(1)
+    n, d, bs = 64, 7, 8
+    X = rng.normal(size=(n, d)).astype(dtype)
+    y = rng.normal(size=n)
+    sw = rng.uniform(0.5, 2, size=n)
+    rows = rng.permutation(n).astype(np.int64)
+    l2, l1, eta = 0.1, 0.02, 0.05
+    w, b = rng.normal(size=d), 0.3
+    out = sgd_dense(X, y, sw, rows, w, b, np.zeros(d), 0.0, 0, *_args(3, bs, l2, l1))
+    # reference: three proximal steps in NumPy, the last one's l1 prox left to the caller
+    wr, br = w.copy(), b
+    for s in range(3):
+        idx = rows[s * bs:(s + 1) * bs]
+        g = sw[idx] * (X[idx] @ wr + br - y[idx])
+        wr = (1 - eta * l2) * wr - eta * (X[idx].T.astype(float) @ g) / bs
+        br -= eta * g.sum() / bs
+        if s < 2:
+            wr = Penalty(1.0, 1.0).prox_l1(wr, eta * l1)
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(out[0], wr, rtol=rtol, atol=1e-7 if dtype == np.float32 else 1e-14)
+    assert out[1] == pytest.approx(br, rel=rtol)
+    assert out[6] == 3 * bs and out[7] == 3 and not out[8] and out[9] == eta
+
+
+@pytest.mark.parametrize("penalty", [(0.0, 0.0), (1e-2, 0.0), (0.0, 5e-3), (1e-2, 1e-3)])
+@pytest.mark.parametrize("batch", [1, 5])
+def test_csr_kernel_matches_dense(penalty, batch):
+    rng = np.random.default_rng(2)
+    n, d = 300, 40
+    X = sp.random(n, d, density=0.2, format="csr", random_state=3)
+    y = rng.normal(size=n)
+    sw = np.ones(n)
+    rows = rng.permutation(n).astype(np.int64)
+    w0 = rng.normal(size=d) * 0.1
+    args = (rows, w0, 0.0, np.zeros(d), 0.0, 0, *_args(40, batch, *penalty, avg_start=10))
+    dense = sgd_dense(X.toarray(), y, sw, *args)
+    csr = sgd_csr(X.data, X.indices, X.indptr, y, sw, *args)
+    # lazy l1 thresholds commute with the l2 scale only to first order in eta * l2
+    tol = 1e-12 if penalty[1] == 0 or penalty[0] == 0 else 1e-5
+    for a, b in zip(dense[:5], csr[:5], strict=True):
+        np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+    assert dense[6:] == csr[6:]
+
+
+def test_divergence_is_reported_not_returned():
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(500, 5)) * 100
+    y = rng.normal(size=500)
+    args = list(_args(500, 1, 0.0, 0.0))
+    args[9] = 10.0  # a step size far too large
+    args[-1] = 1e4  # blow-up threshold per sample
+    out = sgd_dense(X, y, np.ones(500), np.arange(500), np.zeros(5), 0.0, np.zeros(5), 0.0, 0, *args)
+    assert out[8]
+    assert out[7] < 500
+
+
+@pytest.mark.parametrize("n", [0, 1, 31, 32, 33, 1000, 1025])
+def test_interleaved_shuffle_is_a_permutation(n):
+    p = interleaved_shuffle(n, np.random.default_rng(0))
+    np.testing.assert_array_equal(np.sort(p), np.arange(n))
+    if n > 100:
+        assert not np.array_equal(p, np.arange(n))
