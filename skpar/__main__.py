@@ -1,0 +1,5 @@
+"""``python -m skpar`` runs the demo."""
+
+from skpar.demo import main
+
+main()
