@@ -1,0 +1,53 @@
+"""Critical batch size: blockwise estimates against exact eigenvalues, on threads and on a cluster."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy.sparse.linalg import eigsh
+
+from skpar import critical_batch_size
+
+
+def _exact(X, fit_intercept):
+    Xd = X.toarray() if sp.issparse(X) else X
+    if fit_intercept:
+        Xd = np.hstack([Xd, np.ones((Xd.shape[0], 1))])
+    lam = np.linalg.eigvalsh(Xd.T @ Xd / len(Xd))[-1]
+    sq = (Xd ** 2).sum(1)
+    return sq.mean() / lam, sq.max() / lam
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_gram_path_is_exact_on_the_whole_sample(scheduler, fit_intercept):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(3000, 30)) * np.logspace(0, -1, 30)
+    est = critical_batch_size(X, fit_intercept=fit_intercept, max_samples=10_000, client=scheduler, n_jobs=2)
+    lower, upper = _exact(X, fit_intercept)
+    assert est.n_samples == 3000
+    assert est.lower == pytest.approx(lower, rel=1e-10)
+    assert est.upper == pytest.approx(upper, rel=1e-10)
+    assert est.lower <= est.upper
+
+
+def test_isotropic_data_has_critical_batch_near_d():
+    # E||x||^2 = d and lambda_max ~ 1 for standard normal rows: b~ close to d (the notes' "sum of eigenvalues")
+    X = np.random.default_rng(1).normal(size=(20_000, 50))
+    est = critical_batch_size(X, fit_intercept=False, n_jobs=2, random_state=0)
+    assert 35 < est.lower < 50
+
+
+def test_power_iteration_path_for_wide_sparse_data():
+    X = sp.random(2000, 3000, density=0.01, format="csr", random_state=2)
+    est = critical_batch_size(X, fit_intercept=True, n_jobs=2, random_state=0)
+    Xa = sp.hstack([X, np.ones((2000, 1))]).tocsr()
+    lam = eigsh((Xa.T @ Xa) / 2000, k=1, which="LA")[0][0]
+    assert est.lambda_max == pytest.approx(lam, rel=1e-3)
+    assert est.mean_sq_norm == pytest.approx(np.asarray(Xa.multiply(Xa).sum(1)).mean(), rel=1e-10)
+
+
+def test_row_sample_estimate_is_close():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(200_000, 20)) * np.linspace(1, 3, 20)
+    est = critical_batch_size(X, fit_intercept=False, max_samples=20_000, n_jobs=2, random_state=0)
+    assert est.n_samples <= 20_002
+    assert est.lower == pytest.approx(_exact(X, False)[0], rel=0.05)

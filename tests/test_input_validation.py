@@ -1,0 +1,128 @@
+"""Bad input gets a clear error naming the problem; good input of odd kinds fits."""
+
+import dask.array as da
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from skpar import ParallelSGDRegressor
+
+FAST = dict(max_iter=2, tol=None, n_jobs=2, random_state=0)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    n=st.integers(2, 40),
+    d=st.integers(1, 6),
+    bad=st.sampled_from([np.nan, np.inf, -np.inf]),
+    where=st.sampled_from(["X", "y", "sparse_X"]),
+    seed=st.integers(0, 2**16),
+)
+def test_non_finite_input_is_named(n, d, bad, where, seed):
+    rng = np.random.default_rng(seed)
+    X, y = rng.normal(size=(n, d)), rng.normal(size=n)
+    i, j = rng.integers(n), rng.integers(d)
+    if where == "y":
+        y[i] = bad
+    else:
+        X[i, j] = bad
+    if where == "sparse_X":
+        X = sp.csr_matrix(X)
+    with pytest.raises(ValueError, match="NaN|infinity"):
+        ParallelSGDRegressor(**FAST).fit(X, y)
+
+
+@settings(max_examples=20, deadline=None)
+@given(n=st.integers(1, 30), extra=st.integers(1, 5))
+def test_mismatched_lengths(n, extra):
+    X, y = np.ones((n, 2)), np.ones(n + extra)
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        ParallelSGDRegressor(**FAST).fit(X, y)
+    with pytest.raises(ValueError, match="sample_weight"):
+        ParallelSGDRegressor(**FAST).fit(X, y[:n], sample_weight=np.ones(n + extra))
+
+
+@settings(max_examples=25, deadline=None)
+@given(X=arrays(np.float64, st.tuples(st.integers(1, 25), st.integers(1, 5)),
+                elements=st.floats(-1e3, 1e3, allow_nan=False)))
+def test_any_finite_input_gives_finite_coefficients(X):
+    y = X.sum(axis=1) if X.shape[0] > 1 else np.ones(1)
+    reg = ParallelSGDRegressor(**FAST).fit(X, y)
+    assert np.isfinite(reg.coef_).all() and np.isfinite(reg.intercept_).all()
+
+
+@pytest.mark.parametrize("X, err, match", [
+    (np.empty((0, 3)), ValueError, "0 sample"),
+    (np.empty((3, 0)), ValueError, "0 feature"),
+    (np.array([["a", "b"], ["c", "d"]], dtype=object), ValueError, "could not convert|dtype"),
+    (np.ones((3, 2)) + 1j, ValueError, "[Cc]omplex"),
+])
+def test_bad_arrays(X, err, match):
+    with pytest.raises(err, match=match):
+        ParallelSGDRegressor(**FAST).fit(X, np.ones(X.shape[0]))
+
+
+def test_negative_sample_weight():
+    with pytest.raises(ValueError, match="[Nn]egative"):
+        ParallelSGDRegressor(**FAST).fit(np.ones((4, 2)), np.ones(4), sample_weight=[1, -1, 1, 1])
+
+
+def test_dask_unknown_chunks_are_named():
+    X = da.from_array(np.random.default_rng(0).normal(size=(100, 3)), chunks=50)
+    X = X[X[:, 0] > -10]  # boolean indexing: chunk sizes become unknown
+    with pytest.raises(ValueError, match="unknown chunk sizes"):
+        ParallelSGDRegressor(**FAST).fit(X, np.ones(100))
+
+
+def test_dask_nan_found_in_its_block():
+    Xn = np.random.default_rng(0).normal(size=(100, 3))
+    Xn[70, 1] = np.nan
+    X = da.from_array(Xn, chunks=(50, 3))
+    with pytest.raises(ValueError, match="NaN or infinity.*block 1"):
+        ParallelSGDRegressor(**FAST).fit(X, da.ones(100, chunks=50))
+
+
+def test_dask_complex_and_object_rejected():
+    with pytest.raises(ValueError, match="Complex"):
+        ParallelSGDRegressor(**FAST).fit(da.ones((10, 2), dtype=complex), np.ones(10))
+    with pytest.raises(ValueError, match="inconsistent"):
+        ParallelSGDRegressor(**FAST).fit(da.ones((10, 2), chunks=5), np.ones(9))
+
+
+@pytest.mark.parametrize("kind", ["int", "bool", "readonly", "fortran", "csc", "noncontiguous"])
+def test_odd_but_valid_inputs_fit(kind):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 4))
+    y = X @ np.arange(1, 5) + 1
+    if kind == "int":
+        X = np.round(X * 3).astype(np.int64)
+        y = X @ np.arange(1, 5) + 1
+    elif kind == "bool":
+        X = X > 0
+        y = X @ np.arange(1, 5) + 1.0
+    elif kind == "readonly":
+        X.setflags(write=False)
+    elif kind == "fortran":
+        X = np.asfortranarray(X)
+    elif kind == "csc":
+        X = sp.csc_matrix(X)
+    elif kind == "noncontiguous":
+        X = np.repeat(X, 2, axis=1)[:, ::2]
+    reg = ParallelSGDRegressor(n_jobs=2, random_state=0, max_iter=100).fit(X, y)
+    assert reg.score(X, y) > 0.95
+
+
+@pytest.mark.parametrize("params, match", [
+    (dict(batch_size=0), "batch_size"),
+    (dict(local_steps=0), "local_steps"),
+    (dict(scaling_rule="cubic"), "scaling_rule"),
+    (dict(client="nowhere"), "client"),
+    (dict(eta0=-1.0), "eta0"),
+    (dict(mode="hogwild"), "mode"),
+])
+def test_bad_parameters(params, match):
+    with pytest.raises(ValueError, match=match):
+        ParallelSGDRegressor(**params).fit(np.ones((4, 2)), np.ones(4))
