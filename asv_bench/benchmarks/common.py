@@ -1,0 +1,84 @@
+"""Mixins in scikit-learn's asv style: ``make_data`` and ``make_estimator``, then ``time_fit``, ``peakmem_fit``
+and ``track_*`` scores. The data size is set by the profile in the environment variable SKPAR_BENCH_PROFILE:
+``fast`` (default, CI-sized), ``regular`` or ``large``.
+"""
+
+import os
+import time
+from abc import ABC, abstractmethod
+
+import numpy as np
+
+PROFILES = {"fast": 0.05, "regular": 0.3, "large": 1.0}
+
+
+def profile_scale():
+    """Fraction of the full-size data the current profile uses."""
+    return PROFILES[os.environ.get("SKPAR_BENCH_PROFILE", "fast")]
+
+
+class Benchmark(ABC):
+    """Base: asv settings shared by every suite."""
+
+    timer = time.perf_counter
+    processes = 1
+    timeout = 600
+    number = 1
+    repeat = (3, 3, 60)
+
+    @property
+    @abstractmethod
+    def params(self):
+        pass
+
+
+class Estimator(ABC):
+    """Fit/predict benchmarks of an estimator: subclasses say how data and estimator are made."""
+
+    @abstractmethod
+    def make_data(self, params):
+        """Return ``(X, X_test, y, y_test)``."""
+
+    @abstractmethod
+    def make_estimator(self, params):
+        """Return an unfitted estimator."""
+
+    def setup(self, *params):
+        self.X, self.X_test, self.y, self.y_test = self.make_data(params)
+        self.estimator = self.make_estimator(params)
+        # compile kernels and warm caches outside the timings
+        self.make_estimator(params).fit(self.X[:500], self.y[:500])
+        self.fitted = self.make_estimator(params).fit(self.X, self.y)
+
+    def time_fit(self, *args):
+        self.estimator.fit(self.X, self.y)
+
+    def peakmem_fit(self, *args):
+        self.estimator.fit(self.X, self.y)
+
+    def time_predict(self, *args):
+        self.fitted.predict(self.X_test)
+
+    def track_train_score(self, *args):
+        return float(self.fitted.score(self.X, self.y))
+
+    def track_test_score(self, *args):
+        return float(self.fitted.score(self.X_test, self.y_test))
+
+
+def correlated_regression(n_samples, n_features, representation, seed=0):
+    """Dense correlated data (condition number 1e4), or a sparse CSR design with ~20 non-zeros a row."""
+    import scipy.sparse as sp
+
+    from skpar.datasets import make_correlated_regression
+
+    n_test = max(1000, n_samples // 10)
+    if representation == "dense":
+        X, y, _ = make_correlated_regression(n_samples + n_test, n_features, random_state=seed)
+    else:
+        rng = np.random.default_rng(seed)
+        X = sp.random(n_samples + n_test, n_features, density=20 / n_features, format="csr", random_state=seed,
+                      data_rvs=rng.standard_normal)
+        w = rng.standard_normal(n_features)
+        y = X @ w + 0.5 * rng.standard_normal(X.shape[0])
+    return X[:n_samples], X[n_samples:], y[:n_samples], y[n_samples:]
