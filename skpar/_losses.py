@@ -17,6 +17,18 @@ HUBER = 1
 EPSILON_INSENSITIVE = 2
 SQUARED_EPSILON_INSENSITIVE = 3
 
+HINGE = 10
+LOG_LOSS = 11
+MODIFIED_HUBER = 12
+SQUARED_HINGE = 13
+
+_CLASSIFICATION_CODES = {
+    "hinge": HINGE,
+    "log_loss": LOG_LOSS,
+    "modified_huber": MODIFIED_HUBER,
+    "squared_hinge": SQUARED_HINGE,
+}
+
 _REGRESSION_CODES = {
     "squared_error": SQUARED_ERROR,
     "huber": HUBER,
@@ -76,3 +88,49 @@ class Loss:
 
 
 REGRESSION_LOSSES = tuple(_REGRESSION_CODES)
+
+
+@dataclass(frozen=True)
+class MarginLoss:
+    """A classification loss ``l(p, y)`` of the margin ``z = y p`` with ``y`` in {-1, +1}.
+
+    Parameters
+    ----------
+    name : str
+        ``hinge`` (:math:`\\max(0, 1 - z)`), ``squared_hinge`` (its square), ``log_loss``
+        (:math:`\\log(1 + e^{-z})`) or ``modified_huber`` (:math:`\\max(0, 1 - z)^2` for :math:`z \\ge -1`,
+        :math:`-4z` below), with scikit-learn's ``SGDClassifier`` meaning.
+    """
+
+    name: str
+    epsilon: float = 0.0
+
+    @property
+    def code(self) -> int:
+        """Integer code passed to the numba kernels."""
+        return _CLASSIFICATION_CODES[self.name]
+
+    def value(self, p, y):
+        """Elementwise loss, ``y`` in {-1, +1}."""
+        z = p * y
+        if self.name == "hinge":
+            return np.maximum(0.0, 1.0 - z)
+        if self.name == "squared_hinge":
+            return np.maximum(0.0, 1.0 - z) ** 2
+        if self.name == "log_loss":
+            return np.logaddexp(0.0, -z)
+        return np.where(z >= -1.0, np.maximum(0.0, 1.0 - z) ** 2, -4.0 * z)
+
+    def derivative(self, p, y):
+        """Elementwise derivative with respect to ``p``."""
+        z = p * y
+        if self.name == "hinge":
+            return np.where(z < 1.0, -y, 0.0)
+        if self.name == "squared_hinge":
+            return np.where(z < 1.0, -2.0 * y * (1.0 - z), 0.0)
+        if self.name == "log_loss":
+            return -y * np.exp(-np.logaddexp(0.0, z))
+        return np.where(z >= 1.0, 0.0, np.where(z >= -1.0, -2.0 * y * (1.0 - z), -4.0 * y))
+
+
+CLASSIFICATION_LOSSES = tuple(_CLASSIFICATION_CODES)

@@ -45,8 +45,9 @@ class Penalty:
         return self.alpha * self.l1_ratio
 
     def value(self, w) -> float:
-        """Penalty value at ``w`` (a NumPy vector)."""
-        return 0.5 * self.l2 * float(np.dot(w, w)) + self.l1 * float(np.abs(w).sum())
+        """Penalty value at ``w`` (a NumPy vector, or a matrix with one row per output: the sum over rows)."""
+        w = np.asarray(w)
+        return 0.5 * self.l2 * float(np.vdot(w, w)) + self.l1 * float(np.abs(w).sum())
 
     def prox_l1(self, w, step):
         """Soft-threshold ``w`` by ``step * l1`` (the proximal step of the l1 part), in place; returns ``w``."""

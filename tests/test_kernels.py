@@ -5,7 +5,7 @@ import pytest
 import scipy.sparse as sp
 
 from skpar import _losses
-from skpar._losses import REGRESSION_LOSSES, Loss
+from skpar._losses import CLASSIFICATION_LOSSES, REGRESSION_LOSSES, Loss, MarginLoss
 from skpar._penalties import Penalty
 from skpar.backend._block import interleaved_shuffle
 from skpar.kernels import _loss as kloss
@@ -23,9 +23,32 @@ def test_kernel_loss_matches_numpy(name):
     np.testing.assert_allclose(got[:, 1], loss.derivative(p, y), rtol=1e-12, atol=1e-14)
 
 
-def _args(n_steps, batch, l2, l1, avg_start=1 << 62):
-    # t0, batch, n_steps, loss, eps, l2, l1, intercept, schedule, eta, power_t, sps, warmup, eta_start, avg, blowup
-    return (0, batch, n_steps, 0, 0.1, l2, l1, True, 0, 0.05, 0.25, float(batch), 0.0, 0.05, avg_start, 1e10)
+ONE = np.ones(1)
+
+
+@pytest.mark.parametrize("name", CLASSIFICATION_LOSSES)
+def test_kernel_margin_loss_matches_numpy(name):
+    loss = MarginLoss(name)
+    assert getattr(kloss, name.upper()) == getattr(_losses, name.upper()) == loss.code
+    rng = np.random.default_rng(0)
+    p, y = rng.normal(size=300) * 4, rng.choice([-1.0, 1.0], size=300)
+    p[:3] = [40.0, -40.0, 0.999]
+    got = np.array([kloss.margin_loss_and_derivative(loss.code, a, b) for a, b in zip(p, y, strict=True)])
+    np.testing.assert_allclose(got[:, 0], loss.value(p, y), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(got[:, 1], loss.derivative(p, y), rtol=1e-12, atol=1e-14)
+
+
+def _args(n_steps, batch, l2, l1, avg_start=1 << 62, loss=0, n_out=1):
+    # t0, batch, n_steps, loss, eps, pos_w, neg_w, l2, l1, intercept, schedule, eta, power_t, sps, warmup,
+    # eta_start, avg_start, blowup
+    w = np.ones(n_out)
+    return (0, batch, n_steps, loss, 0.1, w, w, l2, l1, True, 0, 0.05, 0.25, float(batch), 0.0, 0.05, avg_start,
+            1e10)
+
+
+def _model(w, b=0.0):
+    w = np.atleast_2d(w)
+    return (w, np.full(w.shape[0], b), np.zeros_like(w), np.zeros(w.shape[0]), 0)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -38,7 +61,7 @@ def test_steps_are_proximal_minibatch_steps(dtype):
     rows = rng.permutation(n).astype(np.int64)
     l2, l1, eta = 0.1, 0.02, 0.05
     w, b = rng.normal(size=d), 0.3
-    out = sgd_dense(X, y, sw, rows, w, b, np.zeros(d), 0.0, 0, *_args(3, bs, l2, l1))
+    out = sgd_dense(X, y, sw, rows, *_model(w, b), *_args(3, bs, l2, l1))
     # reference: three proximal steps in NumPy, the last one's l1 prox left to the caller
     wr, br = w.copy(), b
     for s in range(3):
@@ -49,22 +72,27 @@ def test_steps_are_proximal_minibatch_steps(dtype):
         if s < 2:
             wr = Penalty(1.0, 1.0).prox_l1(wr, eta * l1)
     rtol = 1e-5 if dtype == np.float32 else 1e-12
-    np.testing.assert_allclose(out[0], wr, rtol=rtol, atol=1e-7 if dtype == np.float32 else 1e-14)
-    assert out[1] == pytest.approx(br, rel=rtol)
+    np.testing.assert_allclose(out[0][0], wr, rtol=rtol, atol=1e-7 if dtype == np.float32 else 1e-14)
+    assert out[1][0] == pytest.approx(br, rel=rtol)
     assert out[6] == 3 * bs and out[7] == 3 and not out[8] and out[9] == eta
 
 
 @pytest.mark.parametrize("penalty", [(0.0, 0.0), (1e-2, 0.0), (0.0, 5e-3), (1e-2, 1e-3)])
 @pytest.mark.parametrize("batch", [1, 5])
-def test_csr_kernel_matches_dense(penalty, batch):
+@pytest.mark.parametrize("task", ["regression", "binary", "multiclass"])
+def test_csr_kernel_matches_dense(penalty, batch, task):
     rng = np.random.default_rng(2)
     n, d = 300, 40
     X = sp.random(n, d, density=0.2, format="csr", random_state=3)
-    y = rng.normal(size=n)
+    loss, n_out, y = {
+        "regression": (0, 1, rng.normal(size=n)),
+        "binary": (11, 1, rng.integers(0, 2, size=n).astype(float)),
+        "multiclass": (10, 3, rng.integers(0, 3, size=n).astype(float)),
+    }[task]
     sw = np.ones(n)
     rows = rng.permutation(n).astype(np.int64)
-    w0 = rng.normal(size=d) * 0.1
-    args = (rows, w0, 0.0, np.zeros(d), 0.0, 0, *_args(40, batch, *penalty, avg_start=10))
+    w0 = rng.normal(size=(n_out, d)) * 0.1
+    args = (rows, *_model(w0), *_args(40, batch, *penalty, avg_start=10, loss=loss, n_out=n_out))
     dense = sgd_dense(X.toarray(), y, sw, *args)
     csr = sgd_csr(X.data, X.indices, X.indptr, y, sw, *args)
     # lazy l1 thresholds commute with the l2 scale only to first order in eta * l2
@@ -79,9 +107,9 @@ def test_divergence_is_reported_not_returned():
     X = rng.normal(size=(500, 5)) * 100
     y = rng.normal(size=500)
     args = list(_args(500, 1, 0.0, 0.0))
-    args[9] = 10.0  # a step size far too large
+    args[11] = 10.0  # a step size far too large
     args[-1] = 1e4  # blow-up threshold per sample
-    out = sgd_dense(X, y, np.ones(500), np.arange(500), np.zeros(5), 0.0, np.zeros(5), 0.0, 0, *args)
+    out = sgd_dense(X, y, np.ones(500), np.arange(500), *_model(np.zeros(5)), *args)
     assert out[8]
     assert out[7] < 500
 

@@ -1,53 +1,73 @@
-"""Block statistics: losses and residual sums at a given model, row norms, Gram matrices of a row sample.
+"""Block statistics: losses and fit sums at a given model, row norms.
 
-These are the reductions a driver needs from blocks it cannot see: each returns a few numbers (or a d x d matrix)
-that the driver adds up over blocks.
+These are the reductions a driver needs from blocks it cannot see: each returns a few numbers that the driver adds
+up over blocks. The model has ``K`` outputs (``W`` of shape (K, d), ``B`` of shape (K,)), as in :mod:`._sgd`.
 """
 
 import numpy as np
 from numba import njit
 
-from ._loss import loss_and_derivative
+from ._loss import HINGE, target_loss
+
+
+@njit(inline="always", nogil=True, cache=True)
+def _accumulate(out, code, P, yi, s, eps, pos_weight, neg_weight):
+    K = P.shape[0]
+    lsum = 0.0
+    for k in range(K):
+        lv, _ = target_loss(code, P[k], yi, k, K, eps, pos_weight, neg_weight)
+        lsum += lv
+    out[0] += s * lsum
+    if code < HINGE:
+        r = yi - P[0]
+        out[1] += s * r * r
+    else:
+        if K == 1:
+            pred = 1.0 if P[0] > 0 else 0.0
+        else:
+            pred = float(np.argmax(P))
+        if pred == yi:
+            out[1] += s
+    out[2] += s
+    out[3] += s * yi
+    out[4] += s * yi * yi
 
 
 @njit(nogil=True, cache=True)
-def eval_dense(X, y, sw, rows, w, b, loss, eps):
-    """Return ``(sum s_i l_i, sum s_i (y_i - p_i)^2, sum s_i, sum s_i y_i, sum s_i y_i^2)`` over ``rows``."""
-    d = X.shape[1]
+def eval_dense(X, y, sw, rows, W, B, loss, eps, pos_weight, neg_weight):
+    """Sums over ``rows`` at the model ``(W, B)``.
+
+    Returns ``[sum s l, S, sum s, sum s y, sum s y^2]`` with ``l`` the loss summed over outputs and ``S`` the
+    weighted squared error (regression) or the weight of correctly classified rows (classification).
+    """
+    K, d = W.shape
     out = np.zeros(5)
+    P = np.empty(K)
     for q in range(rows.shape[0]):
         i = rows[q]
-        p = b
-        for j in range(d):
-            p += X[i, j] * w[j]
-        lv, _ = loss_and_derivative(loss, p, y[i], eps)
-        s = sw[i]
-        r = y[i] - p
-        out[0] += s * lv
-        out[1] += s * r * r
-        out[2] += s
-        out[3] += s * y[i]
-        out[4] += s * y[i] * y[i]
+        for k in range(K):
+            p = B[k]
+            for j in range(d):
+                p += X[i, j] * W[k, j]
+            P[k] = p
+        _accumulate(out, loss, P, y[i], sw[i], eps, pos_weight, neg_weight)
     return out
 
 
 @njit(nogil=True, cache=True)
-def eval_csr(data, indices, indptr, y, sw, rows, w, b, loss, eps):
+def eval_csr(data, indices, indptr, y, sw, rows, W, B, loss, eps, pos_weight, neg_weight):
     """The CSR twin of :func:`eval_dense`."""
+    K = W.shape[0]
     out = np.zeros(5)
+    P = np.empty(K)
     for q in range(rows.shape[0]):
         i = rows[q]
-        p = b
-        for k in range(indptr[i], indptr[i + 1]):
-            p += data[k] * w[indices[k]]
-        lv, _ = loss_and_derivative(loss, p, y[i], eps)
-        s = sw[i]
-        r = y[i] - p
-        out[0] += s * lv
-        out[1] += s * r * r
-        out[2] += s
-        out[3] += s * y[i]
-        out[4] += s * y[i] * y[i]
+        for k in range(K):
+            p = B[k]
+            for r in range(indptr[i], indptr[i + 1]):
+                p += data[r] * W[k, indices[r]]
+            P[k] = p
+        _accumulate(out, loss, P, y[i], sw[i], eps, pos_weight, neg_weight)
     return out
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import time
 import warnings
+from dataclasses import replace
 from numbers import Integral, Real
 
 import numpy as np
@@ -21,7 +22,7 @@ from .._penalties import Penalty
 from ..backend import get_backend
 from ..diagnostics import estimate_on_blocks
 from ..exceptions import CriticalBatchSizeWarning
-from ..parallel import SGDPlan, SGDState, SyncRounds, block_train_sizes, sgd_sync
+from ..parallel import SGDPlan, SGDState, SyncRounds, block_train_sizes, sgd_oneshot, sgd_sync
 from ..parallel._sgd import CONSTANT, INVSCALING
 from ..parallel._tasks import zero_loss_task
 from ._validation import check_fit_data
@@ -73,7 +74,7 @@ class BaseParallelSGD(BaseEstimator):
             return self.batch_size * n_blocks
         return self.batch_size
 
-    def _make_plan(self, loss, cbs, ref_loss, n_blocks, n_train):
+    def _make_plan(self, loss, cbs, ref_loss, n_blocks, n_train, pos_weight, neg_weight):
         eta0 = 0.5 / cbs.mean_sq_norm if self.eta0 == "auto" else float(self.eta0)
         batch = self._effective_batch(n_blocks)
         # The largest stable step grows linearly with the batch only up to the critical batch size and then
@@ -100,7 +101,8 @@ class BaseParallelSGD(BaseEstimator):
             )
         penalty = Penalty.from_params(self.penalty, self.alpha, self.l1_ratio)
         plan = SGDPlan(
-            loss_code=loss.code, epsilon=float(loss.epsilon), l2=penalty.l2, l1=penalty.l1,
+            loss_code=loss.code, epsilon=float(loss.epsilon), pos_weight=np.asarray(pos_weight, dtype=np.float64),
+            neg_weight=np.asarray(neg_weight, dtype=np.float64), l2=penalty.l2, l1=penalty.l1,
             fit_intercept=bool(self.fit_intercept), batch_size=int(self.batch_size),
             schedule=INVSCALING if self.learning_rate == "invscaling" else CONSTANT, eta=eta,
             power_t=float(self.power_t), samples_per_step=float(batch), warmup_steps=float(warmup_steps),
@@ -109,12 +111,30 @@ class BaseParallelSGD(BaseEstimator):
         )
         return plan, penalty
 
+    # ---- hooks for subclasses -----------------------------------------------------------------------------------
+    def _loss(self):
+        """The loss object (``skpar._losses.Loss`` or ``MarginLoss``)."""
+        raise NotImplementedError
+
+    def _encode_targets(self, y, sample_weight, first):
+        """Return ``(y, n_outputs, pos_weight, neg_weight)``: targets as the kernels read them."""
+        raise NotImplementedError
+
+    def _set_model(self, W, B, dtype):
+        """Store the fitted model ``W`` (n_outputs, d), ``B`` (n_outputs,) as ``coef_`` and ``intercept_``."""
+        raise NotImplementedError
+
     # ---- fit driver -------------------------------------------------------------------------------------------
-    def _fit_sgd(self, X, y, sample_weight, *, max_epochs, incremental):
-        """Fit for ``max_epochs`` epochs; ``incremental`` continues the stored model (warm_start, partial_fit)."""
+    def _fit_sgd(self, X, y, sample_weight, *, max_epochs, incremental, strategy="sync"):
+        """Fit for ``max_epochs`` epochs; ``incremental`` continues the stored model (warm_start, partial_fit).
+
+        ``strategy`` is ``'sync'`` (synchronous rounds of ``local_steps``) or ``'oneshot'`` (each block fits alone
+        for up to ``max_epochs`` epochs, then one average).
+        """
         start = time.perf_counter()
         resume = incremental and hasattr(self, "_sgd_state")
         X, y, sample_weight = check_fit_data(self, X, y, sample_weight, reset=not resume)
+        y, n_outputs, pos_weight, neg_weight = self._encode_targets(y, sample_weight, first=not resume)
         loss = self._loss()
         if not resume:
             self._base_seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
@@ -123,8 +143,8 @@ class BaseParallelSGD(BaseEstimator):
         backend = get_backend(self.client, self.n_jobs)
         try:
             n_blocks = backend.n_workers
-            block_seeds = [_seed(base, 1, k) for k in range(max(n_blocks, 1) if not hasattr(X, "chunks")
-                                                             else len(X.chunks[0]))]
+            n_seeds = len(X.chunks[0]) if hasattr(X, "chunks") else max(n_blocks, 1)
+            block_seeds = [_seed(base, 1, k) for k in range(n_seeds)]
             early = self.early_stopping and self.tol is not None and max_epochs > 1
             blocks = backend.partition(X, y, sample_weight, n_blocks=n_blocks, seeds=block_seeds,
                                        validation_fraction=self.validation_fraction if early else 0.0)
@@ -133,41 +153,50 @@ class BaseParallelSGD(BaseEstimator):
             if not resume:
                 cbs = estimate_on_blocks(rounds, X.shape[1], fit_intercept=self.fit_intercept,
                                          max_samples=MOMENT_SAMPLES, seed=_seed(base, 2))
-                zero_loss = sum(rounds.run(zero_loss_task, loss).results) / max(sum(n_train), 1)
-                plan, penalty = self._make_plan(loss, cbs, zero_loss, rounds.n_blocks, n_train)
+                zero_loss = sum(rounds.run(zero_loss_task, loss, pos_weight, neg_weight).results)
+                plan, penalty = self._make_plan(loss, cbs, zero_loss / max(sum(n_train), 1), rounds.n_blocks,
+                                                n_train, pos_weight, neg_weight)
+                self._check_blocks(cbs, n_train)
                 self.critical_batch_size_ = float(cbs.lower)
                 self.critical_batch_size_upper_ = float(cbs.upper)
-                state = SGDState.zeros(X.shape[1])
+                state = SGDState.zeros(n_outputs, X.shape[1])
                 history = []
             else:
                 plan, penalty, state, history = self._sgd_plan, self._sgd_penalty, self._sgd_state, self.history_
+                plan = replace(plan, pos_weight=np.asarray(pos_weight, float), neg_weight=np.asarray(neg_weight,
+                                                                                                      float))
             epoch_seeds = [_seed(base, 3, self._epochs_done + e) for e in range(max_epochs)]
-            state, plan, n_epochs, converged = sgd_sync(
-                rounds, state, plan, penalty, local_steps=self.local_steps, n_train=n_train,
-                epoch_seeds=epoch_seeds, max_epochs=max_epochs, tol=None if incremental and max_epochs == 1
-                else self.tol, n_iter_no_change=self.n_iter_no_change, early_stopping=early,
-                adaptive=self.learning_rate == "adaptive", history=history, start_time=start,
-                verbose=self.verbose,
-            )
+            tol = None if incremental and max_epochs == 1 else self.tol
+            common = dict(epoch_seeds=epoch_seeds, max_epochs=max_epochs, tol=tol,
+                          n_iter_no_change=self.n_iter_no_change, history=history, start_time=start,
+                          verbose=self.verbose)
+            if strategy == "oneshot":
+                state, plan, n_epochs, converged = sgd_oneshot(rounds, state, plan, penalty, **common)
+            else:
+                state, plan, n_epochs, converged = sgd_sync(
+                    rounds, state, plan, penalty, local_steps=self.local_steps, n_train=n_train,
+                    early_stopping=early, adaptive=self.learning_rate == "adaptive", **common)
         finally:
             backend.close()
-        w, b = state.model()
-        if not (np.isfinite(w).all() and np.isfinite(b)):  # sgd_sync guards this; never hand out NaN
+        W, B = state.model()
+        if not (np.isfinite(W).all() and np.isfinite(B).all()):  # the strategies guard this; never hand out NaN
             raise FloatingPointError("SGD produced non-finite coefficients")
-        dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
+        if not self.fit_intercept:
+            B = np.zeros_like(B)
         self._sgd_state, self._sgd_plan, self._sgd_penalty = state, plan, penalty
         self._epochs_done += n_epochs
-        self.coef_ = np.asarray(w, dtype=dtype)
-        self.intercept_ = np.asarray([b if self.fit_intercept else 0.0], dtype=dtype)
+        self._set_model(W, B, X.dtype if X.dtype in (np.float32, np.float64) else np.float64)
         self.n_iter_ = int(n_epochs)
         self.t_ = int(state.t)
         self.history_ = history
         self.n_blocks_ = rounds.n_blocks
         self.learning_rate_ = float(plan.eta)
-        if (not incremental or max_epochs > 1) and self.tol is not None and not converged \
-                and n_epochs == max_epochs:
+        if (not incremental or max_epochs > 1) and tol is not None and not converged and n_epochs == max_epochs:
             warnings.warn(
                 "Maximum number of iteration reached before convergence. Consider increasing max_iter to "
                 "improve the fit.", ConvergenceWarning, stacklevel=3,
             )
         return self
+
+    def _check_blocks(self, cbs, n_train):
+        """Hook: warn about blocks too small for the chosen strategy (nothing to check for synchronous rounds)."""

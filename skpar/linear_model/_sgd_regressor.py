@@ -187,6 +187,13 @@ class ParallelSGDRegressor(RegressorMixin, BaseParallelSGD):
     def _loss(self):
         return Loss(self.loss, self.epsilon)
 
+    def _encode_targets(self, y, sample_weight, first):
+        return y, 1, np.ones(1), np.ones(1)
+
+    def _set_model(self, W, B, dtype):
+        self.coef_ = np.asarray(W[0], dtype=dtype)
+        self.intercept_ = np.asarray(B[:1], dtype=dtype)
+
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
         """Fit the model by data-parallel SGD.

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..exceptions import DivergenceError, DivergenceWarning
 from ._sync import SyncRounds, weighted_average
-from ._tasks import eval_task, sgd_task
+from ._tasks import eval_task, oneshot_task, sgd_task
 
 CONSTANT, INVSCALING = 0, 1
 
@@ -26,13 +26,16 @@ CONSTANT, INVSCALING = 0, 1
 class SGDPlan:
     """Everything a block's SGD task needs besides the model: loss, penalty and step-size schedule.
 
-    ``eta`` is the step after the scaling rule, ``eta_start`` the unscaled step that warm-up starts from,
+    ``pos_weight`` and ``neg_weight`` (one per output) weight the positive and negative samples of each one-vs-rest
+    output (ones for regression). ``eta`` is the step after the scaling rule, ``eta_start`` the unscaled step that warm-up starts from,
     ``samples_per_step`` the samples one global step consumes (for ``invscaling``), ``avg_start`` the global step at
     which Polyak averaging starts and ``blowup`` the loss per sample above which a task reports divergence.
     """
 
     loss_code: int
     epsilon: float
+    pos_weight: np.ndarray
+    neg_weight: np.ndarray
     l2: float
     l1: float
     fit_intercept: bool
@@ -49,21 +52,23 @@ class SGDPlan:
 
 @dataclass
 class SGDState:
-    """The model that travels each round: weights, intercept, their Polyak averages and the global step count."""
+    """The model that travels each round: weights ``w`` (n_outputs, d), intercepts ``b`` (n_outputs,), their Polyak
+    averages and the global step count."""
 
     w: np.ndarray
-    b: float
+    b: np.ndarray
     wbar: np.ndarray
-    bbar: float
+    bbar: np.ndarray
     n_avg: int
     t: int
 
     @classmethod
-    def zeros(cls, n_features):
-        return cls(np.zeros(n_features), 0.0, np.zeros(n_features), 0.0, 0, 0)
+    def zeros(cls, n_outputs, n_features):
+        return cls(np.zeros((n_outputs, n_features)), np.zeros(n_outputs), np.zeros((n_outputs, n_features)),
+                   np.zeros(n_outputs), 0, 0)
 
     def copy(self):
-        return SGDState(self.w.copy(), self.b, self.wbar.copy(), self.bbar, self.n_avg, self.t)
+        return SGDState(self.w.copy(), self.b.copy(), self.wbar.copy(), self.bbar.copy(), self.n_avg, self.t)
 
     def payload(self):
         return (self.w, self.b, self.wbar, self.bbar, self.n_avg)
@@ -93,10 +98,17 @@ def epoch_rounds(n_train, batch_size, local_steps):
     return [(r * k * batch_size, k) for r in range(math.ceil(steps / k))]
 
 
-def evaluate(rounds, model, loss_code, epsilon, which):
-    """Sums of :func:`~skpar.parallel._tasks.eval_task` over the blocks at ``model = (w, b)``."""
-    parts = rounds.run(eval_task, model[0], model[1], loss_code, epsilon, which).results
+def evaluate(rounds, model, plan, which):
+    """Sums of :func:`~skpar.parallel._tasks.eval_task` over the blocks at ``model = (W, B)``."""
+    parts = rounds.run(eval_task, model[0], model[1], plan, which).results
     return np.sum(parts, axis=0)
+
+
+def score_from_sums(s, classification):
+    """Validation score from the sums of :func:`evaluate`: accuracy, or R^2 for regression."""
+    if classification:
+        return s[1] / s[2] if s[2] > 0 else 0.0
+    return r2_from_sums(s)
 
 
 def r2_from_sums(s):
@@ -107,30 +119,85 @@ def r2_from_sums(s):
     return 1.0 - s[1] / sst
 
 
-def _round(rounds, state, plan, penalty, seed, offset, n_steps):
-    """One synchronous round; returns the combined state, the round's loss sum and count, and a divergence flag."""
-    res = rounds.run(sgd_task, state.payload(), plan,
-                     per_block=[(seed, offset, n_steps, state.t)] * rounds.n_blocks)
-    out = res.results
+def _combine(out, state, penalty):
+    """Average the blocks' results (weighted by the samples each processed, in block order) into a new state.
+
+    Applies the deferred l1 proximal step once to the average. Returns the state, the loss sum, the sample count, a
+    divergence flag, the spread of the blocks' models (distance to the average relative to its norm) and each
+    block's mean loss on its own rows.
+    """
     weights = [r[6] for r in out]
     if sum(weights) == 0:
-        return state, 0.0, 0, False, res
-    diverged = any(r[8] for r in out)
+        return state, 0.0, 0, False, [], []
     new = SGDState(
         weighted_average([r[0] for r in out], weights),
-        float(weighted_average([np.array([r[1]]) for r in out], weights)[0]),
+        weighted_average([r[1] for r in out], weights),
         weighted_average([r[2] for r in out], weights),
-        float(weighted_average([np.array([r[3]]) for r in out], weights)[0]),
+        weighted_average([r[3] for r in out], weights),
         max(r[4] for r in out),
         state.t + max(r[7] for r in out),
     )
-    last_eta = float(weighted_average([np.array([r[9]]) for r in out], weights)[0])
-    # the l1 proximal step of the last local step, deferred by the kernels to after the average
+    last_eta = float(weighted_average([np.array(r[9]) for r in out], weights))
     penalty.prox_l1(new.w, last_eta)
-    loss_sum = float(sum(r[5] for r in out))
-    n_seen = int(sum(weights))
-    diverged = diverged or not (np.isfinite(new.w).all() and np.isfinite(new.b))
-    return new, loss_sum, n_seen, diverged, res
+    norm = max(float(np.linalg.norm(new.w)), 1e-300)
+    spread = [float(np.linalg.norm(r[0] - new.w)) / norm for r in out]
+    block_loss = [float(r[5]) / r[6] if r[6] else float("nan") for r in out]
+    diverged = any(r[8] for r in out) or not (np.isfinite(new.w).all() and np.isfinite(new.b).all())
+    return new, float(sum(r[5] for r in out)), int(sum(weights)), diverged, spread, block_loss
+
+
+def _diverged(plan, halvings, max_halvings, where):
+    """Warn and return the plan with half the step, or raise once the step was cut ``max_halvings`` times."""
+    if halvings > max_halvings:
+        raise DivergenceError(
+            f"SGD kept diverging after the step size was halved {max_halvings} times (now {plan.eta:.3g}). "
+            "Scale the features (e.g. StandardScaler), lower eta0, or choose a robust loss such as 'huber'."
+        )
+    warnings.warn(
+        f"SGD diverged in {where} with step size {plan.eta:.3g}; restarting it with {plan.eta / 2:.3g}. "
+        "Consider a smaller eta0 or scaled features.", DivergenceWarning, stacklevel=4,
+    )
+    return replace(plan, eta=plan.eta / 2, eta_start=min(plan.eta_start, plan.eta / 2))
+
+
+def sgd_oneshot(rounds, state, plan, penalty, *, epoch_seeds, max_epochs, tol=None, n_iter_no_change=5,
+                history=None, start_time=None, verbose=0, max_halvings=30):
+    """One-shot parameter averaging (Zinkevich et al. 2010): every block fits alone, then one average.
+
+    Each block runs up to ``max_epochs`` local epochs from ``state`` (stopping on its own by scikit-learn's ``tol``
+    rule), all in one round, and the driver averages the blocks' models once. By convexity the average is no worse
+    than the mean of the blocks' losses; it is statistically as good as one fit on all the data when each block
+    holds enough rows (about kappa, lecture notes seed 000). Returns what :func:`sgd_sync` returns; ``n_epochs`` is
+    the most local epochs a block ran and ``converged`` whether every block's stopping rule fired.
+    """
+    history = [] if history is None else history
+    start_time = time.perf_counter() if start_time is None else start_time
+    halvings = 0
+    while True:
+        res = rounds.run(oneshot_task, state.payload(), plan, list(epoch_seeds[:max_epochs]), state.t, tol,
+                         n_iter_no_change)
+        new, loss_sum, n_seen, diverged, spread, block_loss = _combine(res.results, state, penalty)
+        if not diverged:
+            break
+        halvings += 1
+        plan = _diverged(plan, halvings, max_halvings, "a block's local fit")
+    n_epochs = max(r[10] for r in res.results)
+    history.append({
+        "round": len(history), "epoch": n_epochs - 1, "time": time.perf_counter() - start_time,
+        "objective": loss_sum / max(n_seen, 1) + penalty.value(new.w), "eta": plan.eta, "n_samples": n_seen,
+        "bytes_sent": res.bytes_sent, "block_spread": spread, "block_loss": block_loss,
+    })
+    if verbose:
+        print(f"-- one-shot average of {rounds.n_blocks} blocks after up to {n_epochs} local epochs: "
+              f"objective {history[-1]['objective']:.6g}, spread {max(spread):.3g}")
+    return new, plan, n_epochs, all(r[11] for r in res.results)
+
+
+def _round(rounds, state, plan, penalty, seed, offset, n_steps):
+    """One synchronous round of ``n_steps`` local steps on every block from ``state``; see :func:`_combine`."""
+    res = rounds.run(sgd_task, state.payload(), plan,
+                     per_block=[(seed, offset, n_steps, state.t)] * rounds.n_blocks)
+    return (*_combine(res.results, state, penalty), res)
 
 
 def sgd_sync(rounds, state, plan, penalty, *, local_steps, n_train, epoch_seeds, max_epochs, tol=None,
@@ -139,7 +206,7 @@ def sgd_sync(rounds, state, plan, penalty, *, local_steps, n_train, epoch_seeds,
     """Run synchronous data-parallel SGD for up to ``max_epochs`` epochs.
 
     Stopping follows scikit-learn's SGD: with ``tol`` set, the fit stops once the epoch's objective (or, with
-    ``early_stopping``, the validation R^2) has failed to improve by ``tol`` for ``n_iter_no_change`` epochs in a row;
+    ``early_stopping``, the validation score: R^2 or accuracy) has failed to improve by ``tol`` for ``n_iter_no_change`` epochs in a row;
     with ``adaptive``, the step is divided by 5 instead, until it falls below ``1e-4`` times its first value.
 
     A round whose loss blows up or turns non-finite sends the fit back to the start of the epoch with half the
@@ -168,8 +235,8 @@ def sgd_sync(rounds, state, plan, penalty, *, local_steps, n_train, epoch_seeds,
         loss_sum, n_seen = 0.0, 0
         diverged = False
         for offset, n_steps in schedule:
-            state, ls, ns, diverged, res = _round(rounds, state, plan, penalty, int(epoch_seeds[epoch]), offset,
-                                                  n_steps)
+            state, ls, ns, diverged, spread, block_loss, res = _round(rounds, state, plan, penalty,
+                                                                      int(epoch_seeds[epoch]), offset, n_steps)
             loss_sum += ls
             n_seen += ns
             if diverged:
@@ -177,24 +244,15 @@ def sgd_sync(rounds, state, plan, penalty, *, local_steps, n_train, epoch_seeds,
             history.append({
                 "round": len(history), "epoch": epoch, "time": time.perf_counter() - start_time,
                 "objective": (ls / ns if ns else np.nan) + penalty.value(state.w),
-                "eta": plan.eta, "n_samples": ns, "bytes_sent": res.bytes_sent,
+                "eta": plan.eta, "n_samples": ns, "bytes_sent": res.bytes_sent, "block_spread": spread,
+                "block_loss": block_loss,
             })
         objective = loss_sum / max(n_seen, 1) + penalty.value(state.w)
         if diverged or not np.isfinite(objective):
             halvings += 1
-            if halvings > max_halvings:
-                raise DivergenceError(
-                    f"SGD kept diverging after the step size was halved {max_halvings} times (now {plan.eta:.3g}). "
-                    "Scale the features (e.g. StandardScaler), lower eta0, or choose a robust loss such as 'huber'."
-                )
-            warnings.warn(
-                f"SGD diverged in epoch {epoch + 1} with step size {plan.eta:.3g}; restarting the epoch with "
-                f"{plan.eta / 2:.3g}. Consider a smaller eta0 or scaled features.",
-                DivergenceWarning, stacklevel=3,
-            )
+            plan = _diverged(plan, halvings, max_halvings, f"epoch {epoch + 1}")
             state = snapshot
             del history[t_snap:]
-            plan = replace(plan, eta=plan.eta / 2, eta_start=min(plan.eta_start, plan.eta / 2))
             continue
         epoch += 1
         if verbose:
@@ -203,7 +261,7 @@ def sgd_sync(rounds, state, plan, penalty, *, local_steps, n_train, epoch_seeds,
         if tol is None:
             continue
         if early_stopping:
-            score = r2_from_sums(evaluate(rounds, state.model(), plan.loss_code, plan.epsilon, "val"))
+            score = score_from_sums(evaluate(rounds, state.model(), plan, "val"), plan.loss_code >= 10)
             improved = -score < best - tol
             best = min(best, -score)
         else:

@@ -13,15 +13,15 @@ from ..kernels import eval_csr, eval_dense, row_sq_norms_csr, row_sq_norms_dense
 def sgd_task(block, state, plan, epoch_seed, offset, n_steps, t0):
     """Run ``n_steps`` local SGD steps on the block, from ``state``, over its epoch order from ``offset``.
 
-    ``state`` is ``(w, b, wbar, bbar, n_avg)``; ``plan`` is the :class:`~skpar.parallel.SGDPlan` of the fit. The
+    ``state`` is ``(W, B, Wbar, Bbar, n_avg)``; ``plan`` is the :class:`~skpar.parallel.SGDPlan` of the fit. The
     rows are the block's training rows shuffled by ``epoch_seed`` (memoised on the block, so a round costs only its
     own steps).
     """
-    w, b, wbar, bbar, n_avg = state
+    W, B, Wbar, Bbar, n_avg = state
     order = block.epoch_order(epoch_seed)
     rows = order[offset: offset + n_steps * plan.batch_size]
-    args = (rows, w, float(b), wbar, float(bbar), int(n_avg), int(t0), int(plan.batch_size), int(n_steps),
-            plan.loss_code, plan.epsilon, plan.l2, plan.l1, plan.fit_intercept,
+    args = (rows, W, B, Wbar, Bbar, int(n_avg), int(t0), int(plan.batch_size), int(n_steps),
+            plan.loss_code, plan.epsilon, plan.pos_weight, plan.neg_weight, plan.l2, plan.l1, plan.fit_intercept,
             plan.schedule, plan.eta, plan.power_t, plan.samples_per_step, plan.warmup_steps, plan.eta_start,
             plan.avg_start, plan.blowup)
     X = block.X
@@ -30,25 +30,74 @@ def sgd_task(block, state, plan, epoch_seed, offset, n_steps, t0):
     return sgd_dense(X, block.y, block.sample_weight, *args)
 
 
-def eval_task(block, w, b, loss_code, epsilon, which="train"):
-    """Sums at the model ``(w, b)`` over the block's ``which`` rows ('train', 'val' or 'all').
+def oneshot_task(block, state, plan, epoch_seeds, t0, tol, n_iter_no_change):
+    """Fit the block on its own, one local epoch per seed in ``epoch_seeds``, from ``state``.
 
-    Returns ``[sum s l, sum s (y - p)^2, sum s, sum s y, sum s y^2]``.
+    Stops early by scikit-learn's rule on the block's own epoch objective (no improvement by ``tol`` for
+    ``n_iter_no_change`` epochs; ``tol=None`` runs every epoch). Returns what :func:`sgd_task` returns, for the
+    last epoch (model, loss sum, samples, steps over all epochs, divergence, last step size), plus the epochs run
+    and whether the block's stopping rule fired.
+    """
+    W, B, Wbar, Bbar, n_avg = state
+    t = int(t0)
+    best, no_improvement, converged = np.inf, 0, False
+    out = None
+    for e, seed in enumerate(epoch_seeds):
+        out = sgd_task(block, (W, B, Wbar, Bbar, n_avg), plan, seed, 0, 1 << 62, t)
+        W, B, Wbar, Bbar, n_avg, loss_sum, n_seen, steps, diverged, last_eta = out
+        t += steps
+        if diverged:
+            break
+        objective = loss_sum / max(n_seen, 1) + 0.5 * plan.l2 * float(np.vdot(W, W)) + plan.l1 * np.abs(W).sum()
+        if tol is not None:
+            no_improvement = 0 if objective < best - tol else no_improvement + 1
+            best = min(best, objective)
+            if no_improvement >= n_iter_no_change:
+                converged = True
+        if converged or e == len(epoch_seeds) - 1:
+            break
+        # between local epochs the block is its own model: apply the deferred l1 step here
+        thr = last_eta * plan.l1
+        if thr > 0:
+            W = np.sign(W) * np.maximum(np.abs(W) - thr, 0.0)
+    return (W, B, Wbar, Bbar, n_avg, loss_sum, n_seen, t - int(t0), diverged, last_eta, e + 1, converged)
+
+
+def eval_task(block, W, B, plan, which="train"):
+    """Sums at the model ``(W, B)`` over the block's ``which`` rows ('train', 'val' or 'all').
+
+    Returns ``[sum s l, S, sum s, sum s y, sum s y^2]``, ``S`` the squared error (regression) or the weight of the
+    correctly classified rows (classification); see :func:`skpar.kernels.eval_dense`.
     """
     rows = {"train": block.train_rows, "val": block.val_rows}.get(which)
     if rows is None:
         rows = np.arange(block.n_rows, dtype=np.int64)
     X = block.X
     if block.is_sparse:
-        return eval_csr(X.data, X.indices, X.indptr, block.y, block.sample_weight, rows, w, float(b),
-                        loss_code, epsilon)
-    return eval_dense(X, block.y, block.sample_weight, rows, w, float(b), loss_code, epsilon)
+        return eval_csr(X.data, X.indices, X.indptr, block.y, block.sample_weight, rows, W, B, plan.loss_code,
+                        plan.epsilon, plan.pos_weight, plan.neg_weight)
+    return eval_dense(X, block.y, block.sample_weight, rows, W, B, plan.loss_code, plan.epsilon, plan.pos_weight,
+                      plan.neg_weight)
 
 
-def zero_loss_task(block, loss):
-    """``sum_i s_i l(0, y_i)`` over the training rows: the loss of the zero model, from y alone (no pass over X)."""
+def zero_loss_task(block, loss, pos_weight, neg_weight):
+    """``sum_i s_i l(0, y_i)`` over the training rows (summed over outputs): the loss of the zero model.
+
+    At the zero model the loss depends on the targets alone, so this reads y, never X.
+    """
     rows = block.train_rows
-    return float(np.dot(block.sample_weight[rows], loss.value(np.zeros(rows.shape[0]), block.y[rows])))
+    s, y = block.sample_weight[rows], block.y[rows]
+    if loss.code < 10:  # regression
+        return float(np.dot(s, loss.value(np.zeros(rows.shape[0]), y)))
+    # one-vs-rest: every output has margin 0, so each sample pays l(0) once per output, weighted as its class is
+    l0 = float(loss.value(np.zeros(1), np.ones(1))[0])
+    K = pos_weight.shape[0]
+    if K == 1:
+        per = np.where(y == 1, pos_weight[0], neg_weight[0])
+    else:
+        cls = y.astype(np.int64)
+        per = neg_weight.sum() - neg_weight[cls] + pos_weight[cls]
+    return float(l0 * np.dot(s, per))
 
 
 def sample_rows(block, max_rows, seed):
