@@ -12,8 +12,6 @@ import argparse
 import time
 import warnings
 
-import numpy as np
-
 
 def _objective(X, y, coef, intercept, alpha):
     r = y - X @ coef - intercept

@@ -51,3 +51,13 @@ def test_row_sample_estimate_is_close():
     est = critical_batch_size(X, fit_intercept=False, max_samples=20_000, n_jobs=2, random_state=0)
     assert est.n_samples <= 20_002
     assert est.lower == pytest.approx(_exact(X, False)[0], rel=0.05)
+
+
+def test_sparse_design_generator():
+    from skpar.datasets import make_sparse_design
+
+    X = make_sparse_design(500, 40, 7, random_state=0)
+    assert X.shape == (500, 40) and X.nnz == 3500
+    assert (np.diff(X.indptr) == 7).all()
+    X.sum_duplicates()
+    assert X.nnz == 3500  # distinct columns in every row

@@ -68,17 +68,14 @@ class Estimator(ABC):
 
 def correlated_regression(n_samples, n_features, representation, seed=0):
     """Dense correlated data (condition number 1e4), or a sparse CSR design with ~20 non-zeros a row."""
-    import scipy.sparse as sp
-
-    from skpar.datasets import make_correlated_regression
+    from skpar.datasets import make_correlated_regression, make_sparse_design
 
     n_test = max(1000, n_samples // 10)
     if representation == "dense":
         X, y, _ = make_correlated_regression(n_samples + n_test, n_features, random_state=seed)
     else:
         rng = np.random.default_rng(seed)
-        X = sp.random(n_samples + n_test, n_features, density=20 / n_features, format="csr", random_state=seed,
-                      data_rvs=rng.standard_normal)
+        X = make_sparse_design(n_samples + n_test, n_features, 20, random_state=seed)
         w = rng.standard_normal(n_features)
         y = X @ w + 0.5 * rng.standard_normal(X.shape[0])
     return X[:n_samples], X[n_samples:], y[:n_samples], y[n_samples:]

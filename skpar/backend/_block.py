@@ -10,7 +10,6 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-
 #: rows per chunk and chunks read at once by :func:`interleaved_shuffle`
 SHUFFLE_CHUNK = 32
 SHUFFLE_STREAMS = 32

@@ -48,3 +48,37 @@ def make_correlated_regression(n_samples=100_000, n_features=100, *, condition_n
         X[a:b] = rng.standard_normal((b - a, n_features), dtype=np.float32 if dtype == np.float32 else np.float64) @ A
         y[a:b] = X[a:b] @ w + 1.0 + noise * rng.standard_normal(b - a)
     return X, y, w
+
+
+def make_sparse_design(n_samples, n_features, nnz_per_row, *, dtype=np.float64, random_state=None):
+    """A CSR matrix with ``nnz_per_row`` Gaussian non-zeros in every row, at uniformly random columns.
+
+    Built row-wise in O(nnz) memory (``scipy.sparse.random`` samples from all ``n_samples * n_features`` cells,
+    which needs gigabytes at benchmark sizes). Column indices within a row are sorted and distinct.
+
+    Parameters
+    ----------
+    n_samples, n_features : int
+        Shape.
+    nnz_per_row : int
+        Non-zeros in each row (at most ``n_features``).
+    dtype : numpy dtype, default=numpy.float64
+    random_state : int, RandomState instance or None
+
+    Returns
+    -------
+    X : scipy.sparse.csr_matrix of shape (n_samples, n_features)
+    """
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+    k = int(min(nnz_per_row, n_features))
+    # draw k distinct columns per row: oversample with replacement, then repair the rare duplicates
+    cols = np.sort(rng.integers(0, n_features, size=(n_samples, k)), axis=1)
+    dup = np.zeros_like(cols, dtype=bool)
+    dup[:, 1:] = cols[:, 1:] == cols[:, :-1]
+    for i in np.flatnonzero(dup.any(axis=1)):
+        cols[i] = np.sort(rng.choice(n_features, size=k, replace=False))
+    data = rng.standard_normal(n_samples * k).astype(dtype)
+    indptr = np.arange(0, n_samples * k + 1, k, dtype=np.int64)
+    return sp.csr_matrix((data, cols.ravel(), indptr), shape=(n_samples, n_features))

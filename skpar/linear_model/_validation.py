@@ -50,10 +50,9 @@ def check_fit_data(est, X, y, sample_weight, *, reset):
         if X.ndim != 2:
             raise ValueError(f"Expected a 2D array, got a dask array of shape {X.shape}")
         if X.shape[0] == 0:
-            raise ValueError("Found array with 0 sample(s) (shape=%s) while a minimum of 1 is required." % (X.shape,))
+            raise ValueError(f"Found array with 0 sample(s) (shape={X.shape}) while a minimum of 1 is required.")
         if X.shape[1] == 0:
-            raise ValueError("Found array with 0 feature(s) (shape=%s) while a minimum of 1 is required."
-                             % (X.shape,))
+            raise ValueError(f"Found array with 0 feature(s) (shape={X.shape}) while a minimum of 1 is required.")
         if reset:
             est.n_features_in_ = int(X.shape[1])
             if columns is not None and all(isinstance(c, str) for c in columns):
@@ -64,7 +63,7 @@ def check_fit_data(est, X, y, sample_weight, *, reset):
             raise ValueError(f"X has {X.shape[1]} features, but {type(est).__name__} is expecting "
                              f"{est.n_features_in_} features as input.")
         if y is None:
-            raise ValueError(f"requires y to be passed, but the target y is None")
+            raise ValueError("requires y to be passed, but the target y is None")
         if is_dask_collection(y):
             y = _dask_float(_dask_to_array(y, "y"), "y")
         else:

@@ -1,6 +1,16 @@
 """Strategies: how local work is arranged on the blocks and combined (synchronous rounds)."""
 
-from ._sgd import SGDPlan, SGDState, block_train_sizes, epoch_rounds, evaluate, r2_from_sums, score_from_sums, sgd_oneshot, sgd_sync
+from ._sgd import (
+    SGDPlan,
+    SGDState,
+    block_train_sizes,
+    epoch_rounds,
+    evaluate,
+    r2_from_sums,
+    score_from_sums,
+    sgd_oneshot,
+    sgd_sync,
+)
 from ._sync import Round, SyncRounds, nbytes, weighted_average
 
 __all__ = [

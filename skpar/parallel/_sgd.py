@@ -27,7 +27,8 @@ class SGDPlan:
     """Everything a block's SGD task needs besides the model: loss, penalty and step-size schedule.
 
     ``pos_weight`` and ``neg_weight`` (one per output) weight the positive and negative samples of each one-vs-rest
-    output (ones for regression). ``eta`` is the step after the scaling rule, ``eta_start`` the unscaled step that warm-up starts from,
+    output (ones for regression). ``eta`` is the step after the scaling rule, ``eta_start`` the unscaled step that
+    warm-up starts from,
     ``samples_per_step`` the samples one global step consumes (for ``invscaling``), ``avg_start`` the global step at
     which Polyak averaging starts and ``blowup`` the loss per sample above which a task reports divergence.
     """
@@ -206,7 +207,8 @@ def sgd_sync(rounds, state, plan, penalty, *, local_steps, n_train, epoch_seeds,
     """Run synchronous data-parallel SGD for up to ``max_epochs`` epochs.
 
     Stopping follows scikit-learn's SGD: with ``tol`` set, the fit stops once the epoch's objective (or, with
-    ``early_stopping``, the validation score: R^2 or accuracy) has failed to improve by ``tol`` for ``n_iter_no_change`` epochs in a row;
+    ``early_stopping``, the validation score: R^2 or accuracy) has failed to improve by ``tol`` for
+    ``n_iter_no_change`` epochs in a row;
     with ``adaptive``, the step is divided by 5 instead, until it falls below ``1e-4`` times its first value.
 
     A round whose loss blows up or turns non-finite sends the fit back to the start of the epoch with half the
