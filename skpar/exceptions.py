@@ -15,4 +15,9 @@ class CriticalBatchSizeWarning(UserWarning):
     """The global batch is far past the critical batch size: a larger batch buys no fewer steps, only more work."""
 
 
-__all__ = ["ConvergenceWarning", "CriticalBatchSizeWarning", "DivergenceError", "DivergenceWarning"]
+class SmallBlockWarning(UserWarning):
+    """Blocks hold fewer rows than one-shot averaging needs (about kappa each); periodic averaging is safer."""
+
+
+__all__ = ["ConvergenceWarning", "CriticalBatchSizeWarning", "DivergenceError", "DivergenceWarning",
+           "SmallBlockWarning"]

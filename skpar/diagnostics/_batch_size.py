@@ -40,6 +40,9 @@ class CriticalBatchSize:
         :math:`\\max \\|x\\|^2 / \\lambda_{\\max}` over the sample.
     lambda_max : float
         Largest eigenvalue of :math:`E[x x^T]` (``x`` extended by a 1 when an intercept is fitted).
+    lambda_min : float
+        Smallest eigenvalue of the same matrix on the sample above ``1e-6 * lambda_max`` (smaller ones come from
+        linearly dependent columns and change no prediction); 0 where power iteration was used (unknown).
     mean_sq_norm : float
         :math:`E\\|x\\|^2`.
     max_sq_norm : float
@@ -51,6 +54,7 @@ class CriticalBatchSize:
     lower: float
     upper: float
     lambda_max: float
+    lambda_min: float
     mean_sq_norm: float
     max_sq_norm: float
     n_samples: int
@@ -77,8 +81,14 @@ def estimate_on_blocks(rounds: SyncRounds, n_features, *, fit_intercept, max_sam
     max_sq = max(r["max_sq"] for r in res)
     if with_gram:
         H = sum(r["gram"] for r in res) / n
-        lam = float(np.linalg.eigvalsh(H)[-1])
+        eig = np.linalg.eigvalsh(H)
+        lam = float(eig[-1])
+        # directions of (numerically) zero variance, from linearly dependent columns, change no prediction: the
+        # smallest eigenvalue that matters is the smallest one above them
+        live = eig[eig > 1e-6 * lam]
+        lam_min = float(live[0]) if live.size else 0.0
     else:
+        lam_min = 0.0
         dim = n_features + int(fit_intercept)
         v = np.random.default_rng(seed).standard_normal(dim)
         v /= np.linalg.norm(v)
@@ -96,7 +106,7 @@ def estimate_on_blocks(rounds: SyncRounds, n_features, *, fit_intercept, max_sam
             if done:
                 break
     lam = max(lam, np.finfo(float).tiny)
-    return CriticalBatchSize(mean_sq / lam, max_sq / lam, lam, mean_sq, max_sq, n)
+    return CriticalBatchSize(mean_sq / lam, max_sq / lam, lam, lam_min, mean_sq, max_sq, n)
 
 
 def _moments_with_cap(block, seed, fit_intercept, with_gram, cap):

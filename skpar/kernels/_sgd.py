@@ -42,9 +42,11 @@ def sgd_dense(X, y, sw, rows, W, B, Wbar, Bbar, n_avg, t0, batch_size, n_steps,
 
     Returns ``(W, B, Wbar, Bbar, n_avg, loss_sum, n_seen, steps, diverged, last_eta)``: the new model and its
     Polyak average (averaging starts at global step ``avg_start``), the sum of the weighted losses of the samples
-    seen, each evaluated just before its step (a free, progressive estimate of the objective), how many samples and
-    steps were taken, whether the loss blew up (non-finite, or more than ``blowup`` per sample) and the step size
-    of the last step, whose l1 proximal step is the caller's.
+    seen, each evaluated just before its step at the model the fit returns (the average once averaging has begun,
+    else the iterate: a progressive estimate of the objective that costs no pass; the constant-step iterate
+    plateaus while its average still improves, so stopping on the iterate's loss would stop too early), how many
+    samples and steps were taken, whether the loss blew up (non-finite, or more than ``blowup`` per sample) and
+    the step size of the last step, whose l1 proximal step is the caller's.
     """
     K, d = W.shape
     W = W.copy()
@@ -66,21 +68,31 @@ def sgd_dense(X, y, sw, rows, W, B, Wbar, Bbar, n_avg, t0, batch_size, n_steps,
         stop = min(pos + batch_size, n_rows)
         m = stop - pos
         batch_loss = 0.0
+        averaging = t0 + s >= avg_start and n_avg > 0
         for q in range(pos, stop):
             i = rows[q]
             for k in range(K):
                 p = B[k]
-                for j in range(d):
-                    p += X[i, j] * W[k, j]
+                pa = Bbar[k]
+                if averaging:
+                    for j in range(d):
+                        p += X[i, j] * W[k, j]
+                        pa += X[i, j] * Wbar[k, j]
+                    lv, _ = target_loss(loss, pa, y[i], k, K, eps, pos_weight, neg_weight)
+                    loss_sum += sw[i] * lv
+                else:
+                    for j in range(d):
+                        p += X[i, j] * W[k, j]
                 lv, g = target_loss(loss, p, y[i], k, K, eps, pos_weight, neg_weight)
                 batch_loss += sw[i] * lv
+                if not averaging:
+                    loss_sum += sw[i] * lv
                 g *= sw[i]
                 if g != 0.0:
                     gb[k] += g
                     for j in range(d):
                         G[k, j] += g * X[i, j]
         pos = stop
-        loss_sum += batch_loss
         n_seen += m
         if not np.isfinite(batch_loss) or batch_loss > blowup * m:
             diverged = True
@@ -157,6 +169,7 @@ def sgd_csr(data, indices, indptr, y, sw, rows, W, B, Wbar, Bbar, n_avg, t0, bat
         m = stop - pos
         batch_loss = 0.0
         nt = 0
+        averaging = t0 + s >= avg_start and n_avg > 0
         for q in range(pos, stop):
             i = rows[q]
             a, z = indptr[i], indptr[i + 1]
@@ -172,6 +185,14 @@ def sgd_csr(data, indices, indptr, y, sw, rows, W, B, Wbar, Bbar, n_avg, t0, bat
                 p = p * wscale + B[k]
                 lv, g = target_loss(loss, p, y[i], k, K, eps, pos_weight, neg_weight)
                 batch_loss += sw[i] * lv
+                if averaging:
+                    pa = Bbar[k]
+                    for r in range(a, z):
+                        pa += data[r] * Wbar[k, indices[r]]
+                    la, _ = target_loss(loss, pa, y[i], k, K, eps, pos_weight, neg_weight)
+                    loss_sum += sw[i] * la
+                else:
+                    loss_sum += sw[i] * lv
                 g *= sw[i]
                 if g != 0.0:
                     gb[k] += g
@@ -184,7 +205,6 @@ def sgd_csr(data, indices, indptr, y, sw, rows, W, B, Wbar, Bbar, n_avg, t0, bat
                     touched[nt] = j
                     nt += 1
         pos = stop
-        loss_sum += batch_loss
         n_seen += m
         if not np.isfinite(batch_loss) or batch_loss > blowup * m:
             diverged = True

@@ -13,7 +13,7 @@ from dataclasses import replace
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -133,7 +133,8 @@ class BaseParallelSGD(BaseEstimator):
         """
         start = time.perf_counter()
         resume = incremental and hasattr(self, "_sgd_state")
-        X, y, sample_weight = check_fit_data(self, X, y, sample_weight, reset=not resume)
+        X, y, sample_weight = check_fit_data(self, X, y, sample_weight, reset=not resume,
+                                             y_numeric=not is_classifier(self))
         y, n_outputs, pos_weight, neg_weight = self._encode_targets(y, sample_weight, first=not resume)
         loss = self._loss()
         if not resume:

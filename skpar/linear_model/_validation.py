@@ -38,11 +38,12 @@ def _dask_float(X, name):
     return X
 
 
-def check_fit_data(est, X, y, sample_weight, *, reset):
+def check_fit_data(est, X, y, sample_weight, *, reset, y_numeric=True):
     """Validate training data; returns ``X, y, sample_weight`` ready for ``backend.partition``.
 
     Local X comes back as a C- or F-ordered float32/float64 array or a CSR matrix (CSC is converted once), y as
-    float64, sample_weight as float64 or None. Dask X stays lazy.
+    float64 (``y_numeric``) or as the labels given (classifiers encode them), sample_weight as float64 or None.
+    Dask X stays lazy.
     """
     if is_dask_collection(X):
         columns = getattr(X, "columns", None)
@@ -65,11 +66,14 @@ def check_fit_data(est, X, y, sample_weight, *, reset):
         if y is None:
             raise ValueError("requires y to be passed, but the target y is None")
         if is_dask_collection(y):
-            y = _dask_float(_dask_to_array(y, "y"), "y")
-        else:
+            y = _dask_to_array(y, "y")
+            y = _dask_float(y, "y") if y_numeric else y
+        elif y_numeric:
             y = np.asarray(y, dtype=np.float64).reshape(-1)
             if not np.isfinite(y).all():
                 raise ValueError("Input y contains NaN or infinity.")
+        else:
+            y = np.asarray(y).reshape(-1)
         if y.shape[0] != X.shape[0]:
             raise ValueError(f"Found input variables with inconsistent numbers of samples: [{X.shape[0]}, "
                              f"{y.shape[0]}]")
@@ -81,10 +85,11 @@ def check_fit_data(est, X, y, sample_weight, *, reset):
                 raise ValueError("Negative values in data passed to `sample_weight`")
         return X, y, sample_weight
     X, y = validate_data(est, X, y, accept_sparse=("csr", "csc"), dtype=[np.float64, np.float32],
-                         y_numeric=True, reset=reset)
+                         y_numeric=y_numeric, reset=reset)
     if sp.issparse(X):
         X = X.tocsr()
-    y = np.asarray(y, dtype=np.float64)
+    if y_numeric:
+        y = np.asarray(y, dtype=np.float64)
     if sample_weight is not None:
         sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
     return X, y, sample_weight
