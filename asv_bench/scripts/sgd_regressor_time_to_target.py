@@ -10,8 +10,8 @@ Usage: python asv_bench/scripts/sgd_regressor_time_to_target.py [--n-samples N] 
 """
 
 import argparse
-import statistics
-import time
+import os
+import sys
 import warnings
 
 import numpy as np
@@ -21,45 +21,15 @@ from sklearn.linear_model import Ridge, SGDRegressor
 from skpar import ParallelSGDRegressor
 from skpar.datasets import make_correlated_regression
 
+sys.path.insert(0, os.path.dirname(__file__))
+from _timing import time_to_target, timed_fit  # noqa: E402
+
 warnings.simplefilter("ignore", ConvergenceWarning)
 
 
 def objective(X, y, coef, intercept, alpha):
     r = y - X @ coef - intercept
     return 0.5 * float(r @ r) / len(y) + 0.5 * alpha * float(coef @ coef)
-
-
-def timed_fit(make, X, y, repeats=1):
-    times, est = [], None
-    for _ in range(repeats):
-        est = make()
-        t = time.perf_counter()
-        est.fit(X, y)
-        times.append(time.perf_counter() - t)
-    return statistics.median(times), est
-
-
-def time_to_target(make, X, y, f_star, alpha, target, k_max):
-    """Fewest epochs k with suboptimality <= target; returns (median seconds, k, suboptimality) or None."""
-    def subopt(k):
-        _, est = timed_fit(lambda: make(k), X, y)
-        return (objective(X, y, est.coef_, np.ravel(est.intercept_)[0], alpha) - f_star) / f_star
-
-    k, lo = 1, 0
-    while k <= k_max and subopt(k) > target:
-        lo, k = k, 2 * k
-    if k > k_max:
-        return None
-    hi = k
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if subopt(mid) <= target:
-            hi = mid
-        else:
-            lo = mid
-    seconds, est = timed_fit(lambda: make(hi), X, y, repeats=3)
-    s = (objective(X, y, est.coef_, np.ravel(est.intercept_)[0], alpha) - f_star) / f_star
-    return seconds, hi, s
 
 
 def main():
@@ -81,11 +51,21 @@ def main():
 
     ParallelSGDRegressor(max_iter=1, n_jobs=2).fit(X[:1000], y[:1000])  # compile outside the timings
 
+    def subopt(est):
+        return (objective(X, y, est.coef_, np.ravel(est.intercept_)[0], alpha) - f_star) / f_star
+
+    def reached(est):
+        return subopt(est) <= args.target
+
+    def ttt(make, k_max):
+        r = time_to_target(make, X, y, reached, k_max)
+        return None if r is None else (r[0], r[1], subopt(r[2]))
+
     def ours(client=None, n_jobs=2):
         return lambda k: ParallelSGDRegressor(alpha=alpha, learning_rate="constant", average=True, max_iter=k,
                                               tol=None, random_state=0, n_jobs=n_jobs, client=client)
 
-    r = time_to_target(ours(), X, y, f_star, alpha, args.target, 64)
+    r = ttt(ours(), 64)
     rows.append(("skpar ParallelSGDRegressor, 2 threads", *r) if r else ("skpar, 2 threads", None, ">64", None))
 
     from distributed import Client, LocalCluster
@@ -93,7 +73,7 @@ def main():
     with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster, \
             Client(cluster) as client:
         client.run(lambda: ParallelSGDRegressor(max_iter=1, n_jobs=1).fit(np.ones((10, 2)), np.ones(10)) and None)
-        r = time_to_target(ours(client), X, y, f_star, alpha, args.target, 64)
+        r = ttt(ours(client), 64)
         rows.append(("skpar ParallelSGDRegressor, LocalCluster 2x1", *r) if r
                     else ("skpar, LocalCluster", None, ">64", None))
 
@@ -106,7 +86,7 @@ def main():
             alpha=alpha, max_iter=k, tol=None, average=True, learning_rate="constant", eta0=1e-3,
             random_state=0)),
     ]:
-        r = time_to_target(make, X, y, f_star, alpha, args.target, args.sklearn_max_epochs)
+        r = ttt(make, args.sklearn_max_epochs)
         rows.append((name, *r) if r else (name, None, f">{args.sklearn_max_epochs}", None))
         if r and (best_sk is None or r[0] < best_sk):
             best_sk = r[0]

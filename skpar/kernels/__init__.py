@@ -3,7 +3,22 @@
 Kernels are pure functions of their inputs and know nothing of blocks, backends or estimators.
 """
 
+from ._cd import (
+    cd_epochs_csc,
+    cd_epochs_dense,
+    deltas_csc,
+    deltas_dense,
+    residual_update_csc,
+    residual_update_dense,
+)
 from ._sgd import sgd_csr, sgd_dense
 from ._stats import eval_csr, eval_dense, row_sq_norms_csr, row_sq_norms_dense
 
-__all__ = ["eval_csr", "eval_dense", "row_sq_norms_csr", "row_sq_norms_dense", "sgd_csr", "sgd_dense"]
+__all__ = [
+    "cd_epochs_csc",
+    "cd_epochs_dense",
+    "deltas_csc",
+    "deltas_dense",
+    "residual_update_csc",
+    "residual_update_dense",
+    "eval_csr", "eval_dense", "row_sq_norms_csr", "row_sq_norms_dense", "sgd_csr", "sgd_dense"]

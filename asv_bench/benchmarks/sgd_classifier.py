@@ -1,0 +1,54 @@
+"""AveragedSGDClassifier against scikit-learn's SGDClassifier(average=True).
+
+Dense 1,000,000 x 50 with log_loss, and sparse CSR 200,000 x 50,000 with 50 non-zeros a row with hinge (full size
+under the ``large`` profile; the default ``fast`` profile takes 5% of the rows).
+"""
+
+import numpy as np
+from sklearn.datasets import make_classification
+from sklearn.linear_model import SGDClassifier
+
+from skpar import AveragedSGDClassifier
+from skpar.datasets import make_sparse_design
+
+from .common import Benchmark, Estimator, profile_scale
+
+ALPHA = 1e-4
+
+
+class _Data:
+    params = (["dense", "sparse"],)
+    param_names = ["representation"]
+
+    def make_data(self, params):
+        (representation,) = params
+        scale = profile_scale()
+        if representation == "dense":
+            n = int(1_000_000 * scale)
+            X, y = make_classification(n + n // 10, 50, n_informative=25, n_redundant=0, flip_y=0.02,
+                                       random_state=0)
+        else:
+            n = int(200_000 * scale)
+            X = make_sparse_design(n + n // 10, 50_000, 50, random_state=0)
+            w = np.random.default_rng(1).standard_normal(50_000)
+            y = (X @ w + 0.5 * np.random.default_rng(2).standard_normal(X.shape[0]) > 0).astype(int)
+        return X[:n], X[n:], y[:n], y[n:]
+
+    def loss(self, params):
+        return "log_loss" if params[0] == "dense" else "hinge"
+
+
+class AveragedSGDClassifierBenchmark(_Data, Estimator, Benchmark):
+    """skpar on 2 threads: one-shot averaging of 2 blocks, 2 local epochs."""
+
+    def make_estimator(self, params):
+        return AveragedSGDClassifier(loss=self.loss(params), alpha=ALPHA, averaging="oneshot", max_iter=2,
+                                     tol=None, n_jobs=2, random_state=0)
+
+
+class SGDClassifierBenchmark(_Data, Estimator, Benchmark):
+    """The peer: SGDClassifier(average=True), 5 epochs."""
+
+    def make_estimator(self, params):
+        return SGDClassifier(loss=self.loss(params), alpha=ALPHA, average=True, max_iter=5, tol=None,
+                             random_state=0)
