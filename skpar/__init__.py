@@ -5,8 +5,8 @@ cluster a ``distributed.Client`` is connected to.
 """
 
 from .diagnostics import critical_batch_size
-from .linear_model import AveragedSGDClassifier, ParallelSGDRegressor
+from .linear_model import AveragedSGDClassifier, ParallelSGDRegressor, ShotgunLasso, shotgun_lasso_path
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["AveragedSGDClassifier", "ParallelSGDRegressor", "__version__", "critical_batch_size"]
+__all__ = ["AveragedSGDClassifier", "ParallelSGDRegressor", "ShotgunLasso", "shotgun_lasso_path", "__version__", "critical_batch_size"]

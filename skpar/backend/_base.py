@@ -20,6 +20,9 @@ class Backend(Protocol):
     def partition(self, X, y, sample_weight, *, n_blocks, seeds, validation_fraction) -> list[Any]:
         """Split the data into blocks that stay where they live; return one handle per block, in order."""
 
+    def place(self, objects) -> list[Any]:
+        """Put objects (blocks built on the driver) where tasks will use them; one handle each."""
+
     def submit(self, fn, *args, **kwargs):
         """Run ``fn(*args, **kwargs)``; a block handle among the args is replaced by the block."""
 

@@ -32,14 +32,20 @@ class DaskBackend:
         if is_dask_collection(X):
             blocks = self.client.compute(delayed_blocks(X, y, sample_weight, seeds, validation_fraction))
         else:
-            blocks = []
-            for k, (a, b) in enumerate(row_splits(X.shape[0], n_blocks)):
-                sw = None if sample_weight is None else sample_weight[a:b]
-                blk = make_block(X[a:b], y[a:b], sw, k, int(seeds[k]), validation_fraction)
-                where = [self._workers[k % len(self._workers)]]
-                blocks.append(self.client.scatter(blk, workers=where, hash=False))
+            return self.place([
+                make_block(X[a:b], y[a:b], None if sample_weight is None else sample_weight[a:b], k,
+                           int(seeds[k]), validation_fraction)
+                for k, (a, b) in enumerate(row_splits(X.shape[0], n_blocks))
+            ])
         self._held.extend(blocks)
         return blocks
+
+    def place(self, objects):
+        """Scatter ``objects`` once, object ``k`` to worker ``k mod W``; tasks then run where their object is."""
+        handles = [self.client.scatter(obj, workers=[self._workers[k % len(self._workers)]], hash=False)
+                   for k, obj in enumerate(objects)]
+        self._held.extend(handles)
+        return handles
 
     def submit(self, fn, *args, **kwargs):
         return self.client.submit(fn, *args, pure=False, **kwargs)

@@ -38,6 +38,10 @@ class ThreadBackend:
             blocks.append(make_block(X[a:b], y[a:b], sw, k, int(seeds[k]), validation_fraction))
         return blocks
 
+    def place(self, objects):
+        """Handles for objects that tasks will use where they are (here: the objects themselves)."""
+        return list(objects)
+
     def submit(self, fn, *args, **kwargs):
         return self._pool.submit(fn, *args, **kwargs)
 

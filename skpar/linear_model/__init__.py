@@ -2,5 +2,6 @@
 
 from ._sgd_classifier import AveragedSGDClassifier
 from ._sgd_regressor import ParallelSGDRegressor
+from ._shotgun_lasso import ShotgunLasso, alpha_max, shotgun_lasso_path
 
-__all__ = ["AveragedSGDClassifier", "ParallelSGDRegressor"]
+__all__ = ["AveragedSGDClassifier", "ParallelSGDRegressor", "ShotgunLasso", "alpha_max", "shotgun_lasso_path"]

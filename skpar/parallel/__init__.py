@@ -1,5 +1,7 @@
 """Strategies: how local work is arranged on the blocks and combined (synchronous rounds)."""
 
+from ._hydra import ColumnBlock, hydra_lasso
+from ._lasso_data import LassoData, duality_gap, primal
 from ._sgd import (
     SGDPlan,
     SGDState,
@@ -11,9 +13,17 @@ from ._sgd import (
     sgd_oneshot,
     sgd_sync,
 )
+from ._shotgun import shotgun_lasso, spectral_radius
 from ._sync import Round, SyncRounds, nbytes, weighted_average
 
 __all__ = [
+    "ColumnBlock",
+    "LassoData",
+    "duality_gap",
+    "hydra_lasso",
+    "primal",
+    "shotgun_lasso",
+    "spectral_radius",
     "Round",
     "SGDPlan",
     "SGDState",

@@ -71,15 +71,18 @@ def primal(data, w, r, l1, l2):
     return 0.5 * float(data.s @ (r * r)) / data.n + l1 * float(np.abs(w).sum()) + 0.5 * l2 * float(w @ w)
 
 
-def duality_gap(data, w, r, z, l1, l2):
+def duality_gap(data, w, r, z, l1, l2, positive=False):
     """Duality gap of the (elastic-net) Lasso at ``w`` (residual ``r``, gradient ``z``), in the objective's scale.
 
-    The dual point is the residual scaled into the dual feasible set, as scikit-learn's coordinate descent does;
-    the gap bounds the suboptimality ``P(w) - P(w*)`` from above.
+    The dual point is the residual scaled into the dual feasible set, as scikit-learn's coordinate descent does
+    (with ``positive``, the feasible set is one-sided); the gap bounds the suboptimality ``P(w) - P(w*)``.
     """
     n = data.n
     xta = n * (z - l2 * w)
-    dual_norm = float(np.abs(xta).max()) if xta.size else 0.0
+    if not xta.size:
+        dual_norm = 0.0
+    else:
+        dual_norm = float(xta.max()) if positive else float(np.abs(xta).max())
     r_norm2 = float(data.s @ (r * r))
     l1n, l2n = l1 * n, l2 * n
     if dual_norm > l1n:

@@ -1,0 +1,327 @@
+"""``ShotgunLasso``: the Lasso (and elastic net) by parallel coordinate descent."""
+
+from __future__ import annotations
+
+import time
+import warnings
+from numbers import Integral, Real
+
+import dask
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import RegressorMixin, _fit_context
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model._base import LinearModel
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import _check_sample_weight, validate_data
+
+from ..backend import DaskBackend, get_backend, is_dask_collection
+from ..parallel import ColumnBlock, LassoData, SyncRounds, hydra_lasso, shotgun_lasso, spectral_radius
+from ._validation import check_predict_data
+
+
+def alpha_max(X, y, sample_weight=None, fit_intercept=True, l1_ratio=1.0):
+    """The smallest ``alpha`` for which the (elastic-net) Lasso solution is zero: ``max |X~^T s y~| / (n l1_ratio)``."""
+    data = LassoData.build(X, y, sample_weight, fit_intercept)
+    return float(np.abs(data.gradient(data.yc)).max()) / max(l1_ratio, 1e-300)
+
+
+class ShotgunLasso(RegressorMixin, LinearModel):
+    """Lasso and elastic net by Shotgun parallel coordinate descent, on threads or on a Dask cluster.
+
+    Minimises scikit-learn's :class:`~sklearn.linear_model.Lasso` (``l1_ratio=1``) or
+    :class:`~sklearn.linear_model.ElasticNet` objective,
+
+    .. math::
+
+        \\min_{w, b} \\; \\frac{1}{2 n} \\sum_{i=1}^n s_i (y_i - x_i^\\top w - b)^2 + \\alpha \\rho \\|w\\|_1
+        + \\frac{\\alpha (1 - \\rho)}{2} \\|w\\|_2^2,
+
+    with sample weights :math:`s_i` rescaled to sum to ``n`` (as scikit-learn does) and ``rho = l1_ratio``.
+
+    On the thread backend every step updates ``n_parallel`` coordinates at once from the same residual (Shotgun,
+    Bradley et al. 2011), the updates split over ``n_jobs`` threads; the number of steps falls nearly P-fold for P up
+    to ``P* = d / rho``, ``rho`` the spectral radius of the Gram matrix of the unit-norm columns, and the iterates can
+    diverge beyond it, so the fit watches the objective and halves P when it rises. Working sets (the support plus
+    the worst violators of the optimality conditions) keep epochs from sweeping columns that stay at zero. On a Dask
+    cluster the columns are partitioned across the workers, each updates its own coordinates against the current
+    residual, and the changes are added with the CoCoA+ safety factor (model parallelism). Both stop on the duality
+    gap, a certificate of the distance to the optimum.
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+        Regularisation strength.
+    l1_ratio : float, default=1.0
+        ``rho``: 1 is the Lasso, below 1 the elastic net.
+    fit_intercept : bool, default=True
+        Fit an unpenalised intercept (X is centred implicitly; sparse X is never densified).
+    max_iter : int, default=1000
+        Epochs (passes over the current working set) on threads; rounds on Dask.
+    tol : float, default=1e-4
+        Stop when the duality gap is at most ``tol * sum(s * (y - ybar)^2) / n`` (scikit-learn's rule).
+    warm_start : bool, default=False
+        Start from the previous ``coef_``.
+    positive : bool, default=False
+        Constrain the coefficients to be non-negative.
+    selection : {'cyclic', 'random'}, default='cyclic'
+        Order of the coordinates within an epoch.
+    random_state : int, RandomState instance or None, default=None
+        Seed of ``selection='random'`` and of the spectral radius estimate.
+    n_parallel : int or 'auto', default='auto'
+        P, the coordinates updated at once (threads). ``'auto'`` takes ``|working set| / rho``, within the P* of
+        the working set.
+    working_set : bool, default=True
+        Solve on working sets; ``False`` runs Shotgun over all columns every epoch (the paper's algorithm).
+    n_jobs : int or None, default=None
+        Threads; ``None`` uses every core.
+    client : distributed.Client, 'threads' or None, default=None
+        Where to fit (an explicit client, else the active one, else threads).
+    verbose : int, default=0
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,)
+    intercept_ : float
+    n_iter_ : int
+        Epochs (threads) or rounds (Dask) run.
+    dual_gap_ : float
+        Duality gap at the returned coefficients, in the objective's scale.
+    n_parallel_ : int
+        P used by the last step (after any halving by the guard); the number of columns on Dask.
+    spectral_radius_ : float
+        Estimate of ``rho`` (threads; on a row sample of at most 4,000 rows).
+    history_ : list of dict
+        Per outer iteration (threads) or round (Dask): ``time``, ``epochs``, ``steps`` (parallel steps of P
+        updates), ``primal``, ``gap``, ``P``; guard events carry ``event``.
+    n_features_in_ : int
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_regression
+    >>> from skpar import ShotgunLasso
+    >>> X, y = make_regression(n_samples=500, n_features=200, n_informative=10, noise=1.0, random_state=0)
+    >>> lasso = ShotgunLasso(alpha=1.0, n_jobs=2).fit(X, y)
+    >>> int((lasso.coef_ != 0).sum()) <= 30
+    True
+    """
+
+    _parameter_constraints: dict = {
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "l1_ratio": [Interval(Real, 0, 1, closed="right")],
+        "fit_intercept": ["boolean"],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "warm_start": ["boolean"],
+        "positive": ["boolean"],
+        "selection": [StrOptions({"cyclic", "random"})],
+        "random_state": ["random_state"],
+        "n_parallel": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "working_set": ["boolean"],
+        "n_jobs": [Integral, None],
+        "client": [None, StrOptions({"threads"}), object],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(self, alpha=1.0, *, l1_ratio=1.0, fit_intercept=True, max_iter=1000, tol=1e-4, warm_start=False,
+                 positive=False, selection="cyclic", random_state=None, n_parallel="auto", working_set=True,
+                 n_jobs=None, client=None, verbose=0):
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.fit_intercept = fit_intercept
+        self.max_iter = max_iter
+        self.tol = tol
+        self.warm_start = warm_start
+        self.positive = positive
+        self.selection = selection
+        self.random_state = random_state
+        self.n_parallel = n_parallel
+        self.working_set = working_set
+        self.n_jobs = n_jobs
+        self.client = client
+        self.verbose = verbose
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model by parallel coordinate descent.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+            Training data (CSR is converted to CSC once; dense X is used in place).
+        y : array-like of shape (n_samples,)
+            Targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample weights.
+
+        Returns
+        -------
+        self : ShotgunLasso
+            Fitted estimator.
+        """
+        start = time.perf_counter()
+        if is_dask_collection(X):
+            X, y, sample_weight = dask.compute(X, y, sample_weight)  # see Notes in the docs: gathered once
+        X, y = validate_data(self, X, y, accept_sparse=("csc", "csr"), dtype=[np.float64, np.float32],
+                             y_numeric=True)
+        y = np.asarray(y, dtype=np.float64)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+            if sample_weight.sum() <= 0:
+                raise ValueError("sample_weight sums to zero: there is nothing to fit")
+        rng = check_random_state(self.random_state)
+        d = X.shape[1]
+        l1, l2 = self.alpha * self.l1_ratio, self.alpha * (1 - self.l1_ratio)
+        w0 = np.array(self.coef_, dtype=np.float64) if self.warm_start and hasattr(self, "coef_") \
+            and np.shape(self.coef_) == (d,) else np.zeros(d)
+        backend = get_backend(self.client, self.n_jobs)
+        self.history_ = []
+        try:
+            if isinstance(backend, DaskBackend):
+                w, gap, n_iter, converged, p, rho, ybar, tol_abs, xbar = self._fit_columns(
+                    backend, X, y, sample_weight, w0, l1, l2, rng, start)
+            else:
+                data = LassoData.build(X, y, sample_weight, self.fit_intercept)
+                tol_abs = self.tol * float(data.s @ (data.yc ** 2)) / data.n
+                rho = spectral_radius(data, seed=int(rng.randint(1 << 30)))
+                P = None if self.n_parallel == "auto" else int(self.n_parallel)
+                w, gap, n_iter, converged, p = shotgun_lasso(
+                    data, w0, l1, l2, P=P, rho=rho, max_epochs=self.max_iter, tol=tol_abs, positive=self.positive,
+                    working_set=self.working_set, selection=self.selection,
+                    rng=np.random.default_rng(rng.randint(1 << 30)), pool=getattr(backend, "_pool", None),
+                    n_threads=backend.n_workers, history=self.history_, start_time=start, verbose=self.verbose)
+                ybar, xbar = data.ybar, data.xbar
+        finally:
+            backend.close()
+        if not np.isfinite(w).all():
+            raise FloatingPointError("coordinate descent produced non-finite coefficients")
+        dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
+        self.coef_ = w.astype(dtype)
+        self.intercept_ = float(ybar - xbar @ w) if self.fit_intercept else 0.0
+        self.dual_gap_ = float(gap)
+        self.n_iter_ = int(n_iter)
+        self.n_parallel_ = int(p)
+        self.spectral_radius_ = float(rho)
+        if not converged:
+            warnings.warn(f"Objective did not converge: duality gap {gap:.3e} > tolerance {tol_abs:.3e} after "
+                          f"{n_iter} epochs. Increase max_iter or tol.", ConvergenceWarning, stacklevel=2)
+        return self
+
+    def _fit_columns(self, backend, X, y, sample_weight, w0, l1, l2, rng, start):
+        """The Dask path: column blocks on the workers, CoCoA+-safe additive rounds (see skpar.parallel._hydra)."""
+        n, d = X.shape
+        s = np.ones(n) if sample_weight is None else sample_weight * (n / sample_weight.sum())
+        ybar = float(s @ y / n) if self.fit_intercept else 0.0
+        yc = y - ybar
+        K = max(1, min(backend.n_workers, d))
+        splits = np.array_split(np.arange(d), K)
+        Xc = X.tocsc() if sp.issparse(X) else X
+        blocks = backend.place([ColumnBlock(Xc[:, c], s, c, self.fit_intercept) for c in splits])
+        rounds = SyncRounds(backend, blocks)
+        tol_abs = self.tol * float(s @ (yc ** 2)) / n
+        seeds = rng.randint(1 << 30, size=max(self.max_iter, 1))
+        w, gap, n_rounds, converged = hydra_lasso(
+            rounds, splits, yc, s, w0, l1, l2, max_rounds=self.max_iter, tol=tol_abs, positive=self.positive,
+            selection=self.selection, seeds=seeds, history=self.history_, start_time=start, verbose=self.verbose)
+        xbar = np.zeros(d)
+        for blk_stats in rounds.run(_stats).results:
+            xbar[blk_stats[0]] = blk_stats[1]
+        return w, gap, n_rounds, converged, d, np.nan, ybar, tol_abs, xbar
+
+    def predict(self, X):
+        """Predict with the linear model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        y_pred : ndarray or dask array of shape (n_samples,)
+        """
+        X = check_predict_data(self, X)
+        if is_dask_collection(X):
+            return X.map_blocks(lambda b: np.asarray(b @ self.coef_).ravel() + self.intercept_, drop_axis=1,
+                                dtype=np.result_type(X.dtype, self.coef_.dtype))
+        return np.asarray(X @ self.coef_).ravel() + self.intercept_
+
+    def path(self, X, y, *, alphas=None, n_alphas=100, eps=1e-3, sample_weight=None):
+        """Coefficients along a regularisation path, each fit warm-started from the previous (larger) alpha.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,)
+            Targets.
+        alphas : array-like, default=None
+            Values of alpha, in decreasing order; ``None`` takes ``n_alphas`` values log-spaced from ``alpha_max``
+            down to ``eps * alpha_max``.
+        n_alphas : int, default=100
+        eps : float, default=1e-3
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        alphas : ndarray of shape (n_alphas,)
+        coefs : ndarray of shape (n_features, n_alphas)
+        dual_gaps : ndarray of shape (n_alphas,)
+        """
+        return shotgun_lasso_path(X, y, alphas=alphas, n_alphas=n_alphas, eps=eps, sample_weight=sample_weight,
+                                  estimator=self)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+
+def _stats(block):
+    return block.cols, block.xbar
+
+
+def shotgun_lasso_path(X, y, *, alphas=None, n_alphas=100, eps=1e-3, sample_weight=None, estimator=None,
+                       **params):
+    """The Lasso path by ShotgunLasso, from ``alpha_max`` down, each fit warm-started from the previous one.
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        Training data.
+    y : array-like of shape (n_samples,)
+        Targets.
+    alphas : array-like, default=None
+        Decreasing values of alpha; ``None``: ``n_alphas`` log-spaced values from ``alpha_max`` to
+        ``eps * alpha_max``.
+    n_alphas : int, default=100
+    eps : float, default=1e-3
+    sample_weight : array-like of shape (n_samples,), default=None
+    estimator : ShotgunLasso, default=None
+        Template whose parameters are used (``alpha`` and ``warm_start`` are set here).
+    **params
+        Parameters of a new ShotgunLasso when no ``estimator`` is given.
+
+    Returns
+    -------
+    alphas : ndarray of shape (n_alphas,)
+    coefs : ndarray of shape (n_features, n_alphas)
+    dual_gaps : ndarray of shape (n_alphas,)
+    """
+    from sklearn.base import clone
+
+    est = clone(estimator) if estimator is not None else ShotgunLasso(**params)
+    if alphas is None:
+        amax = alpha_max(X, y, sample_weight, est.fit_intercept, est.l1_ratio)
+        alphas = np.geomspace(amax, amax * eps, n_alphas)
+    alphas = np.sort(np.asarray(alphas, dtype=float))[::-1]
+    est.set_params(warm_start=True)
+    coefs, gaps = [], []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for a in alphas:
+            est.set_params(alpha=float(a)).fit(X, y, sample_weight=sample_weight)
+            coefs.append(est.coef_.copy())
+            gaps.append(est.dual_gap_)
+    return alphas, np.array(coefs).T, np.array(gaps)

@@ -1,0 +1,133 @@
+"""ShotgunLasso: scikit-learn's Lasso optimum, the duality-gap certificate, P* on the Shotgun paper's data."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.io as sio
+import scipy.sparse as sp
+from sklearn.linear_model import ElasticNet, Lasso
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skpar import ShotgunLasso, shotgun_lasso_path
+from skpar.linear_model import alpha_max
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+@parametrize_with_checks([ShotgunLasso(alpha=0.1, n_jobs=2)])
+def test_sklearn_api(estimator, check):
+    check(estimator)
+
+
+def lasso_objective(X, y, w, b, alpha, l1_ratio=1.0, s=None):
+    s = np.ones(len(y)) if s is None else s * len(y) / s.sum()
+    r = y - X @ w - b
+    return 0.5 * np.mean(s * r * r) + alpha * l1_ratio * np.abs(w).sum() + 0.5 * alpha * (1 - l1_ratio) * w @ w
+
+
+@pytest.fixture(scope="module")
+def problem():
+    rng = np.random.default_rng(0)
+    n, d = 600, 300
+    X = rng.standard_normal((n, d)) @ np.diag(np.linspace(0.5, 2, d))
+    X[:, 1] = X[:, 0] + 0.1 * rng.standard_normal(n)  # a correlated pair
+    w = np.zeros(d)
+    w[:15] = rng.standard_normal(15) * 3
+    y = X @ w + 0.5 * rng.standard_normal(n) + 2
+    return X, y
+
+
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
+@pytest.mark.parametrize("working_set", [True, False])
+def test_matches_sklearn_lasso_with_certificate(problem, sparse, working_set):
+    X, y = problem
+    if sparse:
+        X = sp.csr_matrix(np.where(np.random.default_rng(1).random(X.shape) < 0.6, 0.0, X))
+    alpha = 0.05 * alpha_max(X, y)
+    ref = Lasso(alpha=alpha, tol=1e-10, max_iter=100_000).fit(X, y)
+    ours = ShotgunLasso(alpha=alpha, tol=1e-10, working_set=working_set, n_jobs=2).fit(X, y)
+    np.testing.assert_allclose(ours.coef_, ref.coef_, atol=1e-6)
+    assert ours.intercept_ == pytest.approx(ref.intercept_, abs=1e-6)
+    f = lasso_objective(X, y, ours.coef_, ours.intercept_, alpha)
+    f_ref = lasso_objective(X, y, ref.coef_, ref.intercept_, alpha)
+    # the gap certifies the suboptimality (up to rounding)
+    assert f - f_ref <= ours.dual_gap_ + 1e-12
+    assert ours.dual_gap_ <= 1e-10 * np.var(y)
+    if not sparse:  # a sparse solution (the sparsified design fits more noise)
+        assert (ours.coef_ != 0).sum() < X.shape[1] / 3
+
+
+def test_elastic_net_positive_and_weights(problem):
+    X, y = problem
+    sw = np.random.default_rng(2).uniform(0.2, 3, len(y))
+    for kw in [dict(l1_ratio=0.5), dict(l1_ratio=1.0, positive=True), dict(l1_ratio=1.0)]:
+        ref = ElasticNet(alpha=0.1, tol=1e-10, max_iter=100_000, **kw).fit(X, y, sample_weight=sw)
+        ours = ShotgunLasso(alpha=0.1, tol=1e-10, n_jobs=2, **kw).fit(X, y, sample_weight=sw)
+        np.testing.assert_allclose(ours.coef_, ref.coef_, atol=1e-6)
+        assert ours.intercept_ == pytest.approx(ref.intercept_, abs=1e-6)
+    assert (ShotgunLasso(alpha=0.1, positive=True, n_jobs=2).fit(X, y).coef_ >= 0).all()
+
+
+@pytest.fixture(scope="module")
+def mug32():
+    path = DATA / "Mug32_singlepixcam.mat"
+    if not path.exists():
+        pytest.skip(f"{path} not present")
+    m = sio.loadmat(path)
+    A = m["A"].astype(np.float64)
+    return A / np.linalg.norm(A, axis=0), m["y"].ravel()
+
+
+def test_mug32_shotgun_speedup_and_guard(mug32):
+    """The paper's single-pixel-camera problem: P* ~ 158; P <= P* needs far fewer parallel steps than P = 1; P far
+    past P* is caught by the guard and the fit still converges."""
+    A, y = mug32
+    d = A.shape[1]
+    alpha = 0.05 * alpha_max(A, y, fit_intercept=False)
+    kw = dict(alpha=alpha, fit_intercept=False, tol=1e-5, working_set=False, max_iter=5000, n_jobs=2,
+              random_state=0)
+    auto = ShotgunLasso(**kw).fit(A, y)
+    assert 120 < d / auto.spectral_radius_ < 200  # the paper (and shared/data/README.md): 158
+    one = ShotgunLasso(n_parallel=1, **kw).fit(A, y)
+    pstar = ShotgunLasso(n_parallel=150, **kw).fit(A, y)
+    steps = lambda est: est.history_[-1]["steps"]  # noqa: E731
+    assert steps(pstar) * 20 < steps(one)
+    wild = ShotgunLasso(n_parallel=d, **kw).fit(A, y)
+    events = [h["event"] for h in wild.history_ if "event" in h]
+    assert events and wild.n_parallel_ < d
+    ref = Lasso(alpha=alpha, fit_intercept=False, tol=1e-10, max_iter=200_000).fit(A, y)
+    f = lambda est: lasso_objective(A, y, est.coef_, 0.0, alpha)  # noqa: E731
+    for est in (one, pstar, wild):
+        assert f(est) - f(ref) <= est.dual_gap_ + 1e-12
+        assert est.dual_gap_ <= 1e-5 * np.mean(y ** 2)
+
+
+def test_threads_and_cluster_agree(problem, cluster_client):
+    X, y = problem
+    a = ShotgunLasso(alpha=0.2, tol=1e-12, n_jobs=2, client="threads").fit(X, y)
+    b = ShotgunLasso(alpha=0.2, tol=1e-12, client=cluster_client, max_iter=5000).fit(X, y)
+    np.testing.assert_allclose(a.coef_, b.coef_, atol=1e-6)
+    assert a.intercept_ == pytest.approx(b.intercept_, abs=1e-6)
+    assert b.history_[-1]["gap"] <= 1e-12 * np.var(y) * 1.0001
+
+
+def test_path_warm_starts(problem):
+    X, y = problem
+    alphas, coefs, gaps = shotgun_lasso_path(X, y, n_alphas=8, eps=1e-2, tol=1e-8, n_jobs=2)
+    assert np.all(np.diff(alphas) < 0) and coefs.shape == (X.shape[1], 8)
+    assert (coefs[:, 0] == 0).all()  # alpha_max
+    nnz = (coefs != 0).sum(axis=0)
+    assert nnz[-1] > nnz[1]
+    ref = Lasso(alpha=alphas[-1], tol=1e-10, max_iter=100_000).fit(X, y)
+    np.testing.assert_allclose(coefs[:, -1], ref.coef_, atol=1e-5)
+
+
+def test_pipeline_and_grid_search(problem):
+    X, y = problem
+    gs = GridSearchCV(make_pipeline(StandardScaler(), ShotgunLasso(n_jobs=2)),
+                      {"shotgunlasso__alpha": [0.05, 50.0]}, cv=2).fit(X, y)
+    assert gs.best_params_["shotgunlasso__alpha"] == 0.05
