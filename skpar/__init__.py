@@ -9,4 +9,11 @@ from .linear_model import AveragedSGDClassifier, ParallelSGDRegressor, ShotgunLa
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["AveragedSGDClassifier", "ParallelSGDRegressor", "ShotgunLasso", "shotgun_lasso_path", "__version__", "critical_batch_size"]
+__all__ = [
+    "AveragedSGDClassifier",
+    "ParallelSGDRegressor",
+    "ShotgunLasso",
+    "__version__",
+    "critical_batch_size",
+    "shotgun_lasso_path",
+]

@@ -59,6 +59,18 @@ def spectral_radius(data, *, max_rows=4000, n_iter=30, rtol=1e-3, seed=0):
     return max(lam, 1.0)
 
 
+def _deltas_dense(X, args, idx):
+    return deltas_dense(X, idx, *args)
+
+
+def _deltas_csc(X, cols, args, n, idx):
+    return deltas_csc(X.data, X.indices, X.indptr, cols, idx, *args, n)
+
+
+def _residual_rows(X, idx, delta, r, rows):
+    residual_update_dense(X, idx, delta, r, rows[0], rows[1])
+
+
 class _Shotgun:
     """Shotgun epochs on a working set of columns, with the P-guard."""
 
@@ -81,11 +93,12 @@ class _Shotgun:
             self.cols = np.arange(ws.size, dtype=np.int64)
         self.colsum, self.xbar, self.L = d.colsum[ws], d.xbar[ws], d.L[ws]
 
-    def _map(self, fn, chunks, work):
+    def _map(self, fn, chunks, work, *args):
+        """``[fn(*args, c) for c in chunks]``, on the threads when the step carries enough work."""
         # below about 1e5 multiply-adds a step, two thread hand-offs cost more than they save
         if self.T == 1 or len(chunks) == 1 or work < 1 << 17:
-            return [fn(c) for c in chunks]
-        return [f.result() for f in [self.pool.submit(fn, c) for c in chunks]]
+            return [fn(*args, c) for c in chunks]
+        return [f.result() for f in [self.pool.submit(fn, *args, c) for c in chunks]]
 
     def epoch(self, w, r, P, order):
         """One pass over ``order`` (positions in the working set) in steps of P; ``w`` and ``r`` change in place.
@@ -110,10 +123,9 @@ class _Shotgun:
             if d.sparse:
                 X = self.Xws
                 nnz = int((X.indptr[self.cols[idx] + 1] - X.indptr[self.cols[idx]]).sum())
-                deltas = self._map(lambda c: deltas_csc(X.data, X.indices, X.indptr, self.cols, c, *args, d.n),
-                                   parts, nnz)
+                deltas = self._map(_deltas_csc, parts, nnz, X, self.cols, args, d.n)
             else:
-                deltas = self._map(lambda c: deltas_dense(self.Xws, c, *args), parts, d.n * idx.size)
+                deltas = self._map(_deltas_dense, parts, d.n * idx.size, self.Xws, args)
             delta = np.concatenate(deltas)
             if not delta.any():
                 continue
@@ -122,8 +134,7 @@ class _Shotgun:
             if d.sparse:
                 residual_update_csc(self.Xws.data, self.Xws.indices, self.Xws.indptr, self.cols, idx, delta, r)
             else:
-                self._map(lambda ab: residual_update_dense(self.Xws, idx, delta, r, ab[0], ab[1]),
-                          self.row_ranges, d.n * idx.size)
+                self._map(_residual_rows, self.row_ranges, d.n * idx.size, self.Xws, idx, delta, r)
             if shift:
                 r += shift
         return -(-order.size // P)
