@@ -10,6 +10,8 @@ from ._cd import (
     deltas_dense,
     residual_update_csc,
     residual_update_dense,
+    shotgun_epoch_csc,
+    shotgun_epoch_dense,
 )
 from ._sgd import sgd_csr, sgd_dense
 from ._stats import eval_csr, eval_dense, row_sq_norms_csr, row_sq_norms_dense
@@ -21,4 +23,6 @@ __all__ = [
     "deltas_dense",
     "residual_update_csc",
     "residual_update_dense",
+    "shotgun_epoch_csc",
+    "shotgun_epoch_dense",
     "eval_csr", "eval_dense", "row_sq_norms_csr", "row_sq_norms_dense", "sgd_csr", "sgd_dense"]

@@ -141,3 +141,71 @@ def cd_epochs_csc(data, indices, indptr, cols, order, s, r, c, colsum, xbar, L, 
                 for k in range(indptr[col], indptr[col + 1]):
                     r[indices[k]] -= data[k] * d
     return w, r, c
+
+
+@njit(nogil=True, cache=True)
+def shotgun_epoch_dense(X, order, P, s, r, colsum, xbar, L, w, l1, l2, positive):
+    """One Shotgun epoch in one thread: steps of P coordinates of ``order``, each step's changes computed from the
+    same residual and then applied together (the algorithm's semantics, without thread hand-offs: for steps too
+    small to share out). Updates ``w`` and ``r`` in place; returns the number of steps."""
+    n = X.shape[0]
+    m = order.shape[0]
+    delta = np.empty(P)
+    steps = 0
+    for start in range(0, m, P):
+        stop = min(start + P, m)
+        for q in range(start, stop):
+            j = order[q]
+            acc = 0.0
+            for i in range(n):
+                acc += X[i, j] * s[i] * r[i]
+            delta[q - start] = _new_value(w[j], L[j], acc / n, l1, l2, positive) - w[j]
+        shift = 0.0
+        for q in range(start, stop):
+            j = order[q]
+            dq = delta[q - start]
+            if dq != 0.0:
+                w[j] += dq
+                shift += xbar[j] * dq
+                for i in range(n):
+                    r[i] -= X[i, j] * dq
+        if shift != 0.0:
+            for i in range(n):
+                r[i] += shift
+        steps += 1
+    return steps
+
+
+@njit(nogil=True, cache=True)
+def shotgun_epoch_csc(data, indices, indptr, cols, order, P, s, r, colsum, xbar, L, w, l1, l2, positive, n):
+    """The CSC twin of :func:`shotgun_epoch_dense`; the constant shift of centring is kept as an offset ``c``
+    and folded into ``r`` once at the end, so a step costs O(non-zeros of its columns)."""
+    m = order.shape[0]
+    delta = np.empty(P)
+    steps = 0
+    c = 0.0
+    for start in range(0, m, P):
+        stop = min(start + P, m)
+        for q in range(start, stop):
+            j = order[q]
+            col = cols[j]
+            acc = 0.0
+            for k in range(indptr[col], indptr[col + 1]):
+                i = indices[k]
+                acc += data[k] * s[i] * r[i]
+            z = (acc + c * colsum[j]) / n
+            delta[q - start] = _new_value(w[j], L[j], z, l1, l2, positive) - w[j]
+        for q in range(start, stop):
+            j = order[q]
+            dq = delta[q - start]
+            if dq != 0.0:
+                w[j] += dq
+                c += xbar[j] * dq
+                col = cols[j]
+                for k in range(indptr[col], indptr[col + 1]):
+                    r[indices[k]] -= data[k] * dq
+        steps += 1
+    if c != 0.0:
+        for i in range(r.shape[0]):
+            r[i] += c
+    return steps

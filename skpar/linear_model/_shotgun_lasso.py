@@ -91,7 +91,7 @@ class ShotgunLasso(RegressorMixin, LinearModel):
     n_parallel_ : int
         P used by the last step (after any halving by the guard); the number of columns on Dask.
     spectral_radius_ : float
-        Estimate of ``rho`` (threads; on a row sample of at most 4,000 rows).
+        Estimate of ``rho`` (threads; on a row sample of at most 2,000 rows, to 1%; NaN on Dask).
     history_ : list of dict
         Per outer iteration (threads) or round (Dask): ``time``, ``epochs``, ``steps`` (parallel steps of P
         updates), ``primal``, ``gap``, ``P``; guard events carry ``event``.

@@ -49,7 +49,12 @@ class LassoData:
             sq = np.asarray(X.multiply(X).T @ s).ravel()
             colsum = np.asarray(X.T @ s).ravel() if fit_intercept else np.zeros(X.shape[1])
         else:
-            sq = np.einsum("ij,ij,i->j", X, X, s) if n * X.shape[1] < 1 << 22 else (X * X).T @ s
+            # in row chunks: no n x d temporary for X * X
+            sq = np.zeros(X.shape[1])
+            step = max(1, (1 << 21) // max(X.shape[1], 1))
+            for a in range(0, n, step):
+                xa = X[a:a + step]
+                sq += (xa * xa).T @ s[a:a + step]
             colsum = X.T @ s if fit_intercept else np.zeros(X.shape[1])
         xbar = colsum / n
         ybar = float(s @ y / n) if fit_intercept else 0.0
@@ -58,6 +63,8 @@ class LassoData:
 
     def residual(self, w):
         """The exact centred residual ``yc - (X - xbar) w`` (offset folded in)."""
+        if not w.any():
+            return self.yc.copy()
         return self.yc - np.asarray(self.X @ w).ravel() + float(self.xbar @ w)
 
     def gradient(self, r):

@@ -24,11 +24,16 @@ from ..kernels import (
     deltas_dense,
     residual_update_csc,
     residual_update_dense,
+    shotgun_epoch_csc,
+    shotgun_epoch_dense,
 )
 from ._lasso_data import duality_gap, primal
 
+#: below this many multiply-adds per step, a step is not worth two thread hand-offs
+MIN_PARALLEL_WORK = 1 << 17
 
-def spectral_radius(data, *, max_rows=4000, n_iter=30, rtol=1e-3, seed=0):
+
+def spectral_radius(data, *, max_rows=2000, n_iter=30, rtol=1e-2, seed=0):
     """Spectral radius of ``D^-1/2 X~^T S X~ D^-1/2`` (columns scaled to unit norm), on a row sample.
 
     ``X~`` is X centred by the weighted column means; columns of zero norm are left out. Power iteration stops
@@ -38,18 +43,33 @@ def spectral_radius(data, *, max_rows=4000, n_iter=30, rtol=1e-3, seed=0):
     n = data.n
     rows = np.sort(rng.choice(n, size=max_rows, replace=False)) if n > max_rows else np.arange(n)
     Xs = data.X[rows]
-    Xs = Xs.toarray() if hasattr(Xs, "toarray") else np.asarray(Xs, dtype=float)
-    Xs = (Xs - data.xbar) * np.sqrt(data.s[rows])[:, None]
-    norms = np.sqrt((Xs * Xs).sum(axis=0))
+    sq = np.sqrt(data.s[rows])
+    xbar = data.xbar
+    if hasattr(Xs, "toarray"):
+        # sparse: never densified; the centring is applied implicitly, (X - 1 xbar^T) v = X v - (xbar . v) 1
+        Xs = Xs.tocsr()
+        norms2 = np.asarray(Xs.multiply(Xs).T @ (sq * sq)).ravel() - 2 * xbar * np.asarray(Xs.T @ (sq * sq)).ravel() \
+            + xbar ** 2 * float(sq @ sq)
+    else:
+        Xs = np.asarray(Xs, dtype=float)
+        norms2 = ((Xs - xbar) ** 2 * (sq * sq)[:, None]).sum(axis=0)
+    norms = np.sqrt(np.maximum(norms2, 0.0))
     live = norms > 1e-12 * max(norms.max(initial=0.0), 1e-300)
     if not live.any():
         return 1.0
-    Xs = Xs[:, live] / norms[live]
-    v = rng.standard_normal(Xs.shape[1])
+    scale = np.where(live, 1.0 / np.where(live, norms, 1.0), 0.0)
+
+    def gram(v):  # D^-1/2 X~^T S X~ D^-1/2 v on the sample
+        u = scale * v
+        z = sq * (np.asarray(Xs @ u).ravel() - float(xbar @ u))
+        z = sq * z
+        return scale * (np.asarray(Xs.T @ z).ravel() - xbar * z.sum())
+
+    v = rng.standard_normal(Xs.shape[1]) * live
     v /= np.linalg.norm(v)
     lam = 0.0
     for _ in range(n_iter):
-        u = Xs.T @ (Xs @ v)
+        u = gram(v)
         new = float(np.linalg.norm(u))
         v = u / new
         if abs(new - lam) <= rtol * new:
@@ -95,8 +115,7 @@ class _Shotgun:
 
     def _map(self, fn, chunks, work, *args):
         """``[fn(*args, c) for c in chunks]``, on the threads when the step carries enough work."""
-        # below about 1e5 multiply-adds a step, two thread hand-offs cost more than they save
-        if self.T == 1 or len(chunks) == 1 or work < 1 << 17:
+        if self.T == 1 or len(chunks) == 1 or work < MIN_PARALLEL_WORK:
             return [fn(*args, c) for c in chunks]
         return [f.result() for f in [self.pool.submit(fn, *args, c) for c in chunks]]
 
@@ -117,6 +136,15 @@ class _Shotgun:
             w[:] = wn
             r[:] = rn + c
             return order.size
+        X = self.Xws
+        per_step = (X.nnz / max(d.d, 1) if d.sparse else d.n) * P
+        if self.T == 1 or per_step < MIN_PARALLEL_WORK:
+            # small steps: the same Shotgun steps in one kernel call, no thread hand-offs
+            if d.sparse:
+                return shotgun_epoch_csc(X.data, X.indices, X.indptr, self.cols, order, P, s, r, self.colsum,
+                                         self.xbar, self.L, w, self.l1, self.l2, self.positive, d.n)
+            return shotgun_epoch_dense(X, order, P, s, r, self.colsum, self.xbar, self.L, w, self.l1, self.l2,
+                                       self.positive)
         for start in range(0, order.size, P):
             idx = order[start:start + P]
             parts = np.array_split(idx, min(self.T, idx.size))
@@ -200,7 +228,7 @@ def shotgun_lasso(data, w, l1, l2, *, P, rho, max_epochs, tol, positive=False, w
             if positive:
                 score = (z - l2 * w - l1) / np.sqrt(np.maximum(data.L, 1e-300))
             score[support] = np.inf
-            ws_size = int(min(data.d, max(2 * support.size, 100, 2 * ws_size)))
+            ws_size = int(min(data.d, max(2 * support.size, 100)))
             ws = np.sort(np.argpartition(-score, ws_size - 1)[:ws_size]) if ws_size < data.d else np.arange(data.d)
         else:
             ws = np.arange(data.d)
