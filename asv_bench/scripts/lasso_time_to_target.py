@@ -64,10 +64,10 @@ def run(name, X, y, target):
                         *peers()]:
         result = None
         for tol in [target / 2 * 10.0 ** -k for k in range(6)]:
-            seconds, est = timed_fit(lambda tol=tol: make(alpha, tol), X, y)
+            seconds, est = timed_fit(lambda tol=tol, make=make: make(alpha, tol), X, y)
             g = relative_gap(data, est, alpha)
             if g <= target:
-                seconds, est = timed_fit(lambda tol=tol: make(alpha, tol), X, y, repeats=3)
+                seconds, est = timed_fit(lambda tol=tol, make=make: make(alpha, tol), X, y, repeats=3)
                 result = (label, seconds, tol, relative_gap(data, est, alpha), int((est.coef_ != 0).sum()))
                 break
         rows.append(result or (label, None, "never", g, None))
