@@ -5,12 +5,19 @@ cluster a ``distributed.Client`` is connected to.
 """
 
 from .diagnostics import critical_batch_size
-from .linear_model import AveragedSGDClassifier, ParallelSGDRegressor, ShotgunLasso, shotgun_lasso_path
+from .linear_model import (
+    AveragedSGDClassifier,
+    DualCoordinateAscentSVM,
+    ParallelSGDRegressor,
+    ShotgunLasso,
+    shotgun_lasso_path,
+)
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
     "AveragedSGDClassifier",
+    "DualCoordinateAscentSVM",
     "ParallelSGDRegressor",
     "ShotgunLasso",
     "__version__",

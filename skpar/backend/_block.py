@@ -92,8 +92,10 @@ class Block:
         return self._order[1]
 
     def __reduce__(self):
-        # the memo is rebuilt from the seed where the block lands; it is never sent
-        return (Block, (self.X, self.y, self.sample_weight, self.index, self.val_rows))
+        # the memo is rebuilt from the seed where the block lands; it is never sent. Solver state kept on the block
+        # (dual variables of dual coordinate ascent) travels with it if Dask moves or spills the block.
+        state = {k: v for k, v in self.__dict__.items() if k in ("alpha", "pending")}
+        return (Block, (self.X, self.y, self.sample_weight, self.index, self.val_rows), state)
 
 
 def make_block(X, y, sample_weight, index, seed, validation_fraction, check_finite=False):

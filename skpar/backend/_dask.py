@@ -7,6 +7,10 @@ from ._block import make_block
 from ._dask_input import delayed_blocks, is_dask_collection
 
 
+def _ready(block):
+    return None
+
+
 class DaskBackend:
     """Run tasks on the workers of ``client``.
 
@@ -27,10 +31,16 @@ class DaskBackend:
         self._workers = sorted(info)
         self.n_workers = int(sum(w.get("nthreads", 1) for w in info.values()))
         self._held = []
+        self._where = {}  # block key -> the worker holding it
 
     def partition(self, X, y, sample_weight, *, n_blocks, seeds, validation_fraction):
         if is_dask_collection(X):
             blocks = self.client.compute(delayed_blocks(X, y, sample_weight, seeds, validation_fraction))
+            # wait for the blocks (a tiny task each; nothing comes back but None), then note where each one lives
+            self.client.gather([self.client.submit(_ready, b, pure=False) for b in blocks])
+            for key, holders in self.client.who_has(blocks).items():
+                if holders:
+                    self._where[key] = holders[0]
         else:
             return self.place([
                 make_block(X[a:b], y[a:b], None if sample_weight is None else sample_weight[a:b], k,
@@ -42,12 +52,25 @@ class DaskBackend:
 
     def place(self, objects):
         """Scatter ``objects`` once, object ``k`` to worker ``k mod W``; tasks then run where their object is."""
-        handles = [self.client.scatter(obj, workers=[self._workers[k % len(self._workers)]], hash=False)
-                   for k, obj in enumerate(objects)]
+        handles = []
+        for k, obj in enumerate(objects):
+            where = self._workers[k % len(self._workers)]
+            handle = self.client.scatter(obj, workers=[where], hash=False)
+            self._where[handle.key] = where
+            handles.append(handle)
         self._held.extend(handles)
         return handles
 
     def submit(self, fn, *args, **kwargs):
+        """Submit ``fn``; a task on one of our blocks is pinned to the worker that holds the block.
+
+        Pinning keeps the task where its data is (no transfer), and it keeps solver state that lives on a block
+        (dual variables) in one copy: a task stolen to another worker would update a replica.
+        """
+        where = self._where.get(getattr(args[0], "key", None)) if args else None
+        if where is not None:
+            kwargs.setdefault("workers", [where])
+            kwargs.setdefault("allow_other_workers", False)
         return self.client.submit(fn, *args, pure=False, **kwargs)
 
     def gather(self, futures):
@@ -63,6 +86,7 @@ class DaskBackend:
         for f in self._held:
             f.release()
         self._held = []
+        self._where = {}  # block key -> the worker holding it
 
     def __repr__(self):
         return f"DaskBackend({self.client!r})"

@@ -13,12 +13,15 @@ from ._cd import (
     shotgun_epoch_csc,
     shotgun_epoch_dense,
 )
+from ._dcd import dcd_csr, dcd_dense
 from ._sgd import sgd_csr, sgd_dense
 from ._stats import eval_csr, eval_dense, row_sq_norms_csr, row_sq_norms_dense
 
 __all__ = [
     "cd_epochs_csc",
     "cd_epochs_dense",
+    "dcd_csr",
+    "dcd_dense",
     "deltas_csc",
     "deltas_dense",
     "residual_update_csc",

@@ -1,7 +1,10 @@
 """Estimators: parameters, validation and attributes; thin adapters onto the strategies of skpar.parallel."""
 
+from ._dca_svm import DualCoordinateAscentSVM
 from ._sgd_classifier import AveragedSGDClassifier
 from ._sgd_regressor import ParallelSGDRegressor
 from ._shotgun_lasso import ShotgunLasso, alpha_max, shotgun_lasso_path
 
-__all__ = ["AveragedSGDClassifier", "ParallelSGDRegressor", "ShotgunLasso", "alpha_max", "shotgun_lasso_path"]
+__all__ = [
+    "AveragedSGDClassifier",
+    "DualCoordinateAscentSVM", "ParallelSGDRegressor", "ShotgunLasso", "alpha_max", "shotgun_lasso_path"]

@@ -8,37 +8,16 @@ from numbers import Integral
 import numpy as np
 from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.class_weight import compute_class_weight
-from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import check_classification_targets
 
 from .._losses import CLASSIFICATION_LOSSES, MarginLoss
 from ..backend import is_dask_collection
 from ..exceptions import SmallBlockWarning
+from ._classifier_mixin import LinearClassifierMixin
 from ._sgd_base import BaseParallelSGD
-from ._validation import check_predict_data
 
 
-def _decision_block(X, coef, intercept):
-    return safe_sparse_dot(X, coef.T) + intercept
-
-
-def _encode_labels(y, classes):
-    """Class indices of the labels ``y`` (as float64, as the kernels read them); unknown labels raise."""
-    idx = np.searchsorted(classes, y)
-    if (classes[np.minimum(idx, len(classes) - 1)] != y).any():
-        raise ValueError(f"y contains labels not in classes_ {classes.tolist()}")
-    return idx.astype(np.float64)
-
-
-def _label_block(scores, classes):
-    if scores.ndim == 1 or scores.shape[1] == 1:
-        return classes[(scores.reshape(-1) > 0).astype(np.intp)]
-    return classes[scores.argmax(axis=1)]
-
-
-class AveragedSGDClassifier(ClassifierMixin, BaseParallelSGD):
+class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallelSGD):
     """Linear classifier trained by SGD on blocks of the data whose models are averaged, once or periodically.
 
     Minimises the regularised empirical risk of scikit-learn's :class:`~sklearn.linear_model.SGDClassifier`, one
@@ -192,52 +171,6 @@ class AveragedSGDClassifier(ClassifierMixin, BaseParallelSGD):
     def _loss(self):
         return MarginLoss(self.loss)
 
-    def _encode_targets(self, y, sample_weight, first):
-        classes = self.__dict__.pop("_pending_classes", None)  # from the first partial_fit
-        if is_dask_collection(y):
-            labels = np.unique(y.compute()) if classes is None else None
-        else:
-            check_classification_targets(y)
-            labels = None
-        if first:
-            if classes is not None:
-                self.classes_ = np.unique(np.asarray(classes))
-            else:
-                self.classes_ = labels if labels is not None else np.unique(y)
-            if len(self.classes_) < 2:
-                raise ValueError(f"The number of classes has to be greater than one; got {len(self.classes_)} "
-                                 "class")
-        classes_ = self.classes_
-        if is_dask_collection(y):
-            # lazily: the blocks are built from the encoded chunks on the workers
-            y_enc = y.map_blocks(_encode_labels, classes_, dtype=np.float64)
-            counts = None
-            if self.class_weight == "balanced":
-                counts = np.bincount(y_enc.compute().astype(np.intp), minlength=len(classes_))
-        else:
-            y_enc, counts = _encode_labels(np.asarray(y), classes_), None
-        cw = self._class_weights(y_enc if counts is None else None, counts)
-        if len(classes_) == 2:
-            return y_enc, 1, cw[1:2], cw[0:1]
-        return y_enc, len(classes_), cw, np.ones(len(classes_))
-
-    def _class_weights(self, y_enc, counts):
-        K = len(self.classes_)
-        if self.class_weight is None:
-            return np.ones(K)
-        if self.class_weight == "balanced":
-            if counts is None:
-                return compute_class_weight("balanced", classes=np.arange(K), y=y_enc.astype(np.intp))
-            return counts.sum() / (K * np.maximum(counts, 1))
-        cw = np.ones(K)
-        for label, weight in self.class_weight.items():
-            where = np.flatnonzero(self.classes_ == label)
-            if where.size == 0:
-                raise ValueError(f"class_weight names the label {label!r}, which is not among the classes "
-                                 f"{self.classes_.tolist()}")
-            cw[where[0]] = weight
-        return cw
-
     def _set_model(self, W, B, dtype):
         self.coef_ = np.asarray(W, dtype=dtype)
         self.intercept_ = np.asarray(B, dtype=dtype)
@@ -302,47 +235,6 @@ class AveragedSGDClassifier(ClassifierMixin, BaseParallelSGD):
             raise ValueError(f"`classes={classes!r}` is not the same as on the first call to partial_fit "
                              f"({self.classes_.tolist()}).")
         return self._fit_sgd(X, y, sample_weight, max_epochs=1, incremental=True, strategy="sync")
-
-    def decision_function(self, X):
-        """Signed distances to the hyperplanes.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        scores : ndarray or dask array of shape (n_samples,) or (n_samples, n_classes)
-            One column per class (one column, raveled, for two classes).
-        """
-        X = check_predict_data(self, X)
-        binary = self.coef_.shape[0] == 1
-        if is_dask_collection(X):
-            out = X.map_blocks(_decision_block, self.coef_, self.intercept_,
-                               dtype=np.result_type(X.dtype, self.coef_.dtype),
-                               chunks=(X.chunks[0], (self.coef_.shape[0],)))
-            return out[:, 0] if binary else out
-        scores = _decision_block(X, self.coef_, self.intercept_)
-        return scores.ravel() if binary else scores
-
-    def predict(self, X):
-        """Predict class labels.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        labels : ndarray or dask array of shape (n_samples,)
-        """
-        scores = self.decision_function(X)
-        if is_dask_collection(scores):
-            return scores.map_blocks(_label_block, self.classes_, drop_axis=list(range(1, scores.ndim)),
-                                     dtype=self.classes_.dtype)
-        return _label_block(scores, self.classes_)
 
     def _check_proba(self):
         if self.loss not in ("log_loss", "modified_huber"):

@@ -1,5 +1,6 @@
 """Strategies: how local work is arranged on the blocks and combined (synchronous rounds)."""
 
+from ._cocoa import cocoa
 from ._hydra import ColumnBlock, hydra_lasso
 from ._lasso_data import LassoData, duality_gap, primal
 from ._sgd import (
@@ -18,6 +19,7 @@ from ._sync import Round, SyncRounds, nbytes, weighted_average
 
 __all__ = [
     "ColumnBlock",
+    "cocoa",
     "LassoData",
     "duality_gap",
     "hydra_lasso",

@@ -1,0 +1,99 @@
+"""CoCoA / CoCoA+: distributed dual coordinate ascent for linear SVMs (Jaggi et al. 2014; Ma et al. 2015).
+
+The dual variables belong to the data points, so model parallelism in the dual is data parallelism (lecture notes,
+seed 000): every block improves its own dual variables against the shared ``w`` with local SDCA epochs, and the
+driver combines the blocks' changes of ``w``, by adding them (CoCoA+, the local subproblems made safe by
+``sigma' = K``) or by averaging them (CoCoA). The duality gap is computed every round from the blocks' primal losses
+and dual terms, at the state the round started from, so the fit stops on a certificate.
+
+The dual variables stay on the blocks, where their rows are. A round's change is kept pending on its block and
+committed at the start of the next round, once the driver has taken the matching change of ``w``; a fit that stops
+on its certificate discards it, so ``w`` and the dual variables always agree.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from ..kernels import dcd_csr, dcd_dense
+
+
+def _commit(block):
+    pending = getattr(block, "pending", None)
+    if pending is not None:
+        block.alpha = block.alpha + pending
+        block.pending = None
+
+
+def dcd_task(block, W, C, loss, pos_weight, neg_weight, bias, sigma, gamma, n_epochs, seed):
+    """Commit the block's pending change, then run ``n_epochs`` local epochs; returns ``(dW, primal, dual)``.
+
+    ``dW`` is the block's full change of ``w`` (the driver scales it by ``gamma``); the new dual variables are kept
+    pending as ``gamma`` times their change.
+    """
+    _commit(block)
+    K = W.shape[0]
+    if getattr(block, "alpha", None) is None or block.alpha.shape != (K, block.n_rows):
+        block.alpha = np.zeros((K, block.n_rows))
+    order = block.epoch_order(seed)
+    X = block.X
+    if block.is_sparse:
+        A, dW, ps, ds = dcd_csr(X.data, X.indices, X.indptr, block.y, block.sample_weight, order, W, block.alpha, C,
+                                loss, pos_weight, neg_weight, bias, sigma, n_epochs)
+    else:
+        A, dW, ps, ds = dcd_dense(X, block.y, block.sample_weight, order, W, block.alpha, C, loss, pos_weight,
+                                  neg_weight, bias, sigma, n_epochs)
+    block.pending = gamma * (A - block.alpha)
+    return dW, ps, ds
+
+
+def commit_task(block, keep):
+    """Commit (``keep``) or discard the block's pending change of its dual variables."""
+    if keep:
+        _commit(block)
+    block.pending = None
+
+
+def alpha_task(block):
+    """The block's dual variables and its row offset in the data (for ``dual_coef_``)."""
+    return block.index, block.alpha
+
+
+def cocoa(rounds, W, *, C, loss, pos_weight, neg_weight, bias, combine, local_iters, max_rounds, tol, seeds,
+          history=None, start_time=None, verbose=0):
+    """Run CoCoA+ (``combine='add'``) or CoCoA (``'average'``) rounds until the relative duality gap is ``<= tol``.
+
+    Returns ``(W, relative_gap, n_rounds, converged)``; the blocks keep dual variables that match ``W``.
+    """
+    history = [] if history is None else history
+    start_time = time.perf_counter() if start_time is None else start_time
+    K = rounds.n_blocks
+    sigma, gamma = (float(K), 1.0) if combine == "add" else (1.0, 1.0 / K)
+    W = np.array(W, dtype=np.float64)
+    rel, converged, rnd = np.inf, False, 0
+    for rnd in range(max_rounds + 1):
+        res = rounds.run(dcd_task, W, C, loss, pos_weight, neg_weight, bias, sigma, gamma, local_iters,
+                         int(seeds[rnd % len(seeds)]))
+        wn = 0.5 * float(np.vdot(W, W))
+        primal = wn + sum(r[1] for r in res.results)
+        dual = sum(r[2] for r in res.results) - wn
+        gap = primal - dual
+        rel = gap / max(abs(primal), 1e-300)
+        history.append({"round": rnd, "time": time.perf_counter() - start_time, "primal": primal, "dual": dual,
+                        "gap": gap, "relative_gap": rel, "bytes_sent": res.bytes_sent})
+        if verbose:
+            print(f"-- round {rnd}: primal {primal:.6g}, dual {dual:.6g}, relative gap {rel:.3e}")
+        if not np.isfinite(primal):
+            raise FloatingPointError("dual coordinate ascent produced a non-finite primal objective")
+        if rel <= tol:
+            converged = True
+            rounds.run(commit_task, False)
+            break
+        if rnd == max_rounds:
+            rounds.run(commit_task, False)
+            break
+        for dW, _, _ in res.results:
+            W += gamma * dW
+    return W, rel, rnd, converged
