@@ -126,3 +126,29 @@ def test_pipeline_and_grid_search(data):
     gs = GridSearchCV(make_pipeline(StandardScaler(), DualCoordinateAscentSVM(n_jobs=2, random_state=0)),
                       {"dualcoordinateascentsvm__C": [1e-5, 0.1]}, cv=2).fit(X, y)
     assert gs.best_params_["dualcoordinateascentsvm__C"] == 0.1
+
+
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
+def test_passcode_reaches_the_same_optimum_with_an_exact_certificate(data, sparse):
+    X, y = data
+    if sparse:
+        X = sp.csr_matrix(np.where(np.abs(X) < 0.3, 0.0, X))
+    C = 0.05
+    ref = LinearSVC(C=C, dual=True, tol=1e-10, max_iter=200_000).fit(X, y)
+    ours = DualCoordinateAscentSVM(C=C, mode="passcode", tol=1e-9, max_iter=20_000, n_jobs=2).fit(X, y)
+    classes = np.unique(y)
+    Xd = X.toarray() if sparse else X
+    p_ref = svm_primal(ref.coef_, ref.intercept_, Xd, y, C, "squared_hinge", classes)
+    p = svm_primal(ours.coef_, ours.intercept_, Xd, y, C, "squared_hinge", classes)
+    assert abs(p - p_ref) / p_ref < 1e-6 and ours.duality_gap_ <= 1e-9
+    # the returned w is exactly w(alpha): the lock-free drift is not in the answer
+    t = np.where(y == classes[1], 1.0, -1.0)
+    Xa = np.hstack([Xd, np.ones((len(y), 1))])
+    np.testing.assert_allclose((ours.dual_coef_[0] * t) @ Xa, np.append(ours.coef_[0], ours.intercept_[0]),
+                               atol=1e-10)
+
+
+def test_passcode_is_refused_on_dask(data, cluster_client):
+    X, y = data
+    with pytest.raises(ValueError, match="passcode"):
+        DualCoordinateAscentSVM(mode="passcode", client=cluster_client).fit(X, y)

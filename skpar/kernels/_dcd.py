@@ -37,18 +37,17 @@ def _cost(C, swi, t, k, pos_weight, neg_weight):
 
 
 @njit(nogil=True, cache=True)
-def dcd_dense(X, y, sw, order, W, alpha, C, loss, pos_weight, neg_weight, bias, sigma, n_epochs):
-    """Local dual coordinate ascent epochs over the dense block ``X`` from ``W`` (K, d + [bias != 0]).
+def dcd_dense(X, y, sw, order, W, Wl, A, C, loss, pos_weight, neg_weight, bias, sigma, n_epochs):
+    """Dual coordinate ascent epochs over the dense block ``X``, updating ``Wl`` and ``A`` **in place**.
 
-    ``alpha`` (K, n) are the block's dual variables. Returns ``(alpha_new, dW, primal_sum, dual_sum)``: the new
-    dual variables, ``dW = sum_i (alpha_new - alpha)_ik t_ik x~_i`` (what the block adds to ``W``), and, at the
-    incoming ``(W, alpha)``, the block's primal loss ``sum C_ik l(t w_k . x~_i)`` and dual terms
-    ``sum alpha_ik - D_ik alpha_ik^2 / 2`` (taken during the first epoch: a second dot per row, no second pass).
+    ``W`` (K, d + [bias != 0]) is the model the round started from (read only), ``Wl`` the working copy of ``w``
+    that the steps move (a private copy for CoCoA rounds; for PASSCoDe the one array all threads share, written
+    without locks), ``A`` (K, n) the block's dual variables. Returns ``(primal_sum, dual_sum)`` at the incoming
+    ``(W, A)``: the block's primal loss ``sum C_ik l(t w_k . x~_i)`` and dual terms ``sum alpha_ik - D_ik
+    alpha_ik^2 / 2`` (taken during the first epoch: a second dot per row, no second pass).
     """
     K, dw = W.shape
     d = X.shape[1]
-    Wl = W.copy()
-    A = alpha.copy()
     primal_sum = 0.0
     dual_sum = 0.0
     for epoch in range(n_epochs):
@@ -73,7 +72,7 @@ def dcd_dense(X, y, sw, order, W, alpha, C, loss, pos_weight, neg_weight, bias, 
                         p0 += xij * W[k, j]
                     m = max(0.0, 1.0 - t * p0)
                     primal_sum += Ci * (m if loss == HINGE else m * m)
-                    a0 = alpha[k, i]
+                    a0 = A[k, i]  # each row is visited once an epoch: still the incoming value
                     dual_sum += a0 - 0.5 * D * a0 * a0
                 else:
                     for j in range(d):
@@ -91,16 +90,14 @@ def dcd_dense(X, y, sw, order, W, alpha, C, loss, pos_weight, neg_weight, bias, 
                         Wl[k, j] += step * X[i, j]
                     if bias != 0.0:
                         Wl[k, d] += step * bias
-    return A, (Wl - W) / sigma, primal_sum, dual_sum
+    return primal_sum, dual_sum
 
 
 @njit(nogil=True, cache=True)
-def dcd_csr(data, indices, indptr, y, sw, order, W, alpha, C, loss, pos_weight, neg_weight, bias, sigma, n_epochs):
+def dcd_csr(data, indices, indptr, y, sw, order, W, Wl, A, C, loss, pos_weight, neg_weight, bias, sigma, n_epochs):
     """The CSR twin of :func:`dcd_dense`: a step costs O(K x non-zeros of the row)."""
     K, dw = W.shape
     d = dw - 1 if bias != 0.0 else dw
-    Wl = W.copy()
-    A = alpha.copy()
     primal_sum = 0.0
     dual_sum = 0.0
     for epoch in range(n_epochs):
@@ -125,7 +122,7 @@ def dcd_csr(data, indices, indptr, y, sw, order, W, alpha, C, loss, pos_weight, 
                         p0 += data[r] * W[k, indices[r]]
                     m = max(0.0, 1.0 - t * p0)
                     primal_sum += Ci * (m if loss == HINGE else m * m)
-                    a0 = alpha[k, i]
+                    a0 = A[k, i]  # each row is visited once an epoch: still the incoming value
                     dual_sum += a0 - 0.5 * D * a0 * a0
                 else:
                     for r in range(a, z):
@@ -143,4 +140,4 @@ def dcd_csr(data, indices, indptr, y, sw, order, W, alpha, C, loss, pos_weight, 
                         Wl[k, indices[r]] += step * data[r]
                     if bias != 0.0:
                         Wl[k, d] += step * bias
-    return A, (Wl - W) / sigma, primal_sum, dual_sum
+    return primal_sum, dual_sum

@@ -12,9 +12,9 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ..backend import get_backend
+from ..backend import DaskBackend, get_backend
 from ..parallel import SyncRounds
-from ..parallel._cocoa import alpha_task, cocoa
+from ..parallel._cocoa import alpha_task, cocoa, passcode
 from ._classifier_mixin import LinearClassifierMixin
 from ._sgd_base import BaseParallelSGD
 from ._validation import check_fit_data
@@ -60,7 +60,12 @@ class DualCoordinateAscentSVM(LinearClassifierMixin, ClassifierMixin, BaseParall
         Seeds the order of the rows in each block's passes, drawn up front.
     verbose : int, default=0
     combine : {'add', 'average'}, default='add'
-        ``'add'``: CoCoA+ (sigma' = number of blocks); ``'average'``: CoCoA.
+        ``'add'``: CoCoA+ (sigma' = number of blocks); ``'average'``: CoCoA (``mode='sync'``).
+    mode : {'sync', 'passcode'}, default='sync'
+        ``'sync'``: CoCoA rounds, on threads or Dask, reproducible bit for bit. ``'passcode'`` (thread backend
+        only): the threads update one shared ``w`` without locks (PASSCoDe-Wild, Hsieh et al. 2015), taking full
+        steps; every round restarts from the exact ``w(alpha)`` and certifies the gap there. Not bit-reproducible
+        run to run (the order of racing writes varies).
     local_iters : int, default=1
         Local passes over its rows a block makes per round.
     n_jobs : int or None, default=None
@@ -105,14 +110,15 @@ class DualCoordinateAscentSVM(LinearClassifierMixin, ClassifierMixin, BaseParall
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "combine": [StrOptions({"add", "average"})],
+        "mode": [StrOptions({"sync", "passcode"})],
         "local_iters": [Interval(Integral, 1, None, closed="left")],
         "n_jobs": [Integral, None],
         "client": [None, StrOptions({"threads"}), object],
     }
 
     def __init__(self, C=1.0, *, loss="squared_hinge", fit_intercept=True, intercept_scaling=1.0, class_weight=None,
-                 tol=1e-4, max_iter=1000, random_state=None, verbose=0, combine="add", local_iters=1, n_jobs=None,
-                 client=None):
+                 tol=1e-4, max_iter=1000, random_state=None, verbose=0, combine="add", mode="sync", local_iters=1,
+                 n_jobs=None, client=None):
         self.C = C
         self.loss = loss
         self.fit_intercept = fit_intercept
@@ -123,6 +129,7 @@ class DualCoordinateAscentSVM(LinearClassifierMixin, ClassifierMixin, BaseParall
         self.random_state = random_state
         self.verbose = verbose
         self.combine = combine
+        self.mode = mode
         self.local_iters = local_iters
         self.n_jobs = n_jobs
         self.client = client
@@ -161,11 +168,17 @@ class DualCoordinateAscentSVM(LinearClassifierMixin, ClassifierMixin, BaseParall
                                        validation_fraction=0.0)
             rounds = SyncRounds(backend, blocks)
             W0 = np.zeros((n_outputs, d + (1 if bias else 0)))
-            W, rel, n_rounds, converged = cocoa(
-                rounds, W0, C=float(self.C), loss=_LOSSES[self.loss], pos_weight=np.asarray(pos_weight, float),
-                neg_weight=np.asarray(neg_weight, float), bias=bias, combine=self.combine,
-                local_iters=self.local_iters, max_rounds=self.max_iter, tol=self.tol, seeds=seeds,
-                history=self.history_, start_time=start, verbose=self.verbose)
+            common = dict(C=float(self.C), loss=_LOSSES[self.loss], pos_weight=np.asarray(pos_weight, float),
+                          neg_weight=np.asarray(neg_weight, float), bias=bias, local_iters=self.local_iters,
+                          max_rounds=self.max_iter, tol=self.tol, seeds=seeds, history=self.history_,
+                          start_time=start, verbose=self.verbose)
+            if self.mode == "passcode":
+                if isinstance(backend, DaskBackend):
+                    raise ValueError("mode='passcode' shares one w between the threads of this process; on a Dask "
+                                     "cluster use mode='sync' (CoCoA+)")
+                W, rel, n_rounds, converged = passcode(rounds, W0, **common)
+            else:
+                W, rel, n_rounds, converged = cocoa(rounds, W0, combine=self.combine, **common)
             parts = sorted(rounds.run(alpha_task).results, key=lambda p: p[0])
             self.dual_coef_ = np.concatenate([a for _, a in parts], axis=1)
             self.n_blocks_ = rounds.n_blocks

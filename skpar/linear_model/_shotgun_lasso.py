@@ -18,6 +18,7 @@ from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from ..backend import DaskBackend, get_backend, is_dask_collection
 from ..parallel import ColumnBlock, LassoData, SyncRounds, hydra_lasso, shotgun_lasso, spectral_radius
+from ._sgd_regressor import _predict_block
 from ._validation import check_predict_data
 
 
@@ -243,9 +244,9 @@ class ShotgunLasso(RegressorMixin, LinearModel):
         """
         X = check_predict_data(self, X)
         if is_dask_collection(X):
-            return X.map_blocks(lambda b: np.asarray(b @ self.coef_).ravel() + self.intercept_, drop_axis=1,
+            return X.map_blocks(_predict_block, self.coef_, self.intercept_, drop_axis=1,
                                 dtype=np.result_type(X.dtype, self.coef_.dtype))
-        return np.asarray(X @ self.coef_).ravel() + self.intercept_
+        return _predict_block(X, self.coef_, self.intercept_)
 
     def path(self, X, y, *, alphas=None, n_alphas=100, eps=1e-3, sample_weight=None):
         """Coefficients along a regularisation path, each fit warm-started from the previous (larger) alpha.

@@ -37,16 +37,50 @@ def dcd_task(block, W, C, loss, pos_weight, neg_weight, bias, sigma, gamma, n_ep
     K = W.shape[0]
     if getattr(block, "alpha", None) is None or block.alpha.shape != (K, block.n_rows):
         block.alpha = np.zeros((K, block.n_rows))
+    Wl, A = W.copy(), block.alpha.copy()
+    ps, ds = _dcd(block, W, Wl, A, C, loss, pos_weight, neg_weight, bias, sigma, n_epochs, seed)
+    block.pending = gamma * (A - block.alpha)
+    return (Wl - W) / sigma, ps, ds
+
+
+def _dcd(block, W, Wl, A, C, loss, pos_weight, neg_weight, bias, sigma, n_epochs, seed):
+    """The kernel on the block's rows in the order of ``seed``; ``Wl`` and ``A`` change in place."""
     order = block.epoch_order(seed)
     X = block.X
     if block.is_sparse:
-        A, dW, ps, ds = dcd_csr(X.data, X.indices, X.indptr, block.y, block.sample_weight, order, W, block.alpha, C,
-                                loss, pos_weight, neg_weight, bias, sigma, n_epochs)
-    else:
-        A, dW, ps, ds = dcd_dense(X, block.y, block.sample_weight, order, W, block.alpha, C, loss, pos_weight,
-                                  neg_weight, bias, sigma, n_epochs)
-    block.pending = gamma * (A - block.alpha)
-    return dW, ps, ds
+        return dcd_csr(X.data, X.indices, X.indptr, block.y, block.sample_weight, order, W, Wl, A, C, loss,
+                       pos_weight, neg_weight, bias, sigma, n_epochs)
+    return dcd_dense(X, block.y, block.sample_weight, order, W, Wl, A, C, loss, pos_weight, neg_weight, bias,
+                     sigma, n_epochs)
+
+
+def passcode_task(block, W, W_shared, C, loss, pos_weight, neg_weight, bias, n_epochs, seed):
+    """PASSCoDe-Wild (Hsieh et al. 2015): epochs on the block's dual variables that write the shared ``w`` of the
+    process without locks. Returns the block's primal and dual sums at the incoming ``(W, alpha)``."""
+    K = W.shape[0]
+    if getattr(block, "alpha", None) is None or block.alpha.shape != (K, block.n_rows):
+        block.alpha = np.zeros((K, block.n_rows))
+    block.pending = block.alpha.copy()  # the round's starting point, restored if the fit stops on it
+    return _dcd(block, W, W_shared, block.alpha, C, loss, pos_weight, neg_weight, bias, 1.0, n_epochs, seed)
+
+
+def restore_task(block):
+    """Put the block's dual variables back to where the round started (the certified state)."""
+    block.alpha, block.pending = block.pending, None
+
+
+def w_of_alpha_task(block, shape, bias):
+    """``sum_i alpha_ik t_ik x~_i`` over the block: its exact share of ``w(alpha)``."""
+    K = shape[0]
+    out = np.zeros(shape)
+    X, y = block.X, block.y
+    for k in range(K):
+        cls = 1.0 if K == 1 else float(k)
+        coef = block.alpha[k] * np.where(y == cls, 1.0, -1.0)
+        out[k, :X.shape[1]] = np.asarray(X.T @ coef).ravel()
+        if bias:
+            out[k, -1] = bias * coef.sum()
+    return out
 
 
 def commit_task(block, keep):
@@ -96,4 +130,41 @@ def cocoa(rounds, W, *, C, loss, pos_weight, neg_weight, bias, combine, local_it
             break
         for dW, _, _ in res.results:
             W += gamma * dW
+    return W, rel, rnd, converged
+
+
+def passcode(rounds, W, *, C, loss, pos_weight, neg_weight, bias, local_iters, max_rounds, tol, seeds,
+             history=None, start_time=None, verbose=0):
+    """PASSCoDe-Wild on the thread backend: every thread runs dual coordinate ascent on its own block of dual
+    variables against one shared ``w``, written without locks (no sigma' penalty: the steps are full).
+
+    Lost updates make the shared ``w`` drift from ``w(alpha)``; so every round starts from the exact ``w(alpha)``
+    (a reduction over the blocks) and the duality gap is computed at that exact pair, a true certificate.
+    Returns what :func:`cocoa` returns.
+    """
+    history = [] if history is None else history
+    start_time = time.perf_counter() if start_time is None else start_time
+    W = np.array(W, dtype=np.float64)
+    rel, converged, rnd = np.inf, False, 0
+    for rnd in range(max_rounds + 1):
+        shared = W.copy()
+        res = rounds.run(passcode_task, W, shared, C, loss, pos_weight, neg_weight, bias, local_iters,
+                         int(seeds[rnd % len(seeds)]))
+        wn = 0.5 * float(np.vdot(W, W))
+        primal = wn + sum(r[0] for r in res.results)
+        dual = sum(r[1] for r in res.results) - wn
+        gap = primal - dual
+        rel = gap / max(abs(primal), 1e-300)
+        history.append({"round": rnd, "time": time.perf_counter() - start_time, "primal": primal, "dual": dual,
+                        "gap": gap, "relative_gap": rel, "bytes_sent": res.bytes_sent})
+        if verbose:
+            print(f"-- round {rnd}: primal {primal:.6g}, dual {dual:.6g}, relative gap {rel:.3e}")
+        if not np.isfinite(primal):
+            raise FloatingPointError("dual coordinate ascent produced a non-finite primal objective")
+        if rel <= tol or rnd == max_rounds:
+            # the certificate is for the round's start: (W, alpha at the start), W = w(alpha) exactly
+            rounds.run(restore_task)
+            converged = rel <= tol
+            break
+        W = sum(rounds.run(w_of_alpha_task, W.shape, bias).results)
     return W, rel, rnd, converged
