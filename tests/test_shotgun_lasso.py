@@ -131,3 +131,15 @@ def test_pipeline_and_grid_search(problem):
     gs = GridSearchCV(make_pipeline(StandardScaler(), ShotgunLasso(n_jobs=2)),
                       {"shotgunlasso__alpha": [0.05, 50.0]}, cv=2).fit(X, y)
     assert gs.best_params_["shotgunlasso__alpha"] == 0.05
+
+
+def test_dask_array_input(problem, scheduler):
+    da = pytest.importorskip("dask.array")
+    X, y = problem
+    ref = ShotgunLasso(alpha=0.2, tol=1e-12, n_jobs=2, client="threads").fit(X, y)
+    Xd = da.from_array(X, chunks=(200, 100))
+    ours = ShotgunLasso(alpha=0.2, tol=1e-12, max_iter=5000, client=scheduler).fit(Xd, da.from_array(y, chunks=200))
+    np.testing.assert_allclose(ours.coef_, ref.coef_, atol=1e-6)
+    pred = ours.predict(Xd)
+    assert isinstance(pred, da.Array)
+    np.testing.assert_allclose(pred.compute(), ours.predict(X), rtol=1e-12)

@@ -23,6 +23,9 @@ class Backend(Protocol):
     def place(self, objects) -> list[Any]:
         """Put objects (blocks built on the driver) where tasks will use them; one handle each."""
 
+    def place_delayed(self, objects) -> list[Any]:
+        """Compute ``dask.delayed`` objects where the work will run; one handle each."""
+
     def submit(self, fn, *args, **kwargs):
         """Run ``fn(*args, **kwargs)``; a block handle among the args is replaced by the block."""
 

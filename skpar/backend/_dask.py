@@ -35,18 +35,23 @@ class DaskBackend:
 
     def partition(self, X, y, sample_weight, *, n_blocks, seeds, validation_fraction):
         if is_dask_collection(X):
-            blocks = self.client.compute(delayed_blocks(X, y, sample_weight, seeds, validation_fraction))
-            # wait for the blocks (a tiny task each; nothing comes back but None), then note where each one lives
-            self.client.gather([self.client.submit(_ready, b, pure=False) for b in blocks])
-            for key, holders in self.client.who_has(blocks).items():
-                if holders:
-                    self._where[key] = holders[0]
+            return self.place_delayed(delayed_blocks(X, y, sample_weight, seeds, validation_fraction))
         else:
             return self.place([
                 make_block(X[a:b], y[a:b], None if sample_weight is None else sample_weight[a:b], k,
                            int(seeds[k]), validation_fraction)
                 for k, (a, b) in enumerate(row_splits(X.shape[0], n_blocks))
             ])
+
+    def place_delayed(self, objects):
+        """Compute ``dask.delayed`` objects (blocks built from chunks) on the workers, where they stay, and note
+        where each one lives so that tasks on it are pinned there."""
+        blocks = self.client.compute(list(objects))
+        # wait for the blocks (a tiny task each; nothing comes back but None), then note where each one lives
+        self.client.gather([self.client.submit(_ready, b, pure=False) for b in blocks])
+        for key, holders in self.client.who_has(blocks).items():
+            if holders:
+                self._where[key] = holders[0]
         self._held.extend(blocks)
         return blocks
 

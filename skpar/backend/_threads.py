@@ -31,12 +31,16 @@ class ThreadBackend:
     def partition(self, X, y, sample_weight, *, n_blocks, seeds, validation_fraction):
         if is_dask_collection(X):
             # a dask array without a cluster: each chunk becomes a block in this process, computed once
-            return list(dask.compute(*delayed_blocks(X, y, sample_weight, seeds, validation_fraction)))
+            return self.place_delayed(delayed_blocks(X, y, sample_weight, seeds, validation_fraction))
         blocks = []
         for k, (a, b) in enumerate(row_splits(X.shape[0], n_blocks)):
             sw = None if sample_weight is None else sample_weight[a:b]
             blocks.append(make_block(X[a:b], y[a:b], sw, k, int(seeds[k]), validation_fraction))
         return blocks
+
+    def place_delayed(self, objects):
+        """Compute ``dask.delayed`` objects in this process (the threads' data lives here)."""
+        return list(dask.compute(*objects))
 
     def place(self, objects):
         """Handles for objects that tasks will use where they are (here: the objects themselves)."""

@@ -19,7 +19,7 @@ from sklearn.utils.validation import _check_sample_weight, validate_data
 from ..backend import DaskBackend, get_backend, is_dask_collection
 from ..parallel import ColumnBlock, LassoData, SyncRounds, hydra_lasso, shotgun_lasso, spectral_radius
 from ._sgd_regressor import _predict_block
-from ._validation import check_predict_data
+from ._validation import check_fit_data, check_predict_data
 
 
 def alpha_max(X, y, sample_weight=None, fit_intercept=True, l1_ratio=1.0):
@@ -162,13 +162,23 @@ class ShotgunLasso(RegressorMixin, LinearModel):
             Fitted estimator.
         """
         start = time.perf_counter()
+        backend = get_backend(self.client, self.n_jobs)
         if is_dask_collection(X):
-            X, y, sample_weight = dask.compute(X, y, sample_weight)  # see Notes in the docs: gathered once
-        X, y = validate_data(self, X, y, accept_sparse=("csc", "csr"), dtype=[np.float64, np.float32],
-                             y_numeric=True)
+            # lazily checked; the targets and weights (n numbers) come to the driver, which keeps the residual.
+            # On threads the chunks are computed into this process; on Dask they become column blocks on workers.
+            X, y, sample_weight = check_fit_data(self, X, y, sample_weight, reset=True)
+            y, sample_weight = dask.compute(y, sample_weight)
+            if not isinstance(backend, DaskBackend):
+                X = X.compute()
+        else:
+            X, y = validate_data(self, X, y, accept_sparse=("csc", "csr"), dtype=[np.float64, np.float32],
+                                 y_numeric=True)
         y = np.asarray(y, dtype=np.float64)
+        if not np.isfinite(y).all():
+            raise ValueError("Input y contains NaN or infinity.")
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+            sample_weight = _check_sample_weight(sample_weight, np.empty((len(y), 0)), dtype=np.float64,
+                                                 ensure_non_negative=True)
             if sample_weight.sum() <= 0:
                 raise ValueError("sample_weight sums to zero: there is nothing to fit")
         rng = check_random_state(self.random_state)
@@ -176,7 +186,6 @@ class ShotgunLasso(RegressorMixin, LinearModel):
         l1, l2 = self.alpha * self.l1_ratio, self.alpha * (1 - self.l1_ratio)
         w0 = np.array(self.coef_, dtype=np.float64) if self.warm_start and hasattr(self, "coef_") \
             and np.shape(self.coef_) == (d,) else np.zeros(d)
-        backend = get_backend(self.client, self.n_jobs)
         self.history_ = []
         try:
             if isinstance(backend, DaskBackend):
@@ -217,8 +226,15 @@ class ShotgunLasso(RegressorMixin, LinearModel):
         yc = y - ybar
         K = max(1, min(backend.n_workers, d))
         splits = np.array_split(np.arange(d), K)
-        Xc = X.tocsc() if sp.issparse(X) else X
-        blocks = backend.place([ColumnBlock(Xc[:, c], s, c, self.fit_intercept) for c in splits])
+        if is_dask_collection(X):
+            # one column chunk per block, turned into a ColumnBlock where it is computed: X never reaches the driver
+            Xr = X.rechunk((X.shape[0], tuple(len(c) for c in splits)))
+            parts = Xr.to_delayed().ravel()
+            make = dask.delayed(ColumnBlock, pure=True)
+            blocks = backend.place_delayed([make(parts[k], s, splits[k], self.fit_intercept) for k in range(K)])
+        else:
+            Xc = X.tocsc() if sp.issparse(X) else X
+            blocks = backend.place([ColumnBlock(Xc[:, c], s, c, self.fit_intercept) for c in splits])
         rounds = SyncRounds(backend, blocks)
         tol_abs = self.tol * float(s @ (yc ** 2)) / n
         seeds = rng.randint(1 << 30, size=max(self.max_iter, 1))
