@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import queue
 from typing import Any, Protocol
 
 import numpy as np
@@ -33,7 +34,7 @@ class Backend(Protocol):
         """Results of ``futures``, in their order; the first failure is raised."""
 
     def as_completed(self, futures):
-        """Iterate over ``futures`` as they finish."""
+        """Iterate over ``futures`` as they finish; the iterator's ``add(future)`` adds one more."""
 
     def close(self) -> None:
         """Release what the backend started (threads, data held on workers)."""
@@ -45,3 +46,30 @@ def row_splits(n_rows: int, n_blocks: int) -> list[tuple[int, int]]:
     bounds = np.linspace(0, n_rows, n_blocks + 1).round().astype(int)
     # array_split puts the remainder in the first blocks; linspace spreads it, which is as good and simpler
     return [(int(bounds[k]), int(bounds[k + 1])) for k in range(n_blocks)]
+
+
+class Completion:
+    """Futures in the order they finish, to which more can be added while iterating.
+
+    Works for ``concurrent.futures`` and ``distributed`` futures alike (both call ``add_done_callback``), so a
+    strategy that adds tasks as others finish runs unchanged on both backends.
+    """
+
+    def __init__(self, futures=()):
+        self._done = queue.Queue()
+        self._count = 0
+        for f in futures:
+            self.add(f)
+
+    def add(self, future):
+        self._count += 1
+        future.add_done_callback(self._done.put)
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if self._count == 0:
+            raise StopIteration
+        self._count -= 1
+        return self._done.get()

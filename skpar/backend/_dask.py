@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._base import row_splits
+from ._base import Completion, row_splits
 from ._block import make_block
 from ._dask_input import delayed_blocks, is_dask_collection
 
@@ -82,9 +82,7 @@ class DaskBackend:
         return self.client.gather(list(futures))
 
     def as_completed(self, futures):
-        from distributed import as_completed
-
-        return as_completed(futures)
+        return Completion(futures)
 
     def close(self):
         # drop our references so the workers free the blocks

@@ -10,7 +10,7 @@ import concurrent.futures as cf
 
 import dask
 
-from ._base import row_splits
+from ._base import Completion, row_splits
 from ._block import make_block
 from ._dask_input import delayed_blocks, is_dask_collection
 
@@ -53,7 +53,7 @@ class ThreadBackend:
         return [f.result() for f in futures]
 
     def as_completed(self, futures):
-        return cf.as_completed(futures)
+        return Completion(futures)
 
     def close(self):
         self._pool.shutdown(wait=True)

@@ -14,7 +14,7 @@ from ._cd import (
     shotgun_epoch_dense,
 )
 from ._dcd import dcd_csr, dcd_dense
-from ._sgd import sgd_csr, sgd_dense
+from ._sgd import hogwild_csr, sgd_csr, sgd_dense
 from ._stats import eval_csr, eval_dense, row_sq_norms_csr, row_sq_norms_dense
 
 __all__ = [
@@ -28,4 +28,5 @@ __all__ = [
     "residual_update_dense",
     "shotgun_epoch_csc",
     "shotgun_epoch_dense",
-    "eval_csr", "eval_dense", "row_sq_norms_csr", "row_sq_norms_dense", "sgd_csr", "sgd_dense"]
+    "eval_csr",
+    "hogwild_csr", "eval_dense", "row_sq_norms_csr", "row_sq_norms_dense", "sgd_csr", "sgd_dense"]

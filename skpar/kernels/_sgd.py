@@ -37,7 +37,7 @@ def _soft(v, t):
 @njit(nogil=True, cache=True)
 def sgd_dense(X, y, sw, rows, W, B, Wbar, Bbar, n_avg, t0, batch_size, n_steps,
               loss, eps, pos_weight, neg_weight, l2, l1, fit_intercept,
-              schedule, eta, power_t, samples_per_step, warmup_steps, eta_start, avg_start, blowup):
+              schedule, eta, power_t, samples_per_step, warmup_steps, eta_start, avg_start, blowup, inplace=False):
     """Run ``n_steps`` mini-batch steps over ``rows`` of the dense block ``X``.
 
     Returns ``(W, B, Wbar, Bbar, n_avg, loss_sum, n_seen, steps, diverged, last_eta)``: the new model and its
@@ -47,12 +47,16 @@ def sgd_dense(X, y, sw, rows, W, B, Wbar, Bbar, n_avg, t0, batch_size, n_steps,
     plateaus while its average still improves, so stopping on the iterate's loss would stop too early), how many
     samples and steps were taken, whether the loss blew up (non-finite, or more than ``blowup`` per sample) and
     the step size of the last step, whose l1 proximal step is the caller's.
+
+    With ``inplace=True`` the model arrays are updated where they are instead of copied: Hogwild!, where threads
+    pass the same arrays and write them without locks.
     """
     K, d = W.shape
-    W = W.copy()
-    B = B.copy()
-    Wbar = Wbar.copy()
-    Bbar = Bbar.copy()
+    if not inplace:
+        W = W.copy()
+        B = B.copy()
+        Wbar = Wbar.copy()
+        Bbar = Bbar.copy()
     G = np.zeros((K, d))
     gb = np.zeros(K)
     n_rows = rows.shape[0]
@@ -249,3 +253,81 @@ def sgd_csr(data, indices, indptr, y, sw, rows, W, B, Wbar, Bbar, n_avg, t0, bat
     if not np.isfinite(V).all():
         diverged = True
     return V, B, Wbar, Bbar, n_avg, loss_sum, n_seen, steps, diverged, last_eta
+
+
+@njit(nogil=True, cache=True)
+def hogwild_csr(data, indices, indptr, y, sw, rows, W, B, inv_q, t0, batch_size, n_steps,
+                loss, eps, pos_weight, neg_weight, l2, l1, fit_intercept,
+                schedule, eta, power_t, samples_per_step, warmup_steps, eta_start, blowup):
+    """Hogwild! (Niu et al. 2011) on CSR rows: mini-batch steps that write the shared ``W`` and ``B`` in place,
+    without locks, touching only the coordinates of the batch's non-zeros.
+
+    The separable penalty is split over the steps as the paper does: a coordinate in the batch gets the penalty
+    step scaled by ``inv_q[j] = 1 / P(j in a batch)``, so that its expected penalty per step is the full one and no
+    step writes all d coordinates (which would make every pair of threads conflict). Returns
+    ``(loss_sum, n_seen, steps, diverged, last_eta)``; the l1 step of the last step is applied here too (each
+    thread's model is the shared one: there is no average to defer it to).
+    """
+    K, d = W.shape
+    G = np.zeros((K, d))
+    gb = np.zeros(K)
+    mark = np.full(d, -1, dtype=np.int64)
+    touched = np.empty(d, dtype=np.int64)
+    n_rows = rows.shape[0]
+    loss_sum = 0.0
+    n_seen = 0
+    steps = 0
+    diverged = False
+    last_eta = 0.0
+    pos = 0
+    for s in range(n_steps):
+        if pos >= n_rows:
+            break
+        stop = min(pos + batch_size, n_rows)
+        m = stop - pos
+        batch_loss = 0.0
+        nt = 0
+        for q in range(pos, stop):
+            i = rows[q]
+            a, z = indptr[i], indptr[i + 1]
+            for k in range(K):
+                p = B[k]
+                for r in range(a, z):
+                    p += data[r] * W[k, indices[r]]
+                lv, g = target_loss(loss, p, y[i], k, K, eps, pos_weight, neg_weight)
+                batch_loss += sw[i] * lv
+                g *= sw[i]
+                if g != 0.0:
+                    gb[k] += g
+                    for r in range(a, z):
+                        G[k, indices[r]] += g * data[r]
+            for r in range(a, z):
+                j = indices[r]
+                if mark[j] != s:
+                    mark[j] = s
+                    touched[nt] = j
+                    nt += 1
+        pos = stop
+        n_seen += m
+        loss_sum += batch_loss
+        if not np.isfinite(batch_loss) or batch_loss > blowup * m:
+            diverged = True
+            break
+        t = t0 + s
+        e = step_size(t, schedule, eta, power_t, samples_per_step, warmup_steps, eta_start)
+        scale = e / m
+        for r in range(nt):
+            j = touched[r]
+            shrink = max(0.0, 1.0 - e * l2 * inv_q[j])
+            thr = e * l1 * inv_q[j]
+            for k in range(K):
+                v = shrink * W[k, j] - scale * G[k, j]
+                G[k, j] = 0.0
+                W[k, j] = _soft(v, thr) if thr > 0.0 else v
+        for k in range(K):
+            if fit_intercept:
+                B[k] -= scale * gb[k]
+            gb[k] = 0.0
+        steps += 1
+        last_eta = e
+    return loss_sum, n_seen, steps, diverged, last_eta

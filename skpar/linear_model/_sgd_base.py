@@ -13,16 +13,18 @@ from dataclasses import replace
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._penalties import Penalty
-from ..backend import get_backend
+from ..backend import DaskBackend, get_backend
 from ..diagnostics import estimate_on_blocks
 from ..exceptions import CriticalBatchSizeWarning
 from ..parallel import SGDPlan, SGDState, SyncRounds, block_train_sizes, sgd_oneshot, sgd_sync
+from ..parallel._async import sgd_async, sgd_hogwild
 from ..parallel._sgd import CONSTANT, INVSCALING
 from ..parallel._tasks import zero_loss_task
 from ._validation import check_fit_data
@@ -58,7 +60,8 @@ class BaseParallelSGD(BaseEstimator):
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "warm_start": ["boolean"],
         "average": [Interval(Integral, 0, None, closed="left"), "boolean"],
-        "mode": [StrOptions({"sync"})],
+        "mode": [StrOptions({"sync", "async", "hogwild"})],
+        "max_staleness": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "local_steps": [Interval(Integral, 1, None, closed="left"), StrOptions({"epoch"})],
         "scaling_rule": [StrOptions({"linear", "sqrt"}), None],
@@ -108,6 +111,8 @@ class BaseParallelSGD(BaseEstimator):
             power_t=float(self.power_t), samples_per_step=float(batch), warmup_steps=float(warmup_steps),
             eta_start=eta0 if warmup_steps else eta, avg_start=avg_start,
             blowup=BLOWUP_FACTOR * max(ref_loss, 1e-12),
+            # test-only straggler hook (tests/test_async.py, asv_bench/scripts): per-block task delays in seconds
+            delays=tuple(getattr(self, "_straggler_delays", ())),
         )
         return plan, penalty
 
@@ -132,6 +137,7 @@ class BaseParallelSGD(BaseEstimator):
         for up to ``max_epochs`` epochs, then one average).
         """
         start = time.perf_counter()
+        self._check_mode(strategy)
         resume = incremental and hasattr(self, "_sgd_state")
         X, y, sample_weight = check_fit_data(self, X, y, sample_weight, reset=not resume,
                                              y_numeric=not is_classifier(self))
@@ -142,6 +148,10 @@ class BaseParallelSGD(BaseEstimator):
             self._epochs_done = 0
         base = self._base_seed
         backend = get_backend(self.client, self.n_jobs)
+        if self.mode == "hogwild" and isinstance(backend, DaskBackend):
+            backend.close()
+            raise ValueError("mode='hogwild' writes one shared model from the threads of this process: use the "
+                             "thread backend (client='threads'), or mode='async' on a Dask cluster")
         try:
             n_blocks = backend.n_workers
             n_seeds = len(X.chunks[0]) if hasattr(X, "chunks") else max(n_blocks, 1)
@@ -171,7 +181,17 @@ class BaseParallelSGD(BaseEstimator):
             common = dict(epoch_seeds=epoch_seeds, max_epochs=max_epochs, tol=tol,
                           n_iter_no_change=self.n_iter_no_change, history=history, start_time=start,
                           verbose=self.verbose)
-            if strategy == "oneshot":
+            if self.mode == "async":
+                state, plan, n_epochs, converged = sgd_async(
+                    rounds, state, plan, penalty, local_steps=self.local_steps, n_train=n_train,
+                    max_staleness=self.max_staleness, **common)
+            elif self.mode == "hogwild":
+                inv_q = np.ones(X.shape[1])
+                if sp.issparse(X) or (hasattr(X, "chunks") and rounds.run(_is_sparse).results[0]):
+                    counts = sum(rounds.run(_column_counts, X.shape[1]).results)
+                    inv_q = batch_inverse_frequency_from_counts(counts, sum(n_train), self.batch_size)
+                state, plan, n_epochs, converged = sgd_hogwild(rounds, state, plan, penalty, inv_q=inv_q, **common)
+            elif strategy == "oneshot":
                 state, plan, n_epochs, converged = sgd_oneshot(rounds, state, plan, penalty, **common)
             else:
                 state, plan, n_epochs, converged = sgd_sync(
@@ -199,5 +219,32 @@ class BaseParallelSGD(BaseEstimator):
             )
         return self
 
+    def _check_mode(self, strategy):
+        if self.mode == "sync":
+            return
+        if self.early_stopping:
+            raise ValueError(f"early_stopping is implemented for mode='sync', not mode={self.mode!r}")
+        if strategy == "oneshot":
+            raise ValueError(f"one-shot averaging is a synchronous strategy; mode={self.mode!r} needs "
+                             "averaging='periodic'")
+        if self.mode == "hogwild" and self.average:
+            raise ValueError("mode='hogwild' has no average of iterates (every thread writes the one shared model): "
+                             "set average=False")
+
     def _check_blocks(self, cbs, n_train):
         """Hook: warn about blocks too small for the chosen strategy (nothing to check for synchronous rounds)."""
+
+
+def _is_sparse(block):
+    return block.is_sparse
+
+
+def _column_counts(block, d):
+    return np.bincount(block.X.indices, minlength=d) if block.is_sparse else np.full(d, block.n_rows)
+
+
+def batch_inverse_frequency_from_counts(counts, n, batch_size):
+    """``1 / P(column j has a non-zero in a batch of batch_size rows)`` from its non-zero count over ``n`` rows."""
+    p = np.asarray(counts, dtype=float) / max(n, 1)
+    q = 1.0 - (1.0 - p) ** batch_size
+    return np.where(q > 0, 1.0 / np.maximum(q, 1e-300), 1.0)

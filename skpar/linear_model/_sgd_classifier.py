@@ -78,7 +78,17 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
         backend.
     verbose : int, default=0
     averaging : {'oneshot', 'periodic'}, default='periodic'
-    mode : {'sync'}, default='sync'
+    mode : {'sync', 'async', 'hogwild'}, default='sync'
+        How the blocks' work is combined. ``'sync'``: synchronous rounds, reproducible bit for bit for a given
+        ``random_state`` and block count, on threads and on Dask alike. ``'async'``: a parameter server on futures
+        (Downpour): every finished task's update is applied at once, scaled by ``1 / (1 + staleness)``, and its block
+        gets its next task with the newest model; nobody waits for a straggler. ``'hogwild'`` (thread backend only):
+        the threads run their blocks' epochs against one shared model, written without locks (Hogwild!); it pays
+        on sparse data, where updates rarely touch the same coordinates. The asynchronous modes are **not
+        reproducible** run to run (results depend on timing).
+    max_staleness : int, default=2
+        ``mode='async'``: tasks in flight per block; with 2, a block's next task runs while the driver combines its
+        last one (communication overlaps computation).
     batch_size : int, default=16
         Samples of one local mini-batch step.
     local_steps : int or 'epoch', default='epoch'
@@ -138,7 +148,8 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
     def __init__(self, loss="hinge", *, penalty="l2", alpha=1e-4, l1_ratio=0.15, fit_intercept=True, max_iter=1000,
                  tol=1e-3, n_iter_no_change=5, early_stopping=False, validation_fraction=0.1,
                  learning_rate="constant", eta0="auto", power_t=0.25, class_weight=None, warm_start=False,
-                 average=True, random_state=None, verbose=0, averaging="periodic", mode="sync", batch_size=16,
+                 average=True, random_state=None, verbose=0, averaging="periodic", mode="sync", max_staleness=2,
+                 batch_size=16,
                  local_steps="epoch", scaling_rule="linear", warmup=0.1, n_jobs=None, client=None):
         self.loss = loss
         self.penalty = penalty
@@ -160,6 +171,7 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
         self.verbose = verbose
         self.averaging = averaging
         self.mode = mode
+        self.max_staleness = max_staleness
         self.batch_size = batch_size
         self.local_steps = local_steps
         self.scaling_rule = scaling_rule

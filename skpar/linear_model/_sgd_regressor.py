@@ -82,9 +82,17 @@ class ParallelSGDRegressor(RegressorMixin, BaseParallelSGD):
         ``average`` samples have been seen.
     verbose : int, default=0
         Print one line per epoch.
-    mode : {'sync'}, default='sync'
-        How blocks are combined: ``'sync'`` runs synchronous rounds, reproducible bit for bit for a given
-        ``random_state`` and block count.
+    mode : {'sync', 'async', 'hogwild'}, default='sync'
+        How the blocks' work is combined. ``'sync'``: synchronous rounds, reproducible bit for bit for a given
+        ``random_state`` and block count, on threads and on Dask alike. ``'async'``: a parameter server on futures
+        (Downpour): every finished task's update is applied at once, scaled by ``1 / (1 + staleness)``, and its block
+        gets its next task with the newest model; nobody waits for a straggler. ``'hogwild'`` (thread backend only):
+        the threads run their blocks' epochs against one shared model, written without locks (Hogwild!); it pays
+        on sparse data, where updates rarely touch the same coordinates. The asynchronous modes are **not
+        reproducible** run to run (results depend on timing).
+    max_staleness : int, default=2
+        ``mode='async'``: tasks in flight per block; with 2, a block's next task runs while the driver combines its
+        last one (communication overlaps computation).
     batch_size : int, default=16
         Samples of one local mini-batch step on one block.
     local_steps : int or 'epoch', default='epoch'
@@ -156,7 +164,8 @@ class ParallelSGDRegressor(RegressorMixin, BaseParallelSGD):
     def __init__(self, loss="squared_error", *, penalty="l2", alpha=1e-4, l1_ratio=0.15, fit_intercept=True,
                  max_iter=1000, tol=1e-3, epsilon=0.1, random_state=None, learning_rate="invscaling",
                  eta0="auto", power_t=0.25, early_stopping=False, validation_fraction=0.1, n_iter_no_change=5,
-                 warm_start=False, average=False, verbose=0, mode="sync", batch_size=16, local_steps="epoch",
+                 warm_start=False, average=False, verbose=0, mode="sync", max_staleness=2,
+                 batch_size=16, local_steps="epoch",
                  scaling_rule="linear", warmup=0.1, n_jobs=None, client=None):
         self.loss = loss
         self.penalty = penalty
@@ -177,6 +186,7 @@ class ParallelSGDRegressor(RegressorMixin, BaseParallelSGD):
         self.average = average
         self.verbose = verbose
         self.mode = mode
+        self.max_staleness = max_staleness
         self.batch_size = batch_size
         self.local_steps = local_steps
         self.scaling_rule = scaling_rule

@@ -49,6 +49,8 @@ class SGDPlan:
     eta_start: float
     avg_start: int
     blowup: float
+    #: test-only straggler hook: seconds each block's task sleeps (by block index); empty in real fits
+    delays: tuple = ()
 
 
 @dataclass

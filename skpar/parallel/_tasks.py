@@ -5,9 +5,11 @@ Each task takes the block first (a backend replaces a block handle by the block)
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
-from ..kernels import eval_csr, eval_dense, row_sq_norms_csr, row_sq_norms_dense, sgd_csr, sgd_dense
+from ..kernels import eval_csr, eval_dense, hogwild_csr, row_sq_norms_csr, row_sq_norms_dense, sgd_csr, sgd_dense
 
 
 def sgd_task(block, state, plan, epoch_seed, offset, n_steps, t0):
@@ -18,6 +20,8 @@ def sgd_task(block, state, plan, epoch_seed, offset, n_steps, t0):
     own steps).
     """
     W, B, Wbar, Bbar, n_avg = state
+    if plan.delays and block.index < len(plan.delays) and plan.delays[block.index]:
+        time.sleep(plan.delays[block.index])  # a straggler, for tests and benchmarks only
     order = block.epoch_order(epoch_seed)
     rows = order[offset: offset + n_steps * plan.batch_size]
     args = (rows, W, B, Wbar, Bbar, int(n_avg), int(t0), int(plan.batch_size), int(n_steps),
@@ -28,6 +32,25 @@ def sgd_task(block, state, plan, epoch_seed, offset, n_steps, t0):
     if block.is_sparse:
         return sgd_csr(X.data, X.indices, X.indptr, block.y, block.sample_weight, *args)
     return sgd_dense(X, block.y, block.sample_weight, *args)
+
+
+def hogwild_task(block, W, B, plan, epoch_seed, t0, inv_q):
+    """One Hogwild! epoch over the block, writing the shared ``W`` and ``B`` in place (thread backend only).
+
+    Returns ``(loss_sum, n_seen, steps, diverged, last_eta)``.
+    """
+    if plan.delays and block.index < len(plan.delays) and plan.delays[block.index]:
+        time.sleep(plan.delays[block.index])
+    rows = block.epoch_order(epoch_seed)
+    X = block.X
+    common = (plan.loss_code, plan.epsilon, plan.pos_weight, plan.neg_weight, plan.l2, plan.l1, plan.fit_intercept,
+              plan.schedule, plan.eta, plan.power_t, plan.samples_per_step, plan.warmup_steps, plan.eta_start)
+    if block.is_sparse:
+        return hogwild_csr(X.data, X.indices, X.indptr, block.y, block.sample_weight, rows, W, B, inv_q, int(t0),
+                           int(plan.batch_size), 1 << 62, *common, plan.blowup)
+    out = sgd_dense(X, block.y, block.sample_weight, rows, W, B, W, B, 0, int(t0), int(plan.batch_size), 1 << 62,
+                    *common, 1 << 62, plan.blowup, True)
+    return out[5], out[6], out[7], out[8], out[9]
 
 
 def oneshot_task(block, state, plan, epoch_seeds, t0, tol, n_iter_no_change):

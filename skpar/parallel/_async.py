@@ -1,0 +1,154 @@
+"""Asynchronous data-parallel SGD: a parameter server on futures (Downpour) and Hogwild! on threads.
+
+Downpour (Dean et al. 2012): the driver holds the model; each block's task runs ``local_steps`` local steps from
+the model it was sent and returns its new model; the driver applies each result as it arrives (``as_completed``),
+``w += (w_k - w_sent) / max(M, 1 + staleness)``, with ``M`` the tasks in flight and staleness the updates applied
+since the task was sent, and sends that block its next task with the newest model. Dividing by ``M`` makes the M
+changes computed from about the same model an average rather than a sum (each is a whole local move, not one
+gradient); a straggler's update, staler than ``M``, is damped further (the staleness-aware step of Zhang et al.
+2016). Up to
+``max_staleness`` tasks per block are in flight, so a block's next task is already running while the driver
+combines its last one (communication overlaps computation). Nobody waits for the slowest worker; the price is that
+results depend on timing: they are not reproducible run to run.
+
+Hogwild! (Niu et al. 2011): on the thread backend, every thread runs its block's epoch against one shared model,
+written without locks.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+
+import numpy as np
+
+from ._sgd import SGDState, _diverged
+from ._tasks import hogwild_task, sgd_task
+
+
+def _epoch_rule(objective, best, no_improvement, tol):
+    improved = objective < best - tol
+    return min(best, objective), 0 if improved else no_improvement + 1
+
+
+def sgd_async(rounds, state, plan, penalty, *, local_steps, n_train, epoch_seeds, max_epochs, max_staleness=2,
+              tol=None, n_iter_no_change=5, history=None, start_time=None, verbose=0, max_halvings=30):
+    """Asynchronous parameter-server SGD over the blocks of ``rounds``; returns ``(state, plan, epochs, converged)``.
+
+    An epoch is ``sum(n_train)`` samples applied; the stopping rule is scikit-learn's, on each epoch's mean loss.
+    ``history`` gets one row per applied update with its ``staleness``.
+    """
+    history = [] if history is None else history
+    start_time = time.perf_counter() if start_time is None else start_time
+    backend, blocks = rounds.backend, rounds.blocks
+    K, b = len(blocks), plan.batch_size
+    total = sum(n_train)
+    steps_of = [max(1, math.ceil(n / b)) if local_steps == "epoch" else int(local_steps) for n in n_train]
+    cursor = [[0, 0] for _ in range(K)]  # per block: its epoch index, its offset in that epoch's order
+    W, B = state.w.copy(), state.b.copy()
+    Wbar, Bbar, n_avg = state.wbar.copy(), state.bbar.copy(), state.n_avg
+    t, version = state.t, 0
+    local = plan.__class__(**{**plan.__dict__, "avg_start": 1 << 62})  # averaging happens here, on the server
+    done_samples, epoch, best, no_improvement, converged = 0, 0, np.inf, 0, False
+    epoch_loss, epoch_n, halvings = 0.0, 0, 0
+    stop = False
+    pending = backend.as_completed([])
+    meta = {}
+
+    def submit(k):
+        e, off = cursor[k]
+        if e >= len(epoch_seeds):
+            return
+        fut = backend.submit(sgd_task, blocks[k], (W.copy(), B.copy(), Wbar, Bbar, 0), local,
+                             int(epoch_seeds[e]), off, steps_of[k], t)
+        meta[fut] = (k, version, W.copy(), B.copy())
+        pending.add(fut)
+        off += steps_of[k] * b
+        cursor[k] = [e + 1, 0] if off >= n_train[k] else [e, off]
+
+    for k in range(K):
+        for _ in range(max_staleness):
+            submit(k)
+    in_flight = float(K * max_staleness)
+    for fut in pending:
+        k, sent_version, W_sent, B_sent = meta.pop(fut)
+        if stop:
+            continue  # drain: the fit is over, results still in flight are dropped
+        out = fut.result()
+        staleness = version - sent_version
+        if out[8] or not np.isfinite(out[0]).all():
+            halvings += 1
+            local = _diverged(local, halvings, max_halvings, "an asynchronous task")
+            plan = local.__class__(**{**local.__dict__, "avg_start": plan.avg_start})
+            submit(k)
+            continue
+        scale = 1.0 / max(in_flight, 1.0 + staleness)
+        W += scale * (out[0] - W_sent)
+        B += scale * (out[1] - B_sent)
+        penalty.prox_l1(W, scale * out[9])
+        version += 1
+        t += out[7]
+        if t >= plan.avg_start:
+            n_avg += 1
+            Wbar += (W - Wbar) / n_avg
+            Bbar += (B - Bbar) / n_avg
+        done_samples += out[6]
+        epoch_loss += out[5]
+        epoch_n += out[6]
+        history.append({"round": len(history), "epoch": epoch, "time": time.perf_counter() - start_time,
+                        "objective": out[5] / max(out[6], 1) + penalty.value(W), "eta": local.eta,
+                        "n_samples": out[6], "staleness": staleness, "block": k})
+        if done_samples >= (epoch + 1) * total:
+            epoch += 1
+            objective = epoch_loss / max(epoch_n, 1) + penalty.value(W)
+            epoch_loss, epoch_n = 0.0, 0
+            if verbose:
+                print(f"-- Epoch {epoch}: objective {objective:.6g}, updates {version}")
+            if tol is not None:
+                best, no_improvement = _epoch_rule(objective, best, no_improvement, tol)
+                if no_improvement >= n_iter_no_change:
+                    converged = True
+            if converged or epoch >= max_epochs:
+                stop = True
+                continue
+        submit(k)
+    if not stop and epoch < max_epochs:
+        warnings.warn("asynchronous SGD ran out of epoch seeds before max_iter epochs", RuntimeWarning, stacklevel=2)
+    return SGDState(W, B, Wbar, Bbar, n_avg, t), plan, max(epoch, 1), converged
+
+
+def sgd_hogwild(rounds, state, plan, penalty, *, inv_q, epoch_seeds, max_epochs, tol=None, n_iter_no_change=5,
+                history=None, start_time=None, verbose=0, max_halvings=30):
+    """Hogwild!: per epoch, every thread runs its block's epoch on one shared model, without locks.
+
+    Returns ``(state, plan, epochs, converged)``; ``history`` gets one row per epoch.
+    """
+    history = [] if history is None else history
+    start_time = time.perf_counter() if start_time is None else start_time
+    W, B = state.w.copy(), state.b.copy()
+    t = state.t
+    best, no_improvement, converged, halvings, epoch = np.inf, 0, False, 0, 0
+    while epoch < max_epochs:
+        snapshot = (W.copy(), B.copy())
+        res = rounds.run(hogwild_task, W, B, plan, int(epoch_seeds[epoch]), t, inv_q)
+        loss, n = sum(r[0] for r in res.results), sum(r[1] for r in res.results)
+        if any(r[3] for r in res.results) or not (np.isfinite(W).all() and np.isfinite(B).all()):
+            halvings += 1
+            plan = _diverged(plan, halvings, max_halvings, f"epoch {epoch + 1}")
+            W[...], B[...] = snapshot
+            continue
+        penalty.prox_l1(W, max(r[4] for r in res.results))
+        t += max(r[2] for r in res.results)
+        objective = loss / max(n, 1) + penalty.value(W)
+        history.append({"round": len(history), "epoch": epoch, "time": time.perf_counter() - start_time,
+                        "objective": objective, "eta": plan.eta, "n_samples": n})
+        epoch += 1
+        if verbose:
+            print(f"-- Epoch {epoch}: objective {objective:.6g}")
+        if tol is not None:
+            best, no_improvement = _epoch_rule(objective, best, no_improvement, tol)
+            if no_improvement >= n_iter_no_change:
+                converged = True
+                break
+    return SGDState(W, B, W.copy(), B.copy(), 0, t), plan, epoch, converged
