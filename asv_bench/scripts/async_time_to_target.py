@@ -1,0 +1,109 @@
+"""Synchronous rounds, the asynchronous parameter server and Hogwild!, with 1 and 2 threads, with and without a
+straggler: time to an objective within 1e-2 (relative) of a reference.
+
+Data: sparse RCV1-like CSR 400,000 x 47,000 with 75 non-zeros a row (targets from a sparse linear model, noise),
+and dense 1,000,000 x 100 (condition number 1e4, noise 1). Ridge-type objective of SGDRegressor,
+(1/2n)||y - Xw - b||^2 + (alpha/2)||w||^2, alpha = 1e-4. The reference is a long synchronous run (20 epochs). Each
+configuration gets the fewest epochs (doubling, then bisection) that reach the target; the time is that fit's wall
+time. The straggler is the test-only hook: block 0's tasks sleep 0.2 s each.
+
+Usage: python asv_bench/scripts/async_time_to_target.py [--scale 1.0] [--only sparse|dense]
+"""
+
+import argparse
+import os
+import sys
+import warnings
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+
+from skpar import ParallelSGDRegressor
+from skpar.datasets import make_correlated_regression, make_sparse_design
+
+sys.path.insert(0, os.path.dirname(__file__))
+from _timing import print_table, time_to_target  # noqa: E402
+
+warnings.simplefilter("ignore", ConvergenceWarning)
+ALPHA = 1e-4
+
+
+def objective(X, y, est):
+    r = y - np.asarray(X @ est.coef_).ravel() - est.intercept_[0]
+    return 0.5 * float(r @ r) / len(y) + 0.5 * ALPHA * float(est.coef_ @ est.coef_)
+
+
+def configs(straggler):
+    delays = (0.2, 0.0) if straggler else ()
+    common = dict(alpha=ALPHA, tol=None, random_state=0)
+    out = [
+        ("sync, 2 threads", dict(mode="sync", n_jobs=2, learning_rate="constant", average=True)),
+        ("async, 2 threads", dict(mode="async", n_jobs=2, local_steps=500, learning_rate="constant", average=True)),
+    ]
+    if not straggler:
+        out += [
+            ("sync, 1 thread", dict(mode="sync", n_jobs=1, learning_rate="constant", average=True)),
+            ("hogwild, 1 thread", dict(mode="hogwild", n_jobs=1, learning_rate="constant", scaling_rule=None,
+                                       average=False)),
+            ("hogwild, 2 threads", dict(mode="hogwild", n_jobs=2, learning_rate="constant", scaling_rule=None,
+                                        average=False)),
+        ]
+    return [(name, {**common, **kw}, delays) for name, kw in out]
+
+
+def run(name, X, y):
+    print(f"\n{name}: {X.shape[0]:,} x {X.shape[1]:,}")
+    ParallelSGDRegressor(max_iter=1, n_jobs=2).fit(X[:2000], y[:2000])
+    ref = ParallelSGDRegressor(alpha=ALPHA, learning_rate="constant", average=True, max_iter=20, tol=None, n_jobs=2,
+                               random_state=0).fit(X, y)
+    f_ref = objective(X, y, ref)
+    rows = []
+    for straggler in (False, True):
+        for label, kw, delays in configs(straggler):
+
+            def make(k, kw=kw, delays=delays):
+                est = ParallelSGDRegressor(max_iter=k, **kw)
+                est._straggler_delays = delays
+                return est
+
+            r = time_to_target(make, X, y, lambda est: objective(X, y, est) <= f_ref * 1.01, 16, repeats=1)
+            tag = label + (", straggler" if straggler else "")
+            rows.append((tag, r[0], r[1], objective(X, y, r[2]) / f_ref - 1) if r else (tag, None, ">16", None))
+    print_table(rows, ["configuration", "seconds", "epochs", "objective / reference - 1"])
+    # raw speed, whatever the target: 3 epochs of Hogwild! on 1 and on 2 threads
+    for k in (1, 2):
+        import time
+
+        est = ParallelSGDRegressor(mode="hogwild", n_jobs=k, learning_rate="constant", scaling_rule=None,
+                                   average=False, max_iter=3, tol=None, alpha=ALPHA, random_state=0)
+        start = time.perf_counter()
+        est.fit(X, y)
+        print(f"hogwild 3 epochs on {k} thread(s): {time.perf_counter() - start:.3f} s, "
+              f"objective / reference - 1 = {objective(X, y, est) / f_ref - 1:.3g}")
+    t = {r[0]: r[1] for r in rows}
+    if t.get("hogwild, 1 thread") and t.get("hogwild, 2 threads"):
+        print(f"Hogwild! 2 threads vs 1: {t['hogwild, 1 thread'] / t['hogwild, 2 threads']:.2f}x faster")
+    if t.get("sync, 2 threads, straggler") and t.get("async, 2 threads, straggler"):
+        print(f"with a straggler, async vs sync: "
+              f"{t['sync, 2 threads, straggler'] / t['async, 2 threads, straggler']:.2f}x faster")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--scale", type=float, default=1.0)
+    p.add_argument("--only", choices=["sparse", "dense"], default=None)
+    args = p.parse_args()
+    if args.only in (None, "sparse"):
+        n, d = int(400_000 * args.scale), 47_000
+        X = make_sparse_design(n, d, 75, random_state=0)
+        rng = np.random.default_rng(1)
+        w = rng.standard_normal(d) * (rng.random(d) < 0.1)
+        y = X @ w + 0.5 * rng.standard_normal(n)
+        run("sparse (RCV1-like)", X, y)
+    if args.only in (None, "dense"):
+        X, y, _ = make_correlated_regression(int(1_000_000 * args.scale), 100, random_state=0)
+        run("dense", X, y)
+
+
+if __name__ == "__main__":
+    main()
