@@ -176,7 +176,9 @@ class BaseParallelSGD(BaseEstimator):
                 plan, penalty, state, history = self._sgd_plan, self._sgd_penalty, self._sgd_state, self.history_
                 plan = replace(plan, pos_weight=np.asarray(pos_weight, float), neg_weight=np.asarray(neg_weight,
                                                                                                       float))
-            epoch_seeds = [_seed(base, 3, self._epochs_done + e) for e in range(max_epochs)]
+            # asynchronous blocks run at their own pace: a fast block may run up to n_blocks times the epochs
+            n_seeds = max_epochs * (rounds.n_blocks if self.mode == "async" else 1)
+            epoch_seeds = [_seed(base, 3, self._epochs_done + e) for e in range(n_seeds)]
             tol = None if incremental and max_epochs == 1 else self.tol
             common = dict(epoch_seeds=epoch_seeds, max_epochs=max_epochs, tol=tol,
                           n_iter_no_change=self.n_iter_no_change, history=history, start_time=start,

@@ -114,7 +114,8 @@ def sgd_async(rounds, state, plan, penalty, *, local_steps, n_train, epoch_seeds
                 continue
         submit(k)
     if not stop and epoch < max_epochs:
-        warnings.warn("asynchronous SGD ran out of epoch seeds before max_iter epochs", RuntimeWarning, stacklevel=2)
+        warnings.warn(f"asynchronous SGD stopped after {epoch} of {max_epochs} epochs: the blocks ran out of epoch "
+                      "seeds", RuntimeWarning, stacklevel=2)
     return SGDState(W, B, Wbar, Bbar, n_avg, t), plan, max(epoch, 1), converged
 
 
