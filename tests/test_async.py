@@ -39,7 +39,7 @@ def test_async_reaches_the_optimum(problem, scheduler, sparse):
                                max_iter=20, tol=None, random_state=0, client=scheduler, n_jobs=2).fit(X, y)
     assert _subopt(X, y, reg) < 1e-2
     stale = [h["staleness"] for h in reg.history_]
-    assert len(stale) > 20 and max(stale) >= 1  # tasks really overlapped
+    assert len(stale) > 20 and max(stale) >= 1  # the other block's updates landed in between
     assert {h["block"] for h in reg.history_} == {0, 1}
 
 
@@ -59,6 +59,14 @@ def test_hogwild_reaches_the_optimum(problem, sparse):
     assert _subopt(X, y, one) < 1e-2
 
 
+def test_overlapping_tasks(problem):
+    X, _, y = problem
+    reg = ParallelSGDRegressor(alpha=ALPHA, mode="async", max_staleness=3, local_steps=50, learning_rate="constant",
+                               average=True, max_iter=20, tol=None, random_state=0, n_jobs=2).fit(X, y)
+    assert max(h["staleness"] for h in reg.history_) >= 3  # several tasks of a block in flight at once
+    assert _subopt(X, y, reg) < 1e-2
+
+
 def test_async_and_hogwild_classifiers():
     X, y = make_classification(n_samples=8000, n_features=20, n_informative=10, n_redundant=0, random_state=0)
     lr = LogisticRegression(max_iter=1000).fit(X, y)
@@ -69,12 +77,11 @@ def test_async_and_hogwild_classifiers():
 
 def test_async_beats_sync_with_a_straggler(cluster_client):
     """Block 0's tasks sleep 100 ms (a test-only hook on a LocalCluster worker): synchronous rounds wait for it every
-    round; the parameter server goes on with the other worker's updates. The target (3e-2 of the optimum) is looser
-    than in the tests above because most of the asynchronous updates come from one block's 4,000 rows."""
+    round; the parameter server goes on with the other worker's updates."""
     rng = np.random.default_rng(1)
     X = rng.normal(size=(8000, 10))
     y = X @ rng.normal(size=10) + 0.3 * rng.normal(size=8000)
-    kw = dict(alpha=ALPHA, local_steps=125, learning_rate="constant", average=16_000, max_iter=8, tol=None,
+    kw = dict(alpha=ALPHA, local_steps=125, learning_rate="invscaling", power_t=0.5, max_iter=8, tol=None,
               random_state=0, client=cluster_client)
     timings = {}
     for mode in ("sync", "async"):
@@ -83,7 +90,7 @@ def test_async_beats_sync_with_a_straggler(cluster_client):
         start = time.perf_counter()
         reg.fit(X, y)
         timings[mode] = time.perf_counter() - start
-        assert _subopt(X, y, reg) < 3e-2, mode
+        assert _subopt(X, y, reg) < 1e-2, mode
     assert timings["async"] < 0.7 * timings["sync"]
 
 

@@ -121,7 +121,7 @@ def test_odd_but_valid_inputs_fit(kind):
     (dict(scaling_rule="cubic"), "scaling_rule"),
     (dict(client="nowhere"), "client"),
     (dict(eta0=-1.0), "eta0"),
-    (dict(mode="hogwild"), "mode"),
+    (dict(mode="fast"), "mode"),
 ])
 def test_bad_parameters(params, match):
     with pytest.raises(ValueError, match=match):

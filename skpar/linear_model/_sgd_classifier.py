@@ -86,9 +86,11 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
         the threads run their blocks' epochs against one shared model, written without locks (Hogwild!); it pays
         on sparse data, where updates rarely touch the same coordinates. The asynchronous modes are **not
         reproducible** run to run (results depend on timing).
-    max_staleness : int, default=2
-        ``mode='async'``: tasks in flight per block; with 2, a block's next task runs while the driver combines its
-        last one (communication overlaps computation).
+    max_staleness : int, default=1
+        ``mode='async'``: tasks in flight per block. With 2, a block's next task runs while the driver combines its
+        last one (communication overlaps computation), at a price: both tasks start from nearly the same model and
+        each counts for 1 / (tasks in flight), so half the work is redundant; worth it where a round trip costs
+        more than a task.
     batch_size : int, default=16
         Samples of one local mini-batch step.
     local_steps : int or 'epoch', default='epoch'
@@ -148,7 +150,7 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
     def __init__(self, loss="hinge", *, penalty="l2", alpha=1e-4, l1_ratio=0.15, fit_intercept=True, max_iter=1000,
                  tol=1e-3, n_iter_no_change=5, early_stopping=False, validation_fraction=0.1,
                  learning_rate="constant", eta0="auto", power_t=0.25, class_weight=None, warm_start=False,
-                 average=True, random_state=None, verbose=0, averaging="periodic", mode="sync", max_staleness=2,
+                 average=True, random_state=None, verbose=0, averaging="periodic", mode="sync", max_staleness=1,
                  batch_size=16,
                  local_steps="epoch", scaling_rule="linear", warmup=0.1, n_jobs=None, client=None):
         self.loss = loss

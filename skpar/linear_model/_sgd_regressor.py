@@ -90,9 +90,11 @@ class ParallelSGDRegressor(RegressorMixin, BaseParallelSGD):
         the threads run their blocks' epochs against one shared model, written without locks (Hogwild!); it pays
         on sparse data, where updates rarely touch the same coordinates. The asynchronous modes are **not
         reproducible** run to run (results depend on timing).
-    max_staleness : int, default=2
-        ``mode='async'``: tasks in flight per block; with 2, a block's next task runs while the driver combines its
-        last one (communication overlaps computation).
+    max_staleness : int, default=1
+        ``mode='async'``: tasks in flight per block. With 2, a block's next task runs while the driver combines its
+        last one (communication overlaps computation), at a price: both tasks start from nearly the same model and
+        each counts for 1 / (tasks in flight), so half the work is redundant; worth it where a round trip costs
+        more than a task.
     batch_size : int, default=16
         Samples of one local mini-batch step on one block.
     local_steps : int or 'epoch', default='epoch'
@@ -164,7 +166,7 @@ class ParallelSGDRegressor(RegressorMixin, BaseParallelSGD):
     def __init__(self, loss="squared_error", *, penalty="l2", alpha=1e-4, l1_ratio=0.15, fit_intercept=True,
                  max_iter=1000, tol=1e-3, epsilon=0.1, random_state=None, learning_rate="invscaling",
                  eta0="auto", power_t=0.25, early_stopping=False, validation_fraction=0.1, n_iter_no_change=5,
-                 warm_start=False, average=False, verbose=0, mode="sync", max_staleness=2,
+                 warm_start=False, average=False, verbose=0, mode="sync", max_staleness=1,
                  batch_size=16, local_steps="epoch",
                  scaling_rule="linear", warmup=0.1, n_jobs=None, client=None):
         self.loss = loss

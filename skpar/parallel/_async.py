@@ -32,7 +32,7 @@ def _epoch_rule(objective, best, no_improvement, tol):
     return min(best, objective), 0 if improved else no_improvement + 1
 
 
-def sgd_async(rounds, state, plan, penalty, *, local_steps, n_train, epoch_seeds, max_epochs, max_staleness=2,
+def sgd_async(rounds, state, plan, penalty, *, local_steps, n_train, epoch_seeds, max_epochs, max_staleness=1,
               tol=None, n_iter_no_change=5, history=None, start_time=None, verbose=0, max_halvings=30):
     """Asynchronous parameter-server SGD over the blocks of ``rounds``; returns ``(state, plan, epochs, converged)``.
 
