@@ -120,3 +120,14 @@ def test_interleaved_shuffle_is_a_permutation(n):
     np.testing.assert_array_equal(np.sort(p), np.arange(n))
     if n > 100:
         assert not np.array_equal(p, np.arange(n))
+
+
+def test_row_slice_shares_memory():
+    from skpar.backend import row_slice
+
+    X = sp.random(100, 30, density=0.2, format="csr", random_state=0)
+    S = row_slice(X, 20, 55)
+    np.testing.assert_array_equal(S.toarray(), X[20:55].toarray())
+    assert np.shares_memory(S.data, X.data) and np.shares_memory(S.indices, X.indices)
+    D = np.arange(12.0).reshape(6, 2)
+    assert np.shares_memory(row_slice(D, 1, 4), D)

@@ -1,6 +1,6 @@
 """Where work runs: in-process threads (the default) or a Dask client; blocks, futures, gather, as_completed."""
 
-from ._base import Backend, row_splits
+from ._base import Backend, Completion, row_slice, row_splits
 from ._block import Block, make_block
 from ._dask import DaskBackend
 from ._dask_input import is_dask_collection
@@ -9,6 +9,7 @@ from ._threads import ThreadBackend
 
 __all__ = [
     "Backend",
+    "Completion",
     "Block",
     "DaskBackend",
     "ThreadBackend",
@@ -16,5 +17,6 @@ __all__ = [
     "is_dask_collection",
     "make_block",
     "resolve_n_jobs",
+    "row_slice",
     "row_splits",
 ]

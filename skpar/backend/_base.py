@@ -6,6 +6,7 @@ import queue
 from typing import Any, Protocol
 
 import numpy as np
+import scipy.sparse as sp
 
 
 class Backend(Protocol):
@@ -38,6 +39,23 @@ class Backend(Protocol):
 
     def close(self) -> None:
         """Release what the backend started (threads, data held on workers)."""
+
+
+def row_slice(X, start, stop):
+    """Rows ``start:stop`` of X without copying them: a NumPy view, or a CSR matrix over slices of X's arrays.
+
+    scipy's ``X[start:stop]`` on CSR copies the rows' data and indices (measured: 0.93 s and 360 MB for the two
+    halves of a 400,000 x 47,000 matrix with 30 million non-zeros); only the row pointers need a new array.
+    """
+    if not sp.issparse(X):
+        return X[start:stop]
+    X = X.tocsr()
+    a, b = X.indptr[start], X.indptr[stop]
+    # scipy's constructor copies even with copy=False; the arrays are set on an empty matrix of the right shape
+    out = sp.csr_matrix((stop - start, X.shape[1]), dtype=X.dtype)
+    out.data, out.indices = X.data[a:b], X.indices[a:b]
+    out.indptr = (X.indptr[start:stop + 1] - a).astype(X.indices.dtype, copy=False)
+    return out
 
 
 def row_splits(n_rows: int, n_blocks: int) -> list[tuple[int, int]]:

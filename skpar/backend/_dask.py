@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._base import Completion, row_splits
+from ._base import Completion, row_slice, row_splits
 from ._block import make_block
 from ._dask_input import delayed_blocks, is_dask_collection
 
@@ -38,7 +38,7 @@ class DaskBackend:
             return self.place_delayed(delayed_blocks(X, y, sample_weight, seeds, validation_fraction))
         else:
             return self.place([
-                make_block(X[a:b], y[a:b], None if sample_weight is None else sample_weight[a:b], k,
+                make_block(row_slice(X, a, b), y[a:b], None if sample_weight is None else sample_weight[a:b], k,
                            int(seeds[k]), validation_fraction)
                 for k, (a, b) in enumerate(row_splits(X.shape[0], n_blocks))
             ])

@@ -10,7 +10,7 @@ import concurrent.futures as cf
 
 import dask
 
-from ._base import Completion, row_splits
+from ._base import Completion, row_slice, row_splits
 from ._block import make_block
 from ._dask_input import delayed_blocks, is_dask_collection
 
@@ -35,7 +35,7 @@ class ThreadBackend:
         blocks = []
         for k, (a, b) in enumerate(row_splits(X.shape[0], n_blocks)):
             sw = None if sample_weight is None else sample_weight[a:b]
-            blocks.append(make_block(X[a:b], y[a:b], sw, k, int(seeds[k]), validation_fraction))
+            blocks.append(make_block(row_slice(X, a, b), y[a:b], sw, k, int(seeds[k]), validation_fraction))
         return blocks
 
     def place_delayed(self, objects):
