@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from ._base import Completion, row_slice, row_splits
 from ._block import make_block
 from ._dask_input import delayed_blocks, is_dask_collection
@@ -78,8 +80,37 @@ class DaskBackend:
             kwargs.setdefault("allow_other_workers", False)
         return self.client.submit(fn, *args, pure=False, **kwargs)
 
-    def gather(self, futures):
-        return self.client.gather(list(futures))
+    def gather(self, futures, poll=2.0):
+        """Results of ``futures`` in order. A task pinned to a worker that has left the cluster would wait forever;
+        while waiting, every ``poll`` seconds the holders of the blocks are checked, and a lost one ends the fit with
+        an error."""
+        futures = list(futures)
+        deadline = time.monotonic() + poll
+        nap = 2e-4
+        try:
+            while not all(f.done() for f in futures):
+                time.sleep(nap)
+                nap = min(2 * nap, 0.01)  # short rounds stay short; long ones poll 100 times a second
+                if time.monotonic() > deadline:
+                    self._check_holders()
+                    deadline = time.monotonic() + poll
+            return self.client.gather(futures)
+        except RuntimeError:
+            raise
+        except Exception as exc:
+            # a task cancelled or failed because its worker died: say so in words, if that is what happened
+            self._check_holders(cause=exc)
+            raise
+
+    def _check_holders(self, cause=None):
+        alive = set(self.client.scheduler_info(n_workers=-1)["workers"])
+        lost = sorted({w for w in self._where.values() if w not in alive})
+        if lost:
+            raise RuntimeError(
+                f"the Dask worker(s) {', '.join(lost)} holding blocks of this fit left the cluster; the blocks and "
+                "any solver state on them are gone. Fit again (the data is scattered anew) or persist the input as "
+                "a dask array so that lost blocks can be recomputed."
+            ) from cause
 
     def as_completed(self, futures):
         return Completion(futures)
