@@ -95,6 +95,23 @@ def alpha_task(block):
     return block.index, block.alpha
 
 
+def _certify(W, sums, rnd, res, history, start_time, verbose):
+    """Primal, dual and relative duality gap of a round's starting state from the blocks' ``(primal, dual)`` sums;
+    one ``history`` row. Returns the relative gap; a non-finite primal raises."""
+    wn = 0.5 * float(np.vdot(W, W))
+    primal = wn + sum(p for p, _ in sums)
+    dual = sum(d for _, d in sums) - wn
+    gap = primal - dual
+    rel = gap / max(abs(primal), 1e-300)
+    history.append({"round": rnd, "time": time.perf_counter() - start_time, "primal": primal, "dual": dual,
+                    "gap": gap, "relative_gap": rel, "bytes_sent": res.bytes_sent})
+    if verbose:
+        print(f"-- round {rnd}: primal {primal:.6g}, dual {dual:.6g}, relative gap {rel:.3e}")
+    if not np.isfinite(primal):
+        raise FloatingPointError("dual coordinate ascent produced a non-finite primal objective")
+    return rel
+
+
 def cocoa(rounds, W, *, C, loss, pos_weight, neg_weight, bias, combine, local_iters, max_rounds, tol, seeds,
           history=None, start_time=None, verbose=0):
     """Run CoCoA+ (``combine='add'``) or CoCoA (``'average'``) rounds until the relative duality gap is ``<= tol``.
@@ -110,17 +127,7 @@ def cocoa(rounds, W, *, C, loss, pos_weight, neg_weight, bias, combine, local_it
     for rnd in range(max_rounds + 1):
         res = rounds.run(dcd_task, W, C, loss, pos_weight, neg_weight, bias, sigma, gamma, local_iters,
                          int(seeds[rnd % len(seeds)]))
-        wn = 0.5 * float(np.vdot(W, W))
-        primal = wn + sum(r[1] for r in res.results)
-        dual = sum(r[2] for r in res.results) - wn
-        gap = primal - dual
-        rel = gap / max(abs(primal), 1e-300)
-        history.append({"round": rnd, "time": time.perf_counter() - start_time, "primal": primal, "dual": dual,
-                        "gap": gap, "relative_gap": rel, "bytes_sent": res.bytes_sent})
-        if verbose:
-            print(f"-- round {rnd}: primal {primal:.6g}, dual {dual:.6g}, relative gap {rel:.3e}")
-        if not np.isfinite(primal):
-            raise FloatingPointError("dual coordinate ascent produced a non-finite primal objective")
+        rel = _certify(W, [r[1:] for r in res.results], rnd, res, history, start_time, verbose)
         if rel <= tol:
             converged = True
             rounds.run(commit_task, False)
@@ -150,17 +157,7 @@ def passcode(rounds, W, *, C, loss, pos_weight, neg_weight, bias, local_iters, m
         shared = W.copy()
         res = rounds.run(passcode_task, W, shared, C, loss, pos_weight, neg_weight, bias, local_iters,
                          int(seeds[rnd % len(seeds)]))
-        wn = 0.5 * float(np.vdot(W, W))
-        primal = wn + sum(r[0] for r in res.results)
-        dual = sum(r[1] for r in res.results) - wn
-        gap = primal - dual
-        rel = gap / max(abs(primal), 1e-300)
-        history.append({"round": rnd, "time": time.perf_counter() - start_time, "primal": primal, "dual": dual,
-                        "gap": gap, "relative_gap": rel, "bytes_sent": res.bytes_sent})
-        if verbose:
-            print(f"-- round {rnd}: primal {primal:.6g}, dual {dual:.6g}, relative gap {rel:.3e}")
-        if not np.isfinite(primal):
-            raise FloatingPointError("dual coordinate ascent produced a non-finite primal objective")
+        rel = _certify(W, res.results, rnd, res, history, start_time, verbose)
         if rel <= tol or rnd == max_rounds:
             # the certificate is for the round's start: (W, alpha at the start), W = w(alpha) exactly
             rounds.run(restore_task)
