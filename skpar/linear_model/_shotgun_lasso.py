@@ -74,7 +74,8 @@ class ShotgunLasso(RegressorMixin, LinearModel):
         P, the coordinates updated at once (threads). ``'auto'`` takes ``|working set| / rho``, within the P* of
         the working set.
     working_set : bool, default=True
-        Solve on working sets; ``False`` runs Shotgun over all columns every epoch (the paper's algorithm).
+        Solve on working sets; ``False`` runs Shotgun over all columns every epoch (the paper's algorithm). Thread
+        backend only: on Dask every round sweeps each worker's columns, and ``n_parallel`` is the number of columns.
     n_jobs : int or None, default=None
         Threads; ``None`` uses every core.
     client : distributed.Client, 'threads' or None, default=None
