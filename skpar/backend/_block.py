@@ -51,6 +51,9 @@ class Block:
         Rows held out for validation (``early_stopping``); the others are the training rows.
     """
 
+    #: rows in host memory (:class:`skpar.gpu.GPUBlock` sets this True): the tasks pick their kernels by it
+    on_gpu = False
+
     def __init__(self, X, y, sample_weight, index, val_rows=None):
         self.X = X
         self.y = y
@@ -98,12 +101,20 @@ class Block:
         return (Block, (self.X, self.y, self.sample_weight, self.index, self.val_rows), state)
 
 
-def make_block(X, y, sample_weight, index, seed, validation_fraction, check_finite=False):
+def make_block(X, y, sample_weight, index, seed, validation_fraction, check_finite=False, gpu=False):
     """Build a :class:`Block` where its data lives, holding out ``validation_fraction`` of its rows.
 
     ``check_finite`` is for data that was never validated on the driver (chunks of a dask array): NaN or inf in a
-    block raise a ``ValueError`` that names the block.
+    block raise a ``ValueError`` that names the block. ``gpu`` (found where the data entered skpar) builds a
+    :class:`skpar.gpu.GPUBlock` on the current device instead.
     """
+    if gpu:
+        if validation_fraction:
+            raise ValueError("early_stopping holds out validation rows on the CPU path only; fit GPU data with "
+                             "early_stopping=False")
+        from ..gpu._block import make_gpu_block
+
+        return make_gpu_block(X, y, sample_weight, index, check_finite=check_finite)
     if sp.issparse(X):
         X = X.tocsr()
         if X.dtype not in (np.float32, np.float64):

@@ -35,9 +35,13 @@ class DaskBackend:
         self._held = []
         self._where = {}  # block key -> the worker holding it
 
-    def partition(self, X, y, sample_weight, *, n_blocks, seeds, validation_fraction):
+    def partition(self, X, y, sample_weight, *, n_blocks, seeds, validation_fraction, gpu=False):
         if is_dask_collection(X):
-            return self.place_delayed(delayed_blocks(X, y, sample_weight, seeds, validation_fraction))
+            return self.place_delayed(delayed_blocks(X, y, sample_weight, seeds, validation_fraction, gpu))
+        if gpu:
+            raise ValueError("CuPy data in this process cannot be spread over a Dask cluster: pass a dask array "
+                             "of CuPy chunks (created on the workers, e.g. on a dask_cuda.LocalCUDACluster), or "
+                             "fit on this process's GPU with client='threads'")
         else:
             return self.place([
                 make_block(row_slice(X, a, b), y[a:b], None if sample_weight is None else sample_weight[a:b], k,

@@ -37,10 +37,11 @@ def as_row_chunked(arr, row_chunks, name):
     return da.from_array(arr, chunks=(row_chunks,))
 
 
-def delayed_blocks(X, y, sample_weight, seeds, validation_fraction):
+def delayed_blocks(X, y, sample_weight, seeds, validation_fraction, gpu=False):
     """One ``dask.delayed`` :class:`Block` per row chunk of the dask array ``X`` (columns merged into one chunk).
 
     The blocks check their own data for NaN and inf where they are built, since it was never seen by the driver.
+    With ``gpu`` (chunks are CuPy arrays, as on a dask-cuda cluster) each block is a GPU block on its worker's GPU.
     """
     X = X.rechunk({1: -1})
     row_chunks = X.chunks[0]
@@ -51,6 +52,6 @@ def delayed_blocks(X, y, sample_weight, seeds, validation_fraction):
     sws = sw.to_delayed().ravel() if sw is not None else [None] * len(xs)
     mk = dask.delayed(make_block, pure=True)
     return [
-        mk(xs[k], ys[k], sws[k], k, int(seeds[k]), validation_fraction, check_finite=True)
+        mk(xs[k], ys[k], sws[k], k, int(seeds[k]), validation_fraction, check_finite=True, gpu=gpu)
         for k in range(len(xs))
     ]

@@ -33,7 +33,7 @@ def resolve_n_jobs(n_jobs) -> int:
     return max(1, joblib.effective_n_jobs(n_jobs))
 
 
-def get_backend(client=None, n_jobs=None):
+def get_backend(client=None, n_jobs=None, gpu_local=False):
     """The backend for a fit.
 
     Parameters
@@ -43,7 +43,15 @@ def get_backend(client=None, n_jobs=None):
         client if there is one (outside Dask tasks), else threads.
     n_jobs : int or None
         Threads of the thread backend.
+    gpu_local : bool
+        The data is a CuPy array of this process: it fits on this process's GPU (one block), whatever client is
+        active; an explicit client is an error, since the data is not on its workers.
     """
+    if gpu_local:
+        if client is not None and not isinstance(client, str):
+            raise ValueError("X is a CuPy array of this process, not data on the Dask cluster of client=: pass a "
+                             "dask array of CuPy chunks to fit on the cluster's GPUs, or client='threads'")
+        return ThreadBackend(1)
     if isinstance(client, str):
         if client != "threads":
             raise ValueError(f"client must be a distributed.Client, 'threads' or None, got {client!r}")

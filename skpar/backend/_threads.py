@@ -28,10 +28,13 @@ class ThreadBackend:
         self.n_workers = int(n_jobs)
         self._pool = cf.ThreadPoolExecutor(max_workers=self.n_workers, thread_name_prefix="skpar")
 
-    def partition(self, X, y, sample_weight, *, n_blocks, seeds, validation_fraction):
+    def partition(self, X, y, sample_weight, *, n_blocks, seeds, validation_fraction, gpu=False):
         if is_dask_collection(X):
             # a dask array without a cluster: each chunk becomes a block in this process, computed once
-            return self.place_delayed(delayed_blocks(X, y, sample_weight, seeds, validation_fraction))
+            return self.place_delayed(delayed_blocks(X, y, sample_weight, seeds, validation_fraction, gpu))
+        if gpu:
+            # one GPU is one block: its warps, not threads of this process, are the parallelism
+            return [make_block(X, y, sample_weight, 0, int(seeds[0]), validation_fraction, gpu=True)]
         blocks = []
         for k, (a, b) in enumerate(row_splits(X.shape[0], n_blocks)):
             sw = None if sample_weight is None else sample_weight[a:b]

@@ -4,29 +4,40 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.utils.class_weight import compute_class_weight
-from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.multiclass import check_classification_targets
 
 from ..backend import is_dask_collection
+from ..gpu._namespace import array_module, on_gpu, to_host
+from ..gpu._validation import linear_scores
 from ._validation import check_predict_data
 
 
 def _decision_block(X, coef, intercept):
-    return safe_sparse_dot(X, coef.T) + intercept
+    return linear_scores(X, coef, intercept)
 
 
 def _encode_labels(y, classes):
-    """Class indices of the labels ``y`` (as float64, as the kernels read them); unknown labels raise."""
-    idx = np.searchsorted(classes, y)
-    if (classes[np.minimum(idx, len(classes) - 1)] != y).any():
+    """Class indices of the labels ``y`` (as float64, as the kernels read them); unknown labels raise.
+
+    CuPy labels are encoded on the GPU (``classes`` is then a host array of numbers)."""
+    xp = array_module(y)
+    cl = xp.asarray(classes)
+    idx = xp.searchsorted(cl, y)
+    if bool((cl[xp.minimum(idx, len(classes) - 1)] != y).any()):
         raise ValueError(f"y contains labels not in classes_ {classes.tolist()}")
-    return idx.astype(np.float64)
+    return idx.astype(xp.float64)
 
 
 def _label_block(scores, classes):
+    xp = array_module(scores)
     if scores.ndim == 1 or scores.shape[1] == 1:
-        return classes[(scores.reshape(-1) > 0).astype(np.intp)]
-    return classes[scores.argmax(axis=1)]
+        idx = (scores.reshape(-1) > 0).astype(xp.intp)
+    else:
+        idx = scores.argmax(axis=1)
+    if xp is np:
+        return classes[idx]
+    # labels of GPU scores stay on the GPU where CuPy can hold them (numbers), else come to the host
+    return xp.asarray(classes)[idx] if classes.dtype.kind in "biuf" else classes[to_host(idx)]
 
 
 class LinearClassifierMixin:
@@ -35,7 +46,9 @@ class LinearClassifierMixin:
     def _encode_targets(self, y, sample_weight, first):
         classes = self.__dict__.pop("_pending_classes", None)  # from the first partial_fit
         if is_dask_collection(y):
-            labels = np.unique(y.compute()) if classes is None else None
+            labels = to_host(np.unique(y.compute())) if classes is None else None
+        elif on_gpu(y):  # checked on the GPU by skpar.gpu._validation; the distinct labels come to the host
+            labels = to_host(array_module(y).unique(y)) if classes is None else None
         else:
             check_classification_targets(y)
             labels = None
@@ -43,7 +56,7 @@ class LinearClassifierMixin:
             if classes is not None:
                 self.classes_ = np.unique(np.asarray(classes))
             else:
-                self.classes_ = labels if labels is not None else np.unique(y)
+                self.classes_ = labels if labels is not None else np.unique(to_host(y))
             if len(self.classes_) < 2:
                 raise ValueError(f"The number of classes has to be greater than one; got {len(self.classes_)} "
                                  "class")
@@ -53,7 +66,10 @@ class LinearClassifierMixin:
             y_enc = y.map_blocks(_encode_labels, classes_, dtype=np.float64)
             counts = None
             if self.class_weight == "balanced":
-                counts = np.bincount(y_enc.compute().astype(np.intp), minlength=len(classes_))
+                counts = to_host(np.bincount(y_enc.compute().astype(np.intp), minlength=len(classes_)))
+        elif on_gpu(y):
+            y_enc = _encode_labels(y, classes_)
+            counts = to_host(array_module(y).bincount(y_enc.astype(np.int64), minlength=len(classes_)))
         else:
             y_enc, counts = _encode_labels(np.asarray(y), classes_), None
         cw = self._class_weights(y_enc if counts is None else None, counts)

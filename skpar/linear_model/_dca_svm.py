@@ -13,6 +13,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..backend import DaskBackend, get_backend
+from ..gpu._namespace import on_gpu
 from ..parallel import SyncRounds
 from ..parallel._cocoa import alpha_task, cocoa, passcode
 from ._classifier_mixin import LinearClassifierMixin
@@ -153,11 +154,15 @@ class DualCoordinateAscentSVM(LinearClassifierMixin, ClassifierMixin, BaseParall
             Fitted estimator.
         """
         start = time.perf_counter()
+        gpu = on_gpu(X)
+        if gpu and self.mode == "passcode":
+            raise ValueError("mode='passcode' shares one w between the threads of this process; on GPUs every "
+                             "block already runs its warps wild on one w (TPA-SCD style): use mode='sync'")
         X, y, sample_weight = check_fit_data(self, X, y, sample_weight, reset=True, y_numeric=False)
         y, n_outputs, pos_weight, neg_weight = self._encode_targets(y, sample_weight, first=True)
         rng = check_random_state(self.random_state)
         base = int(rng.randint(np.iinfo(np.int32).max))
-        backend = get_backend(self.client, self.n_jobs)
+        backend = get_backend(self.client, self.n_jobs, gpu_local=gpu and not hasattr(X, "dask"))
         bias = float(self.intercept_scaling) if self.fit_intercept else 0.0
         d = X.shape[1]
         self.history_ = []
@@ -165,7 +170,7 @@ class DualCoordinateAscentSVM(LinearClassifierMixin, ClassifierMixin, BaseParall
             n_seeds = len(X.chunks[0]) if hasattr(X, "chunks") else max(backend.n_workers, 1)
             seeds = np.random.default_rng(base).integers(1 << 30, size=max(n_seeds, self.max_iter + 1))
             blocks = backend.partition(X, y, sample_weight, n_blocks=backend.n_workers, seeds=seeds[:n_seeds],
-                                       validation_fraction=0.0)
+                                       validation_fraction=0.0, gpu=gpu)
             rounds = SyncRounds(backend, blocks)
             W0 = np.zeros((n_outputs, d + (1 if bias else 0)))
             common = dict(C=float(self.C), loss=_LOSSES[self.loss], pos_weight=np.asarray(pos_weight, float),

@@ -23,6 +23,7 @@ from .._penalties import Penalty
 from ..backend import DaskBackend, get_backend
 from ..diagnostics import estimate_on_blocks
 from ..exceptions import CriticalBatchSizeWarning
+from ..gpu._namespace import on_gpu
 from ..parallel import SGDPlan, SGDState, SyncRounds, block_train_sizes, sgd_oneshot, sgd_sync
 from ..parallel._async import sgd_async, sgd_hogwild
 from ..parallel._sgd import CONSTANT, INVSCALING
@@ -71,21 +72,26 @@ class BaseParallelSGD(BaseEstimator):
     }
 
     # ---- plan -------------------------------------------------------------------------------------------------
-    def _effective_batch(self, n_blocks):
+    def _effective_batch(self, n_blocks, local_steps=None):
         """Samples behind one gradient step: all blocks' batches when a round is one all-reduced step."""
-        if self.local_steps == 1:
+        if (self.local_steps if local_steps is None else local_steps) == 1:
             return self.batch_size * n_blocks
         return self.batch_size
 
-    def _make_plan(self, loss, cbs, ref_loss, n_blocks, n_train, pos_weight, neg_weight):
+    def _make_plan(self, loss, cbs, ref_loss, n_blocks, n_train, pos_weight, neg_weight, local_steps=None,
+                   workers=None):
+        """The step-size plan. ``workers`` are the SGD workers inside each block (warps on a GPU, else 1): a
+        global step consumes a batch of each, which sets the invscaling decay and the warm-up length."""
+        workers = [1] * n_blocks if workers is None else workers
         eta0 = 0.5 / cbs.mean_sq_norm if self.eta0 == "auto" else float(self.eta0)
-        batch = self._effective_batch(n_blocks)
+        batch = self._effective_batch(n_blocks, local_steps)
         # The largest stable step grows linearly with the batch only up to the critical batch size and then
         # saturates at about 1 / lambda_max (lecture notes, seed 002): scale up to it and no further.
         grow = min(batch, max(1.0, cbs.lower))
         factor = {"linear": grow, "sqrt": math.sqrt(grow), None: 1.0}[self.scaling_rule]
         eta = eta0 * factor
-        steps_per_epoch = max(1, math.ceil(max(n_train) / self.batch_size))
+        steps_per_epoch = max(1, max(math.ceil(n / (self.batch_size * w)) for n, w in zip(n_train, workers,
+                                                                                            strict=True)))
         warmup_steps = self.warmup * steps_per_epoch if factor > 1 else 0.0
         if self.average is False or self.average == 0:
             avg_start = 1 << 62
@@ -108,7 +114,8 @@ class BaseParallelSGD(BaseEstimator):
             neg_weight=np.asarray(neg_weight, dtype=np.float64), l2=penalty.l2, l1=penalty.l1,
             fit_intercept=bool(self.fit_intercept), batch_size=int(self.batch_size),
             schedule=INVSCALING if self.learning_rate == "invscaling" else CONSTANT, eta=eta,
-            power_t=float(self.power_t), samples_per_step=float(batch), warmup_steps=float(warmup_steps),
+            power_t=float(self.power_t), samples_per_step=float(batch * max(workers)),
+            warmup_steps=float(warmup_steps),
             eta_start=eta0 if warmup_steps else eta, avg_start=avg_start,
             blowup=BLOWUP_FACTOR * max(ref_loss, 1e-12),
             # test-only straggler hook (tests/test_async.py, asv_bench/scripts): per-block task delays in seconds
@@ -138,6 +145,9 @@ class BaseParallelSGD(BaseEstimator):
         """
         start = time.perf_counter()
         self._check_mode(strategy)
+        gpu = on_gpu(X)  # the array module is decided here, once, and passed down as this flag
+        if gpu:
+            self._check_gpu()
         resume = incremental and hasattr(self, "_sgd_state")
         X, y, sample_weight = check_fit_data(self, X, y, sample_weight, reset=not resume,
                                              y_numeric=not is_classifier(self))
@@ -147,7 +157,9 @@ class BaseParallelSGD(BaseEstimator):
             self._base_seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
             self._epochs_done = 0
         base = self._base_seed
-        backend = get_backend(self.client, self.n_jobs)
+        backend = get_backend(self.client, self.n_jobs, gpu_local=gpu and not hasattr(X, "dask"))
+        # GPU rounds are local epochs of thousands of warp workers (skpar.gpu._sgd), whatever local_steps says
+        local_steps = "epoch" if gpu else self.local_steps
         if self.mode == "hogwild" and isinstance(backend, DaskBackend):
             backend.close()
             raise ValueError("mode='hogwild' writes one shared model from the threads of this process: use the "
@@ -158,15 +170,16 @@ class BaseParallelSGD(BaseEstimator):
             block_seeds = [_seed(base, 1, k) for k in range(n_seeds)]
             early = self.early_stopping and self.tol is not None and max_epochs > 1
             blocks = backend.partition(X, y, sample_weight, n_blocks=n_blocks, seeds=block_seeds,
-                                       validation_fraction=self.validation_fraction if early else 0.0)
+                                       validation_fraction=self.validation_fraction if early else 0.0, gpu=gpu)
             rounds = SyncRounds(backend, blocks)
             n_train = block_train_sizes(rounds)
             if not resume:
                 cbs = estimate_on_blocks(rounds, X.shape[1], fit_intercept=self.fit_intercept,
                                          max_samples=MOMENT_SAMPLES, seed=_seed(base, 2))
                 zero_loss = sum(rounds.run(zero_loss_task, loss, pos_weight, neg_weight).results)
+                workers = rounds.run(_warp_workers).results if gpu else [1] * rounds.n_blocks
                 plan, penalty = self._make_plan(loss, cbs, zero_loss / max(sum(n_train), 1), rounds.n_blocks,
-                                                n_train, pos_weight, neg_weight)
+                                                n_train, pos_weight, neg_weight, local_steps, workers)
                 self._check_blocks(cbs, n_train)
                 self.critical_batch_size_ = float(cbs.lower)
                 self.critical_batch_size_upper_ = float(cbs.upper)
@@ -197,7 +210,7 @@ class BaseParallelSGD(BaseEstimator):
                 state, plan, n_epochs, converged = sgd_oneshot(rounds, state, plan, penalty, **common)
             else:
                 state, plan, n_epochs, converged = sgd_sync(
-                    rounds, state, plan, penalty, local_steps=self.local_steps, n_train=n_train,
+                    rounds, state, plan, penalty, local_steps=local_steps, n_train=n_train,
                     early_stopping=early, adaptive=self.learning_rate == "adaptive", **common)
         finally:
             backend.close()
@@ -233,8 +246,21 @@ class BaseParallelSGD(BaseEstimator):
             raise ValueError("mode='hogwild' has no average of iterates (every thread writes the one shared model): "
                              "set average=False")
 
+    def _check_gpu(self):
+        """What the GPU path does not do (yet): say so before any work starts."""
+        if self.mode != "sync":
+            raise ValueError(f"mode={self.mode!r} runs on CPU blocks; GPU data fits with mode='sync' (inside a GPU "
+                             "the warps already update asynchronously or in local epochs)")
+        if self.early_stopping:
+            raise ValueError("early_stopping holds out validation rows on the CPU path only; fit GPU data with "
+                             "early_stopping=False")
+
     def _check_blocks(self, cbs, n_train):
         """Hook: warn about blocks too small for the chosen strategy (nothing to check for synchronous rounds)."""
+
+
+def _warp_workers(block):
+    return block.n_workers() if block.on_gpu and block.registers else 1
 
 
 def _is_sparse(block):

@@ -13,6 +13,7 @@ from sklearn.utils.metaestimators import available_if
 from .._losses import CLASSIFICATION_LOSSES, MarginLoss
 from ..backend import is_dask_collection
 from ..exceptions import SmallBlockWarning
+from ..gpu._namespace import array_module
 from ._classifier_mixin import LinearClassifierMixin
 from ._sgd_base import BaseParallelSGD
 
@@ -274,13 +275,14 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
         scores = self.decision_function(X)
         if is_dask_collection(scores):
             scores = scores.compute()
-        scores = np.asarray(scores, dtype=np.float64)
+        xp = array_module(scores)  # CuPy scores (GPU input) give CuPy probabilities
+        scores = xp.asarray(scores, dtype=xp.float64)
         if self.loss == "log_loss":
-            p = 1.0 / (1.0 + np.exp(-scores))
+            p = 1.0 / (1.0 + xp.exp(-scores))
         else:
-            p = (np.clip(scores, -1, 1) + 1) / 2
+            p = (xp.clip(scores, -1, 1) + 1) / 2
         if p.ndim == 1:
-            return np.column_stack([1 - p, p])
+            return xp.column_stack([1 - p, p])
         total = p.sum(axis=1, keepdims=True)
         zero = total[:, 0] == 0
         p[zero] = 1.0 / p.shape[1]

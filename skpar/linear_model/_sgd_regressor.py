@@ -11,11 +11,15 @@ from sklearn.utils.extmath import safe_sparse_dot
 
 from .._losses import REGRESSION_LOSSES, Loss
 from ..backend import is_dask_collection
+from ..gpu._namespace import on_gpu
+from ..gpu._validation import linear_scores
 from ._sgd_base import BaseParallelSGD
 from ._validation import check_predict_data
 
 
 def _predict_block(X, coef, intercept):
+    if on_gpu(X):
+        return linear_scores(X, coef[None, :], intercept).ravel()
     return safe_sparse_dot(X, coef) + intercept
 
 

@@ -13,6 +13,8 @@ import scipy.sparse as sp
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ..backend import is_dask_collection
+from ..gpu._namespace import on_gpu
+from ..gpu._validation import check_gpu_fit_data, check_gpu_predict_data
 
 
 def _dask_to_array(X, name="X"):
@@ -43,8 +45,11 @@ def check_fit_data(est, X, y, sample_weight, *, reset, y_numeric=True):
 
     Local X comes back as a C- or F-ordered float32/float64 array or a CSR matrix (CSC is converted once), y as
     float64 (``y_numeric``) or as the labels given (classifiers encode them), sample_weight as float64 or None.
-    Dask X stays lazy.
+    Dask X stays lazy. X on the GPU (CuPy, ``cupyx`` sparse) is checked there and stays there, with y and the
+    weights moved to it.
     """
+    if not is_dask_collection(X) and on_gpu(X):
+        return check_gpu_fit_data(est, X, y, sample_weight, reset=reset, y_numeric=y_numeric)
     if is_dask_collection(X):
         columns = getattr(X, "columns", None)
         X = _dask_float(_dask_to_array(X), "X")
@@ -98,6 +103,8 @@ def check_fit_data(est, X, y, sample_weight, *, reset, y_numeric=True):
 def check_predict_data(est, X):
     """Validate data for ``predict``: dask collections stay lazy with a column check."""
     check_is_fitted(est)
+    if not is_dask_collection(X) and on_gpu(X):
+        return check_gpu_predict_data(est, X)
     if is_dask_collection(X):
         if hasattr(X, "to_dask_array"):
             X = X.to_dask_array()

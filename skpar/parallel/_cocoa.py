@@ -17,7 +17,18 @@ import time
 
 import numpy as np
 
+from ..gpu._dcd import dcd_gpu, w_of_alpha_gpu
+from ..gpu._namespace import to_host
 from ..kernels import dcd_csr, dcd_dense
+
+
+def _zeros(block, shape):
+    """Dual variables where the block's rows are (GPU memory for a GPU block)."""
+    if block.on_gpu:
+        from ..gpu._namespace import cupy_module
+
+        return cupy_module().zeros(shape)
+    return np.zeros(shape)
 
 
 def _commit(block):
@@ -36,7 +47,7 @@ def dcd_task(block, W, C, loss, pos_weight, neg_weight, bias, sigma, gamma, n_ep
     _commit(block)
     K = W.shape[0]
     if getattr(block, "alpha", None) is None or block.alpha.shape != (K, block.n_rows):
-        block.alpha = np.zeros((K, block.n_rows))
+        block.alpha = _zeros(block, (K, block.n_rows))
     Wl, A = W.copy(), block.alpha.copy()
     ps, ds = _dcd(block, W, Wl, A, C, loss, pos_weight, neg_weight, bias, sigma, n_epochs, seed)
     block.pending = gamma * (A - block.alpha)
@@ -45,6 +56,8 @@ def dcd_task(block, W, C, loss, pos_weight, neg_weight, bias, sigma, gamma, n_ep
 
 def _dcd(block, W, Wl, A, C, loss, pos_weight, neg_weight, bias, sigma, n_epochs, seed):
     """The kernel on the block's rows in the order of ``seed``; ``Wl`` and ``A`` change in place."""
+    if block.on_gpu:
+        return dcd_gpu(block, W, Wl, A, C, loss, pos_weight, neg_weight, bias, sigma, n_epochs, seed)
     order = block.epoch_order(seed)
     X = block.X
     if block.is_sparse:
@@ -71,6 +84,8 @@ def restore_task(block):
 
 def w_of_alpha_task(block, shape, bias):
     """``sum_i alpha_ik t_ik x~_i`` over the block: its exact share of ``w(alpha)``."""
+    if block.on_gpu:
+        return w_of_alpha_gpu(block, shape, bias)
     K = shape[0]
     out = np.zeros(shape)
     X, y = block.X, block.y
@@ -92,7 +107,7 @@ def commit_task(block, keep):
 
 def alpha_task(block):
     """The block's dual variables and its row offset in the data (for ``dual_coef_``)."""
-    return block.index, block.alpha
+    return block.index, to_host(block.alpha)
 
 
 def _certify(W, sums, rnd, res, history, start_time, verbose):

@@ -9,6 +9,8 @@ import time
 
 import numpy as np
 
+from ..gpu._sgd import sgd_epoch_gpu
+from ..gpu._tasks import matvec_gpu, moments_gpu, zero_loss_gpu
 from ..kernels import eval_csr, eval_dense, hogwild_csr, row_sq_norms_csr, row_sq_norms_dense, sgd_csr, sgd_dense
 
 
@@ -19,9 +21,11 @@ def sgd_task(block, state, plan, epoch_seed, offset, n_steps, t0):
     rows are the block's training rows shuffled by ``epoch_seed`` (memoised on the block, so a round costs only its
     own steps).
     """
-    W, B, Wbar, Bbar, n_avg = state
     if plan.delays and block.index < len(plan.delays) and plan.delays[block.index]:
         time.sleep(plan.delays[block.index])  # a straggler, for tests and benchmarks only
+    if block.on_gpu:  # a whole local epoch per call: GPU rounds are local epochs (see skpar.gpu._sgd)
+        return sgd_epoch_gpu(block, state, plan, epoch_seed, t0)
+    W, B, Wbar, Bbar, n_avg = state
     order = block.epoch_order(epoch_seed)
     rows = order[offset: offset + n_steps * plan.batch_size]
     args = (rows, W, B, Wbar, Bbar, int(n_avg), int(t0), int(plan.batch_size), int(n_steps),
@@ -92,6 +96,8 @@ def eval_task(block, W, B, plan, which="train"):
     Returns ``[sum s l, S, sum s, sum s y, sum s y^2]``, ``S`` the squared error (regression) or the weight of the
     correctly classified rows (classification); see :func:`skpar.kernels.eval_dense`.
     """
+    if block.on_gpu:
+        raise ValueError("validation scores are computed on the CPU path only (early_stopping=False on GPUs)")
     rows = {"train": block.train_rows, "val": block.val_rows}.get(which)
     if rows is None:
         rows = np.arange(block.n_rows, dtype=np.int64)
@@ -108,6 +114,8 @@ def zero_loss_task(block, loss, pos_weight, neg_weight):
 
     At the zero model the loss depends on the targets alone, so this reads y, never X.
     """
+    if block.on_gpu:
+        return zero_loss_gpu(block, loss, pos_weight, neg_weight)
     rows = block.train_rows
     s, y = block.sample_weight[rows], block.y[rows]
     if loss.code < 10:  # regression
@@ -138,6 +146,8 @@ def moments_task(block, max_rows, seed, fit_intercept, with_gram):
     Returns a dict with the sample size, the sum and the max of ``||x~||^2`` (``x~ = [x, 1]`` with an intercept),
     and, if ``with_gram``, the sample's Gram matrix ``sum x~ x~^T``; also the block's row count and weight total.
     """
+    if block.on_gpu:
+        return moments_gpu(block, max_rows, seed, fit_intercept, with_gram)
     rows = sample_rows(block, max_rows, seed)
     X = block.X
     extra = 1.0 if fit_intercept else 0.0
@@ -163,6 +173,8 @@ def moments_task(block, max_rows, seed, fit_intercept, with_gram):
 
 def sample_matvec_task(block, max_rows, seed, fit_intercept, v):
     """``X~_s^T (X~_s v)`` on the block's row sample (power iteration when d is too large for a Gram matrix)."""
+    if block.on_gpu:
+        return matvec_gpu(block, max_rows, seed, fit_intercept, v)
     rows = sample_rows(block, max_rows, seed)
     Xs = block.X[rows]
     d = Xs.shape[1]

@@ -1,0 +1,119 @@
+"""A block whose rows live in GPU memory: the same role as :class:`skpar.backend._block.Block`, on a device.
+
+One GPU is one block (its thousands of warps are the parallelism inside it). The block owns the row orders of its
+epochs, drawn on the device from a seed, so a round sends a seed and the model, never data.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._namespace import cupy_module, is_sparse_gpu, resident_warps
+from ._source import MAX_CHUNKS
+
+#: fewest rows a warp worker gets per epoch: fewer would make each worker's model a few steps from the start
+MIN_ROWS_PER_WORKER = 256
+
+
+class GPUBlock:
+    """Rows of X (C-ordered CuPy array or ``cupyx`` CSR), float64 targets and weights, all in GPU memory.
+
+    Parameters
+    ----------
+    X : cupy.ndarray of shape (n, d) or cupyx.scipy.sparse.csr_matrix
+    y, sample_weight : cupy.ndarray of shape (n,), float64
+    index : int
+        Position of the block in the partition.
+    """
+
+    on_gpu = True
+
+    def __init__(self, X, y, sample_weight, index):
+        self.X = X
+        self.y = y
+        self.sample_weight = sample_weight
+        self.index = index
+        self.val_rows = np.empty(0, dtype=np.int64)
+        self._orders = {}
+        self.device = int(cupy_module().cuda.Device().id)
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.X.shape[0])
+
+    n_train = n_rows
+
+    @property
+    def train_rows(self):
+        return np.arange(self.n_rows, dtype=np.int64)
+
+    @property
+    def is_sparse(self) -> bool:
+        return is_sparse_gpu(self.X)
+
+    @property
+    def registers(self) -> bool:
+        """Whether the register kernel (a model per warp) takes this block: dense rows of at most 1024 columns."""
+        return not self.is_sparse and self.X.shape[1] <= 32 * MAX_CHUNKS
+
+    def n_workers(self) -> int:
+        """Warp workers of the register kernel: a full GPU, but at least MIN_ROWS_PER_WORKER rows each."""
+        return int(max(1, min(resident_warps(), self.n_rows // MIN_ROWS_PER_WORKER)))
+
+    def stripe_order(self, seed, n_workers):
+        """Stripes (of ``n_workers`` consecutive rows) in the random order of ``seed``, and a worker shift."""
+        key = ("stripes", seed, n_workers)
+        if key not in self._orders:
+            cp = cupy_module()
+            n_stripes = -(-self.n_rows // n_workers)
+            rs = cp.random.RandomState(seed)
+            self._orders = {key: (rs.permutation(n_stripes).astype(cp.int64),
+                                  int(np.random.default_rng(seed).integers(n_workers)))}
+        return self._orders[key]
+
+    def row_order(self, seed):
+        """All rows in the random order of ``seed`` (for the Hogwild!-style kernels)."""
+        key = ("rows", seed)
+        if key not in self._orders:
+            cp = cupy_module()
+            self._orders = {key: cp.random.RandomState(seed).permutation(self.n_rows).astype(cp.int64)}
+        return self._orders[key]
+
+    def __reduce__(self):
+        state = {k: v for k, v in self.__dict__.items() if k in ("alpha", "pending")}
+        return (GPUBlock, (self.X, self.y, self.sample_weight, self.index), state)
+
+
+def make_gpu_block(X, y, sample_weight, index, check_finite=False):
+    """Build a :class:`GPUBlock` on the current device from CuPy (or, for y and weights, host) arrays.
+
+    ``check_finite`` is for chunks of a dask array never seen by the driver: NaN or inf raise a ValueError that
+    names the block.
+    """
+    cp = cupy_module()
+    import cupyx.scipy.sparse as cpsp
+
+    if cpsp.issparse(X):
+        X = X.tocsr()
+        if X.dtype not in (np.float32, np.float64):
+            X = X.astype(np.float64)
+        X.sum_duplicates()
+    else:
+        X = cp.asarray(X)
+        if X.dtype not in (np.float32, np.float64):
+            X = X.astype(np.float64)
+        X = cp.ascontiguousarray(X)
+    y = cp.asarray(y, dtype=cp.float64).reshape(-1)
+    sample_weight = (cp.ones(X.shape[0], dtype=cp.float64) if sample_weight is None
+                     else cp.asarray(sample_weight, dtype=cp.float64).reshape(-1))
+    if X.shape[0] != y.shape[0] or X.shape[0] != sample_weight.shape[0]:
+        raise ValueError(
+            f"block {index}: X has {X.shape[0]} rows but y has {y.shape[0]} and sample_weight "
+            f"{sample_weight.shape[0]}; chunk the rows of X, y and sample_weight alike"
+        )
+    if check_finite:
+        values = X.data if cpsp.issparse(X) else X
+        for name, arr in (("X", values), ("y", y), ("sample_weight", sample_weight)):
+            if not bool(cp.isfinite(arr).all()):
+                raise ValueError(f"Input {name} contains NaN or infinity (in block {index} of the dask array).")
+    return GPUBlock(X, y, sample_weight, index)

@@ -1,0 +1,41 @@
+"""Compile (once per data type and shape class) and launch the CUDA kernels of :mod:`skpar.gpu._source`."""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from ._namespace import cupy_module
+from ._source import source
+
+#: threads per block of every kernel (8 warps)
+THREADS = 256
+
+
+@functools.cache
+def kernel(name: str, dtype: str, **macros):
+    """The compiled ``cupy.RawKernel`` ``name`` for ``dtype`` ('float' or 'double') and ``macros``."""
+    cp = cupy_module()
+    return cp.RawKernel(source(name, dtype, **macros), name, options=("-std=c++17",))
+
+
+def ctype(dtype) -> str:
+    return "float" if np.dtype(dtype) == np.float32 else "double"
+
+
+def grid(n_warps: int) -> tuple:
+    """Blocks of :data:`THREADS` threads for ``n_warps`` warps."""
+    return (max(1, -(-int(n_warps) * 32 // THREADS)),)
+
+
+def i32(v):
+    return np.int32(v)
+
+
+def i64(v):
+    return np.int64(v)
+
+
+def f64(v):
+    return np.float64(v)

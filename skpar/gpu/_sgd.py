@@ -1,0 +1,140 @@
+"""One local epoch of SGD on a GPU block: what :func:`skpar.parallel._tasks.sgd_task` runs where the rows are on a
+GPU.
+
+Dense rows of up to 1024 columns run the register kernel: every warp is a worker with its own model, and the
+workers' models are averaged, weighted by the samples each saw (local SGD with one average per epoch, as the CPU
+``sync`` rounds with ``local_steps='epoch'``; across GPUs, Dask averages the GPUs' results the same way). Sparse or
+wider rows run Hogwild!: all warps update one model with atomic adds, each sample adding its share (``1 /
+batch_size``) of the plan's step, in launches of :data:`WILD_ROWS` rows after each of which the l2 shrinkage and
+the l1 proximal step of the launch's samples are applied.
+
+The task returns what the CPU task returns, as NumPy: ``(W, B, Wbar, Bbar, n_avg, loss_sum, n_seen, steps,
+diverged, last_eta)``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ._kernels import THREADS, ctype, f64, grid, i32, i64, kernel
+from ._namespace import cupy_module, resident_warps
+
+#: rows per launch of the Hogwild! kernel (the l2 shrinkage of a launch's steps is applied at its end)
+WILD_ROWS = 1 << 16
+
+
+def _step(t, plan):
+    e = plan.eta / (1.0 + t * plan.samples_per_step) ** plan.power_t if plan.schedule == 1 else plan.eta
+    if t < plan.warmup_steps:
+        e = plan.eta_start + (e - plan.eta_start) * (t + 1.0) / plan.warmup_steps
+    return e
+
+
+def _target(plan, K, k):
+    classify = plan.loss_code >= 10
+    cls = 1.0 if K == 1 else float(k)
+    return i32(classify), f64(cls), f64(plan.pos_weight[k]), f64(plan.neg_weight[k])
+
+
+def sgd_epoch_gpu(block, state, plan, epoch_seed, t0):
+    """One local epoch of the block's rows from ``state`` (see the module docstring)."""
+    if block.registers:
+        return _register_epoch(block, state, plan, epoch_seed, t0)
+    return _wild_epoch(block, state, plan, epoch_seed, t0)
+
+
+def _register_epoch(block, state, plan, epoch_seed, t0):
+    cp = cupy_module()
+    W, B, Wbar, Bbar, n_avg = state
+    K, d = W.shape
+    X = block.X
+    n = block.n_rows
+    n_workers = block.n_workers()
+    stripes, shift = block.stripe_order(epoch_seed, n_workers)
+    avg = plan.avg_start < (1 << 61)
+    fn = kernel("sgd_warps", ctype(X.dtype), NC=max(1, math.ceil(d / 32)), AVG=int(avg))
+    W_out = cp.empty((n_workers, d))
+    Wbar_out = cp.empty((n_workers, d)) if avg else W_out
+    B_out, Bbar_out = cp.empty(n_workers), cp.empty(n_workers)
+    navg_out, steps_out = cp.empty(n_workers, dtype=cp.int64), cp.empty(n_workers, dtype=cp.int64)
+    loss_out, seen_out, eta_out = cp.empty(n_workers), cp.empty(n_workers), cp.empty(n_workers)
+    newW, newB, newWbar, newBbar = (np.array(a, dtype=np.float64) for a in (W, B, Wbar, Bbar))
+    loss_sum, n_seen, steps, last_eta, new_navg = 0.0, 0, 0, 0.0, int(n_avg)
+    for k in range(K):
+        w0, wb0 = cp.asarray(W[k], dtype=cp.float64), cp.asarray(Wbar[k], dtype=cp.float64)
+        fn(grid(n_workers), (THREADS,), (
+            X, block.y, block.sample_weight, i64(n), i32(d), stripes, i32(stripes.shape[0]), i32(n_workers),
+            i32(shift), w0, f64(B[k]), wb0, f64(Bbar[k]), i64(n_avg), i64(t0), i32(plan.batch_size),
+            i32(plan.loss_code), f64(plan.epsilon), *_target(plan, K, k), f64(plan.l2), f64(plan.l1),
+            i32(plan.fit_intercept), i32(plan.schedule), f64(plan.eta), f64(plan.power_t),
+            f64(plan.samples_per_step), f64(plan.warmup_steps), f64(plan.eta_start), i64(min(plan.avg_start,
+                                                                                           1 << 62)),
+            W_out, B_out, Wbar_out, Bbar_out, navg_out, loss_out, seen_out, steps_out, eta_out))
+        seen = seen_out
+        total = float(seen.sum())
+        wts = seen / max(total, 1.0)
+        # the average over workers, weighted by the samples each saw: one small matrix-vector product
+        newW[k] = (wts @ W_out).get()
+        newB[k] = float(wts @ B_out)
+        if avg:
+            newWbar[k] = (wts @ Wbar_out).get()
+            newBbar[k] = float(wts @ Bbar_out)
+            new_navg = int(navg_out.max())
+        loss_sum += float(loss_out.sum())
+        n_seen = int(total)
+        steps = int(steps_out.max())
+        last_eta = float(eta_out.max())
+    diverged = not (math.isfinite(loss_sum) and np.isfinite(newW).all() and np.isfinite(newB).all()) \
+        or loss_sum > plan.blowup * max(n_seen, 1)
+    return newW, newB, newWbar, newBbar, new_navg, loss_sum, n_seen, steps, diverged, last_eta
+
+
+def _wild_epoch(block, state, plan, epoch_seed, t0):
+    cp = cupy_module()
+    W, B, Wbar, Bbar, n_avg = state
+    K, d = W.shape
+    X = block.X
+    n = block.n_rows
+    rows = block.row_order(epoch_seed)
+    if block.is_sparse:
+        data, indices, indptr = X.data, X.indices, X.indptr
+    else:
+        data, indices, indptr = X, cp.empty(1, dtype=cp.int32), cp.empty(1, dtype=cp.int32)
+    fn = kernel("sgd_wild", ctype(X.dtype), CSR=int(block.is_sparse))
+    n_warps = min(resident_warps(), max(1, n))
+    loss_out, seen_out = cp.empty(grid(n_warps)[0] * THREADS // 32), cp.empty(grid(n_warps)[0] * THREADS // 32)
+    newW, newB, newWbar, newBbar = (np.array(a, dtype=np.float64) for a in (W, B, Wbar, Bbar))
+    loss_sum, t, navg, last_eta = 0.0, int(t0), int(n_avg), 0.0
+    for k in range(K):
+        w = cp.asarray(W[k], dtype=cp.float64)
+        b = cp.full(1, float(B[k]))
+        wbar, bbar = cp.asarray(Wbar[k], dtype=cp.float64), float(Bbar[k])
+        t, navg = int(t0), int(n_avg)
+        for a in range(0, n, WILD_ROWS):
+            m = min(WILD_ROWS, n - a)
+            # a mini-batch step of the plan, spread over its samples: each sample adds its share as it goes
+            e = _step(t, plan) / plan.batch_size
+            use_avg = navg > 0
+            fn(grid(n_warps), (THREADS,), (
+                data, indices, indptr, block.y, block.sample_weight, i64(n), i32(d), rows[a:a + m], i64(m), w, b,
+                wbar, f64(bbar), i32(use_avg), i64(t), i32(plan.loss_code), f64(plan.epsilon),
+                *_target(plan, K, k), i32(plan.fit_intercept), f64(e), loss_out, seen_out))
+            loss_sum += float(loss_out.sum())
+            # the shrinkage of the launch's m steps, then (except after the last launch: the caller's) the l1 step
+            if plan.l2 > 0:
+                w *= (1.0 - e * plan.l2) ** m
+            if plan.l1 > 0 and a + m < n:
+                w[...] = cp.sign(w) * cp.maximum(cp.abs(w) - e * plan.l1 * m, 0.0)
+            t += -(-m // plan.batch_size)
+            last_eta = e * m
+            if t >= plan.avg_start:
+                navg += 1
+                wbar += (w - wbar) / navg
+                bbar += (float(b[0]) - bbar) / navg
+        newW[k], newB[k] = w.get(), float(b[0])
+        newWbar[k], newBbar[k] = wbar.get(), bbar
+    diverged = not (math.isfinite(loss_sum) and np.isfinite(newW).all() and np.isfinite(newB).all()) \
+        or loss_sum > plan.blowup * max(n, 1)
+    return newW, newB, newWbar, newBbar, navg, loss_sum, n, t - int(t0), diverged, last_eta

@@ -1,0 +1,392 @@
+"""CUDA C source of the GPU kernels, compiled by CuPy (NVRTC) on first use for each data type.
+
+Three kernels, each many samples per launch so that memory bandwidth, not launch overhead, bounds a pass:
+
+``sgd_warps``
+    Dense rows, ``d <= 32 * MAX_CHUNKS``. Every warp is one SGD worker holding its model in registers (lane ``l``
+    owns columns ``l, l + 32, ...``); it runs mini-batch SGD over its share of the rows, and the launch returns
+    every worker's model for the driver to average (local SGD with periodic averaging, the strategy of the CPU
+    ``sync`` rounds, with thousands of workers). Rows are read in *stripes* of ``n_workers`` consecutive rows:
+    at its step ``k`` worker ``w`` reads row ``stripe[k] * n_workers + (w + shift) % n_workers``, so the whole
+    GPU sweeps X stripe by stripe (coalesced, sequential) while each worker sees rows from stripes in random order.
+``sgd_wild``
+    CSR rows, or dense rows too wide for registers: Hogwild! on the GPU. A warp per row reads the shared model from
+    global memory and adds its step with ``atomicAdd`` (no update is lost, reads may be stale). The l2 shrinkage,
+    which touches every weight, is applied by the driver once per launch.
+``dcd_wild``
+    Dual coordinate ascent for linear SVMs in the manner of TPA-SCD (Parnell et al. 2017): a warp per dual
+    coordinate (row), ``atomicAdd`` of its step into the shared ``w``; the clipped Newton step of Hsieh et al. 2008.
+
+All model arithmetic is float64 (as on the CPU); X is read as stored (float32 or float64).
+"""
+
+from __future__ import annotations
+
+#: widest dense row the register kernel takes, in chunks of 32 columns
+MAX_CHUNKS = 32
+
+COMMON = r"""
+typedef __TYPE__ T;
+#define FULL 0xffffffffu
+
+__device__ __forceinline__ double warp_sum(double v) {
+    #pragma unroll
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(FULL, v, o);
+    return v;
+}
+
+// loss codes of skpar._losses: 0 squared, 1 huber, 2 epsilon-insensitive, 3 squared epsilon-insensitive,
+// 10 hinge, 11 log, 12 modified huber, 13 squared hinge (margin losses take y in {-1, +1})
+__device__ __forceinline__ void loss_deriv(int code, double p, double y, double eps, double* l, double* g) {
+    if (code < 10) {
+        double r = p - y;
+        if (code == 0) { *l = 0.5 * r * r; *g = r; return; }
+        double a = fabs(r), s = r > 0 ? 1.0 : -1.0;
+        if (code == 1) {
+            if (a <= eps) { *l = 0.5 * r * r; *g = r; }
+            else { *l = eps * a - 0.5 * eps * eps; *g = s * eps; }
+            return;
+        }
+        double z = a - eps;
+        if (z <= 0.0) { *l = 0.0; *g = 0.0; return; }
+        if (code == 2) { *l = z; *g = s; } else { *l = z * z; *g = 2.0 * s * z; }
+        return;
+    }
+    double z = p * y;
+    if (code == 10) { if (z < 1.0) { *l = 1.0 - z; *g = -y; } else { *l = 0.0; *g = 0.0; } return; }
+    if (code == 13) {
+        if (z < 1.0) { *l = (1.0 - z) * (1.0 - z); *g = -2.0 * y * (1.0 - z); } else { *l = 0.0; *g = 0.0; }
+        return;
+    }
+    if (code == 11) {
+        if (z > 18.0) { double e = exp(-z); *l = e; *g = -y * e; }
+        else if (z < -18.0) { *l = -z; *g = -y; }
+        else { *l = log1p(exp(-z)); *g = -y / (1.0 + exp(z)); }
+        return;
+    }
+    if (z >= 1.0) { *l = 0.0; *g = 0.0; }
+    else if (z >= -1.0) { *l = (1.0 - z) * (1.0 - z); *g = -2.0 * y * (1.0 - z); }
+    else { *l = -4.0 * z; *g = -4.0 * y; }
+}
+
+// the step size of global step t: skpar.kernels._schedule.step_size
+__device__ __forceinline__ double step_size(long long t, int schedule, double eta, double power_t, double sps,
+                                            double warm, double eta_start) {
+    double e = schedule == 1 ? eta / pow(1.0 + (double)t * sps, power_t) : eta;
+    if ((double)t < warm) e = eta_start + (e - eta_start) * ((double)t + 1.0) / warm;
+    return e;
+}
+
+__device__ __forceinline__ double soft(double v, double t) {
+    return v > t ? v - t : (v < -t ? v + t : 0.0);
+}
+
+// target and weight of a sample: regression reads y; classification compares the class index with cls
+__device__ __forceinline__ void target(int classify, double yi, double cls, double pos_w, double neg_w,
+                                       double* yy, double* wt) {
+    if (classify) { if (yi == cls) { *yy = 1.0; *wt = pos_w; } else { *yy = -1.0; *wt = neg_w; } }
+    else { *yy = yi; *wt = 1.0; }
+}
+"""
+
+SGD_WARPS = r"""
+#define NC __NC__
+#define AVG __AVG__
+
+extern "C" __global__ void sgd_warps(
+    const T* __restrict__ X, const double* __restrict__ y, const double* __restrict__ sw,
+    long long n, int d, const long long* __restrict__ stripes, int n_stripes, int n_workers, int shift,
+    const double* __restrict__ w0, double b0, const double* __restrict__ wbar0, double bbar0, long long navg0,
+    long long t0, int batch, int code, double eps, int classify, double cls, double pos_w, double neg_w,
+    double l2, double l1, int fit_intercept, int schedule, double eta, double power_t, double sps, double warm,
+    double eta_start, long long avg_start,
+    double* __restrict__ W_out, double* __restrict__ B_out, double* __restrict__ Wbar_out,
+    double* __restrict__ Bbar_out, long long* __restrict__ navg_out, double* __restrict__ loss_out,
+    double* __restrict__ seen_out, long long* __restrict__ steps_out, double* __restrict__ eta_out)
+{
+    const int lane = threadIdx.x & 31;
+    const long long worker = ((long long)blockIdx.x * blockDim.x + threadIdx.x) >> 5;
+    if (worker >= n_workers) return;  // a whole warp leaves together
+    const long long slot = (worker + shift) % n_workers;
+    double w[NC], g[NC];
+    T xc[NC], xn[NC];
+#if AVG
+    double wb[NC];
+#endif
+    #pragma unroll
+    for (int c = 0; c < NC; ++c) {
+        int j = lane + 32 * c;
+        w[c] = j < d ? w0[j] : 0.0;
+        g[c] = 0.0;
+#if AVG
+        wb[c] = j < d ? wbar0[j] : 0.0;
+#endif
+    }
+    double b = b0, gb = 0.0, bb = bbar0;
+    long long navg = navg0, t = t0;
+    double loss = 0.0, seen = 0.0, e = 0.0;
+    int in_batch = 0, need_prox = 0;
+    long long row = n_stripes > 0 ? stripes[0] * n_workers + slot : n;
+    #pragma unroll
+    for (int c = 0; c < NC; ++c) { int j = lane + 32 * c; xc[c] = (row < n && j < d) ? X[row * d + j] : (T)0; }
+    for (int k = 0; k < n_stripes; ++k) {
+        // prefetch the next row while this one is worked on: the loads do not depend on the model
+        long long nrow = k + 1 < n_stripes ? stripes[k + 1] * n_workers + slot : n;
+        #pragma unroll
+        for (int c = 0; c < NC; ++c) { int j = lane + 32 * c; xn[c] = (nrow < n && j < d) ? X[nrow * d + j] : (T)0; }
+        if (row < n) {
+            if (need_prox) {  // the l1 step of the previous update; the last one is left to the driver
+                #pragma unroll
+                for (int c = 0; c < NC; ++c) w[c] = soft(w[c], e * l1);
+                need_prox = 0;
+            }
+            double yy, wt;
+            target(classify, y[row], cls, pos_w, neg_w, &yy, &wt);
+            double si = sw[row] * wt;
+            double part = 0.0;
+            #pragma unroll
+            for (int c = 0; c < NC; ++c) part += (double)xc[c] * w[c];
+            double p = warp_sum(part) + b;
+            double lv, gd;
+#if AVG
+            if (navg > 0) {  // progressive loss at the model the fit returns: the average once it has started
+                double pa = 0.0;
+                #pragma unroll
+                for (int c = 0; c < NC; ++c) pa += (double)xc[c] * wb[c];
+                pa = warp_sum(pa) + bb;
+                loss_deriv(code, pa, yy, eps, &lv, &gd);
+                loss += si * lv;
+                loss_deriv(code, p, yy, eps, &lv, &gd);
+            } else {
+                loss_deriv(code, p, yy, eps, &lv, &gd);
+                loss += si * lv;
+            }
+#else
+            loss_deriv(code, p, yy, eps, &lv, &gd);
+            loss += si * lv;
+#endif
+            double gi = si * gd;
+            #pragma unroll
+            for (int c = 0; c < NC; ++c) g[c] += gi * (double)xc[c];
+            gb += gi;
+            seen += 1.0;
+            if (++in_batch == batch) {
+                e = step_size(t, schedule, eta, power_t, sps, warm, eta_start);
+                double decay = 1.0 - e * l2, sc = e / in_batch;
+                #pragma unroll
+                for (int c = 0; c < NC; ++c) { w[c] = w[c] * decay - sc * g[c]; g[c] = 0.0; }
+                if (fit_intercept) b -= sc * gb;
+                gb = 0.0;
+#if AVG
+                if (t >= avg_start) {
+                    navg += 1;
+                    double f = 1.0 / (double)navg;
+                    #pragma unroll
+                    for (int c = 0; c < NC; ++c) wb[c] += (w[c] - wb[c]) * f;
+                    bb += (b - bb) * f;
+                }
+#endif
+                t += 1;
+                in_batch = 0;
+                need_prox = l1 > 0.0;
+            }
+        }
+        row = nrow;
+        #pragma unroll
+        for (int c = 0; c < NC; ++c) xc[c] = xn[c];
+    }
+    if (in_batch > 0) {  // the last, partial batch
+        if (need_prox) {
+            #pragma unroll
+            for (int c = 0; c < NC; ++c) w[c] = soft(w[c], e * l1);
+        }
+        e = step_size(t, schedule, eta, power_t, sps, warm, eta_start);
+        double decay = 1.0 - e * l2, sc = e / in_batch;
+        #pragma unroll
+        for (int c = 0; c < NC; ++c) w[c] = w[c] * decay - sc * g[c];
+        if (fit_intercept) b -= sc * gb;
+#if AVG
+        if (t >= avg_start) {
+            navg += 1;
+            double f = 1.0 / (double)navg;
+            #pragma unroll
+            for (int c = 0; c < NC; ++c) wb[c] += (w[c] - wb[c]) * f;
+            bb += (b - bb) * f;
+        }
+#endif
+        t += 1;
+    }
+    #pragma unroll
+    for (int c = 0; c < NC; ++c) {
+        int j = lane + 32 * c;
+        if (j < d) {
+            W_out[worker * d + j] = w[c];
+#if AVG
+            Wbar_out[worker * d + j] = wb[c];
+#endif
+        }
+    }
+    if (lane == 0) {
+        B_out[worker] = b;
+#if AVG
+        Bbar_out[worker] = bb;
+#endif
+        navg_out[worker] = navg;
+        loss_out[worker] = loss;
+        seen_out[worker] = seen;
+        steps_out[worker] = t - t0;
+        eta_out[worker] = e;
+    }
+}
+"""
+
+# one warp per row; rows in stripe order as above, warps striding over them; W and B are read and written by all
+SGD_WILD = r"""
+#define CSR __CSR__
+
+extern "C" __global__ void sgd_wild(
+    const T* __restrict__ data, const int* __restrict__ indices, const int* __restrict__ indptr,
+    const double* __restrict__ y, const double* __restrict__ sw,
+    long long n, int d, const long long* __restrict__ rows, long long n_rows,
+    double* W, double* B, const double* __restrict__ Wbar, double bbar, int use_avg,
+    long long t0, int code, double eps, int classify, double cls, double pos_w, double neg_w,
+    int fit_intercept, double e, double* __restrict__ loss_out, double* __restrict__ seen_out)
+{
+    const int lane = threadIdx.x & 31;
+    const long long warp = ((long long)blockIdx.x * blockDim.x + threadIdx.x) >> 5;
+    const long long n_warps = ((long long)gridDim.x * blockDim.x) >> 5;
+    double loss = 0.0, seen = 0.0;
+    for (long long q = warp; q < n_rows; q += n_warps) {
+        long long i = rows[q];
+        long long a, z;
+#if CSR
+        a = indptr[i]; z = indptr[i + 1];
+#else
+        a = i * d; z = a + d;
+#endif
+        double part = 0.0, pa = 0.0;
+        for (long long r = a + lane; r < z; r += 32) {
+#if CSR
+            int j = indices[r];
+#else
+            int j = (int)(r - a);
+#endif
+            double x = (double)data[r];
+            part += x * __ldcg(W + j);  // .cg: read the L2 copy other warps write to, not a stale L1 line
+            if (use_avg) pa += x * Wbar[j];
+        }
+        double p = warp_sum(part) + __ldcg(B);
+        double yy, wt;
+        target(classify, y[i], cls, pos_w, neg_w, &yy, &wt);
+        double si = sw[i] * wt;
+        double lv, gd;
+        if (use_avg) {
+            pa = warp_sum(pa) + bbar;
+            loss_deriv(code, pa, yy, eps, &lv, &gd);
+            loss += si * lv;
+        }
+        loss_deriv(code, p, yy, eps, &lv, &gd);
+        if (!use_avg) loss += si * lv;
+        seen += 1.0;
+        double sc = e * si * gd;
+        if (sc != 0.0) {
+            for (long long r = a + lane; r < z; r += 32) {
+#if CSR
+                int j = indices[r];
+#else
+                int j = (int)(r - a);
+#endif
+                atomicAdd(W + j, -sc * (double)data[r]);
+            }
+            if (fit_intercept && lane == 0) atomicAdd(B, -sc);
+        }
+    }
+    if (lane == 0) { loss_out[warp] = loss; seen_out[warp] = seen; }
+}
+"""
+
+DCD_WILD = r"""
+#define CSR __CSR__
+
+// One pass of dual coordinate ascent over rows[0:n_rows] for output k, a warp per row.
+// W0: the model the round started from (read only; the certificate is taken at it on the first epoch),
+// Wl: the working w that the steps move (atomicAdd), A: this output's dual variables of the block's rows.
+extern "C" __global__ void dcd_wild(
+    const T* __restrict__ data, const int* __restrict__ indices, const int* __restrict__ indptr,
+    const double* __restrict__ y, const double* __restrict__ sw, long long n, int d,
+    const long long* __restrict__ rows, long long n_rows, const double* __restrict__ W0, double* Wl,
+    double* __restrict__ A, double C, int loss, double cls, double pos_w, double neg_w, double bias, double sigma,
+    int first, double* __restrict__ sums_out)
+{
+    const int lane = threadIdx.x & 31;
+    const long long warp = ((long long)blockIdx.x * blockDim.x + threadIdx.x) >> 5;
+    const long long n_warps = ((long long)gridDim.x * blockDim.x) >> 5;
+    double primal = 0.0, dual = 0.0;
+    for (long long q = warp; q < n_rows; q += n_warps) {
+        long long i = rows[q];
+        double t = y[i] == cls ? 1.0 : -1.0;
+        double Ci = C * sw[i] * (t > 0 ? pos_w : neg_w);
+        if (Ci <= 0.0) continue;
+        long long a, z;
+#if CSR
+        a = indptr[i]; z = indptr[i + 1];
+#else
+        a = i * d; z = a + d;
+#endif
+        double sq = 0.0, p = 0.0, p0 = 0.0;
+        for (long long r = a + lane; r < z; r += 32) {
+#if CSR
+            int j = indices[r];
+#else
+            int j = (int)(r - a);
+#endif
+            double x = (double)data[r];
+            sq += x * x;
+            p += x * __ldcg(Wl + j);
+            if (first) p0 += x * W0[j];
+        }
+        sq = warp_sum(sq) + bias * bias;
+        p = warp_sum(p);
+        if (bias != 0.0) p += bias * __ldcg(Wl + d);
+        double D = loss == 0 ? 0.0 : 0.5 / Ci;
+        double U = loss == 0 ? Ci : 1e300;
+        double ai = A[i];
+        if (first) {
+            p0 = warp_sum(p0);
+            if (bias != 0.0) p0 += bias * W0[d];
+            double m = fmax(0.0, 1.0 - t * p0);
+            primal += Ci * (loss == 0 ? m : m * m);
+            dual += ai - 0.5 * D * ai * ai;
+        }
+        double G = t * p - 1.0 + D * ai;
+        double Q = sigma * sq + D;
+        if (Q <= 0.0) continue;
+        double an = fmin(fmax(ai - G / Q, 0.0), U);
+        double delta = an - ai;
+        if (delta != 0.0) {
+            if (lane == 0) A[i] = an;
+            double step = sigma * delta * t;
+            for (long long r = a + lane; r < z; r += 32) {
+#if CSR
+                int j = indices[r];
+#else
+                int j = (int)(r - a);
+#endif
+                atomicAdd(Wl + j, step * (double)data[r]);
+            }
+            if (bias != 0.0 && lane == 0) atomicAdd(Wl + d, step * bias);
+        }
+    }
+    if (lane == 0) { sums_out[2 * warp] = primal; sums_out[2 * warp + 1] = dual; }
+}
+"""
+
+
+def source(kernel: str, dtype: str, **macros) -> str:
+    """The full source of ``kernel`` ('sgd_warps', 'sgd_wild' or 'dcd_wild') for ``dtype`` ('float' or
+    'double') with its macros (``NC``, ``AVG``, ``CSR``) filled in."""
+    body = {"sgd_warps": SGD_WARPS, "sgd_wild": SGD_WILD, "dcd_wild": DCD_WILD}[kernel]
+    text = COMMON.replace("__TYPE__", dtype) + body
+    for key, value in macros.items():
+        text = text.replace(f"__{key}__", str(int(value)))
+    return text

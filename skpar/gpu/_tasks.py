@@ -1,0 +1,83 @@
+"""The statistics tasks of the CPU path (:mod:`skpar.parallel._tasks`) for a :class:`~skpar.gpu._block.GPUBlock`:
+computed on the device with CuPy, only small results (sums, a Gram matrix of a row sample) come back."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._namespace import cupy_module
+
+
+def _sample(block, max_rows, seed):
+    cp = cupy_module()
+    n = block.n_rows
+    if n <= max_rows:
+        return cp.arange(n, dtype=cp.int64)
+    return cp.sort(cp.random.RandomState(seed).permutation(n)[:max_rows]).astype(cp.int64)
+
+
+def _rows(block, rows):
+    return block.X[rows]
+
+
+def moments_gpu(block, max_rows, seed, fit_intercept, with_gram):
+    """:func:`skpar.parallel._tasks.moments_task` on the device."""
+    rows = _sample(block, max_rows, seed)
+    Xs = _rows(block, rows)
+    extra = 1.0 if fit_intercept else 0.0
+    if block.is_sparse:
+        sq = Xs.multiply(Xs).sum(axis=1).ravel().astype(np.float64) + extra
+        dense = Xs.toarray() if with_gram else None
+    else:
+        Xs = Xs.astype(np.float64)
+        sq = (Xs * Xs).sum(axis=1) + extra
+        dense = Xs
+    out = {"n_sample": int(rows.shape[0]), "sum_sq": float(sq.sum()),
+           "max_sq": float(sq.max()) if sq.size else 0.0, "n_rows": int(block.n_train), "gram": None}
+    if with_gram and rows.shape[0]:
+        cp = cupy_module()
+        dense = dense.astype(np.float64)
+        if fit_intercept:
+            dense = cp.hstack([dense, cp.ones((dense.shape[0], 1))])
+        out["gram"] = (dense.T @ dense).get()
+    return out
+
+
+def matvec_gpu(block, max_rows, seed, fit_intercept, v):
+    """:func:`skpar.parallel._tasks.sample_matvec_task` on the device."""
+    cp = cupy_module()
+    Xs = _rows(block, _sample(block, max_rows, seed))
+    d = Xs.shape[1]
+    vd = cp.asarray(v[:d], dtype=Xs.dtype)
+    z = (Xs @ vd).astype(cp.float64).ravel()
+    if fit_intercept:
+        z = z + v[d]
+    out = (Xs.T @ z.astype(Xs.dtype)).astype(cp.float64).ravel().get()
+    if fit_intercept:
+        out = np.append(out, float(z.sum()))
+    return out
+
+
+def zero_loss_gpu(block, loss, pos_weight, neg_weight):
+    """:func:`skpar.parallel._tasks.zero_loss_task` on the device: reads y and the weights, never X."""
+    cp = cupy_module()
+    s, y = block.sample_weight, block.y
+    if loss.code < 10:
+        a, eps = cp.abs(y), float(loss.epsilon)
+        if loss.code == 0:
+            lv = 0.5 * y * y
+        elif loss.code == 1:
+            lv = cp.where(a <= eps, 0.5 * y * y, eps * a - 0.5 * eps * eps)
+        elif loss.code == 2:
+            lv = cp.maximum(a - eps, 0.0)
+        else:
+            lv = cp.maximum(a - eps, 0.0) ** 2
+        return float(s @ lv)
+    l0 = float(loss.value(np.zeros(1), np.ones(1))[0])
+    K = pos_weight.shape[0]
+    if K == 1:
+        per = cp.where(y == 1, float(pos_weight[0]), float(neg_weight[0]))
+    else:
+        cls = y.astype(cp.int64)
+        per = float(neg_weight.sum()) - cp.asarray(neg_weight)[cls] + cp.asarray(pos_weight)[cls]
+    return float(l0 * (s @ per))
