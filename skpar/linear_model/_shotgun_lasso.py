@@ -17,6 +17,9 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from ..backend import DaskBackend, get_backend, is_dask_collection
+from ..gpu._namespace import on_gpu, to_host
+from ..gpu._shotgun import GPULassoData, shotgun_lasso_gpu, spectral_radius_gpu
+from ..gpu._validation import check_gpu_fit_data
 from ..parallel import ColumnBlock, LassoData, SyncRounds, hydra_lasso, shotgun_lasso, spectral_radius
 from ._sgd_regressor import _predict_block
 from ._validation import check_fit_data, check_predict_data
@@ -163,6 +166,11 @@ class ShotgunLasso(RegressorMixin, LinearModel):
             Fitted estimator.
         """
         start = time.perf_counter()
+        if on_gpu(X):
+            if is_dask_collection(X):
+                raise ValueError("ShotgunLasso fits CuPy data on one GPU; a dask array of CuPy chunks (several "
+                                 "GPUs) is not supported yet: pass the CuPy array itself")
+            return self._fit_gpu(X, y, sample_weight, start)
         backend = get_backend(self.client, self.n_jobs)
         if is_dask_collection(X):
             # lazily checked; the targets and weights (n numbers) come to the driver, which keeps the residual.
@@ -205,6 +213,9 @@ class ShotgunLasso(RegressorMixin, LinearModel):
                 ybar, xbar = data.ybar, data.xbar
         finally:
             backend.close()
+        return self._set_fit(X, w, gap, n_iter, converged, p, rho, ybar, xbar, tol_abs)
+
+    def _set_fit(self, X, w, gap, n_iter, converged, p, rho, ybar, xbar, tol_abs):
         if not np.isfinite(w).all():
             raise FloatingPointError("coordinate descent produced non-finite coefficients")
         dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
@@ -218,6 +229,29 @@ class ShotgunLasso(RegressorMixin, LinearModel):
             warnings.warn(f"Objective did not converge: duality gap {gap:.3e} > tolerance {tol_abs:.3e} after "
                           f"{n_iter} epochs. Increase max_iter or tol.", ConvergenceWarning, stacklevel=2)
         return self
+
+    def _fit_gpu(self, X, y, sample_weight, start):
+        """X on the GPU: Shotgun steps of P coordinates through cuBLAS/cuSPARSE (skpar.gpu._shotgun)."""
+        if self.client is not None and not isinstance(self.client, str):
+            raise ValueError("X is a CuPy array of this process, not data on the Dask cluster of client=")
+        X, y, sample_weight = check_gpu_fit_data(self, X, y, sample_weight, reset=True)
+        if sample_weight is not None and float(sample_weight.sum()) <= 0:
+            raise ValueError("sample_weight sums to zero: there is nothing to fit")
+        rng = check_random_state(self.random_state)
+        d = X.shape[1]
+        l1, l2 = self.alpha * self.l1_ratio, self.alpha * (1 - self.l1_ratio)
+        w0 = np.array(self.coef_, dtype=np.float64) if self.warm_start and hasattr(self, "coef_") \
+            and np.shape(self.coef_) == (d,) else np.zeros(d)
+        self.history_ = []
+        data = GPULassoData.build(X, y, sample_weight, self.fit_intercept)
+        tol_abs = self.tol * float(data.s @ (data.yc ** 2)) / data.n
+        rho = spectral_radius_gpu(data, seed=int(rng.randint(1 << 30)))
+        P = None if self.n_parallel == "auto" else int(self.n_parallel)
+        w, gap, n_iter, converged, p = shotgun_lasso_gpu(
+            data, w0, l1, l2, P=P, rho=rho, max_epochs=self.max_iter, tol=tol_abs, positive=self.positive,
+            selection=self.selection, seed=int(rng.randint(1 << 30)), history=self.history_, start_time=start,
+            verbose=self.verbose)
+        return self._set_fit(X, w, gap, n_iter, converged, p, rho, data.ybar, to_host(data.xbar), tol_abs)
 
     def _fit_columns(self, backend, X, y, sample_weight, w0, l1, l2, rng, start):
         """The Dask path: column blocks on the workers, CoCoA+-safe additive rounds (see skpar.parallel._hydra)."""

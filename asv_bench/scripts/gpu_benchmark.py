@@ -1,0 +1,240 @@
+"""GPU benchmark: kernel passes against the memory-bandwidth floor, and time to target against skpar's thread backend.
+
+Part ``passes`` (float32 10,000,000 x 100 on the GPU): the measured time of ``X.T @ r`` (cuBLAS) sets the floor
+(bytes of X / time); one SGD epoch of the warp-worker kernel (with and without the Polyak average), one Shotgun
+step (``X.T @ r`` and ``X @ delta``: two passes) and one dual coordinate ascent epoch are reported as the fraction of
+that bandwidth they reach (bytes they must read / time / floor bandwidth). Medians of 7 after a warm-up.
+
+Part ``ttt``: the CPU benchmarks' targets on 10x their data, the same data and estimator on the GPU and on the
+thread backend with every core of the machine, in one run: ParallelSGDRegressor (10,000,000 x 100, relative
+suboptimality 1e-3 against the exact ridge solution), AveragedSGDClassifier (10,000,000 x 50, log loss, objective
+within 1e-2 of the optimum found by L-BFGS), ShotgunLasso (500,000 x 2,000, relative duality gap 1e-6) and
+DualCoordinateAscentSVM (5,000,000 x 100, relative duality gap 1e-3). For SGD the time is that of a fresh fit with
+the fewest epochs that reach the target (doubling, then bisection), median of 3; for the certified solvers the time
+of a fit at the target tolerance, median of 3 on the GPU and of 1 on the CPU.
+
+Usage: python asv_bench/scripts/gpu_benchmark.py [--parts passes,ttt] [--scale 1.0]
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+import warnings
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+
+sys.path.insert(0, os.path.dirname(__file__))
+from _timing import print_table, time_to_target, timed_fit  # noqa: E402
+
+warnings.simplefilter("ignore", ConvergenceWarning)
+
+
+def gpu_time(fn, repeats=7):
+    import cupy as cp
+
+    fn()
+    cp.cuda.Device().synchronize()
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        cp.cuda.Device().synchronize()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def passes(n, d):
+    import cupy as cp
+
+    from skpar import ParallelSGDRegressor
+    from skpar.gpu._block import make_gpu_block
+    from skpar.gpu._dcd import concurrency, dcd_gpu
+    from skpar.gpu._sgd import sgd_epoch_gpu
+    from skpar.gpu._shotgun import GPULassoData
+    from skpar.parallel._sgd import SGDState
+
+    rs = cp.random.RandomState(0)
+    X = rs.standard_normal((n, d), dtype=cp.float32)
+    y = X @ rs.standard_normal(d, dtype=cp.float32) + rs.standard_normal(n, dtype=cp.float32)
+    y = y.astype(cp.float64)
+    nbytes = X.nbytes
+    r = cp.asarray(y, dtype=cp.float32)
+    t_floor = gpu_time(lambda: X.T @ r)
+    bw = nbytes / t_floor
+    rows = [("X.T @ r (cuBLAS, the floor)", t_floor * 1e3, bw / 1e9, 1.0)]
+    t_xw = gpu_time(lambda: X @ r[:d])
+    rows.append(("X @ w (cuBLAS)", t_xw * 1e3, nbytes / t_xw / 1e9, t_floor / t_xw))
+
+    block = make_gpu_block(X, y, None, 0)
+    for average in (False, True):
+        est = ParallelSGDRegressor(max_iter=1, tol=None, average=average, learning_rate="constant",
+                                   random_state=0).fit(X[:200_000], y[:200_000])
+        plan = est._sgd_plan
+        state = SGDState.zeros(1, d).payload()
+        t = gpu_time(lambda plan=plan, state=state: sgd_epoch_gpu(block, state, plan, 1, 0))
+        rows.append((f"SGD epoch, warp workers{', averaged' if average else ''} ({block.n_workers()} warps)",
+                     t * 1e3, nbytes / t / 1e9, t_floor / t))
+    data = GPULassoData.build(X, y, None, True)
+    rr = data.residual(cp.zeros(d))
+    delta = cp.zeros(d)
+    delta[:10] = 1e-3
+
+    def step():
+        data.gradient(rr)
+        data.matvec(delta)
+
+    t = gpu_time(step)
+    rows.append(("Shotgun step (X.T r and X delta)", t * 1e3, 2 * nbytes / t / 1e9, 2 * t_floor / t))
+    labels = (y > float(cp.median(y))).astype(cp.float64)
+    sblock = make_gpu_block(X, labels, None, 0)
+    W = np.zeros((1, d + 1))
+    Wl = W.copy()
+    A = cp.zeros((1, n))
+    C = 1.0 / (n * 1e-5)
+    t = gpu_time(lambda: dcd_gpu(sblock, W, Wl, A, C, 1, np.ones(1), np.ones(1), 1.0, 1.0, 1, 5), repeats=5)
+    rows.append((f"dual CD epoch, TPA-SCD style ({concurrency(sblock)} warps)", t * 1e3, nbytes / t / 1e9,
+                 t_floor / t))
+    name = cp.cuda.runtime.getDeviceProperties(0)["name"].decode()
+    print(f"\npasses over {n:,} x {d} float32 ({nbytes / 1e9:.1f} GB) on {name}")
+    print_table(rows, ["kernel", "ms", "GB/s", "fraction of floor"])
+
+
+def ttt(scale, n_jobs):
+    import cupy as cp
+
+    from skpar import AveragedSGDClassifier, DualCoordinateAscentSVM, ParallelSGDRegressor, ShotgunLasso
+    from skpar.datasets import make_correlated_regression
+    from skpar.linear_model import alpha_max
+
+    rows = []
+
+    # ---- regressor
+    n = int(10_000_000 * scale)
+    X, y, _ = make_correlated_regression(n, 100, dtype=np.float32, random_state=0)
+    alpha = 1e-4
+    Xg, yg = cp.asarray(X), cp.asarray(y)
+    X64 = Xg.astype(cp.float64)
+    xm, ym = X64.mean(axis=0), float(yg.mean())
+    G = X64.T @ X64 / n - cp.outer(xm, xm)
+    c = X64.T @ yg / n - xm * ym
+    w_star = cp.linalg.solve(G + alpha * cp.eye(100), c)
+    b_star = ym - float(xm @ w_star)
+    del X64
+
+    def f_reg(coef, b):
+        r = yg - Xg @ cp.asarray(coef, dtype=cp.float32) - b
+        return 0.5 * float(r @ r) / n + 0.5 * alpha * float(cp.asarray(coef) @ cp.asarray(coef))
+
+    f_star = f_reg(w_star.get(), b_star)
+
+    def reached_reg(est):
+        return (f_reg(est.coef_, float(est.intercept_[0])) - f_star) / f_star <= 1e-3
+
+    def reg(**kw):
+        return lambda k: ParallelSGDRegressor(alpha=alpha, learning_rate="constant", average=True, max_iter=k,
+                                              tol=None, random_state=0, **kw)
+
+    ParallelSGDRegressor(max_iter=1).fit(Xg[:10_000], yg[:10_000])
+    ParallelSGDRegressor(max_iter=1, n_jobs=n_jobs).fit(X[:10_000], y[:10_000])
+    g = time_to_target(reg(), Xg, yg, reached_reg, 64)
+    c_ = time_to_target(reg(n_jobs=n_jobs, client="threads"), X, y, reached_reg, 64)
+    rows.append((f"ParallelSGDRegressor {n:,}x100 f32, subopt 1e-3", *_pair(g, c_)))
+    del X, y, Xg, yg
+
+    # ---- classifier
+    from scipy.optimize import minimize
+    from sklearn.datasets import make_classification
+
+    n = int(10_000_000 * scale)
+    X, y = make_classification(n, 50, n_informative=20, random_state=0)
+    X = X.astype(np.float32)
+    Xg, yg = cp.asarray(X), cp.asarray(y)
+    t = 2.0 * yg.astype(cp.float64) - 1.0
+    Xl = Xg.astype(cp.float64)
+
+    def f_log(theta, grad=True):
+        th = cp.asarray(theta)
+        z = t * (Xl @ th[:-1] + th[-1])
+        f = float(cp.logaddexp(0, -z).mean()) + 0.5 * alpha * float(th[:-1] @ th[:-1])
+        if not grad:
+            return f
+        s = -t / (1.0 + cp.exp(z)) / n
+        g_ = cp.concatenate([Xl.T @ s + alpha * th[:-1], s.sum()[None]])
+        return f, g_.get()
+
+    opt = minimize(f_log, np.zeros(51), jac=True, method="L-BFGS-B", options={"maxiter": 500, "gtol": 1e-10})
+    fl_star = opt.fun
+
+    def reached_clf(est):
+        return (f_log(np.append(est.coef_.ravel(), est.intercept_[0]).astype(float), False) - fl_star) / fl_star <= 1e-2
+
+    def clf(**kw):
+        return lambda k: AveragedSGDClassifier(loss="log_loss", alpha=alpha, max_iter=k, tol=None, random_state=0,
+                                               **kw)
+
+    AveragedSGDClassifier(loss="log_loss", max_iter=1).fit(Xg[:10_000], yg[:10_000])
+    g = time_to_target(clf(), Xg, yg, reached_clf, 64)
+    c_ = time_to_target(clf(n_jobs=n_jobs, client="threads"), X, y, reached_clf, 64)
+    rows.append((f"AveragedSGDClassifier {n:,}x50 f32, obj 1e-2", *_pair(g, c_)))
+    del X, y, Xg, yg, Xl
+
+    # ---- lasso
+    n = int(500_000 * scale)
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((n, 2000), dtype=np.float32)
+    w = np.zeros(2000)
+    w[rng.choice(2000, 100, replace=False)] = rng.standard_normal(100)
+    y = X @ w + 0.5 * rng.standard_normal(n)
+    a = 0.05 * alpha_max(X[:50_000], y[:50_000])
+    Xg, yg = cp.asarray(X), cp.asarray(y)
+    ShotgunLasso(alpha=a, max_iter=2).fit(Xg[:5000], yg[:5000])
+    ShotgunLasso(alpha=a, max_iter=2, n_jobs=n_jobs).fit(X[:5000], y[:5000])
+    make = lambda **kw: ShotgunLasso(alpha=a, tol=5e-7, max_iter=10_000, random_state=0, **kw)  # noqa: E731
+    gs, ge = timed_fit(make, Xg, yg, repeats=3)
+    cs, ce = timed_fit(lambda: make(n_jobs=n_jobs, client="threads"), X, y, repeats=1)
+    rows.append((f"ShotgunLasso {n:,}x2000 f32, gap 1e-6", gs, ge.n_iter_, cs, ce.n_iter_, cs / gs))
+    del X, y, Xg, yg
+
+    # ---- svm
+    n = int(5_000_000 * scale)
+    X, y = make_classification(n, 100, n_informative=50, n_redundant=0, flip_y=0.01, random_state=0)
+    X = X.astype(np.float32)
+    C = 1.0 / (n * 1e-5)
+    Xg, yg = cp.asarray(X), cp.asarray(y)
+    DualCoordinateAscentSVM(max_iter=2).fit(Xg[:5000], yg[:5000])
+    DualCoordinateAscentSVM(max_iter=2, n_jobs=n_jobs).fit(X[:5000], y[:5000])
+    make = lambda **kw: DualCoordinateAscentSVM(C=C, fit_intercept=False, tol=1e-3, max_iter=1000,  # noqa: E731
+                                                random_state=0, **kw)
+    gs, ge = timed_fit(make, Xg, yg, repeats=3)
+    cs, ce = timed_fit(lambda: make(n_jobs=n_jobs, client="threads"), X, y, repeats=1)
+    rows.append((f"DualCoordinateAscentSVM {n:,}x100 f32, gap 1e-3", gs, ge.n_iter_, cs, ce.n_iter_, cs / gs))
+    print(f"\ntime to target: GPU ({cp.cuda.runtime.getDeviceProperties(0)['name'].decode()}) against skpar's "
+          f"thread backend on {n_jobs} cores, same data")
+    print_table(rows, ["estimator, data, target", "GPU s", "GPU epochs", "CPU s", "CPU epochs", "CPU / GPU"])
+
+
+def _pair(g, c):
+    gs, ge = (g[0], g[1]) if g else (None, ">64")
+    cs, ce = (c[0], c[1]) if c else (None, ">64")
+    return gs, ge, cs, ce, (cs / gs if gs and cs else None)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--parts", default="passes,ttt")
+    p.add_argument("--scale", type=float, default=1.0)
+    p.add_argument("--rows", type=int, default=10_000_000)
+    p.add_argument("--n-jobs", type=int, default=os.cpu_count())
+    args = p.parse_args()
+    parts = args.parts.split(",")
+    if "passes" in parts:
+        passes(args.rows, 100)
+    if "ttt" in parts:
+        ttt(args.scale, args.n_jobs)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,252 @@
+"""GPU path: every estimator on CuPy and cupyx sparse input gives the CPU path's answer; dask arrays of CuPy chunks
+on a dask-cuda cluster. Marked ``gpu``: run with ``pytest -m gpu`` on a machine with a CUDA device (skipped where
+CuPy finds none)."""
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.io as sio
+import scipy.sparse as sp
+from sklearn.datasets import make_classification
+from sklearn.linear_model import Lasso, LogisticRegression
+from sklearn.svm import LinearSVC
+
+from skpar import AveragedSGDClassifier, DualCoordinateAscentSVM, ParallelSGDRegressor, ShotgunLasso
+from skpar.linear_model._shotgun_lasso import alpha_max
+
+from .conftest import ridge_objective, ridge_optimum
+
+pytestmark = pytest.mark.gpu
+
+cp = pytest.importorskip("cupy")
+cpsp = pytest.importorskip("cupyx.scipy.sparse")
+try:
+    if cp.cuda.runtime.getDeviceCount() < 1:
+        pytest.skip("CuPy finds no CUDA device", allow_module_level=True)
+except cp.cuda.runtime.CUDARuntimeError:
+    pytest.skip("CuPy finds no CUDA device", allow_module_level=True)
+
+DATA = Path(os.environ.get("SKPAR_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+
+
+@pytest.fixture(scope="module")
+def regression():
+    rng = np.random.default_rng(0)
+    n, d = 40_000, 24
+    X = rng.normal(size=(n, d)) @ np.diag(np.logspace(0, -1, d))
+    w = rng.normal(size=d)
+    y = X @ w + 0.3 * rng.normal(size=n) + 2.0
+    return X, y
+
+
+def _sparsify(X, seed=1):
+    Xs = X.copy()
+    Xs[np.random.default_rng(seed).random(X.shape) < 0.5] = 0.0
+    return sp.csr_matrix(Xs)
+
+
+def _gpu(X):
+    return cpsp.csr_matrix(X) if sp.issparse(X) else cp.asarray(X)
+
+
+@pytest.mark.parametrize("kind", ["float64", "float32", "sparse"])
+def test_regressor_reaches_ridge_optimum_like_cpu(regression, kind):
+    X, y = regression
+    if kind == "float32":
+        X = X.astype(np.float32)
+    if kind == "sparse":
+        X = _sparsify(X)
+    alpha = 1e-3
+    w, b = ridge_optimum(X, y, alpha)
+    f_star = ridge_objective(X, y, w, b, alpha)
+    kw = dict(alpha=alpha, learning_rate="constant", average=True, max_iter=30, tol=None, batch_size=16,
+              random_state=0)
+    gpu = ParallelSGDRegressor(**kw).fit(_gpu(X), cp.asarray(y))
+    cpu = ParallelSGDRegressor(n_jobs=2, **kw).fit(X, y)
+    assert isinstance(gpu.coef_, np.ndarray) and isinstance(gpu.intercept_, np.ndarray)
+    assert gpu.coef_.dtype == (np.float32 if kind == "float32" else np.float64)
+    for est in (gpu, cpu):
+        f = ridge_objective(X, y, est.coef_.astype(float), float(est.intercept_[0]), alpha)
+        assert (f - f_star) / f_star < 1e-3, (est, (f - f_star) / f_star)
+    scale = np.linalg.norm(w)
+    assert np.linalg.norm(gpu.coef_ - cpu.coef_) < 1e-2 * scale
+    pred = gpu.predict(_gpu(X))
+    assert isinstance(pred, cp.ndarray)
+    np.testing.assert_allclose(pred.get(), gpu.predict(X), rtol=1e-4, atol=1e-4)
+
+
+def test_regressor_host_targets_and_weights(regression):
+    X, y = regression
+    sw = np.random.default_rng(3).uniform(0.5, 2.0, len(y))
+    alpha = 1e-3
+    w, b = ridge_optimum(X, y, alpha, sw)
+    f_star = ridge_objective(X, y, w, b, alpha, sw)
+    reg = ParallelSGDRegressor(alpha=alpha, learning_rate="constant", average=True, max_iter=30, tol=None,
+                               random_state=0).fit(cp.asarray(X), y, sample_weight=sw)
+    f = ridge_objective(X, y, reg.coef_, reg.intercept_[0], alpha, sw)
+    assert (f - f_star) / f_star < 1e-3
+
+
+def _logistic_objective(X, y01, coef, intercept, alpha):
+    z = (2 * y01 - 1) * (X @ coef.ravel() + intercept.ravel()[0])
+    return float(np.mean(np.logaddexp(0, -z)) + 0.5 * alpha * coef.ravel() @ coef.ravel())
+
+
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
+def test_classifier_reaches_logistic_optimum_like_cpu(sparse):
+    X, y = make_classification(n_samples=40_000, n_features=20, n_informative=10, random_state=0)
+    if sparse:
+        X = _sparsify(X)
+    alpha = 1e-3
+    ref = LogisticRegression(C=1 / (alpha * len(y)), tol=1e-10, max_iter=10_000).fit(X, y)
+    f_star = _logistic_objective(X, y, ref.coef_, ref.intercept_, alpha)
+    kw = dict(loss="log_loss", alpha=alpha, max_iter=30, tol=None, random_state=0)
+    gpu = AveragedSGDClassifier(**kw).fit(_gpu(X), cp.asarray(y))
+    cpu = AveragedSGDClassifier(n_jobs=2, **kw).fit(X, y)
+    for est in (gpu, cpu):
+        f = _logistic_objective(X, y, est.coef_, est.intercept_, alpha)
+        assert (f - f_star) / f_star < 1e-2, (est, (f - f_star) / f_star)
+    labels = gpu.predict(_gpu(X))
+    assert isinstance(labels, cp.ndarray)
+    assert abs(float((labels.get() == y).mean()) - cpu.score(X, y)) < 0.01
+    proba = gpu.predict_proba(_gpu(X))
+    assert isinstance(proba, cp.ndarray) and proba.shape == (len(y), 2)
+
+
+def test_multiclass_labels_on_gpu():
+    X, y = make_classification(n_samples=30_000, n_features=20, n_informative=8, n_classes=3, random_state=1)
+    labels = np.array([10, 20, 30])[y]
+    gpu = AveragedSGDClassifier(loss="hinge", alpha=1e-3, max_iter=20, tol=None, random_state=0).fit(
+        cp.asarray(X), cp.asarray(labels))
+    cpu = AveragedSGDClassifier(loss="hinge", alpha=1e-3, max_iter=20, tol=None, random_state=0, n_jobs=2).fit(
+        X, labels)
+    np.testing.assert_array_equal(gpu.classes_, [10, 20, 30])
+    assert gpu.coef_.shape == (3, 20)
+    assert abs(gpu.score(X, labels) - cpu.score(X, labels)) < 0.02
+
+
+@pytest.mark.parametrize("kind", ["float64", "float32", "sparse"])
+def test_shotgun_lasso_matches_sklearn(kind):
+    rng = np.random.default_rng(0)
+    n, d = 5000, 300
+    X = rng.normal(size=(n, d))
+    w = np.zeros(d)
+    w[:20] = rng.normal(size=20) * 3
+    y = X @ w + rng.normal(size=n) + 1.0
+    if kind == "sparse":
+        X = _sparsify(X)
+    if kind == "float32":
+        X = X.astype(np.float32)
+    alpha = 0.05
+    ref = Lasso(alpha=alpha, tol=1e-12, max_iter=100_000).fit(X, y)
+    ours = ShotgunLasso(alpha=alpha, tol=1e-10, random_state=0).fit(_gpu(X), cp.asarray(y))
+    atol = 1e-4 if kind == "float32" else 1e-6
+    np.testing.assert_allclose(ours.coef_, ref.coef_, atol=atol)
+    assert ours.intercept_ == pytest.approx(ref.intercept_, abs=10 * atol)
+    assert ours.dual_gap_ <= 1e-10 * float(((y - y.mean()) ** 2).mean())
+    assert isinstance(ours.predict(_gpu(X)), cp.ndarray)
+
+
+def test_shotgun_gpu_on_mug32_pstar_and_guard():
+    path = DATA / "Mug32_singlepixcam.mat"
+    if not path.exists():
+        pytest.skip(f"{path} not present")
+    m = sio.loadmat(path)
+    A = m["A"].astype(np.float64)
+    A, y = A / np.linalg.norm(A, axis=0), m["y"].ravel()
+    d = A.shape[1]
+    alpha = 0.05 * alpha_max(A, y, fit_intercept=False)
+    kw = dict(alpha=alpha, fit_intercept=False, tol=1e-5, max_iter=5000, random_state=0)
+    gpu = ShotgunLasso(**kw).fit(cp.asarray(A), cp.asarray(y))
+    assert 120 < d / gpu.spectral_radius_ < 200  # P* = 158 in the paper
+    cpu = ShotgunLasso(n_jobs=2, working_set=False, **kw).fit(A, y)
+    obj = lambda c: 0.5 * np.mean((y - A @ c) ** 2) + alpha * np.abs(c).sum()  # noqa: E731
+    assert obj(gpu.coef_) == pytest.approx(obj(cpu.coef_), rel=1e-4)
+    wild = ShotgunLasso(n_parallel=d, **kw).fit(cp.asarray(A), cp.asarray(y))
+    assert any("event" in h for h in wild.history_)  # P = d is far past P*: caught, halved
+    assert obj(wild.coef_) == pytest.approx(obj(cpu.coef_), rel=1e-4)
+
+
+def _svm_primal(X, t, coef, intercept, C, squared):
+    m = np.maximum(0.0, 1.0 - t * (X @ coef.ravel() + intercept.ravel()[0]))
+    loss = (m * m) if squared else m
+    return 0.5 * (coef.ravel() @ coef.ravel() + intercept.ravel()[0] ** 2) + C * loss.sum()
+
+
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
+@pytest.mark.parametrize("loss", ["hinge", "squared_hinge"])
+def test_dca_svm_certified_like_cpu(sparse, loss):
+    X, y = make_classification(n_samples=20_000, n_features=30, n_informative=10, random_state=0)
+    if sparse:
+        X = _sparsify(X)
+    C = 0.05
+    kw = dict(C=C, loss=loss, tol=1e-4, max_iter=2000, random_state=0)
+    gpu = DualCoordinateAscentSVM(**kw).fit(_gpu(X), cp.asarray(y))
+    cpu = DualCoordinateAscentSVM(n_jobs=2, **kw).fit(X, y)
+    assert gpu.duality_gap_ <= 1e-4 and cpu.duality_gap_ <= 1e-4
+    t = 2.0 * y - 1.0
+    pg = _svm_primal(X, t, gpu.coef_, gpu.intercept_, C, loss == "squared_hinge")
+    pc = _svm_primal(X, t, cpu.coef_, cpu.intercept_, C, loss == "squared_hinge")
+    assert pg == pytest.approx(pc, rel=2e-4)
+    ref = LinearSVC(C=C, loss=loss, tol=1e-8, max_iter=100_000).fit(X, y)
+    assert pg <= _svm_primal(X, t, ref.coef_, ref.intercept_, C, loss == "squared_hinge") * (1 + 2e-4)
+    assert gpu.dual_coef_.shape == (1, len(y)) and isinstance(gpu.dual_coef_, np.ndarray)
+
+
+def test_bad_gpu_input_is_named():
+    X = cp.asarray(np.random.default_rng(0).normal(size=(100, 3)))
+    y = cp.arange(100, dtype=cp.float64)
+    bad = X.copy()
+    bad[5, 1] = cp.nan
+    with pytest.raises(ValueError, match="NaN"):
+        ParallelSGDRegressor().fit(bad, y)
+    with pytest.raises(ValueError, match="NaN"):
+        ShotgunLasso().fit(bad, y)
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        ParallelSGDRegressor().fit(X, y[:50])
+    with pytest.raises(ValueError, match="hogwild"):
+        ParallelSGDRegressor(mode="hogwild", average=False).fit(X, y)
+    with pytest.raises(ValueError, match="early_stopping"):
+        ParallelSGDRegressor(early_stopping=True).fit(X, y)
+    reg = ParallelSGDRegressor(max_iter=2, tol=None).fit(X, y)
+    with pytest.raises(ValueError, match="features"):
+        reg.predict(cp.ones((3, 4)))
+    with pytest.raises(ValueError, match="continuous"):
+        AveragedSGDClassifier().fit(X, y + 0.5)
+
+
+def test_diverging_step_never_returns_nan(regression):
+    X, y = regression
+    from skpar.exceptions import DivergenceWarning
+
+    with pytest.warns(DivergenceWarning):
+        reg = ParallelSGDRegressor(eta0=50.0, learning_rate="constant", max_iter=3, tol=None, random_state=0).fit(
+            cp.asarray(X * 100), cp.asarray(y))
+    assert np.isfinite(reg.coef_).all()
+
+
+def test_dask_cupy_chunks_on_local_cuda_cluster(regression):
+    dask_cuda = pytest.importorskip("dask_cuda")
+    import dask.array as da
+    from distributed import Client
+
+    X, y = regression
+    alpha = 1e-3
+    w, b = ridge_optimum(X, y, alpha)
+    f_star = ridge_objective(X, y, w, b, alpha)
+    with dask_cuda.LocalCUDACluster(n_workers=min(2, cp.cuda.runtime.getDeviceCount()),
+                                    dashboard_address=None) as cluster, Client(cluster, set_as_default=False) as c:
+        Xd = da.from_array(cp.asarray(X), chunks=(len(y) // 2, X.shape[1]))
+        yd = da.from_array(cp.asarray(y), chunks=len(y) // 2)
+        kw = dict(alpha=alpha, learning_rate="constant", average=True, max_iter=30, tol=None, random_state=0)
+        reg = ParallelSGDRegressor(client=c, **kw).fit(Xd, yd)
+        assert reg.n_blocks_ == 2
+        f = ridge_objective(X, y, reg.coef_, reg.intercept_[0], alpha)
+        assert (f - f_star) / f_star < 1e-3
+        svm = DualCoordinateAscentSVM(C=0.05, tol=1e-4, max_iter=2000, random_state=0, client=c).fit(
+            Xd, (yd > float(np.median(y))).astype(cp.int64))
+        assert svm.duality_gap_ <= 1e-4
+        pred = reg.predict(Xd)
+        assert isinstance(pred.compute(), cp.ndarray)
