@@ -155,7 +155,7 @@ def ttt(scale, n_jobs):
     t = 2.0 * yg.astype(cp.float64) - 1.0
     Xl = Xg.astype(cp.float64)
 
-    def f_log(theta, grad=True):
+    def f_log(theta, grad=True, Xl=Xl, t=t, n=n):
         th = cp.asarray(theta)
         z = t * (Xl @ th[:-1] + th[-1])
         f = float(cp.logaddexp(0, -z).mean()) + 0.5 * alpha * float(th[:-1] @ th[:-1])
