@@ -216,6 +216,30 @@ def ttt(scale, n_jobs):
     print_table(rows, ["estimator, data, target", "GPU s", "GPU epochs", "CPU s", "CPU epochs", "CPU / GPU"])
 
 
+def dcd_sweep(n, d):
+    """Rounds and time to a relative gap of 1e-3 for dense dual coordinate ascent, by warps at once and flush."""
+    import cupy as cp
+
+    from skpar import DualCoordinateAscentSVM
+    from skpar.gpu._namespace import resident_warps
+
+    rs = cp.random.RandomState(0)
+    X = rs.standard_normal((n, d), dtype=cp.float32)
+    w = rs.standard_normal(d, dtype=cp.float32)
+    y = ((X @ w + 2.0 * rs.standard_normal(n, dtype=cp.float32)) > 0).astype(cp.int64)
+    C = 1.0 / (n * 1e-5)
+    rows = []
+    for warps in (100, 400, 1600, resident_warps()):
+        for flush in (1, 8, 32):
+            os.environ["SKPAR_DCD_WARPS"], os.environ["SKPAR_DCD_FLUSH"] = str(warps), str(flush)
+            t = time.perf_counter()
+            est = DualCoordinateAscentSVM(C=C, fit_intercept=False, tol=1e-3, max_iter=300, random_state=0).fit(X, y)
+            rows.append((warps, flush, time.perf_counter() - t, est.n_iter_, est.duality_gap_))
+    del os.environ["SKPAR_DCD_WARPS"], os.environ["SKPAR_DCD_FLUSH"]
+    print(f"\ndual coordinate ascent, dense {n:,} x {d} float32, C = {C:.3g}, squared hinge: warps at once and flush")
+    print_table(rows, ["warps", "flush rows", "seconds", "rounds", "relative gap"])
+
+
 def _pair(g, c):
     gs, ge = (g[0], g[1]) if g else (None, ">64")
     cs, ce = (c[0], c[1]) if c else (None, ">64")
@@ -232,6 +256,8 @@ def main():
     parts = args.parts.split(",")
     if "passes" in parts:
         passes(args.rows, 100)
+    if "dcd_sweep" in parts:
+        dcd_sweep(args.rows // 2, 100)
     if "ttt" in parts:
         ttt(args.scale, args.n_jobs)
 

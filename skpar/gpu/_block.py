@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._namespace import cupy_module, is_sparse_gpu, resident_warps
+from ._namespace import cupy_module, is_sparse_gpu
 from ._source import MAX_CHUNKS
 
-#: fewest rows a warp worker gets per epoch: fewer would make each worker's model a few steps from the start
-MIN_ROWS_PER_WORKER = 256
+#: fewest rows a warp worker gets per epoch: a worker's epoch is its sequential progress (averaging workers cuts
+#: noise, not bias), so small data gets fewer, longer-running workers
+MIN_ROWS_PER_WORKER = 1024
 
 
 class GPUBlock:
@@ -57,8 +58,12 @@ class GPUBlock:
         return not self.is_sparse and self.X.shape[1] <= 32 * MAX_CHUNKS
 
     def n_workers(self) -> int:
-        """Warp workers of the register kernel: a full GPU, but at least MIN_ROWS_PER_WORKER rows each."""
-        return int(max(1, min(resident_warps(), self.n_rows // MIN_ROWS_PER_WORKER)))
+        """Warp workers of the register kernel: as many as stay resident at once (one wave), but at least
+        MIN_ROWS_PER_WORKER rows each."""
+        from ._kernels import ctype, kernel, resident_warps_of
+
+        fn = kernel("sgd_warps", ctype(self.X.dtype), NC=max(1, -(-self.X.shape[1] // 32)), AVG=1)
+        return int(max(1, min(resident_warps_of(fn), self.n_rows // MIN_ROWS_PER_WORKER)))
 
     def stripe_order(self, seed, n_workers):
         """Stripes (of ``n_workers`` consecutive rows) in the random order of ``seed``, and a worker shift."""

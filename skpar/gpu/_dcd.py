@@ -20,6 +20,8 @@ from ._namespace import cupy_module, resident_warps
 
 #: dense blocks run at most this many warps per column at once (see the module docstring)
 DENSE_WARPS_PER_COLUMN = 4
+#: dense rows a warp steps through before it adds its pending steps to the shared w (``dcd_warps``)
+FLUSH_ROWS = 8
 
 
 def concurrency(block) -> int:
@@ -33,6 +35,11 @@ def concurrency(block) -> int:
     return int(min(full, max(32, DENSE_WARPS_PER_COLUMN * block.X.shape[1])))
 
 
+def flush_rows() -> int:
+    """Rows between a warp's flushes of its pending steps (``SKPAR_DCD_FLUSH`` overrides, for studies)."""
+    return max(1, int(os.environ.get("SKPAR_DCD_FLUSH", FLUSH_ROWS)))
+
+
 def dcd_gpu(block, W, Wl, A, C, loss, pos_weight, neg_weight, bias, sigma, n_epochs, seed):
     """:func:`skpar.parallel._cocoa._dcd` on the device: ``n_epochs`` passes for every output, ``Wl`` (host,
     (K, d + [bias])) and ``A`` (device, (K, n)) updated in place; returns ``(primal_sum, dual_sum)`` at the
@@ -41,11 +48,15 @@ def dcd_gpu(block, W, Wl, A, C, loss, pos_weight, neg_weight, bias, sigma, n_epo
     X = block.X
     n, d = X.shape
     K = W.shape[0]
+    registers = block.registers
     if block.is_sparse:
         data, indices, indptr = X.data, X.indices, X.indptr
     else:
         data, indices, indptr = X, cp.empty(1, dtype=cp.int32), cp.empty(1, dtype=cp.int32)
-    fn = kernel("dcd_wild", ctype(X.dtype), CSR=int(block.is_sparse))
+    if registers:
+        fn = kernel("dcd_warps", ctype(X.dtype), NC=max(1, -(-d // 32)))
+    else:
+        fn = kernel("dcd_wild", ctype(X.dtype), CSR=int(block.is_sparse))
     rows = block.row_order(seed)
     n_warps = min(concurrency(block), max(1, n))
     g = grid(n_warps)
@@ -56,10 +67,12 @@ def dcd_gpu(block, W, Wl, A, C, loss, pos_weight, neg_weight, bias, sigma, n_epo
         w0 = cp.asarray(W[k], dtype=cp.float64)
         wl = cp.asarray(Wl[k], dtype=cp.float64)
         for epoch in range(n_epochs):
-            fn(g, (THREADS,), (
-                data, indices, indptr, block.y, block.sample_weight, i64(n), i32(d), rows, i64(n), w0, wl, A[k],
-                f64(C), i32(loss), f64(cls), f64(pos_weight[k]), f64(neg_weight[k]), f64(bias), f64(sigma),
-                i32(epoch == 0), sums))
+            common = (i64(n), i32(d), rows, i64(n), w0, wl, A[k], f64(C), i32(loss), f64(cls), f64(pos_weight[k]),
+                      f64(neg_weight[k]), f64(bias), f64(sigma), i32(epoch == 0))
+            if registers:
+                fn(g, (THREADS,), (X, block.y, block.sample_weight, *common, i32(flush_rows()), sums))
+            else:
+                fn(g, (THREADS,), (data, indices, indptr, block.y, block.sample_weight, *common, sums))
             if epoch == 0:
                 s = sums.reshape(-1, 2).sum(axis=0).get()
                 primal += float(s[0])

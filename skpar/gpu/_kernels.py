@@ -39,3 +39,17 @@ def i64(v):
 
 def f64(v):
     return np.float64(v)
+
+
+def resident_warps_of(fn, threads=THREADS) -> int:
+    """Warps of kernel ``fn`` that the current GPU keeps resident at once, from its register count: launching more
+    warp workers than this runs them in waves, the later ones only after the first finish."""
+    cp = cupy_module()
+    attrs = cp.cuda.Device().attributes
+    regs = max(1, int(fn.attributes["num_regs"]))
+    per_warp = -(-regs * 32 // 256) * 256  # registers are allocated per warp in units of 256
+    warps_per_block = threads // 32
+    by_regs = attrs.get("MaxRegistersPerMultiprocessor", 65536) // per_warp // warps_per_block
+    by_threads = attrs.get("MaxThreadsPerMultiProcessor", 2048) // threads
+    blocks = max(1, min(by_regs, by_threads, attrs.get("MaxBlocksPerMultiprocessor", 32)))
+    return int(blocks * warps_per_block * attrs["MultiProcessorCount"])

@@ -13,11 +13,14 @@ Three kernels, each many samples per launch so that memory bandwidth, not launch
     CSR rows, or dense rows too wide for registers: Hogwild! on the GPU. A warp per row reads the shared model from
     global memory and adds its step with ``atomicAdd`` (no update is lost, reads may be stale). The l2 shrinkage,
     which touches every weight, is applied by the driver once per launch.
-``dcd_wild``
+``dcd_wild`` and ``dcd_warps``
     Dual coordinate ascent for linear SVMs in the manner of TPA-SCD (Parnell et al. 2017): a warp per dual
     coordinate (row), ``atomicAdd`` of its step into the shared ``w``; the clipped Newton step of Hsieh et al. 2008.
+    ``dcd_warps`` (dense rows) buffers a warp's steps in registers and adds them every few rows, since every dense
+    row touches every weight and per-row atomics on the same ``d`` addresses serialise.
 
-All model arithmetic is float64 (as on the CPU); X is read as stored (float32 or float64).
+Dual and Hogwild! model arithmetic is float64 (as on the CPU); the register SGD kernel keeps its model in the data's
+precision (float32 registers for float32 data: half the registers and shuffles). X is read as stored.
 """
 
 from __future__ import annotations
@@ -30,6 +33,12 @@ typedef __TYPE__ T;
 #define FULL 0xffffffffu
 
 __device__ __forceinline__ double warp_sum(double v) {
+    #pragma unroll
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(FULL, v, o);
+    return v;
+}
+
+__device__ __forceinline__ float warp_sum(float v) {
     #pragma unroll
     for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(FULL, v, o);
     return v;
@@ -108,16 +117,16 @@ extern "C" __global__ void sgd_warps(
     const long long worker = ((long long)blockIdx.x * blockDim.x + threadIdx.x) >> 5;
     if (worker >= n_workers) return;  // a whole warp leaves together
     const long long slot = (worker + shift) % n_workers;
-    double w[NC], g[NC];
+    T w[NC], g[NC];  // the model in the data's precision: float32 data keeps float32 registers
     T xc[NC], xn[NC];
 #if AVG
-    double wb[NC];
+    T wb[NC];
 #endif
     #pragma unroll
     for (int c = 0; c < NC; ++c) {
         int j = lane + 32 * c;
         w[c] = j < d ? w0[j] : 0.0;
-        g[c] = 0.0;
+        g[c] = 0;
 #if AVG
         wb[c] = j < d ? wbar0[j] : 0.0;
 #endif
@@ -137,23 +146,23 @@ extern "C" __global__ void sgd_warps(
         if (row < n) {
             if (need_prox) {  // the l1 step of the previous update; the last one is left to the driver
                 #pragma unroll
-                for (int c = 0; c < NC; ++c) w[c] = soft(w[c], e * l1);
+                for (int c = 0; c < NC; ++c) w[c] = (T)soft((double)w[c], e * l1);
                 need_prox = 0;
             }
             double yy, wt;
             target(classify, y[row], cls, pos_w, neg_w, &yy, &wt);
             double si = sw[row] * wt;
-            double part = 0.0;
+            T part = 0;
             #pragma unroll
-            for (int c = 0; c < NC; ++c) part += (double)xc[c] * w[c];
-            double p = warp_sum(part) + b;
+            for (int c = 0; c < NC; ++c) part += xc[c] * w[c];
+            double p = (double)warp_sum(part) + b;
             double lv, gd;
 #if AVG
             if (navg > 0) {  // progressive loss at the model the fit returns: the average once it has started
-                double pa = 0.0;
+                T pa_ = 0;
                 #pragma unroll
-                for (int c = 0; c < NC; ++c) pa += (double)xc[c] * wb[c];
-                pa = warp_sum(pa) + bb;
+                for (int c = 0; c < NC; ++c) pa_ += xc[c] * wb[c];
+                double pa = (double)warp_sum(pa_) + bb;
                 loss_deriv(code, pa, yy, eps, &lv, &gd);
                 loss += si * lv;
                 loss_deriv(code, p, yy, eps, &lv, &gd);
@@ -167,14 +176,14 @@ extern "C" __global__ void sgd_warps(
 #endif
             double gi = si * gd;
             #pragma unroll
-            for (int c = 0; c < NC; ++c) g[c] += gi * (double)xc[c];
+            for (int c = 0; c < NC; ++c) g[c] += (T)gi * xc[c];
             gb += gi;
             seen += 1.0;
             if (++in_batch == batch) {
                 e = step_size(t, schedule, eta, power_t, sps, warm, eta_start);
                 double decay = 1.0 - e * l2, sc = e / in_batch;
                 #pragma unroll
-                for (int c = 0; c < NC; ++c) { w[c] = w[c] * decay - sc * g[c]; g[c] = 0.0; }
+                for (int c = 0; c < NC; ++c) { w[c] = w[c] * (T)decay - (T)sc * g[c]; g[c] = 0; }
                 if (fit_intercept) b -= sc * gb;
                 gb = 0.0;
 #if AVG
@@ -182,7 +191,7 @@ extern "C" __global__ void sgd_warps(
                     navg += 1;
                     double f = 1.0 / (double)navg;
                     #pragma unroll
-                    for (int c = 0; c < NC; ++c) wb[c] += (w[c] - wb[c]) * f;
+                    for (int c = 0; c < NC; ++c) wb[c] += (w[c] - wb[c]) * (T)f;
                     bb += (b - bb) * f;
                 }
 #endif
@@ -198,19 +207,19 @@ extern "C" __global__ void sgd_warps(
     if (in_batch > 0) {  // the last, partial batch
         if (need_prox) {
             #pragma unroll
-            for (int c = 0; c < NC; ++c) w[c] = soft(w[c], e * l1);
+            for (int c = 0; c < NC; ++c) w[c] = (T)soft((double)w[c], e * l1);
         }
         e = step_size(t, schedule, eta, power_t, sps, warm, eta_start);
         double decay = 1.0 - e * l2, sc = e / in_batch;
         #pragma unroll
-        for (int c = 0; c < NC; ++c) w[c] = w[c] * decay - sc * g[c];
+        for (int c = 0; c < NC; ++c) w[c] = w[c] * (T)decay - (T)sc * g[c];
         if (fit_intercept) b -= sc * gb;
 #if AVG
         if (t >= avg_start) {
             navg += 1;
             double f = 1.0 / (double)navg;
             #pragma unroll
-            for (int c = 0; c < NC; ++c) wb[c] += (w[c] - wb[c]) * f;
+            for (int c = 0; c < NC; ++c) wb[c] += (w[c] - wb[c]) * (T)f;
             bb += (b - bb) * f;
         }
 #endif
@@ -382,10 +391,98 @@ extern "C" __global__ void dcd_wild(
 """
 
 
+DCD_WARPS = r"""
+#define NC __NC__
+
+// Dense rows: the same steps as dcd_wild, but each warp keeps a snapshot of w and its own pending steps in registers
+// and adds them to the shared w (atomicAdd) every `flush` rows, re-reading w then: `flush` times fewer atomics on the
+// d addresses every row touches. The warp's own steps are always in its view; other warps' arrive within a flush.
+extern "C" __global__ void dcd_warps(
+    const T* __restrict__ X, const double* __restrict__ y, const double* __restrict__ sw, long long n, int d,
+    const long long* __restrict__ rows, long long n_rows, const double* __restrict__ W0, double* Wl,
+    double* __restrict__ A, double C, int loss, double cls, double pos_w, double neg_w, double bias, double sigma,
+    int first, int flush, double* __restrict__ sums_out)
+{
+    const int lane = threadIdx.x & 31;
+    const long long warp = ((long long)blockIdx.x * blockDim.x + threadIdx.x) >> 5;
+    const long long n_warps = ((long long)gridDim.x * blockDim.x) >> 5;
+    double wg[NC], dl[NC], w0[NC];
+    #pragma unroll
+    for (int c = 0; c < NC; ++c) {
+        int j = lane + 32 * c;
+        wg[c] = j < d ? __ldcg(Wl + j) : 0.0;
+        w0[c] = (first && j < d) ? W0[j] : 0.0;
+        dl[c] = 0.0;
+    }
+    double bg = bias != 0.0 ? __ldcg(Wl + d) : 0.0, db = 0.0, b0 = (first && bias != 0.0) ? W0[d] : 0.0;
+    double primal = 0.0, dual = 0.0;
+    int pending = 0;
+    for (long long q = warp; q < n_rows; q += n_warps) {
+        long long i = rows[q];
+        double t = y[i] == cls ? 1.0 : -1.0;
+        double Ci = C * sw[i] * (t > 0 ? pos_w : neg_w);
+        if (Ci <= 0.0) continue;
+        double x[NC];
+        double sq = 0.0, p = 0.0, p0 = 0.0;
+        #pragma unroll
+        for (int c = 0; c < NC; ++c) {
+            int j = lane + 32 * c;
+            x[c] = j < d ? (double)X[i * d + j] : 0.0;
+            sq += x[c] * x[c];
+            p += x[c] * (wg[c] + dl[c]);
+            p0 += x[c] * w0[c];
+        }
+        sq = warp_sum(sq) + bias * bias;
+        p = warp_sum(p) + bias * (bg + db);
+        double D = loss == 0 ? 0.0 : 0.5 / Ci;
+        double U = loss == 0 ? Ci : 1e300;
+        double ai = A[i];
+        if (first) {
+            p0 = warp_sum(p0) + bias * b0;
+            double m = fmax(0.0, 1.0 - t * p0);
+            primal += Ci * (loss == 0 ? m : m * m);
+            dual += ai - 0.5 * D * ai * ai;
+        }
+        double G = t * p - 1.0 + D * ai;
+        double Q = sigma * sq + D;
+        if (Q <= 0.0) continue;
+        double an = fmin(fmax(ai - G / Q, 0.0), U);
+        double delta = an - ai;
+        if (delta != 0.0) {
+            if (lane == 0) A[i] = an;
+            double step = sigma * delta * t;
+            #pragma unroll
+            for (int c = 0; c < NC; ++c) dl[c] += step * x[c];
+            db += step * bias;
+            if (++pending == flush) {
+                #pragma unroll
+                for (int c = 0; c < NC; ++c) {
+                    int j = lane + 32 * c;
+                    if (j < d) { atomicAdd(Wl + j, dl[c]); }
+                    dl[c] = 0.0;
+                }
+                if (bias != 0.0 && lane == 0) atomicAdd(Wl + d, db);
+                db = 0.0;
+                pending = 0;
+                __syncwarp();
+                #pragma unroll
+                for (int c = 0; c < NC; ++c) { int j = lane + 32 * c; wg[c] = j < d ? __ldcg(Wl + j) : 0.0; }
+                bg = bias != 0.0 ? __ldcg(Wl + d) : 0.0;
+            }
+        }
+    }
+    #pragma unroll
+    for (int c = 0; c < NC; ++c) { int j = lane + 32 * c; if (j < d && dl[c] != 0.0) atomicAdd(Wl + j, dl[c]); }
+    if (bias != 0.0 && lane == 0 && db != 0.0) atomicAdd(Wl + d, db);
+    if (lane == 0) { sums_out[2 * warp] = primal; sums_out[2 * warp + 1] = dual; }
+}
+"""
+
+
 def source(kernel: str, dtype: str, **macros) -> str:
     """The full source of ``kernel`` ('sgd_warps', 'sgd_wild' or 'dcd_wild') for ``dtype`` ('float' or
     'double') with its macros (``NC``, ``AVG``, ``CSR``) filled in."""
-    body = {"sgd_warps": SGD_WARPS, "sgd_wild": SGD_WILD, "dcd_wild": DCD_WILD}[kernel]
+    body = {"sgd_warps": SGD_WARPS, "sgd_wild": SGD_WILD, "dcd_wild": DCD_WILD, "dcd_warps": DCD_WARPS}[kernel]
     text = COMMON.replace("__TYPE__", dtype) + body
     for key, value in macros.items():
         text = text.replace(f"__{key}__", str(int(value)))
