@@ -138,15 +138,17 @@ def test_shotgun_lasso_matches_sklearn(kind):
     y = X @ w + rng.normal(size=n) + 1.0
     if kind == "sparse":
         X = _sparsify(X)
-    if kind == "float32":
-        X = X.astype(np.float32)
     alpha = 0.05
     ref = Lasso(alpha=alpha, tol=1e-12, max_iter=100_000).fit(X, y)
-    ours = ShotgunLasso(alpha=alpha, tol=1e-10, random_state=0).fit(_gpu(X), cp.asarray(y))
-    atol = 1e-4 if kind == "float32" else 1e-6
+    # float32 data: the gradients are float32 products, so the gap certifies to about float32 precision
+    tol = 1e-7 if kind == "float32" else 1e-10
+    if kind == "float32":
+        X = X.astype(np.float32)
+    ours = ShotgunLasso(alpha=alpha, tol=tol, random_state=0).fit(_gpu(X), cp.asarray(y))
+    atol = 1e-3 if kind == "float32" else 1e-6
     np.testing.assert_allclose(ours.coef_, ref.coef_, atol=atol)
     assert ours.intercept_ == pytest.approx(ref.intercept_, abs=10 * atol)
-    assert ours.dual_gap_ <= 1e-10 * float(((y - y.mean()) ** 2).mean())
+    assert ours.dual_gap_ <= tol * float(((y - y.mean()) ** 2).mean())
     assert isinstance(ours.predict(_gpu(X)), cp.ndarray)
 
 
@@ -251,3 +253,61 @@ def test_dask_cupy_chunks_on_local_cuda_cluster(regression):
         assert svm.duality_gap_ <= 1e-4
         pred = reg.predict(Xd)
         assert isinstance(pred.compute(), cp.ndarray)
+
+
+@pytest.mark.parametrize("average", [False, True])
+def test_sgd_kernel_with_one_worker_is_the_cpu_kernel(average):
+    """With one warp worker the GPU's register kernel takes exactly the CPU kernel's steps over the same rows."""
+    from skpar.gpu._block import make_gpu_block
+    from skpar.gpu._sgd import sgd_epoch_gpu
+    from skpar.kernels import sgd_dense
+    from skpar.parallel._sgd import CONSTANT, SGDPlan
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(1000, 40))
+    y = X @ rng.normal(size=40) + 0.1 * rng.normal(size=1000)
+    plan = SGDPlan(loss_code=1, epsilon=1.0, pos_weight=np.ones(1), neg_weight=np.ones(1), l2=1e-3, l1=1e-3,
+                   fit_intercept=True, batch_size=4, schedule=CONSTANT, eta=0.01, power_t=0.25, samples_per_step=4.0,
+                   warmup_steps=20.0, eta_start=0.001, avg_start=0 if average else 1 << 62, blowup=1e30)
+    block = make_gpu_block(cp.asarray(X), cp.asarray(y), None, 0)
+    assert block.n_workers() == 1
+    W0, B0 = rng.normal(size=(1, 40)) * 0.1, np.array([0.5])
+    state = (W0, B0, W0.copy(), B0.copy(), 0)
+    gpu = sgd_epoch_gpu(block, state, plan, 7, 3)
+    s0, a, S, _ = block.stripe_order(7, 1)
+    rows = (s0 + a * np.arange(S)) % S
+    cpu = sgd_dense(X, y, np.ones(1000), rows.astype(np.int64), W0, B0, W0.copy(), B0.copy(), 0, 3, 4, 1 << 40,
+                    1, 1.0, np.ones(1), np.ones(1), 1e-3, 1e-3, True, CONSTANT, 0.01, 0.25, 4.0, 20.0, 0.001,
+                    0 if average else 1 << 62, 1e30)
+    for k in (0, 1, 2, 3, 5, 6, 7, 9):
+        np.testing.assert_allclose(gpu[k], cpu[k], rtol=1e-9, atol=1e-12, err_msg=f"output {k}")
+    assert gpu[4] == cpu[4] and not gpu[8]
+
+
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
+def test_dcd_kernel_with_one_warp_is_the_cpu_kernel(sparse, monkeypatch):
+    """With one warp (and every step flushed at once) the GPU's dual coordinate ascent is the CPU kernel."""
+    from skpar.gpu._block import make_gpu_block
+    from skpar.gpu._dcd import dcd_gpu
+    from skpar.kernels import dcd_csr, dcd_dense
+
+    monkeypatch.setenv("SKPAR_DCD_WARPS", "1")
+    monkeypatch.setenv("SKPAR_DCD_FLUSH", "1")
+    X, y = make_classification(n_samples=800, n_features=30, random_state=0)
+    Xh = _sparsify(X) if sparse else X
+    yf = y.astype(np.float64)
+    block = make_gpu_block(_gpu(Xh), cp.asarray(yf), None, 0)
+    W = np.random.default_rng(1).normal(size=(1, 31)) * 0.01
+    A = cp.zeros((1, 800))
+    Wl = W.copy()
+    pg = dcd_gpu(block, W, Wl, A, 0.1, 1, np.ones(1), np.ones(1), 1.0, 1.0, 2, 5)
+    order = block.row_order(5).get()
+    Wc, Ac = W.copy(), np.zeros((1, 800))
+    if sparse:
+        pc = dcd_csr(Xh.data, Xh.indices, Xh.indptr, yf, np.ones(800), order, W, Wc, Ac, 0.1, 1, np.ones(1),
+                     np.ones(1), 1.0, 1.0, 2)
+    else:
+        pc = dcd_dense(X, yf, np.ones(800), order, W, Wc, Ac, 0.1, 1, np.ones(1), np.ones(1), 1.0, 1.0, 2)
+    np.testing.assert_allclose(pg, pc, rtol=1e-9)
+    np.testing.assert_allclose(A.get(), Ac, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(Wl, Wc, rtol=1e-9, atol=1e-12)

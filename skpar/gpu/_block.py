@@ -6,6 +6,8 @@ epochs, drawn on the device from a seed, so a round sends a seed and the model, 
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ._namespace import cupy_module, is_sparse_gpu
@@ -57,24 +59,25 @@ class GPUBlock:
         """Whether the register kernel (a model per warp) takes this block: dense rows of at most 1024 columns."""
         return not self.is_sparse and self.X.shape[1] <= 32 * MAX_CHUNKS
 
-    def n_workers(self) -> int:
-        """Warp workers of the register kernel: as many as stay resident at once (one wave), but at least
-        MIN_ROWS_PER_WORKER rows each."""
-        from ._kernels import ctype, kernel, resident_warps_of
+    def n_workers(self, fn=None) -> int:
+        """Warp workers of the register kernel ``fn`` (by default its heaviest variant): as many as stay resident
+        at once (one wave), but at least MIN_ROWS_PER_WORKER rows each."""
+        from ._kernels import resident_warps_of, sgd_warps_kernel
 
-        fn = kernel("sgd_warps", ctype(self.X.dtype), NC=max(1, -(-self.X.shape[1] // 32)), AVG=1)
+        fn = sgd_warps_kernel(self.X.dtype, self.X.shape[1], True, 11, 1) if fn is None else fn
         return int(max(1, min(resident_warps_of(fn), self.n_rows // MIN_ROWS_PER_WORKER)))
 
     def stripe_order(self, seed, n_workers):
-        """Stripes (of ``n_workers`` consecutive rows) in the random order of ``seed``, and a worker shift."""
-        key = ("stripes", seed, n_workers)
-        if key not in self._orders:
-            cp = cupy_module()
-            n_stripes = -(-self.n_rows // n_workers)
-            rs = cp.random.RandomState(seed)
-            self._orders = {key: (rs.permutation(n_stripes).astype(cp.int64),
-                                  int(np.random.default_rng(seed).integers(n_workers)))}
-        return self._orders[key]
+        """The epoch's order of the stripes (``n_workers`` consecutive rows each) as a random affine permutation
+        ``s0, s0 + a, s0 + 2a, ... (mod S)`` with ``a`` coprime to ``S``, and a random shift of the workers."""
+        S = -(-self.n_rows // n_workers)
+        rng = np.random.default_rng(seed)
+        a = 0
+        if S > 1:
+            a = int(rng.integers(1, S))
+            while math.gcd(a, S) != 1:
+                a = a % (S - 1) + 1
+        return int(rng.integers(S)), a, S, int(rng.integers(n_workers))
 
     def row_order(self, seed):
         """All rows in the random order of ``seed`` (for the Hogwild!-style kernels)."""

@@ -53,3 +53,10 @@ def resident_warps_of(fn, threads=THREADS) -> int:
     by_threads = attrs.get("MaxThreadsPerMultiProcessor", 2048) // threads
     blocks = max(1, min(by_regs, by_threads, attrs.get("MaxBlocksPerMultiprocessor", 32)))
     return int(blocks * warps_per_block * attrs["MultiProcessorCount"])
+
+
+def sgd_warps_kernel(dtype, d, average, loss_code, schedule):
+    """The register SGD kernel for ``d`` columns, with the Polyak average or not, for a loss and a schedule."""
+    nc = max(1, -(-int(d) // 32))
+    return kernel("sgd_warps", ctype(dtype), NC=nc, AVG=int(average), LOSS=int(loss_code), SCHED=int(schedule),
+                  MINB=4 if nc <= 4 else (2 if nc <= 8 else 1))

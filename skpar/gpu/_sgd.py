@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 
-from ._kernels import THREADS, ctype, f64, grid, i32, i64, kernel
+from ._kernels import THREADS, ctype, f64, grid, i32, i64, kernel, sgd_warps_kernel
 from ._namespace import cupy_module, resident_warps
 
 #: rows per launch of the Hogwild! kernel (the l2 shrinkage of a launch's steps is applied at its end)
@@ -38,6 +38,21 @@ def _target(plan, K, k):
     return i32(classify), f64(cls), f64(plan.pos_weight[k]), f64(plan.neg_weight[k])
 
 
+def wild_concurrency(block):
+    """Warps that update the shared model at once, and the factor on each sample's step.
+
+    ``tau`` rows in flight that each touch a fraction ``rho`` of the weights overlap on about ``(tau - 1) rho``
+    others' updates (the interference behind Hogwild!'s and Shotgun's limits): rows that rarely overlap take the
+    whole GPU at full step; dense-ish rows take fewer warps (4 d / nnz per row, at least 32) and a step damped by
+    ``1 / (1 + (tau - 1) rho)``, so the steps in flight add up to about one.
+    """
+    n, d = block.X.shape
+    nnz = block.X.nnz / max(n, 1) if block.is_sparse else float(d)
+    rho = min(1.0, nnz / max(d, 1))
+    tau = int(min(resident_warps(), max(1, n), max(32, math.ceil(4 * d / max(nnz, 1.0)))))
+    return tau, 1.0 / (1.0 + (tau - 1) * rho)
+
+
 def sgd_epoch_gpu(block, state, plan, epoch_seed, t0):
     """One local epoch of the block's rows from ``state`` (see the module docstring)."""
     if block.registers:
@@ -51,10 +66,10 @@ def _register_epoch(block, state, plan, epoch_seed, t0):
     K, d = W.shape
     X = block.X
     n = block.n_rows
-    n_workers = block.n_workers()
-    stripes, shift = block.stripe_order(epoch_seed, n_workers)
     avg = plan.avg_start < (1 << 61)
-    fn = kernel("sgd_warps", ctype(X.dtype), NC=max(1, math.ceil(d / 32)), AVG=int(avg))
+    fn = sgd_warps_kernel(X.dtype, d, avg, plan.loss_code, plan.schedule)
+    n_workers = block.n_workers(fn)
+    s0, sa, n_stripes, shift = block.stripe_order(epoch_seed, n_workers)
     W_out = cp.empty((n_workers, d))
     Wbar_out = cp.empty((n_workers, d)) if avg else W_out
     B_out, Bbar_out = cp.empty(n_workers), cp.empty(n_workers)
@@ -65,7 +80,7 @@ def _register_epoch(block, state, plan, epoch_seed, t0):
     for k in range(K):
         w0, wb0 = cp.asarray(W[k], dtype=cp.float64), cp.asarray(Wbar[k], dtype=cp.float64)
         fn(grid(n_workers), (THREADS,), (
-            X, block.y, block.sample_weight, i64(n), i32(d), stripes, i32(stripes.shape[0]), i32(n_workers),
+            X, block.y, block.sample_weight, i64(n), i32(d), i64(s0), i64(sa), i64(n_stripes), i32(n_workers),
             i32(shift), w0, f64(B[k]), wb0, f64(Bbar[k]), i64(n_avg), i64(t0), i32(plan.batch_size),
             i32(plan.loss_code), f64(plan.epsilon), *_target(plan, K, k), f64(plan.l2), f64(plan.l1),
             i32(plan.fit_intercept), i32(plan.schedule), f64(plan.eta), f64(plan.power_t),
@@ -103,7 +118,7 @@ def _wild_epoch(block, state, plan, epoch_seed, t0):
     else:
         data, indices, indptr = X, cp.empty(1, dtype=cp.int32), cp.empty(1, dtype=cp.int32)
     fn = kernel("sgd_wild", ctype(X.dtype), CSR=int(block.is_sparse))
-    n_warps = min(resident_warps(), max(1, n))
+    n_warps, damping = wild_concurrency(block)
     loss_out, seen_out = cp.empty(grid(n_warps)[0] * THREADS // 32), cp.empty(grid(n_warps)[0] * THREADS // 32)
     newW, newB, newWbar, newBbar = (np.array(a, dtype=np.float64) for a in (W, B, Wbar, Bbar))
     loss_sum, t, navg, last_eta = 0.0, int(t0), int(n_avg), 0.0
@@ -115,7 +130,7 @@ def _wild_epoch(block, state, plan, epoch_seed, t0):
         for a in range(0, n, WILD_ROWS):
             m = min(WILD_ROWS, n - a)
             # a mini-batch step of the plan, spread over its samples: each sample adds its share as it goes
-            e = _step(t, plan) / plan.batch_size
+            e = _step(t, plan) / plan.batch_size * damping
             use_avg = navg > 0
             fn(grid(n_warps), (THREADS,), (
                 data, indices, indptr, block.y, block.sample_weight, i64(n), i32(d), rows[a:a + m], i64(m), w, b,

@@ -101,10 +101,20 @@ __device__ __forceinline__ void target(int classify, double yi, double cls, doub
 SGD_WARPS = r"""
 #define NC __NC__
 #define AVG __AVG__
+#define LOSS __LOSS__
+#define SCHED __SCHED__
+#define MINB __MINB__
 
-extern "C" __global__ void sgd_warps(
+// the stripe after s in the epoch's order s0, s0 + a, s0 + 2a, ... (mod S): a random affine permutation of the
+// stripes (a coprime to S), computed, not loaded, so no load stands between a warp and its next row
+__device__ __forceinline__ long long next_stripe(long long s, long long a, long long S) {
+    s += a;
+    return s >= S ? s - S : s;
+}
+
+extern "C" __global__ void __launch_bounds__(256, MINB) sgd_warps(
     const T* __restrict__ X, const double* __restrict__ y, const double* __restrict__ sw,
-    long long n, int d, const long long* __restrict__ stripes, int n_stripes, int n_workers, int shift,
+    long long n, int d, long long s0, long long sa, long long n_stripes, int n_workers, int shift,
     const double* __restrict__ w0, double b0, const double* __restrict__ wbar0, double bbar0, long long navg0,
     long long t0, int batch, int code, double eps, int classify, double cls, double pos_w, double neg_w,
     double l2, double l1, int fit_intercept, int schedule, double eta, double power_t, double sps, double warm,
@@ -135,14 +145,24 @@ extern "C" __global__ void sgd_warps(
     long long navg = navg0, t = t0;
     double loss = 0.0, seen = 0.0, e = 0.0;
     int in_batch = 0, need_prox = 0;
-    long long row = n_stripes > 0 ? stripes[0] * n_workers + slot : n;
+    // rows two steps ahead are in flight while a row is worked on: the loads do not depend on the model
+    T xm[NC];
+    long long s = s0;
+    long long row = n_stripes > 0 ? s * n_workers + slot : n;
+    s = next_stripe(s, sa, n_stripes);
+    long long nrow = n_stripes > 1 ? s * n_workers + slot : n;
+    s = next_stripe(s, sa, n_stripes);
     #pragma unroll
-    for (int c = 0; c < NC; ++c) { int j = lane + 32 * c; xc[c] = (row < n && j < d) ? X[row * d + j] : (T)0; }
-    for (int k = 0; k < n_stripes; ++k) {
-        // prefetch the next row while this one is worked on: the loads do not depend on the model
-        long long nrow = k + 1 < n_stripes ? stripes[k + 1] * n_workers + slot : n;
+    for (int c = 0; c < NC; ++c) {
+        int j = lane + 32 * c;
+        xc[c] = (row < n && j < d) ? X[row * d + j] : (T)0;
+        xn[c] = (nrow < n && j < d) ? X[nrow * d + j] : (T)0;
+    }
+    for (long long k = 0; k < n_stripes; ++k) {
+        long long mrow = k + 2 < n_stripes ? s * n_workers + slot : n;
+        s = next_stripe(s, sa, n_stripes);
         #pragma unroll
-        for (int c = 0; c < NC; ++c) { int j = lane + 32 * c; xn[c] = (nrow < n && j < d) ? X[nrow * d + j] : (T)0; }
+        for (int c = 0; c < NC; ++c) { int j = lane + 32 * c; xm[c] = (mrow < n && j < d) ? X[mrow * d + j] : (T)0; }
         if (row < n) {
             if (need_prox) {  // the l1 step of the previous update; the last one is left to the driver
                 #pragma unroll
@@ -163,15 +183,15 @@ extern "C" __global__ void sgd_warps(
                 #pragma unroll
                 for (int c = 0; c < NC; ++c) pa_ += xc[c] * wb[c];
                 double pa = (double)warp_sum(pa_) + bb;
-                loss_deriv(code, pa, yy, eps, &lv, &gd);
+                loss_deriv(LOSS, pa, yy, eps, &lv, &gd);
                 loss += si * lv;
-                loss_deriv(code, p, yy, eps, &lv, &gd);
+                loss_deriv(LOSS, p, yy, eps, &lv, &gd);
             } else {
-                loss_deriv(code, p, yy, eps, &lv, &gd);
+                loss_deriv(LOSS, p, yy, eps, &lv, &gd);
                 loss += si * lv;
             }
 #else
-            loss_deriv(code, p, yy, eps, &lv, &gd);
+            loss_deriv(LOSS, p, yy, eps, &lv, &gd);
             loss += si * lv;
 #endif
             double gi = si * gd;
@@ -180,7 +200,7 @@ extern "C" __global__ void sgd_warps(
             gb += gi;
             seen += 1.0;
             if (++in_batch == batch) {
-                e = step_size(t, schedule, eta, power_t, sps, warm, eta_start);
+                e = step_size(t, SCHED, eta, power_t, sps, warm, eta_start);
                 double decay = 1.0 - e * l2, sc = e / in_batch;
                 #pragma unroll
                 for (int c = 0; c < NC; ++c) { w[c] = w[c] * (T)decay - (T)sc * g[c]; g[c] = 0; }
@@ -201,15 +221,16 @@ extern "C" __global__ void sgd_warps(
             }
         }
         row = nrow;
+        nrow = mrow;
         #pragma unroll
-        for (int c = 0; c < NC; ++c) xc[c] = xn[c];
+        for (int c = 0; c < NC; ++c) { xc[c] = xn[c]; xn[c] = xm[c]; }
     }
     if (in_batch > 0) {  // the last, partial batch
         if (need_prox) {
             #pragma unroll
             for (int c = 0; c < NC; ++c) w[c] = (T)soft((double)w[c], e * l1);
         }
-        e = step_size(t, schedule, eta, power_t, sps, warm, eta_start);
+        e = step_size(t, SCHED, eta, power_t, sps, warm, eta_start);
         double decay = 1.0 - e * l2, sc = e / in_batch;
         #pragma unroll
         for (int c = 0; c < NC; ++c) w[c] = w[c] * (T)decay - (T)sc * g[c];
