@@ -112,6 +112,33 @@ __device__ __forceinline__ long long next_stripe(long long s, long long a, long 
     return s >= S ? s - S : s;
 }
 
+// one mini-batch step from the gradient sums g, gb of in_batch rows: shrink, step, the l1 proximal step unless it is
+// the worker's last (that one is the driver's, after the average), then the Polyak average (as skpar.kernels.sgd_dense)
+#if AVG
+#define AVERAGE_STEP \
+    if (t >= avg_start) { \
+        navg += 1; \
+        double f = 1.0 / (double)navg; \
+        _Pragma("unroll") for (int c = 0; c < NC; ++c) wb[c] += (w[c] - wb[c]) * (T)f; \
+        bb += (b - bb) * f; \
+    }
+#else
+#define AVERAGE_STEP
+#endif
+#define SGD_STEP(last) { \
+    e = step_size(t, SCHED, eta, power_t, sps, warm, eta_start); \
+    double decay = 1.0 - e * l2, sc = e / in_batch, thr = (last) ? 0.0 : e * l1; \
+    _Pragma("unroll") for (int c = 0; c < NC; ++c) { \
+        w[c] = w[c] * (T)decay - (T)sc * g[c]; g[c] = 0; \
+        if (thr > 0.0) w[c] = (T)soft((double)w[c], thr); \
+    } \
+    if (fit_intercept) b -= sc * gb; \
+    gb = 0.0; \
+    AVERAGE_STEP \
+    t += 1; \
+    in_batch = 0; \
+}
+
 extern "C" __global__ void __launch_bounds__(256, MINB) sgd_warps(
     const T* __restrict__ X, const double* __restrict__ y, const double* __restrict__ sw,
     long long n, int d, long long s0, long long sa, long long n_stripes, int n_workers, int shift,
@@ -144,7 +171,10 @@ extern "C" __global__ void __launch_bounds__(256, MINB) sgd_warps(
     double b = b0, gb = 0.0, bb = bbar0;
     long long navg = navg0, t = t0;
     double loss = 0.0, seen = 0.0, e = 0.0;
-    int in_batch = 0, need_prox = 0;
+    int in_batch = 0;
+    // rows of this worker: the stripes s with s * n_workers + slot < n; its last step is after the last of them
+    const long long mine = slot < n ? (n - slot + n_workers - 1) / n_workers : 0;
+    long long done = 0;
     // rows two steps ahead are in flight while a row is worked on: the loads do not depend on the model
     T xm[NC];
     long long s = s0;
@@ -164,11 +194,6 @@ extern "C" __global__ void __launch_bounds__(256, MINB) sgd_warps(
         #pragma unroll
         for (int c = 0; c < NC; ++c) { int j = lane + 32 * c; xm[c] = (mrow < n && j < d) ? X[mrow * d + j] : (T)0; }
         if (row < n) {
-            if (need_prox) {  // the l1 step of the previous update; the last one is left to the driver
-                #pragma unroll
-                for (int c = 0; c < NC; ++c) w[c] = (T)soft((double)w[c], e * l1);
-                need_prox = 0;
-            }
             double yy, wt;
             target(classify, y[row], cls, pos_w, neg_w, &yy, &wt);
             double si = sw[row] * wt;
@@ -199,53 +224,15 @@ extern "C" __global__ void __launch_bounds__(256, MINB) sgd_warps(
             for (int c = 0; c < NC; ++c) g[c] += (T)gi * xc[c];
             gb += gi;
             seen += 1.0;
-            if (++in_batch == batch) {
-                e = step_size(t, SCHED, eta, power_t, sps, warm, eta_start);
-                double decay = 1.0 - e * l2, sc = e / in_batch;
-                #pragma unroll
-                for (int c = 0; c < NC; ++c) { w[c] = w[c] * (T)decay - (T)sc * g[c]; g[c] = 0; }
-                if (fit_intercept) b -= sc * gb;
-                gb = 0.0;
-#if AVG
-                if (t >= avg_start) {
-                    navg += 1;
-                    double f = 1.0 / (double)navg;
-                    #pragma unroll
-                    for (int c = 0; c < NC; ++c) wb[c] += (w[c] - wb[c]) * (T)f;
-                    bb += (b - bb) * f;
-                }
-#endif
-                t += 1;
-                in_batch = 0;
-                need_prox = l1 > 0.0;
-            }
+            done += 1;
+            if (++in_batch == batch) SGD_STEP(done == mine)
         }
         row = nrow;
         nrow = mrow;
         #pragma unroll
         for (int c = 0; c < NC; ++c) { xc[c] = xn[c]; xn[c] = xm[c]; }
     }
-    if (in_batch > 0) {  // the last, partial batch
-        if (need_prox) {
-            #pragma unroll
-            for (int c = 0; c < NC; ++c) w[c] = (T)soft((double)w[c], e * l1);
-        }
-        e = step_size(t, SCHED, eta, power_t, sps, warm, eta_start);
-        double decay = 1.0 - e * l2, sc = e / in_batch;
-        #pragma unroll
-        for (int c = 0; c < NC; ++c) w[c] = w[c] * (T)decay - (T)sc * g[c];
-        if (fit_intercept) b -= sc * gb;
-#if AVG
-        if (t >= avg_start) {
-            navg += 1;
-            double f = 1.0 / (double)navg;
-            #pragma unroll
-            for (int c = 0; c < NC; ++c) wb[c] += (w[c] - wb[c]) * (T)f;
-            bb += (b - bb) * f;
-        }
-#endif
-        t += 1;
-    }
+    if (in_batch > 0) SGD_STEP(true)  // the last, partial batch
     #pragma unroll
     for (int c = 0; c < NC; ++c) {
         int j = lane + 32 * c;
