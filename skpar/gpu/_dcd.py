@@ -4,9 +4,11 @@ coordinate, atomic adds of its step into the shared ``w``.
 The CPU kernel (:func:`skpar.kernels.dcd_dense`) visits the rows one after another; here up to
 :func:`concurrency` warps visit rows at once, each reading ``w`` as it is (possibly missing the steps of the rows
 in flight beside it) and adding its own step atomically, so no step is lost and ``w`` stays exactly
-``w(alpha)`` up to rounding. Stale reads make the steps of rows in flight interfere, as in Shotgun: with dense rows
-every pair of rows overlaps, so the concurrency is held to a few times the number of columns; sparse rows rarely
-overlap and take the whole GPU.
+``w(alpha)`` up to rounding. Dense rows use ``dcd_warps``, which keeps a warp's own steps in registers and adds them
+every :func:`flush_rows` rows (every dense row touches every weight: per-row atomics on the same ``d`` addresses
+serialise). Stale reads make the steps in flight interfere, as in Shotgun: the concurrency is about ``4 d`` rows in
+flight (the whole GPU for wide sparse data) and each step's curvature is scaled by :func:`_damping`, the safe
+factor for that many rows stepped at once.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import numpy as np
 from ._kernels import THREADS, ctype, f64, grid, i32, i64, kernel
 from ._namespace import cupy_module, resident_warps
 
-#: dense blocks run at most this many warps per column at once (see the module docstring)
+#: rows in flight per column (see the module docstring)
 DENSE_WARPS_PER_COLUMN = 4
 #: dense rows a warp steps through before it adds its pending steps to the shared w (``dcd_warps``)
 FLUSH_ROWS = 8
@@ -29,10 +31,8 @@ def concurrency(block) -> int:
     env = os.environ.get("SKPAR_DCD_WARPS")
     if env:
         return max(1, int(env))
-    full = resident_warps()
-    if block.is_sparse:
-        return full
-    return int(min(full, max(32, DENSE_WARPS_PER_COLUMN * block.X.shape[1])))
+    rows_per_warp = 1 if block.is_sparse else flush_rows()
+    return int(min(resident_warps(), max(32, DENSE_WARPS_PER_COLUMN * block.X.shape[1] // rows_per_warp)))
 
 
 def flush_rows() -> int:
@@ -59,6 +59,7 @@ def dcd_gpu(block, W, Wl, A, C, loss, pos_weight, neg_weight, bias, sigma, n_epo
         fn = kernel("dcd_wild", ctype(X.dtype), CSR=int(block.is_sparse))
     rows = block.row_order(seed)
     n_warps = min(concurrency(block), max(1, n))
+    damp = _damping(block, n_warps if block.is_sparse else n_warps * flush_rows())
     g = grid(n_warps)
     sums = cp.zeros(2 * g[0] * THREADS // 32)
     primal, dual = 0.0, 0.0
@@ -68,7 +69,7 @@ def dcd_gpu(block, W, Wl, A, C, loss, pos_weight, neg_weight, bias, sigma, n_epo
         wl = cp.asarray(Wl[k], dtype=cp.float64)
         for epoch in range(n_epochs):
             common = (i64(n), i32(d), rows, i64(n), w0, wl, A[k], f64(C), i32(loss), f64(cls), f64(pos_weight[k]),
-                      f64(neg_weight[k]), f64(bias), f64(sigma), i32(epoch == 0))
+                      f64(neg_weight[k]), f64(bias), f64(sigma), f64(damp), i32(epoch == 0))
             if registers:
                 fn(g, (THREADS,), (X, block.y, block.sample_weight, *common, i32(flush_rows()), sums))
             else:
@@ -78,19 +79,24 @@ def dcd_gpu(block, W, Wl, A, C, loss, pos_weight, neg_weight, bias, sigma, n_epo
                 primal += float(s[0])
                 dual += float(s[1])
         Wl[k] = wl.get()
+    now, before = dual - 0.5 * float(np.vdot(W, W)), getattr(block, "gpu_dual", None)
+    block.gpu_damp = 2.0 * damp if before is not None and now < before - 1e-12 * abs(before) else damp
+    block.gpu_dual = now
     return primal, dual
 
 
-def w_of_alpha_gpu(block, shape, bias):
-    """``sum_i alpha_ik t_ik x~_i`` over the block, on the device (see ``skpar.parallel._cocoa.w_of_alpha_task``)."""
-    cp = cupy_module()
-    K = shape[0]
-    out = np.zeros(shape)
-    X, y = block.X, block.y
-    for k in range(K):
-        cls = 1.0 if K == 1 else float(k)
-        coef = block.alpha[k] * cp.where(y == cls, 1.0, -1.0)
-        out[k, :X.shape[1]] = (X.T @ coef.astype(X.dtype)).astype(cp.float64).ravel().get()
-        if bias:
-            out[k, -1] = bias * float(coef.sum())
-    return out
+def _damping(block, in_flight):
+    """The factor on each dual step's curvature for the ``in_flight`` rows stepped at once against a stale ``w``.
+
+    ``b`` rows in flight act like a mini-batch of dual coordinates stepped together; the safe factor for such a
+    batch is the largest eigenvalue of its normalised Gram matrix, about ``(1 + sqrt(b / d))^2`` for rows spread
+    over ``d`` directions (Takac et al. 2013; CoCoA+'s sigma' is the same bound for blocks). It starts there and
+    doubles whenever the block's dual objective fell over a round, which safe steps never let happen (with one block
+    that is the exact dual; with several, the block's share: a warning light, while the driver's duality gap stays
+    the certificate).
+    """
+    damp = getattr(block, "gpu_damp", None)
+    if damp is None:
+        d = block.X.shape[1]
+        damp = (1.0 + (in_flight / max(d, 1)) ** 0.5) ** 2 if in_flight > 1 else 1.0
+    return damp

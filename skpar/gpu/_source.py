@@ -333,7 +333,7 @@ extern "C" __global__ void dcd_wild(
     const double* __restrict__ y, const double* __restrict__ sw, long long n, int d,
     const long long* __restrict__ rows, long long n_rows, const double* __restrict__ W0, double* Wl,
     double* __restrict__ A, double C, int loss, double cls, double pos_w, double neg_w, double bias, double sigma,
-    int first, double* __restrict__ sums_out)
+    double damp, int first, double* __restrict__ sums_out)
 {
     const int lane = threadIdx.x & 31;
     const long long warp = ((long long)blockIdx.x * blockDim.x + threadIdx.x) >> 5;
@@ -376,7 +376,7 @@ extern "C" __global__ void dcd_wild(
             dual += ai - 0.5 * D * ai * ai;
         }
         double G = t * p - 1.0 + D * ai;
-        double Q = sigma * sq + D;
+        double Q = sigma * damp * sq + D;  // damp: the other rows in flight (see _dcd.py)
         if (Q <= 0.0) continue;
         double an = fmin(fmax(ai - G / Q, 0.0), U);
         double delta = an - ai;
@@ -409,7 +409,7 @@ extern "C" __global__ void dcd_warps(
     const T* __restrict__ X, const double* __restrict__ y, const double* __restrict__ sw, long long n, int d,
     const long long* __restrict__ rows, long long n_rows, const double* __restrict__ W0, double* Wl,
     double* __restrict__ A, double C, int loss, double cls, double pos_w, double neg_w, double bias, double sigma,
-    int first, int flush, double* __restrict__ sums_out)
+    double damp, int first, int flush, double* __restrict__ sums_out)
 {
     const int lane = threadIdx.x & 31;
     const long long warp = ((long long)blockIdx.x * blockDim.x + threadIdx.x) >> 5;
@@ -452,7 +452,7 @@ extern "C" __global__ void dcd_warps(
             dual += ai - 0.5 * D * ai * ai;
         }
         double G = t * p - 1.0 + D * ai;
-        double Q = sigma * sq + D;
+        double Q = sigma * damp * sq + D;  // damp: the other rows in flight (see _dcd.py)
         if (Q <= 0.0) continue;
         double an = fmin(fmax(ai - G / Q, 0.0), U);
         double delta = an - ai;
