@@ -229,13 +229,18 @@ def dcd_sweep(n, d):
     y = ((X @ w + 2.0 * rs.standard_normal(n, dtype=cp.float32)) > 0).astype(cp.int64)
     C = 1.0 / (n * 1e-5)
     rows = []
-    for warps in (100, 400, 1600, resident_warps()):
-        for flush in (1, 8, 32):
-            os.environ["SKPAR_DCD_WARPS"], os.environ["SKPAR_DCD_FLUSH"] = str(warps), str(flush)
-            t = time.perf_counter()
-            est = DualCoordinateAscentSVM(C=C, fit_intercept=False, tol=1e-3, max_iter=300, random_state=0).fit(X, y)
-            rows.append((warps, flush, time.perf_counter() - t, est.n_iter_, est.duality_gap_))
-    del os.environ["SKPAR_DCD_WARPS"], os.environ["SKPAR_DCD_FLUSH"]
+    for warps, flush in [(None, None), (32, 1), (128, 1), (64, 8), (256, 8), (1024, 8), (resident_warps(), 8),
+                         (1024, 32)]:
+        for key, v in (("SKPAR_DCD_WARPS", warps), ("SKPAR_DCD_FLUSH", flush)):
+            if v is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = str(v)
+        t = time.perf_counter()
+        est = DualCoordinateAscentSVM(C=C, fit_intercept=False, tol=1e-3, max_iter=150, random_state=0).fit(X, y)
+        rows.append((warps or "auto", flush or "auto", time.perf_counter() - t, est.n_iter_, est.duality_gap_))
+    for key in ("SKPAR_DCD_WARPS", "SKPAR_DCD_FLUSH"):
+        os.environ.pop(key, None)
     print(f"\ndual coordinate ascent, dense {n:,} x {d} float32, C = {C:.3g}, squared hinge: warps at once and flush")
     print_table(rows, ["warps", "flush rows", "seconds", "rounds", "relative gap"])
 
@@ -257,7 +262,7 @@ def main():
     if "passes" in parts:
         passes(args.rows, 100)
     if "dcd_sweep" in parts:
-        dcd_sweep(args.rows // 2, 100)
+        dcd_sweep(args.rows // 5, 100)
     if "ttt" in parts:
         ttt(args.scale, args.n_jobs)
 
