@@ -100,3 +100,18 @@ def _damping(block, in_flight):
         d = block.X.shape[1]
         damp = (1.0 + (in_flight / max(d, 1)) ** 0.5) ** 2 if in_flight > 1 else 1.0
     return damp
+
+
+def w_of_alpha_gpu(block, shape, bias):
+    """``sum_i alpha_ik t_ik x~_i`` over the block, on the device (see ``skpar.parallel._cocoa.w_of_alpha_task``)."""
+    cp = cupy_module()
+    K = shape[0]
+    out = np.zeros(shape)
+    X, y = block.X, block.y
+    for k in range(K):
+        cls = 1.0 if K == 1 else float(k)
+        coef = block.alpha[k] * cp.where(y == cls, 1.0, -1.0)
+        out[k, :X.shape[1]] = (X.T @ coef.astype(X.dtype)).astype(cp.float64).ravel().get()
+        if bias:
+            out[k, -1] = bias * float(coef.sum())
+    return out
