@@ -102,16 +102,34 @@ def passes(n, d):
     print_table(rows, ["kernel", "ms", "GB/s", "fraction of floor"])
 
 
-def ttt(scale, n_jobs):
+def ttt(scale, n_jobs, which=("reg", "clf", "lasso", "svm")):
     import cupy as cp
-
-    from skpar import AveragedSGDClassifier, DualCoordinateAscentSVM, ParallelSGDRegressor, ShotgunLasso
-    from skpar.datasets import make_correlated_regression
-    from skpar.linear_model import alpha_max
 
     rows = []
 
-    # ---- regressor
+    def done(row):  # each row printed as it is measured: a run cut short keeps what it measured
+        rows.append(row)
+        print("  ".join(str(v) for v in row), flush=True)
+
+    if "reg" in which:
+        _ttt_regressor(scale, n_jobs, done)
+    if "clf" in which:
+        _ttt_classifier(scale, n_jobs, done)
+    if "lasso" in which:
+        _ttt_lasso(scale, n_jobs, done)
+    if "svm" in which:
+        _ttt_svm(scale, n_jobs, done)
+    print(f"\ntime to target: GPU ({cp.cuda.runtime.getDeviceProperties(0)['name'].decode()}) against skpar's "
+          f"thread backend on {n_jobs} cores, same data")
+    print_table(rows, ["estimator, data, target", "GPU s", "GPU epochs", "CPU s", "CPU epochs", "CPU / GPU"])
+
+
+def _ttt_regressor(scale, n_jobs, done):
+    import cupy as cp
+
+    from skpar import ParallelSGDRegressor
+    from skpar.datasets import make_correlated_regression
+
     n = int(10_000_000 * scale)
     X, y, _ = make_correlated_regression(n, 100, dtype=np.float32, random_state=0)
     alpha = 1e-4
@@ -141,13 +159,17 @@ def ttt(scale, n_jobs):
     ParallelSGDRegressor(max_iter=1, n_jobs=n_jobs).fit(X[:10_000], y[:10_000])
     g = time_to_target(reg(), Xg, yg, reached_reg, 64)
     c_ = time_to_target(reg(n_jobs=n_jobs, client="threads"), X, y, reached_reg, 64)
-    rows.append((f"ParallelSGDRegressor {n:,}x100 f32, subopt 1e-3", *_pair(g, c_)))
-    del X, y, Xg, yg
+    done((f"ParallelSGDRegressor {n:,}x100 f32, subopt 1e-3", *_pair(g, c_)))
 
-    # ---- classifier
+
+def _ttt_classifier(scale, n_jobs, done):
+    import cupy as cp
     from scipy.optimize import minimize
     from sklearn.datasets import make_classification
 
+    from skpar import AveragedSGDClassifier
+
+    alpha = 1e-4
     n = int(10_000_000 * scale)
     X, y = make_classification(n, 50, n_informative=20, random_state=0)
     X = X.astype(np.float32)
@@ -169,7 +191,8 @@ def ttt(scale, n_jobs):
     fl_star = opt.fun
 
     def reached_clf(est):
-        return (f_log(np.append(est.coef_.ravel(), est.intercept_[0]).astype(float), False) - fl_star) / fl_star <= 1e-2
+        theta = np.append(est.coef_.ravel(), est.intercept_[0]).astype(float)
+        return (f_log(theta, False) - fl_star) / fl_star <= 1e-2
 
     def clf(**kw):
         return lambda k: AveragedSGDClassifier(loss="log_loss", alpha=alpha, max_iter=k, tol=None, random_state=0,
@@ -178,10 +201,15 @@ def ttt(scale, n_jobs):
     AveragedSGDClassifier(loss="log_loss", max_iter=1).fit(Xg[:10_000], yg[:10_000])
     g = time_to_target(clf(), Xg, yg, reached_clf, 64)
     c_ = time_to_target(clf(n_jobs=n_jobs, client="threads"), X, y, reached_clf, 64)
-    rows.append((f"AveragedSGDClassifier {n:,}x50 f32, obj 1e-2", *_pair(g, c_)))
-    del X, y, Xg, yg, Xl
+    done((f"AveragedSGDClassifier {n:,}x50 f32, obj 1e-2", *_pair(g, c_)))
 
-    # ---- lasso
+
+def _ttt_lasso(scale, n_jobs, done):
+    import cupy as cp
+
+    from skpar import ShotgunLasso
+    from skpar.linear_model import alpha_max
+
     n = int(500_000 * scale)
     rng = np.random.default_rng(0)
     X = rng.standard_normal((n, 2000), dtype=np.float32)
@@ -195,10 +223,15 @@ def ttt(scale, n_jobs):
     make = lambda **kw: ShotgunLasso(alpha=a, tol=5e-7, max_iter=10_000, random_state=0, **kw)  # noqa: E731
     gs, ge = timed_fit(make, Xg, yg, repeats=3)
     cs, ce = timed_fit(lambda: make(n_jobs=n_jobs, client="threads"), X, y, repeats=1)
-    rows.append((f"ShotgunLasso {n:,}x2000 f32, gap 1e-6", gs, ge.n_iter_, cs, ce.n_iter_, cs / gs))
-    del X, y, Xg, yg
+    done((f"ShotgunLasso {n:,}x2000 f32, gap 1e-6", gs, ge.n_iter_, cs, ce.n_iter_, cs / gs))
 
-    # ---- svm
+
+def _ttt_svm(scale, n_jobs, done):
+    import cupy as cp
+    from sklearn.datasets import make_classification
+
+    from skpar import DualCoordinateAscentSVM
+
     n = int(5_000_000 * scale)
     X, y = make_classification(n, 100, n_informative=50, n_redundant=0, flip_y=0.01, random_state=0)
     X = X.astype(np.float32)
@@ -210,10 +243,7 @@ def ttt(scale, n_jobs):
                                                 random_state=0, **kw)
     gs, ge = timed_fit(make, Xg, yg, repeats=3)
     cs, ce = timed_fit(lambda: make(n_jobs=n_jobs, client="threads"), X, y, repeats=1)
-    rows.append((f"DualCoordinateAscentSVM {n:,}x100 f32, gap 1e-3", gs, ge.n_iter_, cs, ce.n_iter_, cs / gs))
-    print(f"\ntime to target: GPU ({cp.cuda.runtime.getDeviceProperties(0)['name'].decode()}) against skpar's "
-          f"thread backend on {n_jobs} cores, same data")
-    print_table(rows, ["estimator, data, target", "GPU s", "GPU epochs", "CPU s", "CPU epochs", "CPU / GPU"])
+    done((f"DualCoordinateAscentSVM {n:,}x100 f32, gap 1e-3", gs, ge.n_iter_, cs, ce.n_iter_, cs / gs))
 
 
 def dcd_sweep(n, d):
@@ -257,6 +287,7 @@ def main():
     p.add_argument("--scale", type=float, default=1.0)
     p.add_argument("--rows", type=int, default=10_000_000)
     p.add_argument("--n-jobs", type=int, default=os.cpu_count())
+    p.add_argument("--estimators", default="reg,clf,lasso,svm")
     args = p.parse_args()
     parts = args.parts.split(",")
     if "passes" in parts:
@@ -264,7 +295,7 @@ def main():
     if "dcd_sweep" in parts:
         dcd_sweep(args.rows // 5, 100)
     if "ttt" in parts:
-        ttt(args.scale, args.n_jobs)
+        ttt(args.scale, args.n_jobs, args.estimators.split(","))
 
 
 if __name__ == "__main__":

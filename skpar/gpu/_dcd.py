@@ -17,13 +17,17 @@ import os
 
 import numpy as np
 
-from ._kernels import THREADS, ctype, f64, grid, i32, i64, kernel
+from ._kernels import ctype, f64, i32, i64, kernel, launch
 from ._namespace import cupy_module, resident_warps
 
-#: rows in flight per column (see the module docstring)
-DENSE_WARPS_PER_COLUMN = 4
+#: rows in flight per column for sparse rows (see the module docstring)
+SPARSE_WARPS_PER_COLUMN = 4
+#: warps at once on dense rows: measured on an H100 (asv_bench/scripts/gpu_benchmark.py --parts dcd_sweep, dense
+#: 2,000,000 x 100), 32 warps reached a relative gap of 1e-3 in 93 rounds; 128 and more, or flushes of 8 rows, did
+#: not within 150 (the damped steps of many rows in flight are too short)
+DENSE_WARPS = 32
 #: dense rows a warp steps through before it adds its pending steps to the shared w (``dcd_warps``)
-FLUSH_ROWS = 8
+FLUSH_ROWS = 1
 
 
 def concurrency(block) -> int:
@@ -31,8 +35,9 @@ def concurrency(block) -> int:
     env = os.environ.get("SKPAR_DCD_WARPS")
     if env:
         return max(1, int(env))
-    rows_per_warp = 1 if block.is_sparse else flush_rows()
-    return int(min(resident_warps(), max(32, DENSE_WARPS_PER_COLUMN * block.X.shape[1] // rows_per_warp)))
+    if not block.is_sparse:
+        return DENSE_WARPS
+    return int(min(resident_warps(), max(32, SPARSE_WARPS_PER_COLUMN * block.X.shape[1])))
 
 
 def flush_rows() -> int:
@@ -60,8 +65,8 @@ def dcd_gpu(block, W, Wl, A, C, loss, pos_weight, neg_weight, bias, sigma, n_epo
     rows = block.row_order(seed)
     n_warps = min(concurrency(block), max(1, n))
     damp = _damping(block, n_warps if block.is_sparse else n_warps * flush_rows())
-    g = grid(n_warps)
-    sums = cp.zeros(2 * g[0] * THREADS // 32)
+    g, blk = launch(n_warps)
+    sums = cp.zeros(2 * g[0] * blk[0] // 32)
     primal, dual = 0.0, 0.0
     for k in range(K):
         cls = 1.0 if K == 1 else float(k)
@@ -71,9 +76,9 @@ def dcd_gpu(block, W, Wl, A, C, loss, pos_weight, neg_weight, bias, sigma, n_epo
             common = (i64(n), i32(d), rows, i64(n), w0, wl, A[k], f64(C), i32(loss), f64(cls), f64(pos_weight[k]),
                       f64(neg_weight[k]), f64(bias), f64(sigma), f64(damp), i32(epoch == 0))
             if registers:
-                fn(g, (THREADS,), (X, block.y, block.sample_weight, *common, i32(flush_rows()), sums))
+                fn(g, blk, (X, block.y, block.sample_weight, *common, i32(flush_rows()), sums))
             else:
-                fn(g, (THREADS,), (data, indices, indptr, block.y, block.sample_weight, *common, sums))
+                fn(g, blk, (data, indices, indptr, block.y, block.sample_weight, *common, sums))
             if epoch == 0:
                 s = sums.reshape(-1, 2).sum(axis=0).get()
                 primal += float(s[0])

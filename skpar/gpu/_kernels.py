@@ -29,6 +29,15 @@ def grid(n_warps: int) -> tuple:
     return (max(1, -(-int(n_warps) * 32 // THREADS)),)
 
 
+def launch(n_warps: int) -> tuple:
+    """``(grid, block)`` that start exactly ``n_warps`` warps when that is under one block (the grid-stride kernels
+    count their warps from the launch), else whole blocks of :data:`THREADS` threads."""
+    n_warps = max(1, int(n_warps))
+    if n_warps * 32 < THREADS:
+        return (1,), (n_warps * 32,)
+    return grid(n_warps), (THREADS,)
+
+
 def i32(v):
     return np.int32(v)
 
@@ -58,5 +67,7 @@ def resident_warps_of(fn, threads=THREADS) -> int:
 def sgd_warps_kernel(dtype, d, average, loss_code, schedule):
     """The register SGD kernel for ``d`` columns, with the Polyak average or not, for a loss and a schedule."""
     nc = max(1, -(-int(d) // 32))
+    # at least MINB blocks of 8 warps resident per SM: 64 registers a thread for narrow rows, 128 with the average
+    minb = 4 if nc <= 4 and not average else (2 if nc <= 8 else 1)
     return kernel("sgd_warps", ctype(dtype), NC=nc, AVG=int(average), LOSS=int(loss_code), SCHED=int(schedule),
-                  MINB=4 if nc <= 4 else (2 if nc <= 8 else 1))
+                  MINB=minb)

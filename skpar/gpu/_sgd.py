@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 
-from ._kernels import THREADS, ctype, f64, grid, i32, i64, kernel, sgd_warps_kernel
+from ._kernels import THREADS, ctype, f64, grid, i32, i64, kernel, launch, sgd_warps_kernel
 from ._namespace import cupy_module, resident_warps
 
 #: rows per launch of the Hogwild! kernel (the l2 shrinkage of a launch's steps is applied at its end)
@@ -119,7 +119,8 @@ def _wild_epoch(block, state, plan, epoch_seed, t0):
         data, indices, indptr = X, cp.empty(1, dtype=cp.int32), cp.empty(1, dtype=cp.int32)
     fn = kernel("sgd_wild", ctype(X.dtype), CSR=int(block.is_sparse))
     n_warps, damping = wild_concurrency(block)
-    loss_out, seen_out = cp.empty(grid(n_warps)[0] * THREADS // 32), cp.empty(grid(n_warps)[0] * THREADS // 32)
+    g, blk = launch(n_warps)
+    loss_out, seen_out = cp.empty(g[0] * blk[0] // 32), cp.empty(g[0] * blk[0] // 32)
     newW, newB, newWbar, newBbar = (np.array(a, dtype=np.float64) for a in (W, B, Wbar, Bbar))
     loss_sum, t, navg, last_eta = 0.0, int(t0), int(n_avg), 0.0
     for k in range(K):
@@ -132,7 +133,7 @@ def _wild_epoch(block, state, plan, epoch_seed, t0):
             # a mini-batch step of the plan, spread over its samples: each sample adds its share as it goes
             e = _step(t, plan) / plan.batch_size * damping
             use_avg = navg > 0
-            fn(grid(n_warps), (THREADS,), (
+            fn(g, blk, (
                 data, indices, indptr, block.y, block.sample_weight, i64(n), i32(d), rows[a:a + m], i64(m), w, b,
                 wbar, f64(bbar), i32(use_avg), i64(t), i32(plan.loss_code), f64(plan.epsilon),
                 *_target(plan, K, k), i32(plan.fit_intercept), f64(e), loss_out, seen_out))

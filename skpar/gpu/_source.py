@@ -188,15 +188,19 @@ extern "C" __global__ void __launch_bounds__(256, MINB) sgd_warps(
         xc[c] = (row < n && j < d) ? X[row * d + j] : (T)0;
         xn[c] = (nrow < n && j < d) ? X[nrow * d + j] : (T)0;
     }
+    // targets and weights travel with their rows through the same two-deep pipeline
+    double yc_ = row < n ? y[row] : 0.0, yn_ = nrow < n ? y[nrow] : 0.0;
+    double sc_ = row < n ? sw[row] : 0.0, sn_ = nrow < n ? sw[nrow] : 0.0;
     for (long long k = 0; k < n_stripes; ++k) {
         long long mrow = k + 2 < n_stripes ? s * n_workers + slot : n;
         s = next_stripe(s, sa, n_stripes);
         #pragma unroll
         for (int c = 0; c < NC; ++c) { int j = lane + 32 * c; xm[c] = (mrow < n && j < d) ? X[mrow * d + j] : (T)0; }
+        double ym_ = mrow < n ? y[mrow] : 0.0, sm_ = mrow < n ? sw[mrow] : 0.0;
         if (row < n) {
             double yy, wt;
-            target(classify, y[row], cls, pos_w, neg_w, &yy, &wt);
-            double si = sw[row] * wt;
+            target(classify, yc_, cls, pos_w, neg_w, &yy, &wt);
+            double si = sc_ * wt;
             T part = 0;
             #pragma unroll
             for (int c = 0; c < NC; ++c) part += xc[c] * w[c];
@@ -229,6 +233,8 @@ extern "C" __global__ void __launch_bounds__(256, MINB) sgd_warps(
         }
         row = nrow;
         nrow = mrow;
+        yc_ = yn_; yn_ = ym_;
+        sc_ = sn_; sn_ = sm_;
         #pragma unroll
         for (int c = 0; c < NC; ++c) { xc[c] = xn[c]; xn[c] = xm[c]; }
     }
