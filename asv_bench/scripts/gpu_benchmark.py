@@ -52,6 +52,7 @@ def passes(n, d):
     from skpar import ParallelSGDRegressor
     from skpar.gpu._block import make_gpu_block
     from skpar.gpu._dcd import concurrency, dcd_gpu
+    from skpar.gpu._kernels import sgd_warps_kernel
     from skpar.gpu._sgd import sgd_epoch_gpu
     from skpar.gpu._shotgun import GPULassoData
     from skpar.parallel._sgd import SGDState
@@ -69,14 +70,19 @@ def passes(n, d):
     rows.append(("X @ w (cuBLAS)", t_xw * 1e3, nbytes / t_xw / 1e9, t_floor / t_xw))
 
     block = make_gpu_block(X, y, None, 0)
-    for average in (False, True):
+    minbs = [int(v) for v in os.environ.get("SWEEP_MINB", "").split(",") if v]
+    for average, minb in [(a, m) for a in (False, True) for m in (minbs or [None])]:
+        if minb is not None:
+            os.environ["SKPAR_SGD_MINB"] = str(minb)
         est = ParallelSGDRegressor(max_iter=1, tol=None, average=average, learning_rate="constant",
                                    random_state=0).fit(X[:200_000], y[:200_000])
         plan = est._sgd_plan
         state = SGDState.zeros(1, d).payload()
         t = gpu_time(lambda plan=plan, state=state: sgd_epoch_gpu(block, state, plan, 1, 0))
-        rows.append((f"SGD epoch, warp workers{', averaged' if average else ''} ({block.n_workers()} warps)",
-                     t * 1e3, nbytes / t / 1e9, t_floor / t))
+        fn = sgd_warps_kernel(X.dtype, d, average, plan.loss_code, plan.schedule)
+        rows.append((f"SGD epoch, warp workers{', averaged' if average else ''} ({block.n_workers(fn)} warps, "
+                     f"{fn.attributes['num_regs']} regs)", t * 1e3, nbytes / t / 1e9, t_floor / t))
+        os.environ.pop("SKPAR_SGD_MINB", None)
     data = GPULassoData.build(X, y, None, True)
     rr = data.residual(cp.zeros(d))
     delta = cp.zeros(d)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 
 import numpy as np
 
@@ -68,6 +69,7 @@ def sgd_warps_kernel(dtype, d, average, loss_code, schedule):
     """The register SGD kernel for ``d`` columns, with the Polyak average or not, for a loss and a schedule."""
     nc = max(1, -(-int(d) // 32))
     # at least MINB blocks of 8 warps resident per SM: 64 registers a thread for narrow rows, 128 with the average
-    minb = 4 if nc <= 4 and not average else (2 if nc <= 8 else 1)
+    minb = 2 if nc <= 8 else 1
+    minb = int(os.environ.get("SKPAR_SGD_MINB", minb))  # for studies (gpu_benchmark.py --parts passes)
     return kernel("sgd_warps", ctype(dtype), NC=nc, AVG=int(average), LOSS=int(loss_code), SCHED=int(schedule),
                   MINB=minb)

@@ -21,8 +21,10 @@ import numpy as np
 from ._kernels import THREADS, ctype, f64, grid, i32, i64, kernel, launch, sgd_warps_kernel
 from ._namespace import cupy_module, resident_warps
 
-#: rows per launch of the Hogwild! kernel (the l2 shrinkage of a launch's steps is applied at its end)
+#: most rows per launch of the Hogwild! kernel (the l2 shrinkage of a launch's steps is applied at its end)
 WILD_ROWS = 1 << 16
+#: fewest launches an epoch of the Hogwild! kernel is cut into (each ends with a point of the Polyak average)
+WILD_LAUNCHES = 32
 
 
 def _step(t, plan):
@@ -128,8 +130,13 @@ def _wild_epoch(block, state, plan, epoch_seed, t0):
         b = cp.full(1, float(B[k]))
         wbar, bbar = cp.asarray(Wbar[k], dtype=cp.float64), float(Bbar[k])
         t, navg = int(t0), int(n_avg)
-        for a in range(0, n, WILD_ROWS):
-            m = min(WILD_ROWS, n - a)
+        # launches short enough that the shrinkage applied at their end stays close to the per-sample one
+        # (e l2 m <= 1e-2) and that the average gets many points an epoch, long enough to fill the warps
+        e0 = _step(t, plan) / plan.batch_size * damping
+        size = min(WILD_ROWS, -(-n // WILD_LAUNCHES), int(1e-2 / (e0 * plan.l2)) if plan.l2 > 0 else WILD_ROWS)
+        size = max(size, 4 * n_warps)
+        for a in range(0, n, size):
+            m = min(size, n - a)
             # a mini-batch step of the plan, spread over its samples: each sample adds its share as it goes
             e = _step(t, plan) / plan.batch_size * damping
             use_avg = navg > 0

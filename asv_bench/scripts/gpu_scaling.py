@@ -1,0 +1,127 @@
+"""Multi-GPU scaling on a dask-cuda LocalCUDACluster: time to target with 1, 2, 4, ... GPUs, one block per GPU.
+
+Strong scaling: fixed data (``--rows``, default 200,000,000 x 100 float32) split over the GPUs; weak scaling:
+``--rows-per-gpu`` rows on each GPU. The data is generated on the workers (each GPU makes its own rows, from the
+same linear model with condition number 1e2 and noise 1), so nothing but models crosses the cluster. The estimator is
+ParallelSGDRegressor in synchronous rounds (local epochs on each GPU, one average per epoch); the target is a relative
+suboptimality of 1e-3 against the exact ridge solution (normal equations reduced on the GPUs). Reported per GPU
+count: epochs to target (fewest of 1, 2, 4, 8, ...), median time of 3 fits, rounds, bytes communicated, speed-up
+and efficiency against one GPU (weak: t1 / tk; strong: t1 / (k tk)).
+
+Usage: python asv_bench/scripts/gpu_scaling.py [--gpus 1,2] [--mode strong|weak|both] [--rows N] [--rows-per-gpu N]
+"""
+
+import argparse
+import statistics
+import time
+import warnings
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+
+warnings.simplefilter("ignore", ConvergenceWarning)
+D = 100
+ALPHA = 1e-4
+
+
+def _chunk(seed, rows):
+    """Rows of X (float32) and y on this worker's GPU: x = z diag(sqrt(eig)), y = x w* + 1 + noise."""
+    import cupy as cp
+
+    rs = cp.random.RandomState(seed)
+    scale = cp.sqrt(cp.logspace(0, -2, D)).astype(cp.float32)
+    X = rs.standard_normal((rows, D), dtype=cp.float32)
+    X *= scale  # in place: X may fill most of the GPU
+    w = cp.random.RandomState(0).standard_normal(D).astype(cp.float32)
+    y = X @ w + 1.0 + rs.standard_normal(rows, dtype=cp.float32)
+    return X, y.astype(cp.float64)
+
+
+def _part(pair, i):
+    return pair[i]
+
+
+def run(n_gpus, rows_per_gpu, repeats):
+    import cupy as cp
+    import dask
+    import dask.array as da
+    from dask_cuda import LocalCUDACluster
+    from distributed import Client
+
+    from skpar import ParallelSGDRegressor
+
+    with LocalCUDACluster(CUDA_VISIBLE_DEVICES=list(range(n_gpus)), dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        workers = sorted(client.scheduler_info()["workers"])
+        pairs = [client.submit(_chunk, 1 + k, rows_per_gpu, workers=[workers[k]], pure=False) for k in range(n_gpus)]
+        xs = [client.submit(_part, p, 0, workers=[w]) for p, w in zip(pairs, workers, strict=True)]
+        ys = [client.submit(_part, p, 1, workers=[w]) for p, w in zip(pairs, workers, strict=True)]
+        X = da.concatenate([da.from_delayed(dask.delayed(x), (rows_per_gpu, D), dtype=np.float32,
+                                            meta=cp.empty((0, D), dtype=cp.float32)) for x in xs])
+        y = da.concatenate([da.from_delayed(dask.delayed(v), (rows_per_gpu,), dtype=np.float64,
+                                            meta=cp.empty((0,))) for v in ys])
+        X, y = client.persist([X, y])
+        n = n_gpus * rows_per_gpu
+        # the exact optimum, from moments reduced on the GPUs
+        G, c, xm, ym = client.compute([(X.T @ X) / n, (X.T @ y) / n, X.mean(axis=0), y.mean()], sync=True)
+        G, c, xm, ym = (np.asarray(cp.asnumpy(v), dtype=np.float64) for v in (G, c, xm, ym))
+        A = G - np.outer(xm, xm) + ALPHA * np.eye(D)
+        w_star = np.linalg.solve(A, c - xm * ym)
+        b_star = float(ym - xm @ w_star)
+
+        def objective(w, b):
+            r = y - X @ cp.asarray(w, dtype=cp.float32) - b
+            return float(client.compute((r * r).sum(), sync=True)) * 0.5 / n + 0.5 * ALPHA * float(w @ w)
+
+        f_star = objective(w_star, b_star)
+
+        def fit(k):
+            est = ParallelSGDRegressor(alpha=ALPHA, learning_rate="constant", average=True, max_iter=k, tol=None,
+                                       random_state=0, client=client)
+            t = time.perf_counter()
+            est.fit(X, y)
+            return time.perf_counter() - t, est
+
+        fit(1)  # compile the kernels on every GPU outside the timings
+        k = 1
+        while True:
+            _, est = fit(k)
+            sub = (objective(est.coef_.astype(float), float(est.intercept_[0])) - f_star) / f_star
+            if sub <= 1e-3 or k >= 64:
+                break
+            k *= 2
+        times = [fit(k)[0] for _ in range(repeats)]
+        _, est = fit(k)
+        return {"gpus": n_gpus, "rows": n, "epochs": k, "seconds": statistics.median(times), "subopt": sub,
+                "rounds": len(est.history_), "bytes": sum(h.get("bytes_sent", 0) for h in est.history_)}
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--gpus", default="1,2")
+    p.add_argument("--mode", default="both", choices=["strong", "weak", "both"])
+    p.add_argument("--rows", type=int, default=200_000_000)
+    p.add_argument("--rows-per-gpu", type=int, default=50_000_000)
+    p.add_argument("--repeats", type=int, default=3)
+    args = p.parse_args()
+    gpus = [int(g) for g in args.gpus.split(",")]
+    for mode in (["strong", "weak"] if args.mode == "both" else [args.mode]):
+        results = []
+        for g in gpus:
+            rows = args.rows // g if mode == "strong" else args.rows_per_gpu
+            r = run(g, rows, args.repeats)
+            results.append(r)
+            print(r, flush=True)
+        t1 = results[0]["seconds"] * results[0]["gpus"] if mode == "strong" else results[0]["seconds"]
+        print(f"\n{mode} scaling, ParallelSGDRegressor to relative suboptimality 1e-3, float32 x {D}")
+        print(f"{'GPUs':>4} {'rows':>13} {'epochs':>6} {'seconds':>8} {'rounds':>6} {'MB sent':>8} "
+              f"{'speed-up':>8} {'efficiency':>10}")
+        for r in results:
+            speedup = (results[0]["seconds"] / r["seconds"])
+            eff = (t1 / (r["gpus"] * r["seconds"])) if mode == "strong" else results[0]["seconds"] / r["seconds"]
+            print(f"{r['gpus']:>4} {r['rows']:>13,} {r['epochs']:>6} {r['seconds']:>8.3f} {r['rounds']:>6} "
+                  f"{r['bytes'] / 1e6:>8.2f} {speedup:>8.2f} {eff:>10.2f}")
+
+
+if __name__ == "__main__":
+    main()
