@@ -68,8 +68,10 @@ def resident_warps_of(fn, threads=THREADS) -> int:
 def sgd_warps_kernel(dtype, d, average, loss_code, schedule):
     """The register SGD kernel for ``d`` columns, with the Polyak average or not, for a loss and a schedule."""
     nc = max(1, -(-int(d) // 32))
-    # at least MINB blocks of 8 warps resident per SM: 64 registers a thread for narrow rows, 128 with the average
-    minb = 2 if nc <= 8 else 1
+    # at least MINB blocks of 8 warps resident per SM. Measured on an H100 over 10,000,000 x 100 float32
+    # (gpu_benchmark.py --parts passes, SWEEP_MINB=1,2,3,4): 3 blocks (80 registers) ran an epoch in 2.53 ms, 57% of
+    # the X.T @ r bandwidth, against 3.12 ms at 2 and 6.84 ms at 4 (spills); with the average, 2 blocks: 3.83 ms
+    minb = (2 if average else 3) if nc <= 4 else (2 if nc <= 8 else 1)
     minb = int(os.environ.get("SKPAR_SGD_MINB", minb))  # for studies (gpu_benchmark.py --parts passes)
     return kernel("sgd_warps", ctype(dtype), NC=nc, AVG=int(average), LOSS=int(loss_code), SCHED=int(schedule),
                   MINB=minb)
