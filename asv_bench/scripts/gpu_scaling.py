@@ -63,7 +63,9 @@ def run(n_gpus, rows_per_gpu, repeats):
         X, y = client.persist([X, y])
         n = n_gpus * rows_per_gpu
         # the exact optimum, from moments reduced on the GPUs
-        G, c, xm, ym = client.compute([(X.T @ X) / n, (X.T @ y) / n, X.mean(axis=0), y.mean()], sync=True)
+        # float32 products: X.T @ y with float64 y would make a float64 copy of X
+        G, c, xm, ym = client.compute([(X.T @ X) / n, (X.T @ y.astype(np.float32)) / n, X.mean(axis=0), y.mean()],
+                                      sync=True)
         G, c, xm, ym = (np.asarray(cp.asnumpy(v), dtype=np.float64) for v in (G, c, xm, ym))
         A = G - np.outer(xm, xm) + ALPHA * np.eye(D)
         w_star = np.linalg.solve(A, c - xm * ym)
