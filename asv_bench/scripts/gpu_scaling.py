@@ -50,7 +50,9 @@ def run(n_gpus, rows_per_gpu, repeats):
 
     from skpar import ParallelSGDRegressor
 
-    with LocalCUDACluster(CUDA_VISIBLE_DEVICES=list(range(n_gpus)), dashboard_address=None) as cluster, \
+    # device_memory_limit=0: no spilling to host (a block is most of a GPU, and it must stay there)
+    with LocalCUDACluster(CUDA_VISIBLE_DEVICES=list(range(n_gpus)), device_memory_limit=0,
+                          dashboard_address=None) as cluster, \
             Client(cluster) as client:
         workers = sorted(client.scheduler_info()["workers"])
         pairs = [client.submit(_chunk, 1 + k, rows_per_gpu, workers=[workers[k]], pure=False) for k in range(n_gpus)]
