@@ -87,7 +87,8 @@ def spectral_radius_gpu(data, seed, n_iter=30):
     """Largest eigenvalue of the column-normalised centred Gram matrix, by power iteration on a row sample."""
     cp = cupy_module()
     rs = cp.random.RandomState(seed)
-    rows = cp.sort(rs.permutation(data.n)[:RHO_ROWS]) if data.n > RHO_ROWS else cp.arange(data.n)
+    rows = cp.unique(rs.randint(0, data.n, size=RHO_ROWS, dtype=cp.int64)) if data.n > RHO_ROWS \
+        else cp.arange(data.n)
     Xs = data.X[rows]
     Xs = Xs.toarray() if is_sparse_gpu(Xs) else Xs
     Xs = Xs.astype(cp.float64) - data.xbar
