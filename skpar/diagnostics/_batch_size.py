@@ -61,17 +61,17 @@ class CriticalBatchSize:
 
 
 def estimate_on_blocks(rounds: SyncRounds, n_features, *, fit_intercept, max_samples, seed,
-                       n_power_iter=50, rtol=1e-4):
+                       n_power_iter=50, rtol=1e-4, n_rows=None):
     """Estimate the critical batch size from blocks that stay where they are (one or a few rounds).
 
     Each block contributes a row sample proportional to its size, at most ``max_samples`` rows in all. For up to
     :data:`MAX_GRAM_FEATURES` columns the blocks return the sample's Gram matrix (one round) and ``lambda_max`` is
     exact on the sample; beyond, power iteration runs one round per iteration until ``lambda_max`` changes by less
-    than ``rtol``.
+    than ``rtol``. ``n_rows`` (the blocks' training rows, if the caller has them) saves a round.
     """
     with_gram = n_features + fit_intercept <= MAX_GRAM_FEATURES
     # row samples proportional to the blocks' sizes, max_samples rows in all
-    n_rows = np.array(block_train_sizes(rounds), dtype=float)
+    n_rows = np.array(block_train_sizes(rounds) if n_rows is None else n_rows, dtype=float)
     caps = np.maximum(1, np.ceil(max_samples * n_rows / max(n_rows.sum(), 1))).astype(int)
     res = rounds.run(_moments_with_cap, seed, fit_intercept, with_gram, per_block=[(int(c),) for c in caps]).results
     n = sum(r["n_sample"] for r in res)

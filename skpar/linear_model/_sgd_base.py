@@ -24,7 +24,7 @@ from ..backend import DaskBackend, get_backend
 from ..diagnostics import estimate_on_blocks
 from ..exceptions import CriticalBatchSizeWarning
 from ..gpu._namespace import on_gpu
-from ..parallel import SGDPlan, SGDState, SyncRounds, block_train_sizes, sgd_oneshot, sgd_sync
+from ..parallel import SGDPlan, SGDState, SyncRounds, sgd_oneshot, sgd_sync
 from ..parallel._async import sgd_async, sgd_hogwild
 from ..parallel._sgd import CONSTANT, INVSCALING
 from ..parallel._tasks import zero_loss_task
@@ -172,12 +172,14 @@ class BaseParallelSGD(BaseEstimator):
             blocks = backend.partition(X, y, sample_weight, n_blocks=n_blocks, seeds=block_seeds,
                                        validation_fraction=self.validation_fraction if early else 0.0, gpu=gpu)
             rounds = SyncRounds(backend, blocks)
-            n_train = block_train_sizes(rounds)
+            # one round for what the plan needs of every block (on a cluster each round is a trip to every worker)
+            survey = rounds.run(_survey, loss, pos_weight, neg_weight, not resume).results
+            n_train = [s[0] for s in survey]
             if not resume:
                 cbs = estimate_on_blocks(rounds, X.shape[1], fit_intercept=self.fit_intercept,
-                                         max_samples=MOMENT_SAMPLES, seed=_seed(base, 2))
-                zero_loss = sum(rounds.run(zero_loss_task, loss, pos_weight, neg_weight).results)
-                workers = rounds.run(_warp_workers).results if gpu else [1] * rounds.n_blocks
+                                         max_samples=MOMENT_SAMPLES, seed=_seed(base, 2), n_rows=n_train)
+                zero_loss = sum(s[1] for s in survey)
+                workers = [s[2] for s in survey]
                 plan, penalty = self._make_plan(loss, cbs, zero_loss / max(sum(n_train), 1), rounds.n_blocks,
                                                 n_train, pos_weight, neg_weight, local_steps, workers)
                 self._check_blocks(cbs, n_train)
@@ -259,8 +261,11 @@ class BaseParallelSGD(BaseEstimator):
         """Hook: warn about blocks too small for the chosen strategy (nothing to check for synchronous rounds)."""
 
 
-def _warp_workers(block):
-    return block.n_workers() if block.on_gpu and block.registers else 1
+def _survey(block, loss, pos_weight, neg_weight, with_loss):
+    """A block's training rows, the loss of the zero model on them, and its SGD workers (warps on a GPU, else 1)."""
+    zero = zero_loss_task(block, loss, pos_weight, neg_weight) if with_loss else 0.0
+    workers = block.n_workers() if block.on_gpu and block.registers else 1
+    return block.n_train, zero, workers
 
 
 def _is_sparse(block):
