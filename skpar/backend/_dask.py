@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import threading
 
 from ._base import Completion, row_slice, row_splits
 from ._block import make_block
@@ -87,17 +87,29 @@ class DaskBackend:
     def gather(self, futures, poll=2.0):
         """Results of ``futures`` in order. A task pinned to a worker that has left the cluster would wait forever;
         while waiting, every ``poll`` seconds the holders of the blocks are checked, and a lost one ends the fit with
-        an error."""
+        an error.
+
+        The wait is woken by the futures' own done-callbacks, not by polling: a round costs its work and the round
+        trip, with no nap added to find out that it ended.
+        """
         futures = list(futures)
-        deadline = time.monotonic() + poll
-        nap = 2e-4
+        done = threading.Event()
+        left = [len(futures)]
+        lock = threading.Lock()
+
+        def one_done(_):
+            with lock:
+                left[0] -= 1
+                if left[0] <= 0:
+                    done.set()
+
+        if not futures:
+            done.set()
+        for f in futures:
+            f.add_done_callback(one_done)
         try:
-            while not all(f.done() for f in futures):
-                time.sleep(nap)
-                nap = min(2 * nap, 0.01)  # short rounds stay short; long ones poll 100 times a second
-                if time.monotonic() > deadline:
-                    self._check_holders()
-                    deadline = time.monotonic() + poll
+            while not done.wait(poll):
+                self._check_holders()
             return self.client.gather(futures)
         except RuntimeError:
             raise
