@@ -31,7 +31,9 @@ def make_correlated_regression(n_samples=100_000, n_features=100, *, condition_n
     Returns
     -------
     X : ndarray of shape (n_samples, n_features)
+        The rows.
     y : ndarray of shape (n_samples,)
+        The targets.
     w : ndarray of shape (n_features,)
         The true weights (the intercept is 1).
     """
@@ -63,11 +65,14 @@ def make_sparse_design(n_samples, n_features, nnz_per_row, *, dtype=np.float64, 
     nnz_per_row : int
         Non-zeros in each row (at most ``n_features``).
     dtype : numpy dtype, default=numpy.float64
+        The dtype of the values.
     random_state : int, RandomState instance or None
+        Seed.
 
     Returns
     -------
     X : scipy.sparse.csr_matrix of shape (n_samples, n_features)
+        The design matrix.
     """
     import scipy.sparse as sp
 

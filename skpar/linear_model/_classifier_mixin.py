@@ -128,6 +128,7 @@ class LinearClassifierMixin:
         Returns
         -------
         labels : ndarray or dask array of shape (n_samples,)
+            The class of the largest score (of a positive score for two classes); lazy for a dask array.
         """
         scores = self.decision_function(X)
         if is_dask_collection(scores):

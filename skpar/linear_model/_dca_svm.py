@@ -49,6 +49,7 @@ class DualCoordinateAscentSVM(LinearClassifierMixin, ClassifierMixin, BaseParall
         Inverse regularisation strength.
     loss : {'hinge', 'squared_hinge'}, default='squared_hinge'
     fit_intercept : bool, default=True
+        Append the constant ``intercept_scaling`` to every row (liblinear's penalised intercept).
     intercept_scaling : float, default=1.0
         The constant appended to every row; the intercept is ``intercept_scaling`` times its weight.
     class_weight : dict, 'balanced' or None, default=None
@@ -60,6 +61,7 @@ class DualCoordinateAscentSVM(LinearClassifierMixin, ClassifierMixin, BaseParall
     random_state : int, RandomState instance or None, default=None
         Seeds the order of the rows in each block's passes, drawn up front.
     verbose : int, default=0
+        Print one line per round (primal, dual, relative gap) when positive.
     combine : {'add', 'average'}, default='add'
         ``'add'``: CoCoA+ (sigma' = number of blocks); ``'average'``: CoCoA (``mode='sync'``).
     mode : {'sync', 'passcode'}, default='sync'

@@ -51,23 +51,29 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
         hinge of scikit-learn, or :math:`\\max(0, 1 - z)^2`.
     penalty : {'l2', 'l1', 'elasticnet'} or None, default='l2'
     alpha : float, default=1e-4
+        Regularisation strength (the penalty's weight in the objective).
     l1_ratio : float, default=0.15
+        Share of l1 in the elastic-net penalty (``penalty='elasticnet'``).
     fit_intercept : bool, default=True
+        Fit an unpenalised intercept per output.
     max_iter : int, default=1000
         Epochs: local epochs of each block (``oneshot``) or epochs of rounds (``periodic``).
     tol : float or None, default=1e-3
         Stop when the epoch objective (the validation accuracy with ``early_stopping``) has not improved by ``tol``
         for ``n_iter_no_change`` epochs; with ``oneshot`` every block applies the rule to its own objective.
     n_iter_no_change : int, default=5
+        Epochs without improvement by ``tol`` before the fit stops.
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of every block and stop on the validation accuracy (``periodic``).
     validation_fraction : float, default=0.1
+        Share of each block's rows held out for ``early_stopping``.
     learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
         Step schedule, as in :class:`~skpar.ParallelSGDRegressor` (constant steps with Polyak averaging are the
         averaged SGD of Bach and Moulines).
     eta0 : float or 'auto', default='auto'
         Step for a batch of one sample; ``'auto'`` takes :math:`1 / (2 E\\|x\\|^2)`.
     power_t : float, default=0.25
+        Exponent of the ``'invscaling'`` decay.
     class_weight : dict, 'balanced' or None, default=None
         Weights of the classes; ``'balanced'`` uses ``n_samples / (n_classes * count)``.
     warm_start : bool, default=False
@@ -78,6 +84,7 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
         Seeds every block's shuffles, drawn up front: the same value and blocks give the same coefficients on every
         backend.
     verbose : int, default=0
+        Print one line per epoch when positive.
     averaging : {'oneshot', 'periodic'}, default='periodic'
     mode : {'sync', 'async', 'hogwild'}, default='sync'
         How the blocks' work is combined. ``'sync'``: synchronous rounds, reproducible bit for bit for a given
@@ -271,6 +278,7 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
+            Probability of each class (in ``classes_`` order); CuPy for CuPy input.
         """
         scores = self.decision_function(X)
         if is_dask_collection(scores):
@@ -301,6 +309,7 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
         Returns
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
+            Logarithm of :meth:`predict_proba`.
         """
         return np.log(self.predict_proba(X))
 

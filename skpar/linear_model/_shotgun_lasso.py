@@ -26,7 +26,29 @@ from ._validation import check_fit_data, check_predict_data
 
 
 def alpha_max(X, y, sample_weight=None, fit_intercept=True, l1_ratio=1.0):
-    """The smallest ``alpha`` for which the (elastic-net) Lasso solution is zero: ``max |X~^T s y~| / (n l1_ratio)``."""
+    """The smallest ``alpha`` for which the (elastic-net) Lasso solution is zero.
+
+    It is :math:`\\max_j |\\tilde x_j^\\top (s \\odot \\tilde y)| / (n \\rho)`, with centred columns and targets
+    (when ``fit_intercept``), sample weights :math:`s` scaled to sum to :math:`n` and :math:`\\rho` = ``l1_ratio``.
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        Training data.
+    y : array-like of shape (n_samples,)
+        Targets.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Per-sample weights.
+    fit_intercept : bool, default=True
+        Centre X and y implicitly, as the fit does.
+    l1_ratio : float, default=1.0
+        Share of l1 in the elastic-net penalty.
+
+    Returns
+    -------
+    alpha_max : float
+        The smallest regularisation that zeroes every coefficient.
+    """
     data = LassoData.build(X, y, sample_weight, fit_intercept)
     return float(np.abs(data.gradient(data.yc)).max()) / max(l1_ratio, 1e-300)
 
@@ -84,6 +106,7 @@ class ShotgunLasso(RegressorMixin, LinearModel):
     client : distributed.Client, 'threads' or None, default=None
         Where to fit (an explicit client, else the active one, else threads).
     verbose : int, default=0
+        Print one line per epoch when positive.
 
     Attributes
     ----------
@@ -292,6 +315,7 @@ class ShotgunLasso(RegressorMixin, LinearModel):
         Returns
         -------
         y_pred : ndarray or dask array of shape (n_samples,)
+            ``X @ coef_ + intercept_``; lazy for a dask array, CuPy for CuPy input.
         """
         X = check_predict_data(self, X)
         if is_dask_collection(X):
@@ -300,7 +324,7 @@ class ShotgunLasso(RegressorMixin, LinearModel):
         return _predict_block(X, self.coef_, self.intercept_)
 
     def path(self, X, y, *, alphas=None, n_alphas=100, eps=1e-3, sample_weight=None):
-        """Coefficients along a regularisation path, each fit warm-started from the previous (larger) alpha.
+        """Compute coefficients along a regularisation path, each fit warm-started from the previous alpha.
 
         Parameters
         ----------
@@ -312,14 +336,20 @@ class ShotgunLasso(RegressorMixin, LinearModel):
             Values of alpha, in decreasing order; ``None`` takes ``n_alphas`` values log-spaced from ``alpha_max``
             down to ``eps * alpha_max``.
         n_alphas : int, default=100
+            Number of alphas when ``alphas`` is None.
         eps : float, default=1e-3
+            Smallest alpha over ``alpha_max`` when ``alphas`` is None.
         sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample weights.
 
         Returns
         -------
         alphas : ndarray of shape (n_alphas,)
+            The alphas, in the order fitted.
         coefs : ndarray of shape (n_features, n_alphas)
+            Coefficients at each alpha.
         dual_gaps : ndarray of shape (n_alphas,)
+            Duality gap of each fit.
         """
         return shotgun_lasso_path(X, y, alphas=alphas, n_alphas=n_alphas, eps=eps, sample_weight=sample_weight,
                                   estimator=self)
@@ -348,8 +378,11 @@ def shotgun_lasso_path(X, y, *, alphas=None, n_alphas=100, eps=1e-3, sample_weig
         Decreasing values of alpha; ``None``: ``n_alphas`` log-spaced values from ``alpha_max`` to
         ``eps * alpha_max``.
     n_alphas : int, default=100
+        Number of alphas when ``alphas`` is None.
     eps : float, default=1e-3
+        Smallest alpha over ``alpha_max`` when ``alphas`` is None.
     sample_weight : array-like of shape (n_samples,), default=None
+        Per-sample weights.
     estimator : ShotgunLasso, default=None
         Template whose parameters are used (``alpha`` and ``warm_start`` are set here).
     **params
@@ -358,8 +391,11 @@ def shotgun_lasso_path(X, y, *, alphas=None, n_alphas=100, eps=1e-3, sample_weig
     Returns
     -------
     alphas : ndarray of shape (n_alphas,)
+        The alphas, in the order fitted.
     coefs : ndarray of shape (n_features, n_alphas)
+        Coefficients at each alpha.
     dual_gaps : ndarray of shape (n_alphas,)
+        Duality gap of each fit.
     """
     from sklearn.base import clone
 
