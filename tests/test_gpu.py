@@ -2,18 +2,15 @@
 on a dask-cuda cluster. Marked ``gpu``: run with ``pytest -m gpu`` on a machine with a CUDA device (skipped where
 CuPy finds none)."""
 
-import os
-from pathlib import Path
-
 import numpy as np
 import pytest
-import scipy.io as sio
 import scipy.sparse as sp
 from sklearn.datasets import make_classification
 from sklearn.linear_model import Lasso, LogisticRegression
 from sklearn.svm import LinearSVC
 
 from skpar import AveragedSGDClassifier, DualCoordinateAscentSVM, ParallelSGDRegressor, ShotgunLasso
+from skpar.datasets import load_mug32
 from skpar.linear_model._shotgun_lasso import alpha_max
 
 from .conftest import ridge_objective, ridge_optimum
@@ -28,7 +25,6 @@ try:
 except cp.cuda.runtime.CUDARuntimeError:
     pytest.skip("CuPy finds no CUDA device", allow_module_level=True)
 
-DATA = Path(os.environ.get("SKPAR_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
 
 @pytest.fixture(scope="module")
@@ -154,12 +150,7 @@ def test_shotgun_lasso_matches_sklearn(kind):
 
 
 def test_shotgun_gpu_on_mug32_pstar_and_guard():
-    path = DATA / "Mug32_singlepixcam.mat"
-    if not path.exists():
-        pytest.skip(f"{path} not present")
-    m = sio.loadmat(path)
-    A = m["A"].astype(np.float64)
-    A, y = A / np.linalg.norm(A, axis=0), m["y"].ravel()
+    A, y = load_mug32()
     d = A.shape[1]
     alpha = 0.05 * alpha_max(A, y, fit_intercept=False)
     kw = dict(alpha=alpha, fit_intercept=False, tol=1e-5, max_iter=5000, random_state=0)

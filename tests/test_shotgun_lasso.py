@@ -1,10 +1,7 @@
 """ShotgunLasso: scikit-learn's Lasso optimum, the duality-gap certificate, P* on the Shotgun paper's data."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
-import scipy.io as sio
 import scipy.sparse as sp
 from sklearn.linear_model import ElasticNet, Lasso
 from sklearn.model_selection import GridSearchCV
@@ -13,9 +10,8 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skpar import ShotgunLasso, shotgun_lasso_path
+from skpar.datasets import load_mug32
 from skpar.linear_model import alpha_max
-
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 @parametrize_with_checks([ShotgunLasso(alpha=0.1, n_jobs=2)])
@@ -74,12 +70,7 @@ def test_elastic_net_positive_and_weights(problem):
 
 @pytest.fixture(scope="module")
 def mug32():
-    path = DATA / "Mug32_singlepixcam.mat"
-    if not path.exists():
-        pytest.skip(f"{path} not present")
-    m = sio.loadmat(path)
-    A = m["A"].astype(np.float64)
-    return A / np.linalg.norm(A, axis=0), m["y"].ravel()
+    return load_mug32()  # shipped with skpar (from ../shared/data/Mug32_singlepixcam.mat), unit-norm columns
 
 
 def test_mug32_shotgun_speedup_and_guard(mug32):
