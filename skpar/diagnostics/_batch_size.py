@@ -80,7 +80,7 @@ def estimate_on_blocks(rounds: SyncRounds, n_features, *, fit_intercept, max_sam
     mean_sq = sum(r["sum_sq"] for r in res) / n
     max_sq = max(r["max_sq"] for r in res)
     if with_gram:
-        H = sum(r["gram"] for r in res) / n
+        H = sum(r["gram"] for r in res if r["gram"] is not None) / n  # an empty block has no sample
         eig = np.linalg.eigvalsh(H)
         lam = float(eig[-1])
         # directions of (numerically) zero variance, from linearly dependent columns, change no prediction: the

@@ -1,0 +1,186 @@
+"""Bad input for every estimator, as a user would produce it: a fit either succeeds with finite coefficients or raises
+a ValueError/TypeError whose message names the problem. Generated cases come from hypothesis."""
+
+import warnings
+
+import dask.array as da
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sklearn.exceptions import ConvergenceWarning
+
+from skpar import AveragedSGDClassifier, DualCoordinateAscentSVM, ParallelSGDRegressor, ShotgunLasso
+
+MAKERS = {
+    "sgd_regressor": lambda: ParallelSGDRegressor(max_iter=2, tol=None, n_jobs=2, random_state=0),
+    "sgd_classifier": lambda: AveragedSGDClassifier(max_iter=2, tol=None, n_jobs=2, random_state=0),
+    "shotgun_lasso": lambda: ShotgunLasso(alpha=0.01, max_iter=50, n_jobs=2, random_state=0),
+    "dca_svm": lambda: DualCoordinateAscentSVM(max_iter=5, n_jobs=2, random_state=0),
+}
+CLASSIFIERS = {"sgd_classifier", "dca_svm"}
+NAMES = sorted(MAKERS)
+SLOW_OK = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+
+
+def _targets(name, X, rng):
+    if name in CLASSIFIERS:
+        y = (rng.random(X.shape[0]) > 0.5).astype(int)
+        y[:2] = [0, 1][: len(y[:2])]  # both classes present
+        return y
+    return rng.normal(size=X.shape[0])
+
+
+def _fit(name, X, y, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return MAKERS[name]().fit(X, y, **kw)
+
+
+def _finite(est):
+    return np.isfinite(est.coef_).all() and np.isfinite(est.intercept_).all()
+
+
+@pytest.mark.parametrize("name", NAMES)
+@settings(max_examples=15, **SLOW_OK)
+@given(n=st.integers(3, 30), d=st.integers(1, 5), bad=st.sampled_from([np.nan, np.inf, -np.inf]),
+       where=st.sampled_from(["X", "sparse_X", "y"]), seed=st.integers(0, 2**16))
+def test_non_finite_values_are_named(name, n, d, bad, where, seed):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d))
+    y = _targets(name, X, rng).astype(float)
+    if where == "y":
+        y[rng.integers(n)] = bad
+    else:
+        X[rng.integers(n), rng.integers(d)] = bad
+    if where == "sparse_X":
+        X = sp.csr_matrix(X)
+    with pytest.raises(ValueError, match="NaN|infinity|[Uu]nknown label|continuous"):
+        _fit(name, X, y)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@settings(max_examples=10, **SLOW_OK)
+@given(n=st.integers(2, 30), extra=st.integers(1, 5))
+def test_mismatched_lengths_are_named(name, n, extra):
+    rng = np.random.default_rng(n)
+    X = rng.normal(size=(n, 2))
+    y = _targets(name, np.ones((n + extra, 1)), rng)
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        _fit(name, X, y)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@settings(max_examples=10, **SLOW_OK)
+@given(scale=st.sampled_from([1e-30, 1e-8, 1.0, 1e8, 1e30, 1e150]), n=st.integers(4, 40), d=st.integers(1, 4),
+       seed=st.integers(0, 2**16))
+def test_extreme_magnitudes_fit_finite_or_raise_clearly(name, scale, n, d, seed):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d)) * scale
+    y = _targets(name, X, rng)
+    try:
+        est = _fit(name, X, y)
+    except (ValueError, TypeError, FloatingPointError) as exc:
+        assert str(exc)  # a message, naming what went wrong
+        return
+    assert _finite(est)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("X, err, match", [
+    (np.empty((0, 3)), ValueError, "0 sample"),
+    (np.empty((3, 0)), ValueError, "0 feature"),
+    (np.array([["a", "b"], ["c", "d"], ["e", "f"]], dtype=object), ValueError, "could not convert|dtype|numeric"),
+    (np.ones((3, 2)) + 1j, ValueError, "[Cc]omplex"),
+], ids=["no-rows", "no-columns", "strings", "complex"])
+def test_unusable_arrays_are_named(name, X, err, match):
+    y = np.array([0, 1, 0][: X.shape[0]]) if X.shape[0] else np.array([])
+    with pytest.raises(err, match=match):
+        _fit(name, X, y)
+
+
+@pytest.mark.parametrize("name", sorted(CLASSIFIERS))
+def test_classifier_label_problems_are_named(name):
+    X = np.random.default_rng(0).normal(size=(6, 2))
+    with pytest.raises(ValueError, match="class"):
+        _fit(name, X, np.zeros(6))
+    with pytest.raises((ValueError, TypeError), match="[Uu]nknown label|mix|type|sort|str"):
+        _fit(name, X, np.array([1, "a", 2, "b", 1, "a"], dtype=object))
+    with pytest.raises(ValueError, match="continuous|[Uu]nknown label"):
+        _fit(name, X, np.linspace(0, 1, 6))
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("kind", ["one-sample", "one-feature", "constant-feature", "int", "bool", "readonly",
+                                  "noncontiguous", "explicit-zeros", "unsorted-indices", "float32"])
+def test_odd_but_valid_input_fits(name, kind):
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(60, 3))
+    if kind == "one-sample":
+        X = X[:1]
+    elif kind == "one-feature":
+        X = X[:, :1]
+    elif kind == "constant-feature":
+        X[:, 1] = 7.0
+    elif kind == "int":
+        X = np.round(X * 3).astype(np.int64)
+    elif kind == "bool":
+        X = X > 0
+    elif kind == "readonly":
+        X.setflags(write=False)
+    elif kind == "noncontiguous":
+        X = np.repeat(X, 2, axis=1)[:, ::2]
+    elif kind == "float32":
+        X = X.astype(np.float32)
+    y = _targets(name, np.asarray(X, dtype=float), rng)
+    if kind == "one-sample" and name in CLASSIFIERS:
+        with pytest.raises(ValueError, match="class"):
+            _fit(name, X, y[:1] * 0)
+        return
+    if kind in ("explicit-zeros", "unsorted-indices"):
+        Xs = sp.csr_matrix(X)
+        if kind == "explicit-zeros":
+            Xs = sp.csr_matrix((np.append(Xs.data, 0.0), np.append(Xs.indices, 0),
+                                np.append(Xs.indptr[:-1], Xs.indptr[-1] + 1)), shape=X.shape)
+            Xs.indptr[-1] = len(Xs.data)
+        else:
+            order = np.concatenate([np.arange(a, b)[::-1] for a, b in zip(Xs.indptr[:-1], Xs.indptr[1:],
+                                                                            strict=True)])
+            Xs = sp.csr_matrix((Xs.data[order], Xs.indices[order], Xs.indptr), shape=X.shape)
+        est = _fit(name, Xs, y)
+        assert _finite(est)
+        ref = _fit(name, X, y)
+        if name in ("shotgun_lasso", "dca_svm"):  # deterministic solvers: the same answer as on dense input
+            np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-6, atol=1e-8)
+        return
+    est = _fit(name, X, y)
+    assert _finite(est)
+    assert est.predict(X).shape == (X.shape[0],)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("chunks", [(60,), (30, 0, 30), (1,) * 3 + (57,)], ids=["one-chunk", "empty-chunk",
+                                                                             "tiny-chunks"])
+def test_dask_partitions_of_any_size(name, chunks):
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(60, 3))
+    y = _targets(name, X, rng)
+    Xd = da.from_array(X, chunks=(chunks, 3))
+    yd = da.from_array(y, chunks=(chunks,))
+    if name == "shotgun_lasso":
+        est = _fit(name, Xd, yd)
+    else:
+        est = _fit(name, Xd, yd)
+    assert _finite(est)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_more_workers_than_rows(name):
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(3, 2))
+    y = _targets(name, X, rng)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est = MAKERS[name]().set_params(n_jobs=8).fit(X, y)
+    assert _finite(est)
