@@ -10,6 +10,30 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+#: rows per chunk of a dense product whose operands differ in dtype (float32 X against a float64 vector): NumPy would
+#: otherwise make a float64 copy of all of X for the one product
+PRODUCT_ROWS = 1 << 16
+
+
+def dense_t_dot(X, v):
+    """``X.T @ v`` in float64 without a float64 copy of a float32 X (row chunks, each upcast on its own)."""
+    if sp.issparse(X) or X.dtype == np.float64:
+        return np.asarray(X.T @ v).ravel()
+    out = np.zeros(X.shape[1])
+    for a in range(0, X.shape[0], PRODUCT_ROWS):
+        out += X[a:a + PRODUCT_ROWS].T @ v[a:a + PRODUCT_ROWS]
+    return out
+
+
+def dense_dot(X, w):
+    """``X @ w`` in float64 without a float64 copy of a float32 X."""
+    if sp.issparse(X) or X.dtype == np.float64:
+        return np.asarray(X @ w).ravel()
+    out = np.empty(X.shape[0])
+    for a in range(0, X.shape[0], PRODUCT_ROWS):
+        out[a:a + PRODUCT_ROWS] = X[a:a + PRODUCT_ROWS] @ w
+    return out
+
 
 @dataclass
 class LassoData:
@@ -55,7 +79,7 @@ class LassoData:
             for a in range(0, n, step):
                 xa = X[a:a + step]
                 sq += (xa * xa).T @ s[a:a + step]
-            colsum = X.T @ s if fit_intercept else np.zeros(X.shape[1])
+            colsum = dense_t_dot(X, s) if fit_intercept else np.zeros(X.shape[1])
         xbar = colsum / n
         ybar = float(s @ y / n) if fit_intercept else 0.0
         L = np.maximum(sq / n - xbar * xbar, 0.0)
@@ -65,12 +89,12 @@ class LassoData:
         """The exact centred residual ``yc - (X - xbar) w`` (offset folded in)."""
         if not w.any():
             return self.yc.copy()
-        return self.yc - np.asarray(self.X @ w).ravel() + float(self.xbar @ w)
+        return self.yc - dense_dot(self.X, w) + float(self.xbar @ w)
 
     def gradient(self, r):
         """``z = (X - xbar)^T (s * r) / n`` for every column (one pass over X)."""
         sr = self.s * r
-        return (np.asarray(self.X.T @ sr).ravel() - self.xbar * sr.sum()) / self.n
+        return (dense_t_dot(self.X, sr) - self.xbar * sr.sum()) / self.n
 
 
 def primal(data, w, r, l1, l2):

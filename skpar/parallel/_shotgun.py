@@ -27,7 +27,7 @@ from ..kernels import (
     shotgun_epoch_csc,
     shotgun_epoch_dense,
 )
-from ._lasso_data import duality_gap, primal
+from ._lasso_data import dense_t_dot, duality_gap, primal
 
 #: below this many multiply-adds per step, a step is not worth two thread hand-offs
 MIN_PARALLEL_WORK = 1 << 17
@@ -108,8 +108,17 @@ class _Shotgun:
             self.Xws = d.X
             self.cols = ws.astype(np.int64)
         else:
-            # column access needs F order: copy just the working set's columns (X itself is never copied whole)
-            self.Xws = np.asfortranarray(d.X[:, ws], dtype=np.float64)
+            # column access needs F order: an F-ordered X with the whole working set is used as it is; otherwise
+            # just the working set's columns are copied, in X's dtype, column block by column block (no C-ordered
+            # intermediate of them)
+            X = d.X
+            self.Xws = None  # let the last working set's copy go before the next is made
+            if ws.size == X.shape[1] and X.flags.f_contiguous:
+                self.Xws = X
+            else:
+                self.Xws = np.empty((X.shape[0], ws.size), dtype=X.dtype, order="F")
+                for a in range(0, ws.size, 64):
+                    self.Xws[:, a:a + 64] = X[:, ws[a:a + 64]]
             self.cols = np.arange(ws.size, dtype=np.int64)
         self.colsum, self.xbar, self.L = d.colsum[ws], d.xbar[ws], d.L[ws]
 
@@ -169,7 +178,7 @@ class _Shotgun:
 
     def gradient(self, r):
         sr = self.data.s * r
-        g = np.asarray(self.data.X[:, self.ws].T @ sr if self.data.sparse else self.Xws.T @ sr).ravel()
+        g = np.asarray(self.data.X[:, self.ws].T @ sr).ravel() if self.data.sparse else dense_t_dot(self.Xws, sr)
         return (g - self.xbar * sr.sum()) / self.data.n
 
 
