@@ -99,7 +99,7 @@ class LinearClassifierMixin:
 
         Parameters
         ----------
-        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array, CuPy array} of shape (n_samples, n_features)
             Samples.
 
         Returns
@@ -122,7 +122,7 @@ class LinearClassifierMixin:
 
         Parameters
         ----------
-        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array, CuPy array} of shape (n_samples, n_features)
             Samples.
 
         Returns

@@ -143,7 +143,7 @@ class DualCoordinateAscentSVM(LinearClassifierMixin, ClassifierMixin, BaseParall
 
         Parameters
         ----------
-        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array, CuPy array} of shape (n_samples, n_features)
             Training data.
         y : array-like or dask array of shape (n_samples,)
             Class labels.

@@ -214,7 +214,7 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
 
         Parameters
         ----------
-        X : {array-like, sparse matrix, dask array, dask dataframe} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array, dask dataframe, CuPy array} of shape (n_samples, n_features)
             Training data; float32 is kept as float32.
         y : array-like or dask array of shape (n_samples,)
             Class labels.
@@ -235,7 +235,7 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
 
         Parameters
         ----------
-        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array, CuPy array} of shape (n_samples, n_features)
             A batch of training data.
         y : array-like of shape (n_samples,)
             Class labels.

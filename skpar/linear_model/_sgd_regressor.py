@@ -216,7 +216,7 @@ class ParallelSGDRegressor(RegressorMixin, BaseParallelSGD):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix, dask array, dask dataframe} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array, dask dataframe, CuPy array} of shape (n_samples, n_features)
             Training data; float32 is kept as float32.
         y : array-like or dask array of shape (n_samples,)
             Targets.
@@ -236,7 +236,7 @@ class ParallelSGDRegressor(RegressorMixin, BaseParallelSGD):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix, dask array, dask dataframe} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array, dask dataframe, CuPy array} of shape (n_samples, n_features)
             A batch of training data.
         y : array-like or dask array of shape (n_samples,)
             Targets.
@@ -255,7 +255,7 @@ class ParallelSGDRegressor(RegressorMixin, BaseParallelSGD):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array, CuPy array} of shape (n_samples, n_features)
             Samples.
 
         Returns

@@ -176,7 +176,7 @@ class ShotgunLasso(RegressorMixin, LinearModel):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array, CuPy array} of shape (n_samples, n_features)
             Training data (CSR is converted to CSC once; dense X is used in place).
         y : array-like of shape (n_samples,)
             Targets.
@@ -309,7 +309,7 @@ class ShotgunLasso(RegressorMixin, LinearModel):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array, CuPy array} of shape (n_samples, n_features)
             Samples.
 
         Returns
