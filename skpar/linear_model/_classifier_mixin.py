@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dask.array as da
 import numpy as np
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
@@ -46,7 +47,8 @@ class LinearClassifierMixin:
     def _encode_targets(self, y, sample_weight, first):
         classes = self.__dict__.pop("_pending_classes", None)  # from the first partial_fit
         if is_dask_collection(y):
-            labels = to_host(np.unique(y.compute())) if classes is None else None
+            # distinct labels reduced where the chunks are: only they come to the driver, never all of y
+            labels = to_host(da.unique(y).compute()) if classes is None else None
         elif on_gpu(y):  # checked on the GPU by skpar.gpu._validation; the distinct labels come to the host
             labels = to_host(array_module(y).unique(y)) if classes is None else None
         else:
@@ -66,7 +68,7 @@ class LinearClassifierMixin:
             y_enc = y.map_blocks(_encode_labels, classes_, dtype=np.float64)
             counts = None
             if self.class_weight == "balanced":
-                counts = to_host(np.bincount(y_enc.compute().astype(np.intp), minlength=len(classes_)))
+                counts = to_host(da.bincount(y_enc.astype(np.intp), minlength=len(classes_)).compute())
         elif on_gpu(y):
             y_enc = _encode_labels(y, classes_)
             counts = to_host(array_module(y).bincount(y_enc.astype(np.int64), minlength=len(classes_)))
