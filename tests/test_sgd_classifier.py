@@ -189,3 +189,17 @@ class np_warnings_as_errors:
 
     def __exit__(self, *exc):
         return self._ctx.__exit__(*exc)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_warm_start_resumes_exactly(n_classes):
+    """A fit cut in two with warm_start takes the same steps as one uninterrupted fit (same seeds, same rounds)."""
+    X, y = make_classification(n_samples=3000, n_features=10, n_informative=6, n_classes=n_classes,
+                               random_state=0)
+    kw = dict(max_iter=6, tol=None, n_jobs=2, random_state=0, averaging="periodic")
+    one = AveragedSGDClassifier(**kw).fit(X, y)
+    two = AveragedSGDClassifier(**{**kw, "max_iter": 3}, warm_start=True).fit(X, y)
+    two.fit(X, y)
+    np.testing.assert_array_equal(one.coef_, two.coef_)
+    np.testing.assert_array_equal(one.intercept_, two.intercept_)
+    assert one.t_ == two.t_
