@@ -34,6 +34,7 @@ class DaskBackend:
         self.n_workers = int(sum(w.get("nthreads", 1) for w in info.values()))
         self._held = []
         self._where = {}  # block key -> the worker holding it
+        self._recipes = {}  # block key -> how to make the block again: ("object", block) or ("delayed", delayed)
 
     def partition(self, X, y, sample_weight, *, n_blocks, seeds, validation_fraction, gpu=False):
         if is_dask_collection(X):
@@ -52,12 +53,15 @@ class DaskBackend:
     def place_delayed(self, objects):
         """Compute ``dask.delayed`` objects (blocks built from chunks) on the workers, where they stay, and note
         where each one lives so that tasks on it are pinned there."""
-        blocks = self.client.compute(list(objects))
+        objects = list(objects)
+        blocks = self.client.compute(objects)
         # wait for the blocks (a tiny task each; nothing comes back but None), then note where each one lives
         self.client.gather([self.client.submit(_ready, b, pure=False) for b in blocks])
         for key, holders in self.client.who_has(blocks).items():
             if holders:
                 self._where[key] = holders[0]
+        for b, obj in zip(blocks, objects, strict=True):
+            self._recipes[b.key] = ("delayed", obj)
         self._held.extend(blocks)
         return blocks
 
@@ -66,8 +70,15 @@ class DaskBackend:
         handles = []
         for k, obj in enumerate(objects):
             where = self._workers[k % len(self._workers)]
-            handle = self.client.scatter(obj, workers=[where], hash=False)
+            try:
+                handle = self.client.scatter(obj, workers=[where], hash=False)
+            except Exception as exc:  # distributed's own error (a KeyError) when the worker is gone: say it in words
+                self._check_alive(cause=exc)
+                raise
             self._where[handle.key] = where
+            # the block stays on the driver too (views of the caller's arrays: no copy), to be placed again if its
+            # worker is lost
+            self._recipes[handle.key] = ("object", obj)
             handles.append(handle)
         self._held.extend(handles)
         return handles
@@ -118,11 +129,43 @@ class DaskBackend:
             self._check_holders(cause=exc)
             raise
 
+    def restore(self, handles):
+        """``handles`` with every block whose worker has left placed again on a live worker (scattered anew from
+        the driver's block, or recomputed from its chunk's graph). Only for blocks without solver state: what a lost
+        worker held beyond the data (dual variables) is gone, and the caller must not ask for those."""
+        alive = sorted(self.client.scheduler_info(n_workers=-1)["workers"])
+        if not alive:
+            raise RuntimeError(f"every worker of the Dask cluster of {self.client} has left; the fit cannot go on")
+        out = []
+        for k, h in enumerate(handles):
+            key = getattr(h, "key", None)
+            if key is None or self._where.get(key) in alive:
+                out.append(h)
+                continue
+            kind, recipe = self._recipes[key]
+            if kind == "object":
+                where = alive[k % len(alive)]
+                new = self.client.scatter(recipe, workers=[where], hash=False)
+                self._where[new.key] = where
+                self._recipes[new.key] = (kind, recipe)
+                self._held.append(new)
+            else:
+                new = self.place_delayed([recipe])[0]
+            self._where.pop(key, None)
+            out.append(new)
+        self._workers = alive
+        return out
+
+    def _check_alive(self, cause=None):
+        if not self.client.scheduler_info(n_workers=-1)["workers"]:
+            raise RuntimeError(f"every worker of the Dask cluster of {self.client} has left; the fit cannot go on") \
+                from cause
+
     def _check_holders(self, cause=None):
         alive = set(self.client.scheduler_info(n_workers=-1)["workers"])
         lost = sorted({w for w in self._where.values() if w not in alive})
         if lost:
-            raise RuntimeError(
+            raise LostBlocksError(
                 f"the Dask worker(s) {', '.join(lost)} holding blocks of this fit left the cluster; the blocks and "
                 "any solver state on them are gone. Fit again (the data is scattered anew) or persist the input as "
                 "a dask array so that lost blocks can be recomputed."
@@ -137,6 +180,11 @@ class DaskBackend:
             f.release()
         self._held = []
         self._where = {}  # block key -> the worker holding it
+        self._recipes = {}
 
     def __repr__(self):
         return f"DaskBackend({self.client!r})"
+
+
+class LostBlocksError(RuntimeError):
+    """Workers holding blocks of a fit left the cluster (a round may be run again on blocks placed anew)."""

@@ -171,7 +171,8 @@ class BaseParallelSGD(BaseEstimator):
             early = self.early_stopping and self.tol is not None and max_epochs > 1
             blocks = backend.partition(X, y, sample_weight, n_blocks=n_blocks, seeds=block_seeds,
                                        validation_fraction=self.validation_fraction if early else 0.0, gpu=gpu)
-            rounds = SyncRounds(backend, blocks)
+            # synchronous SGD rounds keep no state on the blocks: a round lost with a worker is run again elsewhere
+            rounds = SyncRounds(backend, blocks, recoverable=self.mode == "sync")
             # one round for what the plan needs of every block (on a cluster each round is a trip to every worker)
             survey = rounds.run(_survey, loss, pos_weight, neg_weight, not resume).results
             n_train = [s[0] for s in survey]
@@ -228,6 +229,7 @@ class BaseParallelSGD(BaseEstimator):
         self.t_ = int(state.t)
         self.history_ = history
         self.n_blocks_ = rounds.n_blocks
+        self.n_recoveries_ = int(rounds.recoveries)
         self.learning_rate_ = float(plan.eta)
         if (not incremental or max_epochs > 1) and tol is not None and not converged and n_epochs == max_epochs:
             warnings.warn(

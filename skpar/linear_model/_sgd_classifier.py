@@ -130,6 +130,8 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
     critical_batch_size_ : float
     learning_rate_ : float
     n_blocks_ : int
+    n_recoveries_ : int
+        Rounds run again because Dask workers holding blocks left the cluster.
     n_features_in_ : int
     feature_names_in_ : ndarray of str
 

@@ -136,6 +136,9 @@ class ParallelSGDRegressor(RegressorMixin, BaseParallelSGD):
         The scaled step at the end of the fit (after any cut for divergence or by ``adaptive``).
     n_blocks_ : int
         Blocks the data was split into.
+    n_recoveries_ : int
+        Rounds run again because Dask workers holding blocks left the cluster (the lost blocks are placed again on
+        live workers; synchronous rounds then give the undisturbed answer).
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Defined when X has string column names.

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..backend._dask import LostBlocksError
+
 
 def nbytes(obj) -> int:
     """Bytes of the arrays and numbers in ``obj`` (tuples, lists and dicts are walked): what a task ships."""
@@ -47,9 +49,16 @@ class SyncRounds:
         Block handles from ``backend.partition``.
     """
 
-    def __init__(self, backend, blocks):
+    #: rounds run again, on blocks placed anew, when workers holding blocks leave (at most this many times a round)
+    MAX_RECOVERIES = 3
+
+    def __init__(self, backend, blocks, recoverable=False):
         self.backend = backend
         self.blocks = list(blocks)
+        # only for tasks whose blocks carry no solver state: a round is a pure function of its arguments and the
+        # blocks' data, so running it again on the same data placed elsewhere gives the same result to the last bit
+        self.recoverable = recoverable
+        self.recoveries = 0
 
     @property
     def n_blocks(self) -> int:
@@ -62,13 +71,22 @@ class SyncRounds:
         statistics; the blocks themselves never move).
         """
         start = time.perf_counter()
-        futures = []
-        sent = 0
-        for k, blk in enumerate(self.blocks):
-            extra = () if per_block is None else tuple(per_block[k])
-            futures.append(self.backend.submit(fn, blk, *args, *extra))
-            sent += nbytes(args) + nbytes(extra)
-        results = self.backend.gather(futures)
+        for attempt in range(self.MAX_RECOVERIES + 1):
+            futures = []
+            sent = 0
+            for k, blk in enumerate(self.blocks):
+                extra = () if per_block is None else tuple(per_block[k])
+                futures.append(self.backend.submit(fn, blk, *args, *extra))
+                sent += nbytes(args) + nbytes(extra)
+            try:
+                results = self.backend.gather(futures)
+                break
+            except LostBlocksError:
+                if not (self.recoverable and attempt < self.MAX_RECOVERIES and hasattr(self.backend, "restore")):
+                    raise
+                # workers holding blocks left: place those blocks again on live workers and run the round again
+                self.blocks = self.backend.restore(self.blocks)
+                self.recoveries += 1
         sent += sum(nbytes(r) for r in results)
         return Round(results, time.perf_counter() - start, sent)
 
