@@ -108,10 +108,7 @@ def make_block(X, y, sample_weight, index, seed, validation_fraction, check_fini
     block raise a ``ValueError`` that names the block. ``gpu`` (found where the data entered skpar) builds a
     :class:`skpar.gpu.GPUBlock` on the current device instead.
     """
-    if gpu:
-        if validation_fraction:
-            raise ValueError("early_stopping holds out validation rows on the CPU path only; fit GPU data with "
-                             "early_stopping=False")
+    if gpu:  # no validation rows on GPUs: the estimators refuse early_stopping for GPU data before this
         from ..gpu._block import make_gpu_block
 
         return make_gpu_block(X, y, sample_weight, index, check_finite=check_finite)

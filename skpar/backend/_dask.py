@@ -133,9 +133,7 @@ class DaskBackend:
         """``handles`` with every block whose worker has left placed again on a live worker (scattered anew from
         the driver's block, or recomputed from its chunk's graph). Only for blocks without solver state: what a lost
         worker held beyond the data (dual variables) is gone, and the caller must not ask for those."""
-        alive = sorted(self.client.scheduler_info(n_workers=-1)["workers"])
-        if not alive:
-            raise RuntimeError(f"every worker of the Dask cluster of {self.client} has left; the fit cannot go on")
+        alive = self._check_alive()
         out = []
         for k, h in enumerate(handles):
             key = getattr(h, "key", None)
@@ -157,9 +155,12 @@ class DaskBackend:
         return out
 
     def _check_alive(self, cause=None):
-        if not self.client.scheduler_info(n_workers=-1)["workers"]:
+        """The live workers, sorted; none left raises."""
+        alive = sorted(self.client.scheduler_info(n_workers=-1)["workers"])
+        if not alive:
             raise RuntimeError(f"every worker of the Dask cluster of {self.client} has left; the fit cannot go on") \
                 from cause
+        return alive
 
     def _check_holders(self, cause=None):
         alive = set(self.client.scheduler_info(n_workers=-1)["workers"])

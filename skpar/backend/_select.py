@@ -33,6 +33,13 @@ def resolve_n_jobs(n_jobs) -> int:
     return max(1, joblib.effective_n_jobs(n_jobs))
 
 
+def check_gpu_local_client(client):
+    """A CuPy array of this process fits on this process's GPU: an explicit Dask client cannot take it."""
+    if client is not None and not isinstance(client, str):
+        raise ValueError("X is a CuPy array of this process, not data on the Dask cluster of client=: pass a "
+                         "dask array of CuPy chunks to fit on the cluster's GPUs, or client='threads'")
+
+
 def get_backend(client=None, n_jobs=None, gpu_local=False):
     """The backend for a fit.
 
@@ -48,9 +55,7 @@ def get_backend(client=None, n_jobs=None, gpu_local=False):
         active; an explicit client is an error, since the data is not on its workers.
     """
     if gpu_local:
-        if client is not None and not isinstance(client, str):
-            raise ValueError("X is a CuPy array of this process, not data on the Dask cluster of client=: pass a "
-                             "dask array of CuPy chunks to fit on the cluster's GPUs, or client='threads'")
+        check_gpu_local_client(client)
         return ThreadBackend(1)
     if isinstance(client, str):
         if client != "threads":

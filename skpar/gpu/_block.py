@@ -36,7 +36,6 @@ class GPUBlock:
         self.y = y
         self.sample_weight = sample_weight
         self.index = index
-        self.val_rows = np.empty(0, dtype=np.int64)
         self._orders = {}
         self.device = int(cupy_module().cuda.Device().id)
 
@@ -44,11 +43,7 @@ class GPUBlock:
     def n_rows(self) -> int:
         return int(self.X.shape[0])
 
-    n_train = n_rows
-
-    @property
-    def train_rows(self):
-        return np.arange(self.n_rows, dtype=np.int64)
+    n_train = n_rows  # every row trains: no validation split on GPUs
 
     @property
     def is_sparse(self) -> bool:

@@ -18,6 +18,7 @@ import math
 
 import numpy as np
 
+from ..kernels._schedule import step_size
 from ._kernels import THREADS, ctype, f64, grid, i32, i64, kernel, launch, sgd_warps_kernel
 from ._namespace import cupy_module, resident_warps
 
@@ -28,10 +29,9 @@ WILD_LAUNCHES = 32
 
 
 def _step(t, plan):
-    e = plan.eta / (1.0 + t * plan.samples_per_step) ** plan.power_t if plan.schedule == 1 else plan.eta
-    if t < plan.warmup_steps:
-        e = plan.eta_start + (e - plan.eta_start) * (t + 1.0) / plan.warmup_steps
-    return e
+    """The step size of global step ``t``: the CPU kernels' schedule (a numba function, callable from Python)."""
+    return step_size(t, plan.schedule, plan.eta, plan.power_t, plan.samples_per_step, plan.warmup_steps,
+                     plan.eta_start)
 
 
 def _target(plan, K, k):

@@ -19,14 +19,10 @@ def _sample(block, max_rows, seed):
     return cp.unique(draw)  # sorted; repeats (rare when max_rows << n) dropped
 
 
-def _rows(block, rows):
-    return block.X[rows]
-
-
 def moments_gpu(block, max_rows, seed, fit_intercept, with_gram):
     """:func:`skpar.parallel._tasks.moments_task` on the device."""
     rows = _sample(block, max_rows, seed)
-    Xs = _rows(block, rows)
+    Xs = block.X[rows]
     extra = 1.0 if fit_intercept else 0.0
     if block.is_sparse:
         sq = Xs.multiply(Xs).sum(axis=1).ravel().astype(np.float64) + extra
@@ -49,7 +45,7 @@ def moments_gpu(block, max_rows, seed, fit_intercept, with_gram):
 def matvec_gpu(block, max_rows, seed, fit_intercept, v):
     """:func:`skpar.parallel._tasks.sample_matvec_task` on the device."""
     cp = cupy_module()
-    Xs = _rows(block, _sample(block, max_rows, seed))
+    Xs = block.X[_sample(block, max_rows, seed)]
     d = Xs.shape[1]
     vd = cp.asarray(v[:d], dtype=Xs.dtype)
     z = (Xs @ vd).astype(cp.float64).ravel()

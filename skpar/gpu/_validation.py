@@ -8,19 +8,12 @@ from __future__ import annotations
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
+from .._dtypes import as_float
 from ._namespace import cupy_module, is_sparse_gpu
 
 
 def _float_array(X, name):
-    cp = cupy_module()
-    kind = X.dtype.kind
-    if kind == "c":
-        raise ValueError(f"Complex data not supported: {name} has dtype {X.dtype}")
-    if kind not in "fiub":
-        raise TypeError(f"{name} must be numeric, got a CuPy array of dtype {X.dtype}")
-    if X.dtype not in (np.float32, np.float64):
-        X = X.astype(cp.float64)
-    return X
+    return as_float(X, name, "a CuPy array")
 
 
 def check_gpu_X(X, name="X"):
@@ -28,7 +21,8 @@ def check_gpu_X(X, name="X"):
     cp = cupy_module()
     if is_sparse_gpu(X):
         X = X.tocsr()
-        X = X.astype(_float_array(X.data, name).dtype) if X.dtype not in (np.float32, np.float64) else X
+        if X.dtype not in (np.float32, np.float64):
+            X = X.astype(_float_array(X.data, name).dtype)
         values = X.data
     else:
         X = _float_array(cp.asarray(X), name)

@@ -12,7 +12,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ..backend import DaskBackend, get_backend
+from ..backend import DaskBackend, get_backend, is_dask_collection
 from ..gpu._namespace import on_gpu
 from ..parallel import SyncRounds
 from ..parallel._cocoa import alpha_task, cocoa, passcode
@@ -164,7 +164,7 @@ class DualCoordinateAscentSVM(LinearClassifierMixin, ClassifierMixin, BaseParall
         y, n_outputs, pos_weight, neg_weight = self._encode_targets(y, sample_weight, first=True)
         rng = check_random_state(self.random_state)
         base = int(rng.randint(np.iinfo(np.int32).max))
-        backend = get_backend(self.client, self.n_jobs, gpu_local=gpu and not hasattr(X, "dask"))
+        backend = get_backend(self.client, self.n_jobs, gpu_local=gpu and not is_dask_collection(X))
         bias = float(self.intercept_scaling) if self.fit_intercept else 0.0
         d = X.shape[1]
         self.history_ = []

@@ -20,7 +20,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._penalties import Penalty
-from ..backend import DaskBackend, get_backend
+from ..backend import DaskBackend, get_backend, is_dask_collection
 from ..diagnostics import estimate_on_blocks
 from ..exceptions import CriticalBatchSizeWarning
 from ..gpu._namespace import on_gpu
@@ -157,7 +157,7 @@ class BaseParallelSGD(BaseEstimator):
             self._base_seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
             self._epochs_done = 0
         base = self._base_seed
-        backend = get_backend(self.client, self.n_jobs, gpu_local=gpu and not hasattr(X, "dask"))
+        backend = get_backend(self.client, self.n_jobs, gpu_local=gpu and not is_dask_collection(X))
         # GPU rounds are local epochs of thousands of warp workers (skpar.gpu._sgd), whatever local_steps says
         local_steps = "epoch" if gpu else self.local_steps
         if self.mode == "hogwild" and isinstance(backend, DaskBackend):

@@ -17,6 +17,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from ..backend import DaskBackend, get_backend, is_dask_collection
+from ..backend._select import check_gpu_local_client
 from ..gpu._namespace import on_gpu, to_host
 from ..gpu._shotgun import GPULassoData, shotgun_lasso_gpu, spectral_radius_gpu
 from ..gpu._validation import check_gpu_fit_data
@@ -214,11 +215,7 @@ class ShotgunLasso(RegressorMixin, LinearModel):
             if sample_weight.sum() <= 0:
                 raise ValueError("sample_weight sums to zero: there is nothing to fit")
         rng = check_random_state(self.random_state)
-        d = X.shape[1]
-        l1, l2 = self.alpha * self.l1_ratio, self.alpha * (1 - self.l1_ratio)
-        w0 = np.array(self.coef_, dtype=np.float64) if self.warm_start and hasattr(self, "coef_") \
-            and np.shape(self.coef_) == (d,) else np.zeros(d)
-        self.history_ = []
+        l1, l2, w0 = self._start(X.shape[1])
         try:
             if isinstance(backend, DaskBackend):
                 w, gap, n_iter, converged, p, rho, ybar, tol_abs, xbar = self._fit_columns(
@@ -238,6 +235,13 @@ class ShotgunLasso(RegressorMixin, LinearModel):
             backend.close()
         return self._set_fit(X, w, gap, n_iter, converged, p, rho, ybar, xbar, tol_abs)
 
+    def _start(self, d):
+        """``(l1, l2, w0)``: the penalties and the starting coefficients (the last fit's with ``warm_start``)."""
+        self.history_ = []
+        w0 = np.array(self.coef_, dtype=np.float64) if self.warm_start and hasattr(self, "coef_") \
+            and np.shape(self.coef_) == (d,) else np.zeros(d)
+        return self.alpha * self.l1_ratio, self.alpha * (1 - self.l1_ratio), w0
+
     def _set_fit(self, X, w, gap, n_iter, converged, p, rho, ybar, xbar, tol_abs):
         if not np.isfinite(w).all():
             raise FloatingPointError("coordinate descent produced non-finite coefficients")
@@ -255,17 +259,12 @@ class ShotgunLasso(RegressorMixin, LinearModel):
 
     def _fit_gpu(self, X, y, sample_weight, start):
         """X on the GPU: Shotgun steps of P coordinates through cuBLAS/cuSPARSE (skpar.gpu._shotgun)."""
-        if self.client is not None and not isinstance(self.client, str):
-            raise ValueError("X is a CuPy array of this process, not data on the Dask cluster of client=")
+        check_gpu_local_client(self.client)
         X, y, sample_weight = check_gpu_fit_data(self, X, y, sample_weight, reset=True)
         if sample_weight is not None and float(sample_weight.sum()) <= 0:
             raise ValueError("sample_weight sums to zero: there is nothing to fit")
         rng = check_random_state(self.random_state)
-        d = X.shape[1]
-        l1, l2 = self.alpha * self.l1_ratio, self.alpha * (1 - self.l1_ratio)
-        w0 = np.array(self.coef_, dtype=np.float64) if self.warm_start and hasattr(self, "coef_") \
-            and np.shape(self.coef_) == (d,) else np.zeros(d)
-        self.history_ = []
+        l1, l2, w0 = self._start(X.shape[1])
         data = GPULassoData.build(X, y, sample_weight, self.fit_intercept)
         tol_abs = self.tol * float(data.s @ (data.yc ** 2)) / data.n
         rho = spectral_radius_gpu(data, seed=int(rng.randint(1 << 30)))

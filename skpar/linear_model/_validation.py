@@ -12,6 +12,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from .._dtypes import as_float
 from ..backend import is_dask_collection
 from ..gpu._namespace import on_gpu
 from ..gpu._validation import check_gpu_fit_data, check_gpu_predict_data
@@ -30,14 +31,7 @@ def _dask_to_array(X, name="X"):
 
 
 def _dask_float(X, name):
-    kind = X.dtype.kind
-    if kind == "c":
-        raise ValueError(f"Complex data not supported: {name} has dtype {X.dtype}")
-    if kind not in "fiub":
-        raise TypeError(f"{name} must be numeric, got a dask array of dtype {X.dtype}")
-    if X.dtype not in (np.float32, np.float64):
-        X = X.astype(np.float64)
-    return X
+    return as_float(X, name, "a dask array")
 
 
 def check_fit_data(est, X, y, sample_weight, *, reset, y_numeric=True):

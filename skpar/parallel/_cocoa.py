@@ -18,17 +18,13 @@ import time
 import numpy as np
 
 from ..gpu._dcd import dcd_gpu, w_of_alpha_gpu
-from ..gpu._namespace import to_host
+from ..gpu._namespace import array_module, to_host
 from ..kernels import dcd_csr, dcd_dense
 
 
 def _zeros(block, shape):
     """Dual variables where the block's rows are (GPU memory for a GPU block)."""
-    if block.on_gpu:
-        from ..gpu._namespace import cupy_module
-
-        return cupy_module().zeros(shape)
-    return np.zeros(shape)
+    return array_module(block.X).zeros(shape)
 
 
 def _commit(block):

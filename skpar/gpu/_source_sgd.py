@@ -1,0 +1,232 @@
+"""CUDA C source of the SGD kernels (``sgd_warps``, ``sgd_wild``); see :mod:`skpar.gpu._source` for what they do
+and how a source is assembled."""
+
+SGD_WARPS = r"""
+#define NC __NC__
+#define AVG __AVG__
+#define LOSS __LOSS__
+#define SCHED __SCHED__
+#define MINB __MINB__
+
+// the stripe after s in the epoch's order s0, s0 + a, s0 + 2a, ... (mod S): a random affine permutation of the
+// stripes (a coprime to S), computed, not loaded, so no load stands between a warp and its next row
+__device__ __forceinline__ long long next_stripe(long long s, long long a, long long S) {
+    s += a;
+    return s >= S ? s - S : s;
+}
+
+// one mini-batch step from the gradient sums g, gb of in_batch rows: shrink, step, the l1 proximal step unless it is
+// the worker's last (that one is the driver's, after the average), then the Polyak average (as skpar.kernels.sgd_dense)
+#if AVG
+#define AVERAGE_STEP \
+    if (t >= avg_start) { \
+        navg += 1; \
+        double f = 1.0 / (double)navg; \
+        _Pragma("unroll") for (int c = 0; c < NC; ++c) wb[c] += (w[c] - wb[c]) * (T)f; \
+        bb += (b - bb) * f; \
+    }
+#else
+#define AVERAGE_STEP
+#endif
+#define SGD_STEP(last) { \
+    e = step_size(t, SCHED, eta, power_t, sps, warm, eta_start); \
+    double decay = 1.0 - e * l2, sc = e / in_batch, thr = (last) ? 0.0 : e * l1; \
+    _Pragma("unroll") for (int c = 0; c < NC; ++c) { \
+        w[c] = w[c] * (T)decay - (T)sc * g[c]; g[c] = 0; \
+        if (thr > 0.0) w[c] = (T)soft((double)w[c], thr); \
+    } \
+    if (fit_intercept) b -= sc * gb; \
+    gb = 0.0; \
+    AVERAGE_STEP \
+    t += 1; \
+    in_batch = 0; \
+}
+
+extern "C" __global__ void __launch_bounds__(256, MINB) sgd_warps(
+    const T* __restrict__ X, const double* __restrict__ y, const double* __restrict__ sw,
+    long long n, int d, long long s0, long long sa, long long n_stripes, int n_workers, int shift,
+    const double* __restrict__ w0, double b0, const double* __restrict__ wbar0, double bbar0, long long navg0,
+    long long t0, int batch, int code, double eps, int classify, double cls, double pos_w, double neg_w,
+    double l2, double l1, int fit_intercept, int schedule, double eta, double power_t, double sps, double warm,
+    double eta_start, long long avg_start,
+    double* __restrict__ W_out, double* __restrict__ B_out, double* __restrict__ Wbar_out,
+    double* __restrict__ Bbar_out, long long* __restrict__ navg_out, double* __restrict__ loss_out,
+    double* __restrict__ seen_out, long long* __restrict__ steps_out, double* __restrict__ eta_out)
+{
+    const int lane = threadIdx.x & 31;
+    const long long worker = ((long long)blockIdx.x * blockDim.x + threadIdx.x) >> 5;
+    if (worker >= n_workers) return;  // a whole warp leaves together
+    const long long slot = (worker + shift) % n_workers;
+    T w[NC], g[NC];  // the model in the data's precision: float32 data keeps float32 registers
+    T xc[NC], xn[NC];
+#if AVG
+    T wb[NC];
+#endif
+    #pragma unroll
+    for (int c = 0; c < NC; ++c) {
+        int j = lane + 32 * c;
+        w[c] = j < d ? w0[j] : 0.0;
+        g[c] = 0;
+#if AVG
+        wb[c] = j < d ? wbar0[j] : 0.0;
+#endif
+    }
+    double b = b0, gb = 0.0, bb = bbar0;
+    long long navg = navg0, t = t0;
+    double loss = 0.0, seen = 0.0, e = 0.0;
+    int in_batch = 0;
+    // rows of this worker: the stripes s with s * n_workers + slot < n; its last step is after the last of them
+    const long long mine = slot < n ? (n - slot + n_workers - 1) / n_workers : 0;
+    long long done = 0;
+    // rows two steps ahead are in flight while a row is worked on: the loads do not depend on the model
+    T xm[NC];
+    long long s = s0;
+    long long row = n_stripes > 0 ? s * n_workers + slot : n;
+    s = next_stripe(s, sa, n_stripes);
+    long long nrow = n_stripes > 1 ? s * n_workers + slot : n;
+    s = next_stripe(s, sa, n_stripes);
+    #pragma unroll
+    for (int c = 0; c < NC; ++c) {
+        int j = lane + 32 * c;
+        xc[c] = (row < n && j < d) ? X[row * d + j] : (T)0;
+        xn[c] = (nrow < n && j < d) ? X[nrow * d + j] : (T)0;
+    }
+    // targets and weights travel with their rows through the same two-deep pipeline
+    double yc_ = row < n ? y[row] : 0.0, yn_ = nrow < n ? y[nrow] : 0.0;
+    double sc_ = row < n ? sw[row] : 0.0, sn_ = nrow < n ? sw[nrow] : 0.0;
+    for (long long k = 0; k < n_stripes; ++k) {
+        long long mrow = k + 2 < n_stripes ? s * n_workers + slot : n;
+        s = next_stripe(s, sa, n_stripes);
+        #pragma unroll
+        for (int c = 0; c < NC; ++c) { int j = lane + 32 * c; xm[c] = (mrow < n && j < d) ? X[mrow * d + j] : (T)0; }
+        double ym_ = mrow < n ? y[mrow] : 0.0, sm_ = mrow < n ? sw[mrow] : 0.0;
+        if (row < n) {
+            double yy, wt;
+            target(classify, yc_, cls, pos_w, neg_w, &yy, &wt);
+            double si = sc_ * wt;
+            T part = 0;
+            #pragma unroll
+            for (int c = 0; c < NC; ++c) part += xc[c] * w[c];
+            double p = (double)warp_sum(part) + b;
+            double lv, gd;
+#if AVG
+            if (navg > 0) {  // progressive loss at the model the fit returns: the average once it has started
+                T pa_ = 0;
+                #pragma unroll
+                for (int c = 0; c < NC; ++c) pa_ += xc[c] * wb[c];
+                double pa = (double)warp_sum(pa_) + bb;
+                loss_deriv(LOSS, pa, yy, eps, &lv, &gd);
+                loss += si * lv;
+                loss_deriv(LOSS, p, yy, eps, &lv, &gd);
+            } else {
+                loss_deriv(LOSS, p, yy, eps, &lv, &gd);
+                loss += si * lv;
+            }
+#else
+            loss_deriv(LOSS, p, yy, eps, &lv, &gd);
+            loss += si * lv;
+#endif
+            double gi = si * gd;
+            #pragma unroll
+            for (int c = 0; c < NC; ++c) g[c] += (T)gi * xc[c];
+            gb += gi;
+            seen += 1.0;
+            done += 1;
+            if (++in_batch == batch) SGD_STEP(done == mine)
+        }
+        row = nrow;
+        nrow = mrow;
+        yc_ = yn_; yn_ = ym_;
+        sc_ = sn_; sn_ = sm_;
+        #pragma unroll
+        for (int c = 0; c < NC; ++c) { xc[c] = xn[c]; xn[c] = xm[c]; }
+    }
+    if (in_batch > 0) SGD_STEP(true)  // the last, partial batch
+    #pragma unroll
+    for (int c = 0; c < NC; ++c) {
+        int j = lane + 32 * c;
+        if (j < d) {
+            W_out[worker * d + j] = w[c];
+#if AVG
+            Wbar_out[worker * d + j] = wb[c];
+#endif
+        }
+    }
+    if (lane == 0) {
+        B_out[worker] = b;
+#if AVG
+        Bbar_out[worker] = bb;
+#endif
+        navg_out[worker] = navg;
+        loss_out[worker] = loss;
+        seen_out[worker] = seen;
+        steps_out[worker] = t - t0;
+        eta_out[worker] = e;
+    }
+}
+"""
+
+# one warp per row; rows in stripe order as above, warps striding over them; W and B are read and written by all
+SGD_WILD = r"""
+#define CSR __CSR__
+
+extern "C" __global__ void sgd_wild(
+    const T* __restrict__ data, const int* __restrict__ indices, const int* __restrict__ indptr,
+    const double* __restrict__ y, const double* __restrict__ sw,
+    long long n, int d, const long long* __restrict__ rows, long long n_rows,
+    double* W, double* B, const double* __restrict__ Wbar, double bbar, int use_avg,
+    long long t0, int code, double eps, int classify, double cls, double pos_w, double neg_w,
+    int fit_intercept, double e, double* __restrict__ loss_out, double* __restrict__ seen_out)
+{
+    const int lane = threadIdx.x & 31;
+    const long long warp = ((long long)blockIdx.x * blockDim.x + threadIdx.x) >> 5;
+    const long long n_warps = ((long long)gridDim.x * blockDim.x) >> 5;
+    double loss = 0.0, seen = 0.0;
+    for (long long q = warp; q < n_rows; q += n_warps) {
+        long long i = rows[q];
+        long long a, z;
+#if CSR
+        a = indptr[i]; z = indptr[i + 1];
+#else
+        a = i * d; z = a + d;
+#endif
+        double part = 0.0, pa = 0.0;
+        for (long long r = a + lane; r < z; r += 32) {
+#if CSR
+            int j = indices[r];
+#else
+            int j = (int)(r - a);
+#endif
+            double x = (double)data[r];
+            part += x * __ldcg(W + j);  // .cg: read the L2 copy other warps write to, not a stale L1 line
+            if (use_avg) pa += x * Wbar[j];
+        }
+        double p = warp_sum(part) + __ldcg(B);
+        double yy, wt;
+        target(classify, y[i], cls, pos_w, neg_w, &yy, &wt);
+        double si = sw[i] * wt;
+        double lv, gd;
+        if (use_avg) {
+            pa = warp_sum(pa) + bbar;
+            loss_deriv(code, pa, yy, eps, &lv, &gd);
+            loss += si * lv;
+        }
+        loss_deriv(code, p, yy, eps, &lv, &gd);
+        if (!use_avg) loss += si * lv;
+        seen += 1.0;
+        double sc = e * si * gd;
+        if (sc != 0.0) {
+            for (long long r = a + lane; r < z; r += 32) {
+#if CSR
+                int j = indices[r];
+#else
+                int j = (int)(r - a);
+#endif
+                atomicAdd(W + j, -sc * (double)data[r]);
+            }
+            if (fit_intercept && lane == 0) atomicAdd(B, -sc);
+        }
+    }
+    if (lane == 0) { loss_out[warp] = loss; seen_out[warp] = seen; }
+}
+"""
