@@ -70,12 +70,15 @@ class Completion:
     """Futures in the order they finish, to which more can be added while iterating.
 
     Works for ``concurrent.futures`` and ``distributed`` futures alike (both call ``add_done_callback``), so a
-    strategy that adds tasks as others finish runs unchanged on both backends.
+    strategy that adds tasks as others finish runs unchanged on both backends. While waiting, ``check`` (if given)
+    is called every ``poll`` seconds: a backend whose tasks can wait forever (pinned to a worker that left) raises
+    from it instead.
     """
 
-    def __init__(self, futures=()):
+    def __init__(self, futures=(), check=None, poll=2.0):
         self._done = queue.Queue()
         self._count = 0
+        self._check, self._poll = check, poll
         for f in futures:
             self.add(f)
 
@@ -89,5 +92,11 @@ class Completion:
     def __next__(self):
         if self._count == 0:
             raise StopIteration
-        self._count -= 1
-        return self._done.get()
+        while True:
+            try:
+                future = self._done.get(timeout=self._poll if self._check is not None else None)
+            except queue.Empty:
+                self._check()
+                continue
+            self._count -= 1
+            return future

@@ -120,13 +120,13 @@ class DaskBackend:
             f.add_done_callback(one_done)
         try:
             while not done.wait(poll):
-                self._check_holders()
+                self.check_holders()
             return self.client.gather(futures)
         except RuntimeError:
             raise
         except Exception as exc:
             # a task cancelled or failed because its worker died: say so in words, if that is what happened
-            self._check_holders(cause=exc)
+            self.check_holders(cause=exc)
             raise
 
     def restore(self, handles):
@@ -162,7 +162,17 @@ class DaskBackend:
                 from cause
         return alive
 
-    def _check_holders(self, cause=None):
+    def check_holders(self, cause=None):
+        """Raise :class:`LostBlocksError` (from ``cause``) if a worker holding one of our blocks has left, and a
+        RuntimeError if the scheduler is gone (with it every block: nothing can be placed again)."""
+        status = getattr(self.client, "status", "running")
+        if status != "running":
+            address = getattr(self.client.scheduler, "address", None) or "?"
+            raise RuntimeError(
+                f"the connection to the Dask scheduler at {address} was lost (client status {status!r}); the "
+                "scheduler knew where this fit's blocks were, so the fit cannot go on. Fit again once the cluster "
+                "is back."
+            ) from cause
         alive = set(self.client.scheduler_info(n_workers=-1)["workers"])
         lost = sorted({w for w in self._where.values() if w not in alive})
         if lost:
@@ -172,8 +182,10 @@ class DaskBackend:
                 "a dask array so that lost blocks can be recomputed."
             ) from cause
 
-    def as_completed(self, futures):
-        return Completion(futures)
+    def as_completed(self, futures, poll=2.0):
+        """Futures as they finish; while waiting, the blocks' holders are checked every ``poll`` seconds (a task
+        pinned to a lost worker would never finish)."""
+        return Completion(futures, check=self.check_holders, poll=poll)
 
     def close(self):
         # drop our references so the workers free the blocks

@@ -90,6 +90,10 @@ class DualCoordinateAscentSVM(LinearClassifierMixin, ClassifierMixin, BaseParall
     history_ : list of dict
         One row per round: ``time``, ``primal``, ``dual``, ``gap``, ``relative_gap``, ``bytes_sent``.
     n_blocks_ : int
+    n_recoveries_ : int
+        Roll-backs after Dask workers holding blocks left the cluster: the lost blocks are placed again, every
+        block's dual variables go back to the driver's last checkpoint and the rounds since run again, so the fit
+        ends as an undisturbed one would.
     n_features_in_ : int
 
     Examples
@@ -189,6 +193,7 @@ class DualCoordinateAscentSVM(LinearClassifierMixin, ClassifierMixin, BaseParall
             parts = sorted(rounds.run(alpha_task).results, key=lambda p: p[0])
             self.dual_coef_ = np.concatenate([a for _, a in parts], axis=1)
             self.n_blocks_ = rounds.n_blocks
+            self.n_recoveries_ = int(rounds.recoveries)
         finally:
             backend.close()
         dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64

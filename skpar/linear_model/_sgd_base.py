@@ -171,8 +171,9 @@ class BaseParallelSGD(BaseEstimator):
             early = self.early_stopping and self.tol is not None and max_epochs > 1
             blocks = backend.partition(X, y, sample_weight, n_blocks=n_blocks, seeds=block_seeds,
                                        validation_fraction=self.validation_fraction if early else 0.0, gpu=gpu)
-            # synchronous SGD rounds keep no state on the blocks: a round lost with a worker is run again elsewhere
-            rounds = SyncRounds(backend, blocks, recoverable=self.mode == "sync")
+            # SGD keeps no state on the blocks (the driver holds the model): a round lost with a worker is run again
+            # on the blocks placed anew; the asynchronous loop sends a lost block's tasks again itself
+            rounds = SyncRounds(backend, blocks, recoverable=True)
             # one round for what the plan needs of every block (on a cluster each round is a trip to every worker)
             survey = rounds.run(_survey, loss, pos_weight, neg_weight, not resume).results
             n_train = [s[0] for s in survey]

@@ -124,6 +124,9 @@ class ShotgunLasso(RegressorMixin, LinearModel):
     history_ : list of dict
         Per outer iteration (threads) or round (Dask): ``time``, ``epochs``, ``steps`` (parallel steps of P
         updates), ``primal``, ``gap``, ``P``; guard events carry ``event``.
+    n_recoveries_ : int
+        Dask rounds run again because workers holding column blocks left the cluster (the blocks are placed again
+        on live workers; the rounds then give the undisturbed answer).
     n_features_in_ : int
 
     Examples
@@ -216,9 +219,10 @@ class ShotgunLasso(RegressorMixin, LinearModel):
                 raise ValueError("sample_weight sums to zero: there is nothing to fit")
         rng = check_random_state(self.random_state)
         l1, l2, w0 = self._start(X.shape[1])
+        recoveries = 0
         try:
             if isinstance(backend, DaskBackend):
-                w, gap, n_iter, converged, p, rho, ybar, tol_abs, xbar = self._fit_columns(
+                w, gap, n_iter, converged, p, rho, ybar, tol_abs, xbar, recoveries = self._fit_columns(
                     backend, X, y, sample_weight, w0, l1, l2, rng, start)
             else:
                 data = LassoData.build(X, y, sample_weight, self.fit_intercept)
@@ -233,7 +237,7 @@ class ShotgunLasso(RegressorMixin, LinearModel):
                 ybar, xbar = data.ybar, data.xbar
         finally:
             backend.close()
-        return self._set_fit(X, w, gap, n_iter, converged, p, rho, ybar, xbar, tol_abs)
+        return self._set_fit(X, w, gap, n_iter, converged, p, rho, ybar, xbar, tol_abs, recoveries)
 
     def _start(self, d):
         """``(l1, l2, w0)``: the penalties and the starting coefficients (the last fit's with ``warm_start``)."""
@@ -242,7 +246,7 @@ class ShotgunLasso(RegressorMixin, LinearModel):
             and np.shape(self.coef_) == (d,) else np.zeros(d)
         return self.alpha * self.l1_ratio, self.alpha * (1 - self.l1_ratio), w0
 
-    def _set_fit(self, X, w, gap, n_iter, converged, p, rho, ybar, xbar, tol_abs):
+    def _set_fit(self, X, w, gap, n_iter, converged, p, rho, ybar, xbar, tol_abs, recoveries=0):
         if not np.isfinite(w).all():
             raise FloatingPointError("coordinate descent produced non-finite coefficients")
         dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
@@ -252,6 +256,7 @@ class ShotgunLasso(RegressorMixin, LinearModel):
         self.n_iter_ = int(n_iter)
         self.n_parallel_ = int(p)
         self.spectral_radius_ = float(rho)
+        self.n_recoveries_ = int(recoveries)
         if not converged:
             warnings.warn(f"Objective did not converge: duality gap {gap:.3e} > tolerance {tol_abs:.3e} after "
                           f"{n_iter} epochs. Increase max_iter or tol.", ConvergenceWarning, stacklevel=2)
@@ -292,7 +297,9 @@ class ShotgunLasso(RegressorMixin, LinearModel):
         else:
             Xc = X.tocsc() if sp.issparse(X) else X
             blocks = backend.place([ColumnBlock(Xc[:, c], s, c, self.fit_intercept) for c in splits])
-        rounds = SyncRounds(backend, blocks)
+        # a round keeps no state on the column blocks (the driver holds w and the residual): a round lost with a
+        # worker is run again on the blocks placed anew, with the same result
+        rounds = SyncRounds(backend, blocks, recoverable=True)
         tol_abs = self.tol * float(s @ (yc ** 2)) / n
         seeds = rng.randint(1 << 30, size=max(self.max_iter, 1))
         w, gap, n_rounds, converged = hydra_lasso(
@@ -301,7 +308,7 @@ class ShotgunLasso(RegressorMixin, LinearModel):
         xbar = np.zeros(d)
         for blk_stats in rounds.run(_stats).results:
             xbar[blk_stats[0]] = blk_stats[1]
-        return w, gap, n_rounds, converged, d, np.nan, ybar, tol_abs, xbar
+        return w, gap, n_rounds, converged, d, np.nan, ybar, tol_abs, xbar, rounds.recoveries
 
     def predict(self, X):
         """Predict with the linear model.

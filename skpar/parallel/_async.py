@@ -23,6 +23,7 @@ import warnings
 
 import numpy as np
 
+from ..backend._dask import LostBlocksError
 from ._sgd import SGDState, _diverged
 from ._tasks import hogwild_task, sgd_task
 
@@ -37,11 +38,12 @@ def sgd_async(rounds, state, plan, penalty, *, local_steps, n_train, epoch_seeds
     """Asynchronous parameter-server SGD over the blocks of ``rounds``; returns ``(state, plan, epochs, converged)``.
 
     An epoch is ``sum(n_train)`` samples applied; the stopping rule is scikit-learn's, on each epoch's mean loss.
-    ``history`` gets one row per applied update with its ``staleness``.
+    ``history`` gets one row per applied update with its ``staleness``. On a Dask cluster, a worker that leaves
+    costs only its tasks in flight: its blocks are placed again on live workers and those tasks sent again.
     """
     history = [] if history is None else history
     start_time = time.perf_counter() if start_time is None else start_time
-    backend, blocks = rounds.backend, rounds.blocks
+    backend, blocks = rounds.backend, list(rounds.blocks)
     K, b = len(blocks), plan.batch_size
     total = sum(n_train)
     steps_of = [max(1, math.ceil(n / b)) if local_steps == "epoch" else int(local_steps) for n in n_train]
@@ -62,20 +64,57 @@ def sgd_async(rounds, state, plan, penalty, *, local_steps, n_train, epoch_seeds
             return
         fut = backend.submit(sgd_task, blocks[k], (W.copy(), B.copy(), Wbar, Bbar, 0), local,
                              int(epoch_seeds[e]), off, steps_of[k], t)
-        meta[fut] = (k, version, W.copy(), B.copy())
+        meta[fut] = (k, version, W.copy(), B.copy(), (e, off))
         pending.add(fut)
         off += steps_of[k] * b
         cursor[k] = [e + 1, 0] if off >= n_train[k] else [e, off]
+
+    def recover(lost):
+        """Workers holding blocks left: place those blocks again and send their lost tasks again (from where the
+        earliest of them started); the updates of the other blocks' tasks in flight still count."""
+        nonlocal pending
+        if not hasattr(backend, "restore") or rounds.recoveries >= rounds.MAX_RECOVERIES * K:
+            raise lost
+        placed = backend.restore(blocks)
+        moved = {k for k in range(K) if placed[k] is not blocks[k]}
+        blocks[:] = placed
+        rounds.blocks = list(placed)
+        rounds.recoveries += 1
+        resend = {}
+        for fut, (k, *_, where) in list(meta.items()):
+            if k in moved:
+                del meta[fut]
+                resend[k] = resend.get(k, []) + [where]
+        pending = backend.as_completed(list(meta))
+        for k, wheres in sorted(resend.items()):
+            cursor[k] = list(min(wheres))
+            for _ in wheres:
+                submit(k)
 
     for k in range(K):
         for _ in range(max_staleness):
             submit(k)
     in_flight = float(K * max_staleness)
-    for fut in pending:
-        k, sent_version, W_sent, B_sent = meta.pop(fut)
+    while True:
+        try:
+            fut = next(pending)
+            if fut not in meta:
+                continue  # a task of a lost block, already sent again
+            try:
+                out = fut.result()
+            except Exception as exc:
+                check = getattr(backend, "check_holders", None)
+                if check is not None:
+                    check(cause=exc)  # a lost worker raises LostBlocksError here; anything else is raised as is
+                raise
+        except StopIteration:
+            break
+        except LostBlocksError as lost:
+            recover(lost)
+            continue
+        k, sent_version, W_sent, B_sent, _ = meta.pop(fut)
         if stop:
             continue  # drain: the fit is over, results still in flight are dropped
-        out = fut.result()
         staleness = version - sent_version
         if out[8] or not np.isfinite(out[0]).all():
             halvings += 1
