@@ -158,14 +158,16 @@ def shotgun_lasso_gpu(data, w, l1, l2, *, P, rho, max_epochs, tol, positive=Fals
             r = data.residual(w)  # drop the rounding drift of many updates
         cur = _primal(data, w, r, l1, l2)
         if not np.isfinite(cur) or cur > prev * (1 + 1e-12) + 1e-300:
-            # P past P*: the simultaneous updates interfered; undo the epoch and halve P
+            # P past P*: the simultaneous updates interfered; undo the epoch, halve P and go at once to the P* of
+            # the estimated rho if smaller (as the CPU solver does, skpar.parallel._shotgun)
             w, r = snapshot
+            p_new = max(1, min(p // 2, int(d / rho)))
             history.append({"round": len(history), "time": time.perf_counter() - start_time, "epochs": epochs,
                             "steps": steps, "primal": prev, "gap": np.nan, "P": p,
-                            "event": f"objective rose: P {p} -> {max(1, p // 2)}"})
+                            "event": f"objective rose: P {p} -> {p_new}"})
             if p == 1:
                 break
-            p = max(1, p // 2)
+            p = p_new
             continue
         prev = cur
     return w.get(), gap, epochs, converged, p

@@ -118,6 +118,7 @@ class BaseParallelSGD(BaseEstimator):
             warmup_steps=float(warmup_steps),
             eta_start=eta0 if warmup_steps else eta, avg_start=avg_start,
             blowup=BLOWUP_FACTOR * max(ref_loss, 1e-12),
+            ref_loss=float(ref_loss),
             # test-only straggler hook (tests/test_async.py, asv_bench/scripts): per-block task delays in seconds
             delays=tuple(getattr(self, "_straggler_delays", ())),
         )

@@ -70,7 +70,8 @@ class ShotgunLasso(RegressorMixin, LinearModel):
     On the thread backend every step updates ``n_parallel`` coordinates at once from the same residual (Shotgun,
     Bradley et al. 2011), the updates split over ``n_jobs`` threads; the number of steps falls nearly P-fold for P up
     to ``P* = d / rho``, ``rho`` the spectral radius of the Gram matrix of the unit-norm columns, and the iterates can
-    diverge beyond it, so the fit watches the objective and halves P when it rises. Working sets (the support plus
+    diverge beyond it, so the fit watches the objective: an epoch whose objective rises is undone and P cut to half,
+    or to the estimated ``P*`` if that is smaller. Working sets (the support plus
     the worst violators of the optimality conditions) keep epochs from sweeping columns that stay at zero. On a Dask
     cluster the columns are partitioned across the workers, each updates its own coordinates against the current
     residual, and the changes are added with the CoCoA+ safety factor (model parallelism). Both stop on the duality

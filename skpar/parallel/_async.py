@@ -25,7 +25,7 @@ import numpy as np
 
 from ..backend._dask import LostBlocksError
 from ._sgd import SGDState, _diverged
-from ._tasks import hogwild_task, sgd_task
+from ._tasks import epoch_diverged, hogwild_task, sgd_task
 
 
 def _epoch_rule(objective, best, no_improvement, tol):
@@ -55,6 +55,7 @@ def sgd_async(rounds, state, plan, penalty, *, local_steps, n_train, epoch_seeds
     done_samples, epoch, best, no_improvement, converged = 0, 0, np.inf, 0, False
     epoch_loss, epoch_n, halvings = 0.0, 0, 0
     stop = False
+    epoch_starts = [(W.copy(), B.copy())] * 2  # the models at the start of the last two epochs
     pending = backend.as_completed([])
     meta = {}
 
@@ -64,7 +65,7 @@ def sgd_async(rounds, state, plan, penalty, *, local_steps, n_train, epoch_seeds
             return
         fut = backend.submit(sgd_task, blocks[k], (W.copy(), B.copy(), Wbar, Bbar, 0), local,
                              int(epoch_seeds[e]), off, steps_of[k], t)
-        meta[fut] = (k, version, W.copy(), B.copy(), (e, off))
+        meta[fut] = (k, version, W.copy(), B.copy(), (e, off), local.eta)
         pending.add(fut)
         off += steps_of[k] * b
         cursor[k] = [e + 1, 0] if off >= n_train[k] else [e, off]
@@ -81,7 +82,7 @@ def sgd_async(rounds, state, plan, penalty, *, local_steps, n_train, epoch_seeds
         rounds.blocks = list(placed)
         rounds.recoveries += 1
         resend = {}
-        for fut, (k, *_, where) in list(meta.items()):
+        for fut, (k, _, _, _, where, _) in list(meta.items()):
             if k in moved:
                 del meta[fut]
                 resend[k] = resend.get(k, []) + [where]
@@ -112,14 +113,24 @@ def sgd_async(rounds, state, plan, penalty, *, local_steps, n_train, epoch_seeds
         except LostBlocksError as lost:
             recover(lost)
             continue
-        k, sent_version, W_sent, B_sent, _ = meta.pop(fut)
+        k, sent_version, W_sent, B_sent, where, sent_eta = meta.pop(fut)
         if stop:
             continue  # drain: the fit is over, results still in flight are dropped
         staleness = version - sent_version
-        if out[8] or not np.isfinite(out[0]).all():
+        if sent_eta != local.eta:
+            # sent before the step was cut: its move was made with the step that diverged; do it again
+            cursor[k] = list(min(tuple(cursor[k]), where))
+            submit(k)
+            continue
+        if out[8] or not np.isfinite(out[0]).all() or epoch_diverged(out[5] / max(out[6], 1), local):
             halvings += 1
             local = _diverged(local, halvings, max_halvings, "an asynchronous task")
             plan = local.__class__(**{**local.__dict__, "avg_start": plan.avg_start})
+            # the server's model may itself be spoiled by earlier large steps: go back to the model at the start
+            # of the last epoch but one (every update since was made with the step that diverged)
+            W[...], B[...] = epoch_starts[0]
+            version += 1
+            cursor[k] = list(where)  # the same samples again, with the smaller step
             submit(k)
             continue
         scale = 1.0 / max(in_flight, 1.0 + staleness)
@@ -140,6 +151,7 @@ def sgd_async(rounds, state, plan, penalty, *, local_steps, n_train, epoch_seeds
                         "n_samples": out[6], "staleness": staleness, "block": k})
         if done_samples >= (epoch + 1) * total:
             epoch += 1
+            epoch_starts = [epoch_starts[1], (W.copy(), B.copy())]
             objective = epoch_loss / max(epoch_n, 1) + penalty.value(W)
             epoch_loss, epoch_n = 0.0, 0
             if verbose:
@@ -169,15 +181,22 @@ def sgd_hogwild(rounds, state, plan, penalty, *, inv_q, epoch_seeds, max_epochs,
     W, B = state.w.copy(), state.b.copy()
     t = state.t
     best, no_improvement, converged, halvings, epoch = np.inf, 0, False, 0, 0
+    previous = None  # the start of the last epoch (see sgd_sync)
     while epoch < max_epochs:
-        snapshot = (W.copy(), B.copy())
+        snapshot = (W.copy(), B.copy(), len(history), epoch, t, best, no_improvement)
         res = rounds.run(hogwild_task, W, B, plan, int(epoch_seeds[epoch]), t, inv_q)
         loss, n = sum(r[0] for r in res.results), sum(r[1] for r in res.results)
-        if any(r[3] for r in res.results) or not (np.isfinite(W).all() and np.isfinite(B).all()):
+        blew_up = any(r[3] for r in res.results) or not (np.isfinite(W).all() and np.isfinite(B).all())
+        if blew_up or epoch_diverged(loss / max(n, 1), plan):
             halvings += 1
             plan = _diverged(plan, halvings, max_halvings, f"epoch {epoch + 1}")
-            W[...], B[...] = snapshot
+            if not blew_up and previous is not None:
+                snapshot, previous = previous, None  # the epoch before may have spoiled the model: again too
+            W[...], B[...] = snapshot[0], snapshot[1]
+            del history[snapshot[2]:]
+            epoch, t, best, no_improvement = snapshot[3:]
             continue
+        previous = snapshot
         penalty.prox_l1(W, max(r[4] for r in res.results))
         t += max(r[2] for r in res.results)
         objective = loss / max(n, 1) + penalty.value(W)

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..exceptions import DivergenceError, DivergenceWarning
 from ._sync import SyncRounds, weighted_average
-from ._tasks import eval_task, oneshot_task, sgd_task
+from ._tasks import epoch_diverged, eval_task, oneshot_task, sgd_task
 
 CONSTANT, INVSCALING = 0, 1
 
@@ -30,7 +30,8 @@ class SGDPlan:
     output (ones for regression). ``eta`` is the step after the scaling rule, ``eta_start`` the unscaled step that
     warm-up starts from,
     ``samples_per_step`` the samples one global step consumes (for ``invscaling``), ``avg_start`` the global step at
-    which Polyak averaging starts and ``blowup`` the loss per sample above which a task reports divergence.
+    which Polyak averaging starts and ``blowup`` the loss per sample above which a task reports divergence;
+    ``ref_loss`` is the zero model's loss per sample (see :func:`epoch_diverged`).
     """
 
     loss_code: int
@@ -49,6 +50,7 @@ class SGDPlan:
     eta_start: float
     avg_start: int
     blowup: float
+    ref_loss: float = np.inf
     #: test-only straggler hook: seconds each block's task sleeps (by block index); empty in real fits
     delays: tuple = ()
 
@@ -214,7 +216,8 @@ def sgd_sync(rounds, state, plan, penalty, *, local_steps, n_train, epoch_seeds,
     with ``adaptive``, the step is divided by 5 instead, until it falls below ``1e-4`` times its first value.
 
     A round whose loss blows up or turns non-finite sends the fit back to the start of the epoch with half the
-    step, with a :class:`~skpar.exceptions.DivergenceWarning`; after ``max_halvings`` such cuts a
+    step, with a :class:`~skpar.exceptions.DivergenceWarning`; an epoch whose objective says the step swings the
+    iterates (:func:`~skpar.parallel._tasks.epoch_diverged`) sends it back to the start of the epoch before; after ``max_halvings`` such cuts a
     :class:`~skpar.exceptions.DivergenceError` is raised. Non-finite coefficients are never returned.
 
     Returns
@@ -234,6 +237,7 @@ def sgd_sync(rounds, state, plan, penalty, *, local_steps, n_train, epoch_seeds,
     halvings = 0
     converged = False
     epoch = 0
+    previous = None  # the start of the last epoch: (state, history length, epoch, best, no_improvement)
     while epoch < max_epochs:
         snapshot, t_snap = state.copy(), len(history)
         loss_sum, n_seen = 0.0, 0
@@ -252,12 +256,18 @@ def sgd_sync(rounds, state, plan, penalty, *, local_steps, n_train, epoch_seeds,
                 "block_loss": block_loss,
             })
         objective = loss_sum / max(n_seen, 1) + penalty.value(state.w)
-        if diverged or not np.isfinite(objective):
+        if diverged or epoch_diverged(objective, plan):
             halvings += 1
             plan = _diverged(plan, halvings, max_halvings, f"epoch {epoch + 1}")
+            if not diverged and previous is not None:
+                # no batch blew up, yet the epoch's mean loss is far above the zero model's: the last steps of the
+                # epoch before may have left a model that no smaller step can repair; run that epoch again too
+                snapshot, t_snap, epoch, best, no_improvement = previous
+                previous = None
             state = snapshot
             del history[t_snap:]
             continue
+        previous = (snapshot, t_snap, epoch, best, no_improvement)
         epoch += 1
         if verbose:
             print(f"-- Epoch {epoch}: objective {objective:.6g}, step {plan.eta:.3g}, "

@@ -261,10 +261,14 @@ def shotgun_lasso(data, w, l1, l2, *, P, rho, max_epochs, tol, positive=False, w
             if not np.isfinite(cur) or cur > prev * (1 + 1e-12) + 1e-300:
                 # P past P*: the simultaneous updates interfered; undo the epoch and halve P (never fewer than 1)
                 ww, r = snapshot
+                # halve P, and go at once to the P* of the estimated rho if that is smaller: the rise shows P
+                # past P*, and a P just under the rise can still crawl (updates of correlated columns undo each
+                # other without the objective going up)
+                p_new = max(1, min(p_ws // 2, int(ws.size / rho)))
                 history.append({"round": len(history), "time": time.perf_counter() - start_time,
                                 "epochs": epochs, "steps": steps, "primal": prev, "gap": np.nan, "P": p_ws,
-                                "working_set": ws.size, "event": f"objective rose: P {p_ws} -> {max(1, p_ws // 2)}"})
-                p_ws = max(1, p_ws // 2)
+                                "working_set": ws.size, "event": f"objective rose: P {p_ws} -> {p_new}"})
+                p_ws = p_new
                 P = p_ws if P is not None else None
                 rho = max(rho, ws.size / p_ws) if P is None else rho
                 continue
