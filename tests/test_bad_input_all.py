@@ -180,3 +180,20 @@ def test_more_workers_than_rows(name):
         warnings.simplefilter("ignore")
         est = MAKERS[name]().set_params(n_jobs=8).fit(X, y)
     assert _finite(est)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_dask_array_from_a_dataframe_with_unknown_chunk_sizes(name):
+    """``ddf.to_dask_array()`` has unknown (NaN) chunk sizes: named, with the fix (``lengths=True``), which fits."""
+    import dask.dataframe as dd
+    import pandas as pd
+
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(60, 3))
+    y = _targets(name, X, rng)
+    ddf = dd.from_pandas(pd.DataFrame(X, columns=list("abc")).assign(y=y), npartitions=3)
+    Xd, yd = ddf[list("abc")].to_dask_array(), ddf["y"].to_dask_array()
+    assert np.isnan(Xd.shape[0])
+    with pytest.raises(ValueError, match="unknown chunk sizes"):
+        _fit(name, Xd, yd)
+    assert _finite(_fit(name, ddf[list("abc")].to_dask_array(lengths=True), ddf["y"].to_dask_array(lengths=True)))
