@@ -12,6 +12,7 @@ from ._cd import (
     residual_update_dense,
     shotgun_epoch_csc,
     shotgun_epoch_dense,
+    shotgun_epoch_gram,
 )
 from ._dcd import dcd_csr, dcd_dense
 from ._sgd import hogwild_csr, sgd_csr, sgd_dense
@@ -28,5 +29,6 @@ __all__ = [
     "residual_update_dense",
     "shotgun_epoch_csc",
     "shotgun_epoch_dense",
+    "shotgun_epoch_gram",
     "eval_csr",
     "hogwild_csr", "eval_dense", "row_sq_norms_csr", "row_sq_norms_dense", "sgd_csr", "sgd_dense"]

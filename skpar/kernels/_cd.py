@@ -177,6 +177,33 @@ def shotgun_epoch_dense(X, order, P, s, r, colsum, xbar, L, w, l1, l2, positive)
 
 
 @njit(nogil=True, cache=True)
+def shotgun_epoch_gram(G, z, order, P, w, l1, l2, positive):
+    """One Shotgun epoch on the Gram matrix of the working set: ``G = X~^T S X~ / n`` and ``z = X~^T S r / n``.
+
+    The same steps as :func:`shotgun_epoch_dense` (P coordinates from the same ``z``, applied together), but a
+    step costs O(P m) for m working coordinates instead of O(P n): for n much larger than m, the n-long residual
+    is replaced by its m correlations, and X is not touched. Updates ``w`` and ``z`` in place; returns the steps.
+    """
+    m = order.shape[0]
+    delta = np.empty(P)
+    steps = 0
+    for start in range(0, m, P):
+        stop = min(start + P, m)
+        for q in range(start, stop):
+            j = order[q]
+            delta[q - start] = _new_value(w[j], G[j, j], z[j], l1, l2, positive) - w[j] if G[j, j] > 0 else 0.0
+        for q in range(start, stop):
+            j = order[q]
+            dq = delta[q - start]
+            if dq != 0.0:
+                w[j] += dq
+                for k in range(G.shape[0]):  # G is symmetric: row j, read contiguously
+                    z[k] -= G[j, k] * dq
+        steps += 1
+    return steps
+
+
+@njit(nogil=True, cache=True)
 def shotgun_epoch_csc(data, indices, indptr, cols, order, P, s, r, colsum, xbar, L, w, l1, l2, positive, n):
     """The CSC twin of :func:`shotgun_epoch_dense`; the constant shift of centring is kept as an offset ``c``
     and folded into ``r`` once at the end, so a step costs O(non-zeros of its columns)."""

@@ -153,8 +153,9 @@ class ParallelSGDRegressor(RegressorMixin, BaseParallelSGD):
     the epoch with half the step and warns (:class:`~skpar.exceptions.DivergenceWarning`); so does an epoch whose
     mean loss ends above twice the zero model's (a step that swings the iterates without any one batch blowing
     up), which goes back one epoch further. After 30 halvings a :class:`~skpar.exceptions.DivergenceError` is
-    raised; it never returns NaN coefficients. ``critical_batch_size_`` is reported, and a :class:`~skpar.exceptions.CriticalBatchSizeWarning`
-    is raised when one gradient step's batch exceeds ten times it.
+    raised; it never returns NaN coefficients. ``critical_batch_size_`` is reported, and a
+    :class:`~skpar.exceptions.CriticalBatchSizeWarning` is raised when one gradient step's batch exceeds ten times
+    it.
 
     Examples
     --------

@@ -150,10 +150,21 @@ def sgd_async(rounds, state, plan, penalty, *, local_steps, n_train, epoch_seeds
                         "objective": out[5] / max(out[6], 1) + penalty.value(W), "eta": local.eta,
                         "n_samples": out[6], "staleness": staleness, "block": k})
         if done_samples >= (epoch + 1) * total:
-            epoch += 1
-            epoch_starts = [epoch_starts[1], (W.copy(), B.copy())]
             objective = epoch_loss / max(epoch_n, 1) + penalty.value(W)
             epoch_loss, epoch_n = 0.0, 0
+            if epoch_diverged(objective, local):
+                # no task blew up, yet the epoch's mean loss says the step swings the model: as in sgd_sync, go
+                # back to the start of the epoch before with half the step (results in flight are sent again)
+                halvings += 1
+                local = _diverged(local, halvings, max_halvings, f"epoch {epoch + 1}")
+                plan = local.__class__(**{**local.__dict__, "avg_start": plan.avg_start})
+                W[...], B[...] = epoch_starts[0]
+                version += 1
+                done_samples = epoch * total
+                submit(k)
+                continue
+            epoch += 1
+            epoch_starts = [epoch_starts[1], (W.copy(), B.copy())]
             if verbose:
                 print(f"-- Epoch {epoch}: objective {objective:.6g}, updates {version}")
             if tol is not None:

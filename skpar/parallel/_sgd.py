@@ -217,8 +217,9 @@ def sgd_sync(rounds, state, plan, penalty, *, local_steps, n_train, epoch_seeds,
 
     A round whose loss blows up or turns non-finite sends the fit back to the start of the epoch with half the
     step, with a :class:`~skpar.exceptions.DivergenceWarning`; an epoch whose objective says the step swings the
-    iterates (:func:`~skpar.parallel._tasks.epoch_diverged`) sends it back to the start of the epoch before; after ``max_halvings`` such cuts a
-    :class:`~skpar.exceptions.DivergenceError` is raised. Non-finite coefficients are never returned.
+    iterates (:func:`~skpar.parallel._tasks.epoch_diverged`) sends it back to the start of the epoch before;
+    after ``max_halvings`` such cuts a :class:`~skpar.exceptions.DivergenceError` is raised. Non-finite
+    coefficients are never returned.
 
     Returns
     -------

@@ -26,11 +26,16 @@ from ..kernels import (
     residual_update_dense,
     shotgun_epoch_csc,
     shotgun_epoch_dense,
+    shotgun_epoch_gram,
 )
-from ._lasso_data import dense_t_dot, duality_gap, primal
+from ._lasso_data import dense_t_dot, duality_gap, gap_from_sums, primal
 
 #: below this many multiply-adds per step, a step is not worth two thread hand-offs
 MIN_PARALLEL_WORK = 1 << 17
+#: a dense working set whose F-ordered copy would exceed this fraction of X is solved on its Gram matrix instead
+#: (when it has at least GRAM_ROWS_PER_COLUMN rows per column, so the m x m matrix is small next to X)
+GRAM_COPY_FRACTION = 0.25
+GRAM_ROWS_PER_COLUMN = 8
 
 
 def spectral_radius(data, *, max_rows=2000, n_iter=30, rtol=1e-2, seed=0):
@@ -104,23 +109,69 @@ class _Shotgun:
     def set_working_set(self, ws):
         d = self.data
         self.ws = ws
+        self.G = None
         if d.sparse:
             self.Xws = d.X
             self.cols = ws.astype(np.int64)
         else:
-            # column access needs F order: an F-ordered X with the whole working set is used as it is; otherwise
-            # just the working set's columns are copied, in X's dtype, column block by column block (no C-ordered
-            # intermediate of them)
+            # column access needs F order: an F-ordered X with the whole working set is used as it is; a copy of a
+            # few columns is cheap; a large working set of a C-ordered X is solved on its Gram matrix (no copy of X)
             X = d.X
             self.Xws = None  # let the last working set's copy go before the next is made
+            copy_bytes = X.shape[0] * ws.size * X.itemsize
             if ws.size == X.shape[1] and X.flags.f_contiguous:
                 self.Xws = X
+            elif copy_bytes > GRAM_COPY_FRACTION * X.nbytes and GRAM_ROWS_PER_COLUMN * ws.size <= X.shape[0]:
+                self._gram(ws)
             else:
                 self.Xws = np.empty((X.shape[0], ws.size), dtype=X.dtype, order="F")
                 for a in range(0, ws.size, 64):
                     self.Xws[:, a:a + 64] = X[:, ws[a:a + 64]]
             self.cols = np.arange(ws.size, dtype=np.int64)
         self.colsum, self.xbar, self.L = d.colsum[ws], d.xbar[ws], d.L[ws]
+
+    def _gram(self, ws):
+        """``G = X~_ws^T S X~_ws / n`` and ``b = X~_ws^T S yc / n`` in one pass over row chunks of X (each chunk's
+        columns gathered and upcast on their own: no copy of X); ``c0 = yc^T S yc / n``."""
+        d = self.data
+        X, s, yc, n = d.X, d.s, d.yc, d.n
+        m = ws.size
+        G, u = np.zeros((m, m)), np.zeros(m)
+        rows = max(1, (1 << 21) // m)
+        for a in range(0, n, rows):
+            Xa = np.asarray(X[a:a + rows][:, ws], dtype=np.float64)
+            sa = s[a:a + rows]
+            G += Xa.T @ (Xa * sa[:, None])
+            u += Xa.T @ (sa * yc[a:a + rows])
+        xb = d.xbar[ws]
+        # centring: X~^T S X~ = X^T S X - n xbar xbar^T (the weights sum to n); yc is centred, so b needs none
+        self.G = G / n - np.outer(xb, xb)
+        self.b = u / n
+        self.c0 = float(s @ (yc * yc)) / n
+
+    def begin(self, w, r):
+        """The state the epochs of this working set update: the residual ``r``, or on the Gram matrix the
+        correlations ``z = b - G w`` (``w`` the working set's coordinates)."""
+        return r if self.G is None else self.b - self.G @ w
+
+    def primal(self, w, state):
+        """The objective at the working set's coordinates ``w`` (the other coordinates are zero)."""
+        if self.G is None:
+            return primal(self.data, w, state, self.l1, self.l2)
+        return 0.5 * self._r_norm2(w, state) / self.data.n + self.l1 * float(np.abs(w).sum()) \
+            + 0.5 * self.l2 * float(w @ w)
+
+    def gap(self, w, state):
+        """The duality gap of the problem restricted to the working set."""
+        if self.G is None:
+            return duality_gap(self.data, w, state, self.gradient(state), self.l1, self.l2, self.positive)
+        n = self.data.n
+        return gap_from_sums(n, self._r_norm2(w, state), n * (self.c0 - float(self.b @ w)), state, w, self.l1,
+                             self.l2, self.positive)
+
+    def _r_norm2(self, w, z):
+        # r^T S r / n = c0 - 2 b.w + w.G w = c0 - w.b - w.z
+        return max(self.data.n * (self.c0 - float(w @ self.b) - float(w @ z)), 0.0)
 
     def _map(self, fn, chunks, work, *args):
         """``[fn(*args, c) for c in chunks]``, on the threads when the step carries enough work."""
@@ -131,7 +182,10 @@ class _Shotgun:
     def epoch(self, w, r, P, order):
         """One pass over ``order`` (positions in the working set) in steps of P; ``w`` and ``r`` change in place.
 
-        Returns the number of parallel steps (rounds of P simultaneous updates) taken."""
+        Returns the number of parallel steps (rounds of P simultaneous updates) taken. On the Gram matrix ``r`` is
+        the state of :meth:`begin`."""
+        if self.G is not None:
+            return shotgun_epoch_gram(self.G, r, order, P, w, self.l1, self.l2, self.positive)
         d, s = self.data, self.data.s
         args = (s, r, 0.0, self.colsum, self.L, w, self.l1, self.l2, self.positive)
         if P == 1:  # sequential coordinate descent: one kernel call for the whole epoch
@@ -247,23 +301,21 @@ def shotgun_lasso(data, w, l1, l2, *, P, rho, max_epochs, tol, positive=False, w
         p_ws = int(P) if P is not None else int(ws.size / rho)
         p_ws = max(1, min(p_ws, ws.size))
         inner_tol = 0.3 * gap if working_set and ws.size < data.d else tol
-        prev = primal(data, w, r, l1, l2)
+        state = solver.begin(ww, r)
+        prev = solver.primal(ww, state)  # the working set holds the support: the other coordinates are zero
         for k in range(max_inner):
             if epochs >= max_epochs:
                 break
             order = rng.permutation(ws.size) if selection == "random" else np.arange(ws.size)
-            snapshot = (ww.copy(), r.copy())
-            steps += solver.epoch(ww, r, p_ws, order)
+            snapshot = (ww.copy(), state.copy())
+            steps += solver.epoch(ww, state, p_ws, order)
             epochs += 1
-            w_full = w.copy()
-            w_full[ws] = ww
-            cur = primal(data, w_full, r, l1, l2)
+            cur = solver.primal(ww, state)
             if not np.isfinite(cur) or cur > prev * (1 + 1e-12) + 1e-300:
-                # P past P*: the simultaneous updates interfered; undo the epoch and halve P (never fewer than 1)
-                ww, r = snapshot
-                # halve P, and go at once to the P* of the estimated rho if that is smaller: the rise shows P
-                # past P*, and a P just under the rise can still crawl (updates of correlated columns undo each
-                # other without the objective going up)
+                # P past P*: the simultaneous updates interfered. Undo the epoch; halve P, or go at once to the
+                # P* of the estimated rho if that is smaller: a P just under the rise can still crawl (updates of
+                # correlated columns undo each other without the objective going up)
+                ww, state = snapshot
                 p_new = max(1, min(p_ws // 2, int(ws.size / rho)))
                 history.append({"round": len(history), "time": time.perf_counter() - start_time,
                                 "epochs": epochs, "steps": steps, "primal": prev, "gap": np.nan, "P": p_ws,
@@ -276,7 +328,7 @@ def shotgun_lasso(data, w, l1, l2, *, P, rho, max_epochs, tol, positive=False, w
             p_used = p_ws
             if (k + 1) % 5 == 0 or epochs >= max_epochs:
                 # the working set holds the support, so this is the gap of the problem restricted to it
-                if duality_gap(data, ww, r, solver.gradient(r), l1, l2, positive) <= inner_tol:
+                if solver.gap(ww, state) <= inner_tol:
                     break
         w[ws] = ww
         r = data.residual(w)  # drop the rounding drift of many in-place updates
