@@ -1,20 +1,30 @@
 """Mixins in scikit-learn's asv style: ``make_data`` and ``make_estimator``, then ``time_fit``, ``peakmem_fit``
 and ``track_*`` scores. The data size is set by the profile in the environment variable SKPAR_BENCH_PROFILE:
-``fast`` (default, CI-sized), ``regular`` or ``large``.
+``ci`` (tiny: the test suite runs every benchmark once on it), ``fast`` (default), ``regular`` or ``large``.
+
+asv runs every benchmark in a process of its own. The data of every parameter combination and one fitted model of
+each are made once per suite, in ``setup_cache`` (asv stores the result and hands it to each process), not once per
+benchmark: with five benchmarks a suite that cut the setup work five-fold.
 """
 
+import itertools
 import os
 import time
 from abc import ABC, abstractmethod
 
 import numpy as np
 
-PROFILES = {"fast": 0.05, "regular": 0.3, "large": 1.0}
+PROFILES = {"ci": 0.002, "fast": 0.05, "regular": 0.3, "large": 1.0}
 
 
 def profile_scale():
     """Fraction of the full-size data the current profile uses."""
     return PROFILES[os.environ.get("SKPAR_BENCH_PROFILE", "fast")]
+
+
+def _key(params):
+    # the values asv hands to setup may be copies of those in ``params`` (its runner process): key by text
+    return tuple(str(p) for p in params)
 
 
 class Benchmark(ABC):
@@ -43,26 +53,41 @@ class Estimator(ABC):
     def make_estimator(self, params):
         """Return an unfitted estimator."""
 
-    def setup(self, *params):
-        self.X, self.X_test, self.y, self.y_test = self.make_data(params)
+    def setup_cache(self):
+        """Per parameter combination: the data, one fitted model and what ``make_data`` set on the instance."""
+        out = {}
+        for combo in itertools.product(*self.params):
+            known = set(vars(self))
+            data = self.make_data(combo)
+            state = {k: v for k, v in vars(self).items() if k not in known}
+            X, _, y, _ = data
+            # compile kernels outside the timings (numba caches them on disk for the other processes)
+            self.make_estimator(combo).fit(X[:500], y[:500])
+            out[_key(combo)] = (data, self.make_estimator(combo).fit(X, y), state)
+        return out
+
+    setup_cache.timeout = 3600  # the large profile makes gigabytes of data
+
+    def setup(self, cache, *params):
+        (self.X, self.X_test, self.y, self.y_test), self.fitted, state = cache[_key(params)]
+        self.__dict__.update(state)
         self.estimator = self.make_estimator(params)
-        # compile kernels and warm caches outside the timings
-        self.make_estimator(params).fit(self.X[:500], self.y[:500])
-        self.fitted = self.make_estimator(params).fit(self.X, self.y)
+        # the first call in a process loads the compiled kernels: outside the timings
+        self.make_estimator(params).fit(self.X[:200], self.y[:200])
 
-    def time_fit(self, *args):
+    def time_fit(self, cache, *args):
         self.estimator.fit(self.X, self.y)
 
-    def peakmem_fit(self, *args):
+    def peakmem_fit(self, cache, *args):
         self.estimator.fit(self.X, self.y)
 
-    def time_predict(self, *args):
+    def time_predict(self, cache, *args):
         self.fitted.predict(self.X_test)
 
-    def track_train_score(self, *args):
+    def track_train_score(self, cache, *args):
         return float(self.fitted.score(self.X, self.y))
 
-    def track_test_score(self, *args):
+    def track_test_score(self, cache, *args):
         return float(self.fitted.score(self.X_test, self.y_test))
 
 

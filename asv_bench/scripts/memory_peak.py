@@ -5,8 +5,8 @@ size is noted (the base), X is made (dense, float64 or float32), and a sampling 
 set size while the fit runs. The ratio is (peak - base) / X.nbytes: X itself counts 1.0, so anything above is what
 the fit added (blocks, copies, work arrays). Linux only (reads /proc/self/statm).
 
-ShotgunLasso is also run on F-ordered X ("F"): its coordinate steps read columns, so C-ordered X has its working
-set's columns copied to F order (all of them when the working set is every column, as with 100 columns here).
+ShotgunLasso is also run on F-ordered X ("F"): its coordinate steps read columns; on C-ordered X a small working set's
+columns are copied to F order, and a large one (here all 100 columns) is solved on its Gram matrix instead.
 
 Usage: python asv_bench/scripts/memory_peak.py [--rows 1000000] [--features 100] [--n-jobs 2]
 """

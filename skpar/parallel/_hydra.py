@@ -22,6 +22,20 @@ from ._lasso_data import duality_gap, primal
 class ColumnBlock:
     """Columns ``cols`` of X (F-ordered dense or CSC) with their weighted statistics, built where they live."""
 
+    @classmethod
+    def from_pieces(cls, pieces, s, cols, fit_intercept):
+        """The block from its columns' row pieces (one per row chunk of a dask array), written straight into one
+        F-ordered array: no concatenated C-ordered intermediate, so the worker building the block holds the pieces
+        and the block, not a third copy."""
+        if any(sp.issparse(p) for p in pieces):
+            return cls(sp.vstack(pieces, format="csc"), s, cols, fit_intercept)
+        X = np.empty((sum(p.shape[0] for p in pieces), len(cols)), dtype=np.float64, order="F")
+        a = 0
+        for p in pieces:
+            X[a:a + p.shape[0]] = p
+            a += p.shape[0]
+        return cls(X, s, cols, fit_intercept)
+
     def __init__(self, X, s, cols, fit_intercept):
         if sp.issparse(X):
             X = X.tocsc()
@@ -30,7 +44,11 @@ class ColumnBlock:
             self.colsum = np.asarray(X.T @ s).ravel() if fit_intercept else np.zeros(X.shape[1])
         else:
             X = np.asfortranarray(X, dtype=np.float64)
-            self.sq = (X * X).T @ s
+            # in column chunks: no n x m temporary for X * X (it was a third copy of the block at peak)
+            self.sq = np.empty(X.shape[1])
+            for a in range(0, X.shape[1], 16):
+                xa = X[:, a:a + 16]
+                self.sq[a:a + 16] = (xa * xa).T @ s
             self.colsum = X.T @ s if fit_intercept else np.zeros(X.shape[1])
         self.X, self.s, self.cols = X, np.asarray(s, dtype=np.float64), np.asarray(cols)
         n = X.shape[0]
@@ -40,6 +58,13 @@ class ColumnBlock:
     def gradient(self, r):
         sr = self.s * r
         return (np.asarray(self.X.T @ sr).ravel() - self.xbar * sr.sum()) / self.X.shape[0]
+
+
+def column_piece(chunk, cols):
+    """Columns ``cols`` (a contiguous range) of one row chunk, F-ordered (sparse chunks as CSC)."""
+    if sp.issparse(chunk):
+        return chunk.tocsc()[:, cols[0]:cols[-1] + 1]
+    return np.asfortranarray(chunk[:, cols[0]:cols[-1] + 1], dtype=np.float64)
 
 
 def column_block_stats(block):

@@ -1,0 +1,50 @@
+"""DualCoordinateAscentSVM against scikit-learn's LinearSVC (liblinear's dual coordinate descent), squared hinge.
+
+The issue's data at full size (the ``large`` profile): dense 500,000 x 100 with 1% label noise and sparse CSR
+200,000 x 50,000 with about 50 non-zeros a row, C = 1 / (n * 1e-5). ``asv_bench/scripts/svm_time_to_target.py``
+measures time to a relative duality gap; these suites track fit time at a fixed tolerance and the test accuracy.
+"""
+
+import numpy as np
+from sklearn.datasets import make_classification
+from sklearn.svm import LinearSVC
+
+from skpar import DualCoordinateAscentSVM
+from skpar.datasets import make_sparse_design
+
+from .common import Benchmark, Estimator, profile_scale
+
+
+class _Data:
+    params = (["dense", "sparse"],)
+    param_names = ["representation"]
+
+    def make_data(self, params):
+        (representation,) = params
+        scale = profile_scale()
+        if representation == "dense":
+            n = int(500_000 * scale)
+            X, y = make_classification(n + n // 10, 100, n_informative=50, n_redundant=0, flip_y=0.01,
+                                       random_state=0)
+        else:
+            n = int(200_000 * scale)
+            X = make_sparse_design(n + n // 10, 50_000, 50, random_state=0)
+            w = np.random.default_rng(1).standard_normal(50_000)
+            y = (X @ w + 0.5 * np.random.default_rng(2).standard_normal(X.shape[0]) > 0).astype(int)
+        self.C = 1.0 / (n * 1e-5)
+        return X[:n], X[n:], y[:n], y[n:]
+
+
+class DualCoordinateAscentSVMBenchmark(_Data, Estimator, Benchmark):
+    """skpar on 2 threads, CoCoA+ rounds, relative duality gap 1e-3 (or 50 rounds)."""
+
+    def make_estimator(self, params):
+        return DualCoordinateAscentSVM(C=self.C, loss="squared_hinge", tol=1e-3, max_iter=50, n_jobs=2,
+                                       random_state=0)
+
+
+class LinearSVCBenchmark(_Data, Estimator, Benchmark):
+    """The peer: LinearSVC (one core) with its defaults and the same C."""
+
+    def make_estimator(self, params):
+        return LinearSVC(C=self.C, random_state=0)
