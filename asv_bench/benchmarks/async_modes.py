@@ -26,6 +26,11 @@ def _data(scale):
 class ModesBenchmark(Estimator, Benchmark):
     """Three epochs of each mode on n_jobs threads (async and Hogwild! are not reproducible run to run)."""
 
+    def setup_cache(self):
+        return self.make_cache()
+
+    setup_cache.timeout = 3600  # the large profile makes gigabytes of data
+
     params = (["sync", "async", "hogwild"], [1, 2])
     param_names = ["mode", "n_jobs"]
 

@@ -1,10 +1,13 @@
-"""Mixins in scikit-learn's asv style: ``make_data`` and ``make_estimator``, then ``time_fit``, ``peakmem_fit``
-and ``track_*`` scores. The data size is set by the profile in the environment variable SKPAR_BENCH_PROFILE:
-``ci`` (tiny: the test suite runs every benchmark once on it), ``fast`` (default), ``regular`` or ``large``.
+"""Mixins in scikit-learn's asv style: ``make_data`` and ``make_estimator``, then ``time_fit``, ``peakmem_fit`` and
+``track_test_score`` (prediction time and the training score were dropped: three benchmarks a suite keep the quick pass
+of every suite short enough for the test run). The data size is set by the profile in the environment variable
+SKPAR_BENCH_PROFILE: ``ci`` (tiny: the test suite runs every benchmark once on it), ``fast`` (default), ``regular`` or
+``large``.
 
-asv runs every benchmark in a process of its own. The data of every parameter combination and one fitted model of
-each are made once per suite, in ``setup_cache`` (asv stores the result and hands it to each process), not once per
-benchmark: with five benchmarks a suite that cut the setup work five-fold.
+asv runs every benchmark in a process of its own. The data of every parameter combination and one fitted model of each
+are made once per suite, in its ``setup_cache`` (asv stores the result and hands it to each process), not once per
+benchmark. Each suite writes its own two-line ``setup_cache`` (asv shares a cache between suites whose ``setup_cache``
+is the same function).
 """
 
 import itertools
@@ -53,20 +56,22 @@ class Estimator(ABC):
     def make_estimator(self, params):
         """Return an unfitted estimator."""
 
-    def setup_cache(self):
-        """Per parameter combination: the data, one fitted model and what ``make_data`` set on the instance."""
+    def make_cache(self):
+        """Per parameter combination: the data, one fitted model and what ``make_data`` set on the instance.
+
+        Each suite's ``setup_cache`` returns this: asv keys a cache by where ``setup_cache`` is written, so one
+        inherited from here would be shared by every suite."""
         out = {}
+        baseline = dict(vars(self))
         for combo in itertools.product(*self.params):
-            known = set(vars(self))
+            self.__dict__ = dict(baseline)
             data = self.make_data(combo)
-            state = {k: v for k, v in vars(self).items() if k not in known}
+            state = {k: v for k, v in vars(self).items() if k not in baseline}
             X, _, y, _ = data
             # compile kernels outside the timings (numba caches them on disk for the other processes)
             self.make_estimator(combo).fit(X[:500], y[:500])
             out[_key(combo)] = (data, self.make_estimator(combo).fit(X, y), state)
         return out
-
-    setup_cache.timeout = 3600  # the large profile makes gigabytes of data
 
     def setup(self, cache, *params):
         (self.X, self.X_test, self.y, self.y_test), self.fitted, state = cache[_key(params)]
@@ -80,12 +85,6 @@ class Estimator(ABC):
 
     def peakmem_fit(self, cache, *args):
         self.estimator.fit(self.X, self.y)
-
-    def time_predict(self, cache, *args):
-        self.fitted.predict(self.X_test)
-
-    def track_train_score(self, cache, *args):
-        return float(self.fitted.score(self.X, self.y))
 
     def track_test_score(self, cache, *args):
         return float(self.fitted.score(self.X_test, self.y_test))

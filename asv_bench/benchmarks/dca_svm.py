@@ -38,6 +38,11 @@ class _Data:
 class DualCoordinateAscentSVMBenchmark(_Data, Estimator, Benchmark):
     """skpar on 2 threads, CoCoA+ rounds, relative duality gap 1e-3 (or 50 rounds)."""
 
+    def setup_cache(self):
+        return self.make_cache()
+
+    setup_cache.timeout = 3600  # the large profile makes gigabytes of data
+
     def make_estimator(self, params):
         return DualCoordinateAscentSVM(C=self.C, loss="squared_hinge", tol=1e-3, max_iter=50, n_jobs=2,
                                        random_state=0)
@@ -45,6 +50,11 @@ class DualCoordinateAscentSVMBenchmark(_Data, Estimator, Benchmark):
 
 class LinearSVCBenchmark(_Data, Estimator, Benchmark):
     """The peer: LinearSVC (one core) with its defaults and the same C."""
+
+    def setup_cache(self):
+        return self.make_cache()
+
+    setup_cache.timeout = 3600  # the large profile makes gigabytes of data
 
     def make_estimator(self, params):
         return LinearSVC(C=self.C, random_state=0)

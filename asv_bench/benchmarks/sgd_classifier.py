@@ -41,6 +41,11 @@ class _Data:
 class AveragedSGDClassifierBenchmark(_Data, Estimator, Benchmark):
     """skpar on 2 threads: one-shot averaging of 2 blocks, 2 local epochs."""
 
+    def setup_cache(self):
+        return self.make_cache()
+
+    setup_cache.timeout = 3600  # the large profile makes gigabytes of data
+
     def make_estimator(self, params):
         return AveragedSGDClassifier(loss=self.loss(params), alpha=ALPHA, averaging="oneshot", max_iter=2,
                                      tol=None, n_jobs=2, random_state=0)
@@ -48,6 +53,11 @@ class AveragedSGDClassifierBenchmark(_Data, Estimator, Benchmark):
 
 class SGDClassifierBenchmark(_Data, Estimator, Benchmark):
     """The peer: SGDClassifier(average=True), 5 epochs."""
+
+    def setup_cache(self):
+        return self.make_cache()
+
+    setup_cache.timeout = 3600  # the large profile makes gigabytes of data
 
     def make_estimator(self, params):
         return SGDClassifier(loss=self.loss(params), alpha=ALPHA, average=True, max_iter=5, tol=None,

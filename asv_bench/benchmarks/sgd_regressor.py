@@ -23,6 +23,11 @@ class _Data:
 class ParallelSGDRegressorBenchmark(_Data, Estimator, Benchmark):
     """skpar on 2 threads, 2 epochs of local SGD with averaging."""
 
+    def setup_cache(self):
+        return self.make_cache()
+
+    setup_cache.timeout = 3600  # the large profile makes gigabytes of data
+
     def make_estimator(self, params):
         return ParallelSGDRegressor(alpha=ALPHA, learning_rate="constant", average=True, max_iter=2, tol=None,
                                     n_jobs=2, random_state=0)
@@ -30,6 +35,11 @@ class ParallelSGDRegressorBenchmark(_Data, Estimator, Benchmark):
 
 class SGDRegressorBenchmark(_Data, Estimator, Benchmark):
     """The peer: scikit-learn's SGDRegressor (one core) with its defaults and the same epochs budget of 5."""
+
+    def setup_cache(self):
+        return self.make_cache()
+
+    setup_cache.timeout = 3600  # the large profile makes gigabytes of data
 
     def make_estimator(self, params):
         return SGDRegressor(alpha=ALPHA, max_iter=5, tol=None, random_state=0)

@@ -34,12 +34,22 @@ class _Data:
 class ShotgunLassoBenchmark(_Data, Estimator, Benchmark):
     """skpar on 2 threads, tol = 5e-7 (relative gap 1e-6)."""
 
+    def setup_cache(self):
+        return self.make_cache()
+
+    setup_cache.timeout = 3600  # the large profile makes gigabytes of data
+
     def make_estimator(self, params):
         return ShotgunLasso(alpha=self.alpha, tol=5e-7, n_jobs=2)
 
 
 class LassoBenchmark(_Data, Estimator, Benchmark):
     """The peer: scikit-learn's Lasso at the same tolerance."""
+
+    def setup_cache(self):
+        return self.make_cache()
+
+    setup_cache.timeout = 3600  # the large profile makes gigabytes of data
 
     def make_estimator(self, params):
         return Lasso(alpha=self.alpha, tol=5e-7, max_iter=100_000)
