@@ -62,7 +62,7 @@ def test_regressor_divergence_on_a_cluster(kw, cluster_client):
     with pytest.warns(DivergenceWarning, match="diverged"):
         reg.fit(X, y)
     assert np.isfinite(reg.coef_).all()
-    assert reg.score(X, y) > 0.9
+    assert reg.score(X, y) > (0.9 if kw["mode"] == "sync" else 0.6)  # as on threads, above
 
 
 @pytest.mark.parametrize("kw", MODES)
