@@ -103,3 +103,13 @@ def correlated_regression(n_samples, n_features, representation, seed=0):
         w = rng.standard_normal(n_features)
         y = X @ w + 0.5 * rng.standard_normal(X.shape[0])
     return X[:n_samples], X[n_samples:], y[:n_samples], y[n_samples:]
+
+
+def sparse_classification(n_rows):
+    """CSR ``n_rows x 50,000`` with about 50 non-zeros a row, labels from a random hyperplane plus noise."""
+    from skpar.datasets import make_sparse_design
+
+    X = make_sparse_design(n_rows, 50_000, 50, random_state=0)
+    w = np.random.default_rng(1).standard_normal(50_000)
+    y = (X @ w + 0.5 * np.random.default_rng(2).standard_normal(n_rows) > 0).astype(int)
+    return X, y

@@ -5,14 +5,12 @@ The issue's data at full size (the ``large`` profile): dense 500,000 x 100 with 
 measures time to a relative duality gap; these suites track fit time at a fixed tolerance and the test accuracy.
 """
 
-import numpy as np
 from sklearn.datasets import make_classification
 from sklearn.svm import LinearSVC
 
 from skpar import DualCoordinateAscentSVM
-from skpar.datasets import make_sparse_design
 
-from .common import Benchmark, Estimator, profile_scale
+from .common import Benchmark, Estimator, profile_scale, sparse_classification
 
 
 class _Data:
@@ -28,9 +26,7 @@ class _Data:
                                        random_state=0)
         else:
             n = int(200_000 * scale)
-            X = make_sparse_design(n + n // 10, 50_000, 50, random_state=0)
-            w = np.random.default_rng(1).standard_normal(50_000)
-            y = (X @ w + 0.5 * np.random.default_rng(2).standard_normal(X.shape[0]) > 0).astype(int)
+            X, y = sparse_classification(n + n // 10)
         self.C = 1.0 / (n * 1e-5)
         return X[:n], X[n:], y[:n], y[n:]
 

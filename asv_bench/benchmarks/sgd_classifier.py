@@ -4,14 +4,12 @@ Dense 1,000,000 x 50 with log_loss, and sparse CSR 200,000 x 50,000 with 50 non-
 under the ``large`` profile; the default ``fast`` profile takes 5% of the rows).
 """
 
-import numpy as np
 from sklearn.datasets import make_classification
 from sklearn.linear_model import SGDClassifier
 
 from skpar import AveragedSGDClassifier
-from skpar.datasets import make_sparse_design
 
-from .common import Benchmark, Estimator, profile_scale
+from .common import Benchmark, Estimator, profile_scale, sparse_classification
 
 ALPHA = 1e-4
 
@@ -29,9 +27,7 @@ class _Data:
                                        random_state=0)
         else:
             n = int(200_000 * scale)
-            X = make_sparse_design(n + n // 10, 50_000, 50, random_state=0)
-            w = np.random.default_rng(1).standard_normal(50_000)
-            y = (X @ w + 0.5 * np.random.default_rng(2).standard_normal(X.shape[0]) > 0).astype(int)
+            X, y = sparse_classification(n + n // 10)
         return X[:n], X[n:], y[:n], y[n:]
 
     def loss(self, params):
