@@ -14,7 +14,7 @@ from ._cd import (
     shotgun_epoch_dense,
     shotgun_epoch_gram,
 )
-from ._dcd import dcd_csr, dcd_dense
+from ._dcd import dcd_csr, dcd_dense, w_of_alpha_csr, w_of_alpha_dense
 from ._sgd import hogwild_csr, sgd_csr, sgd_dense
 from ._stats import eval_csr, eval_dense, row_sq_norms_csr, row_sq_norms_dense
 
@@ -31,4 +31,12 @@ __all__ = [
     "shotgun_epoch_dense",
     "shotgun_epoch_gram",
     "eval_csr",
-    "hogwild_csr", "eval_dense", "row_sq_norms_csr", "row_sq_norms_dense", "sgd_csr", "sgd_dense"]
+    "eval_dense",
+    "hogwild_csr",
+    "row_sq_norms_csr",
+    "row_sq_norms_dense",
+    "sgd_csr",
+    "sgd_dense",
+    "w_of_alpha_csr",
+    "w_of_alpha_dense",
+]

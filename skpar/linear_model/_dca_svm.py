@@ -57,9 +57,9 @@ class DualCoordinateAscentSVM(LinearClassifierMixin, ClassifierMixin, BaseParall
     tol : float, default=1e-4
         Stop when the duality gap relative to the primal objective is at most ``tol``.
     max_iter : int, default=1000
-        Rounds.
+        Passes over the data (in ``mode='sync'``: rounds times ``local_iters``).
     random_state : int, RandomState instance or None, default=None
-        Seeds the order of the rows in each block's passes, drawn up front.
+        Seeds the order of the rows in each block's passes (one random order, kept for every pass).
     verbose : int, default=0
         Print one line per round (primal, dual, relative gap) when positive.
     combine : {'add', 'average'}, default='add'
@@ -69,8 +69,18 @@ class DualCoordinateAscentSVM(LinearClassifierMixin, ClassifierMixin, BaseParall
         only): the threads update one shared ``w`` without locks (PASSCoDe-Wild, Hsieh et al. 2015), taking full
         steps; every round restarts from the exact ``w(alpha)`` and certifies the gap there. Not bit-reproducible
         run to run (the order of racing writes varies).
-    local_iters : int, default=1
-        Local passes over its rows a block makes per round.
+    local_iters : int or 'auto', default='auto'
+        Local passes over its rows a block makes per round. Passes after a round's first leave out the dual
+        variables that sit at a bound and look set to stay there (liblinear's shrinking). ``'auto'``: one in
+        ``mode='sync'``; in ``mode='passcode'``, as many as the duality gap's rate of decrease says half the
+        remaining way to ``tol`` takes (so about ``log2`` of the passes are certified, not every one).
+    kappa : float or 'auto', default='auto'
+        Catalyst acceleration (Lin, Mairal and Harchaoui 2015): each round is a pass on the proximal problem with
+        ``kappa / 2 ||w - y||^2`` added, whose centre ``y`` moves with momentum; the passes needed grow with the
+        square root of the problem's condition instead of the condition (84 passes to a gap of 1e-3 become 21 on
+        the sparse benchmark). The certificate stays the SVM's own duality gap. ``0``: plain dual coordinate
+        ascent. ``'auto'``: chosen from the gaps of the first two passes (0 where they show a fast problem, and 0
+        on GPUs, whose damped steps are tuned for the plain problem).
     n_jobs : int or None, default=None
         Threads (and blocks) of the thread backend; ``None`` uses every core.
     client : distributed.Client, 'threads' or None, default=None
@@ -84,11 +94,14 @@ class DualCoordinateAscentSVM(LinearClassifierMixin, ClassifierMixin, BaseParall
     dual_coef_ : ndarray of shape (n_outputs, n_samples)
         The dual variables alpha (row order of the training data), with ``w_k = sum_i alpha_ik t_ik x~_i``.
     n_iter_ : int
-        Rounds run.
+        Passes over the data that led to the returned model.
+    kappa_ : float
+        Catalyst's weight used (0: none).
     duality_gap_ : float
         Relative duality gap at the returned model: it bounds the relative suboptimality of the primal.
     history_ : list of dict
-        One row per round: ``time``, ``primal``, ``dual``, ``gap``, ``relative_gap``, ``bytes_sent``.
+        One row per round (certificate): ``round``, ``time``, ``primal``, ``dual``, ``gap``, ``relative_gap``,
+        ``bytes_sent``, ``passes`` (over the data before the certified state).
     n_blocks_ : int
     n_recoveries_ : int
         Roll-backs after Dask workers holding blocks left the cluster: the lost blocks are placed again, every
@@ -118,14 +131,15 @@ class DualCoordinateAscentSVM(LinearClassifierMixin, ClassifierMixin, BaseParall
         "verbose": ["verbose"],
         "combine": [StrOptions({"add", "average"})],
         "mode": [StrOptions({"sync", "passcode"})],
-        "local_iters": [Interval(Integral, 1, None, closed="left")],
+        "local_iters": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "kappa": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
         "n_jobs": [Integral, None],
         "client": [None, StrOptions({"threads"}), object],
     }
 
     def __init__(self, C=1.0, *, loss="squared_hinge", fit_intercept=True, intercept_scaling=1.0, class_weight=None,
-                 tol=1e-4, max_iter=1000, random_state=None, verbose=0, combine="add", mode="sync", local_iters=1,
-                 n_jobs=None, client=None):
+                 tol=1e-4, max_iter=1000, random_state=None, verbose=0, combine="add", mode="sync", local_iters="auto",
+                 kappa="auto", n_jobs=None, client=None):
         self.C = C
         self.loss = loss
         self.fit_intercept = fit_intercept
@@ -138,6 +152,7 @@ class DualCoordinateAscentSVM(LinearClassifierMixin, ClassifierMixin, BaseParall
         self.combine = combine
         self.mode = mode
         self.local_iters = local_iters
+        self.kappa = kappa
         self.n_jobs = n_jobs
         self.client = client
 
@@ -174,22 +189,27 @@ class DualCoordinateAscentSVM(LinearClassifierMixin, ClassifierMixin, BaseParall
         self.history_ = []
         try:
             n_seeds = len(X.chunks[0]) if hasattr(X, "chunks") else max(backend.n_workers, 1)
-            seeds = np.random.default_rng(base).integers(1 << 30, size=max(n_seeds, self.max_iter + 1))
+            seeds = np.random.default_rng(base).integers(1 << 30, size=n_seeds + 1)
             blocks = backend.partition(X, y, sample_weight, n_blocks=backend.n_workers, seeds=seeds[:n_seeds],
                                        validation_fraction=0.0, gpu=gpu)
             rounds = SyncRounds(backend, blocks)
             W0 = np.zeros((n_outputs, d + (1 if bias else 0)))
             common = dict(C=float(self.C), loss=_LOSSES[self.loss], pos_weight=np.asarray(pos_weight, float),
-                          neg_weight=np.asarray(neg_weight, float), bias=bias, local_iters=self.local_iters,
-                          max_rounds=self.max_iter, tol=self.tol, seeds=seeds, history=self.history_,
-                          start_time=start, verbose=self.verbose)
+                          neg_weight=np.asarray(neg_weight, float), bias=bias,
+                          max_rounds=self.max_iter, tol=self.tol, seed=int(seeds[-1]), history=self.history_,
+                          start_time=start, verbose=self.verbose,
+                          kappa=0.0 if gpu and self.kappa == "auto" else self.kappa)
             if self.mode == "passcode":
                 if isinstance(backend, DaskBackend):
                     raise ValueError("mode='passcode' shares one w between the threads of this process; on a Dask "
                                      "cluster use mode='sync' (CoCoA+)")
-                W, rel, n_rounds, converged = passcode(rounds, W0, **common)
+                W, rel, n_passes, converged, kappa = passcode(rounds, W0, local_iters=self.local_iters, **common)
             else:
-                W, rel, n_rounds, converged = cocoa(rounds, W0, combine=self.combine, **common)
+                local = 1 if self.local_iters == "auto" else int(self.local_iters)
+                common["max_rounds"] = -(-self.max_iter // local)
+                W, rel, n_rounds, converged, kappa = cocoa(rounds, W0, combine=self.combine, local_iters=local,
+                                                           **common)
+                n_passes = n_rounds * local
             parts = sorted(rounds.run(alpha_task).results, key=lambda p: p[0])
             self.dual_coef_ = np.concatenate([a for _, a in parts], axis=1)
             self.n_blocks_ = rounds.n_blocks
@@ -200,10 +220,11 @@ class DualCoordinateAscentSVM(LinearClassifierMixin, ClassifierMixin, BaseParall
         self.coef_ = np.asarray(W[:, :d], dtype=dtype)
         self.intercept_ = np.asarray(W[:, d] * bias if bias else np.zeros(n_outputs), dtype=dtype)
         self.duality_gap_ = float(rel)
-        self.n_iter_ = int(n_rounds)
+        self.n_iter_ = int(n_passes)
+        self.kappa_ = float(kappa)
         if not converged:
             warnings.warn(f"Liblinear-style dual coordinate ascent did not converge: relative duality gap {rel:.3e} > "
-                          f"tol {self.tol:g} after {n_rounds} rounds. Increase max_iter.", ConvergenceWarning,
+                          f"tol {self.tol:g} after {n_passes} passes. Increase max_iter.", ConvergenceWarning,
                           stacklevel=2)
         return self
 

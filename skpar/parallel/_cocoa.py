@@ -26,7 +26,7 @@ import numpy as np
 from ..backend._dask import LostBlocksError
 from ..gpu._dcd import dcd_gpu, w_of_alpha_gpu
 from ..gpu._namespace import array_module, to_host
-from ..kernels import dcd_csr, dcd_dense
+from ..kernels import dcd_csr, dcd_dense, row_sq_norms_csr, row_sq_norms_dense, w_of_alpha_csr, w_of_alpha_dense
 
 
 def _zeros(block, shape):
@@ -41,20 +41,22 @@ def _commit(block):
         block.pending = None
 
 
-def dcd_task(block, W, C, loss, pos_weight, neg_weight, bias, sigma, gamma, n_epochs, seed):
+def dcd_task(block, W, W0, C, loss, pos_weight, neg_weight, bias, sigma, gamma, n_epochs, seed):
     """Commit the block's pending change, then run ``n_epochs`` local epochs; returns ``(dW, primal, dual)``.
 
-    ``dW`` is the block's full change of ``w`` (the driver scales it by ``gamma``); the new dual variables are kept
-    pending as ``gamma`` times their change.
+    ``W`` is ``w(alpha)``, where the certificate's sums are taken; the local steps start from ``W0`` (``W``
+    itself, or Catalyst's shifted point) and move it by ``sigma`` times each step. ``dW`` is the block's change of
+    ``w(alpha)`` (the driver scales it by ``gamma``); the new dual variables are kept pending as ``gamma`` times
+    their change.
     """
     _commit(block)
     K = W.shape[0]
     if getattr(block, "alpha", None) is None or block.alpha.shape != (K, block.n_rows):
         block.alpha = _zeros(block, (K, block.n_rows))
-    Wl, A = W.copy(), block.alpha.copy()
+    Wl, A = W0.copy(), block.alpha.copy()
     ps, ds = _dcd(block, W, Wl, A, C, loss, pos_weight, neg_weight, bias, sigma, n_epochs, seed)
     block.pending = gamma * (A - block.alpha)
-    return (Wl - W) / sigma, ps, ds
+    return (Wl - W0) / sigma, ps, ds
 
 
 def _dcd(block, W, Wl, A, C, loss, pos_weight, neg_weight, bias, sigma, n_epochs, seed):
@@ -63,21 +65,34 @@ def _dcd(block, W, Wl, A, C, loss, pos_weight, neg_weight, bias, sigma, n_epochs
         return dcd_gpu(block, W, Wl, A, C, loss, pos_weight, neg_weight, bias, sigma, n_epochs, seed)
     order = block.epoch_order(seed)
     X = block.X
+    sqn = _row_sq_norms(block)
     if block.is_sparse:
-        return dcd_csr(X.data, X.indices, X.indptr, block.y, block.sample_weight, order, W, Wl, A, C, loss,
-                       pos_weight, neg_weight, bias, sigma, n_epochs)
-    return dcd_dense(X, block.y, block.sample_weight, order, W, Wl, A, C, loss, pos_weight, neg_weight, bias,
-                     sigma, n_epochs)
+        return dcd_csr(X.data, X.indices, X.indptr, sqn, block.y, block.sample_weight, order, W, Wl, A, C, loss,
+                       pos_weight, neg_weight, bias, sigma, n_epochs, True)
+    return dcd_dense(X, sqn, block.y, block.sample_weight, order, W, Wl, A, C, loss, pos_weight, neg_weight, bias,
+                     sigma, n_epochs, True)
 
 
-def passcode_task(block, W, W_shared, C, loss, pos_weight, neg_weight, bias, n_epochs, seed):
+def _row_sq_norms(block):
+    """Squared norms of the block's rows, computed on first use and kept on the block (not sent with it)."""
+    sqn = getattr(block, "row_sq_norms", None)
+    if sqn is None:
+        rows = np.arange(block.n_rows)
+        X = block.X
+        sqn = row_sq_norms_csr(X.data, X.indptr, rows) if block.is_sparse else row_sq_norms_dense(X, rows)
+        block.row_sq_norms = sqn
+    return sqn
+
+
+def passcode_task(block, W, W_shared, C, loss, pos_weight, neg_weight, bias, sigma, n_epochs, seed):
     """PASSCoDe-Wild (Hsieh et al. 2015): epochs on the block's dual variables that write the shared ``w`` of the
-    process without locks. Returns the block's primal and dual sums at the incoming ``(W, alpha)``."""
+    process without locks, ``sigma`` times each step (``1 / (1 + kappa)`` under Catalyst). Returns the block's
+    primal and dual sums at the incoming ``(W, alpha)``."""
     K = W.shape[0]
     if getattr(block, "alpha", None) is None or block.alpha.shape != (K, block.n_rows):
         block.alpha = np.zeros((K, block.n_rows))
     block.pending = block.alpha.copy()  # the round's starting point, restored if the fit stops on it
-    return _dcd(block, W, W_shared, block.alpha, C, loss, pos_weight, neg_weight, bias, 1.0, n_epochs, seed)
+    return _dcd(block, W, W_shared, block.alpha, C, loss, pos_weight, neg_weight, bias, sigma, n_epochs, seed)
 
 
 def restore_task(block):
@@ -89,15 +104,12 @@ def w_of_alpha_task(block, shape, bias):
     """``sum_i alpha_ik t_ik x~_i`` over the block: its exact share of ``w(alpha)``."""
     if block.on_gpu:
         return w_of_alpha_gpu(block, shape, bias)
-    K = shape[0]
     out = np.zeros(shape)
-    X, y = block.X, block.y
-    for k in range(K):
-        cls = 1.0 if K == 1 else float(k)
-        coef = block.alpha[k] * np.where(y == cls, 1.0, -1.0)
-        out[k, :X.shape[1]] = np.asarray(X.T @ coef).ravel()
-        if bias:
-            out[k, -1] = bias * coef.sum()
+    X = block.X
+    if block.is_sparse:
+        w_of_alpha_csr(X.data, X.indices, X.indptr, block.y, block.alpha, bias, out)
+    else:
+        w_of_alpha_dense(X, block.y, block.alpha, bias, out)
     return out
 
 
@@ -148,6 +160,97 @@ def _certify(W, sums, rnd, res, history, start_time, verbose):
     return rel
 
 
+class Catalyst:
+    """Catalyst acceleration (Lin, Mairal and Harchaoui 2015; with a dual inner solver, AccProxSDCA of
+    Shalev-Shwartz and Zhang 2014) of the rounds of dual coordinate ascent.
+
+    Round ``t`` makes one warm-started round of progress on the proximal problem
+
+    .. math::
+
+        \\min_w \\tfrac12 \\|w\\|^2 + \\sum_i C_i \\ell(t_i w \\cdot x_i) + \\tfrac{\\kappa}{2} \\|w - y_t\\|^2,
+
+    whose dual has the SVM's own variables and box, with :math:`w(\\alpha) = v_t + u(\\alpha) / (1 + \\kappa)`,
+    :math:`v_t = \\kappa y_t / (1 + \\kappa)` and :math:`u(\\alpha) = \\sum_i \\alpha_i t_i x_i` the SVM's
+    ``w(alpha)``. So the local solvers run unchanged from ``start(u)`` with every step scaled by ``scale = 1 /
+    (1 + kappa)``, and ``u`` keeps carrying the certificate of the SVM itself. Between rounds the centre moves with
+    momentum, :math:`y_{t+1} = w_t + \\beta (w_t - w_{t-1})`, :math:`\\beta = (1 - \\sqrt q) / (1 + \\sqrt q)`,
+    :math:`q = 1 / (1 + \\kappa)`; the momentum restarts (``y = w``) when the certified gap is more than twice the
+    best one so far (:func:`_on_course`; the gap of an accelerated run is not monotone, but it does not double).
+
+    Why: plain dual coordinate ascent needs passes in proportion to the problem's condition (84 passes to a gap of
+    1e-3 on the sparse benchmark, C = 0.5), the accelerated scheme in proportion to its square root (22 with
+    ``kappa = 3``, 21 with 5, 24 with 10). ``kappa = 0`` is plain dual coordinate ascent.
+    """
+
+    def __init__(self, kappa, W):
+        self.kappa = float(kappa)
+        q = 1.0 / (1.0 + self.kappa)
+        self.beta = (1.0 - q ** 0.5) / (1.0 + q ** 0.5)
+        self.v = np.zeros_like(W)
+        self.w_prev = None
+
+    @property
+    def scale(self):
+        return 1.0 / (1.0 + self.kappa)
+
+    def start(self, u):
+        """Where the round's local solvers start: the proximal problem's ``w(alpha)``."""
+        return self.v + self.scale * u if self.kappa else u
+
+    def step(self, u_new, improved):
+        """Move the centre after a round that took the SVM's ``w(alpha)`` to ``u_new``."""
+        if not self.kappa:
+            return
+        w = self.start(u_new)
+        y = w if self.w_prev is None or not improved else w + self.beta * (w - self.w_prev)
+        self.w_prev, self.v = w, self.kappa * self.scale * y
+
+    def switch_on(self, kappa, u):
+        """Start accelerating from the SVM's ``w(alpha) = u``, the first centre."""
+        self.__init__(kappa, u)
+        self.v = self.kappa * self.scale * u
+        self.w_prev = u.copy()
+
+    def state(self):
+        return self.kappa, self.v.copy(), None if self.w_prev is None else self.w_prev.copy()
+
+    def set_state(self, state):
+        kappa, v, w_prev = state
+        self.__init__(kappa, v)
+        self.v, self.w_prev = v.copy(), None if w_prev is None else w_prev.copy()
+
+
+def _on_course(history):
+    """False when the last certified gap is more than twice the best so far: Catalyst's momentum then restarts."""
+    gaps = [h["relative_gap"] for h in history]
+    return gaps[-1] <= 2.0 * min(gaps)
+
+
+def auto_kappa(history):
+    """Catalyst's ``kappa`` from the first passes' certified gaps (``history`` rows at passes 1 and 2).
+
+    The gap's rate per pass ``rho`` gives ``e = -1 / log(rho)``, the passes per factor ``e`` of progress. With
+    ``1 + kappa`` about ``e / 2`` one pass on the proximal problem makes steady progress and the outer rate is about
+    ``1 - 1 / sqrt(1 + kappa)``; below ``kappa = 1`` (problems solved in a few passes) acceleration does not pay.
+    ``kappa`` is capped at :data:`MAX_KAPPA`: the certificate is taken at the SVM's own ``w(alpha) = (1 + kappa)
+    (w - v)``, which multiplies the error of each proximal solve by ``1 + kappa``. Measured on scikit-learn's
+    class-weight check (blobs with standard deviation 20, class weight 1000): kappa 10 reached a gap of 1e-4 in 123
+    passes where plain passes needed 1000, while kappa 100 (and the uncapped 4e5 the first passes suggested) stayed
+    at a gap of 1 for 1000 passes.
+    """
+    g1, g2 = history[-2]["relative_gap"], history[-1]["relative_gap"]
+    if not (0.0 < g2 < g1):
+        return MAX_KAPPA
+    e = -1.0 / np.log(g2 / g1)
+    kappa = e / 2.0 - 1.0
+    return float(min(kappa, MAX_KAPPA)) if kappa >= 1.0 else 0.0
+
+
+#: the largest ``kappa`` that :func:`auto_kappa` picks (see there)
+MAX_KAPPA = 10.0
+
+
 class _Checkpoints:
     """The driver's copy of every block's dual variables and ``w`` at the start of one round (Dask only).
 
@@ -156,10 +259,11 @@ class _Checkpoints:
     at most; the round-0 checkpoint (nothing started) is free.
     """
 
-    def __init__(self, rounds, W, history, min_seconds=1.0):
+    def __init__(self, rounds, W, history, catalyst, min_seconds=1.0):
         self.rounds, self.min_seconds = rounds, min_seconds
         self.enabled = hasattr(rounds.backend, "restore")  # only a cluster loses workers
         self.round, self.W, self.alphas, self.n_history = 0, W.copy(), [None] * rounds.n_blocks, len(history)
+        self.catalyst, self.catalyst_state = catalyst, catalyst.state()
         self.taken_at, self.cost = time.perf_counter(), 0.0
         self.roll_backs = 0  # to the current checkpoint
 
@@ -169,6 +273,7 @@ class _Checkpoints:
             return
         alphas = self.rounds.run(checkpoint_task).results
         self.round, self.W, self.alphas, self.n_history = rnd, W.copy(), alphas, len(history)
+        self.catalyst_state = self.catalyst.state()
         self.taken_at = time.perf_counter()
         self.cost = self.taken_at - now
         self.roll_backs = 0
@@ -186,30 +291,37 @@ class _Checkpoints:
         rounds.recoveries += 1
         rounds.run(set_alpha_task, per_block=[(a,) for a in self.alphas])
         del history[self.n_history:]
+        self.catalyst.set_state(self.catalyst_state)
         self.taken_at = time.perf_counter()
         return self.round, self.W.copy()
 
 
-def cocoa(rounds, W, *, C, loss, pos_weight, neg_weight, bias, combine, local_iters, max_rounds, tol, seeds,
-          history=None, start_time=None, verbose=0):
+def cocoa(rounds, W, *, C, loss, pos_weight, neg_weight, bias, combine, local_iters, max_rounds, tol, seed,
+          kappa=0.0, history=None, start_time=None, verbose=0):
     """Run CoCoA+ (``combine='add'``) or CoCoA (``'average'``) rounds until the relative duality gap is ``<= tol``.
 
-    Returns ``(W, relative_gap, n_rounds, converged)``; the blocks keep dual variables that match ``W``. On a Dask
-    cluster, a worker lost mid-fit costs a roll-back to the last checkpoint (see the module's docstring).
+    ``kappa``: Catalyst's weight (:class:`Catalyst`), ``'auto'`` to choose it after two plain rounds
+    (:func:`auto_kappa`). Every pass visits a block's rows in the one order drawn from ``seed``: measured on the
+    sparse benchmark, a fixed random order took fewer passes to a gap of 1e-3 than a fresh order every pass (21
+    against 45 under Catalyst, 83 against 95 without), and its memo on the block is reused.
+    Returns ``(W, relative_gap, n_rounds, converged, kappa)``; the blocks keep dual variables that match ``W``.
+    On a Dask cluster, a worker lost mid-fit costs a roll-back to the last checkpoint (module docstring).
     """
     history = [] if history is None else history
     start_time = time.perf_counter() if start_time is None else start_time
     K = rounds.n_blocks
     sigma, gamma = (float(K), 1.0) if combine == "add" else (1.0, 1.0 / K)
     W = np.array(W, dtype=np.float64)
-    checkpoints = _Checkpoints(rounds, W, history)
+    catalyst = Catalyst(0.0 if kappa == "auto" else kappa, W)
+    checkpoints = _Checkpoints(rounds, W, history, catalyst)
     rel, converged, rnd = np.inf, False, 0
     while True:
         try:
             checkpoints.maybe_take(rnd, W, history)
-            res = rounds.run(dcd_task, W, C, loss, pos_weight, neg_weight, bias, sigma, gamma, local_iters,
-                             int(seeds[rnd % len(seeds)]))
+            res = rounds.run(dcd_task, W, catalyst.start(W), C, loss, pos_weight, neg_weight, bias,
+                             sigma * catalyst.scale, gamma, local_iters, seed)
             rel = _certify(W, [r[1:] for r in res.results], rnd, res, history, start_time, verbose)
+            history[-1]["passes"] = rnd * local_iters
             if rel <= tol or rnd == max_rounds:
                 converged = rel <= tol
                 rounds.run(commit_task, False)
@@ -219,32 +331,73 @@ def cocoa(rounds, W, *, C, loss, pos_weight, neg_weight, bias, combine, local_it
             continue
         for dW, _, _ in res.results:
             W += gamma * dW
+        catalyst.step(W, _on_course(history))
+        if kappa == "auto" and rnd == 2:
+            catalyst.switch_on(auto_kappa(history), W)
         rnd += 1
-    return W, rel, rnd, converged
+    return W, rel, rnd, converged, catalyst.kappa
 
 
-def passcode(rounds, W, *, C, loss, pos_weight, neg_weight, bias, local_iters, max_rounds, tol, seeds,
-             history=None, start_time=None, verbose=0):
+def next_passes(history, current, done, tol, budget):
+    """Passes to run before the next certificate, from the duality gaps certified so far (PASSCoDe rounds).
+
+    A certificate costs a reduction of ``w(alpha)`` and one pass without shrinking, so certifying every pass (95
+    certificates on the sparse benchmark) costs about as much as the passes. The gap falls about geometrically:
+    its rate per pass between the last two certificates (``history`` rows, each with the ``passes`` done before it)
+    predicts where the round in progress (``current`` passes; ``done`` counts them) will take it and how many
+    passes ``R`` remain after that; the next round runs half of them, at most twice ``done`` and at least one.
+    A round that ends past the target wastes its work (the fit returns the certified state at a round's start),
+    so this wastes at most about half of a round and certifies about ``log2`` of the passes times.
+    """
+    if len(history) < 2:
+        return 1
+    g0, g1 = history[-2]["relative_gap"], history[-1]["relative_gap"]
+    between = history[-1]["passes"] - history[-2]["passes"]
+    if not (0.0 < g1 < g0) or between <= 0 or tol <= 0.0:
+        need = 2.0 * current  # no measurable progress (or no target): keep the rounds' length
+    else:
+        rate = (g1 / g0) ** (1.0 / between)
+        expected = g1 * rate ** current
+        need = np.log(max(tol, 1e-300) / expected) / np.log(rate) if expected > tol else 0.0
+    return int(max(1, min(np.ceil(need / 2.0), 2 * done, budget - done)))
+
+
+def passcode(rounds, W, *, C, loss, pos_weight, neg_weight, bias, local_iters, max_rounds, tol, seed,
+             kappa=0.0, history=None, start_time=None, verbose=0):
     """PASSCoDe-Wild on the thread backend: every thread runs dual coordinate ascent on its own block of dual
     variables against one shared ``w``, written without locks (no sigma' penalty: the steps are full).
 
     Lost updates make the shared ``w`` drift from ``w(alpha)``; so every round starts from the exact ``w(alpha)``
     (a reduction over the blocks) and the duality gap is computed at that exact pair, a true certificate.
-    Returns what :func:`cocoa` returns.
+    ``kappa`` as in :func:`cocoa`. A round runs ``local_iters`` passes; with ``local_iters='auto'``, one under
+    Catalyst (one pass a proximal problem is what the scheme needs), else as many as :func:`next_passes` says.
+    ``max_rounds`` bounds the passes. Returns ``(W, relative_gap, n_passes, converged, kappa)``, the passes
+    counted up to the certified state returned.
     """
     history = [] if history is None else history
     start_time = time.perf_counter() if start_time is None else start_time
     W = np.array(W, dtype=np.float64)
-    rel, converged, rnd = np.inf, False, 0
-    for rnd in range(max_rounds + 1):
-        shared = W.copy()
-        res = rounds.run(passcode_task, W, shared, C, loss, pos_weight, neg_weight, bias, local_iters,
-                         int(seeds[rnd % len(seeds)]))
+    catalyst = Catalyst(0.0 if kappa == "auto" else kappa, W)
+    rel, converged, done, rnd = np.inf, False, 0, 0
+    passes = 1 if local_iters == "auto" else int(local_iters)
+    while True:
+        shared = catalyst.start(W).copy()
+        res = rounds.run(passcode_task, W, shared, C, loss, pos_weight, neg_weight, bias, catalyst.scale, passes,
+                         seed)
         rel = _certify(W, res.results, rnd, res, history, start_time, verbose)
-        if rel <= tol or rnd == max_rounds:
+        history[-1]["passes"] = done
+        if rel <= tol or done >= max_rounds:
             # the certificate is for the round's start: (W, alpha at the start), W = w(alpha) exactly
             rounds.run(restore_task)
             converged = rel <= tol
             break
         W = sum(rounds.run(w_of_alpha_task, W.shape, bias).results)
-    return W, rel, rnd, converged
+        done += passes
+        rnd += 1
+        catalyst.step(W, _on_course(history))
+        if kappa == "auto" and rnd == 3:
+            catalyst.switch_on(auto_kappa(history), W)
+        if local_iters == "auto":
+            auto_plain = kappa == "auto" and rnd < 3
+            passes = 1 if catalyst.kappa or auto_plain else next_passes(history, passes, done, tol, max_rounds)
+    return W, rel, done, converged, catalyst.kappa
