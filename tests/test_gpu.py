@@ -304,13 +304,17 @@ def test_dcd_kernel_with_one_warp_is_the_cpu_kernel(sparse, monkeypatch):
     pg = dcd_gpu(block, W, Wl, A, 0.1, 1, np.ones(1), np.ones(1), 1.0, 1.0, 2, 5)
     order = block.row_order(5).get()
     Wc, Ac = W.copy(), np.zeros((1, 800))
-    if sparse:
-        sqn = np.asarray(Xh.multiply(Xh).sum(axis=1)).ravel()
-        pc = dcd_csr(Xh.data, Xh.indices, Xh.indptr, sqn, yf, np.ones(800), order, W, Wc, Ac, 0.1, 1, np.ones(1),
-                     np.ones(1), 1.0, 1.0, 2)
-    else:
-        pc = dcd_dense(X, (X * X).sum(axis=1), yf, np.ones(800), order, W, Wc, Ac, 0.1, 1, np.ones(1), np.ones(1),
-                       1.0, 1.0, 2)
+    no_shrinking = (np.ones((0, 0), dtype=bool), np.array([np.inf, -np.inf]))
+    pc = None
+    for epoch in range(2):  # the GPU kernel's two passes, in the same order, without shrinking
+        if sparse:
+            sqn = np.asarray(Xh.multiply(Xh).sum(axis=1)).ravel()
+            out = dcd_csr(Xh.data, Xh.indices, Xh.indptr, sqn, yf, np.ones(800), order, W, Wc, Ac, 0.1, 1,
+                          np.ones(1), np.ones(1), 1.0, 1.0, epoch == 0, *no_shrinking)
+        else:
+            out = dcd_dense(X, (X * X).sum(axis=1), yf, np.ones(800), order, W, Wc, Ac, 0.1, 1, np.ones(1),
+                            np.ones(1), 1.0, 1.0, epoch == 0, *no_shrinking)
+        pc = out if pc is None else pc
     np.testing.assert_allclose(pg, pc, rtol=1e-9)
     np.testing.assert_allclose(A.get(), Ac, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(Wl, Wc, rtol=1e-9, atol=1e-12)

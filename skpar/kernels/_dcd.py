@@ -17,12 +17,13 @@ For CoCoA+ (Ma et al. 2015) a block solves its local subproblem, whose quadratic
 block's copy of ``w`` moves by ``sigma`` times each step. Rows carry an appended constant ``intercept_scaling``
 when an intercept is fitted (liblinear's convention: the intercept is penalised like a weight).
 
-Shrinking (liblinear's, Hsieh et al. 2008, section 3.2): after the first pass of a call, a variable at a bound
+Shrinking (liblinear's, Hsieh et al. 2008, section 3.2): after the first pass of a round, a variable at a bound
 whose gradient points out of the box by more than the previous pass's largest violation is left out of the passes
 that follow. At the optimum most of an SVM's dual variables sit at 0 (68% on the sparse benchmark at a gap of
-1e-3), and a variable left at 0 still costs a dot product per pass: shrinking skips it. Every call starts with a
+1e-3), and a variable left at 0 still costs a dot product per pass: shrinking skips it. Every round starts with a
 full pass (which also computes the certificate's sums at the incoming state), so a variable shrunk by mistake is
-seen again at the next call.
+seen again in the next round. A kernel call is one pass, so that every pass can take a fresh order (the shrinking
+state is passed from call to call).
 """
 
 import numpy as np
@@ -97,150 +98,129 @@ def _next_thresholds(pg_max, pg_min):
     return (pg_max if pg_max > 0.0 else np.inf), (pg_min if pg_min < 0.0 else -np.inf)
 
 
-@njit(nogil=True, cache=True)
-def _setup(order, K, n, n_epochs, shrink):
-    """The pass list (a private copy when it will be compacted) and the per-variable active flags."""
-    shrinking = shrink and n_epochs > 1
-    rows = order.copy() if shrinking else order
-    active = np.ones((K, n) if shrinking else (1, 1), dtype=np.bool_)
-    return shrinking, rows, active
+@njit(inline="always", nogil=True, cache=True)
+def _pass_start(active, thresholds):
+    shrinking = active.shape[0] > 0
+    if shrinking:
+        return shrinking, thresholds[0], thresholds[1]
+    return shrinking, np.inf, -np.inf
 
 
 @njit(nogil=True, cache=True)
-def dcd_dense(X, sqn, y, sw, order, W, Wl, A, C, loss, pos_weight, neg_weight, bias, sigma, n_epochs, shrink=False):
-    """Dual coordinate ascent epochs over the dense block ``X``, updating ``Wl`` and ``A`` **in place**.
+def dcd_dense(X, sqn, y, sw, order, W, Wl, A, C, loss, pos_weight, neg_weight, bias, sigma, certify, active,
+              thresholds):
+    """One pass of dual coordinate ascent over the dense block ``X`` in ``order``, updating ``Wl`` and ``A``
+    **in place**.
 
-    ``W`` (K, d + [bias != 0]) is the model the round started from (read only), ``Wl`` the working copy of ``w``
-    that the steps move (a private copy for CoCoA rounds; for PASSCoDe the one array all threads share, written
-    without locks), ``A`` (K, n) the block's dual variables. Returns ``(primal_sum, dual_sum)`` at the incoming
+    ``W`` (K, d + [bias != 0]) is ``w(alpha)`` at the incoming ``A`` (read only), ``Wl`` the working ``w`` that the
+    steps move by ``sigma`` times each step (a private copy for CoCoA rounds; for PASSCoDe the one array all
+    threads share, written without locks), ``A`` (K, n) the block's dual variables, ``sqn`` the rows' squared
+    norms (without the bias column). With ``certify`` returns ``(primal_sum, dual_sum)`` at the incoming
     ``(W, A)``: the block's primal loss ``sum C_ik l(t w_k . x~_i)`` and dual terms ``sum alpha_ik - D_ik
-    alpha_ik^2 / 2`` (taken during the first epoch: a second dot per row, no second pass).
+    alpha_ik^2 / 2`` (a second dot per row, no second pass); else ``(0, 0)``.
 
-    ``sqn`` holds the rows' squared norms (without the bias column). Every epoch visits the rows in ``order``;
-    with ``shrink`` the epochs after the first skip the variables shrunk (the GPU kernels do not shrink). The order
-    is not reshuffled between epochs: ``order`` reads rows in sequential streams, and a fresh permutation made
-    every row a random memory access (an epoch 2x slower, measured on the sparse benchmark).
+    Shrinking: ``active`` (K, n) flags the variables still visited (shape (0, 0): no shrinking) and
+    ``thresholds`` holds the previous pass's largest violations; both carry over between the passes of a call
+    and are updated here. Start a call with every flag set and ``thresholds = [inf, -inf]``.
     """
     K, dw = W.shape
     d = X.shape[1]
     primal_sum = 0.0
     dual_sum = 0.0
-    shrinking, rows, active = _setup(order, K, A.shape[1], n_epochs, shrink)
-    m = rows.shape[0]
-    pg_max_old, pg_min_old = np.inf, -np.inf
-    for epoch in range(n_epochs):
-        pg_max, pg_min = -np.inf, np.inf
-        kept = 0
-        for q in range(m):
-            i = rows[q]
-            sq = bias * bias + sqn[i]
-            keep = False
-            for k in range(K):
-                if shrinking and not active[k, i]:
-                    continue
-                t = _target(y[i], k, K)
-                Ci = _cost(C, sw[i], t, k, pos_weight, neg_weight)
-                if Ci <= 0.0:
-                    continue
-                D = 0.0 if loss == HINGE else 0.5 / Ci
-                U = Ci if loss == HINGE else np.inf
-                p = bias * Wl[k, d] if bias != 0.0 else 0.0
-                p += _dot_dense(X, i, Wl, k, d)
-                if epoch == 0:
-                    p0 = (bias * W[k, d] if bias != 0.0 else 0.0) + _dot_dense(X, i, W, k, d)
-                    m0 = max(0.0, 1.0 - t * p0)
-                    primal_sum += Ci * (m0 if loss == HINGE else m0 * m0)
-                    a0 = A[k, i]  # each row is visited once an epoch: still the incoming value
-                    dual_sum += a0 - 0.5 * D * a0 * a0
-                G = t * p - 1.0 + D * A[k, i]
-                PG, out = _projected(G, A[k, i], U, shrinking, pg_max_old, pg_min_old)
-                if out:
-                    active[k, i] = False
-                    continue
-                keep = True
-                pg_max, pg_min = max(pg_max, PG), min(pg_min, PG)
-                Q = sigma * sq + D
-                if Q <= 0.0:
-                    continue
-                a_new = min(max(A[k, i] - G / Q, 0.0), U)
-                delta = a_new - A[k, i]
-                if delta != 0.0:
-                    A[k, i] = a_new
-                    step = sigma * delta * t
-                    for j in range(d):
-                        Wl[k, j] += step * X[i, j]
-                    if bias != 0.0:
-                        Wl[k, d] += step * bias
-            if shrinking and keep:
-                rows[kept] = i
-                kept += 1
-        if shrinking:
-            m = kept
-            pg_max_old, pg_min_old = _next_thresholds(pg_max, pg_min)
+    shrinking, pg_max_old, pg_min_old = _pass_start(active, thresholds)
+    pg_max, pg_min = -np.inf, np.inf
+    for q in range(order.shape[0]):
+        i = order[q]
+        sq = bias * bias + sqn[i]
+        for k in range(K):
+            if shrinking and not active[k, i]:
+                continue
+            t = _target(y[i], k, K)
+            Ci = _cost(C, sw[i], t, k, pos_weight, neg_weight)
+            if Ci <= 0.0:
+                continue
+            D = 0.0 if loss == HINGE else 0.5 / Ci
+            U = Ci if loss == HINGE else np.inf
+            p = (bias * Wl[k, d] if bias != 0.0 else 0.0) + _dot_dense(X, i, Wl, k, d)
+            if certify:
+                p0 = (bias * W[k, d] if bias != 0.0 else 0.0) + _dot_dense(X, i, W, k, d)
+                m0 = max(0.0, 1.0 - t * p0)
+                primal_sum += Ci * (m0 if loss == HINGE else m0 * m0)
+                a0 = A[k, i]  # each row is visited once a pass: still the incoming value
+                dual_sum += a0 - 0.5 * D * a0 * a0
+            G = t * p - 1.0 + D * A[k, i]
+            PG, out = _projected(G, A[k, i], U, shrinking, pg_max_old, pg_min_old)
+            if out:
+                active[k, i] = False
+                continue
+            pg_max, pg_min = max(pg_max, PG), min(pg_min, PG)
+            Q = sigma * sq + D
+            if Q <= 0.0:
+                continue
+            a_new = min(max(A[k, i] - G / Q, 0.0), U)
+            delta = a_new - A[k, i]
+            if delta != 0.0:
+                A[k, i] = a_new
+                step = sigma * delta * t
+                for j in range(d):
+                    Wl[k, j] += step * X[i, j]
+                if bias != 0.0:
+                    Wl[k, d] += step * bias
+    if shrinking:
+        thresholds[0], thresholds[1] = _next_thresholds(pg_max, pg_min)
     return primal_sum, dual_sum
 
 
 @njit(nogil=True, cache=True)
 def dcd_csr(data, indices, indptr, sqn, y, sw, order, W, Wl, A, C, loss, pos_weight, neg_weight, bias, sigma,
-            n_epochs, shrink=False):
+            certify, active, thresholds):
     """The CSR twin of :func:`dcd_dense`: a step costs O(K x non-zeros of the row)."""
     K, dw = W.shape
     d = dw - 1 if bias != 0.0 else dw
     primal_sum = 0.0
     dual_sum = 0.0
-    shrinking, rows, active = _setup(order, K, A.shape[1], n_epochs, shrink)
-    m = rows.shape[0]
-    pg_max_old, pg_min_old = np.inf, -np.inf
-    for epoch in range(n_epochs):
-        pg_max, pg_min = -np.inf, np.inf
-        kept = 0
-        for q in range(m):
-            i = rows[q]
-            a, z = indptr[i], indptr[i + 1]
-            sq = bias * bias + sqn[i]
-            keep = False
-            for k in range(K):
-                if shrinking and not active[k, i]:
-                    continue
-                t = _target(y[i], k, K)
-                Ci = _cost(C, sw[i], t, k, pos_weight, neg_weight)
-                if Ci <= 0.0:
-                    continue
-                D = 0.0 if loss == HINGE else 0.5 / Ci
-                U = Ci if loss == HINGE else np.inf
-                p = bias * Wl[k, d] if bias != 0.0 else 0.0
-                p += _dot_csr(data, indices, a, z, Wl, k)
-                if epoch == 0:
-                    p0 = (bias * W[k, d] if bias != 0.0 else 0.0) + _dot_csr(data, indices, a, z, W, k)
-                    m0 = max(0.0, 1.0 - t * p0)
-                    primal_sum += Ci * (m0 if loss == HINGE else m0 * m0)
-                    a0 = A[k, i]  # each row is visited once an epoch: still the incoming value
-                    dual_sum += a0 - 0.5 * D * a0 * a0
-                G = t * p - 1.0 + D * A[k, i]
-                PG, out = _projected(G, A[k, i], U, shrinking, pg_max_old, pg_min_old)
-                if out:
-                    active[k, i] = False
-                    continue
-                keep = True
-                pg_max, pg_min = max(pg_max, PG), min(pg_min, PG)
-                Q = sigma * sq + D
-                if Q <= 0.0:
-                    continue
-                a_new = min(max(A[k, i] - G / Q, 0.0), U)
-                delta = a_new - A[k, i]
-                if delta != 0.0:
-                    A[k, i] = a_new
-                    step = sigma * delta * t
-                    for r in range(a, z):
-                        Wl[k, indices[r]] += step * data[r]
-                    if bias != 0.0:
-                        Wl[k, d] += step * bias
-            if shrinking and keep:
-                rows[kept] = i
-                kept += 1
-        if shrinking:
-            m = kept
-            pg_max_old, pg_min_old = _next_thresholds(pg_max, pg_min)
+    shrinking, pg_max_old, pg_min_old = _pass_start(active, thresholds)
+    pg_max, pg_min = -np.inf, np.inf
+    for q in range(order.shape[0]):
+        i = order[q]
+        a, z = indptr[i], indptr[i + 1]
+        sq = bias * bias + sqn[i]
+        for k in range(K):
+            if shrinking and not active[k, i]:
+                continue
+            t = _target(y[i], k, K)
+            Ci = _cost(C, sw[i], t, k, pos_weight, neg_weight)
+            if Ci <= 0.0:
+                continue
+            D = 0.0 if loss == HINGE else 0.5 / Ci
+            U = Ci if loss == HINGE else np.inf
+            p = (bias * Wl[k, d] if bias != 0.0 else 0.0) + _dot_csr(data, indices, a, z, Wl, k)
+            if certify:
+                p0 = (bias * W[k, d] if bias != 0.0 else 0.0) + _dot_csr(data, indices, a, z, W, k)
+                m0 = max(0.0, 1.0 - t * p0)
+                primal_sum += Ci * (m0 if loss == HINGE else m0 * m0)
+                a0 = A[k, i]  # each row is visited once a pass: still the incoming value
+                dual_sum += a0 - 0.5 * D * a0 * a0
+            G = t * p - 1.0 + D * A[k, i]
+            PG, out = _projected(G, A[k, i], U, shrinking, pg_max_old, pg_min_old)
+            if out:
+                active[k, i] = False
+                continue
+            pg_max, pg_min = max(pg_max, PG), min(pg_min, PG)
+            Q = sigma * sq + D
+            if Q <= 0.0:
+                continue
+            a_new = min(max(A[k, i] - G / Q, 0.0), U)
+            delta = a_new - A[k, i]
+            if delta != 0.0:
+                A[k, i] = a_new
+                step = sigma * delta * t
+                for r in range(a, z):
+                    Wl[k, indices[r]] += step * data[r]
+                if bias != 0.0:
+                    Wl[k, d] += step * bias
+    if shrinking:
+        thresholds[0], thresholds[1] = _next_thresholds(pg_max, pg_min)
     return primal_sum, dual_sum
 
 

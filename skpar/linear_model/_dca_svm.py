@@ -59,7 +59,7 @@ class DualCoordinateAscentSVM(LinearClassifierMixin, ClassifierMixin, BaseParall
     max_iter : int, default=1000
         Passes over the data (in ``mode='sync'``: rounds times ``local_iters``).
     random_state : int, RandomState instance or None, default=None
-        Seeds the order of the rows in each block's passes (one random order, kept for every pass).
+        Seeds the order of the rows in each block's passes (a fresh order every round).
     verbose : int, default=0
         Print one line per round (primal, dual, relative gap) when positive.
     combine : {'add', 'average'}, default='add'
@@ -77,10 +77,11 @@ class DualCoordinateAscentSVM(LinearClassifierMixin, ClassifierMixin, BaseParall
     kappa : float or 'auto', default='auto'
         Catalyst acceleration (Lin, Mairal and Harchaoui 2015): each round is a pass on the proximal problem with
         ``kappa / 2 ||w - y||^2`` added, whose centre ``y`` moves with momentum; the passes needed grow with the
-        square root of the problem's condition instead of the condition (84 passes to a gap of 1e-3 become 21 on
-        the sparse benchmark). The certificate stays the SVM's own duality gap. ``0``: plain dual coordinate
-        ascent. ``'auto'``: chosen from the gaps of the first two passes (0 where they show a fast problem, and 0
-        on GPUs, whose damped steps are tuned for the plain problem).
+        square root of the problem's condition instead of the condition (95 passes to a gap of 1e-3 become 43 on
+        the sparse benchmark, 929 become 223 on dense 20,000 x 30 data). The certificate stays the SVM's own
+        duality gap. ``0``: plain dual coordinate ascent. ``'auto'``: chosen from the gaps of the first two passes
+        (0 where they show a fast problem; at most 10), and 0 on GPUs, whose damped steps are tuned for the plain
+        problem.
     n_jobs : int or None, default=None
         Threads (and blocks) of the thread backend; ``None`` uses every core.
     client : distributed.Client, 'threads' or None, default=None
