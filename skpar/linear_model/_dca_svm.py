@@ -80,7 +80,7 @@ class DualCoordinateAscentSVM(LinearClassifierMixin, ClassifierMixin, BaseParall
         square root of the problem's condition instead of the condition (95 passes to a gap of 1e-3 become 43 on
         the sparse benchmark, 929 become 223 on dense 20,000 x 30 data). The certificate stays the SVM's own
         duality gap. ``0``: plain dual coordinate ascent. ``'auto'``: chosen from the gaps of the first two passes
-        (0 where they show a fast problem; at most 10), and 0 on GPUs, whose damped steps are tuned for the plain
+        (0 where they show a fast problem; at most 100), and 0 on GPUs, whose damped steps are tuned for the plain
         problem.
     n_jobs : int or None, default=None
         Threads (and blocks) of the thread backend; ``None`` uses every core.
@@ -93,7 +93,9 @@ class DualCoordinateAscentSVM(LinearClassifierMixin, ClassifierMixin, BaseParall
     coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
     intercept_ : ndarray of shape (1,) or (n_classes,)
     dual_coef_ : ndarray of shape (n_outputs, n_samples)
-        The dual variables alpha (row order of the training data), with ``w_k = sum_i alpha_ik t_ik x~_i``.
+        The dual variables alpha (row order of the training data). Without acceleration (``kappa_ == 0``) the
+        coefficients are their ``w_k = sum_i alpha_ik t_ik x~_i`` exactly; under Catalyst the coefficients are the
+        proximal iterate, and ``duality_gap_`` certifies that primal point against these dual variables.
     n_iter_ : int
         Passes over the data that led to the returned model.
     kappa_ : float

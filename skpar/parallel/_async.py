@@ -54,6 +54,7 @@ def sgd_async(rounds, state, plan, penalty, *, local_steps, n_train, epoch_seeds
     local = plan.__class__(**{**plan.__dict__, "avg_start": 1 << 62})  # averaging happens here, on the server
     done_samples, epoch, best, no_improvement, converged = 0, 0, np.inf, 0, False
     epoch_loss, epoch_n, halvings = 0.0, 0, 0
+    lowest = np.inf  # the lowest epoch objective since the step was last cut (see epoch_diverged)
     stop = False
     epoch_starts = [(W.copy(), B.copy())] * 2  # the models at the start of the last two epochs
     pending = backend.as_completed([])
@@ -124,6 +125,7 @@ def sgd_async(rounds, state, plan, penalty, *, local_steps, n_train, epoch_seeds
             continue
         if out[8] or not np.isfinite(out[0]).all() or epoch_diverged(out[5] / max(out[6], 1), local):
             halvings += 1
+            lowest = np.inf
             local = _diverged(local, halvings, max_halvings, "an asynchronous task")
             plan = local.__class__(**{**local.__dict__, "avg_start": plan.avg_start})
             # the server's model may itself be spoiled by earlier large steps: go back to the model at the start
@@ -152,10 +154,11 @@ def sgd_async(rounds, state, plan, penalty, *, local_steps, n_train, epoch_seeds
         if done_samples >= (epoch + 1) * total:
             objective = epoch_loss / max(epoch_n, 1) + penalty.value(W)
             epoch_loss, epoch_n = 0.0, 0
-            if epoch_diverged(objective, local):
+            if epoch_diverged(objective, local, lowest):
                 # no task blew up, yet the epoch's mean loss says the step swings the model: as in sgd_sync, go
                 # back to the start of the epoch before with half the step (results in flight are sent again)
                 halvings += 1
+                lowest = np.inf
                 local = _diverged(local, halvings, max_halvings, f"epoch {epoch + 1}")
                 plan = local.__class__(**{**local.__dict__, "avg_start": plan.avg_start})
                 W[...], B[...] = epoch_starts[0]
@@ -164,6 +167,7 @@ def sgd_async(rounds, state, plan, penalty, *, local_steps, n_train, epoch_seeds
                 submit(k)
                 continue
             epoch += 1
+            lowest = min(lowest, objective)
             epoch_starts = [epoch_starts[1], (W.copy(), B.copy())]
             if verbose:
                 print(f"-- Epoch {epoch}: objective {objective:.6g}, updates {version}")
@@ -193,13 +197,15 @@ def sgd_hogwild(rounds, state, plan, penalty, *, inv_q, epoch_seeds, max_epochs,
     t = state.t
     best, no_improvement, converged, halvings, epoch = np.inf, 0, False, 0, 0
     previous = None  # the start of the last epoch (see sgd_sync)
+    lowest = np.inf  # the lowest epoch objective since the step was last cut (see epoch_diverged)
     while epoch < max_epochs:
         snapshot = (W.copy(), B.copy(), len(history), epoch, t, best, no_improvement)
         res = rounds.run(hogwild_task, W, B, plan, int(epoch_seeds[epoch]), t, inv_q)
         loss, n = sum(r[0] for r in res.results), sum(r[1] for r in res.results)
         blew_up = any(r[3] for r in res.results) or not (np.isfinite(W).all() and np.isfinite(B).all())
-        if blew_up or epoch_diverged(loss / max(n, 1), plan):
+        if blew_up or epoch_diverged(loss / max(n, 1), plan, lowest):
             halvings += 1
+            lowest = np.inf
             plan = _diverged(plan, halvings, max_halvings, f"epoch {epoch + 1}")
             if not blew_up and previous is not None:
                 snapshot, previous = previous, None  # the epoch before may have spoiled the model: again too
@@ -208,6 +214,7 @@ def sgd_hogwild(rounds, state, plan, penalty, *, inv_q, epoch_seeds, max_epochs,
             epoch, t, best, no_improvement = snapshot[3:]
             continue
         previous = snapshot
+        lowest = min(lowest, loss / max(n, 1))
         penalty.prox_l1(W, max(r[4] for r in res.results))
         t += max(r[2] for r in res.results)
         objective = loss / max(n, 1) + penalty.value(W)
