@@ -256,9 +256,55 @@ def sgd_csr(data, indices, indptr, y, sw, rows, W, B, Wbar, Bbar, n_avg, t0, bat
 
 
 @njit(nogil=True, cache=True)
+def _hogwild_csr_rows(data, indices, indptr, y, sw, rows, W, B, inv_q, t0, n_steps, loss, eps, pos_weight,
+                      neg_weight, l2, l1, fit_intercept, schedule, eta, power_t, samples_per_step, warmup_steps,
+                      eta_start, blowup):
+    """:func:`hogwild_csr` with one row a step (the Hogwild! paper's setting) on rows without repeated columns: the
+    step goes straight into ``W`` over the row's non-zeros. The batch path's gradient buffer and column marks (two
+    more d-long arrays visited at random) made the working set outgrow the core's cache: on the 400,000 x 47,000
+    benchmark an epoch took 0.45 s on one thread and 0.35 s on two with them, 0.38 s and 0.24 s without."""
+    K, d = W.shape
+    gk = np.zeros(K)
+    n_rows = rows.shape[0]
+    loss_sum = 0.0
+    steps = 0
+    diverged = False
+    last_eta = 0.0
+    for s in range(min(n_steps, n_rows)):
+        i = rows[s]
+        a, z = indptr[i], indptr[i + 1]
+        row_loss = 0.0
+        for k in range(K):
+            p = B[k]
+            for r in range(a, z):
+                p += data[r] * W[k, indices[r]]
+            lv, g = target_loss(loss, p, y[i], k, K, eps, pos_weight, neg_weight)
+            row_loss += sw[i] * lv
+            gk[k] = g * sw[i]
+        loss_sum += row_loss
+        if not np.isfinite(row_loss) or row_loss > blowup:
+            diverged = True
+            return loss_sum, s + 1, steps, diverged, last_eta
+        e = step_size(t0 + s, schedule, eta, power_t, samples_per_step, warmup_steps, eta_start)
+        for r in range(a, z):
+            j = indices[r]
+            shrink = max(0.0, 1.0 - e * l2 * inv_q[j])
+            thr = e * l1 * inv_q[j]
+            for k in range(K):
+                v = shrink * W[k, j] - e * gk[k] * data[r]
+                W[k, j] = _soft(v, thr) if thr > 0.0 else v
+        if fit_intercept:
+            for k in range(K):
+                B[k] -= e * gk[k]
+        steps += 1
+        last_eta = e
+    return loss_sum, steps, steps, diverged, last_eta
+
+
+@njit(nogil=True, cache=True)
 def hogwild_csr(data, indices, indptr, y, sw, rows, W, B, inv_q, t0, batch_size, n_steps,
                 loss, eps, pos_weight, neg_weight, l2, l1, fit_intercept,
-                schedule, eta, power_t, samples_per_step, warmup_steps, eta_start, blowup):
+                schedule, eta, power_t, samples_per_step, warmup_steps, eta_start, blowup, distinct=False):
     """Hogwild! (Niu et al. 2011) on CSR rows: mini-batch steps that write the shared ``W`` and ``B`` in place,
     without locks, touching only the coordinates of the batch's non-zeros.
 
@@ -266,8 +312,13 @@ def hogwild_csr(data, indices, indptr, y, sw, rows, W, B, inv_q, t0, batch_size,
     step scaled by ``inv_q[j] = 1 / P(j in a batch)``, so that its expected penalty per step is the full one and no
     step writes all d coordinates (which would make every pair of threads conflict). Returns
     ``(loss_sum, n_seen, steps, diverged, last_eta)``; the l1 step of the last step is applied here too (each
-    thread's model is the shared one: there is no average to defer it to).
+    thread's model is the shared one: there is no average to defer it to). ``distinct``: no row repeats a column
+    (scipy's canonical format), which lets one-row steps take :func:`_hogwild_csr_rows`.
     """
+    if batch_size == 1 and distinct:
+        return _hogwild_csr_rows(data, indices, indptr, y, sw, rows, W, B, inv_q, t0, n_steps, loss, eps,
+                                 pos_weight, neg_weight, l2, l1, fit_intercept, schedule, eta, power_t,
+                                 samples_per_step, warmup_steps, eta_start, blowup)
     K, d = W.shape
     G = np.zeros((K, d))
     gb = np.zeros(K)

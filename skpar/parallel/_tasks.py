@@ -52,7 +52,7 @@ def hogwild_task(block, W, B, plan, epoch_seed, t0, inv_q):
               plan.schedule, plan.eta, plan.power_t, plan.samples_per_step, plan.warmup_steps, plan.eta_start)
     if block.is_sparse:
         return hogwild_csr(X.data, X.indices, X.indptr, block.y, block.sample_weight, rows, W, B, inv_q, int(t0),
-                           int(plan.batch_size), 1 << 62, *common, plan.blowup)
+                           int(plan.batch_size), 1 << 62, *common, plan.blowup, bool(X.has_canonical_format))
     out = sgd_dense(X, block.y, block.sample_weight, rows, W, B, W, B, 0, int(t0), int(plan.batch_size), 1 << 62,
                     *common, 1 << 62, plan.blowup, True)
     return out[5], out[6], out[7], out[8], out[9]
