@@ -131,3 +131,27 @@ def test_row_slice_shares_memory():
     assert np.shares_memory(S.data, X.data) and np.shares_memory(S.indices, X.indices)
     D = np.arange(12.0).reshape(6, 2)
     assert np.shares_memory(row_slice(D, 1, 4), D)
+
+
+@pytest.mark.parametrize("penalty", ["l2", "elasticnet"])
+def test_hogwild_one_row_path_is_the_batch_path(penalty):
+    """One thread, batch size 1: the direct one-row Hogwild! steps equal the buffered mini-batch path."""
+    from skpar.kernels import hogwild_csr
+
+    rng = np.random.default_rng(0)
+    X = sp.random(300, 40, density=0.2, random_state=0, format="csr")
+    y = np.asarray(X @ rng.normal(size=40)).ravel() + 0.1 * rng.normal(size=300)
+    inv_q = 1.0 / np.clip(np.asarray((X != 0).mean(axis=0)).ravel(), 1e-3, 1.0)
+    l1 = 1e-3 if penalty == "elasticnet" else 0.0
+    one = np.ones(1)
+    rows = np.random.default_rng(1).permutation(300)
+    out = []
+    for distinct in (False, True):
+        W, B = np.zeros((1, 40)), np.zeros(1)
+        res = hogwild_csr(X.data, X.indices, X.indptr, y, np.ones(300), rows, W, B, inv_q, 0, 1, 1 << 62,
+                          0, 0.1, one, one, 1e-3, l1, True, 0, 0.05, 0.25, 1, 0, 0.05, 1e12, distinct)
+        out.append((W, B, res))
+    np.testing.assert_allclose(out[0][0], out[1][0], rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(out[0][1], out[1][1], rtol=1e-12)
+    assert out[0][2][1:4] == out[1][2][1:4] and np.isclose(out[0][2][0], out[1][2][0], rtol=1e-12)
+    assert np.linalg.norm(out[1][0]) > 0.1  # the steps did move w

@@ -32,7 +32,7 @@ ALPHA = 1e-4
 
 
 def objective(X, y, est):
-    r = y - np.asarray(X @ est.coef_).ravel() - est.intercept_[0]
+    r = y - np.asarray(X @ est.coef_).ravel() - np.ravel(est.intercept_)[0]
     return 0.5 * float(r @ r) / len(y) + 0.5 * ALPHA * float(est.coef_ @ est.coef_)
 
 
