@@ -99,6 +99,27 @@ def _next_thresholds(pg_max, pg_min):
 
 
 @njit(inline="always", nogil=True, cache=True)
+def _coordinate(p, p0, a, t, Ci, loss, certify, shrinking, pg_max_old, pg_min_old, sigma, sq):
+    """The step of one dual variable at ``a`` given its margins ``p`` (at the working ``w``) and ``p0`` (at the
+    certified point; read only with ``certify``). Returns ``(a_new, primal_add, dual_add, PG, shrink)``: its new
+    value (clipped to the box exactly), its terms of the certificate's sums, its projected gradient, and whether to
+    shrink it (then ``a_new = a``)."""
+    D = 0.0 if loss == HINGE else 0.5 / Ci
+    U = Ci if loss == HINGE else np.inf
+    primal_add, dual_add = 0.0, 0.0
+    if certify:
+        m0 = max(0.0, 1.0 - t * p0)
+        primal_add = Ci * (m0 if loss == HINGE else m0 * m0)
+        dual_add = a - 0.5 * D * a * a  # each row is visited once a pass: still the incoming value
+    G = t * p - 1.0 + D * a
+    PG, out = _projected(G, a, U, shrinking, pg_max_old, pg_min_old)
+    Q = sigma * sq + D
+    if out or Q <= 0.0:
+        return a, primal_add, dual_add, PG, out
+    return min(max(a - G / Q, 0.0), U), primal_add, dual_add, PG, out
+
+
+@njit(inline="always", nogil=True, cache=True)
 def _pass_start(active, thresholds):
     shrinking = active.shape[0] > 0
     if shrinking:
@@ -139,25 +160,16 @@ def dcd_dense(X, sqn, y, sw, order, W, Wl, A, C, loss, pos_weight, neg_weight, b
             Ci = _cost(C, sw[i], t, k, pos_weight, neg_weight)
             if Ci <= 0.0:
                 continue
-            D = 0.0 if loss == HINGE else 0.5 / Ci
-            U = Ci if loss == HINGE else np.inf
             p = (bias * Wl[k, d] if bias != 0.0 else 0.0) + _dot_dense(X, i, Wl, k, d)
-            if certify:
-                p0 = (bias * W[k, d] if bias != 0.0 else 0.0) + _dot_dense(X, i, W, k, d)
-                m0 = max(0.0, 1.0 - t * p0)
-                primal_sum += Ci * (m0 if loss == HINGE else m0 * m0)
-                a0 = A[k, i]  # each row is visited once a pass: still the incoming value
-                dual_sum += a0 - 0.5 * D * a0 * a0
-            G = t * p - 1.0 + D * A[k, i]
-            PG, out = _projected(G, A[k, i], U, shrinking, pg_max_old, pg_min_old)
+            p0 = (bias * W[k, d] if bias != 0.0 else 0.0) + _dot_dense(X, i, W, k, d) if certify else 0.0
+            a_new, pa, da, PG, out = _coordinate(p, p0, A[k, i], t, Ci, loss, certify, shrinking, pg_max_old,
+                                                 pg_min_old, sigma, sq)
+            primal_sum += pa
+            dual_sum += da
             if out:
                 active[k, i] = False
                 continue
             pg_max, pg_min = max(pg_max, PG), min(pg_min, PG)
-            Q = sigma * sq + D
-            if Q <= 0.0:
-                continue
-            a_new = min(max(A[k, i] - G / Q, 0.0), U)
             delta = a_new - A[k, i]
             if delta != 0.0:
                 A[k, i] = a_new
@@ -192,25 +204,16 @@ def dcd_csr(data, indices, indptr, sqn, y, sw, order, W, Wl, A, C, loss, pos_wei
             Ci = _cost(C, sw[i], t, k, pos_weight, neg_weight)
             if Ci <= 0.0:
                 continue
-            D = 0.0 if loss == HINGE else 0.5 / Ci
-            U = Ci if loss == HINGE else np.inf
             p = (bias * Wl[k, d] if bias != 0.0 else 0.0) + _dot_csr(data, indices, a, z, Wl, k)
-            if certify:
-                p0 = (bias * W[k, d] if bias != 0.0 else 0.0) + _dot_csr(data, indices, a, z, W, k)
-                m0 = max(0.0, 1.0 - t * p0)
-                primal_sum += Ci * (m0 if loss == HINGE else m0 * m0)
-                a0 = A[k, i]  # each row is visited once a pass: still the incoming value
-                dual_sum += a0 - 0.5 * D * a0 * a0
-            G = t * p - 1.0 + D * A[k, i]
-            PG, out = _projected(G, A[k, i], U, shrinking, pg_max_old, pg_min_old)
+            p0 = (bias * W[k, d] if bias != 0.0 else 0.0) + _dot_csr(data, indices, a, z, W, k) if certify else 0.0
+            a_new, pa, da, PG, out = _coordinate(p, p0, A[k, i], t, Ci, loss, certify, shrinking, pg_max_old,
+                                                 pg_min_old, sigma, sq)
+            primal_sum += pa
+            dual_sum += da
             if out:
                 active[k, i] = False
                 continue
             pg_max, pg_min = max(pg_max, PG), min(pg_min, PG)
-            Q = sigma * sq + D
-            if Q <= 0.0:
-                continue
-            a_new = min(max(A[k, i] - G / Q, 0.0), U)
             delta = a_new - A[k, i]
             if delta != 0.0:
                 A[k, i] = a_new

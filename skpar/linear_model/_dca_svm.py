@@ -59,7 +59,7 @@ class DualCoordinateAscentSVM(LinearClassifierMixin, ClassifierMixin, BaseParall
     max_iter : int, default=1000
         Passes over the data (in ``mode='sync'``: rounds times ``local_iters``).
     random_state : int, RandomState instance or None, default=None
-        Seeds the order of the rows in each block's passes (a fresh order every round).
+        Seeds the order of the rows in each block's passes (a fresh order every pass).
     verbose : int, default=0
         Print one line per round (primal, dual, relative gap) when positive.
     combine : {'add', 'average'}, default='add'
@@ -77,8 +77,8 @@ class DualCoordinateAscentSVM(LinearClassifierMixin, ClassifierMixin, BaseParall
     kappa : float or 'auto', default='auto'
         Catalyst acceleration (Lin, Mairal and Harchaoui 2015): each round is a pass on the proximal problem with
         ``kappa / 2 ||w - y||^2`` added, whose centre ``y`` moves with momentum; the passes needed grow with the
-        square root of the problem's condition instead of the condition (95 passes to a gap of 1e-3 become 43 on
-        the sparse benchmark, 929 become 223 on dense 20,000 x 30 data). The certificate stays the SVM's own
+        square root of the problem's condition instead of the condition (95 passes to a gap of 1e-3 become 58 on
+        the sparse benchmark, 929 become 213 on dense 20,000 x 30 data). The certificate stays the SVM's own
         duality gap. ``0``: plain dual coordinate ascent. ``'auto'``: chosen from the gaps of the first two passes
         (0 where they show a fast problem; at most 100), and 0 on GPUs, whose damped steps are tuned for the plain
         problem.

@@ -63,8 +63,9 @@ def _dcd(block, W, Wl, A, C, loss, pos_weight, neg_weight, bias, sigma, n_epochs
     """``n_epochs`` passes of the kernel on the block's rows in orders drawn from ``seed``, the round ``rnd`` and the
     pass; ``Wl`` and ``A`` change in place. Returns the certificate's sums of the first pass.
 
-    Every pass draws a fresh order. One fixed order took fewer passes on the sparse benchmark (21 against 45 under
-    Catalyst) but stalled on dense data with n >> d (20,000 x 30, C = 0.05: a gap of 2.3e-2 after 3,000 passes,
+    Every pass draws a fresh order. One fixed order (commit d53a852) took fewer passes on the sparse benchmark (21
+    against 45 under Catalyst) but stalled on dense data with n >> d (20,000 x 30, C = 0.05: a gap of 2.3e-2 after
+    3,000 passes,
     where fresh orders reach 1e-3; long PASSCoDe rounds in one order stalled the same way), and on GPUs (4.8e-3
     after 3,000 passes): fresh orders are the robust choice. On the CPU a pass is one kernel call; the shrinking
     state goes from call to call.
@@ -200,8 +201,9 @@ class Catalyst:
 
     Why: plain dual coordinate ascent needs passes in proportion to the problem's condition, the accelerated scheme
     in proportion to its square root. Measured to a gap of 1e-3: the sparse benchmark (200,000 x 50,000, C = 0.5)
-    95 passes plain, 43 with the automatic ``kappa`` (about 10); dense 20,000 x 30 (C = 0.05, 2 blocks) 929
-    against 223 (``kappa`` 3.3). ``kappa = 0`` is plain dual coordinate ascent.
+    95 passes plain, 58 with the automatic ``kappa`` (10.3), 36 with 5; dense 20,000 x 30 (C = 0.05, 2 blocks) 929
+    against 213 (``kappa`` 3.3); ``python asv_bench/scripts/svm_kappa.py --sparse`` reproduces these.
+    ``kappa = 0`` is plain dual coordinate ascent.
     """
 
     def __init__(self, kappa, W):
@@ -259,7 +261,9 @@ def auto_kappa(history):
     (1 thread, 1,000 passes at most): dense 50,000 x 100 (C = 2) kappa 10 did not get there, 30 took 845 passes,
     100 took 297, 300 took 109; scikit-learn's class-weight check (blobs with standard deviation 20, class weight
     1000, 3 classes) reached a gap of 0.72 with kappa 10, 0.017 with 100, 0.0024 with 300, but with 2 classes
-    kappa 100 converged and 300 did not; on the sparse benchmark kappa 5 to 50 took 36 to 71 passes.
+    kappa 100 converged and 300 did not; on the sparse benchmark kappa 5 to 50 took 36 to 71 passes
+    (``python asv_bench/scripts/svm_kappa.py --sparse``). Gaps that do not fall between the two passes give
+    :data:`MAX_KAPPA` too.
     """
     g1, g2 = history[-2]["relative_gap"], history[-1]["relative_gap"]
     if not (0.0 < g2 < g1):
