@@ -102,6 +102,33 @@ def test_csr_kernel_matches_dense(penalty, batch, task):
     assert dense[6:] == csr[6:]
 
 
+@pytest.mark.parametrize("l2", [1e-2, 0.3], ids=["no-fold", "fold"])
+def test_lazy_csr_average_is_the_dense_average(l2):
+    """On CSR data without l1 the Polyak average is kept lazily (a sum ``A V + S``); over two calls (the second
+    resumes an average of n_avg > 0 iterates) and through the rescaling of ``V`` (``l2 = 0.3``: the scale falls
+    below 1e-6 within the call) it equals the dense kernel's running mean."""
+    rng = np.random.default_rng(5)
+    n, d = 400, 60
+    X = sp.random(n, d, density=0.1, format="csr", random_state=6)
+    y = rng.normal(size=n)
+    sw = rng.uniform(0.5, 2, size=n)
+    rows = rng.permutation(n).astype(np.int64)
+    args = list(_args(400, 1, l2, 0.0, avg_start=7))
+    args[11] = args[15] = 0.2  # with l2 = 0.3 the shrink 1 - eta l2 = 0.94 rescales V after 224 of the 400 steps
+    w0 = rng.normal(size=d) * 0.1
+    outs = {}
+    for name, kernel, data in [("dense", sgd_dense, (X.toarray(),)),
+                               ("csr", sgd_csr, (X.data, X.indices, X.indptr))]:
+        first = kernel(*data, y, sw, rows, *_model(w0), *args)
+        resume = list(args)
+        resume[0] = first[7]  # the global step count goes on
+        outs[name] = kernel(*data, y, sw, rows[::-1].copy(), *first[:5], *resume)
+    for a, b in zip(outs["dense"][:5], outs["csr"][:5], strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+    assert outs["dense"][4] == outs["csr"][4] == 2 * 400 - 7
+    assert outs["csr"][5] == pytest.approx(outs["dense"][5], rel=1e-10)
+
+
 def test_divergence_is_reported_not_returned():
     rng = np.random.default_rng(4)
     X = rng.normal(size=(500, 5)) * 100

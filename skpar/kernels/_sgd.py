@@ -145,7 +145,10 @@ def sgd_csr(data, indices, indptr, y, sw, rows, W, B, Wbar, Bbar, n_avg, t0, bat
     A step costs O(K x non-zeros of the batch), not O(K d): the l2 shrink is a scalar ``wscale``
     (``W = wscale * V``), and the l1 proximal steps are applied lazily, a feature catching up on the thresholds it
     missed when it is next read (the cumulative-penalty scheme of Tsuruoka et al. 2009, as scikit-learn's SGD does).
-    Polyak averaging needs every coordinate each step and so costs O(K d) a step.
+    Polyak averaging is lazy too when ``l1 == 0``: the sum of this call's iterates is kept as ``A V + S`` with the
+    scalar ``A = sum_s wscale_s``; a step that moves ``V[j]`` by ``delta`` subtracts ``A delta`` from ``S[j]``, so the
+    average costs O(K x non-zeros) a step (Xu 2011). With an l1 penalty the lazy thresholds make the iterates'
+    values between reads unknown, and the average is updated over all O(K d) coordinates each step.
     """
     K, d = W.shape
     V = W.copy()
@@ -159,6 +162,11 @@ def sgd_csr(data, indices, indptr, y, sw, rows, W, B, Wbar, Bbar, n_avg, t0, bat
     touched = np.empty(d, dtype=np.int64)
     u = 0.0  # l1 threshold accumulated so far, in units of W
     seen_u = np.zeros(d)  # value of u when each column last caught up
+    lazy = l1 == 0.0
+    # lazy average: the sum of this call's iterates W_s is A V + S; Wbar keeps the average the call started from
+    S = np.zeros((K, d)) if lazy else np.zeros((K, 0))
+    A = 0.0
+    n0 = n_avg
     n_rows = rows.shape[0]
     loss_sum = 0.0
     n_seen = 0
@@ -190,9 +198,16 @@ def sgd_csr(data, indices, indptr, y, sw, rows, W, B, Wbar, Bbar, n_avg, t0, bat
                 lv, g = target_loss(loss, p, y[i], k, K, eps, pos_weight, neg_weight)
                 batch_loss += sw[i] * lv
                 if averaging:
-                    pa = Bbar[k]
-                    for r in range(a, z):
-                        pa += data[r] * Wbar[k, indices[r]]
+                    if lazy:
+                        pa = 0.0
+                        for r in range(a, z):
+                            j = indices[r]
+                            pa += data[r] * (n0 * Wbar[k, j] + A * V[k, j] + S[k, j])
+                        pa = pa / n_avg + Bbar[k]
+                    else:
+                        pa = Bbar[k]
+                        for r in range(a, z):
+                            pa += data[r] * Wbar[k, indices[r]]
                     la, _ = target_loss(loss, pa, y[i], k, K, eps, pos_weight, neg_weight)
                     loss_sum += sw[i] * la
                 else:
@@ -219,13 +234,20 @@ def sgd_csr(data, indices, indptr, y, sw, rows, W, B, Wbar, Bbar, n_avg, t0, bat
         scale = e / m
         wscale *= 1.0 - e * l2
         if wscale < 1e-6:
-            # fold the scale back into V before it underflows (rare: O(K d) once per many steps)
+            # fold the scale back into V before it underflows (rare: O(K d) once per many steps); the lazy sum
+            # starts again from its value, so that A stays of the order of the steps since the fold
+            if lazy and A > 0.0:
+                S += A * V
+                A = 0.0
             V *= wscale
             wscale = 1.0
         for r in range(nt):
             j = touched[r]
             for k in range(K):
-                V[k, j] -= scale * G[k, j] / wscale
+                delta = scale * G[k, j] / wscale
+                V[k, j] -= delta
+                if lazy:
+                    S[k, j] += A * delta  # the earlier iterates in the sum keep their values
                 G[k, j] = 0.0
         for k in range(K):
             if fit_intercept:
@@ -236,12 +258,15 @@ def sgd_csr(data, indices, indptr, y, sw, rows, W, B, Wbar, Bbar, n_avg, t0, bat
         if t >= avg_start:
             n_avg += 1
             mu = 1.0 / n_avg
-            for j in range(d):
-                if seen_u[j] < u:
-                    _catch_up(V, j, wscale, u - seen_u[j])
-                    seen_u[j] = u
-                for k in range(K):
-                    Wbar[k, j] += (V[k, j] * wscale - Wbar[k, j]) * mu
+            if lazy:
+                A += wscale
+            else:
+                for j in range(d):
+                    if seen_u[j] < u:
+                        _catch_up(V, j, wscale, u - seen_u[j])
+                        seen_u[j] = u
+                    for k in range(K):
+                        Wbar[k, j] += (V[k, j] * wscale - Wbar[k, j]) * mu
             for k in range(K):
                 Bbar[k] += (B[k] - Bbar[k]) * mu
         steps += 1
@@ -249,6 +274,8 @@ def sgd_csr(data, indices, indptr, y, sw, rows, W, B, Wbar, Bbar, n_avg, t0, bat
     for j in range(d):
         if seen_u[j] < u:
             _catch_up(V, j, wscale, u - seen_u[j])
+    if lazy and n_avg > n0:
+        Wbar = (n0 * Wbar + A * V + S) / n_avg
     V *= wscale
     if not np.isfinite(V).all():
         diverged = True
