@@ -75,14 +75,14 @@ def test_async_and_hogwild_classifiers():
         assert clf.score(X, y) > lr.score(X, y) - 0.01
 
 
-def test_async_beats_sync_with_a_straggler(cluster_client):
-    """Block 0's tasks sleep 100 ms (a test-only hook on a LocalCluster worker): synchronous rounds wait for it every
-    round; the parameter server goes on with the other worker's updates."""
+def test_async_beats_sync_with_a_straggler(scheduler):
+    """Block 0's tasks sleep 100 ms (a test-only hook; on a LocalCluster worker, or on the block's own thread):
+    synchronous rounds wait for it every round; the parameter server goes on with the other block's updates."""
     rng = np.random.default_rng(1)
     X = rng.normal(size=(8000, 10))
     y = X @ rng.normal(size=10) + 0.3 * rng.normal(size=8000)
     kw = dict(alpha=ALPHA, local_steps=125, learning_rate="invscaling", power_t=0.5, max_iter=8, tol=None,
-              random_state=0, client=cluster_client)
+              random_state=0, client=scheduler, n_jobs=2)
     timings = {}
     for mode in ("sync", "async"):
         reg = ParallelSGDRegressor(mode=mode, **kw)
@@ -92,6 +92,27 @@ def test_async_beats_sync_with_a_straggler(cluster_client):
         timings[mode] = time.perf_counter() - start
         assert _subopt(X, y, reg) < 1e-2, mode
     assert timings["async"] < 0.7 * timings["sync"]
+
+
+def test_a_straggler_holds_only_its_own_thread():
+    """On the thread backend each block's tasks run on the block's own thread: with two tasks in flight per block
+    (max_staleness=2), the straggler's queued task waits behind its own sleeping one instead of taking the other
+    block's thread."""
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(8000, 10))
+    y = X @ rng.normal(size=10) + 0.3 * rng.normal(size=8000)
+    kw = dict(alpha=ALPHA, local_steps=125, learning_rate="invscaling", power_t=0.5, tol=None, random_state=0,
+              n_jobs=2)
+    timings = {}
+    # four tasks in flight, each update a quarter of a local move: async needs more epochs to the same target
+    for mode, extra in (("sync", dict(max_iter=8)), ("async", dict(max_staleness=2, max_iter=16))):
+        reg = ParallelSGDRegressor(mode=mode, **kw, **extra)
+        reg._straggler_delays = (0.1, 0.0)
+        start = time.perf_counter()
+        reg.fit(X, y)
+        timings[mode] = time.perf_counter() - start
+        assert _subopt(X, y, reg) < 1e-2, mode
+    assert timings["async"] < 0.3 * timings["sync"]
 
 
 def test_modes_refuse_what_they_cannot_do(problem, cluster_client):

@@ -31,6 +31,10 @@ class Backend(Protocol):
     def submit(self, fn, *args, **kwargs):
         """Run ``fn(*args, **kwargs)``; a block handle among the args is replaced by the block."""
 
+    def submit_to_block(self, fn, block, *args, **kwargs):
+        """Run ``fn(block, *args, **kwargs)`` where the block lives: on the Dask worker that holds it, or on the
+        block's own thread; a slow block delays its own tasks, not those of the other blocks (on threads)."""
+
     def gather(self, futures) -> list:
         """Results of ``futures``, in their order; the first failure is raised."""
 

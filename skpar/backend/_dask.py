@@ -95,6 +95,10 @@ class DaskBackend:
             kwargs.setdefault("allow_other_workers", False)
         return self.client.submit(fn, *args, pure=False, **kwargs)
 
+    def submit_to_block(self, fn, block, *args, **kwargs):
+        """Run ``fn(block, *args)`` where the block lives (what :meth:`submit` does with a block first)."""
+        return self.submit(fn, block, *args, **kwargs)
+
     def gather(self, futures, poll=2.0):
         """Results of ``futures`` in order. A task pinned to a worker that has left the cluster would wait forever;
         while waiting, every ``poll`` seconds the holders of the blocks are checked, and a lost one ends the fit with

@@ -27,6 +27,7 @@ class ThreadBackend:
     def __init__(self, n_jobs: int):
         self.n_workers = int(n_jobs)
         self._pool = cf.ThreadPoolExecutor(max_workers=self.n_workers, thread_name_prefix="skpar")
+        self._lanes = {}
 
     def partition(self, X, y, sample_weight, *, n_blocks, seeds, validation_fraction, gpu=False):
         if is_dask_collection(X):
@@ -52,6 +53,19 @@ class ThreadBackend:
     def submit(self, fn, *args, **kwargs):
         return self._pool.submit(fn, *args, **kwargs)
 
+    def submit_to_block(self, fn, block, *args, **kwargs):
+        """Run ``fn(block, *args)`` on the block's own thread (its lane, started on first use).
+
+        The tasks of one block run one after another, and a slow block never holds a thread that another block's
+        tasks wait for: the counterpart of a Dask worker per block. The asynchronous parameter server needs it;
+        with the shared pool, a straggler's queued tasks took both of two threads and stalled every block.
+        """
+        lane = self._lanes.get(block.index)
+        if lane is None:
+            lane = self._lanes[block.index] = cf.ThreadPoolExecutor(max_workers=1,
+                                                                     thread_name_prefix=f"skpar-block{block.index}")
+        return lane.submit(fn, block, *args, **kwargs)
+
     def gather(self, futures):
         return [f.result() for f in futures]
 
@@ -60,6 +74,9 @@ class ThreadBackend:
 
     def close(self):
         self._pool.shutdown(wait=True)
+        for lane in self._lanes.values():
+            lane.shutdown(wait=True)
+        self._lanes.clear()
 
     def __repr__(self):
         return f"ThreadBackend(n_jobs={self.n_workers})"

@@ -64,8 +64,9 @@ def sgd_async(rounds, state, plan, penalty, *, local_steps, n_train, epoch_seeds
         e, off = cursor[k]
         if e >= len(epoch_seeds):
             return
-        fut = backend.submit(sgd_task, blocks[k], (W.copy(), B.copy(), Wbar, Bbar, 0), local,
-                             int(epoch_seeds[e]), off, steps_of[k], t)
+        # each block's tasks run where the block lives, one after another: a straggler delays only its own
+        fut = backend.submit_to_block(sgd_task, blocks[k], (W.copy(), B.copy(), Wbar, Bbar, 0), local,
+                                      int(epoch_seeds[e]), off, steps_of[k], t)
         meta[fut] = (k, version, W.copy(), B.copy(), (e, off), local.eta)
         pending.add(fut)
         off += steps_of[k] * b
