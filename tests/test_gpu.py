@@ -318,3 +318,20 @@ def test_dcd_kernel_with_one_warp_is_the_cpu_kernel(sparse, monkeypatch):
     np.testing.assert_allclose(pg, pc, rtol=1e-9)
     np.testing.assert_allclose(A.get(), Ac, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(Wl, Wc, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("loss", ["squared_error", "huber", "epsilon_insensitive", "squared_epsilon_insensitive"])
+def test_zero_model_loss_on_gpu_is_the_cpu_one(loss):
+    """The zero model's loss (the divergence reference) on a GPU block uses the CPU loss's formulas on CuPy arrays."""
+    from skpar._losses import Loss
+    from skpar.backend._block import make_block
+    from skpar.gpu._block import make_gpu_block
+    from skpar.parallel._tasks import zero_loss_task
+
+    rng = np.random.default_rng(0)
+    X, y, sw = rng.normal(size=(500, 3)), rng.normal(size=500) * 3, rng.uniform(0.5, 2, size=500)
+    obj, ones = Loss(loss, epsilon=0.7), np.ones(1)
+    cpu = zero_loss_task(make_block(X, y, sw, 0, 0, 0.0), obj, ones, ones)
+    gpu = zero_loss_task(make_gpu_block(cp.asarray(X), cp.asarray(y), cp.asarray(sw), 0), obj, ones, ones)
+    assert gpu == pytest.approx(cpu, rel=1e-12)
+    assert cpu > 0

@@ -1,7 +1,35 @@
 """CUDA C source of the dual coordinate ascent kernels (``dcd_wild``, ``dcd_warps``); see :mod:`skpar.gpu._source`
 for what they do and how a source is assembled."""
 
-DCD_WILD = r"""
+DCD_STEP = r"""
+// The dual coordinate step of row i shared by both kernels (skpar.kernels._dcd._coordinate on the CPU): p is
+// x~_i . w as the warp sees it, p0 the same at the round's W0 (used on the first epoch only, for the certificate
+// terms added to primal and dual), sq = ||x~_i||^2. Lane 0 writes the new alpha_i; returns the step
+// sigma * delta * t to add along x~_i, or 0 when alpha_i stays.
+__device__ __forceinline__ double dual_step(long long i, double t, double Ci, double p, double p0, double sq,
+                                            double* __restrict__ A, int loss, double sigma, double damp, int first,
+                                            int lane, double* primal, double* dual)
+{
+    double D = loss == 0 ? 0.0 : 0.5 / Ci;
+    double U = loss == 0 ? Ci : 1e300;
+    double ai = A[i];
+    if (first) {
+        double m = fmax(0.0, 1.0 - t * p0);
+        *primal += Ci * (loss == 0 ? m : m * m);
+        *dual += ai - 0.5 * D * ai * ai;
+    }
+    double G = t * p - 1.0 + D * ai;
+    double Q = sigma * damp * sq + D;  // damp: the other rows in flight (see _dcd.py)
+    if (Q <= 0.0) return 0.0;
+    double an = fmin(fmax(ai - G / Q, 0.0), U);
+    double delta = an - ai;
+    if (delta == 0.0) return 0.0;
+    if (lane == 0) A[i] = an;
+    return sigma * delta * t;
+}
+"""
+
+DCD_WILD = DCD_STEP + r"""
 #define CSR __CSR__
 
 // One pass of dual coordinate ascent over rows[0:n_rows] for output k, a warp per row.
@@ -44,24 +72,9 @@ extern "C" __global__ void dcd_wild(
         sq = warp_sum(sq) + bias * bias;
         p = warp_sum(p);
         if (bias != 0.0) p += bias * __ldcg(Wl + d);
-        double D = loss == 0 ? 0.0 : 0.5 / Ci;
-        double U = loss == 0 ? Ci : 1e300;
-        double ai = A[i];
-        if (first) {
-            p0 = warp_sum(p0);
-            if (bias != 0.0) p0 += bias * W0[d];
-            double m = fmax(0.0, 1.0 - t * p0);
-            primal += Ci * (loss == 0 ? m : m * m);
-            dual += ai - 0.5 * D * ai * ai;
-        }
-        double G = t * p - 1.0 + D * ai;
-        double Q = sigma * damp * sq + D;  // damp: the other rows in flight (see _dcd.py)
-        if (Q <= 0.0) continue;
-        double an = fmin(fmax(ai - G / Q, 0.0), U);
-        double delta = an - ai;
-        if (delta != 0.0) {
-            if (lane == 0) A[i] = an;
-            double step = sigma * delta * t;
+        if (first) p0 = warp_sum(p0) + (bias != 0.0 ? bias * W0[d] : 0.0);
+        double step = dual_step(i, t, Ci, p, p0, sq, A, loss, sigma, damp, first, lane, &primal, &dual);
+        if (step != 0.0) {
             for (long long r = a + lane; r < z; r += 32) {
 #if CSR
                 int j = indices[r];
@@ -78,7 +91,7 @@ extern "C" __global__ void dcd_wild(
 """
 
 
-DCD_WARPS = r"""
+DCD_WARPS = DCD_STEP + r"""
 #define NC __NC__
 
 // Dense rows: the same steps as dcd_wild, but each warp keeps a snapshot of w and its own pending steps in registers
@@ -121,23 +134,9 @@ extern "C" __global__ void dcd_warps(
         }
         sq = warp_sum(sq) + bias * bias;
         p = warp_sum(p) + bias * (bg + db);
-        double D = loss == 0 ? 0.0 : 0.5 / Ci;
-        double U = loss == 0 ? Ci : 1e300;
-        double ai = A[i];
-        if (first) {
-            p0 = warp_sum(p0) + bias * b0;
-            double m = fmax(0.0, 1.0 - t * p0);
-            primal += Ci * (loss == 0 ? m : m * m);
-            dual += ai - 0.5 * D * ai * ai;
-        }
-        double G = t * p - 1.0 + D * ai;
-        double Q = sigma * damp * sq + D;  // damp: the other rows in flight (see _dcd.py)
-        if (Q <= 0.0) continue;
-        double an = fmin(fmax(ai - G / Q, 0.0), U);
-        double delta = an - ai;
-        if (delta != 0.0) {
-            if (lane == 0) A[i] = an;
-            double step = sigma * delta * t;
+        if (first) p0 = warp_sum(p0) + bias * b0;
+        double step = dual_step(i, t, Ci, p, p0, sq, A, loss, sigma, damp, first, lane, &primal, &dual);
+        if (step != 0.0) {
             #pragma unroll
             for (int c = 0; c < NC; ++c) dl[c] += step * x[c];
             db += step * bias;
