@@ -75,22 +75,28 @@ def test_async_and_hogwild_classifiers():
         assert clf.score(X, y) > lr.score(X, y) - 0.01
 
 
-def test_async_beats_sync_with_a_straggler(scheduler):
-    """Block 0's tasks sleep 100 ms (a test-only hook; on a LocalCluster worker, or on the block's own thread):
-    synchronous rounds wait for it every round; the parameter server goes on with the other block's updates."""
+def _straggler_timings(runs, **common):
+    """Wall time of each ``(mode, parameters)`` fit with block 0's tasks sleeping 100 ms (a test-only hook), each
+    checked to reach 1e-2 of the optimum."""
     rng = np.random.default_rng(1)
     X = rng.normal(size=(8000, 10))
     y = X @ rng.normal(size=10) + 0.3 * rng.normal(size=8000)
-    kw = dict(alpha=ALPHA, local_steps=125, learning_rate="invscaling", power_t=0.5, max_iter=8, tol=None,
-              random_state=0, client=scheduler, n_jobs=2)
     timings = {}
-    for mode in ("sync", "async"):
-        reg = ParallelSGDRegressor(mode=mode, **kw)
+    for mode, extra in runs:
+        reg = ParallelSGDRegressor(mode=mode, alpha=ALPHA, local_steps=125, learning_rate="invscaling", power_t=0.5,
+                                   tol=None, random_state=0, n_jobs=2, **common, **extra)
         reg._straggler_delays = (0.1, 0.0)
         start = time.perf_counter()
         reg.fit(X, y)
         timings[mode] = time.perf_counter() - start
         assert _subopt(X, y, reg) < 1e-2, mode
+    return timings
+
+
+def test_async_beats_sync_with_a_straggler(scheduler):
+    """The straggler on a LocalCluster worker, or on the block's own thread: synchronous rounds wait for it every
+    round; the parameter server goes on with the other block's updates."""
+    timings = _straggler_timings([("sync", {}), ("async", {})], max_iter=8, client=scheduler)
     assert timings["async"] < 0.7 * timings["sync"]
 
 
@@ -98,20 +104,8 @@ def test_a_straggler_holds_only_its_own_thread():
     """On the thread backend each block's tasks run on the block's own thread: with two tasks in flight per block
     (max_staleness=2), the straggler's queued task waits behind its own sleeping one instead of taking the other
     block's thread."""
-    rng = np.random.default_rng(1)
-    X = rng.normal(size=(8000, 10))
-    y = X @ rng.normal(size=10) + 0.3 * rng.normal(size=8000)
-    kw = dict(alpha=ALPHA, local_steps=125, learning_rate="invscaling", power_t=0.5, tol=None, random_state=0,
-              n_jobs=2)
-    timings = {}
     # four tasks in flight, each update a quarter of a local move: async needs more epochs to the same target
-    for mode, extra in (("sync", dict(max_iter=8)), ("async", dict(max_staleness=2, max_iter=16))):
-        reg = ParallelSGDRegressor(mode=mode, **kw, **extra)
-        reg._straggler_delays = (0.1, 0.0)
-        start = time.perf_counter()
-        reg.fit(X, y)
-        timings[mode] = time.perf_counter() - start
-        assert _subopt(X, y, reg) < 1e-2, mode
+    timings = _straggler_timings([("sync", dict(max_iter=8)), ("async", dict(max_staleness=2, max_iter=16))])
     assert timings["async"] < 0.3 * timings["sync"]
 
 
