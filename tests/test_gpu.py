@@ -285,6 +285,47 @@ def test_sgd_kernel_with_one_worker_is_the_cpu_kernel(average):
     assert gpu[4] == cpu[4] and not gpu[8]
 
 
+def test_sgd_kernel_workers_are_cpu_kernels_on_their_stripes():
+    """Several warp workers, rows not a multiple of their number: each worker takes the CPU kernel's steps over
+    its rows (one in every full stripe, in the epoch's stripe order, then one in the partial stripe if it has
+    one), and the launch returns their models averaged by the rows each saw."""
+    from skpar.gpu._block import make_gpu_block
+    from skpar.gpu._kernels import sgd_warps_kernel
+    from skpar.gpu._sgd import sgd_epoch_gpu
+    from skpar.kernels import sgd_dense
+    from skpar.parallel._sgd import CONSTANT, SGDPlan
+
+    rng = np.random.default_rng(1)
+    n, d = 3 * 1024 + 2, 40
+    X = rng.normal(size=(n, d))
+    y = X @ rng.normal(size=d) + 0.1 * rng.normal(size=n)
+    plan = SGDPlan(loss_code=0, epsilon=0.1, pos_weight=np.ones(1), neg_weight=np.ones(1), l2=1e-3, l1=0.0,
+                   fit_intercept=True, batch_size=8, schedule=CONSTANT, eta=0.01, power_t=0.25, samples_per_step=8.0,
+                   warmup_steps=0.0, eta_start=0.01, avg_start=0, blowup=1e30)
+    block = make_gpu_block(cp.asarray(X), cp.asarray(y), None, 0)
+    nw = block.n_workers(sgd_warps_kernel(X.dtype, d, True, 0, CONSTANT, 8))
+    assert nw == 3  # 1,024 rows a worker at least
+    W0, B0 = rng.normal(size=(1, d)) * 0.1, np.array([0.5])
+    gpu = sgd_epoch_gpu(block, (W0, B0, W0.copy(), B0.copy(), 0), plan, 11, 0)
+    s0, a, S, shift = block.stripe_order(11, nw)
+    assert S == n // nw and n % nw == 2  # a partial stripe with a row for two of the three workers
+    W, B, Wbar, seen = np.zeros(d), 0.0, np.zeros(d), []
+    for worker in range(nw):
+        slot = (worker + shift) % nw
+        rows = ((s0 + a * np.arange(S)) % S) * nw + slot
+        if S * nw + slot < n:
+            rows = np.append(rows, S * nw + slot)
+        out = sgd_dense(X, y, np.ones(n), rows.astype(np.int64), W0, B0, W0.copy(), B0.copy(), 0, 0, 8, 1 << 40,
+                        0, 0.1, np.ones(1), np.ones(1), 1e-3, 0.0, True, CONSTANT, 0.01, 0.25, 8.0, 0.0, 0.01, 0,
+                        1e30)
+        W, B, Wbar = W + len(rows) * out[0][0], B + len(rows) * out[1][0], Wbar + len(rows) * out[2][0]
+        seen.append(len(rows))
+    assert sorted(seen) == [S, S + 1, S + 1] and gpu[6] == n
+    np.testing.assert_allclose(gpu[0][0], W / n, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(gpu[1][0], B / n, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(gpu[2][0], Wbar / n, rtol=1e-9, atol=1e-12)
+
+
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
 def test_dcd_kernel_with_one_warp_is_the_cpu_kernel(sparse, monkeypatch):
     """With one warp (and every step flushed at once) the GPU's dual coordinate ascent is the CPU kernel."""

@@ -71,18 +71,26 @@ def passes(n, d):
 
     block = make_gpu_block(X, y, None, 0)
     minbs = [int(v) for v in os.environ.get("SWEEP_MINB", "").split(",") if v]
-    for average, minb in [(a, m) for a in (False, True) for m in (minbs or [None])]:
+    # the default workers (a few warps an SM: see skpar.gpu._kernels.SGD_WARPS_PER_SM), and every resident warp a
+    # worker in blocks of 8 warps (the kernel's throughput at full occupancy)
+    shares = [None, 64]
+    for average, minb, share in [(a, m, sh) for a in (False, True) for m in (minbs or [None]) for sh in shares]:
         if minb is not None:
             os.environ["SKPAR_SGD_MINB"] = str(minb)
+        if share is not None:
+            os.environ["SKPAR_SGD_WARPS_PER_SM"] = str(share)
+            os.environ["SKPAR_SGD_THREADS"] = "256"
         est = ParallelSGDRegressor(max_iter=1, tol=None, average=average, learning_rate="constant",
                                    random_state=0).fit(X[:200_000], y[:200_000])
         plan = est._sgd_plan
         state = SGDState.zeros(1, d).payload()
         t = gpu_time(lambda plan=plan, state=state: sgd_epoch_gpu(block, state, plan, 1, 0))
-        fn = sgd_warps_kernel(X.dtype, d, average, plan.loss_code, plan.schedule)
+        fn = sgd_warps_kernel(X.dtype, d, average, plan.loss_code, plan.schedule, plan.batch_size)
         rows.append((f"SGD epoch, warp workers{', averaged' if average else ''} ({block.n_workers(fn)} warps, "
                      f"{fn.attributes['num_regs']} regs)", t * 1e3, nbytes / t / 1e9, t_floor / t))
         os.environ.pop("SKPAR_SGD_MINB", None)
+        os.environ.pop("SKPAR_SGD_WARPS_PER_SM", None)
+        os.environ.pop("SKPAR_SGD_THREADS", None)
     data = GPULassoData.build(X, y, None, True)
     rr = data.residual(cp.zeros(d))
     delta = cp.zeros(d)

@@ -55,24 +55,26 @@ class GPUBlock:
         return not self.is_sparse and self.X.shape[1] <= 32 * MAX_CHUNKS
 
     def n_workers(self, fn=None) -> int:
-        """Warp workers of the register kernel ``fn`` (by default its heaviest variant): as many as stay resident
-        at once (one wave), but at least MIN_ROWS_PER_WORKER rows each."""
-        from ._kernels import resident_warps_of, sgd_warps_kernel
+        """Warp workers of the register kernel ``fn`` (by default its heaviest variant): see
+        :func:`skpar.gpu._kernels.sgd_workers`; at least MIN_ROWS_PER_WORKER rows each."""
+        from ._kernels import SGD_GROUP, sgd_warps_kernel, sgd_workers
 
-        fn = sgd_warps_kernel(self.X.dtype, self.X.shape[1], True, 11, 1) if fn is None else fn
-        return int(max(1, min(resident_warps_of(fn), self.n_rows // MIN_ROWS_PER_WORKER)))
+        fn = sgd_warps_kernel(self.X.dtype, self.X.shape[1], True, 11, 1, SGD_GROUP) if fn is None else fn
+        return sgd_workers(fn, self.n_rows, MIN_ROWS_PER_WORKER)
 
     def stripe_order(self, seed, n_workers):
-        """The epoch's order of the stripes (``n_workers`` consecutive rows each) as a random affine permutation
-        ``s0, s0 + a, s0 + 2a, ... (mod S)`` with ``a`` coprime to ``S``, and a random shift of the workers."""
-        S = -(-self.n_rows // n_workers)
+        """The epoch's order of the full stripes (``n_workers`` consecutive rows each) as a random affine
+        permutation ``s0, s0 + a, s0 + 2a, ... (mod S)`` with ``a`` coprime to ``S``, and a random shift of the
+        workers. The partial stripe (the last ``n mod n_workers`` rows) comes after the full ones, so that a
+        worker's rows are the first of its pass (the kernel works on its rows in groups that share a model)."""
+        S = self.n_rows // n_workers
         rng = np.random.default_rng(seed)
         a = 0
         if S > 1:
             a = int(rng.integers(1, S))
             while math.gcd(a, S) != 1:
                 a = a % (S - 1) + 1
-        return int(rng.integers(S)), a, S, int(rng.integers(n_workers))
+        return int(rng.integers(max(S, 1))), a, S, int(rng.integers(n_workers))
 
     def row_order(self, seed):
         """All rows in the random order of ``seed`` (for the Hogwild!-style kernels)."""

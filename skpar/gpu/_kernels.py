@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 import os
 
 import numpy as np
@@ -12,6 +13,19 @@ from ._source import source
 
 #: threads per block of every kernel (8 warps)
 THREADS = 256
+#: most rows a warp worker of the register SGD kernel holds in registers: the group it works on and those in flight
+SGD_RING = 8
+#: most rows of one batch a warp worker of the register SGD kernel works on together
+SGD_GROUP = 4
+#: warp workers of the register SGD kernel per SM. A worker's rows are its sequential progress (averaging workers
+#: cuts noise, not bias), and a worker's pace is set by its chain of latencies, not by bandwidth: fewer workers
+#: make more progress an epoch for little more time. Measured on an H100 (10,000,000 x 100 float32 ridge to a
+#: suboptimality of 1e-3, average=True, batch 16; asv_bench/scripts/gpu_benchmark.py): 2 warps an SM, 6 epochs of
+#: 9.7 ms, 0.071 s to the target; 3, 8 epochs of 7.0 ms, 0.071 s; 4, 11 epochs of 5.4 ms, 0.078 s; all 2,112
+#: resident warps, 40 epochs of 3.2 ms, 0.15 s
+SGD_WARPS_PER_SM = 3
+#: threads per block of the register SGD kernel: one warp, so that the workers spread over every SM
+SGD_THREADS = 32
 
 
 @functools.cache
@@ -25,9 +39,14 @@ def ctype(dtype) -> str:
     return "float" if np.dtype(dtype) == np.float32 else "double"
 
 
-def grid(n_warps: int) -> tuple:
-    """Blocks of :data:`THREADS` threads for ``n_warps`` warps."""
-    return (max(1, -(-int(n_warps) * 32 // THREADS)),)
+def grid(n_warps: int, threads: int = THREADS) -> tuple:
+    """Blocks of ``threads`` threads for ``n_warps`` warps."""
+    return (max(1, -(-int(n_warps) * 32 // threads)),)
+
+
+def sgd_threads() -> int:
+    """Threads per block of the register SGD kernel."""
+    return int(os.environ.get("SKPAR_SGD_THREADS", SGD_THREADS))
 
 
 def launch(n_warps: int) -> tuple:
@@ -65,13 +84,28 @@ def resident_warps_of(fn, threads=THREADS) -> int:
     return int(blocks * warps_per_block * attrs["MultiProcessorCount"])
 
 
-def sgd_warps_kernel(dtype, d, average, loss_code, schedule):
-    """The register SGD kernel for ``d`` columns, with the Polyak average or not, for a loss and a schedule."""
+def sgd_warps_kernel(dtype, d, average, loss_code, schedule, batch=1):
+    """The register SGD kernel for ``d`` columns, with the Polyak average or not, for a loss, a schedule and the
+    workers' batch size (rows of one batch are worked on in groups: see ``sgd_warps`` in _source_sgd.py)."""
     nc = max(1, -(-int(d) // 32))
-    # at least MINB blocks of 8 warps resident per SM. Measured on an H100 over 10,000,000 x 100 float32
-    # (gpu_benchmark.py --parts passes, SWEEP_MINB=1,2,3,4): 3 blocks (80 registers) ran an epoch in 2.53 ms, 57% of
-    # the X.T @ r bandwidth, against 3.12 ms at 2 and 6.84 ms at 4 (spills); with the average, 2 blocks: 3.83 ms
-    minb = (2 if average else 3) if nc <= 4 else (2 if nc <= 8 else 1)
-    minb = int(os.environ.get("SKPAR_SGD_MINB", minb))  # for studies (gpu_benchmark.py --parts passes)
+    # no floor on resident blocks (MINB 1): the ring of rows takes registers (158 with the average), and capping
+    # them at 128 (MINB 2) spilled it: 396 averaging workers ran an epoch in 9.2 ms instead of 6.5 ms. Few workers
+    # an SM need few registers in all. (Every resident warp a worker, the kernel's throughput, is best at MINB 2:
+    # 2,112 warps, 2.57 ms an epoch without the average, 62% of the X.T @ r bandwidth; gpu_benchmark.py --parts
+    # passes with SWEEP_MINB=1,2)
+    minb = int(os.environ.get("SKPAR_SGD_MINB", 1))  # for studies (gpu_benchmark.py --parts passes)
+    # rows held: at most SGD_RING, and about 64 registers of them (wide rows hold fewer)
+    ring = int(os.environ.get("SKPAR_SGD_RING", max(2, min(SGD_RING, 64 // nc))))
+    g = math.gcd(int(batch), int(os.environ.get("SKPAR_SGD_GROUP", SGD_GROUP)), max(1, ring // 2))
+    ring = g * max(2, ring // g)  # at least two groups: one worked on while the next is in flight
     return kernel("sgd_warps", ctype(dtype), NC=nc, AVG=int(average), LOSS=int(loss_code), SCHED=int(schedule),
-                  MINB=minb)
+                  MINB=minb, R=ring, G=g)
+
+
+def sgd_workers(fn, n_rows, min_rows) -> int:
+    """Warp workers of the register SGD kernel ``fn`` on ``n_rows`` rows (see :data:`SGD_WARPS_PER_SM`), at most
+    those that stay resident at once and at least ``min_rows`` rows each."""
+    cp = cupy_module()
+    per_sm = float(os.environ.get("SKPAR_SGD_WARPS_PER_SM", SGD_WARPS_PER_SM))  # for studies
+    wanted = int(per_sm * cp.cuda.Device().attributes["MultiProcessorCount"])
+    return int(max(1, min(wanted, resident_warps_of(fn, sgd_threads()), n_rows // min_rows)))

@@ -19,7 +19,7 @@ import math
 import numpy as np
 
 from ..kernels._schedule import step_size
-from ._kernels import THREADS, ctype, f64, grid, i32, i64, kernel, launch, sgd_warps_kernel
+from ._kernels import ctype, f64, grid, i32, i64, kernel, launch, sgd_threads, sgd_warps_kernel
 from ._namespace import cupy_module, resident_warps
 
 #: most rows per launch of the Hogwild! kernel (the l2 shrinkage of a launch's steps is applied at its end)
@@ -68,8 +68,10 @@ def _register_epoch(block, state, plan, epoch_seed, t0):
     K, d = W.shape
     X = block.X
     n = block.n_rows
+    if n == 0:  # nothing to read (the kernel's loads assume a row): the model goes on unchanged
+        return (*(np.array(a, dtype=np.float64) for a in (W, B, Wbar, Bbar)), int(n_avg), 0.0, 0, 0, False, 0.0)
     avg = plan.avg_start < (1 << 61)
-    fn = sgd_warps_kernel(X.dtype, d, avg, plan.loss_code, plan.schedule)
+    fn = sgd_warps_kernel(X.dtype, d, avg, plan.loss_code, plan.schedule, plan.batch_size)
     n_workers = block.n_workers(fn)
     s0, sa, n_stripes, shift = block.stripe_order(epoch_seed, n_workers)
     W_out = cp.empty((n_workers, d))
@@ -81,7 +83,7 @@ def _register_epoch(block, state, plan, epoch_seed, t0):
     loss_sum, n_seen, steps, last_eta, new_navg = 0.0, 0, 0, 0.0, int(n_avg)
     for k in range(K):
         w0, wb0 = cp.asarray(W[k], dtype=cp.float64), cp.asarray(Wbar[k], dtype=cp.float64)
-        fn(grid(n_workers), (THREADS,), (
+        fn(grid(n_workers, sgd_threads()), (sgd_threads(),), (
             X, block.y, block.sample_weight, i64(n), i32(d), i64(s0), i64(sa), i64(n_stripes), i32(n_workers),
             i32(shift), w0, f64(B[k]), wb0, f64(Bbar[k]), i64(n_avg), i64(t0), i32(plan.batch_size),
             i32(plan.loss_code), f64(plan.epsilon), *_target(plan, K, k), f64(plan.l2), f64(plan.l1),

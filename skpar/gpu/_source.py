@@ -7,10 +7,14 @@ memory bandwidth, not launch overhead, bounds a pass:
     Dense rows, ``d <= 32 * MAX_CHUNKS``. Every warp is one SGD worker holding its model in registers (lane ``l``
     owns columns ``l, l + 32, ...``); it runs mini-batch SGD over its share of the rows, and the launch returns
     every worker's model for the driver to average (local SGD with periodic averaging, the strategy of the CPU
-    ``sync`` rounds, with thousands of workers). Rows are read in *stripes* of ``n_workers`` consecutive rows:
-    at its step ``k`` worker ``w`` reads row ``s_k * n_workers + (w + shift) % n_workers`` with the stripe
-    ``s_k = (s_0 + k a) mod S`` (a random affine permutation, computed rather than loaded), so the whole GPU sweeps
-    X stripe by stripe (coalesced) while each worker sees rows from stripes in random order.
+    ``sync`` rounds, with hundreds of workers: a few an SM, since a worker's rows are its sequential progress).
+    Rows are read in *stripes* of ``n_workers`` consecutive rows: at its step ``k`` worker ``w`` reads row
+    ``s_k * n_workers + (w + shift) % n_workers`` with the stripe ``s_k = (s_0 + k a) mod S`` over the ``S`` full
+    stripes (a random affine permutation, computed rather than loaded), then its row of the partial stripe if it
+    has one; so the whole GPU sweeps X stripe by stripe (coalesced) while each worker sees rows from stripes in
+    random order. A worker holds a ring of ``R`` rows in registers and works on ``G`` of them at once (``G``
+    divides the batch, so they share one model): their dot products and warp reductions overlap, and the next
+    group's rows are loading meanwhile. A worker's pace is its chain of latencies, not bandwidth.
 ``sgd_wild``
     CSR rows, or dense rows too wide for registers: Hogwild! on the GPU. A warp per row reads the shared model from
     global memory and adds its step with ``atomicAdd`` (no update is lost, reads may be stale). The l2 shrinkage,

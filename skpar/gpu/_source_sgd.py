@@ -7,6 +7,8 @@ SGD_WARPS = r"""
 #define LOSS __LOSS__
 #define SCHED __SCHED__
 #define MINB __MINB__
+#define R __R__
+#define G __G__
 
 // the stripe after s in the epoch's order s0, s0 + a, s0 + 2a, ... (mod S): a random affine permutation of the
 // stripes (a coprime to S), computed, not loaded, so no load stands between a warp and its next row
@@ -58,7 +60,6 @@ extern "C" __global__ void __launch_bounds__(256, MINB) sgd_warps(
     if (worker >= n_workers) return;  // a whole warp leaves together
     const long long slot = (worker + shift) % n_workers;
     T w[NC], g[NC];  // the model in the data's precision: float32 data keeps float32 registers
-    T xc[NC], xn[NC];
 #if AVG
     T wb[NC];
 #endif
@@ -75,72 +76,102 @@ extern "C" __global__ void __launch_bounds__(256, MINB) sgd_warps(
     long long navg = navg0, t = t0;
     double loss = 0.0, seen = 0.0, e = 0.0;
     int in_batch = 0;
-    // rows of this worker: the stripes s with s * n_workers + slot < n; its last step is after the last of them
+    // rows of this worker: one in each full stripe and one in the partial stripe if slot < its length
     const long long mine = slot < n ? (n - slot + n_workers - 1) / n_workers : 0;
     long long done = 0;
-    // rows two steps ahead are in flight while a row is worked on: the loads do not depend on the model
-    T xm[NC];
-    long long s = s0;
-    long long row = n_stripes > 0 ? s * n_workers + slot : n;
-    s = next_stripe(s, sa, n_stripes);
-    long long nrow = n_stripes > 1 ? s * n_workers + slot : n;
-    s = next_stripe(s, sa, n_stripes);
+    // A ring of R rows in registers: a group of G rows is worked on while the next R - G are in flight. The loops
+    // over the ring are unrolled, so a slot is always the same registers and refilling it is a load, never a
+    // register move (a move would wait for a load still in flight). G divides the batch, so the rows of a group
+    // share one model: their dot products and warp reductions are independent and go through the pipeline
+    // together, instead of one row's chain of shuffles at a time (the latency that bounded a worker's rows).
+    T xq[R][NC];
+    double yq[R], sq[R];  // targets and weights travel with their rows
+    long long s = s0, issued = 0, taken = 0;
+#define LOAD_SLOT(u) { \
+        long long r_ = issued < n_stripes ? s * n_workers + slot \
+                                          : (issued == n_stripes ? n_stripes * n_workers + slot : n); \
+        s = next_stripe(s, sa, n_stripes); \
+        issued += 1; \
+        _Pragma("unroll") for (int c = 0; c < NC; ++c) { \
+            int j = lane + 32 * c; \
+            xq[u][c] = (r_ < n && j < d) ? X[r_ * d + j] : (T)0; \
+        } \
+        yq[u] = r_ < n ? y[r_] : 0.0; \
+        sq[u] = r_ < n ? sw[r_] : 0.0; \
+    }
     #pragma unroll
-    for (int c = 0; c < NC; ++c) {
-        int j = lane + 32 * c;
-        xc[c] = (row < n && j < d) ? X[row * d + j] : (T)0;
-        xn[c] = (nrow < n && j < d) ? X[nrow * d + j] : (T)0;
-    }
-    // targets and weights travel with their rows through the same two-deep pipeline
-    double yc_ = row < n ? y[row] : 0.0, yn_ = nrow < n ? y[nrow] : 0.0;
-    double sc_ = row < n ? sw[row] : 0.0, sn_ = nrow < n ? sw[nrow] : 0.0;
-    for (long long k = 0; k < n_stripes; ++k) {
-        long long mrow = k + 2 < n_stripes ? s * n_workers + slot : n;
-        s = next_stripe(s, sa, n_stripes);
+    for (int u = 0; u < R; ++u) LOAD_SLOT(u)
+    // the full stripes come first, in random order, then the partial one (rows n_stripes * n_workers ... n - 1),
+    // which has a row for the first workers only: the worker's rows are the first `mine` of its pass
+    for (long long k = 0; k < mine; k += R) {
         #pragma unroll
-        for (int c = 0; c < NC; ++c) { int j = lane + 32 * c; xm[c] = (mrow < n && j < d) ? X[mrow * d + j] : (T)0; }
-        double ym_ = mrow < n ? y[mrow] : 0.0, sm_ = mrow < n ? sw[mrow] : 0.0;
-        if (row < n) {
-            double yy, wt;
-            target(classify, yc_, cls, pos_w, neg_w, &yy, &wt);
-            double si = sc_ * wt;
-            T part = 0;
-            #pragma unroll
-            for (int c = 0; c < NC; ++c) part += xc[c] * w[c];
-            double p = (double)warp_sum(part) + b;
-            double lv, gd;
+        for (int u0 = 0; u0 < R; u0 += G) {
+            T part[G];
 #if AVG
-            if (navg > 0) {  // progressive loss at the model the fit returns: the average once it has started
-                T pa_ = 0;
-                #pragma unroll
-                for (int c = 0; c < NC; ++c) pa_ += xc[c] * wb[c];
-                double pa = (double)warp_sum(pa_) + bb;
-                loss_deriv(LOSS, pa, yy, eps, &lv, &gd);
-                loss += si * lv;
-                loss_deriv(LOSS, p, yy, eps, &lv, &gd);
-            } else {
-                loss_deriv(LOSS, p, yy, eps, &lv, &gd);
-                loss += si * lv;
-            }
-#else
-            loss_deriv(LOSS, p, yy, eps, &lv, &gd);
-            loss += si * lv;
+            T pav[G];
 #endif
-            double gi = si * gd;
             #pragma unroll
-            for (int c = 0; c < NC; ++c) g[c] += (T)gi * xc[c];
-            gb += gi;
-            seen += 1.0;
-            done += 1;
-            if (++in_batch == batch) SGD_STEP(done == mine)
+            for (int v = 0; v < G; ++v) {
+                part[v] = 0;
+#if AVG
+                pav[v] = 0;
+#endif
+                #pragma unroll
+                for (int c = 0; c < NC; ++c) {
+                    part[v] += xq[u0 + v][c] * w[c];
+#if AVG
+                    pav[v] += xq[u0 + v][c] * wb[c];
+#endif
+                }
+            }
+            #pragma unroll
+            for (int o = 16; o > 0; o >>= 1) {
+                #pragma unroll
+                for (int v = 0; v < G; ++v) {
+                    part[v] += __shfl_xor_sync(FULL, part[v], o);
+#if AVG
+                    pav[v] += __shfl_xor_sync(FULL, pav[v], o);
+#endif
+                }
+            }
+            #pragma unroll
+            for (int v = 0; v < G; ++v) {
+                // a slot past the worker's rows holds zeros and adds nothing; it is not counted either
+                const double valid = taken + v < mine ? 1.0 : 0.0;
+                double yy, wt;
+                target(classify, yq[u0 + v], cls, pos_w, neg_w, &yy, &wt);
+                double si = sq[u0 + v] * wt;
+                double p = (double)part[v] + b;
+                double lv, gd;
+#if AVG
+                if (navg > 0) {  // progressive loss at the model the fit returns: the average once it has started
+                    loss_deriv(LOSS, (double)pav[v] + bb, yy, eps, &lv, &gd);
+                    loss += si * lv;
+                    loss_deriv(LOSS, p, yy, eps, &lv, &gd);
+                } else {
+                    loss_deriv(LOSS, p, yy, eps, &lv, &gd);
+                    loss += si * lv;
+                }
+#else
+                loss_deriv(LOSS, p, yy, eps, &lv, &gd);
+                loss += si * lv;
+#endif
+                double gi = si * gd;
+                #pragma unroll
+                for (int c = 0; c < NC; ++c) g[c] += (T)gi * xq[u0 + v][c];
+                gb += gi;
+                seen += valid;
+            }
+            const int here = (int)min((long long)G, max(0LL, mine - taken));
+            taken += G;
+            done += here;
+            in_batch += here;
+            if (in_batch == batch) SGD_STEP(done == mine)
+            #pragma unroll
+            for (int v = 0; v < G; ++v) LOAD_SLOT(u0 + v)  // the rows R after these (past the last stripe: none)
         }
-        row = nrow;
-        nrow = mrow;
-        yc_ = yn_; yn_ = ym_;
-        sc_ = sn_; sn_ = sm_;
-        #pragma unroll
-        for (int c = 0; c < NC; ++c) { xc[c] = xn[c]; xn[c] = xm[c]; }
     }
+#undef LOAD_SLOT
     if (in_batch > 0) SGD_STEP(true)  // the last, partial batch
     #pragma unroll
     for (int c = 0; c < NC; ++c) {
