@@ -182,3 +182,17 @@ def test_hogwild_one_row_path_is_the_batch_path(penalty):
     np.testing.assert_allclose(out[0][1], out[1][1], rtol=1e-12)
     assert out[0][2][1:4] == out[1][2][1:4] and np.isclose(out[0][2][0], out[1][2][0], rtol=1e-12)
     assert np.linalg.norm(out[1][0]) > 0.1  # the steps did move w
+
+
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+def test_column_counts_are_bincount(index_dtype):
+    """The Hogwild! set-up's column counts are numpy's bincount of the CSR column indices, empty columns included."""
+    from skpar.kernels import column_counts_csr
+
+    X = sp.random(500, 300, density=0.05, format="csr", random_state=0)
+    X[:, 7] = 0  # an empty column
+    X.eliminate_zeros()
+    indices = X.indices.astype(index_dtype)
+    counts = column_counts_csr(indices, 300)
+    np.testing.assert_array_equal(counts, np.bincount(indices, minlength=300))
+    assert counts[7] == 0 and counts.sum() == X.nnz

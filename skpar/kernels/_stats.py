@@ -95,3 +95,17 @@ def row_sq_norms_csr(data, indptr, rows):
             acc += data[k] * data[k]
         out[q] = acc
     return out
+
+
+@njit(nogil=True, cache=True)
+def column_counts_csr(indices, d):
+    """Non-zeros of each of the ``d`` columns of a CSR block (``np.bincount(indices, minlength=d)``).
+
+    ``np.bincount`` first casts int32 indices to a new int64 array (240 MB for 30 million non-zeros): on the
+    2-core VM that allocation made the Hogwild! set-up round take 0.09-0.6 s on the 400,000 x 47,000 benchmark.
+    """
+    out = np.zeros(d, dtype=np.int64)
+    for r in range(indices.shape[0]):
+        out[indices[r]] += 1
+    return out
+

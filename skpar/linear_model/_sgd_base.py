@@ -24,6 +24,7 @@ from ..backend import DaskBackend, get_backend, is_dask_collection
 from ..diagnostics import estimate_on_blocks
 from ..exceptions import CriticalBatchSizeWarning
 from ..gpu._namespace import on_gpu
+from ..kernels import column_counts_csr
 from ..parallel import SGDPlan, SGDState, SyncRounds, sgd_oneshot, sgd_sync
 from ..parallel._async import sgd_async, sgd_hogwild
 from ..parallel._sgd import CONSTANT, INVSCALING
@@ -277,7 +278,7 @@ def _is_sparse(block):
 
 
 def _column_counts(block, d):
-    return np.bincount(block.X.indices, minlength=d) if block.is_sparse else np.full(d, block.n_rows)
+    return column_counts_csr(block.X.indices, d) if block.is_sparse else np.full(d, block.n_rows)
 
 
 def batch_inverse_frequency_from_counts(counts, n, batch_size):
