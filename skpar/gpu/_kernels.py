@@ -70,11 +70,21 @@ def f64(v):
     return np.float64(v)
 
 
+@functools.cache
+def _attributes(device_id: int) -> dict:
+    """The attributes of GPU ``device_id`` (CuPy queries every one of them on each ``Device.attributes``)."""
+    return dict(cupy_module().cuda.Device(device_id).attributes)
+
+
+def device_attributes() -> dict:
+    """The attributes of the current GPU."""
+    return _attributes(int(cupy_module().cuda.Device().id))
+
+
 def resident_warps_of(fn, threads=THREADS) -> int:
     """Warps of kernel ``fn`` that the current GPU keeps resident at once, from its register count: launching more
     warp workers than this runs them in waves, the later ones only after the first finish."""
-    cp = cupy_module()
-    attrs = cp.cuda.Device().attributes
+    attrs = device_attributes()
     regs = max(1, int(fn.attributes["num_regs"]))
     per_warp = -(-regs * 32 // 256) * 256  # registers are allocated per warp in units of 256
     warps_per_block = threads // 32
@@ -105,7 +115,6 @@ def sgd_warps_kernel(dtype, d, average, loss_code, schedule, batch=1):
 def sgd_workers(fn, n_rows, min_rows) -> int:
     """Warp workers of the register SGD kernel ``fn`` on ``n_rows`` rows (see :data:`SGD_WARPS_PER_SM`), at most
     those that stay resident at once and at least ``min_rows`` rows each."""
-    cp = cupy_module()
     per_sm = float(os.environ.get("SKPAR_SGD_WARPS_PER_SM", SGD_WARPS_PER_SM))  # for studies
-    wanted = int(per_sm * cp.cuda.Device().attributes["MultiProcessorCount"])
+    wanted = int(per_sm * device_attributes()["MultiProcessorCount"])
     return int(max(1, min(wanted, resident_warps_of(fn, sgd_threads()), n_rows // min_rows)))
