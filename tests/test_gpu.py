@@ -376,3 +376,4 @@ def test_zero_model_loss_on_gpu_is_the_cpu_one(loss):
     gpu = zero_loss_task(make_gpu_block(cp.asarray(X), cp.asarray(y), cp.asarray(sw), 0), obj, ones, ones)
     assert gpu == pytest.approx(cpu, rel=1e-12)
     assert cpu > 0
+

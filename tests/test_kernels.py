@@ -196,3 +196,16 @@ def test_column_counts_are_bincount(index_dtype):
     counts = column_counts_csr(indices, 300)
     np.testing.assert_array_equal(counts, np.bincount(indices, minlength=300))
     assert counts[7] == 0 and counts.sum() == X.nnz
+
+
+@pytest.mark.parametrize("nc", [1, 2, 4, 8, 16, 32])
+@pytest.mark.parametrize("batch", [1, 2, 3, 4, 6, 8, 12, 16, 17, 64])
+def test_sgd_ring_groups_divide_the_batch(nc, batch):
+    """The register kernel's groups share one model only if they divide the batch; the ring holds two groups at
+    least and about 64 registers of rows. Host logic: no GPU needed."""
+    from skpar.gpu._kernels import SGD_GROUP, SGD_RING, sgd_ring
+
+    ring, g = sgd_ring(nc, batch)
+    assert batch % g == 0 and ring % g == 0 and ring >= 2 * g
+    assert 1 <= g <= SGD_GROUP and ring <= max(SGD_RING, 2)
+    assert ring * nc <= 64 or ring == 2

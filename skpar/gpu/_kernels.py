@@ -104,12 +104,20 @@ def sgd_warps_kernel(dtype, d, average, loss_code, schedule, batch=1):
     # 2,112 warps, 2.57 ms an epoch without the average, 62% of the X.T @ r bandwidth; gpu_benchmark.py --parts
     # passes with SWEEP_MINB=1,2)
     minb = int(os.environ.get("SKPAR_SGD_MINB", 1))  # for studies (gpu_benchmark.py --parts passes)
-    # rows held: at most SGD_RING, and about 64 registers of them (wide rows hold fewer)
-    ring = int(os.environ.get("SKPAR_SGD_RING", max(2, min(SGD_RING, 64 // nc))))
-    g = math.gcd(int(batch), int(os.environ.get("SKPAR_SGD_GROUP", SGD_GROUP)), max(1, ring // 2))
-    ring = g * max(2, ring // g)  # at least two groups: one worked on while the next is in flight
+    ring, g = sgd_ring(nc, batch, int(os.environ.get("SKPAR_SGD_RING", SGD_RING)),
+                       int(os.environ.get("SKPAR_SGD_GROUP", SGD_GROUP)))
     return kernel("sgd_warps", ctype(dtype), NC=nc, AVG=int(average), LOSS=int(loss_code), SCHED=int(schedule),
                   MINB=minb, R=ring, G=g)
+
+
+def sgd_ring(nc, batch, max_ring=SGD_RING, max_group=SGD_GROUP):
+    """``(R, G)`` of the register SGD kernel for rows of ``nc`` chunks of 32 columns and the workers' ``batch``: a
+    ring of ``R`` rows, about 64 registers of them and at most ``max_ring``, worked on in groups of ``G`` rows, a
+    divisor of the batch (the rows of a group share one model) and of ``R``, with ``R >= 2 G`` (one group worked on
+    while the next is in flight)."""
+    ring = max(2, min(int(max_ring), 64 // max(1, int(nc))))
+    g = math.gcd(int(batch), int(max_group), max(1, ring // 2))
+    return g * max(2, ring // g), g
 
 
 def sgd_workers(fn, n_rows, min_rows) -> int:
