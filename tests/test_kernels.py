@@ -184,6 +184,34 @@ def test_hogwild_one_row_path_is_the_batch_path(penalty):
     assert np.linalg.norm(out[1][0]) > 0.1  # the steps did move w
 
 
+@pytest.mark.parametrize("penalty", ["l2", "elasticnet"])
+@pytest.mark.parametrize("blowup", [1e12, 5.0], ids=["steps", "blows-up"])
+def test_hogwild_one_output_path_is_the_general_one_to_the_bit(penalty, blowup):
+    """The one-output Hogwild! kernel takes the general one-row kernel's steps to the last bit (weighted rows, the
+    l1 step, a divergence stop), on one thread."""
+    from skpar.kernels._sgd import _hogwild_csr_rows, _hogwild_csr_rows_1
+
+    rng = np.random.default_rng(2)
+    X = sp.random(400, 60, density=0.15, random_state=2, format="csr")
+    y = np.asarray(X @ rng.normal(size=60)).ravel() * 3 + 0.1 * rng.normal(size=400)
+    sw = rng.uniform(0.5, 2.0, size=400)
+    inv_q = 1.0 / np.clip(np.asarray((X != 0).mean(axis=0)).ravel(), 1e-3, 1.0)
+    l1 = 1e-3 if penalty == "elasticnet" else 0.0
+    one = np.ones(1)
+    rows = np.random.default_rng(3).permutation(400)
+    out = []
+    for kernel in (_hogwild_csr_rows, _hogwild_csr_rows_1):
+        W, B = np.full((1, 60), 0.01), np.zeros(1)
+        # invscaling with a warm-up: the step changes every row
+        res = kernel(X.data, X.indices, X.indptr, y, sw, rows, W, B, inv_q, 3, 1 << 62, 1, 0.5, one, one, 1e-3,
+                     l1, True, 1, 0.05, 0.25, 1.0, 50.0, 0.01, blowup)
+        out.append((W, B, res))
+    np.testing.assert_array_equal(out[0][0], out[1][0])
+    np.testing.assert_array_equal(out[0][1], out[1][1])
+    assert out[0][2] == out[1][2]
+    assert out[1][2][3] == (blowup < 100)  # the small threshold stops the pass, the large one does not
+
+
 @pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
 def test_column_counts_are_bincount(index_dtype):
     """The Hogwild! set-up's column counts are numpy's bincount of the CSR column indices, empty columns included."""
