@@ -50,6 +50,7 @@ def test_hogwild_reaches_the_optimum(problem, sparse):
     reg = ParallelSGDRegressor(alpha=ALPHA, mode="hogwild", learning_rate="invscaling", power_t=0.5, max_iter=20,
                                tol=None, random_state=0, n_jobs=2).fit(X, y)
     assert _subopt(X, y, reg) < 1e-2
+    assert reg.history_[0]["threads"] == (1, 1)  # two blocks, a thread each, on one shared model
     one = ParallelSGDRegressor(alpha=ALPHA, mode="hogwild", learning_rate="invscaling", power_t=0.5, max_iter=20,
                                tol=None, random_state=0, n_jobs=1).fit(X, y)
     sync = ParallelSGDRegressor(alpha=ALPHA, learning_rate="invscaling", power_t=0.5, max_iter=20, tol=None,
@@ -109,10 +110,33 @@ def test_a_straggler_holds_only_its_own_thread():
     assert timings["async"] < 0.3 * timings["sync"]
 
 
-def test_modes_refuse_what_they_cannot_do(problem, cluster_client):
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
+def test_hogwild_on_dask_workers_averages_their_models(problem, cluster_client, sparse):
+    """On a cluster (2 worker processes) each block runs Hogwild! on its own copy of the model; the driver averages
+    the copies every epoch."""
+    X, Xs, y = problem
+    X = Xs if sparse else X
+    reg = ParallelSGDRegressor(alpha=ALPHA, mode="hogwild", learning_rate="invscaling", power_t=0.5, max_iter=20,
+                               tol=None, random_state=0, client=cluster_client).fit(X, y)
+    assert _subopt(X, y, reg) < 1e-2
+    assert [h["threads"] for h in reg.history_] == [(1, 1)] * 20  # a block and a thread on each worker
+
+
+def test_hogwild_on_a_dask_worker_uses_its_threads(problem):
+    """A worker with two threads runs its block's Hogwild! epoch on both, writing one copy of the model."""
+    from distributed import Client, LocalCluster
+
+    _, X, y = problem
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster, \
+            Client(cluster, set_as_default=False) as client:
+        reg = ParallelSGDRegressor(alpha=ALPHA, mode="hogwild", learning_rate="invscaling", power_t=0.5,
+                                   max_iter=20, tol=None, random_state=0, client=client).fit(X, y)
+    assert _subopt(X, y, reg) < 1e-2
+    assert {h["threads"] for h in reg.history_} == {(2,)}  # one block, both threads on its model
+
+
+def test_modes_refuse_what_they_cannot_do(problem):
     X, _, y = problem
-    with pytest.raises(ValueError, match="hogwild"):
-        ParallelSGDRegressor(mode="hogwild", client=cluster_client).fit(X, y)
     with pytest.raises(ValueError, match="average=False"):
         ParallelSGDRegressor(mode="hogwild", average=True).fit(X, y)
     with pytest.raises(ValueError, match="periodic"):

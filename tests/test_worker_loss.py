@@ -170,6 +170,28 @@ def test_async_sgd_sends_a_lost_workers_tasks_again_and_reaches_its_tolerance(na
                            1e-4) <= best * (1 + 1e-2)
 
 
+def test_hogwild_on_dask_runs_a_lost_workers_epoch_again_and_reaches_its_tolerance(nanny_cluster):
+    """Hogwild! on Dask: an epoch's task is a function of the model it was sent, so an epoch lost with a worker runs
+    again on the block placed anew."""
+    client = nanny_cluster
+    _wait_for_workers(client)
+    X, y = _data()
+    y = y + 0.1 * np.random.default_rng(4).normal(size=y.size)
+    kw = dict(mode="hogwild", alpha=1e-4, learning_rate="invscaling", power_t=0.5, max_iter=30, tol=None,
+              random_state=0)
+    ParallelSGDRegressor(client=client, **{**kw, "max_iter": 1}).fit(X, y)  # workers warm: the loss lands in the loop
+    reg = ParallelSGDRegressor(client=client, **kw)
+    reg._straggler_delays = (0.1, 0.1)  # 30 epochs of at least 0.1 s
+    _kill_later(client, _first_worker(client), after=1.0)
+    reg.fit(X, y)
+    assert reg.n_recoveries_ >= 1
+    assert reg.history_[0]["time"] < 1.0  # the epochs had started when the worker went
+    assert reg.n_iter_ == 30 and len(reg.history_) == 30
+    w, b = ridge_optimum(X, y, 1e-4)
+    best = ridge_objective(X, y, w, b, 1e-4)
+    assert ridge_objective(X, y, reg.coef_, reg.intercept_[0], 1e-4) <= best * (1 + 1e-2)
+
+
 def test_losing_every_worker_ends_the_fit_with_a_clear_error():
     X, y = _data()
     cluster, client = _cluster()

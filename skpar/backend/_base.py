@@ -18,6 +18,8 @@ class Backend(Protocol):
 
     #: number of tasks that can run at once (threads, or threads over all workers)
     n_workers: int
+    #: places with their own memory: 1 for the thread backend, the worker processes of a Dask cluster
+    n_processes: int
 
     def partition(self, X, y, sample_weight, *, n_blocks, seeds, validation_fraction) -> list[Any]:
         """Split the data into blocks that stay where they live; return one handle per block, in order."""
@@ -34,6 +36,10 @@ class Backend(Protocol):
     def submit_to_block(self, fn, block, *args, **kwargs):
         """Run ``fn(block, *args, **kwargs)`` where the block lives: on the Dask worker that holds it, or on the
         block's own thread; a slow block delays its own tasks, not those of the other blocks (on threads)."""
+
+    def threads_per_block(self, blocks) -> list[int]:
+        """Threads each block's task may run: 1 on the thread backend (a block is a thread), on Dask the block's
+        worker's threads shared among the blocks of the fit that the worker holds."""
 
     def gather(self, futures) -> list:
         """Results of ``futures``, in their order; the first failure is raised."""

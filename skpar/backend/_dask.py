@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections import Counter
 
 from ._base import Completion, row_slice, row_splits
 from ._block import make_block
@@ -32,6 +33,7 @@ class DaskBackend:
             raise RuntimeError(f"the Dask cluster of {client} has no workers")
         self._workers = sorted(info)
         self.n_workers = int(sum(w.get("nthreads", 1) for w in info.values()))
+        self.n_processes = len(self._workers)
         self._held = []
         self._where = {}  # block key -> the worker holding it
         self._recipes = {}  # block key -> how to make the block again: ("object", block) or ("delayed", delayed)
@@ -98,6 +100,14 @@ class DaskBackend:
     def submit_to_block(self, fn, block, *args, **kwargs):
         """Run ``fn(block, *args)`` where the block lives (what :meth:`submit` does with a block first)."""
         return self.submit(fn, block, *args, **kwargs)
+
+    def threads_per_block(self, blocks):
+        """The threads of each block's worker, shared among the blocks of this fit that the worker holds (asked
+        each time: blocks placed again after a worker left may share a worker now)."""
+        info = self.client.scheduler_info(n_workers=-1)["workers"]
+        where = [self._where.get(getattr(b, "key", None)) for b in blocks]
+        count = Counter(where)
+        return [max(1, int(info.get(w, {}).get("nthreads", 1)) // count[w]) for w in where]
 
     def gather(self, futures, poll=2.0):
         """Results of ``futures`` in order. A task pinned to a worker that has left the cluster would wait forever;

@@ -26,6 +26,7 @@ class ThreadBackend:
 
     def __init__(self, n_jobs: int):
         self.n_workers = int(n_jobs)
+        self.n_processes = 1
         self._pool = cf.ThreadPoolExecutor(max_workers=self.n_workers, thread_name_prefix="skpar")
         self._lanes = {}
 
@@ -65,6 +66,9 @@ class ThreadBackend:
             lane = self._lanes[block.index] = cf.ThreadPoolExecutor(max_workers=1,
                                                                      thread_name_prefix=f"skpar-block{block.index}")
         return lane.submit(fn, block, *args, **kwargs)
+
+    def threads_per_block(self, blocks):
+        return [1] * len(blocks)
 
     def gather(self, futures):
         return [f.result() for f in futures]

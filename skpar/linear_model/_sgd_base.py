@@ -162,12 +162,11 @@ class BaseParallelSGD(BaseEstimator):
         backend = get_backend(self.client, self.n_jobs, gpu_local=gpu and not is_dask_collection(X))
         # GPU rounds are local epochs of thousands of warp workers (skpar.gpu._sgd), whatever local_steps says
         local_steps = "epoch" if gpu else self.local_steps
-        if self.mode == "hogwild" and isinstance(backend, DaskBackend):
-            backend.close()
-            raise ValueError("mode='hogwild' writes one shared model from the threads of this process: use the "
-                             "thread backend (client='threads'), or mode='async' on a Dask cluster")
         try:
             n_blocks = backend.n_workers
+            if self.mode == "hogwild" and isinstance(backend, DaskBackend):
+                # one block a worker process: its threads share the block's model
+                n_blocks = backend.n_processes
             n_seeds = len(X.chunks[0]) if hasattr(X, "chunks") else max(n_blocks, 1)
             block_seeds = [_seed(base, 1, k) for k in range(n_seeds)]
             early = self.early_stopping and self.tol is not None and max_epochs > 1
@@ -211,7 +210,9 @@ class BaseParallelSGD(BaseEstimator):
                 if sp.issparse(X) or (hasattr(X, "chunks") and rounds.run(_is_sparse).results[0]):
                     counts = sum(rounds.run(_column_counts, X.shape[1]).results)
                     inv_q = batch_inverse_frequency_from_counts(counts, sum(n_train), self.batch_size)
-                state, plan, n_epochs, converged = sgd_hogwild(rounds, state, plan, penalty, inv_q=inv_q, **common)
+                # on Dask the blocks live in other processes: each worker's threads share its own copy
+                state, plan, n_epochs, converged = sgd_hogwild(rounds, state, plan, penalty, inv_q=inv_q,
+                                                               own_models=isinstance(backend, DaskBackend), **common)
             elif strategy == "oneshot":
                 state, plan, n_epochs, converged = sgd_oneshot(rounds, state, plan, penalty, **common)
             else:

@@ -91,9 +91,10 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
         ``random_state`` and block count, on threads and on Dask alike. ``'async'``: a parameter server on futures
         (Downpour): every finished task's update is applied at once, scaled by ``1 / max(M, 1 + staleness)``
         with ``M`` tasks in flight, and its block gets its next task with the newest model; nobody waits for a
-        straggler (on the thread backend each block's tasks run on the block's own thread). ``'hogwild'`` (thread
-        backend only): the threads run their blocks' epochs against one shared model, written without locks
-        (Hogwild!); it pays on sparse data, where updates rarely touch the same coordinates. The asynchronous modes
+        straggler (on the thread backend each block's tasks run on the block's own thread). ``'hogwild'``: the threads
+        run their blocks' epochs against one shared model, written without locks (Hogwild!); on Dask, each worker
+        runs its block over its threads on its own copy of the model, and the copies are averaged every epoch. It
+        pays on sparse data, where updates rarely touch the same coordinates. The asynchronous modes
         are **not reproducible** run to run (results depend on timing).
     max_staleness : int, default=1
         ``mode='async'``: tasks in flight per block. With 2, a block's next task runs while the driver combines its

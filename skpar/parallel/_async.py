@@ -12,7 +12,8 @@ combines its last one (communication overlaps computation). Nobody waits for the
 results depend on timing: they are not reproducible run to run.
 
 Hogwild! (Niu et al. 2011): on the thread backend, every thread runs its block's epoch against one shared model,
-written without locks.
+written without locks. On Dask, each worker runs Hogwild! over its own threads on its block, and the blocks' models
+are averaged once an epoch.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import numpy as np
 
 from ..backend._dask import LostBlocksError
 from ._sgd import SGDState, _diverged
+from ._sync import weighted_average
 from ._tasks import epoch_diverged, hogwild_task, sgd_task
 
 
@@ -187,10 +189,13 @@ def sgd_async(rounds, state, plan, penalty, *, local_steps, n_train, epoch_seeds
 
 
 def sgd_hogwild(rounds, state, plan, penalty, *, inv_q, epoch_seeds, max_epochs, tol=None, n_iter_no_change=5,
-                history=None, start_time=None, verbose=0, max_halvings=30):
+                history=None, start_time=None, verbose=0, max_halvings=30, own_models=False):
     """Hogwild!: per epoch, every thread runs its block's epoch on one shared model, without locks.
 
-    Returns ``(state, plan, epochs, converged)``; ``history`` gets one row per epoch.
+    ``own_models`` (Dask, where blocks live in other processes): each block's task runs Hogwild! over its share of
+    its worker's threads on its own copy of the epoch's model, and the driver averages the copies weighted by the
+    rows each saw (one average an epoch, as ``mode='sync'`` with ``local_steps='epoch'``). Returns ``(state, plan,
+    epochs, converged)``; ``history`` gets one row per epoch, with the threads of each block (``threads``).
     """
     history = [] if history is None else history
     start_time = time.perf_counter() if start_time is None else start_time
@@ -201,8 +206,18 @@ def sgd_hogwild(rounds, state, plan, penalty, *, inv_q, epoch_seeds, max_epochs,
     lowest = np.inf  # the lowest epoch objective since the step was last cut (see epoch_diverged)
     while epoch < max_epochs:
         snapshot = (W.copy(), B.copy(), len(history), epoch, t, best, no_improvement)
-        res = rounds.run(hogwild_task, W, B, plan, int(epoch_seeds[epoch]), t, inv_q)
+        if own_models:  # each block's task gets its share of its worker's threads
+            per_block = [(n,) for n in rounds.backend.threads_per_block(rounds.blocks)]
+            res = rounds.run(hogwild_task, W, B, plan, int(epoch_seeds[epoch]), t, inv_q, True, per_block=per_block)
+        else:
+            res = rounds.run(hogwild_task, W, B, plan, int(epoch_seeds[epoch]), t, inv_q)
         loss, n = sum(r[0] for r in res.results), sum(r[1] for r in res.results)
+        if own_models:  # the blocks' copies, averaged by the rows each saw, in block order
+            weights = [r[1] for r in res.results]
+            if sum(weights) > 0:
+                W[...] = weighted_average([r[5] for r in res.results], weights)
+                B[...] = weighted_average([r[6] for r in res.results], weights)
+        threads = tuple(int(r[7]) for r in res.results) if own_models else (1,) * rounds.n_blocks
         blew_up = any(r[3] for r in res.results) or not (np.isfinite(W).all() and np.isfinite(B).all())
         if blew_up or epoch_diverged(loss / max(n, 1), plan, lowest):
             halvings += 1
@@ -220,7 +235,7 @@ def sgd_hogwild(rounds, state, plan, penalty, *, inv_q, epoch_seeds, max_epochs,
         t += max(r[2] for r in res.results)
         objective = loss / max(n, 1) + penalty.value(W)
         history.append({"round": len(history), "epoch": epoch, "time": time.perf_counter() - start_time,
-                        "objective": objective, "eta": plan.eta, "n_samples": n})
+                        "objective": objective, "eta": plan.eta, "n_samples": n, "threads": threads})
         epoch += 1
         if verbose:
             print(f"-- Epoch {epoch}: objective {objective:.6g}")

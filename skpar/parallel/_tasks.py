@@ -5,6 +5,7 @@ Each task takes the block first (a backend replaces a block handle by the block)
 
 from __future__ import annotations
 
+import threading
 import time
 
 import numpy as np
@@ -39,14 +40,45 @@ def sgd_task(block, state, plan, epoch_seed, offset, n_steps, t0):
     return sgd_dense(X, block.y, block.sample_weight, *args)
 
 
-def hogwild_task(block, W, B, plan, epoch_seed, t0, inv_q):
-    """One Hogwild! epoch over the block, writing the shared ``W`` and ``B`` in place (thread backend only).
+def hogwild_task(block, W, B, plan, epoch_seed, t0, inv_q, own_model=False, n_threads=1):
+    """One Hogwild! epoch over the block, writing ``W`` and ``B`` in place.
 
-    Returns ``(loss_sum, n_seen, steps, diverged, last_eta)``.
+    On the thread backend every block's task writes the one shared model (``own_model=False``) and returns
+    ``(loss_sum, n_seen, steps, diverged, last_eta)``. On a Dask worker (``own_model=True``) the task works on its
+    own copy of the model, runs Hogwild! over ``n_threads`` threads (the block's epoch order cut into one
+    contiguous part a thread, all writing that copy), and returns the copy too: ``(loss_sum, n_seen, steps,
+    diverged, last_eta, W, B, n_threads)``; the driver averages the blocks' models.
     """
     if plan.delays and block.index < len(plan.delays) and plan.delays[block.index]:
         time.sleep(plan.delays[block.index])
     rows = block.epoch_order(epoch_seed)
+    if not own_model:
+        return _hogwild_rows(block, W, B, plan, rows, t0, inv_q)
+    W, B = np.array(W, dtype=np.float64), np.array(B, dtype=np.float64)  # this block's own model
+    parts = np.array_split(rows, max(1, min(int(n_threads), rows.shape[0])))
+    results = [None] * len(parts)
+    errors = []
+
+    def work(k):
+        try:
+            results[k] = _hogwild_rows(block, W, B, plan, parts[k], t0, inv_q)
+        except BaseException as exc:  # noqa: BLE001  (re-raised in the task's own thread below)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(k,), name=f"skpar-hogwild-{k}") for k in range(1, len(parts))]
+    for th in threads:
+        th.start()
+    work(0)
+    for th in threads:
+        th.join()
+    if errors:
+        raise errors[0]
+    return (sum(r[0] for r in results), sum(r[1] for r in results), max(r[2] for r in results),
+            any(r[3] for r in results), max(r[4] for r in results), W, B, len(parts))
+
+
+def _hogwild_rows(block, W, B, plan, rows, t0, inv_q):
+    """The Hogwild! kernel over ``rows`` of the block, writing ``(W, B)`` in place."""
     X = block.X
     common = (plan.loss_code, plan.epsilon, plan.pos_weight, plan.neg_weight, plan.l2, plan.l1, plan.fit_intercept,
               plan.schedule, plan.eta, plan.power_t, plan.samples_per_step, plan.warmup_steps, plan.eta_start)
