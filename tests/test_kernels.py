@@ -185,31 +185,29 @@ def test_hogwild_one_row_path_is_the_batch_path(penalty):
 
 
 @pytest.mark.parametrize("penalty", ["l2", "elasticnet"])
-@pytest.mark.parametrize("blowup", [1e12, 5.0], ids=["steps", "blows-up"])
-def test_hogwild_one_output_path_is_the_general_one_to_the_bit(penalty, blowup):
-    """The one-output Hogwild! kernel takes the general one-row kernel's steps to the last bit (weighted rows, the
-    l1 step, a divergence stop), on one thread."""
-    from skpar.kernels._sgd import _hogwild_csr_rows, _hogwild_csr_rows_1
+def test_hogwild_one_row_path_is_the_batch_path_for_several_outputs(penalty):
+    """One-vs-rest (three outputs, log loss, weighted rows, invscaling with a warm-up), one thread, batch size 1:
+    the one-row Hogwild! steps, an output at a time, equal the buffered mini-batch path's."""
+    from skpar.kernels import hogwild_csr
 
     rng = np.random.default_rng(2)
     X = sp.random(400, 60, density=0.15, random_state=2, format="csr")
-    y = np.asarray(X @ rng.normal(size=60)).ravel() * 3 + 0.1 * rng.normal(size=400)
+    y = rng.integers(0, 3, size=400).astype(float)
     sw = rng.uniform(0.5, 2.0, size=400)
     inv_q = 1.0 / np.clip(np.asarray((X != 0).mean(axis=0)).ravel(), 1e-3, 1.0)
     l1 = 1e-3 if penalty == "elasticnet" else 0.0
-    one = np.ones(1)
+    ones = np.ones(3)
     rows = np.random.default_rng(3).permutation(400)
     out = []
-    for kernel in (_hogwild_csr_rows, _hogwild_csr_rows_1):
-        W, B = np.full((1, 60), 0.01), np.zeros(1)
-        # invscaling with a warm-up: the step changes every row
-        res = kernel(X.data, X.indices, X.indptr, y, sw, rows, W, B, inv_q, 3, 1 << 62, 1, 0.5, one, one, 1e-3,
-                     l1, True, 1, 0.05, 0.25, 1.0, 50.0, 0.01, blowup)
+    for distinct in (False, True):
+        W, B = np.full((3, 60), 0.01), np.zeros(3)
+        res = hogwild_csr(X.data, X.indices, X.indptr, y, sw, rows, W, B, inv_q, 3, 1, 1 << 62, 11, 0.1, ones,
+                          ones, 1e-3, l1, True, 1, 0.5, 0.25, 1.0, 50.0, 0.05, 1e12, distinct)
         out.append((W, B, res))
-    np.testing.assert_array_equal(out[0][0], out[1][0])
-    np.testing.assert_array_equal(out[0][1], out[1][1])
-    assert out[0][2] == out[1][2]
-    assert out[1][2][3] == (blowup < 100)  # the small threshold stops the pass, the large one does not
+    np.testing.assert_allclose(out[0][0], out[1][0], rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(out[0][1], out[1][1], rtol=1e-12)
+    assert out[0][2][1:4] == out[1][2][1:4] and np.isclose(out[0][2][0], out[1][2][0], rtol=1e-12)
+    assert np.abs(out[1][0] - 0.01).max() > 0.1  # the steps did move every output's weights
 
 
 @pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
