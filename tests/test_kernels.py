@@ -210,6 +210,30 @@ def test_hogwild_one_row_path_is_the_batch_path_for_several_outputs(penalty):
     assert np.abs(out[1][0] - 0.01).max() > 0.1  # the steps did move every output's weights
 
 
+@pytest.mark.parametrize("n_out", [1, 3])
+def test_hogwild_write_prefetch_changes_no_step(n_out):
+    """Prefetching the next row's weights for writing (done when threads share the model) is a hint: the one-row
+    Hogwild! steps are the same to the bit with it and without it."""
+    from skpar.kernels._sgd import _hogwild_csr_rows
+
+    rng = np.random.default_rng(5)
+    X = sp.random(300, 50, density=0.2, random_state=5, format="csr")
+    y = rng.integers(0, 3, size=300).astype(float) if n_out == 3 else np.asarray(X @ rng.normal(size=50)).ravel()
+    inv_q = 1.0 / np.clip(np.asarray((X != 0).mean(axis=0)).ravel(), 1e-3, 1.0)
+    ones = np.ones(n_out)
+    rows = np.random.default_rng(6).permutation(300)
+    loss = 11 if n_out == 3 else 0
+    out = []
+    for prefetch in (False, True):
+        W, B = np.zeros((n_out, 50)), np.zeros(n_out)
+        res = _hogwild_csr_rows(X.data, X.indices, X.indptr, y, np.ones(300), rows, W, B, inv_q, 0, 1 << 62, loss,
+                                0.1, ones, ones, 1e-3, 1e-4, True, 0, 0.05, 0.25, 1.0, 0.0, 0.05, 1e12, prefetch)
+        out.append((W, B, res))
+    np.testing.assert_array_equal(out[0][0], out[1][0])
+    np.testing.assert_array_equal(out[0][1], out[1][1])
+    assert out[0][2] == out[1][2] and np.abs(out[1][0]).max() > 0.05
+
+
 @pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
 def test_column_counts_are_bincount(index_dtype):
     """The Hogwild! set-up's column counts are numpy's bincount of the CSR column indices, empty columns included."""

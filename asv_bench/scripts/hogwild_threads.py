@@ -2,13 +2,15 @@
 
 A minimal one-row, squared-loss Hogwild! step (the shape of ``skpar.kernels._sgd._hogwild_csr_rows``) on the async
 benchmark's sparse data (400,000 x 47,000, 75 non-zeros a row); each thread takes a contiguous row range in a
-random order and all write one shared weight vector. Variants ask whether the 2-thread ratio is bound by the
-working set or by one hot location: float32 inverse column frequencies, a per-thread intercept added every 64 rows,
-a float32 model. Prints the column-frequency spread too (are there hot columns?).
+random order and all write one shared weight vector. Variants ask what bounds the 2-thread ratio: the next row's
+weights prefetched for writing (as the estimator's kernel does when threads share the model), a private model per
+thread (no sharing: the ceiling), float32 inverse column frequencies, a per-thread intercept added every 64 rows, a
+float32 model. Prints the column-frequency spread too (are there hot columns?).
 
-Usage: python asv_bench/scripts/hogwild_threads.py
+Usage: python asv_bench/scripts/hogwild_threads.py [--order random|interleaved]
 """
 
+import argparse
 import statistics
 import threading
 import time
@@ -16,18 +18,33 @@ import time
 import numpy as np
 from numba import njit
 
+from skpar.backend._block import interleaved_shuffle
 from skpar.datasets import make_sparse_design
+from skpar.kernels._prefetch import prefetch_write
 
 
 @njit(nogil=True)
-def hogwild_rows(data, indices, indptr, y, rows, W, B, inv_q, eta, l2, flush):
+def hogwild_rows(data, indices, indptr, y, rows, W, B, inv_q, eta, l2, flush, prefetch, private):
+    if private:  # a model of the thread's own: the same loop without sharing, the ceiling for the shared one
+        W = W.copy()
     local_b, pending = 0.0, 0
-    for s in range(rows.shape[0]):
+    n = rows.shape[0]
+    for s in range(n):
         i = rows[s]
         a, z = indptr[i], indptr[i + 1]
         p = B[0] + local_b
-        for r in range(a, z):
+        # the next row's weights prefetched for writing while this row's dot product is summed
+        a2 = z2 = 0
+        if prefetch and s + 1 < n:
+            a2, z2 = indptr[rows[s + 1]], indptr[rows[s + 1] + 1]
+        m = min(z - a, z2 - a2)
+        for q in range(m):
+            p += data[a + q] * W[indices[a + q]]
+            prefetch_write(W, indices[a2 + q])
+        for r in range(a + m, z):
             p += data[r] * W[indices[r]]
+        for r in range(a2 + m, z2):
+            prefetch_write(W, indices[r])
         g = p - y[i]
         for r in range(a, z):
             j = indices[r]
@@ -43,11 +60,14 @@ def hogwild_rows(data, indices, indptr, y, rows, W, B, inv_q, eta, l2, flush):
     B[0] += local_b
 
 
-def epoch_time(X, y, k, w_dtype, inv_q, eta, flush, rng):
+def epoch_time(X, y, k, w_dtype, inv_q, eta, flush, rng, prefetch=False, private=False, order="random"):
     W, B = np.zeros(X.shape[1], dtype=w_dtype), np.zeros(1)
-    parts = [rng.permutation(p) for p in np.array_split(np.arange(X.shape[0], dtype=np.int64), k)]
+    # each thread's rows in a random order, or in the estimator's (interleaved_shuffle: random chunks read as
+    # sequential streams)
+    shuffle = rng.permutation if order == "random" else (lambda p: p[interleaved_shuffle(p.shape[0], rng)])
+    parts = [shuffle(p) for p in np.array_split(np.arange(X.shape[0], dtype=np.int64), k)]
     threads = [threading.Thread(target=hogwild_rows, args=(X.data, X.indices, X.indptr, y, p, W, B, inv_q, eta,
-                                                           1e-4, flush)) for p in parts]
+                                                           1e-4, flush, prefetch, private)) for p in parts]
     start = time.perf_counter()
     for t in threads:
         t.start()
@@ -57,6 +77,10 @@ def epoch_time(X, y, k, w_dtype, inv_q, eta, flush, rng):
 
 
 def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--order", choices=["random", "interleaved"], default="random",
+                   help="each thread's row order: a permutation, or the estimator's interleaved_shuffle")
+    args = p.parse_args()
     n, d = 400_000, 47_000
     X = make_sparse_design(n, d, 75, random_state=0)
     rng = np.random.default_rng(1)
@@ -67,16 +91,19 @@ def main():
     print(f"rows a column: max {counts.max():.0f}, median {np.median(counts):.0f}; the top 1% of columns hold "
           f"{np.sort(counts)[-d // 100:].sum() / counts.sum():.1%} of the non-zeros")
     variants = {
-        "baseline": (np.float64, np.float64, 0),
-        "inv_q float32": (np.float64, np.float32, 0),
-        "per-thread intercept": (np.float64, np.float64, 64),
-        "inv_q float32 + intercept": (np.float64, np.float32, 64),
-        "model float32 + both": (np.float32, np.float32, 64),
+        "baseline": (np.float64, np.float64, 0, False, False),
+        "prefetch next row (write)": (np.float64, np.float64, 0, True, False),
+        "private models (no sharing)": (np.float64, np.float64, 0, False, True),
+        "inv_q float32": (np.float64, np.float32, 0, False, False),
+        "per-thread intercept": (np.float64, np.float64, 64, False, False),
+        "inv_q float32 + intercept": (np.float64, np.float32, 64, False, False),
+        "model float32 + both": (np.float32, np.float32, 64, False, False),
     }
-    for name, (w_dtype, q_dtype, flush) in variants.items():
+    for name, (w_dtype, q_dtype, flush, prefetch, private) in variants.items():
         q = inv_q.astype(q_dtype)
-        epoch_time(X[:100], y[:100], 1, w_dtype, q, eta, flush, rng)  # compile this signature
-        t = {k: statistics.median(epoch_time(X, y, k, w_dtype, q, eta, flush, rng) for _ in range(5))
+        epoch_time(X[:100], y[:100], 1, w_dtype, q, eta, flush, rng, prefetch, private)  # compile this signature
+        t = {k: statistics.median(epoch_time(X, y, k, w_dtype, q, eta, flush, rng, prefetch, private, args.order)
+                                  for _ in range(5))
              for k in (1, 2, 4)}
         print(f"{name:26s} 1: {t[1]:.3f} s  2: {t[2]:.3f} s  4: {t[4]:.3f} s  "
               f"2 vs 1: {t[1] / t[2]:.2f}x  4 vs 1: {t[1] / t[4]:.2f}x", flush=True)

@@ -210,7 +210,8 @@ def sgd_hogwild(rounds, state, plan, penalty, *, inv_q, epoch_seeds, max_epochs,
             per_block = [(n,) for n in rounds.backend.threads_per_block(rounds.blocks)]
             res = rounds.run(hogwild_task, W, B, plan, int(epoch_seeds[epoch]), t, inv_q, True, per_block=per_block)
         else:
-            res = rounds.run(hogwild_task, W, B, plan, int(epoch_seeds[epoch]), t, inv_q)
+            res = rounds.run(hogwild_task, W, B, plan, int(epoch_seeds[epoch]), t, inv_q, False, 1,
+                             rounds.n_blocks > 1)
         loss, n = sum(r[0] for r in res.results), sum(r[1] for r in res.results)
         if own_models:  # the blocks' copies, averaged by the rows each saw, in block order
             weights = [r[1] for r in res.results]

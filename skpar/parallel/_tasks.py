@@ -40,20 +40,21 @@ def sgd_task(block, state, plan, epoch_seed, offset, n_steps, t0):
     return sgd_dense(X, block.y, block.sample_weight, *args)
 
 
-def hogwild_task(block, W, B, plan, epoch_seed, t0, inv_q, own_model=False, n_threads=1):
+def hogwild_task(block, W, B, plan, epoch_seed, t0, inv_q, own_model=False, n_threads=1, shared=False):
     """One Hogwild! epoch over the block, writing ``W`` and ``B`` in place.
 
-    On the thread backend every block's task writes the one shared model (``own_model=False``) and returns
-    ``(loss_sum, n_seen, steps, diverged, last_eta)``. On a Dask worker (``own_model=True``) the task works on its
-    own copy of the model, runs Hogwild! over ``n_threads`` threads (the block's epoch order cut into one
-    contiguous part a thread, all writing that copy), and returns the copy too: ``(loss_sum, n_seen, steps,
-    diverged, last_eta, W, B, n_threads)``; the driver averages the blocks' models.
+    On the thread backend every block's task writes the one shared model (``own_model=False``; ``shared``: other
+    blocks' threads write it too) and returns ``(loss_sum, n_seen, steps, diverged, last_eta)``. On a Dask worker
+    (``own_model=True``) the task works on its own copy of the model, runs Hogwild! over ``n_threads`` threads
+    (the block's epoch order cut into one contiguous part a thread, all writing that copy), and returns the copy
+    too: ``(loss_sum, n_seen, steps, diverged, last_eta, W, B, n_threads)``; the driver averages the blocks'
+    models.
     """
     if plan.delays and block.index < len(plan.delays) and plan.delays[block.index]:
         time.sleep(plan.delays[block.index])
     rows = block.epoch_order(epoch_seed)
     if not own_model:
-        return _hogwild_rows(block, W, B, plan, rows, t0, inv_q)
+        return _hogwild_rows(block, W, B, plan, rows, t0, inv_q, shared)
     W, B = np.array(W, dtype=np.float64), np.array(B, dtype=np.float64)  # this block's own model
     parts = np.array_split(rows, max(1, min(int(n_threads), rows.shape[0])))
     results = [None] * len(parts)
@@ -61,7 +62,7 @@ def hogwild_task(block, W, B, plan, epoch_seed, t0, inv_q, own_model=False, n_th
 
     def work(k):
         try:
-            results[k] = _hogwild_rows(block, W, B, plan, parts[k], t0, inv_q)
+            results[k] = _hogwild_rows(block, W, B, plan, parts[k], t0, inv_q, len(parts) > 1)
         except BaseException as exc:  # noqa: BLE001  (re-raised in the task's own thread below)
             errors.append(exc)
 
@@ -77,14 +78,16 @@ def hogwild_task(block, W, B, plan, epoch_seed, t0, inv_q, own_model=False, n_th
             any(r[3] for r in results), max(r[4] for r in results), W, B, len(parts))
 
 
-def _hogwild_rows(block, W, B, plan, rows, t0, inv_q):
-    """The Hogwild! kernel over ``rows`` of the block, writing ``(W, B)`` in place."""
+def _hogwild_rows(block, W, B, plan, rows, t0, inv_q, shared):
+    """The Hogwild! kernel over ``rows`` of the block, writing ``(W, B)`` in place; ``shared``: other threads write
+    them too (the sparse kernel then prefetches the next row's weights for writing)."""
     X = block.X
     common = (plan.loss_code, plan.epsilon, plan.pos_weight, plan.neg_weight, plan.l2, plan.l1, plan.fit_intercept,
               plan.schedule, plan.eta, plan.power_t, plan.samples_per_step, plan.warmup_steps, plan.eta_start)
     if block.is_sparse:
         return hogwild_csr(X.data, X.indices, X.indptr, block.y, block.sample_weight, rows, W, B, inv_q, int(t0),
-                           int(plan.batch_size), 1 << 62, *common, plan.blowup, bool(X.has_canonical_format))
+                           int(plan.batch_size), 1 << 62, *common, plan.blowup, bool(X.has_canonical_format),
+                           bool(shared))
     out = sgd_dense(X, block.y, block.sample_weight, rows, W, B, W, B, 0, int(t0), int(plan.batch_size), 1 << 62,
                     *common, 1 << 62, plan.blowup, True)
     return out[5], out[6], out[7], out[8], out[9]
