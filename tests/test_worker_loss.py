@@ -215,6 +215,29 @@ def test_losing_every_worker_ends_the_fit_with_a_clear_error():
         cluster.close()
 
 
+def test_a_connection_error_before_the_client_notices_names_the_scheduler():
+    """The race that a killed scheduler can win: a round's gather fails with a connection error while the client's
+    status still says "running" (and scheduler_info answers from its cache). The backend asks the scheduler
+    itself, and a scheduler that does not answer ends the fit with the scheduler's error, not the bare OSError."""
+    from skpar.backend._dask import DaskBackend
+
+    class Gone:
+        status = "running"
+        scheduler = type("Rpc", (), {"address": "tcp://10.0.0.1:8786", "identity": None})()
+
+        def sync(self, *args, **kwargs):
+            raise OSError("Stream is closed")
+
+        def scheduler_info(self, **kwargs):  # the cache: every worker still listed
+            return {"workers": {"tcp://w0": {}, "tcp://w1": {}}}
+
+    backend = DaskBackend.__new__(DaskBackend)
+    backend.client, backend._where = Gone(), {"block-0": "tcp://w0"}
+    with pytest.raises(RuntimeError, match="scheduler at tcp://10.0.0.1:8786 was lost"):
+        backend.check_holders(cause=OSError("in <TCP (closed) ConnectionPool.gather>: Stream is closed"))
+    backend.check_holders()  # no connection error: the cache is believed, nothing is lost
+
+
 def test_losing_the_scheduler_ends_the_fit_with_a_clear_error(tmp_path):
     """A scheduler in its own process (as on a real cluster) killed mid-fit: a RuntimeError that says so, soon."""
     import subprocess

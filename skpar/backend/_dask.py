@@ -180,7 +180,9 @@ class DaskBackend:
         """Raise :class:`LostBlocksError` (from ``cause``) if a worker holding one of our blocks has left, and a
         RuntimeError if the scheduler is gone (with it every block: nothing can be placed again)."""
         status = getattr(self.client, "status", "running")
-        if status != "running":
+        # a connection error can come before the client notices that the scheduler is gone (its status still
+        # "running", and scheduler_info then answers from its cache): ask the scheduler itself
+        if status != "running" or (isinstance(cause, OSError) and not self._scheduler_answers()):
             address = getattr(self.client.scheduler, "address", None) or "?"
             raise RuntimeError(
                 f"the connection to the Dask scheduler at {address} was lost (client status {status!r}); the "
@@ -195,6 +197,15 @@ class DaskBackend:
                 "any solver state on them are gone. Fit again (the data is scattered anew) or persist the input as "
                 "a dask array so that lost blocks can be recomputed."
             ) from cause
+
+    def _scheduler_answers(self, timeout=10.0):
+        """Whether the scheduler answers a request within ``timeout`` seconds (distributed's connection errors are
+        OSErrors)."""
+        try:
+            self.client.sync(self.client.scheduler.identity, n_workers=0, callback_timeout=timeout)
+        except (OSError, TimeoutError):
+            return False
+        return True
 
     def as_completed(self, futures, poll=2.0):
         """Futures as they finish; while waiting, the blocks' holders are checked every ``poll`` seconds (a task
