@@ -160,54 +160,35 @@ def test_row_slice_shares_memory():
     assert np.shares_memory(row_slice(D, 1, 4), D)
 
 
+@pytest.mark.parametrize("n_out", [1, 3])
 @pytest.mark.parametrize("penalty", ["l2", "elasticnet"])
-def test_hogwild_one_row_path_is_the_batch_path(penalty):
-    """One thread, batch size 1: the direct one-row Hogwild! steps equal the buffered mini-batch path."""
-    from skpar.kernels import hogwild_csr
-
-    rng = np.random.default_rng(0)
-    X = sp.random(300, 40, density=0.2, random_state=0, format="csr")
-    y = np.asarray(X @ rng.normal(size=40)).ravel() + 0.1 * rng.normal(size=300)
-    inv_q = 1.0 / np.clip(np.asarray((X != 0).mean(axis=0)).ravel(), 1e-3, 1.0)
-    l1 = 1e-3 if penalty == "elasticnet" else 0.0
-    one = np.ones(1)
-    rows = np.random.default_rng(1).permutation(300)
-    out = []
-    for distinct in (False, True):
-        W, B = np.zeros((1, 40)), np.zeros(1)
-        res = hogwild_csr(X.data, X.indices, X.indptr, y, np.ones(300), rows, W, B, inv_q, 0, 1, 1 << 62,
-                          0, 0.1, one, one, 1e-3, l1, True, 0, 0.05, 0.25, 1, 0, 0.05, 1e12, distinct)
-        out.append((W, B, res))
-    np.testing.assert_allclose(out[0][0], out[1][0], rtol=1e-12, atol=1e-15)
-    np.testing.assert_allclose(out[0][1], out[1][1], rtol=1e-12)
-    assert out[0][2][1:4] == out[1][2][1:4] and np.isclose(out[0][2][0], out[1][2][0], rtol=1e-12)
-    assert np.linalg.norm(out[1][0]) > 0.1  # the steps did move w
-
-
-@pytest.mark.parametrize("penalty", ["l2", "elasticnet"])
-def test_hogwild_one_row_path_is_the_batch_path_for_several_outputs(penalty):
-    """One-vs-rest (three outputs, log loss, weighted rows, invscaling with a warm-up), one thread, batch size 1:
-    the one-row Hogwild! steps, an output at a time, equal the buffered mini-batch path's."""
+def test_hogwild_one_row_path_is_the_batch_path(penalty, n_out):
+    """One thread, batch size 1 (weighted rows, invscaling with a warm-up): the direct one-row Hogwild! steps, an
+    output at a time, equal the buffered mini-batch path's, for regression and for one-vs-rest (three outputs,
+    log loss)."""
     from skpar.kernels import hogwild_csr
 
     rng = np.random.default_rng(2)
     X = sp.random(400, 60, density=0.15, random_state=2, format="csr")
-    y = rng.integers(0, 3, size=400).astype(float)
+    if n_out == 1:
+        y, loss = np.asarray(X @ rng.normal(size=60)).ravel() + 0.1 * rng.normal(size=400), 0
+    else:
+        y, loss = rng.integers(0, 3, size=400).astype(float), 11
     sw = rng.uniform(0.5, 2.0, size=400)
     inv_q = 1.0 / np.clip(np.asarray((X != 0).mean(axis=0)).ravel(), 1e-3, 1.0)
     l1 = 1e-3 if penalty == "elasticnet" else 0.0
-    ones = np.ones(3)
+    ones = np.ones(n_out)
     rows = np.random.default_rng(3).permutation(400)
     out = []
     for distinct in (False, True):
-        W, B = np.full((3, 60), 0.01), np.zeros(3)
-        res = hogwild_csr(X.data, X.indices, X.indptr, y, sw, rows, W, B, inv_q, 3, 1, 1 << 62, 11, 0.1, ones,
-                          ones, 1e-3, l1, True, 1, 0.5, 0.25, 1.0, 50.0, 0.05, 1e12, distinct)
+        W, B = np.full((n_out, 60), 0.01), np.zeros(n_out)
+        res = hogwild_csr(X.data, X.indices, X.indptr, y, sw, rows, W, B, inv_q, 3, 1, 1 << 62, loss, 0.1, ones,
+                          ones, 1e-3, l1, True, 1, 0.05 if n_out == 1 else 0.5, 0.25, 1.0, 50.0, 0.01, 1e12, distinct)
         out.append((W, B, res))
     np.testing.assert_allclose(out[0][0], out[1][0], rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(out[0][1], out[1][1], rtol=1e-12)
     assert out[0][2][1:4] == out[1][2][1:4] and np.isclose(out[0][2][0], out[1][2][0], rtol=1e-12)
-    assert np.abs(out[1][0] - 0.01).max() > 0.1  # the steps did move every output's weights
+    assert np.abs(out[1][0] - 0.01).max() > 0.05  # the steps did move every output's weights
 
 
 @pytest.mark.parametrize("n_out", [1, 3])

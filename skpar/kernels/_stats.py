@@ -108,4 +108,3 @@ def column_counts_csr(indices, d):
     for r in range(indices.shape[0]):
         out[indices[r]] += 1
     return out
-

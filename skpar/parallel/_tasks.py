@@ -5,7 +5,7 @@ Each task takes the block first (a backend replaces a block handle by the block)
 
 from __future__ import annotations
 
-import threading
+import concurrent.futures as cf
 import time
 
 import numpy as np
@@ -57,23 +57,12 @@ def hogwild_task(block, W, B, plan, epoch_seed, t0, inv_q, own_model=False, n_th
         return _hogwild_rows(block, W, B, plan, rows, t0, inv_q, shared)
     W, B = np.array(W, dtype=np.float64), np.array(B, dtype=np.float64)  # this block's own model
     parts = np.array_split(rows, max(1, min(int(n_threads), rows.shape[0])))
-    results = [None] * len(parts)
-    errors = []
-
-    def work(k):
-        try:
-            results[k] = _hogwild_rows(block, W, B, plan, parts[k], t0, inv_q, len(parts) > 1)
-        except BaseException as exc:  # noqa: BLE001  (re-raised in the task's own thread below)
-            errors.append(exc)
-
-    threads = [threading.Thread(target=work, args=(k,), name=f"skpar-hogwild-{k}") for k in range(1, len(parts))]
-    for th in threads:
-        th.start()
-    work(0)
-    for th in threads:
-        th.join()
-    if errors:
-        raise errors[0]
+    shared_here = len(parts) > 1
+    # the task's own thread takes the first part; the others run beside it on the worker's remaining threads
+    with cf.ThreadPoolExecutor(max_workers=max(1, len(parts) - 1), thread_name_prefix="skpar-hogwild") as pool:
+        others = [pool.submit(_hogwild_rows, block, W, B, plan, part, t0, inv_q, shared_here) for part in parts[1:]]
+        results = [_hogwild_rows(block, W, B, plan, parts[0], t0, inv_q, shared_here)]
+        results += [f.result() for f in others]
     return (sum(r[0] for r in results), sum(r[1] for r in results), max(r[2] for r in results),
             any(r[3] for r in results), max(r[4] for r in results), W, B, len(parts))
 
