@@ -64,7 +64,6 @@ class BaseParallelSGD(BaseEstimator):
         "average": [Interval(Integral, 0, None, closed="left"), "boolean"],
         "mode": [StrOptions({"sync", "async", "hogwild"})],
         "max_staleness": [Interval(Integral, 1, None, closed="left")],
-        "replica_steps": [Interval(Integral, 1, None, closed="left"), None],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "local_steps": [Interval(Integral, 1, None, closed="left"), StrOptions({"epoch"})],
         "scaling_rule": [StrOptions({"linear", "sqrt"}), None],
@@ -211,7 +210,6 @@ class BaseParallelSGD(BaseEstimator):
                 if sp.issparse(X) or (hasattr(X, "chunks") and rounds.run(_is_sparse).results[0]):
                     counts = sum(rounds.run(_column_counts, X.shape[1]).results)
                     inv_q = batch_inverse_frequency_from_counts(counts, sum(n_train), self.batch_size)
-                plan = replace(plan, replica_steps=int(self.replica_steps or 0))
                 # on Dask the blocks live in other processes: each worker's threads share its own copy
                 state, plan, n_epochs, converged = sgd_hogwild(rounds, state, plan, penalty, inv_q=inv_q,
                                                                own_models=isinstance(backend, DaskBackend), **common)
@@ -245,9 +243,6 @@ class BaseParallelSGD(BaseEstimator):
         return self
 
     def _check_mode(self, strategy):
-        if self.replica_steps is not None and self.mode != "hogwild":
-            raise ValueError(f"replica_steps is a setting of mode='hogwild' (threads folding replicas into the "
-                             f"shared model), not of mode={self.mode!r}: leave it None")
         if self.mode == "sync":
             return
         if self.early_stopping:
