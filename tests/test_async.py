@@ -60,6 +60,34 @@ def test_hogwild_reaches_the_optimum(problem, sparse):
     assert _subopt(X, y, one) < 1e-2
 
 
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
+def test_hogwild_replicas_reach_the_optimum(problem, sparse):
+    """Threads stepping on replicas folded into the shared model every 40 steps reach the optimum as Hogwild! on
+    the shared model does; on one thread replica_steps changes nothing (there is nobody to fold for)."""
+    X, Xs, y = problem
+    X = Xs if sparse else X
+    kw = dict(alpha=ALPHA, mode="hogwild", learning_rate="invscaling", power_t=0.5, max_iter=20, tol=None,
+              random_state=0)
+    reg = ParallelSGDRegressor(n_jobs=2, replica_steps=40, **kw).fit(X, y)
+    assert _subopt(X, y, reg) < 1e-2
+    assert reg.history_[0]["threads"] == (1, 1)
+    one = ParallelSGDRegressor(n_jobs=1, replica_steps=40, **kw).fit(X, y)
+    np.testing.assert_array_equal(one.coef_, ParallelSGDRegressor(n_jobs=1, **kw).fit(X, y).coef_)
+
+
+def test_hogwild_replicas_on_a_dask_worker(problem):
+    """A worker's two threads fold replicas into its block's copy of the model."""
+    from distributed import Client, LocalCluster
+
+    _, X, y = problem
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster, \
+            Client(cluster, set_as_default=False) as client:
+        reg = ParallelSGDRegressor(alpha=ALPHA, mode="hogwild", replica_steps=40, learning_rate="invscaling",
+                                   power_t=0.5, max_iter=20, tol=None, random_state=0, client=client).fit(X, y)
+    assert _subopt(X, y, reg) < 1e-2
+    assert {h["threads"] for h in reg.history_} == {(2,)}
+
+
 def test_overlapping_tasks(problem):
     X, _, y = problem
     reg = ParallelSGDRegressor(alpha=ALPHA, mode="async", max_staleness=3, local_steps=50, learning_rate="constant",
@@ -143,3 +171,6 @@ def test_modes_refuse_what_they_cannot_do(problem):
         AveragedSGDClassifier(mode="async", averaging="oneshot").fit(X, y > 2)
     with pytest.raises(ValueError, match="early_stopping"):
         ParallelSGDRegressor(mode="async", early_stopping=True).fit(X, y)
+    for mode in ("sync", "async"):
+        with pytest.raises(ValueError, match="replica_steps is a setting of mode='hogwild'"):
+            ParallelSGDRegressor(mode=mode, replica_steps=100).fit(X, y)

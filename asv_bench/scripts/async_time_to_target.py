@@ -7,9 +7,9 @@ and dense 1,000,000 x 100 (condition number 1e4, noise 1). Ridge-type objective 
 alpha = n * 1e-4 (the same objective times 2n), solved to tol 1e-10 (conjugate gradients on sparse data, Cholesky on
 dense); the script also prints where a long synchronous run (20 epochs) ends against it. Each
 configuration gets the fewest epochs (doubling, then bisection) that reach the target; the time is that fit's wall
-time, except for Hogwild! on 1 and 2 threads (the pair the issue compares): there, fresh fits at their epochs
-alternate, 7 of each, and the table holds the medians. The straggler is the test-only hook: block 0's tasks sleep
-0.2 s each.
+time, except for the Hogwild! configurations (1 thread, 2 threads on the shared model, 2 threads on replicas folded
+into it every 500 steps): there, fresh fits at their epochs alternate, 7 of each, and the table holds the medians.
+The straggler is the test-only hook: block 0's tasks sleep 0.2 s each.
 
 Usage: python asv_bench/scripts/async_time_to_target.py [--scale 1.0] [--only sparse|dense] [--k-max 32]
        [--modes sync,async,hogwild]
@@ -36,6 +36,11 @@ warnings.simplefilter("ignore", ConvergenceWarning)
 ALPHA = 1e-4
 #: alternating fresh fits of Hogwild! on 1 and on 2 threads, for the medians compared
 HOGWILD_REPEATS = 7
+#: Hogwild! with a replica a thread, folded into the shared model every REPLICA_STEPS steps (skpar.kernels._replica)
+REPLICA_STEPS = 500
+HOGWILD_REPLICAS = f"hogwild, 2 threads, replicas ({REPLICA_STEPS})"
+#: the Hogwild! configurations timed against each other, and their threads
+HOGWILD_TIMED = {"hogwild, 1 thread": 1, "hogwild, 2 threads": 2, HOGWILD_REPLICAS: 2}
 
 
 def objective(X, y, est):
@@ -69,6 +74,7 @@ def configs(straggler, sparse, msq):
             ("sync, 1 thread", dict(mode="sync", n_jobs=1)),
             ("hogwild, 1 thread", dict(n_jobs=1, **hogwild)),
             ("hogwild, 2 threads", dict(n_jobs=2, **hogwild)),
+            (HOGWILD_REPLICAS, dict(n_jobs=2, replica_steps=REPLICA_STEPS, **hogwild)),
         ]
     return [(name, {**common, **kw}, delays) for name, kw in out]
 
@@ -100,42 +106,48 @@ def run(name, X, y, k_max, modes=("sync", "async", "hogwild")):
             makers[tag] = (make, r[1]) if r else None
             rows.append((tag, r[0], r[1], objective(X, y, r[2]) / f_ref - 1) if r else (tag, None, f">{k_max}",
                                                                                           None))
-    # the two Hogwild! configurations are the ones compared to each other: at their epochs to the target, fresh fits
-    # on 1 and on 2 threads alternate (the machine's load drifts), HOGWILD_REPEATS of each, medians in the table
-    pair = [makers.get("hogwild, 1 thread"), makers.get("hogwild, 2 threads")]
-    if all(pair):
-        times = {1: [], 2: []}
+    # the Hogwild! configurations are the ones compared to each other: at their epochs to the target, fresh fits
+    # alternate (the machine's load drifts), HOGWILD_REPEATS of each, medians in the table
+    timed = {tag: makers[tag] for tag in HOGWILD_TIMED if makers.get(tag)}
+    if "hogwild, 1 thread" in timed and len(timed) > 1:
+        times = {tag: [] for tag in timed}
         for _ in range(HOGWILD_REPEATS):
-            for k, (make, epochs) in zip((1, 2), pair, strict=True):
-                times[k].append(timed_fit(lambda make=make, epochs=epochs: make(epochs), X, y)[0])
+            for tag, (make, epochs) in timed.items():
+                times[tag].append(timed_fit(lambda make=make, epochs=epochs: make(epochs), X, y)[0])
         for row_i, row in enumerate(rows):
-            k = {"hogwild, 1 thread": 1, "hogwild, 2 threads": 2}.get(row[0])
-            if k:
-                rows[row_i] = (row[0], statistics.median(times[k]), *row[2:])
-        ratios = [a / b for a, b in zip(times[1], times[2], strict=True)]
-        speedup = statistics.median(times[1]) / statistics.median(times[2])
-        print(f"Hogwild! to the target, 2 threads vs 1: {speedup:.2f}x (medians of {HOGWILD_REPEATS} alternating "
-              f"fits; pairwise ratios {min(ratios):.2f}-{max(ratios):.2f})")
+            if row[0] in times:
+                rows[row_i] = (row[0], statistics.median(times[row[0]]), *row[2:])
+        one = times["hogwild, 1 thread"]
+        for tag in [t for t in times if t != "hogwild, 1 thread"]:
+            ratios = [a / b for a, b in zip(one, times[tag], strict=True)]
+            speedup = statistics.median(one) / statistics.median(times[tag])
+            print(f"to the target, {tag} vs hogwild, 1 thread: {speedup:.2f}x (medians of {HOGWILD_REPEATS} "
+                  f"alternating fits; pairwise ratios {min(ratios):.2f}-{max(ratios):.2f})")
     print_table(rows, ["configuration", "seconds", "epochs", "objective / optimum - 1"])
     t = {r[0]: r[1] for r in rows}
     if t.get("sync, 2 threads, straggler") and t.get("async, 2 threads, straggler"):
         print(f"with a straggler, async vs sync: "
               f"{t['sync, 2 threads, straggler'] / t['async, 2 threads, straggler']:.2f}x faster")
-    # raw speed, whatever the target: 3 epochs of Hogwild! on 1 and on 2 threads, alternating, HOGWILD_REPEATS times
+    # raw speed, whatever the target: 3 epochs of each Hogwild! configuration, alternating, HOGWILD_REPEATS times
     # each; per-epoch time from history_ leaves out the fit's set-up
-    runs = {1: [], 2: []}
+    hog = {label: kw for label, kw, _ in configs(False, sparse, msq) if label in HOGWILD_TIMED}
+    if "hogwild" not in modes or not hog:
+        return
+    runs = {label: [] for label in hog}
     for _ in range(HOGWILD_REPEATS):
-        for k in (1, 2):
-            est = ParallelSGDRegressor(**{**configs(False, sparse, msq)[-1][1], "n_jobs": k, "max_iter": 3})
+        for label, kw in hog.items():
+            est = ParallelSGDRegressor(**{**kw, "max_iter": 3})
             start = time.perf_counter()
             est.fit(X, y)
             ts = [h["time"] for h in est.history_]
-            runs[k].append((time.perf_counter() - start, (ts[-1] - ts[0]) / 2))
-    for k in (1, 2):
-        print(f"hogwild, 3 epochs on {k} thread(s): median {statistics.median(r[0] for r in runs[k]):.3f} s "
-              f"end to end, {statistics.median(r[1] for r in runs[k]):.3f} s an epoch")
-    print(f"Hogwild! 2 threads vs 1 (median per epoch): "
-          f"{statistics.median(r[1] for r in runs[1]) / statistics.median(r[1] for r in runs[2]):.2f}x")
+            runs[label].append((time.perf_counter() - start, (ts[-1] - ts[0]) / 2))
+    for label in hog:
+        print(f"{label}, 3 epochs: median {statistics.median(r[0] for r in runs[label]):.3f} s end to end, "
+              f"{statistics.median(r[1] for r in runs[label]):.3f} s an epoch")
+    one = statistics.median(r[1] for r in runs["hogwild, 1 thread"])
+    for label in [x for x in hog if x != "hogwild, 1 thread"]:
+        print(f"{label} vs hogwild, 1 thread (median per epoch): "
+              f"{one / statistics.median(r[1] for r in runs[label]):.2f}x")
 
 
 def main():

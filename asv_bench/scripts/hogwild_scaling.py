@@ -1,12 +1,16 @@
-"""Hogwild! on 1 to N threads: time an epoch, time to the target and the speed-ups over one thread, in one run.
+"""Hogwild! on 1 to N threads, on one shared model and on replicas folded into it: time an epoch, time to the
+target and the speed-ups over one thread, in one run.
 
 Data and objective of ``async_time_to_target.py`` (sparse RCV1-like 400,000 x 47,000, 75 non-zeros a row; ridge,
 alpha = 1e-4; Hogwild!'s constant step 0.125 / E||x||^2, one row a step; target: within 1e-2 of the optimum).
-Each thread count first finds its fewest epochs to the target (doubling, then bisection); then fresh fits at those
-epochs alternate over the thread counts, ``--repeats`` of each, and the table holds medians: seconds to the target,
-seconds an epoch (from ``history_``, without the fit's set-up), and both as speed-ups over one thread.
+For each thread count, the shared model (``replica_steps=None``) and replicas folded every ``--replica-steps``
+steps (``skpar.kernels._replica``) first find their fewest epochs to the target (doubling, then bisection); then
+fresh fits at those epochs alternate over all configurations, ``--repeats`` of each, and the table holds medians:
+seconds to the target, seconds an epoch (from ``history_``, without the fit's set-up), and both as speed-ups over
+one thread.
 
-Usage: python asv_bench/scripts/hogwild_scaling.py [--threads 1,2,4,8] [--repeats 5] [--scale 1.0]
+Usage: python asv_bench/scripts/hogwild_scaling.py [--threads 1,2,4,8] [--replica-steps 500] [--repeats 5]
+       [--scale 1.0]
 """
 
 import argparse
@@ -37,6 +41,7 @@ def objective(X, y, est):
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--threads", default="1,2,4,8")
+    p.add_argument("--replica-steps", type=int, default=500)
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--scale", type=float, default=1.0)
     p.add_argument("--k-max", type=int, default=32)
@@ -48,36 +53,39 @@ def main():
     y = X @ (rng.standard_normal(d) * (rng.random(d) < 0.1)) + 0.5 * rng.standard_normal(n)
     msq = float(X.multiply(X).sum(1).mean())
     f_ref = objective(X, y, Ridge(alpha=ALPHA * n, solver="sparse_cg", tol=1e-10, max_iter=100_000).fit(X, y))
-    ParallelSGDRegressor(mode="hogwild", max_iter=1, n_jobs=2).fit(X[:2000], y[:2000])
+    ParallelSGDRegressor(mode="hogwild", max_iter=1, n_jobs=2, replica_steps=10).fit(X[:2000], y[:2000])
     print(f"sparse (RCV1-like): {n:,} x {d:,}; cores: {os.cpu_count()}")
 
     configs = {}
     for k in threads:
-        label = f"{k} thread{'s' if k > 1 else ''}"
+        for rs in ([None] if k == 1 else [None, args.replica_steps]):
+            label = f"{k} thread{'s' if k > 1 else ''}" + (f", replicas ({rs})" if rs else "")
 
-        def make(e, k=k):
-            return ParallelSGDRegressor(mode="hogwild", n_jobs=k, alpha=ALPHA, tol=None, random_state=0,
-                                        learning_rate="constant", average=False, batch_size=1, scaling_rule=None,
-                                        eta0=0.125 / msq, max_iter=e)
+            def make(e, k=k, rs=rs):
+                return ParallelSGDRegressor(mode="hogwild", n_jobs=k, replica_steps=rs, alpha=ALPHA, tol=None,
+                                            random_state=0, learning_rate="constant", average=False, batch_size=1,
+                                            scaling_rule=None, eta0=0.125 / msq, max_iter=e)
 
-        r = time_to_target(make, X, y, lambda est: objective(X, y, est) <= f_ref * 1.01, args.k_max, repeats=1)
-        configs[label] = (make, r[1] if r else None)
+            r = time_to_target(make, X, y, lambda est: objective(X, y, est) <= f_ref * 1.01, args.k_max, repeats=1)
+            configs[label] = (make, r[1] if r else None)
     times = {label: [] for label in configs}
     epoch = {label: [] for label in configs}
     for _ in range(args.repeats):
         for label, (make, epochs) in configs.items():
             seconds, est = timed_fit(lambda make=make, epochs=epochs: make(epochs or 3), X, y)
             ts = [h["time"] for h in est.history_]
-            times[label].append(seconds if epochs else None)
+            if epochs:  # past --k-max the fit of 3 epochs still times an epoch
+                times[label].append(seconds)
             # an epoch's time between the first epoch's end and the last's (a fit of one epoch: the whole fit)
             epoch[label].append((ts[-1] - ts[0]) / (len(ts) - 1) if len(ts) > 1 else seconds)
     base = next(iter(configs))
-    t1, e1 = statistics.median(times[base]), statistics.median(epoch[base])
+    t1 = statistics.median(times[base]) if times[base] else None
+    e1 = statistics.median(epoch[base])
     rows = []
     for label, (_, epochs) in configs.items():
-        tt = statistics.median(times[label]) if epochs else None
+        tt = statistics.median(times[label]) if times[label] else None
         te = statistics.median(epoch[label])
-        rows.append((label, epochs or f">{args.k_max}", tt, te, t1 / tt if tt else None, e1 / te))
+        rows.append((label, epochs or f">{args.k_max}", tt, te, t1 / tt if tt and t1 else None, e1 / te))
     print_table(rows, ["hogwild", "epochs", "s to target", "s an epoch", "to target vs 1", "an epoch vs 1"])
 
 

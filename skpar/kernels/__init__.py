@@ -16,12 +16,13 @@ from ._cd import (
 )
 from ._dcd import dcd_csr, dcd_dense, w_of_alpha_csr, w_of_alpha_dense
 from ._sgd import hogwild_csr, sgd_csr, sgd_dense
-from ._stats import column_counts_csr, eval_csr, eval_dense, row_sq_norms_csr, row_sq_norms_dense
+from ._stats import column_counts_csr, column_sq_sums_csr, eval_csr, eval_dense, row_sq_norms_csr, row_sq_norms_dense
 
 __all__ = [
     "cd_epochs_csc",
     "cd_epochs_dense",
     "column_counts_csr",
+    "column_sq_sums_csr",
     "dcd_csr",
     "dcd_dense",
     "deltas_csc",

@@ -98,6 +98,17 @@ def row_sq_norms_csr(data, indptr, rows):
 
 
 @njit(nogil=True, cache=True)
+def column_sq_sums_csr(data, indices, d):
+    """Sum of squares of each of the ``d`` columns of a CSR block (``np.bincount(indices, data**2, d)`` without
+    bincount's int64 copy of the indices)."""
+    out = np.zeros(d, dtype=np.float64)
+    for r in range(indices.shape[0]):
+        v = np.float64(data[r])
+        out[indices[r]] += v * v
+    return out
+
+
+@njit(nogil=True, cache=True)
 def column_counts_csr(indices, d):
     """Non-zeros of each of the ``d`` columns of a CSR block (``np.bincount(indices, minlength=d)``).
 

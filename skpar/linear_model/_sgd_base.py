@@ -24,7 +24,7 @@ from ..backend import DaskBackend, get_backend, is_dask_collection
 from ..diagnostics import estimate_on_blocks
 from ..exceptions import CriticalBatchSizeWarning
 from ..gpu._namespace import on_gpu
-from ..kernels import column_counts_csr
+from ..kernels import column_counts_csr, column_sq_sums_csr
 from ..parallel import SGDPlan, SGDState, SyncRounds, sgd_oneshot, sgd_sync
 from ..parallel._async import sgd_async, sgd_hogwild
 from ..parallel._sgd import CONSTANT, INVSCALING
@@ -64,6 +64,7 @@ class BaseParallelSGD(BaseEstimator):
         "average": [Interval(Integral, 0, None, closed="left"), "boolean"],
         "mode": [StrOptions({"sync", "async", "hogwild"})],
         "max_staleness": [Interval(Integral, 1, None, closed="left")],
+        "replica_steps": [Interval(Integral, 1, None, closed="left"), None],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "local_steps": [Interval(Integral, 1, None, closed="left"), StrOptions({"epoch"})],
         "scaling_rule": [StrOptions({"linear", "sqrt"}), None],
@@ -210,6 +211,10 @@ class BaseParallelSGD(BaseEstimator):
                 if sp.issparse(X) or (hasattr(X, "chunks") and rounds.run(_is_sparse).results[0]):
                     counts = sum(rounds.run(_column_counts, X.shape[1]).results)
                     inv_q = batch_inverse_frequency_from_counts(counts, sum(n_train), self.batch_size)
+                plan = replace(plan, replica_steps=int(self.replica_steps or 0))
+                if self.replica_steps:  # the weights' largest curvature bounds the fold period (stable_period)
+                    sq = sum(rounds.run(_column_sq_sums, X.shape[1]).results)
+                    plan = replace(plan, replica_curvature=float(np.max(sq, initial=0.0)) / max(sum(n_train), 1))
                 # on Dask the blocks live in other processes: each worker's threads share its own copy
                 state, plan, n_epochs, converged = sgd_hogwild(rounds, state, plan, penalty, inv_q=inv_q,
                                                                own_models=isinstance(backend, DaskBackend), **common)
@@ -243,6 +248,9 @@ class BaseParallelSGD(BaseEstimator):
         return self
 
     def _check_mode(self, strategy):
+        if self.replica_steps is not None and self.mode != "hogwild":
+            raise ValueError(f"replica_steps is a setting of mode='hogwild' (threads folding replicas into the "
+                             f"shared model), not of mode={self.mode!r}: leave it None")
         if self.mode == "sync":
             return
         if self.early_stopping:
@@ -280,6 +288,13 @@ def _is_sparse(block):
 
 def _column_counts(block, d):
     return column_counts_csr(block.X.indices, d) if block.is_sparse else np.full(d, block.n_rows)
+
+
+def _column_sq_sums(block, d):
+    X = block.X
+    if block.is_sparse:
+        return column_sq_sums_csr(X.data, X.indices, d)
+    return np.einsum("ij,ij->j", X, X, dtype=np.float64)
 
 
 def batch_inverse_frequency_from_counts(counts, n, batch_size):

@@ -101,6 +101,13 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
         last one (communication overlaps computation), at a price: both tasks start from nearly the same model and
         each counts for 1 / (tasks in flight), so half the work is redundant; worth it where a round trip costs
         more than a task.
+    replica_steps : int or None, default=None
+        ``mode='hogwild'`` only. ``None``: every step of every thread writes the shared model (Hogwild!). An int:
+        each thread steps on a replica of the model of its own and, every ``replica_steps`` steps, adds its
+        progress since its last fold to the shared model and starts again from it; the threads take turns (a token
+        handed round, as in HogWild++), and none waits for its turn. The cores then trade the model's cache lines
+        once a fold instead of at every step, at the price of updates up to a fold period stale; a few hundred
+        steps keep the progress an epoch of the shared model (see ``docs/modes.md`` for measurements).
     batch_size : int, default=16
         Samples of one local mini-batch step.
     local_steps : int or 'epoch', default='epoch'
@@ -163,8 +170,8 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
                  tol=1e-3, n_iter_no_change=5, early_stopping=False, validation_fraction=0.1,
                  learning_rate="constant", eta0="auto", power_t=0.25, class_weight=None, warm_start=False,
                  average=True, random_state=None, verbose=0, averaging="periodic", mode="sync", max_staleness=1,
-                 batch_size=16,
-                 local_steps="epoch", scaling_rule="linear", warmup=0.1, n_jobs=None, client=None):
+                 replica_steps=None, batch_size=16, local_steps="epoch", scaling_rule="linear", warmup=0.1,
+                 n_jobs=None, client=None):
         self.loss = loss
         self.penalty = penalty
         self.alpha = alpha
@@ -186,6 +193,7 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
         self.averaging = averaging
         self.mode = mode
         self.max_staleness = max_staleness
+        self.replica_steps = replica_steps
         self.batch_size = batch_size
         self.local_steps = local_steps
         self.scaling_rule = scaling_rule

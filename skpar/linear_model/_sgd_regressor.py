@@ -101,6 +101,13 @@ class ParallelSGDRegressor(RegressorMixin, BaseParallelSGD):
         last one (communication overlaps computation), at a price: both tasks start from nearly the same model and
         each counts for 1 / (tasks in flight), so half the work is redundant; worth it where a round trip costs
         more than a task.
+    replica_steps : int or None, default=None
+        ``mode='hogwild'`` only. ``None``: every step of every thread writes the shared model (Hogwild!). An int:
+        each thread steps on a replica of the model of its own and, every ``replica_steps`` steps, adds its
+        progress since its last fold to the shared model and starts again from it; the threads take turns (a token
+        handed round, as in HogWild++), and none waits for its turn. The cores then trade the model's cache lines
+        once a fold instead of at every step, at the price of updates up to a fold period stale; a few hundred
+        steps keep the progress an epoch of the shared model (see ``docs/modes.md`` for measurements).
     batch_size : int, default=16
         Samples of one local mini-batch step on one block.
     local_steps : int or 'epoch', default='epoch'
@@ -178,7 +185,7 @@ class ParallelSGDRegressor(RegressorMixin, BaseParallelSGD):
     def __init__(self, loss="squared_error", *, penalty="l2", alpha=1e-4, l1_ratio=0.15, fit_intercept=True,
                  max_iter=1000, tol=1e-3, epsilon=0.1, random_state=None, learning_rate="invscaling",
                  eta0="auto", power_t=0.25, early_stopping=False, validation_fraction=0.1, n_iter_no_change=5,
-                 warm_start=False, average=False, verbose=0, mode="sync", max_staleness=1,
+                 warm_start=False, average=False, verbose=0, mode="sync", max_staleness=1, replica_steps=None,
                  batch_size=16, local_steps="epoch",
                  scaling_rule="linear", warmup=0.1, n_jobs=None, client=None):
         self.loss = loss
@@ -201,6 +208,7 @@ class ParallelSGDRegressor(RegressorMixin, BaseParallelSGD):
         self.verbose = verbose
         self.mode = mode
         self.max_staleness = max_staleness
+        self.replica_steps = replica_steps
         self.batch_size = batch_size
         self.local_steps = local_steps
         self.scaling_rule = scaling_rule

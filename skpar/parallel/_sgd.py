@@ -53,6 +53,11 @@ class SGDPlan:
     ref_loss: float = np.inf
     #: test-only straggler hook: seconds each block's task sleeps (by block index); empty in real fits
     delays: tuple = ()
+    #: mode='hogwild': steps a thread takes on its own replica between folds into the shared model; 0, none (every
+    #: step writes the shared model)
+    replica_steps: int = 0
+    #: the largest mean squared column value (bounds the fold period: skpar.kernels._replica.stable_period)
+    replica_curvature: float = 1.0
 
 
 @dataclass

@@ -14,6 +14,7 @@ from ..gpu._sgd import sgd_epoch_gpu
 from ..gpu._tasks import matvec_gpu, moments_gpu, zero_loss_gpu
 from ..kernels import eval_csr, eval_dense, hogwild_csr, row_sq_norms_csr, row_sq_norms_dense, sgd_csr, sgd_dense
 from ..kernels._loss import HINGE
+from ..kernels._replica import ReplicaRing, fold_replica, hogwild_csr_replica, leave_ring, stable_period
 
 
 def sgd_task(block, state, plan, epoch_seed, offset, n_steps, t0):
@@ -40,29 +41,45 @@ def sgd_task(block, state, plan, epoch_seed, offset, n_steps, t0):
     return sgd_dense(X, block.y, block.sample_weight, *args)
 
 
-def hogwild_task(block, W, B, plan, epoch_seed, t0, inv_q, own_model=False, n_threads=1, shared=False):
+def hogwild_task(block, W, B, plan, epoch_seed, t0, inv_q, own_model=False, n_threads=1, shared=False, ring=None,
+                 me=0):
     """One Hogwild! epoch over the block, writing ``W`` and ``B`` in place.
 
     On the thread backend every block's task writes the one shared model (``own_model=False``; ``shared``: other
-    blocks' threads write it too) and returns ``(loss_sum, n_seen, steps, diverged, last_eta)``. On a Dask worker
+    blocks' threads write it too) and returns ``(loss_sum, n_seen, steps, diverged, last_eta)``; with ``ring`` (a
+    :class:`~skpar.kernels._replica.ReplicaRing` of the fit's blocks, ``plan.replica_steps > 0``) the block steps
+    on a replica of the weights of its own and folds it into ``W`` in turn with the others (thread ``me`` of the
+    ring), and the result gains the change it did not fold, ``dW``, which the caller adds. On a Dask worker
     (``own_model=True``) the task works on its own copy of the model, runs Hogwild! over ``n_threads`` threads
-    (the block's epoch order cut into one contiguous part a thread, all writing that copy), and returns the copy
-    too: ``(loss_sum, n_seen, steps, diverged, last_eta, W, B, n_threads)``; the driver averages the blocks'
-    models.
+    (the block's epoch order cut into one contiguous part a thread, all writing that copy, or folding replicas into
+    it), and returns the copy too: ``(loss_sum, n_seen, steps, diverged, last_eta, W, B, n_threads)``; the driver
+    averages the blocks' models.
     """
     if plan.delays and block.index < len(plan.delays) and plan.delays[block.index]:
         time.sleep(plan.delays[block.index])
     rows = block.epoch_order(epoch_seed)
     if not own_model:
+        if ring is not None:
+            return _hogwild_replica(block, W, B, plan, rows, t0, inv_q, ring, me)
         return _hogwild_rows(block, W, B, plan, rows, t0, inv_q, shared)
     W, B = np.array(W, dtype=np.float64), np.array(B, dtype=np.float64)  # this block's own model
     parts = np.array_split(rows, max(1, min(int(n_threads), rows.shape[0])))
     shared_here = len(parts) > 1
+    ring = ReplicaRing(len(parts)) if shared_here and plan.replica_steps else None
+
+    def part(k):
+        if ring is not None:
+            return _hogwild_replica(block, W, B, plan, parts[k], t0, inv_q, ring, k)
+        return _hogwild_rows(block, W, B, plan, parts[k], t0, inv_q, shared_here)
+
     # the task's own thread takes the first part; the others run beside it on the worker's remaining threads
     with cf.ThreadPoolExecutor(max_workers=max(1, len(parts) - 1), thread_name_prefix="skpar-hogwild") as pool:
-        others = [pool.submit(_hogwild_rows, block, W, B, plan, part, t0, inv_q, shared_here) for part in parts[1:]]
-        results = [_hogwild_rows(block, W, B, plan, parts[0], t0, inv_q, shared_here)]
+        others = [pool.submit(part, k) for k in range(1, len(parts))]
+        results = [part(0)]
         results += [f.result() for f in others]
+    if ring is not None:  # what the threads did not fold before they finished
+        for r in results:
+            W += r[5]
     return (sum(r[0] for r in results), sum(r[1] for r in results), max(r[2] for r in results),
             any(r[3] for r in results), max(r[4] for r in results), W, B, len(parts))
 
@@ -71,8 +88,7 @@ def _hogwild_rows(block, W, B, plan, rows, t0, inv_q, shared):
     """The Hogwild! kernel over ``rows`` of the block, writing ``(W, B)`` in place; ``shared``: other threads write
     them too (the sparse kernel then prefetches the next row's weights for writing)."""
     X = block.X
-    common = (plan.loss_code, plan.epsilon, plan.pos_weight, plan.neg_weight, plan.l2, plan.l1, plan.fit_intercept,
-              plan.schedule, plan.eta, plan.power_t, plan.samples_per_step, plan.warmup_steps, plan.eta_start)
+    common = _common(plan)
     if block.is_sparse:
         return hogwild_csr(X.data, X.indices, X.indptr, block.y, block.sample_weight, rows, W, B, inv_q, int(t0),
                            int(plan.batch_size), 1 << 62, *common, plan.blowup, bool(X.has_canonical_format),
@@ -80,6 +96,45 @@ def _hogwild_rows(block, W, B, plan, rows, t0, inv_q, shared):
     out = sgd_dense(X, block.y, block.sample_weight, rows, W, B, W, B, 0, int(t0), int(plan.batch_size), 1 << 62,
                     *common, 1 << 62, plan.blowup, True)
     return out[5], out[6], out[7], out[8], out[9]
+
+
+def _common(plan):
+    """The plan's loss, penalty and step-size arguments, in the order the kernels take them."""
+    return (plan.loss_code, plan.epsilon, plan.pos_weight, plan.neg_weight, plan.l2, plan.l1, plan.fit_intercept,
+            plan.schedule, plan.eta, plan.power_t, plan.samples_per_step, plan.warmup_steps, plan.eta_start)
+
+
+def _hogwild_replica(block, G, B, plan, rows, t0, inv_q, ring, me):
+    """Hogwild! steps over ``rows`` on a replica of the shared weights ``G``, folded into them every fold period
+    (``plan.replica_steps``, bounded by :func:`~skpar.kernels._replica.stable_period`) when it is thread ``me``'s
+    turn; the intercepts ``B`` are written in place at every step, as in Hogwild! (see
+    :mod:`skpar.kernels._replica`).
+
+    Returns ``(loss_sum, n_seen, steps, diverged, last_eta, dW)``: ``dW`` is the progress not folded when the rows
+    ran out (the thread does not wait for its turn); the caller adds it to ``G``.
+    """
+    W = np.array(G, dtype=np.float64)  # the replica, from the shared weights now
+    S = W.copy()  # the replica at its last fold
+    period = stable_period(plan.replica_steps, ring.done.shape[0], plan.eta, plan.replica_curvature)
+    chunk = period * int(plan.batch_size)
+    loss_sum, n_seen, steps, diverged, last_eta = 0.0, 0, 0, False, 0.0
+    X = block.X
+    try:
+        if block.is_sparse:  # the fold periods' loop compiled (see hogwild_csr_replica)
+            out = hogwild_csr_replica(X.data, X.indices, X.indptr, block.y, block.sample_weight, rows, W, S, G, B,
+                                      ring.token, ring.done, int(me), period, inv_q, int(t0), int(plan.batch_size),
+                                      *_common(plan), plan.blowup, bool(X.has_canonical_format))
+            return (*out, W - S)
+        for c in range(0, rows.shape[0], chunk):
+            out = _hogwild_rows(block, W, B, plan, rows[c:c + chunk], t0 + steps, inv_q, False)
+            loss_sum, n_seen, steps = loss_sum + out[0], n_seen + out[1], steps + out[2]
+            diverged, last_eta = out[3], out[4] if out[2] else last_eta
+            if diverged:
+                break
+            fold_replica(W, S, G, ring.token, ring.done, me)
+    finally:
+        leave_ring(ring.token, ring.done, me)
+    return loss_sum, n_seen, steps, diverged, last_eta, W - S
 
 
 #: an epoch whose mean loss is this many times the zero model's has diverged, even if no single batch blew up
