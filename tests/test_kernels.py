@@ -248,8 +248,8 @@ def test_replica_folds_take_turns_and_keep_every_step():
 @pytest.mark.parametrize("n_out", [1, 3])
 def test_hogwild_replica_alone_is_hogwild(n_out):
     """One thread in its own ring folds after every period into untouched shared weights: the result is the
-    Hogwild! kernel's on the same rows (to rounding: the fold adds W - S back onto G); the intercepts are the
-    shared ones, written at every step."""
+    Hogwild! kernel's on the same rows (to rounding: the folds add W - S back onto G, and the intercepts' changes
+    onto the shared ones on their shorter period)."""
     from skpar.kernels import hogwild_csr
     from skpar.kernels._replica import ReplicaRing, hogwild_csr_replica
 
@@ -267,7 +267,7 @@ def test_hogwild_replica_alone_is_hogwild(n_out):
     Wr, S = G.copy(), G.copy()
     ring = ReplicaRing(1)
     out = hogwild_csr_replica(X.data, X.indices, X.indptr, y, np.ones(400), rows, Wr, S, G, GB, ring.token,
-                              ring.done, 0, 37, inv_q, 0, 1, *common)
+                              ring.done, 0, 37, 11, inv_q, 0, 1, *common)
     assert out[1:4] == ref[1:4] and np.isclose(out[0], ref[0], rtol=1e-10) and out[4] == ref[4]
     np.testing.assert_allclose(G + (Wr - S), W, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(GB, B, rtol=1e-10, atol=1e-12)

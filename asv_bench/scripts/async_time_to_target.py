@@ -8,7 +8,7 @@ alpha = n * 1e-4 (the same objective times 2n), solved to tol 1e-10 (conjugate g
 dense); the script also prints where a long synchronous run (20 epochs) ends against it. Each
 configuration gets the fewest epochs (doubling, then bisection) that reach the target; the time is that fit's wall
 time, except for the Hogwild! configurations (1 thread, 2 threads on the shared model, 2 threads on replicas folded
-into it every 500 steps): there, fresh fits at their epochs alternate, 7 of each, and the table holds the medians.
+into it every 4,000 steps): there, fresh fits at their epochs alternate, 7 of each, and the table holds the medians.
 The straggler is the test-only hook: block 0's tasks sleep 0.2 s each.
 
 Usage: python asv_bench/scripts/async_time_to_target.py [--scale 1.0] [--only sparse|dense] [--k-max 32]
@@ -37,7 +37,7 @@ ALPHA = 1e-4
 #: alternating fresh fits of Hogwild! on 1 and on 2 threads, for the medians compared
 HOGWILD_REPEATS = 7
 #: Hogwild! with a replica a thread, folded into the shared model every REPLICA_STEPS steps (skpar.kernels._replica)
-REPLICA_STEPS = 500
+REPLICA_STEPS = 4000
 HOGWILD_REPLICAS = f"hogwild, 2 threads, replicas ({REPLICA_STEPS})"
 #: the Hogwild! configurations timed against each other, and their threads
 HOGWILD_TIMED = {"hogwild, 1 thread": 1, "hogwild, 2 threads": 2, HOGWILD_REPLICAS: 2}

@@ -9,7 +9,7 @@ fresh fits at those epochs alternate over all configurations, ``--repeats`` of e
 seconds to the target, seconds an epoch (from ``history_``, without the fit's set-up), and both as speed-ups over
 one thread.
 
-Usage: python asv_bench/scripts/hogwild_scaling.py [--threads 1,2,4,8] [--replica-steps 500] [--repeats 5]
+Usage: python asv_bench/scripts/hogwild_scaling.py [--threads 1,2,4,8] [--replica-steps 4000] [--repeats 5]
        [--scale 1.0]
 """
 
@@ -41,7 +41,7 @@ def objective(X, y, est):
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--threads", default="1,2,4,8")
-    p.add_argument("--replica-steps", type=int, default=500)
+    p.add_argument("--replica-steps", type=int, default=4000)
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--scale", type=float, default=1.0)
     p.add_argument("--k-max", type=int, default=32)

@@ -106,8 +106,11 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
         each thread steps on a replica of the model of its own and, every ``replica_steps`` steps, adds its
         progress since its last fold to the shared model and starts again from it; the threads take turns (a token
         handed round, as in HogWild++), and none waits for its turn. The cores then trade the model's cache lines
-        once a fold instead of at every step, at the price of updates up to a fold period stale; a few hundred
-        steps keep the progress an epoch of the shared model (see ``docs/modes.md`` for measurements).
+        once a fold instead of at every step, at the price of updates up to a fold period stale. A fold costs
+        O(n_features): pick a period whose non-zeros are about 10 n_features or more (4,000 rows of 75 non-zeros
+        for 47,000 features). The intercepts are added on a shorter period, and both periods are capped where the
+        threads' summed stale steps would overshoot (``n_jobs * period * step * h <= 1/4``, ``h`` a coordinate's
+        mean squared value); see ``docs/modes.md`` for measurements.
     batch_size : int, default=16
         Samples of one local mini-batch step.
     local_steps : int or 'epoch', default='epoch'

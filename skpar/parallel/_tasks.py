@@ -107,23 +107,27 @@ def _common(plan):
 def _hogwild_replica(block, G, B, plan, rows, t0, inv_q, ring, me):
     """Hogwild! steps over ``rows`` on a replica of the shared weights ``G``, folded into them every fold period
     (``plan.replica_steps``, bounded by :func:`~skpar.kernels._replica.stable_period`) when it is thread ``me``'s
-    turn; the intercepts ``B`` are written in place at every step, as in Hogwild! (see
-    :mod:`skpar.kernels._replica`).
+    turn; the shared intercepts ``B`` get the thread's change on a shorter period on sparse blocks and at every
+    step on dense ones (see :mod:`skpar.kernels._replica`).
 
     Returns ``(loss_sum, n_seen, steps, diverged, last_eta, dW)``: ``dW`` is the progress not folded when the rows
     ran out (the thread does not wait for its turn); the caller adds it to ``G``.
     """
     W = np.array(G, dtype=np.float64)  # the replica, from the shared weights now
     S = W.copy()  # the replica at its last fold
-    period = stable_period(plan.replica_steps, ring.done.shape[0], plan.eta, plan.replica_curvature)
+    n_threads = ring.done.shape[0]
+    period = stable_period(plan.replica_steps, n_threads, plan.eta, plan.replica_curvature)
+    # the intercepts' curvature is the loss's (every row's feature is 1): at most 1 for the losses here
+    b_period = stable_period(plan.replica_steps, n_threads, plan.eta, 1.0)
     chunk = period * int(plan.batch_size)
     loss_sum, n_seen, steps, diverged, last_eta = 0.0, 0, 0, False, 0.0
     X = block.X
     try:
         if block.is_sparse:  # the fold periods' loop compiled (see hogwild_csr_replica)
             out = hogwild_csr_replica(X.data, X.indices, X.indptr, block.y, block.sample_weight, rows, W, S, G, B,
-                                      ring.token, ring.done, int(me), period, inv_q, int(t0), int(plan.batch_size),
-                                      *_common(plan), plan.blowup, bool(X.has_canonical_format))
+                                      ring.token, ring.done, int(me), period, b_period, inv_q, int(t0),
+                                      int(plan.batch_size), *_common(plan), plan.blowup,
+                                      bool(X.has_canonical_format))
             return (*out, W - S)
         for c in range(0, rows.shape[0], chunk):
             out = _hogwild_rows(block, W, B, plan, rows[c:c + chunk], t0 + steps, inv_q, False)
