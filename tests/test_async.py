@@ -75,6 +75,19 @@ def test_hogwild_replicas_reach_the_optimum(problem, sparse):
     np.testing.assert_array_equal(one.coef_, ParallelSGDRegressor(n_jobs=1, **kw).fit(X, y).coef_)
 
 
+def test_hogwild_replica_periods_are_capped_where_stale_steps_overshoot(problem):
+    """Four threads asked to fold only once an epoch, on data where every row moves the intercept and half the
+    weights: the periods are capped by the coordinates' curvature (the cap's arithmetic is tested in
+    test_kernels.py), the step is never cut, and the optimum is reached. (Whether uncapped periods overshoot here
+    depends on whether the four threads' epochs overlap in time, which a 2-core machine does not promise.)"""
+    _, X, y = problem
+    kw = dict(alpha=ALPHA, mode="hogwild", learning_rate="invscaling", power_t=0.5, max_iter=20, tol=None,
+              random_state=0, n_jobs=4)
+    reg = ParallelSGDRegressor(replica_steps=1_000_000, **kw).fit(X, y)
+    assert reg.learning_rate_ == ParallelSGDRegressor(**kw).fit(X, y).learning_rate_  # never cut
+    assert _subopt(X, y, reg) < 1e-2
+
+
 def test_hogwild_replicas_on_a_dask_worker(problem):
     """A worker's two threads fold replicas into its block's copy of the model."""
     from distributed import Client, LocalCluster

@@ -215,43 +215,34 @@ def test_hogwild_write_prefetch_changes_no_step(n_out):
     assert out[0][2] == out[1][2] and np.abs(out[1][0]).max() > 0.05
 
 
-def test_replica_folds_take_turns_and_keep_every_step():
-    """A fold adds the replica's progress since its last fold to the shared weights and restarts the replica from
-    the sum; only the thread whose turn it is folds; a finished thread hands its turn on, and a turn left with a
-    finished thread goes to the first thread still in the ring."""
-    from skpar.kernels._replica import ReplicaRing, fold_replica, leave_ring
+def test_replica_folds_keep_every_step():
+    """A fold adds the replica's progress since its last fold to the shared weights and restarts the replica and
+    its snapshot from the sum: folds of several replicas, in any order, keep every replica's steps once."""
+    from skpar.kernels._replica import fold_replica
 
     G = np.zeros((2, 4))
     W = [np.full((2, 4), 1.0), np.full((2, 4), 2.0), np.full((2, 4), 4.0)]  # progress 1, 2 and 4 from G = 0
     S = [np.zeros((2, 4)) for _ in W]
-    ring = ReplicaRing(3)
-
-    def fold(me):
-        return fold_replica(W[me], S[me], G, ring.token, ring.done, me)
-
-    assert not fold(1) and not fold(2) and G.sum() == 0  # thread 0's turn
-    assert fold(0) and ring.token[0] == 1 and (G == 1).all() and (W[0] == 1).all() and (S[0] == 1).all()
-    W[0] += 8.0  # thread 0 steps on
-    assert not fold(0)
-    assert fold(1) and (G == 3).all() and (W[1] == 3).all() and ring.token[0] == 2
-    leave_ring(ring.token, ring.done, 2)  # thread 2 finishes holding the turn: it goes on to thread 0
-    assert ring.token[0] == 0 and ring.done[2]
-    assert fold(0) and (G == 11).all() and (W[0] == 11).all()  # its 8 more since its fold, not 9
-    # thread 2's unfolded progress is the caller's to add; the steps of all three are all there
-    assert np.array_equal(G + (W[2] - S[2]), np.full((2, 4), 15.0))
-    ring.token[0] = 2  # a hand-over that raced with thread 2 leaving: the first thread in the ring takes the turn
-    W[0] += 1.0
-    assert not fold(1)  # not the first in the ring
-    assert fold(0) and ring.token[0] == 1 and (G == 12).all()
+    fold_replica(W[0], S[0], G)
+    assert (G == 1).all() and (W[0] == 1).all() and (S[0] == 1).all()
+    W[0] += 8.0  # replica 0 steps on
+    fold_replica(W[1], S[1], G)
+    assert (G == 3).all() and (W[1] == 3).all()
+    fold_replica(W[0], S[0], G)  # its 8 more since its fold, not 9
+    assert (G == 11).all() and (W[0] == 11).all() and (S[0] == 11).all()
+    fold_replica(W[2], S[2], G)
+    assert (G == 15).all()
+    fold_replica(W[1], S[1], G)  # nothing new: a fold without progress changes nothing
+    assert (G == 15).all() and (W[1] == 15).all()
 
 
 @pytest.mark.parametrize("n_out", [1, 3])
 def test_hogwild_replica_alone_is_hogwild(n_out):
-    """One thread in its own ring folds after every period into untouched shared weights: the result is the
-    Hogwild! kernel's on the same rows (to rounding: the folds add W - S back onto G, and the intercepts' changes
+    """One replica folding into untouched shared weights after every period and at the end gives the Hogwild!
+    kernel's model on the same rows (to rounding: the folds add W - S back onto G, and the intercepts' changes
     onto the shared ones on their shorter period)."""
     from skpar.kernels import hogwild_csr
-    from skpar.kernels._replica import ReplicaRing, hogwild_csr_replica
+    from skpar.kernels._replica import hogwild_csr_replica
 
     rng = np.random.default_rng(7)
     X = sp.random(400, 60, density=0.2, random_state=7, format="csr")
@@ -265,13 +256,13 @@ def test_hogwild_replica_alone_is_hogwild(n_out):
     ref = hogwild_csr(X.data, X.indices, X.indptr, y, np.ones(400), rows, W, B, inv_q, 0, 1, 1 << 62, *common)
     G, GB = np.zeros((n_out, 60)), np.zeros(n_out)
     Wr, S = G.copy(), G.copy()
-    ring = ReplicaRing(1)
-    out = hogwild_csr_replica(X.data, X.indices, X.indptr, y, np.ones(400), rows, Wr, S, G, GB, ring.token,
-                              ring.done, 0, 37, 11, inv_q, 0, 1, *common)
+    out = hogwild_csr_replica(X.data, X.indices, X.indptr, y, np.ones(400), rows, Wr, S, G, GB, 37, 11, inv_q, 0,
+                              1, *common)
     assert out[1:4] == ref[1:4] and np.isclose(out[0], ref[0], rtol=1e-10) and out[4] == ref[4]
-    np.testing.assert_allclose(G + (Wr - S), W, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(G, W, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(GB, B, rtol=1e-10, atol=1e-12)
-    assert np.abs(W).max() > 0.05 and np.abs(G).max() > 0.05  # it stepped, and folded on the way
+    np.testing.assert_array_equal(Wr, G)  # the last fold restarted the replica from the shared weights
+    assert np.abs(W).max() > 0.05
 
 
 def test_replica_fold_period_is_bounded_by_the_curvature():

@@ -25,7 +25,6 @@ import warnings
 import numpy as np
 
 from ..backend._dask import LostBlocksError
-from ..kernels._replica import ReplicaRing
 from ._sgd import SGDState, _diverged
 from ._sync import weighted_average
 from ._tasks import epoch_diverged, hogwild_task, sgd_task
@@ -193,8 +192,8 @@ def sgd_hogwild(rounds, state, plan, penalty, *, inv_q, epoch_seeds, max_epochs,
                 history=None, start_time=None, verbose=0, max_halvings=30, own_models=False):
     """Hogwild!: per epoch, every thread runs its block's epoch on one shared model, without locks.
 
-    With ``plan.replica_steps > 0`` each thread steps on a replica of its own and folds its progress into the
-    shared model every ``replica_steps`` steps, the threads taking turns (:mod:`skpar.kernels._replica`).
+    With ``plan.replica_steps > 0`` each thread steps on a replica of the weights of its own and folds its
+    progress into the shared model every fold period, without locks (:mod:`skpar.kernels._replica`).
 
     ``own_models`` (Dask, where blocks live in other processes): each block's task runs Hogwild! over its share of
     its worker's threads on its own copy of the epoch's model, and the driver averages the copies weighted by the
@@ -213,12 +212,9 @@ def sgd_hogwild(rounds, state, plan, penalty, *, inv_q, epoch_seeds, max_epochs,
         if own_models:  # each block's task gets its share of its worker's threads
             per_block = [(n,) for n in rounds.backend.threads_per_block(rounds.blocks)]
             res = rounds.run(hogwild_task, W, B, plan, int(epoch_seeds[epoch]), t, inv_q, True, per_block=per_block)
-        elif plan.replica_steps and rounds.n_blocks > 1:  # replicas folded into W in turn (skpar.kernels._replica)
-            ring = ReplicaRing(rounds.n_blocks)
-            res = rounds.run(hogwild_task, W, B, plan, int(epoch_seeds[epoch]), t, inv_q, False, 1, True, ring,
-                             per_block=[(k,) for k in range(rounds.n_blocks)])
-            for r in res.results:  # what the threads had not folded when their rows ran out, in block order
-                W += r[5]
+        elif plan.replica_steps and rounds.n_blocks > 1:  # replicas folded into W (skpar.kernels._replica)
+            res = rounds.run(hogwild_task, W, B, plan, int(epoch_seeds[epoch]), t, inv_q, False, 1, True,
+                             rounds.n_blocks)
         else:
             res = rounds.run(hogwild_task, W, B, plan, int(epoch_seeds[epoch]), t, inv_q, False, 1,
                              rounds.n_blocks > 1)

@@ -14,7 +14,7 @@ from ..gpu._sgd import sgd_epoch_gpu
 from ..gpu._tasks import matvec_gpu, moments_gpu, zero_loss_gpu
 from ..kernels import eval_csr, eval_dense, hogwild_csr, row_sq_norms_csr, row_sq_norms_dense, sgd_csr, sgd_dense
 from ..kernels._loss import HINGE
-from ..kernels._replica import ReplicaRing, fold_replica, hogwild_csr_replica, leave_ring, stable_period
+from ..kernels._replica import fold_replica, hogwild_csr_replica, stable_period
 
 
 def sgd_task(block, state, plan, epoch_seed, offset, n_steps, t0):
@@ -41,15 +41,14 @@ def sgd_task(block, state, plan, epoch_seed, offset, n_steps, t0):
     return sgd_dense(X, block.y, block.sample_weight, *args)
 
 
-def hogwild_task(block, W, B, plan, epoch_seed, t0, inv_q, own_model=False, n_threads=1, shared=False, ring=None,
-                 me=0):
+def hogwild_task(block, W, B, plan, epoch_seed, t0, inv_q, own_model=False, n_threads=1, shared=False,
+                 replicas=0):
     """One Hogwild! epoch over the block, writing ``W`` and ``B`` in place.
 
     On the thread backend every block's task writes the one shared model (``own_model=False``; ``shared``: other
-    blocks' threads write it too) and returns ``(loss_sum, n_seen, steps, diverged, last_eta)``; with ``ring`` (a
-    :class:`~skpar.kernels._replica.ReplicaRing` of the fit's blocks, ``plan.replica_steps > 0``) the block steps
-    on a replica of the weights of its own and folds it into ``W`` in turn with the others (thread ``me`` of the
-    ring), and the result gains the change it did not fold, ``dW``, which the caller adds. On a Dask worker
+    blocks' threads write it too) and returns ``(loss_sum, n_seen, steps, diverged, last_eta)``; with ``replicas``
+    (the threads sharing the model, ``plan.replica_steps > 0``) the block steps on a replica of the weights of its
+    own and folds it into ``W`` every fold period (:mod:`skpar.kernels._replica`). On a Dask worker
     (``own_model=True``) the task works on its own copy of the model, runs Hogwild! over ``n_threads`` threads
     (the block's epoch order cut into one contiguous part a thread, all writing that copy, or folding replicas into
     it), and returns the copy too: ``(loss_sum, n_seen, steps, diverged, last_eta, W, B, n_threads)``; the driver
@@ -59,17 +58,17 @@ def hogwild_task(block, W, B, plan, epoch_seed, t0, inv_q, own_model=False, n_th
         time.sleep(plan.delays[block.index])
     rows = block.epoch_order(epoch_seed)
     if not own_model:
-        if ring is not None:
-            return _hogwild_replica(block, W, B, plan, rows, t0, inv_q, ring, me)
+        if replicas > 1:
+            return _hogwild_replica(block, W, B, plan, rows, t0, inv_q, replicas)
         return _hogwild_rows(block, W, B, plan, rows, t0, inv_q, shared)
     W, B = np.array(W, dtype=np.float64), np.array(B, dtype=np.float64)  # this block's own model
     parts = np.array_split(rows, max(1, min(int(n_threads), rows.shape[0])))
     shared_here = len(parts) > 1
-    ring = ReplicaRing(len(parts)) if shared_here and plan.replica_steps else None
+    replicas = len(parts) if shared_here and plan.replica_steps else 0
 
     def part(k):
-        if ring is not None:
-            return _hogwild_replica(block, W, B, plan, parts[k], t0, inv_q, ring, k)
+        if replicas:
+            return _hogwild_replica(block, W, B, plan, parts[k], t0, inv_q, replicas)
         return _hogwild_rows(block, W, B, plan, parts[k], t0, inv_q, shared_here)
 
     # the task's own thread takes the first part; the others run beside it on the worker's remaining threads
@@ -77,9 +76,6 @@ def hogwild_task(block, W, B, plan, epoch_seed, t0, inv_q, own_model=False, n_th
         others = [pool.submit(part, k) for k in range(1, len(parts))]
         results = [part(0)]
         results += [f.result() for f in others]
-    if ring is not None:  # what the threads did not fold before they finished
-        for r in results:
-            W += r[5]
     return (sum(r[0] for r in results), sum(r[1] for r in results), max(r[2] for r in results),
             any(r[3] for r in results), max(r[4] for r in results), W, B, len(parts))
 
@@ -104,41 +100,33 @@ def _common(plan):
             plan.schedule, plan.eta, plan.power_t, plan.samples_per_step, plan.warmup_steps, plan.eta_start)
 
 
-def _hogwild_replica(block, G, B, plan, rows, t0, inv_q, ring, me):
+def _hogwild_replica(block, G, B, plan, rows, t0, inv_q, n_threads):
     """Hogwild! steps over ``rows`` on a replica of the shared weights ``G``, folded into them every fold period
-    (``plan.replica_steps``, bounded by :func:`~skpar.kernels._replica.stable_period`) when it is thread ``me``'s
-    turn; the shared intercepts ``B`` get the thread's change on a shorter period on sparse blocks and at every
-    step on dense ones (see :mod:`skpar.kernels._replica`).
-
-    Returns ``(loss_sum, n_seen, steps, diverged, last_eta, dW)``: ``dW`` is the progress not folded when the rows
-    ran out (the thread does not wait for its turn); the caller adds it to ``G``.
+    (``plan.replica_steps``, bounded by :func:`~skpar.kernels._replica.stable_period` for ``n_threads`` threads
+    folding) and at the end; the shared intercepts ``B`` get the thread's change on a shorter period on sparse
+    blocks and at every step on dense ones (see :mod:`skpar.kernels._replica`). Returns what
+    :func:`_hogwild_rows` returns.
     """
     W = np.array(G, dtype=np.float64)  # the replica, from the shared weights now
     S = W.copy()  # the replica at its last fold
-    n_threads = ring.done.shape[0]
     period = stable_period(plan.replica_steps, n_threads, plan.eta, plan.replica_curvature)
     # the intercepts' curvature is the loss's (every row's feature is 1): at most 1 for the losses here
     b_period = stable_period(plan.replica_steps, n_threads, plan.eta, 1.0)
+    X = block.X
+    if block.is_sparse:  # the fold periods' loop compiled (see hogwild_csr_replica)
+        return hogwild_csr_replica(X.data, X.indices, X.indptr, block.y, block.sample_weight, rows, W, S, G, B,
+                                   period, b_period, inv_q, int(t0), int(plan.batch_size), *_common(plan),
+                                   plan.blowup, bool(X.has_canonical_format))
     chunk = period * int(plan.batch_size)
     loss_sum, n_seen, steps, diverged, last_eta = 0.0, 0, 0, False, 0.0
-    X = block.X
-    try:
-        if block.is_sparse:  # the fold periods' loop compiled (see hogwild_csr_replica)
-            out = hogwild_csr_replica(X.data, X.indices, X.indptr, block.y, block.sample_weight, rows, W, S, G, B,
-                                      ring.token, ring.done, int(me), period, b_period, inv_q, int(t0),
-                                      int(plan.batch_size), *_common(plan), plan.blowup,
-                                      bool(X.has_canonical_format))
-            return (*out, W - S)
-        for c in range(0, rows.shape[0], chunk):
-            out = _hogwild_rows(block, W, B, plan, rows[c:c + chunk], t0 + steps, inv_q, False)
-            loss_sum, n_seen, steps = loss_sum + out[0], n_seen + out[1], steps + out[2]
-            diverged, last_eta = out[3], out[4] if out[2] else last_eta
-            if diverged:
-                break
-            fold_replica(W, S, G, ring.token, ring.done, me)
-    finally:
-        leave_ring(ring.token, ring.done, me)
-    return loss_sum, n_seen, steps, diverged, last_eta, W - S
+    for c in range(0, rows.shape[0], chunk):
+        out = _hogwild_rows(block, W, B, plan, rows[c:c + chunk], t0 + steps, inv_q, False)
+        loss_sum, n_seen, steps = loss_sum + out[0], n_seen + out[1], steps + out[2]
+        diverged, last_eta = out[3], out[4] if out[2] else last_eta
+        if diverged:
+            break
+        fold_replica(W, S, G)
+    return loss_sum, n_seen, steps, diverged, last_eta
 
 
 #: an epoch whose mean loss is this many times the zero model's has diverged, even if no single batch blew up
