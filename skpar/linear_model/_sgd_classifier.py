@@ -103,10 +103,10 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
         more than a task.
     replica_steps : int or None, default=None
         ``mode='hogwild'`` only. ``None``: every step of every thread writes the shared model (Hogwild!). An int:
-        each thread steps on a replica of the model of its own and, every ``replica_steps`` steps, adds its
-        progress since its last fold to the shared model and starts again from it; the threads take turns (a token
-        handed round, as in HogWild++), and none waits for its turn. The cores then trade the model's cache lines
-        once a fold instead of at every step, at the price of updates up to a fold period stale. A fold costs
+        each thread steps on a replica of the weights of its own and, every ``replica_steps`` steps, adds its
+        progress since its last fold to the shared model and starts again from it, without a lock (as in
+        Hogwild!, a fold racing another may lose a change, never double it). The cores then trade the model's cache
+        lines once a fold instead of at every step, at the price of updates up to a fold period stale. A fold costs
         O(n_features): pick a period whose non-zeros are about 10 n_features or more (4,000 rows of 75 non-zeros
         for 47,000 features). The intercepts are added on a shorter period, and both periods are capped where the
         threads' summed stale steps would overshoot (``n_jobs * period * step * h <= 1/4``, ``h`` a coordinate's
