@@ -149,6 +149,24 @@ def test_interleaved_shuffle_is_a_permutation(n):
         assert not np.array_equal(p, np.arange(n))
 
 
+@pytest.mark.parametrize("n", [0, 1, 31, 33, 1025, 5000])
+def test_interleaved_order_reads_streams_of_chunks(n):
+    """The compiled order is the one its definition gives: chunks of 32 rows in a permutation drawn from the seed,
+    read 32 chunks at a time, row 0 of each, then row 1 of each, ...; and it gathers the block's rows."""
+    from skpar.backend._block import interleaved_take
+
+    chunk, streams = 32, 32
+    perm = np.random.default_rng(3).permutation(-(-n // chunk))
+    expected = []
+    for g in range(0, len(perm), streams):
+        starts = perm[g:g + streams] * chunk
+        for off in range(chunk):
+            expected += [s + off for s in starts if s + off < n]
+    np.testing.assert_array_equal(interleaved_shuffle(n, np.random.default_rng(3)), expected)
+    rows = np.arange(n, dtype=np.int64) * 7 + 5
+    np.testing.assert_array_equal(interleaved_take(rows, np.random.default_rng(3)), rows[expected])
+
+
 def test_row_slice_shares_memory():
     from skpar.backend import row_slice
 

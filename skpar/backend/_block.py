@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
+from numba import njit
 
 #: rows per chunk and chunks read at once by :func:`interleaved_shuffle`
 SHUFFLE_CHUNK = 32
@@ -25,15 +26,36 @@ def interleaved_shuffle(n, rng, chunk=SHUFFLE_CHUNK, streams=SHUFFLE_STREAMS):
     from different random chunks, while memory sees ``streams`` sequential streams that prefetchers follow (0.06 s).
     The price: rows less than ``chunk`` apart in the input tend to land in consecutive mini-batches.
     """
-    n_chunks = -(-n // chunk)
-    perm = rng.permutation(n_chunks)
-    parts = []
+    return interleaved_take(np.arange(n, dtype=np.int64), rng, chunk, streams)
+
+
+def interleaved_take(rows, rng, chunk=SHUFFLE_CHUNK, streams=SHUFFLE_STREAMS):
+    """``rows[interleaved_shuffle(len(rows), rng)]``: the chunk permutation is drawn here and the rest is compiled
+    and runs without the GIL. In Python (a loop over the groups of chunks, then a gather) it held the GIL: 16 Hogwild!
+    threads starting an epoch at once queued for it, and the last began its rows up to 0.1 s after the first, on an
+    epoch of 0.15 s (the GPU machine's 16 cores, 400,000 x 47,000)."""
+    n = rows.shape[0]
+    perm = rng.permutation(-(-n // chunk))
+    return _interleave(rows, perm, n, chunk, streams)
+
+
+@njit(nogil=True, cache=True)
+def _interleave(rows, perm, n, chunk, streams):
+    out = np.empty(n, dtype=rows.dtype)
+    q = 0
+    n_chunks = perm.shape[0]
     for g in range(0, n_chunks, streams):
-        starts = perm[g:g + streams] * chunk
-        lens = np.minimum(chunk, n - starts)
-        offs = np.arange(lens.max())[:, None]
-        parts.append((starts[None, :] + offs)[offs < lens[None, :]])
-    return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+        top = min(g + streams, n_chunks)
+        longest = 0
+        for c in range(g, top):
+            longest = max(longest, min(chunk, n - perm[c] * chunk))
+        for off in range(longest):
+            for c in range(g, top):
+                start = perm[c] * chunk
+                if off < min(chunk, n - start):
+                    out[q] = rows[start + off]
+                    q += 1
+    return out
 
 
 class Block:
@@ -90,8 +112,7 @@ class Block:
         if seed is None:
             return self.train_rows
         if self._order[0] != seed:
-            pos = interleaved_shuffle(self.train_rows.shape[0], np.random.default_rng(seed))
-            self._order = (seed, self.train_rows[pos])
+            self._order = (seed, interleaved_take(self.train_rows, np.random.default_rng(seed)))
         return self._order[1]
 
     def __reduce__(self):
