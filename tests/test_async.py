@@ -75,7 +75,7 @@ def test_hogwild_replicas_reach_the_optimum(problem, sparse):
     np.testing.assert_array_equal(one.coef_, ParallelSGDRegressor(n_jobs=1, **kw).fit(X, y).coef_)
 
 
-def test_hogwild_replica_periods_are_capped_where_stale_steps_overshoot(problem):
+def test_hogwild_replicas_on_four_threads_asked_to_fold_once_an_epoch(problem):
     """Four threads asked to fold only once an epoch, on data where every row moves the intercept and half the
     weights: the periods are capped by the coordinates' curvature (the cap's arithmetic is tested in
     test_kernels.py), the step is never cut, and the optimum is reached. (Whether uncapped periods overshoot here

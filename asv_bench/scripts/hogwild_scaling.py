@@ -9,8 +9,11 @@ fresh fits at those epochs alternate over all configurations, ``--repeats`` of e
 seconds to the target, seconds an epoch (from ``history_``, without the fit's set-up), and both as speed-ups over
 one thread.
 
+``--data dense``: 400,000 x 100 standard normal rows instead (targets from a dense linear model, noise 0.3), where
+every weight is in every row.
+
 Usage: python asv_bench/scripts/hogwild_scaling.py [--threads 1,2,4,8] [--replica-steps 4000] [--repeats 5]
-       [--scale 1.0]
+       [--scale 1.0] [--data sparse|dense]
 """
 
 import argparse
@@ -45,16 +48,25 @@ def main():
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--scale", type=float, default=1.0)
     p.add_argument("--k-max", type=int, default=32)
+    p.add_argument("--data", choices=["sparse", "dense"], default="sparse")
     args = p.parse_args()
     threads = [int(t) for t in args.threads.split(",")]
-    n, d = int(400_000 * args.scale), 47_000
-    X = make_sparse_design(n, d, 75, random_state=0)
     rng = np.random.default_rng(1)
-    y = X @ (rng.standard_normal(d) * (rng.random(d) < 0.1)) + 0.5 * rng.standard_normal(n)
-    msq = float(X.multiply(X).sum(1).mean())
-    f_ref = objective(X, y, Ridge(alpha=ALPHA * n, solver="sparse_cg", tol=1e-10, max_iter=100_000).fit(X, y))
+    if args.data == "sparse":
+        n, d = int(400_000 * args.scale), 47_000
+        X = make_sparse_design(n, d, 75, random_state=0)
+        y = X @ (rng.standard_normal(d) * (rng.random(d) < 0.1)) + 0.5 * rng.standard_normal(n)
+        msq = float(X.multiply(X).sum(1).mean())
+        ridge = Ridge(alpha=ALPHA * n, solver="sparse_cg", tol=1e-10, max_iter=100_000)
+    else:
+        n, d = int(400_000 * args.scale), 100
+        X = rng.standard_normal((n, d))
+        y = X @ rng.standard_normal(d) + 0.3 * rng.standard_normal(n) + 2.0
+        msq = float(np.einsum("ij,ij->", X, X)) / n
+        ridge = Ridge(alpha=ALPHA * n, solver="cholesky")
+    f_ref = objective(X, y, ridge.fit(X, y))
     ParallelSGDRegressor(mode="hogwild", max_iter=1, n_jobs=2, replica_steps=10).fit(X[:2000], y[:2000])
-    print(f"sparse (RCV1-like): {n:,} x {d:,}; cores: {os.cpu_count()}")
+    print(f"{args.data}: {n:,} x {d:,}; cores: {os.cpu_count()}")
 
     configs = {}
     for k in threads:

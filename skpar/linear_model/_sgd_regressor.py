@@ -110,7 +110,9 @@ class ParallelSGDRegressor(RegressorMixin, BaseParallelSGD):
         O(n_features): pick a period whose non-zeros are about 10 n_features or more (4,000 rows of 75 non-zeros
         for 47,000 features). The intercepts are added on a shorter period, and both periods are capped where the
         threads' summed stale steps would overshoot (``n_jobs * period * step * h <= 1/4``, ``h`` a coordinate's
-        mean squared value); see ``docs/modes.md`` for measurements.
+        mean squared value); see ``docs/modes.md`` for measurements. Meant for sparse data: on dense rows every
+        weight is in every row, so the periods are capped short (the larger the step, the shorter) and their loop
+        runs in Python, which can cost more than the folds save.
     batch_size : int, default=16
         Samples of one local mini-batch step on one block.
     local_steps : int or 'epoch', default='epoch'

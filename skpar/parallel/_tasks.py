@@ -31,9 +31,7 @@ def sgd_task(block, state, plan, epoch_seed, offset, n_steps, t0):
     W, B, Wbar, Bbar, n_avg = state
     order = block.epoch_order(epoch_seed)
     rows = order[offset: offset + n_steps * plan.batch_size]
-    args = (rows, W, B, Wbar, Bbar, int(n_avg), int(t0), int(plan.batch_size), int(n_steps),
-            plan.loss_code, plan.epsilon, plan.pos_weight, plan.neg_weight, plan.l2, plan.l1, plan.fit_intercept,
-            plan.schedule, plan.eta, plan.power_t, plan.samples_per_step, plan.warmup_steps, plan.eta_start,
+    args = (rows, W, B, Wbar, Bbar, int(n_avg), int(t0), int(plan.batch_size), int(n_steps), *_common(plan),
             plan.avg_start, plan.blowup)
     X = block.X
     if block.is_sparse:
