@@ -1,4 +1,4 @@
-"""The numeric-dtype check every lazily or remotely held input goes through (dask arrays, CuPy arrays).
+"""The dtype and value checks every lazily or remotely held input goes through (dask arrays, CuPy arrays).
 
 Host arrays go through scikit-learn's ``validate_data``; arrays it cannot see get the same messages from here.
 """
@@ -21,3 +21,30 @@ def as_float(X, name, kind_of_array):
     if X.dtype not in (np.float32, np.float64):
         X = X.astype(np.float64)
     return X
+
+
+def check_values(name, arr, *, where="", xp=np, non_negative=False):
+    """Raise scikit-learn's error for NaN or inf in ``arr`` (and for negative entries with ``non_negative``).
+
+    For arrays that ``validate_data`` never saw: chunks of a dask array, checked on the worker that holds them, and
+    CuPy arrays, checked on their GPU (``xp`` is their array module). Sparse matrices are checked on their stored
+    values. ``where`` ends the message (for example which block of a dask array).
+    """
+    values = arr.data if hasattr(arr, "nnz") else arr
+    if values.dtype.kind not in "fc":  # integers and booleans hold no NaN or inf
+        finite = True
+    else:
+        finite = bool(xp.isfinite(values).all())
+    if not finite:
+        raise ValueError(f"Input {name} contains NaN or infinity{where}.")
+    if non_negative and bool((values < 0).any()):
+        raise ValueError(f"Negative values in data passed to `{name}`{where}.")
+
+
+def check_block_values(X, y, sample_weight, index, xp=np):
+    """The checks ``validate_data`` makes on the driver, made where a dask array's chunk became a block: NaN or inf
+    in X, y or the weights, and negative weights, raise a ValueError that names the block."""
+    where = f" (in block {index} of the dask array)"
+    check_values("X", X, where=where, xp=xp)
+    check_values("y", y, where=where, xp=xp)
+    check_values("sample_weight", sample_weight, where=where, xp=xp, non_negative=True)

@@ -1,6 +1,12 @@
 """Bad input for every estimator, as a user would produce it: a fit either succeeds with finite coefficients or raises
-a ValueError/TypeError whose message names the problem. Generated cases come from hypothesis."""
+a ValueError/TypeError whose message names the problem. Generated cases come from hypothesis.
 
+The cases that take the ``container`` fixture run twice: on NumPy/SciPy data on the thread backend, and on the same
+data as dask collections fitted on a 2-worker LocalCluster, where the checks run on the workers that hold the chunks.
+Every check of a NumPy input must hold for the dask input too.
+"""
+
+import math
 import warnings
 
 import dask.array as da
@@ -24,6 +30,45 @@ NAMES = sorted(MAKERS)
 SLOW_OK = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
 
+class Local:
+    """Data as the user built it (NumPy, SciPy sparse), fitted on threads."""
+
+    kind = "numpy"
+
+    def data(self, a):
+        return a
+
+    def make(self, name):
+        return MAKERS[name]()
+
+
+class OnCluster:
+    """The same data as dask arrays of two row chunks (scipy.sparse chunks for sparse X), fitted on a LocalCluster."""
+
+    kind = "dask"
+
+    def __init__(self, client):
+        self.client = client
+
+    def data(self, a):
+        if a is None or np.ndim(a) == 0:
+            return a
+        rows = max(1, math.ceil(a.shape[0] / 2))
+        chunks = (rows,) + tuple(a.shape[1:])
+        return da.from_array(a, chunks=chunks, asarray=not sp.issparse(a))
+
+    def make(self, name):
+        return MAKERS[name]().set_params(client=self.client)
+
+
+@pytest.fixture(params=["numpy", "dask"])
+def container(request):
+    """How the bad input reaches the estimator: local arrays on threads, or dask collections on a LocalCluster."""
+    if request.param == "numpy":
+        return Local()
+    return OnCluster(request.getfixturevalue("cluster_client"))
+
+
 def _targets(name, X, rng):
     if name in CLASSIFIERS:
         y = (rng.random(X.shape[0]) > 0.5).astype(int)
@@ -32,10 +77,12 @@ def _targets(name, X, rng):
     return rng.normal(size=X.shape[0])
 
 
-def _fit(name, X, y, **kw):
+def _fit(name, X, y, container=None, **kw):
+    c = container or Local()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        return MAKERS[name]().fit(X, y, **kw)
+        kw = {k: c.data(v) for k, v in kw.items()}
+        return c.make(name).fit(c.data(X), c.data(y), **kw)
 
 
 def _finite(est):
@@ -46,7 +93,7 @@ def _finite(est):
 @settings(max_examples=15, **SLOW_OK)
 @given(n=st.integers(3, 30), d=st.integers(1, 5), bad=st.sampled_from([np.nan, np.inf, -np.inf]),
        where=st.sampled_from(["X", "sparse_X", "y"]), seed=st.integers(0, 2**16))
-def test_non_finite_values_are_named(name, n, d, bad, where, seed):
+def test_non_finite_values_are_named(name, n, d, bad, where, seed, container):
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n, d))
     y = _targets(name, X, rng).astype(float)
@@ -57,30 +104,30 @@ def test_non_finite_values_are_named(name, n, d, bad, where, seed):
     if where == "sparse_X":
         X = sp.csr_matrix(X)
     with pytest.raises(ValueError, match="NaN|infinity|[Uu]nknown label|continuous"):
-        _fit(name, X, y)
+        _fit(name, X, y, container)
 
 
 @pytest.mark.parametrize("name", NAMES)
 @settings(max_examples=10, **SLOW_OK)
 @given(n=st.integers(2, 30), extra=st.integers(1, 5))
-def test_mismatched_lengths_are_named(name, n, extra):
+def test_mismatched_lengths_are_named(name, n, extra, container):
     rng = np.random.default_rng(n)
     X = rng.normal(size=(n, 2))
     y = _targets(name, np.ones((n + extra, 1)), rng)
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):
-        _fit(name, X, y)
+        _fit(name, X, y, container)
 
 
 @pytest.mark.parametrize("name", NAMES)
 @settings(max_examples=10, **SLOW_OK)
 @given(scale=st.sampled_from([1e-30, 1e-8, 1.0, 1e8, 1e30, 1e150]), n=st.integers(4, 40), d=st.integers(1, 4),
        seed=st.integers(0, 2**16))
-def test_extreme_magnitudes_fit_finite_or_raise_clearly(name, scale, n, d, seed):
+def test_extreme_magnitudes_fit_finite_or_raise_clearly(name, scale, n, d, seed, container):
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n, d)) * scale
     y = _targets(name, X, rng)
     try:
-        est = _fit(name, X, y)
+        est = _fit(name, X, y, container)
     except (ValueError, TypeError, FloatingPointError) as exc:
         assert str(exc)  # a message, naming what went wrong
         return
@@ -94,21 +141,26 @@ def test_extreme_magnitudes_fit_finite_or_raise_clearly(name, scale, n, d, seed)
     (np.array([["a", "b"], ["c", "d"], ["e", "f"]], dtype=object), ValueError, "could not convert|dtype|numeric"),
     (np.ones((3, 2)) + 1j, ValueError, "[Cc]omplex"),
 ], ids=["no-rows", "no-columns", "strings", "complex"])
-def test_unusable_arrays_are_named(name, X, err, match):
+def test_unusable_arrays_are_named(name, X, err, match, container):
     y = np.array([0, 1, 0][: X.shape[0]]) if X.shape[0] else np.array([])
+    if container.kind == "dask" and X.dtype == object:
+        err = (ValueError, TypeError)  # a dask array of strings is refused by dtype, before any value is read
     with pytest.raises(err, match=match):
-        _fit(name, X, y)
+        _fit(name, X, y, container)
 
 
 @pytest.mark.parametrize("name", sorted(CLASSIFIERS))
-def test_classifier_label_problems_are_named(name):
+def test_classifier_label_problems_are_named(name, container):
     X = np.random.default_rng(0).normal(size=(6, 2))
     with pytest.raises(ValueError, match="class"):
-        _fit(name, X, np.zeros(6))
+        _fit(name, X, np.zeros(6), container)
     with pytest.raises((ValueError, TypeError), match="[Uu]nknown label|mix|type|sort|str"):
-        _fit(name, X, np.array([1, "a", 2, "b", 1, "a"], dtype=object))
+        _fit(name, X, np.array([1, "a", 2, "b", 1, "a"], dtype=object), container)
     with pytest.raises(ValueError, match="continuous|[Uu]nknown label"):
-        _fit(name, X, np.linspace(0, 1, 6))
+        _fit(name, X, np.linspace(0, 1, 6), container)
+    y = np.array([0.0, 1.0, np.nan, 0.0, 1.0, 0.0])
+    with pytest.raises(ValueError, match="NaN"):
+        _fit(name, X, y, container)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -197,3 +249,66 @@ def test_dask_array_from_a_dataframe_with_unknown_chunk_sizes(name):
     with pytest.raises(ValueError, match="unknown chunk sizes"):
         _fit(name, Xd, yd)
     assert _finite(_fit(name, ddf[list("abc")].to_dask_array(lengths=True), ddf["y"].to_dask_array(lengths=True)))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_negative_sample_weights_are_named(name, container):
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(40, 3))
+    y = _targets(name, X, rng)
+    sw = np.ones(40)
+    sw[31] = -0.5  # in the second chunk of the dask array
+    with pytest.raises(ValueError, match="Negative values in data passed to `sample_weight`"):
+        _fit(name, X, y, container, sample_weight=sw)
+
+
+def _methods(est):
+    return [m for m in ("predict", "decision_function", "predict_proba") if hasattr(est, m)]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_non_finite_values_at_predict_are_named(name, container):
+    """predict, decision_function, predict_proba and score refuse NaN as fit does; on dask input the lazy result
+    raises when computed (the chunks are checked where they are)."""
+    rng = np.random.default_rng(6)
+    X = rng.normal(size=(40, 3))
+    y = _targets(name, X, rng)
+    est = _fit(name, X, y, container)
+    Xbad = X.copy()
+    Xbad[33, 2] = np.nan
+    Xb = container.data(Xbad)
+    for method in _methods(est):
+        with pytest.raises(ValueError, match="NaN"):
+            out = getattr(est, method)(Xb)
+            if container.kind == "dask":
+                out.compute()
+    with pytest.raises(ValueError, match="NaN"):
+        est.score(Xb, container.data(y))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_reordered_dataframe_columns_are_named(name, container):
+    """A frame whose columns come in another order than at fit is refused with scikit-learn's message, for
+    pandas and dask dataframes alike, in every method that reads X."""
+    import dask.dataframe as dd
+    import pandas as pd
+
+    rng = np.random.default_rng(7)
+    df = pd.DataFrame(rng.normal(size=(40, 3)), columns=list("abc"))
+    y = _targets(name, df.to_numpy(), rng)
+    frame = (lambda f: f) if container.kind == "numpy" else (lambda f: dd.from_pandas(f, npartitions=2))
+    est = container.make(name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(frame(df), container.data(y))
+    assert list(est.feature_names_in_) == list("abc")
+    swapped = frame(df[["c", "b", "a"]])
+    for method in _methods(est):
+        with pytest.raises(ValueError, match="feature names should match"):
+            getattr(est, method)(swapped)
+    renamed = frame(df.rename(columns={"a": "z"}))
+    with pytest.raises(ValueError, match="feature names should match"):
+        est.predict(renamed)
+    if hasattr(est, "partial_fit"):
+        with pytest.raises(ValueError, match="feature names should match"):
+            est.partial_fit(swapped, container.data(y))

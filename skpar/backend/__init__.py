@@ -3,7 +3,7 @@
 from ._base import Backend, Completion, row_slice, row_splits
 from ._block import Block, make_block
 from ._dask import DaskBackend
-from ._dask_input import is_dask_collection
+from ._dask_input import checked_chunks, is_dask_collection
 from ._select import get_backend, resolve_n_jobs
 from ._threads import ThreadBackend
 
@@ -13,6 +13,7 @@ __all__ = [
     "Block",
     "DaskBackend",
     "ThreadBackend",
+    "checked_chunks",
     "get_backend",
     "is_dask_collection",
     "make_block",

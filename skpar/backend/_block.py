@@ -11,6 +11,8 @@ import numpy as np
 import scipy.sparse as sp
 from numba import njit
 
+from .._dtypes import check_block_values
+
 #: rows per chunk and chunks read at once by :func:`interleaved_shuffle`
 SHUFFLE_CHUNK = 32
 SHUFFLE_STREAMS = 32
@@ -126,8 +128,8 @@ def make_block(X, y, sample_weight, index, seed, validation_fraction, check_fini
     """Build a :class:`Block` where its data lives, holding out ``validation_fraction`` of its rows.
 
     ``check_finite`` is for data that was never validated on the driver (chunks of a dask array): NaN or inf in a
-    block raise a ``ValueError`` that names the block. ``gpu`` (found where the data entered skpar) builds a
-    :class:`skpar.gpu.GPUBlock` on the current device instead.
+    block, or a negative weight, raise a ``ValueError`` that names the block. ``gpu`` (found where the data entered
+    skpar) builds a :class:`skpar.gpu.GPUBlock` on the current device instead.
     """
     if gpu:  # no validation rows on GPUs: the estimators refuse early_stopping for GPU data before this
         from ..gpu._block import make_gpu_block
@@ -152,10 +154,7 @@ def make_block(X, y, sample_weight, index, seed, validation_fraction, check_fini
             f"{sample_weight.shape[0]}; chunk the rows of X, y and sample_weight alike"
         )
     if check_finite:
-        values = X.data if sp.issparse(X) else X
-        for name, arr in (("X", values), ("y", y), ("sample_weight", sample_weight)):
-            if not np.isfinite(arr).all():
-                raise ValueError(f"Input {name} contains NaN or infinity (in block {index} of the dask array).")
+        check_block_values(X, y, sample_weight, index)
     val_rows = None
     n = X.shape[0]
     if validation_fraction and n > 1:

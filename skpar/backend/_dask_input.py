@@ -6,12 +6,28 @@ import dask
 import dask.array as da
 import numpy as np
 
+from .._dtypes import check_values
+from ..gpu._namespace import array_module
 from ._block import make_block
 
 
 def is_dask_collection(obj) -> bool:
     """True for dask arrays and dataframes/series (found by ``dask.is_dask_collection``, not by type names)."""
     return dask.is_dask_collection(obj)
+
+
+def checked_chunks(X, name="X"):
+    """``X`` (a dask array) with each chunk checked for NaN and inf where it is computed, as ``validate_data``
+    checks a local array: the check is a task on the chunk's worker, and nothing but the chunk's own result moves.
+
+    For data that no block is built from (ShotgunLasso's column pieces, ``predict``): the error comes when the
+    result is computed, as a dask array's errors do."""
+    return X.map_blocks(_checked_chunk, label=name, dtype=X.dtype, meta=X._meta)
+
+
+def _checked_chunk(chunk, label):
+    check_values(label, chunk, where=" (in a chunk of the dask array)", xp=array_module(chunk))
+    return chunk
 
 
 def as_row_chunked(arr, row_chunks, name):

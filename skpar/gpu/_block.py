@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 
+from .._dtypes import check_block_values
 from ._namespace import cupy_module, is_sparse_gpu
 from ._source import MAX_CHUNKS
 
@@ -92,8 +93,8 @@ class GPUBlock:
 def make_gpu_block(X, y, sample_weight, index, check_finite=False):
     """Build a :class:`GPUBlock` on the current device from CuPy (or, for y and weights, host) arrays.
 
-    ``check_finite`` is for chunks of a dask array never seen by the driver: NaN or inf raise a ValueError that
-    names the block.
+    ``check_finite`` is for chunks of a dask array never seen by the driver: NaN or inf, or a negative weight,
+    raise a ValueError that names the block.
     """
     cp = cupy_module()
     import cupyx.scipy.sparse as cpsp
@@ -117,8 +118,5 @@ def make_gpu_block(X, y, sample_weight, index, check_finite=False):
             f"{sample_weight.shape[0]}; chunk the rows of X, y and sample_weight alike"
         )
     if check_finite:
-        values = X.data if cpsp.issparse(X) else X
-        for name, arr in (("X", values), ("y", y), ("sample_weight", sample_weight)):
-            if not bool(cp.isfinite(arr).all()):
-                raise ValueError(f"Input {name} contains NaN or infinity (in block {index} of the dask array).")
+        check_block_values(X, y, sample_weight, index, xp=cp)
     return GPUBlock(X, y, sample_weight, index)

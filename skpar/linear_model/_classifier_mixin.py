@@ -49,6 +49,8 @@ class LinearClassifierMixin:
         if is_dask_collection(y):
             # distinct labels reduced where the chunks are: only they come to the driver, never all of y
             labels = to_host(da.unique(y).compute()) if classes is None else None
+            if labels is not None:  # NaN, continuous or mixed labels are named as for a NumPy y
+                check_classification_targets(labels)
         elif on_gpu(y):  # checked on the GPU by skpar.gpu._validation; the distinct labels come to the host
             labels = to_host(array_module(y).unique(y)) if classes is None else None
         else:

@@ -16,7 +16,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
-from ..backend import DaskBackend, get_backend, is_dask_collection
+from ..backend import DaskBackend, checked_chunks, get_backend, is_dask_collection
 from ..backend._select import check_gpu_local_client
 from ..gpu._namespace import on_gpu, to_host
 from ..gpu._shotgun import GPULassoData, shotgun_lasso_gpu, spectral_radius_gpu
@@ -205,6 +205,7 @@ class ShotgunLasso(RegressorMixin, LinearModel):
             # lazily checked; the targets and weights (n numbers) come to the driver, which keeps the residual.
             # On threads the chunks are computed into this process; on Dask they become column blocks on workers.
             X, y, sample_weight = check_fit_data(self, X, y, sample_weight, reset=True)
+            X = checked_chunks(X)  # no block is built from the row chunks: NaN and inf are found on each chunk
             y, sample_weight = dask.compute(y, sample_weight)
             if not isinstance(backend, DaskBackend):
                 X = X.compute()

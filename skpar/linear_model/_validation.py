@@ -2,18 +2,19 @@
 
 Local input (NumPy, SciPy sparse, pandas, lists) goes through ``validate_data``: NaN, inf, object and complex
 dtypes, shape mismatches and empty data raise scikit-learn's errors. A dask array or dataframe is checked on what is
-known without computing (dimensions, dtype, chunk sizes); NaN and inf inside its chunks are found by the blocks when
-they are built on the workers.
+known without computing (dimensions, dtype, chunk sizes, a dataframe's column names); NaN and inf inside its chunks,
+and negative weights, are found on the workers: by the blocks when they are built, and by a check on each chunk
+(``checked_chunks``) where no block is built (``predict``, ShotgunLasso's column pieces).
 """
 
 from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import _check_feature_names, _check_sample_weight, check_is_fitted, validate_data
 
 from .._dtypes import as_float
-from ..backend import is_dask_collection
+from ..backend import checked_chunks, is_dask_collection
 from ..gpu._namespace import on_gpu
 from ..gpu._validation import check_gpu_fit_data, check_gpu_predict_data
 
@@ -45,7 +46,9 @@ def check_fit_data(est, X, y, sample_weight, *, reset, y_numeric=True):
     if not is_dask_collection(X) and on_gpu(X):
         return check_gpu_fit_data(est, X, y, sample_weight, reset=reset, y_numeric=y_numeric)
     if is_dask_collection(X):
-        columns = getattr(X, "columns", None)
+        # a dask dataframe's column names are checked (and with ``reset`` stored) as a pandas frame's are: its
+        # ``_meta`` is an empty pandas frame with its columns (scikit-learn does not read dask frames' names)
+        _check_feature_names(est, X._meta, reset=reset)
         X = _dask_float(_dask_to_array(X), "X")
         if X.ndim != 2:
             raise ValueError(f"Expected a 2D array, got a dask array of shape {X.shape}")
@@ -55,10 +58,6 @@ def check_fit_data(est, X, y, sample_weight, *, reset, y_numeric=True):
             raise ValueError(f"Found array with 0 feature(s) (shape={X.shape}) while a minimum of 1 is required.")
         if reset:
             est.n_features_in_ = int(X.shape[1])
-            if columns is not None and all(isinstance(c, str) for c in columns):
-                est.feature_names_in_ = np.asarray(list(columns), dtype=object)
-            elif hasattr(est, "feature_names_in_"):
-                del est.feature_names_in_
         elif X.shape[1] != est.n_features_in_:
             raise ValueError(f"X has {X.shape[1]} features, but {type(est).__name__} is expecting "
                              f"{est.n_features_in_} features as input.")
@@ -95,16 +94,18 @@ def check_fit_data(est, X, y, sample_weight, *, reset, y_numeric=True):
 
 
 def check_predict_data(est, X):
-    """Validate data for ``predict``: dask collections stay lazy with a column check."""
+    """Validate data for ``predict``: dask collections stay lazy, with their column names and feature count checked
+    now and their values (NaN, inf) where each chunk is computed."""
     check_is_fitted(est)
     if not is_dask_collection(X) and on_gpu(X):
         return check_gpu_predict_data(est, X)
     if is_dask_collection(X):
+        _check_feature_names(est, X._meta, reset=False)
         if hasattr(X, "to_dask_array"):
             X = X.to_dask_array()
         X = _dask_float(X, "X")
         if X.ndim != 2 or X.shape[1] != est.n_features_in_:
             raise ValueError(f"X has {X.shape[-1]} features, but {type(est).__name__} is expecting "
                              f"{est.n_features_in_} features as input.")
-        return X.rechunk({1: -1})
+        return checked_chunks(X.rechunk({1: -1}))
     return validate_data(est, X, accept_sparse=("csr", "csc"), dtype=[np.float64, np.float32], reset=False)
