@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 
 from ._base import Completion, row_slice, row_splits
@@ -156,8 +157,7 @@ class DaskBackend:
                 continue
             kind, recipe = self._recipes[key]
             if kind == "object":
-                where = alive[k % len(alive)]
-                new = self.client.scatter(recipe, workers=[where], hash=False)
+                where, new = self._scatter_to_live(recipe, k)
                 self._where[new.key] = where
                 self._recipes[new.key] = (kind, recipe)
                 self._held.append(new)
@@ -167,6 +167,20 @@ class DaskBackend:
             out.append(new)
         self._workers = alive
         return out
+
+    def _scatter_to_live(self, obj, k, tries=10):
+        """``(worker, future)``: ``obj`` scattered to the ``k``-th live worker (modulo their number). A worker can
+        leave between the scheduler's list and the scatter (the scheduler then raises KeyError on its address):
+        the list is asked for again, and a cluster left with no workers ends the fit with a RuntimeError."""
+        for _ in range(tries):
+            alive = self._check_alive()
+            where = alive[k % len(alive)]
+            try:
+                return where, self.client.scatter(obj, workers=[where], hash=False)
+            except KeyError:
+                time.sleep(0.5)  # the client's list of workers lags the scheduler's: let it catch up
+        raise RuntimeError(f"every worker chosen for a lost block left the Dask cluster of {self.client} before the "
+                           f"block reached it ({tries} tries); the fit cannot go on")
 
     def _check_alive(self, cause=None):
         """The live workers, sorted; none left raises."""
