@@ -82,6 +82,12 @@ def lasso_objective(est, X, y, alpha):
     return 0.5 * float(r @ r) / X.shape[0] + alpha * float(np.abs(est.coef_).sum())
 
 
+def _epochs(est):
+    """``n_iter_`` (the most over one-vs-rest outputs); None for direct solvers such as Ridge's."""
+    n = getattr(est, "n_iter_", None)
+    return None if n is None else int(np.max(n))
+
+
 def run_set(name, task, family, repeats, alpha_frac):
     Xtr, ytr, Xte, yte, _ = load(name)
     if name == "dorothea" and task == "lasso":  # the classification set as a p >> n Lasso: labels as targets
@@ -116,12 +122,9 @@ def run_set(name, task, family, repeats, alpha_frac):
     rows = []
     for skname, _, peers in groups:
         for pname, _ in peers:
-            it_s = np.max(getattr(fitted[skname], "n_iter_", np.nan))
-            it_p = np.max(getattr(fitted[pname], "n_iter_", np.nan))
             diff = score[skname] - score[pname]
             rows.append((name, skname, pname, med[pname] / med[skname], diff, score[skname], med[skname],
-                         med[pname], int(it_s) if np.isfinite(it_s) else None,
-                         int(it_p) if np.isfinite(it_p) else None))
+                         med[pname], _epochs(fitted[skname]), _epochs(fitted[pname])))
     return rows
 
 

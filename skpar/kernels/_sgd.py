@@ -131,10 +131,32 @@ def sgd_dense(X, y, sw, rows, W, B, Wbar, Bbar, n_avg, t0, batch_size, n_steps,
 
 
 @njit(inline="always", nogil=True, cache=True)
-def _catch_up(V, j, wscale, pending):
-    # apply to column j the l1 thresholds it missed since it was last read
-    for k in range(V.shape[0]):
-        V[k, j] = _soft(V[k, j] * wscale, pending) / wscale
+def _catch_up_fm(V, j, wscale, pending):
+    # apply to feature j of the feature-major model V (d, K) the l1 thresholds it missed since it was last read
+    for k in range(V.shape[1]):
+        V[j, k] = _soft(V[j, k] * wscale, pending) / wscale
+
+
+@njit(nogil=True, cache=True)
+def _feature_major(W):
+    """A (d, K) copy of the (K, d) model ``W``."""
+    K, d = W.shape
+    out = np.empty((d, K))
+    for k in range(K):
+        for j in range(d):
+            out[j, k] = W[k, j]
+    return out
+
+
+@njit(nogil=True, cache=True)
+def _output_major(V):
+    """A (K, d) copy of the (d, K) model ``V``."""
+    d, K = V.shape
+    out = np.empty((K, d))
+    for j in range(d):
+        for k in range(K):
+            out[k, j] = V[j, k]
+    return out
 
 
 @njit(nogil=True, cache=True)
@@ -150,22 +172,30 @@ def sgd_csr(data, indices, indptr, y, sw, rows, W, B, Wbar, Bbar, n_avg, t0, bat
     scalar ``A = sum_s wscale_s``; a step that moves ``V[j]`` by ``delta`` subtracts ``A delta`` from ``S[j]``, so the
     average costs O(K x non-zeros) a step (Xu 2011). With an l1 penalty the lazy thresholds make the iterates'
     values between reads unknown, and the average is updated over all O(K d) coordinates each step.
+
+    Inside the call the model is held feature-major, ``V[j, k]`` (d, K): a sparse row touches every output of
+    its features, and with the K outputs of a feature on one cache line a row's non-zeros cost a few lines
+    instead of K scattered ones (docs/benchmarks.md has the figures). Every output sums its terms in the same
+    order as with the model output-major, so the result is the same to the bit.
     """
     K, d = W.shape
-    V = W.copy()
+    V = _feature_major(W)
     wscale = 1.0
     B = B.copy()
-    Wbar = Wbar.copy()
+    Wbar = _feature_major(Wbar)
     Bbar = Bbar.copy()
-    G = np.zeros((K, d))
+    G = np.zeros((d, K))
     gb = np.zeros(K)
+    pk = np.zeros(K)  # a row's scores at the iterate and at the average, and its gradients, by output
+    pak = np.zeros(K)
+    gk = np.zeros(K)
     mark = np.full(d, -1, dtype=np.int64)
     touched = np.empty(d, dtype=np.int64)
     u = 0.0  # l1 threshold accumulated so far, in units of W
     seen_u = np.zeros(d)  # value of u when each column last caught up
     lazy = l1 == 0.0
     # lazy average: the sum of this call's iterates W_s is A V + S; Wbar keeps the average the call started from
-    S = np.zeros((K, d)) if lazy else np.zeros((K, 0))
+    S = np.zeros((d, K)) if lazy else np.zeros((0, K))
     A = 0.0
     n0 = n_avg
     n_rows = rows.shape[0]
@@ -189,35 +219,51 @@ def sgd_csr(data, indices, indptr, y, sw, rows, W, B, Wbar, Bbar, n_avg, t0, bat
             for r in range(a, z):
                 j = indices[r]
                 if seen_u[j] < u:
-                    _catch_up(V, j, wscale, u - seen_u[j])
+                    _catch_up_fm(V, j, wscale, u - seen_u[j])
                     seen_u[j] = u
+            # the row's non-zeros outermost, its outputs innermost (one cache line of V a feature); every output
+            # still sums its terms in the row's order
             for k in range(K):
-                p = 0.0
+                pk[k] = 0.0
+                pak[k] = 0.0 if lazy else Bbar[k]
+            for r in range(a, z):
+                j = indices[r]
+                x = data[r]
+                for k in range(K):
+                    pk[k] += x * V[j, k]
+            if averaging:
                 for r in range(a, z):
-                    p += data[r] * V[k, indices[r]]
-                p = p * wscale + B[k]
+                    j = indices[r]
+                    x = data[r]
+                    if lazy:
+                        for k in range(K):
+                            pak[k] += x * (n0 * Wbar[j, k] + A * V[j, k] + S[j, k])
+                    else:
+                        for k in range(K):
+                            pak[k] += x * Wbar[j, k]
+            any_g = False
+            for k in range(K):
+                p = pk[k] * wscale + B[k]
                 lv, g = target_loss(loss, p, y[i], k, K, eps, pos_weight, neg_weight)
                 batch_loss += sw[i] * lv
                 if averaging:
-                    if lazy:
-                        pa = 0.0
-                        for r in range(a, z):
-                            j = indices[r]
-                            pa += data[r] * (n0 * Wbar[k, j] + A * V[k, j] + S[k, j])
-                        pa = pa / n_avg + Bbar[k]
-                    else:
-                        pa = Bbar[k]
-                        for r in range(a, z):
-                            pa += data[r] * Wbar[k, indices[r]]
+                    pa = pak[k] / n_avg + Bbar[k] if lazy else pak[k]
                     la, _ = target_loss(loss, pa, y[i], k, K, eps, pos_weight, neg_weight)
                     loss_sum += sw[i] * la
                 else:
                     loss_sum += sw[i] * lv
                 g *= sw[i]
+                gk[k] = g
                 if g != 0.0:
                     gb[k] += g
-                    for r in range(a, z):
-                        G[k, indices[r]] += g * data[r]
+                    any_g = True
+            if any_g:
+                for r in range(a, z):
+                    j = indices[r]
+                    x = data[r]
+                    for k in range(K):
+                        if gk[k] != 0.0:
+                            G[j, k] += gk[k] * x
             for r in range(a, z):
                 j = indices[r]
                 if mark[j] != s:
@@ -245,11 +291,11 @@ def sgd_csr(data, indices, indptr, y, sw, rows, W, B, Wbar, Bbar, n_avg, t0, bat
         for r in range(nt):
             j = touched[r]
             for k in range(K):
-                delta = scale * G[k, j] / wscale
-                V[k, j] -= delta
+                delta = scale * G[j, k] / wscale
+                V[j, k] -= delta
                 if lazy:
-                    S[k, j] += A * delta  # the earlier iterates in the sum keep their values
-                G[k, j] = 0.0
+                    S[j, k] += A * delta  # the earlier iterates in the sum keep their values
+                G[j, k] = 0.0
         for k in range(K):
             if fit_intercept:
                 B[k] -= scale * gb[k]
@@ -264,23 +310,23 @@ def sgd_csr(data, indices, indptr, y, sw, rows, W, B, Wbar, Bbar, n_avg, t0, bat
             else:
                 for j in range(d):
                     if seen_u[j] < u:
-                        _catch_up(V, j, wscale, u - seen_u[j])
+                        _catch_up_fm(V, j, wscale, u - seen_u[j])
                         seen_u[j] = u
                     for k in range(K):
-                        Wbar[k, j] += (V[k, j] * wscale - Wbar[k, j]) * mu
+                        Wbar[j, k] += (V[j, k] * wscale - Wbar[j, k]) * mu
             for k in range(K):
                 Bbar[k] += (B[k] - Bbar[k]) * mu
         steps += 1
         last_eta = e
     for j in range(d):
         if seen_u[j] < u:
-            _catch_up(V, j, wscale, u - seen_u[j])
+            _catch_up_fm(V, j, wscale, u - seen_u[j])
     if lazy and n_avg > n0:
         Wbar = (n0 * Wbar + A * V + S) / n_avg
     V *= wscale
     if not np.isfinite(V).all():
         diverged = True
-    return V, B, Wbar, Bbar, n_avg, loss_sum, n_seen, steps, diverged, last_eta
+    return _output_major(V), B, _output_major(Wbar), Bbar, n_avg, loss_sum, n_seen, steps, diverged, last_eta
 
 
 @njit(nogil=True, cache=True)
