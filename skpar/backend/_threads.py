@@ -52,6 +52,15 @@ class ThreadBackend:
         return list(objects)
 
     def submit(self, fn, *args, **kwargs):
+        if self.n_workers == 1:
+            # one thread: run here, not on a pool thread (a hand-over each round cost more than a small block's
+            # whole epoch); errors reach the caller through the future, as from the pool
+            future = cf.Future()
+            try:
+                future.set_result(fn(*args, **kwargs))
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller, as the pool would
+                future.set_exception(exc)
+            return future
         return self._pool.submit(fn, *args, **kwargs)
 
     def submit_to_block(self, fn, block, *args, **kwargs):
