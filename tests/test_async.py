@@ -187,3 +187,19 @@ def test_modes_refuse_what_they_cannot_do(problem):
     for mode in ("sync", "async"):
         with pytest.raises(ValueError, match="replica_steps is a setting of mode='hogwild'"):
             ParallelSGDRegressor(mode=mode, replica_steps=100).fit(X, y)
+
+
+def test_every_mode_fits_with_the_classifier_defaults():
+    """``average='auto'``: the class's defaults fit in every mode (Hogwild! without an average, the others with
+    one), and the classifier reaches scikit-learn's accuracy on an easy problem in each."""
+    from sklearn.datasets import make_classification
+    from sklearn.linear_model import SGDClassifier
+
+    X, y = make_classification(n_samples=4000, n_features=10, class_sep=2.0, random_state=0)
+    ref = SGDClassifier(random_state=0).fit(X, y).score(X, y)
+    for mode in ("sync", "async", "hogwild"):
+        clf = AveragedSGDClassifier(mode=mode, n_jobs=2, random_state=0).fit(X, y)
+        assert clf._average() is (mode != "hogwild")
+        assert clf.score(X, y) >= ref - 0.02, mode
+    with pytest.raises(ValueError, match="average=False or 'auto'"):
+        AveragedSGDClassifier(mode="hogwild", average=True).fit(X, y)

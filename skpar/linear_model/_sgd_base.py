@@ -96,7 +96,7 @@ class BaseParallelSGD(BaseEstimator):
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "warm_start": ["boolean"],
-        "average": [Interval(Integral, 0, None, closed="left"), "boolean"],
+        "average": [Interval(Integral, 0, None, closed="left"), "boolean", StrOptions({"auto"})],
         "mode": [StrOptions({"sync", "async", "hogwild"})],
         "max_staleness": [Interval(Integral, 1, None, closed="left")],
         "replica_steps": [Interval(Integral, 1, None, closed="left"), None],
@@ -130,12 +130,13 @@ class BaseParallelSGD(BaseEstimator):
         steps_per_epoch = max(1, max(math.ceil(n / (self.batch_size * w)) for n, w in zip(n_train, workers,
                                                                                             strict=True)))
         warmup_steps = self.warmup * steps_per_epoch if factor > 1 else 0.0
-        if self.average is False or self.average == 0:
+        average = self._average()
+        if average is False or average == 0:
             avg_start = 1 << 62
-        elif self.average is True:
+        elif average is True:
             avg_start = 0
         else:
-            avg_start = int(self.average) // (self.batch_size * n_blocks)
+            avg_start = int(average) // (self.batch_size * n_blocks)
         # "far past": ten times the upper estimate, and large enough to be a choice rather than the kernel's
         # default grain (a batch of 16 costs hardly more per sample than a batch of 1)
         if batch > 10 * max(cbs.upper, 1.0) and batch >= 64:
@@ -160,6 +161,13 @@ class BaseParallelSGD(BaseEstimator):
             delays=tuple(getattr(self, "_straggler_delays", ())),
         )
         return plan, penalty
+
+    def _average(self):
+        """``average`` with ``'auto'`` resolved: Polyak averaging in the modes that keep it (``'sync'`` and
+        ``'async'``), none for ``'hogwild'``, whose threads write one shared model with no average of it."""
+        if isinstance(self.average, str):  # 'auto'
+            return self.mode != "hogwild"
+        return self.average
 
     # ---- hooks for subclasses -----------------------------------------------------------------------------------
     def _loss(self):
@@ -294,9 +302,9 @@ class BaseParallelSGD(BaseEstimator):
         if strategy == "oneshot":
             raise ValueError(f"one-shot averaging is a synchronous strategy; mode={self.mode!r} needs "
                              "averaging='periodic'")
-        if self.mode == "hogwild" and self.average:
+        if self.mode == "hogwild" and self._average():
             raise ValueError("mode='hogwild' has no average of iterates (every thread writes the one shared model): "
-                             "set average=False")
+                             "set average=False or 'auto'")
 
     def _check_gpu(self):
         """What the GPU path does not do (yet): say so before any work starts."""

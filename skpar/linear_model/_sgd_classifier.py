@@ -41,8 +41,8 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
     - ``averaging='periodic'``: synchronous rounds of ``local_steps`` local steps (an epoch by default), averaging
       after each, until ``tol`` stops the fit; the further rounds remove the bias that small blocks leave.
 
-    Polyak averaging inside every block (``average=True``) is on by default: it is what makes one pass of SGD on a
-    block statistically efficient.
+    Polyak averaging inside every block is on by default (``average='auto'``, in the synchronous and asynchronous
+    modes): it is what makes one pass of SGD on a block statistically efficient.
 
     Parameters
     ----------
@@ -78,8 +78,13 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
         Weights of the classes; ``'balanced'`` uses ``n_samples / (n_classes * count)``.
     warm_start : bool, default=False
         Continue from the previous fit (``coef_`` and the step count).
-    average : bool or int, default=True
+    average : bool, int or 'auto', default='auto'
         Polyak averaging of the iterates inside each block (from the start, or after that many samples).
+        ``'auto'`` averages from the start in modes ``'sync'`` and ``'async'`` and not in ``'hogwild'``, where
+        threads write one shared model and no average of it is kept (so every mode fits with the defaults).
+        scikit-learn's SGDClassifier does not average by default; here averaging is the default because the
+        constant step it pairs with (``learning_rate='constant'``) reaches a plateau that only the average
+        leaves.
     random_state : int, RandomState instance or None, default=None
         Seeds every block's shuffles, drawn up front: the same value and blocks give the same coefficients on every
         backend.
@@ -168,13 +173,12 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
         "loss": [StrOptions(set(CLASSIFICATION_LOSSES))],
         "class_weight": [StrOptions({"balanced"}), dict, None],
         "averaging": [StrOptions({"oneshot", "periodic"})],
-        "average": [Interval(Integral, 0, None, closed="left"), "boolean"],
     }
 
     def __init__(self, loss="hinge", *, penalty="l2", alpha=1e-4, l1_ratio=0.15, fit_intercept=True, max_iter=1000,
                  tol=1e-3, n_iter_no_change=5, early_stopping=False, validation_fraction=0.1,
                  learning_rate="constant", eta0="auto", power_t=0.25, class_weight=None, warm_start=False,
-                 average=True, random_state=None, verbose=0, averaging="periodic", mode="sync", max_staleness=1,
+                 average="auto", random_state=None, verbose=0, averaging="periodic", mode="sync", max_staleness=1,
                  replica_steps=None, batch_size=16, local_steps="epoch", scaling_rule="linear", warmup=0.1,
                  n_jobs=None, client=None):
         self.loss = loss
