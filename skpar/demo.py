@@ -31,7 +31,6 @@ def main(argv=None):
     p.add_argument("--n-samples", type=int, default=400_000)
     p.add_argument("--n-features", type=int, default=100)
     p.add_argument("--workers", type=int, default=2, help="workers of the LocalCluster (0: skip it)")
-    p.add_argument("--epochs", type=int, default=2, help="epochs of ParallelSGDRegressor")
     args = p.parse_args(argv)
 
     alpha = 1e-4
@@ -43,8 +42,7 @@ def main(argv=None):
         ("scikit-learn Ridge (exact)", lambda: Ridge(alpha=alpha * len(y))),
         ("scikit-learn SGDRegressor", lambda: SGDRegressor(alpha=alpha, random_state=0)),
         ("skpar ParallelSGDRegressor, threads",
-         lambda: ParallelSGDRegressor(alpha=alpha, learning_rate="constant", average=True, max_iter=args.epochs,
-                                      tol=None, random_state=0)),
+         lambda: ParallelSGDRegressor(random_state=0)),
     ]
     cluster = client = None
 
@@ -58,8 +56,7 @@ def main(argv=None):
             cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1, dashboard_address=None)
             client = Client(cluster)
             client.run(lambda: ParallelSGDRegressor(max_iter=1, n_jobs=1).fit(X[:100], y[:100]) and None)
-        return ParallelSGDRegressor(alpha=alpha, learning_rate="constant", average=True, max_iter=args.epochs,
-                                    tol=None, random_state=0, client=client)
+        return ParallelSGDRegressor(random_state=0, client=client)
 
     if args.workers:
         runs.append((f"skpar ParallelSGDRegressor, LocalCluster of {args.workers}", on_cluster))

@@ -53,8 +53,8 @@ def test_hogwild_reaches_the_optimum(problem, sparse):
     assert reg.history_[0]["threads"] == (1, 1)  # two blocks, a thread each, on one shared model
     one = ParallelSGDRegressor(alpha=ALPHA, mode="hogwild", learning_rate="invscaling", power_t=0.5, max_iter=20,
                                tol=None, random_state=0, n_jobs=1).fit(X, y)
-    sync = ParallelSGDRegressor(alpha=ALPHA, learning_rate="invscaling", power_t=0.5, max_iter=20, tol=None,
-                                random_state=0, n_jobs=1).fit(X, y)
+    sync = ParallelSGDRegressor(alpha=ALPHA, learning_rate="invscaling", power_t=0.5, average=False, max_iter=20,
+                                tol=None, random_state=0, n_jobs=1).fit(X, y)
     if not sparse:  # one thread on dense data: Hogwild! is plain SGD (sparse Hogwild! spreads the penalty instead)
         np.testing.assert_array_equal(one.coef_, sync.coef_)
     assert _subopt(X, y, one) < 1e-2
@@ -126,7 +126,7 @@ def _straggler_timings(runs, **common):
     timings = {}
     for mode, extra in runs:
         reg = ParallelSGDRegressor(mode=mode, alpha=ALPHA, local_steps=125, learning_rate="invscaling", power_t=0.5,
-                                   tol=None, random_state=0, n_jobs=2, **common, **extra)
+                                   average=False, tol=None, random_state=0, n_jobs=2, **common, **extra)
         reg._straggler_delays = (0.1, 0.0)
         start = time.perf_counter()
         reg.fit(X, y)

@@ -216,11 +216,12 @@ def sgd_csr(data, indices, indptr, y, sw, rows, W, B, Wbar, Bbar, n_avg, t0, bat
         for q in range(pos, stop):
             i = rows[q]
             a, z = indptr[i], indptr[i + 1]
-            for r in range(a, z):
-                j = indices[r]
-                if seen_u[j] < u:
-                    _catch_up_fm(V, j, wscale, u - seen_u[j])
-                    seen_u[j] = u
+            if u > 0.0:  # no l1 threshold yet (or no l1 at all): nothing to catch up, no read of seen_u
+                for r in range(a, z):
+                    j = indices[r]
+                    if seen_u[j] < u:
+                        _catch_up_fm(V, j, wscale, u - seen_u[j])
+                        seen_u[j] = u
             # the row's non-zeros outermost, its outputs innermost (one cache line of V a feature); every output
             # still sums its terms in the row's order
             for k in range(K):
@@ -258,18 +259,17 @@ def sgd_csr(data, indices, indptr, y, sw, rows, W, B, Wbar, Bbar, n_avg, t0, bat
                     gb[k] += g
                     any_g = True
             if any_g:
+                # only features with a gradient are marked for the step: the others' updates would be zero
                 for r in range(a, z):
                     j = indices[r]
                     x = data[r]
                     for k in range(K):
                         if gk[k] != 0.0:
                             G[j, k] += gk[k] * x
-            for r in range(a, z):
-                j = indices[r]
-                if mark[j] != s:
-                    mark[j] = s
-                    touched[nt] = j
-                    nt += 1
+                    if mark[j] != s:
+                        mark[j] = s
+                        touched[nt] = j
+                        nt += 1
         pos = stop
         n_seen += m
         if not np.isfinite(batch_loss) or batch_loss > blowup * m:

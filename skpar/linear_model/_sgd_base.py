@@ -164,9 +164,11 @@ class BaseParallelSGD(BaseEstimator):
 
     def _average(self):
         """``average`` with ``'auto'`` resolved: Polyak averaging in the modes that keep it (``'sync'`` and
-        ``'async'``), none for ``'hogwild'``, whose threads write one shared model with no average of it."""
+        ``'async'``), none for ``'hogwild'``, whose threads write one shared model with no average of it, and none
+        with an l1 penalty, whose proximal steps leave exact zeros in the iterates that their average loses."""
         if isinstance(self.average, str):  # 'auto'
-            return self.mode != "hogwild"
+            l1 = self.penalty == "l1" or (self.penalty == "elasticnet" and self.l1_ratio > 0)
+            return self.mode != "hogwild" and not l1
         return self.average
 
     # ---- hooks for subclasses -----------------------------------------------------------------------------------
