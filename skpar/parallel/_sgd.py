@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..exceptions import DivergenceError, DivergenceWarning
-from ._sync import SyncRounds, weighted_average
+from ._sync import SyncRounds, feature_average, weighted_average
 from ._tasks import epoch_diverged, eval_task, oneshot_task, sgd_task
 
 CONSTANT, INVSCALING = 0, 1
@@ -129,20 +129,23 @@ def r2_from_sums(s):
     return 1.0 - s[1] / sst
 
 
-def _combine(out, state, penalty):
+def _combine(out, state, penalty, presence=None):
     """Average the blocks' results (weighted by the samples each processed, in block order) into a new state.
 
-    Applies the deferred l1 proximal step once to the average. Returns the state, the loss sum, the sample count, a
+    With ``presence`` (each block's mask of the features its rows hold: sparse blocks, rounds of many local steps)
+    the weights and their averages are averaged feature by feature over the blocks holding each feature
+    (:func:`~skpar.parallel._sync.feature_average`). Applies the deferred l1 proximal step once to the average. Returns the state, the loss sum, the sample count, a
     divergence flag, the spread of the blocks' models (distance to the average relative to its norm) and each
     block's mean loss on its own rows.
     """
     weights = [r[6] for r in out]
     if sum(weights) == 0:
         return state, 0.0, 0, False, [], []
+    average = weighted_average if presence is None else (lambda a, w: feature_average(a, w, presence))
     new = SGDState(
-        weighted_average([r[0] for r in out], weights),
+        average([r[0] for r in out], weights),
         weighted_average([r[1] for r in out], weights),
-        weighted_average([r[2] for r in out], weights),
+        average([r[2] for r in out], weights),
         weighted_average([r[3] for r in out], weights),
         max(r[4] for r in out),
         state.t + max(r[7] for r in out),
@@ -171,7 +174,7 @@ def _diverged(plan, halvings, max_halvings, where):
 
 
 def sgd_oneshot(rounds, state, plan, penalty, *, epoch_seeds, max_epochs, tol=None, n_iter_no_change=5,
-                history=None, start_time=None, verbose=0, max_halvings=30):
+                history=None, start_time=None, verbose=0, max_halvings=30, presence=None):
     """One-shot parameter averaging (Zinkevich et al. 2010): every block fits alone, then one average.
 
     Each block runs up to ``max_epochs`` local epochs from ``state`` (stopping on its own by scikit-learn's ``tol``
@@ -186,7 +189,7 @@ def sgd_oneshot(rounds, state, plan, penalty, *, epoch_seeds, max_epochs, tol=No
     while True:
         res = rounds.run(oneshot_task, state.payload(), plan, list(epoch_seeds[:max_epochs]), state.t, tol,
                          n_iter_no_change)
-        new, loss_sum, n_seen, diverged, spread, block_loss = _combine(res.results, state, penalty)
+        new, loss_sum, n_seen, diverged, spread, block_loss = _combine(res.results, state, penalty, presence)
         if not diverged:
             break
         halvings += 1
@@ -203,16 +206,16 @@ def sgd_oneshot(rounds, state, plan, penalty, *, epoch_seeds, max_epochs, tol=No
     return new, plan, n_epochs, all(r[11] for r in res.results)
 
 
-def _round(rounds, state, plan, penalty, seed, offset, n_steps):
+def _round(rounds, state, plan, penalty, seed, offset, n_steps, presence=None):
     """One synchronous round of ``n_steps`` local steps on every block from ``state``; see :func:`_combine`."""
     res = rounds.run(sgd_task, state.payload(), plan,
                      per_block=[(seed, offset, n_steps, state.t)] * rounds.n_blocks)
-    return (*_combine(res.results, state, penalty), res)
+    return (*_combine(res.results, state, penalty, presence), res)
 
 
 def sgd_sync(rounds, state, plan, penalty, *, local_steps, n_train, epoch_seeds, max_epochs, tol=None,
              n_iter_no_change=5, early_stopping=False, adaptive=False, history=None, start_time=None,
-             verbose=0, max_halvings=30):
+             verbose=0, max_halvings=30, presence=None):
     """Run synchronous data-parallel SGD for up to ``max_epochs`` epochs.
 
     Stopping follows scikit-learn's SGD: with ``tol`` set, the fit stops once the epoch's objective (or, with
@@ -250,7 +253,8 @@ def sgd_sync(rounds, state, plan, penalty, *, local_steps, n_train, epoch_seeds,
         diverged = False
         for offset, n_steps in schedule:
             state, ls, ns, diverged, spread, block_loss, res = _round(rounds, state, plan, penalty,
-                                                                      int(epoch_seeds[epoch]), offset, n_steps)
+                                                                      int(epoch_seeds[epoch]), offset, n_steps,
+                                                                      presence)
             loss_sum += ls
             n_seen += ns
             if diverged:

@@ -99,3 +99,21 @@ def weighted_average(arrays, weights):
         if wk:
             out += (wk / total) * np.asarray(a, dtype=np.float64)
     return out
+
+
+def feature_average(arrays, weights, presence):
+    """:func:`weighted_average` of (K, d) models feature by feature over the blocks whose rows hold the feature.
+
+    ``presence[k]`` is block k's boolean mask of features with a non-zero in its rows. A feature that only some
+    blocks hold was stepped on by those alone: averaging it with the blocks that never saw it (whose copies only
+    shrank) divides its progress by the blocks' number, where one SGD run over all rows gives it every step. A
+    feature no block holds gets the plain average. Summed in block order (bit-reproducible).
+    """
+    num = np.zeros_like(np.asarray(arrays[0], dtype=np.float64))
+    den = np.zeros(num.shape[-1])
+    for a, wk, mask in zip(arrays, weights, presence, strict=True):
+        if wk:
+            num += np.where(mask, float(wk), 0.0) * np.asarray(a, dtype=np.float64)
+            den += np.where(mask, float(wk), 0.0)
+    held = den > 0
+    return np.where(held, num / np.where(held, den, 1.0), weighted_average(arrays, weights))
