@@ -203,3 +203,42 @@ def test_warm_start_resumes_exactly(n_classes):
     np.testing.assert_array_equal(one.coef_, two.coef_)
     np.testing.assert_array_equal(one.intercept_, two.intercept_)
     assert one.t_ == two.t_
+
+
+def test_feature_average_keeps_the_progress_of_features_one_block_holds():
+    """Sparse blocks are averaged feature by feature over the blocks whose rows hold the feature; a feature no
+    block holds gets the plain weighted average."""
+    from skpar.parallel._sync import feature_average, weighted_average
+
+    a = np.array([[1.0, 2.0, 3.0, 4.0]])
+    b = np.array([[5.0, 6.0, 7.0, 8.0]])
+    presence = [np.array([True, True, False, False]), np.array([True, False, True, False])]
+    out = feature_average([a, b], [1, 3], presence)
+    plain = weighted_average([a, b], [1, 3])
+    np.testing.assert_allclose(out, [[(1 * 1 + 3 * 5) / 4, 2.0, 7.0, plain[0, 3]]])
+
+
+def test_sparse_blocks_are_combined_feature_by_feature():
+    """Two sparse blocks with disjoint features: after one local epoch each, every averaged weight is the one its
+    own block reached (a plain average would halve it with the other block's untouched copy)."""
+    rng = np.random.default_rng(0)
+    n = 400
+    top = sp.random(n // 2, 10, density=0.3, random_state=1, format="csr")
+    bottom = sp.random(n // 2, 10, density=0.3, random_state=2, format="csr")
+    X = sp.vstack([sp.hstack([top, sp.csr_matrix((n // 2, 10))]), sp.hstack([sp.csr_matrix((n // 2, 10)), bottom])],
+                  format="csr")
+    y = (X @ rng.normal(size=20) > 0).astype(int)
+    kw = dict(max_iter=1, tol=None, random_state=0, fit_intercept=False, alpha=0.0)
+    two = AveragedSGDClassifier(n_jobs=2, **kw).fit(X, y)
+    assert two.n_blocks_ == 2
+    # each block's own fit on its half reaches the same weights for its features as the combined model holds
+    from skpar.backend import make_block
+    from skpar.linear_model._sgd_base import _seed
+    from skpar.parallel._tasks import sgd_task
+
+    for k, (a, b) in enumerate([(0, n // 2), (n // 2, n)]):
+        blk = make_block(X[a:b], np.where(y[a:b] == 1, 1.0, 0.0), None, k, 0, 0.0)
+        state = (np.zeros((1, 20)), np.zeros(1), np.zeros((1, 20)), np.zeros(1), 0)
+        out = sgd_task(blk, state, two._sgd_plan, _seed(two._base_seed, 3, 0), 0, 1 << 30, 0)
+        cols = slice(0, 10) if k == 0 else slice(10, 20)
+        np.testing.assert_allclose(two.coef_[0, cols], out[2][0, cols], rtol=1e-12)
