@@ -59,12 +59,6 @@ class Loss:
         """Integer code passed to the numba kernels."""
         return _REGRESSION_CODES[self.name]
 
-    @property
-    def curvature(self) -> float:
-        """The largest second derivative of the loss in ``p`` (1 for the squared error), which sets the stable
-        step; the robust losses keep the squared error's."""
-        return 1.0
-
     def value(self, p, y):
         """Elementwise loss."""
         r = p - y
@@ -115,14 +109,6 @@ class MarginLoss:
     def code(self) -> int:
         """Integer code passed to the numba kernels."""
         return _CLASSIFICATION_CODES[self.name]
-
-    @property
-    def curvature(self) -> float:
-        """The largest second derivative of the loss in ``p`` per unit ``||x||^2``, which sets the stable step.
-
-        ``log_loss`` has :math:`\\sigma(z)(1 - \\sigma(z)) \\le 1/4`; ``hinge`` has none (it is not smooth) and
-        takes that of ``log_loss``, its smooth counterpart; the squared hinges keep 1 (the squared loss's value)."""
-        return 0.25 if self.name in ("log_loss", "hinge") else 1.0
 
     def value(self, p, y):
         """Elementwise loss, ``y`` in {-1, +1}."""

@@ -96,6 +96,8 @@ def run_set(name, task, family, repeats, alpha_frac):
         Xtr, ytr = sp.vstack([Xtr, Xte]).tocsc(), np.concatenate([ytr, yte])
     alpha = alpha_frac * alpha_max(Xtr, ytr) if task == "lasso" else None
     groups = pairs(task, family, alpha)
+    if not groups:
+        return []
     makers = {}
     for skname, make, peers in groups:
         makers[skname] = make

@@ -61,8 +61,8 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
     tol : float or None, default=1e-3
         Stop when the epoch objective (the validation accuracy with ``early_stopping``) has not improved by ``tol``
         for ``n_iter_no_change`` epochs; with ``oneshot`` every block applies the rule to its own objective. With
-        K > 2 classes the objective is the sum of the K one-vs-rest objectives and must improve by ``K tol``, as
-        scikit-learn asks each of its K binary problems for ``tol``.
+        K > 2 classes the objective is the sum of the K one-vs-rest objectives, so the fit goes on while the sum
+        improves by ``tol`` (scikit-learn's one-vs-rest stops each binary problem on its own loss).
     n_iter_no_change : int, default=5
         Epochs without improvement by ``tol`` before the fit stops.
     early_stopping : bool, default=False
@@ -73,9 +73,7 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
         Step schedule, as in :class:`~skpar.ParallelSGDRegressor` (constant steps with Polyak averaging are the
         averaged SGD of Bach and Moulines).
     eta0 : float or 'auto', default='auto'
-        Step for a batch of one sample; ``'auto'`` takes :math:`1 / (2 c E\\|x\\|^2)` with the loss's curvature
-        :math:`c` (1/4 for ``log_loss`` and ``hinge``, 1 for the squared hinges): half the largest stable step.
-        Without averaging, :math:`c = 1`: the last iterate is returned, and its noise grows with the step.
+        Step for a batch of one sample; ``'auto'`` takes :math:`1 / (2 E\\|x\\|^2)`.
     power_t : float, default=0.25
         Exponent of the ``'invscaling'`` decay.
     class_weight : dict, 'balanced' or None, default=None
