@@ -61,8 +61,9 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
     tol : float or None, default=1e-3
         Stop when the epoch objective (the validation accuracy with ``early_stopping``) has not improved by ``tol``
         for ``n_iter_no_change`` epochs; with ``oneshot`` every block applies the rule to its own objective. With
-        K > 2 classes the objective is the sum of the K one-vs-rest objectives, so the fit goes on while the sum
-        improves by ``tol`` (scikit-learn's one-vs-rest stops each binary problem on its own loss).
+        K > 2 classes the objective is the sum of the K one-vs-rest objectives and must improve by ``K tol``, as
+        scikit-learn asks each of its K binary problems for ``tol`` (on average over the outputs here, since the
+        outputs run together).
     n_iter_no_change : int, default=5
         Epochs without improvement by ``tol`` before the fit stops.
     early_stopping : bool, default=False
