@@ -228,7 +228,7 @@ def test_sparse_blocks_are_combined_feature_by_feature():
     X = sp.vstack([sp.hstack([top, sp.csr_matrix((n // 2, 10))]), sp.hstack([sp.csr_matrix((n // 2, 10)), bottom])],
                   format="csr")
     y = (X @ rng.normal(size=20) > 0).astype(int)
-    kw = dict(max_iter=1, tol=None, random_state=0, fit_intercept=False, alpha=0.0)
+    kw = dict(max_iter=1, tol=None, random_state=0, fit_intercept=False, alpha=0.0, average=True)
     two = AveragedSGDClassifier(n_jobs=2, **kw).fit(X, y)
     assert two.n_blocks_ == 2
     # each block's own fit on its half reaches the same weights for its features as the combined model holds

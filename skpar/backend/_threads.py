@@ -24,6 +24,9 @@ class ThreadBackend:
         Number of threads.
     """
 
+    #: tasks run in this process on the caller's arrays: nothing is sent (``SyncRounds`` counts no bytes)
+    in_process = True
+
     def __init__(self, n_jobs: int):
         self.n_workers = int(n_jobs)
         self.n_processes = 1

@@ -136,6 +136,11 @@ class BaseParallelSGD(BaseEstimator):
         average = self._average()
         if average is False or average == 0:
             avg_start = 1 << 62
+        elif isinstance(self.average, str):
+            # 'auto' averages from the end of the first epoch: an average from the first step carries the start's
+            # distance from the optimum as a 1/t tail, which the stop rule waited out (1,000 x 10 regression: 57
+            # epochs against 13; cpusmall 36 against 18, a9a 10 against 8, at the same test score)
+            avg_start = steps_per_epoch
         elif average is True:
             avg_start = 0
         else:
@@ -168,7 +173,8 @@ class BaseParallelSGD(BaseEstimator):
     def _average(self):
         """``average`` with ``'auto'`` resolved: Polyak averaging in the modes that keep it (``'sync'`` and
         ``'async'``), none for ``'hogwild'``, whose threads write one shared model with no average of it, and none
-        with an l1 penalty, whose proximal steps leave exact zeros in the iterates that their average loses."""
+        with an l1 penalty, whose proximal steps leave exact zeros in the iterates that their average loses.
+        Where it averages, ``'auto'`` starts after the first epoch (see ``_make_plan``)."""
         if isinstance(self.average, str):  # 'auto'
             l1 = self.penalty == "l1" or (self.penalty == "elasticnet" and self.l1_ratio > 0)
             return self.mode != "hogwild" and not l1

@@ -87,8 +87,9 @@ class ParallelSGDRegressor(RegressorMixin, BaseParallelSGD):
         Continue from the previous fit's model, step count and step size.
     average : bool, int or 'auto', default='auto'
         Polyak averaging: ``coef_`` is the average of the iterates, from the first step (``True``) or once
-        ``average`` samples have been seen. ``'auto'`` averages from the first step in modes ``'sync'`` and
-        ``'async'`` and not in ``'hogwild'``, whose threads write one shared model with no average of it (so every
+        ``average`` samples have been seen. ``'auto'`` averages from the end of the first epoch (an average from
+        the first step keeps a tail of the starting point that the stop rule waits out) in modes ``'sync'`` and
+        ``'async'``, and not in ``'hogwild'``, whose threads write one shared model with no average of it (so every
         mode fits with the defaults), nor with an l1 penalty (the average of sparse iterates is not sparse).
     verbose : int, default=0
         Print one line per epoch.

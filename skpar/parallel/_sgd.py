@@ -134,9 +134,9 @@ def _combine(out, state, penalty, presence=None):
 
     With ``presence`` (each block's mask of the features its rows hold: sparse blocks, rounds of many local steps)
     the weights and their averages are averaged feature by feature over the blocks holding each feature
-    (:func:`~skpar.parallel._sync.feature_average`). Applies the deferred l1 proximal step once to the average. Returns the state, the loss sum, the sample count, a
-    divergence flag, the spread of the blocks' models (distance to the average relative to its norm) and each
-    block's mean loss on its own rows.
+    (:func:`~skpar.parallel._sync.feature_average`). Applies the deferred l1 proximal step once to the average.
+    Returns the state, the loss sum, the sample count, a divergence flag, the spread of the blocks' models
+    (distance to the average relative to its norm) and each block's mean loss on its own rows.
     """
     weights = [r[6] for r in out]
     if sum(weights) == 0:

@@ -68,16 +68,18 @@ class SyncRounds:
         """One round: ``fn(block, *args, *per_block[k])`` on every block ``k``; results come back in block order.
 
         ``bytes_sent`` counts the arguments sent to each block and the results sent back (the model and the
-        statistics; the blocks themselves never move).
+        statistics; the blocks themselves never move); 0 on a backend whose tasks share this process's memory.
         """
         start = time.perf_counter()
         for attempt in range(self.MAX_RECOVERIES + 1):
             futures = []
             sent = 0
+            ships = not getattr(self.backend, "in_process", False)  # threads share memory: nothing is sent
             for k, blk in enumerate(self.blocks):
                 extra = () if per_block is None else tuple(per_block[k])
                 futures.append(self.backend.submit(fn, blk, *args, *extra))
-                sent += nbytes(args) + nbytes(extra)
+                if ships:
+                    sent += nbytes(args) + nbytes(extra)
             try:
                 results = self.backend.gather(futures)
                 break
@@ -87,12 +89,15 @@ class SyncRounds:
                 # workers holding blocks left: place those blocks again on live workers and run the round again
                 self.blocks = self.backend.restore(self.blocks)
                 self.recoveries += 1
-        sent += sum(nbytes(r) for r in results)
+        if ships:
+            sent += sum(nbytes(r) for r in results)
         return Round(results, time.perf_counter() - start, sent)
 
 
 def weighted_average(arrays, weights):
     """``sum_k weights[k] * arrays[k] / sum(weights)``, summed in the given order (bit-reproducible)."""
+    if len(arrays) == 1 and weights[0]:  # one block (small fits run one): its model, copied, is the average
+        return np.array(arrays[0], dtype=np.float64)
     total = float(sum(weights))
     out = np.zeros_like(np.asarray(arrays[0], dtype=np.float64))
     for a, wk in zip(arrays, weights, strict=True):
