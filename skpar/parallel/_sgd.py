@@ -284,6 +284,11 @@ def sgd_sync(rounds, state, plan, penalty, *, local_steps, n_train, epoch_seeds,
                   f"T {state.t}, {time.perf_counter() - start_time:.3f} s")
         if tol is None:
             continue
+        if not early_stopping and snapshot.n_avg == 0 and state.n_avg > 0:
+            # averaging began in this epoch: its objective is the average's from here on, no longer the iterate's,
+            # and the rule starts again from it (compared with the first epoch's iterate, the young average looked
+            # like no improvement and stopped 20 Newsgroups' log_loss fit after 7 epochs)
+            best, no_improvement = np.inf, 0
         if early_stopping:
             score = score_from_sums(evaluate(rounds, state.model(), plan, "val"), plan.loss_code >= 10)
             improved = -score < best - tol
