@@ -102,8 +102,9 @@ def test_one_local_step_is_synchronous_minibatch_sgd(data):
     """local_steps=1 over 2 blocks equals mini-batch SGD on the global batch made of both blocks' batches."""
     X, y = data
     X, y = X[:256], y[:256]
-    reg = ParallelSGDRegressor(learning_rate="constant", average=False, eta0=0.01, scaling_rule=None, local_steps=1, batch_size=4,
-                               max_iter=1, tol=None, alpha=0.0, n_jobs=2, random_state=0, warmup=0).fit(X, y)
+    reg = ParallelSGDRegressor(learning_rate="constant", average=False, eta0=0.01, scaling_rule=None, local_steps=1,
+                               batch_size=4, max_iter=1, tol=None, alpha=0.0, n_jobs=2, random_state=0,
+                               warmup=0).fit(X, y)
     assert reg.t_ == 32  # 128 rows a block, 4 a step
     from skpar.backend import make_block
     from skpar.linear_model._sgd_base import _seed
