@@ -108,14 +108,6 @@ class BaseParallelSGD(BaseEstimator):
         "client": [None, StrOptions({"threads"}), object],
     }
 
-    #: with ``average='auto'``, start the average after the first epoch instead of at the first step. An average
-    #: from the first step carries the start's distance from the optimum as a 1/t tail that the stop rule waits
-    #: out; for the squared loss that distance grows with the targets' scale (1,000 x 10 regression: 57 epochs
-    #: against 12, cpusmall 36 against 16, same R^2). For the margin losses it is bounded and the early average
-    #: helps (Fashion-MNIST: 83.6% from the first step against 82.5% after the first epoch), so the classifier
-    #: keeps it (docs/benchmarks.md)
-    _AUTO_AVERAGE_AFTER_FIRST_EPOCH = True
-
     # ---- plan -------------------------------------------------------------------------------------------------
     def _effective_batch(self, n_blocks, local_steps=None):
         """Samples behind one gradient step: all blocks' batches when a round is one all-reduced step."""
@@ -128,9 +120,8 @@ class BaseParallelSGD(BaseEstimator):
         """The step-size plan. ``workers`` are the SGD workers inside each block (warps on a GPU, else 1): a
         global step consumes a batch of each, which sets the invscaling decay and the warm-up length."""
         workers = [1] * n_blocks if workers is None else workers
-        # half the largest stable single-sample step of the squared loss, 1 / E||x~||^2, for every loss: four times
-        # that step for the logistic loss (its curvature is 1/4) cut a9a's epochs from 12 to 9 but made the averaged
-        # objective of 20 Newsgroups' twenty one-vs-rest outputs rise from the second epoch (docs/benchmarks.md)
+        # half the squared loss's largest stable step for every loss: the logistic loss's larger one (curvature 1/4)
+        # made averaged one-vs-rest objectives rise on text (docs/benchmarks.md, "tried and dropped")
         eta0 = 0.5 / cbs.mean_sq_norm if self.eta0 == "auto" else float(self.eta0)
         batch = self._effective_batch(n_blocks, local_steps)
         # The largest stable step grows linearly with the batch only up to the critical batch size and then
@@ -145,8 +136,9 @@ class BaseParallelSGD(BaseEstimator):
         if average is False or average == 0:
             avg_start = 1 << 62
         elif isinstance(self.average, str):
-            # 'auto': see _AUTO_AVERAGE_AFTER_FIRST_EPOCH
-            avg_start = steps_per_epoch if self._AUTO_AVERAGE_AFTER_FIRST_EPOCH else 0
+            # 'auto' averages from the end of the first epoch: an average from the first step carries the start's
+            # distance from the optimum as a 1/t tail that the stop rule waits out (docs/benchmarks.md)
+            avg_start = steps_per_epoch
         elif average is True:
             avg_start = 0
         else:
@@ -180,7 +172,7 @@ class BaseParallelSGD(BaseEstimator):
         """``average`` with ``'auto'`` resolved: Polyak averaging in the modes that keep it (``'sync'`` and
         ``'async'``), none for ``'hogwild'``, whose threads write one shared model with no average of it, and none
         with an l1 penalty, whose proximal steps leave exact zeros in the iterates that their average loses.
-        Where it averages, ``_AUTO_AVERAGE_AFTER_FIRST_EPOCH`` says from when."""
+        Where it averages, it starts after the first epoch (``_make_plan``)."""
         if isinstance(self.average, str):  # 'auto'
             l1 = self.penalty == "l1" or (self.penalty == "elasticnet" and self.l1_ratio > 0)
             return self.mode != "hogwild" and not l1
@@ -262,8 +254,7 @@ class BaseParallelSGD(BaseEstimator):
             tol = None if incremental and max_epochs == 1 else self.tol
             if tol is not None and not early:
                 # one-vs-rest: the objective is the sum of the K outputs' objectives, and scikit-learn stops each
-                # binary problem when its own loss stops improving by tol: the sum is asked for K tol (Fashion-MNIST:
-                # 54 -> 12 epochs at a higher test accuracy; docs/benchmarks.md has the cases where it stops early)
+                # binary problem when its own loss stops improving by tol: the sum is asked for K tol
                 tol = tol * n_outputs
             common = dict(epoch_seeds=epoch_seeds, max_epochs=max_epochs, tol=tol,
                           n_iter_no_change=self.n_iter_no_change, history=history, start_time=start,
@@ -286,12 +277,12 @@ class BaseParallelSGD(BaseEstimator):
                                                                own_models=isinstance(backend, DaskBackend), **common)
             elif strategy == "oneshot":
                 state, plan, n_epochs, converged = sgd_oneshot(rounds, state, plan, penalty,
-                                                               presence=_presence(rounds, X, 2), **common)
+                                                               presence=_presence(rounds, X, 2, gpu), **common)
             else:
                 state, plan, n_epochs, converged = sgd_sync(
                     rounds, state, plan, penalty, local_steps=local_steps, n_train=n_train,
                     early_stopping=early, adaptive=self.learning_rate == "adaptive",
-                    presence=_presence(rounds, X, local_steps), **common)
+                    presence=_presence(rounds, X, local_steps, gpu), **common)
         finally:
             backend.close()
         W, B = state.model()
@@ -350,11 +341,12 @@ def _survey(block, loss, pos_weight, neg_weight, with_loss):
     return block.n_train, zero, workers
 
 
-def _presence(rounds, X, local_steps):
+def _presence(rounds, X, local_steps, gpu):
     """Each block's mask of the features its rows hold, for averaging sparse blocks feature by feature after
-    rounds of many local steps (:func:`skpar.parallel._sync.feature_average`); None for dense data, one block, or
-    rounds of one step (whose plain average is exactly a mini-batch step on all the blocks' batches)."""
-    if rounds.n_blocks < 2 or local_steps == 1:
+    rounds of many local steps (:func:`skpar.parallel._sync.feature_average`); None for dense data, one block,
+    rounds of one step (whose plain average is exactly a mini-batch step on all the blocks' batches) and GPU blocks
+    (whose rounds are the warps' own local SGD, averaged inside the GPU)."""
+    if rounds.n_blocks < 2 or local_steps == 1 or gpu:
         return None
     if not (sp.issparse(X) or (hasattr(X, "chunks") and rounds.run(_is_sparse).results[0])):
         return None

@@ -82,9 +82,10 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
         Continue from the previous fit (``coef_`` and the step count).
     average : bool, int or 'auto', default='auto'
         Polyak averaging of the iterates inside each block (from the start, or after that many samples).
-        ``'auto'`` averages from the first step in modes ``'sync'`` and ``'async'``, and not in ``'hogwild'``,
-        where threads write one shared model and no average of it is kept (so every mode fits with the defaults),
-        nor with an l1 penalty (the average of sparse iterates is not sparse).
+        ``'auto'`` averages from the end of the first epoch (an average from the first step keeps a tail of the
+        starting point that the stop rule waits out) in modes ``'sync'`` and ``'async'``, and not in
+        ``'hogwild'``, where threads write one shared model and no average of it is kept (so every mode fits with
+        the defaults), nor with an l1 penalty (the average of sparse iterates is not sparse).
         scikit-learn's SGDClassifier does not average by default; here averaging is the default because the
         constant step it pairs with (``learning_rate='constant'``) reaches a plateau that only the average
         leaves.
@@ -170,8 +171,6 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
     >>> clf.score(X, y) > 0.85
     True
     """
-
-    _AUTO_AVERAGE_AFTER_FIRST_EPOCH = False  # see BaseParallelSGD: margin losses average from the first step
 
     _parameter_constraints: dict = {
         **BaseParallelSGD._parameter_constraints,
