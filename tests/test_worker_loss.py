@@ -57,9 +57,11 @@ def _first_worker(client):
     return sorted(client.scheduler_info(n_workers=-1)["workers"])[0]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def nanny_cluster():
-    """Two worker processes with nannies, shared by the cases that lose one worker (the nanny starts a new one)."""
+    """Two fresh worker processes with nannies for each case that loses one. Shared by the module, a case's kill
+    thread could still fire after its fit ended (the fits got faster) and take a worker of the next case, whose
+    wait for two workers then timed out (seen in the clean-clone run: "Only 1/2 workers arrived after 60")."""
     cluster, client = _cluster()
     yield client
     client.close()
