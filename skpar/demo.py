@@ -55,13 +55,13 @@ def main(argv=None):
             warnings.simplefilter("ignore")
             cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1, dashboard_address=None)
             client = Client(cluster)
-            client.run(lambda: ParallelSGDRegressor(max_iter=1, n_jobs=1).fit(X[:100], y[:100]) and None)
+            client.run(lambda: ParallelSGDRegressor(max_iter=1, tol=None, n_jobs=1).fit(X[:100], y[:100]) and None)
         return ParallelSGDRegressor(random_state=0, client=client)
 
     if args.workers:
         runs.append((f"skpar ParallelSGDRegressor, LocalCluster of {args.workers}", on_cluster))
     # compile the kernels once, outside the timings (numba caches them on disk for later runs)
-    ParallelSGDRegressor(max_iter=1, n_jobs=1).fit(X[:1000], y[:1000])
+    ParallelSGDRegressor(max_iter=1, tol=None, n_jobs=1).fit(X[:1000], y[:1000])
     rows = []
     try:
         for name, make in tqdm(runs, desc="fitting", unit="fit"):
