@@ -138,24 +138,13 @@ def _catch_up_fm(V, j, wscale, pending):
 
 
 @njit(nogil=True, cache=True)
-def _feature_major(W):
-    """A (d, K) copy of the (K, d) model ``W``."""
-    K, d = W.shape
-    out = np.empty((d, K))
-    for k in range(K):
-        for j in range(d):
-            out[j, k] = W[k, j]
-    return out
-
-
-@njit(nogil=True, cache=True)
-def _output_major(V):
-    """A (K, d) copy of the (d, K) model ``V``."""
-    d, K = V.shape
-    out = np.empty((K, d))
-    for j in range(d):
-        for k in range(K):
-            out[k, j] = V[j, k]
+def _transposed(A):
+    """A C-ordered copy of ``A.T``: the (K, d) model feature-major as (d, K), and back."""
+    m, n = A.shape
+    out = np.empty((n, m))
+    for i in range(m):
+        for j in range(n):
+            out[j, i] = A[i, j]
     return out
 
 
@@ -179,10 +168,10 @@ def sgd_csr(data, indices, indptr, y, sw, rows, W, B, Wbar, Bbar, n_avg, t0, bat
     order as with the model output-major, so the result is the same to the bit.
     """
     K, d = W.shape
-    V = _feature_major(W)
+    V = _transposed(W)
     wscale = 1.0
     B = B.copy()
-    Wbar = _feature_major(Wbar)
+    Wbar = _transposed(Wbar)
     Bbar = Bbar.copy()
     G = np.zeros((d, K))
     gb = np.zeros(K)
@@ -326,7 +315,7 @@ def sgd_csr(data, indices, indptr, y, sw, rows, W, B, Wbar, Bbar, n_avg, t0, bat
     V *= wscale
     if not np.isfinite(V).all():
         diverged = True
-    return _output_major(V), B, _output_major(Wbar), Bbar, n_avg, loss_sum, n_seen, steps, diverged, last_eta
+    return _transposed(V), B, _transposed(Wbar), Bbar, n_avg, loss_sum, n_seen, steps, diverged, last_eta
 
 
 @njit(nogil=True, cache=True)
