@@ -242,3 +242,34 @@ def test_sparse_blocks_are_combined_feature_by_feature():
         out = sgd_task(blk, state, two._sgd_plan, _seed(two._base_seed, 3, 0), 0, 1 << 30, 0)
         cols = slice(0, 10) if k == 0 else slice(10, 20)
         np.testing.assert_allclose(two.coef_[0, cols], out[2][0, cols], rtol=1e-12)
+
+
+def test_default_threads_need_rows_per_feature():
+    """``n_jobs=None`` gives blocks that are averaged at least 10 rows per feature (and 200,000 non-zeros); Hogwild!,
+    whose threads share one model, is held by the non-zeros alone."""
+    from skpar.backend import resolve_n_jobs
+    from skpar.linear_model._sgd_base import _default_n_jobs
+
+    cores = resolve_n_jobs(None)
+    wide = sp.random(4000, 8000, density=0.05, format="csr", random_state=0)  # 1.6M non-zeros, 0.5 rows a feature
+    tall = np.zeros((200_000, 20))  # 4M values, 10,000 rows a feature
+    assert _default_n_jobs(None, wide, False) == 1
+    assert _default_n_jobs(None, wide, False, averaged=False) == min(cores, 8)
+    assert _default_n_jobs(None, tall, False) == min(cores, 20)
+    assert _default_n_jobs(3, wide, False) == 3
+
+
+def test_auto_step_follows_the_loss_curvature_where_averaged():
+    """``eta0='auto'``: with averaging the logistic loss (curvature 1/4) and the hinge take four times the squared
+    hinge's step (curvature 2, held to the squared error's); without averaging every loss takes the latter."""
+    X, y = make_classification(n_samples=2000, n_features=10, random_state=0)
+    eta = {}
+    for loss in ("log_loss", "hinge", "squared_hinge"):
+        for average in ("auto", False):
+            clf = AveragedSGDClassifier(loss=loss, average=average, max_iter=1, tol=None, n_jobs=1,
+                                        random_state=0).fit(X, y)
+            eta[loss, average] = clf._sgd_plan.eta
+    assert eta["log_loss", "auto"] == pytest.approx(4 * eta["squared_hinge", "auto"])
+    assert eta["hinge", "auto"] == pytest.approx(eta["log_loss", "auto"])
+    assert eta["log_loss", False] == pytest.approx(eta["squared_hinge", "auto"])
+    assert eta["hinge", False] == pytest.approx(eta["squared_hinge", False])

@@ -157,36 +157,43 @@ def sgd_csr(data, indices, indptr, y, sw, rows, W, B, Wbar, Bbar, n_avg, t0, bat
     A step costs O(K x non-zeros of the batch), not O(K d): the l2 shrink is a scalar ``wscale``
     (``W = wscale * V``), and the l1 proximal steps are applied lazily, a feature catching up on the thresholds it
     missed when it is next read (the cumulative-penalty scheme of Tsuruoka et al. 2009, as scikit-learn's SGD does).
-    Polyak averaging is lazy too when ``l1 == 0``: the sum of this call's iterates is kept as ``A V + S`` with the
-    scalar ``A = sum_s wscale_s``; a step that moves ``V[j]`` by ``delta`` subtracts ``A delta`` from ``S[j]``, so the
-    average costs O(K x non-zeros) a step (Xu 2011). With an l1 penalty the lazy thresholds make the iterates'
+    Polyak averaging is lazy too when ``l1 == 0``: the sum of the averaged iterates is kept as ``T + A V`` with the
+    scalar ``A = sum_s wscale_s`` over this call's steps; a step that moves ``V[j]`` by ``-delta`` adds ``A delta``
+    to ``T[j]``, so the average costs O(K x non-zeros) a step (Xu 2011), and a row's score at the average one more
+    array read beside ``V``. With an l1 penalty the lazy thresholds make the iterates'
     values between reads unknown, and the average is updated over all O(K d) coordinates each step.
 
     Inside the call the model is held feature-major, ``V[j, k]`` (d, K): a sparse row touches every output of
     its features, and with the K outputs of a feature on one cache line a row's non-zeros cost a few lines
-    instead of K scattered ones (docs/benchmarks.md has the figures). Every output sums its terms in the same
-    order as with the model output-major, so the result is the same to the bit.
+    instead of K scattered ones (docs/benchmarks.md has the figures). A batch's step goes into ``V`` row by row
+    from the gradients of its rows, after all their scores are taken: the same step as with a gradient buffer,
+    up to the order of the sums.
     """
     K, d = W.shape
     V = _transposed(W)
     wscale = 1.0
     B = B.copy()
-    Wbar = _transposed(Wbar)
     Bbar = Bbar.copy()
-    G = np.zeros((d, K))
-    gb = np.zeros(K)
-    pk = np.zeros(K)  # a row's scores at the iterate and at the average, and its gradients, by output
+    pk = np.zeros(K)  # a row's scores at the iterate and at the average, by output
     pak = np.zeros(K)
-    gk = np.zeros(K)
-    mark = np.full(d, -1, dtype=np.int64)
-    touched = np.empty(d, dtype=np.int64)
+    gb = np.zeros(K)
+    # the batch's rows that have a gradient and their gradients by output: the step goes straight into V from
+    # them, row by row, once the batch's scores are all taken (a d-long gradient buffer, with marks of the
+    # features it holds, cost one more pass over the batch's non-zeros and two more arrays visited at random)
+    gbuf = np.zeros((batch_size, K))
+    grow = np.empty(batch_size, dtype=np.int64)
     u = 0.0  # l1 threshold accumulated so far, in units of W
     seen_u = np.zeros(d)  # value of u when each column last caught up
     lazy = l1 == 0.0
-    # lazy average: the sum of this call's iterates W_s is A V + S; Wbar keeps the average the call started from
-    S = np.zeros((d, K)) if lazy else np.zeros((0, K))
-    A = 0.0
     n0 = n_avg
+    # lazy average: the sum of the iterates W_s averaged so far is T + A V, where T starts as n0 times the average
+    # the call started from and the scalar A sums this call's scales; a step that moves V[j] by delta adds
+    # A delta to T[j], so that the earlier iterates keep their values. A row's score at the average is then
+    # (x . T + A x . V) / n_avg: one more array read beside V. Without the lazy sum T is the average itself.
+    T = _transposed(Wbar)
+    if lazy:
+        T *= n0
+    A = 0.0
     n_rows = rows.shape[0]
     loss_sum = 0.0
     n_seen = 0
@@ -200,7 +207,7 @@ def sgd_csr(data, indices, indptr, y, sw, rows, W, B, Wbar, Bbar, n_avg, t0, bat
         stop = min(pos + batch_size, n_rows)
         m = stop - pos
         batch_loss = 0.0
-        nt = 0
+        ng = 0
         averaging = t0 + s >= avg_start and n_avg > 0
         for q in range(pos, stop):
             i = rows[q]
@@ -215,50 +222,39 @@ def sgd_csr(data, indices, indptr, y, sw, rows, W, B, Wbar, Bbar, n_avg, t0, bat
             # still sums its terms in the row's order
             for k in range(K):
                 pk[k] = 0.0
-                pak[k] = 0.0 if lazy else Bbar[k]
-            for r in range(a, z):
-                j = indices[r]
-                x = data[r]
-                for k in range(K):
-                    pk[k] += x * V[j, k]
+                pak[k] = 0.0
             if averaging:
                 for r in range(a, z):
                     j = indices[r]
                     x = data[r]
-                    if lazy:
-                        for k in range(K):
-                            pak[k] += x * (n0 * Wbar[j, k] + A * V[j, k] + S[j, k])
-                    else:
-                        for k in range(K):
-                            pak[k] += x * Wbar[j, k]
+                    for k in range(K):
+                        pk[k] += x * V[j, k]
+                        pak[k] += x * T[j, k]
+            else:
+                for r in range(a, z):
+                    j = indices[r]
+                    x = data[r]
+                    for k in range(K):
+                        pk[k] += x * V[j, k]
             any_g = False
             for k in range(K):
                 p = pk[k] * wscale + B[k]
                 lv, g = target_loss(loss, p, y[i], k, K, eps, pos_weight, neg_weight)
                 batch_loss += sw[i] * lv
                 if averaging:
-                    pa = pak[k] / n_avg + Bbar[k] if lazy else pak[k]
+                    pa = ((pak[k] + A * pk[k]) / n_avg if lazy else pak[k]) + Bbar[k]
                     la, _ = target_loss(loss, pa, y[i], k, K, eps, pos_weight, neg_weight)
                     loss_sum += sw[i] * la
                 else:
                     loss_sum += sw[i] * lv
                 g *= sw[i]
-                gk[k] = g
+                gbuf[ng, k] = g
                 if g != 0.0:
                     gb[k] += g
                     any_g = True
-            if any_g:
-                # only features with a gradient are marked for the step: the others' updates would be zero
-                for r in range(a, z):
-                    j = indices[r]
-                    x = data[r]
-                    for k in range(K):
-                        if gk[k] != 0.0:
-                            G[j, k] += gk[k] * x
-                    if mark[j] != s:
-                        mark[j] = s
-                        touched[nt] = j
-                        nt += 1
+            if any_g:  # rows without a gradient (outside the hinge's margin) take no part in the step
+                grow[ng] = i
+                ng += 1
         pos = stop
         n_seen += m
         if not np.isfinite(batch_loss) or batch_loss > blowup * m:
@@ -267,27 +263,31 @@ def sgd_csr(data, indices, indptr, y, sw, rows, W, B, Wbar, Bbar, n_avg, t0, bat
         t = t0 + s
         e = step_size(t, schedule, eta, power_t, samples_per_step, warmup_steps, eta_start)
         last = s == n_steps - 1 or pos >= n_rows
-        scale = e / m
         wscale *= 1.0 - e * l2
         if wscale < 1e-6:
             # fold the scale back into V before it underflows (rare: O(K d) once per many steps); the lazy sum
             # starts again from its value, so that A stays of the order of the steps since the fold
             if lazy and A > 0.0:
-                S += A * V
+                T += A * V
                 A = 0.0
             V *= wscale
             wscale = 1.0
-        for r in range(nt):
-            j = touched[r]
-            for k in range(K):
-                delta = scale * G[j, k] / wscale
-                V[j, k] -= delta
-                if lazy:
-                    S[j, k] += A * delta  # the earlier iterates in the sum keep their values
-                G[j, k] = 0.0
+        c = e / m / wscale
+        for h in range(ng):
+            i = grow[h]
+            for r in range(indptr[i], indptr[i + 1]):
+                j = indices[r]
+                cx = c * data[r]
+                for k in range(K):
+                    gk = gbuf[h, k]
+                    if gk != 0.0:
+                        delta = cx * gk
+                        V[j, k] -= delta
+                        if lazy:
+                            T[j, k] += A * delta  # the earlier iterates in the sum keep their values
         for k in range(K):
             if fit_intercept:
-                B[k] -= scale * gb[k]
+                B[k] -= e / m * gb[k]
             gb[k] = 0.0
         if not last:
             u += e * l1
@@ -302,7 +302,7 @@ def sgd_csr(data, indices, indptr, y, sw, rows, W, B, Wbar, Bbar, n_avg, t0, bat
                         _catch_up_fm(V, j, wscale, u - seen_u[j])
                         seen_u[j] = u
                     for k in range(K):
-                        Wbar[j, k] += (V[j, k] * wscale - Wbar[j, k]) * mu
+                        T[j, k] += (V[j, k] * wscale - T[j, k]) * mu
             for k in range(K):
                 Bbar[k] += (B[k] - Bbar[k]) * mu
         steps += 1
@@ -310,12 +310,14 @@ def sgd_csr(data, indices, indptr, y, sw, rows, W, B, Wbar, Bbar, n_avg, t0, bat
     for j in range(d):
         if seen_u[j] < u:
             _catch_up_fm(V, j, wscale, u - seen_u[j])
-    if lazy and n_avg > n0:
-        Wbar = (n0 * Wbar + A * V + S) / n_avg
+    if lazy:
+        Wbar = _transposed((T + A * V) / n_avg) if n_avg > n0 else Wbar.copy()
+    else:
+        Wbar = _transposed(T)
     V *= wscale
     if not np.isfinite(V).all():
         diverged = True
-    return _transposed(V), B, _transposed(Wbar), Bbar, n_avg, loss_sum, n_seen, steps, diverged, last_eta
+    return _transposed(V), B, Wbar, Bbar, n_avg, loss_sum, n_seen, steps, diverged, last_eta
 
 
 @njit(nogil=True, cache=True)

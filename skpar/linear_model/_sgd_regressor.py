@@ -131,7 +131,9 @@ class ParallelSGDRegressor(RegressorMixin, BaseParallelSGD):
     warmup : float, default=0.1
         Epochs over which the step rises linearly from ``eta0`` to the scaled step; 0 disables the warm-up.
     n_jobs : int or None, default=None
-        Threads of the thread backend and so its number of blocks; ``None`` or -1 uses every core.
+        Threads of the thread backend and so its number of blocks; -1 uses every core. ``None``: every core, but
+        no more than one thread per 200,000 non-zeros and, except with ``mode='hogwild'``, per 10 rows per
+        feature (blocks that are averaged need many rows per feature to pay).
     client : distributed.Client, 'threads' or None, default=None
         Where to fit: this client's cluster (one block per worker thread for local data, one block per row chunk
         for dask arrays); ``None`` uses the active ``distributed`` client if there is one, else threads.

@@ -248,6 +248,20 @@ def sample_rows(block, max_rows, seed):
     return rows
 
 
+def _sample_matrix(block, max_rows, seed):
+    """The rows of :func:`sample_rows` as a matrix, memoised on the block: power iteration multiplies by the same
+    sample once a round, and copying it each time cost more than the products (on a 7,770 x 8,315 tf-idf set, four
+    copies of the whole block, 1.6 ms each, in a 50 ms fit). A sample of every row is the block's matrix itself."""
+    key = (max_rows, seed)
+    memo = getattr(block, "_sample", None)
+    if memo is not None and memo[0] == key:
+        return memo[1]
+    rows = sample_rows(block, max_rows, seed)
+    Xs = block.X if rows.shape[0] == block.n_rows else block.X[rows]
+    block._sample = (key, Xs)
+    return Xs
+
+
 def moments_task(block, max_rows, seed, fit_intercept, with_gram):
     """Second moments of a row sample: what the critical batch size and the step size are estimated from.
 
@@ -283,8 +297,7 @@ def sample_matvec_task(block, max_rows, seed, fit_intercept, v):
     """``X~_s^T (X~_s v)`` on the block's row sample (power iteration when d is too large for a Gram matrix)."""
     if block.on_gpu:
         return matvec_gpu(block, max_rows, seed, fit_intercept, v)
-    rows = sample_rows(block, max_rows, seed)
-    Xs = block.X[rows]
+    Xs = _sample_matrix(block, max_rows, seed)
     d = Xs.shape[1]
     z = Xs @ v[:d]
     if fit_intercept:
