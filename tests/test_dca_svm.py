@@ -160,22 +160,20 @@ def test_passcode_is_refused_on_dask(data, cluster_client):
 
 
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
-def test_catalyst_gets_further_in_the_same_passes_and_certifies_the_svm(sparse):
-    """Catalyst (kappa) on an ill-conditioned problem (n >> d, where dual coordinate ascent is slow): after the same
-    300 passes its certified gap is a quarter of the plain one's (measured 0.016 against 0.064), and the
-    certificate is the SVM's own: the primal at coef_ is within the gap of LinearSVC's optimum."""
+def test_catalyst_gets_there_in_fewer_passes_and_certifies_the_svm(sparse):
+    """Catalyst (kappa) on an ill-conditioned problem (n >> d, where dual coordinate ascent is slow): it reaches a
+    certified gap of 1e-6 in under half the passes of plain dual coordinate ascent (measured 49 against 231), and
+    the certificate is the SVM's own: the primal at coef_ is within the gap of LinearSVC's optimum."""
     X, y = make_classification(n_samples=3000, n_features=40, n_informative=20, flip_y=0.05, random_state=2)
     if sparse:
         X = sp.csr_matrix(np.where(np.abs(X) < 0.5, 0.0, X))
     C = 0.03
     kw = dict(C=C, tol=1e-6, max_iter=300, n_jobs=1, random_state=0, fit_intercept=False)
-    with pytest.warns(ConvergenceWarning):
-        plain = DualCoordinateAscentSVM(kappa=0.0, **kw).fit(X, y)
-    with pytest.warns(ConvergenceWarning):
-        fast = DualCoordinateAscentSVM(kappa="auto", **kw).fit(X, y)
+    plain = DualCoordinateAscentSVM(kappa=0.0, **kw).fit(X, y)
+    fast = DualCoordinateAscentSVM(kappa="auto", **kw).fit(X, y)
     assert plain.kappa_ == 0.0 and 1.0 <= fast.kappa_ <= 10.0
-    assert plain.n_iter_ == fast.n_iter_ == 300
-    assert fast.duality_gap_ < 0.5 * plain.duality_gap_
+    assert plain.duality_gap_ <= 1e-6 and fast.duality_gap_ <= 1e-6
+    assert fast.n_iter_ < 0.5 * plain.n_iter_
     ref = LinearSVC(C=C, dual=True, tol=1e-10, max_iter=200_000, fit_intercept=False).fit(X, y)
 
     def primal(coef):

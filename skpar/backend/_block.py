@@ -93,6 +93,7 @@ class Block:
             self.val_rows = np.sort(np.asarray(val_rows, dtype=np.int64))
             self.train_rows = np.flatnonzero(mask).astype(np.int64)
         self._order = (None, self.train_rows)
+        self._perm = (None, self.train_rows)
 
     @property
     def n_rows(self) -> int:
@@ -116,6 +117,17 @@ class Block:
         if self._order[0] != seed:
             self._order = (seed, interleaved_take(self.train_rows, np.random.default_rng(seed)))
         return self._order[1]
+
+    def permutation(self, seed):
+        """Training rows in a uniformly random order drawn from ``seed`` (the last one is memoised).
+
+        Dual coordinate ascent takes this order, not :meth:`epoch_order`: with the interleaved chunks a row keeps
+        its neighbours from pass to pass, and the passes behave like a fixed cyclic order. On Reuters (7,770 x
+        8,315, one block) that took 447 passes to a relative duality gap of 1e-4, against 17 in plain random
+        orders, as liblinear draws them (docs/benchmarks.md)."""
+        if self._perm[0] != seed:
+            self._perm = (seed, np.random.default_rng(seed).permutation(self.train_rows))
+        return self._perm[1]
 
     def __reduce__(self):
         # the memo is rebuilt from the seed where the block lands; it is never sent. Solver state kept on the block

@@ -79,7 +79,7 @@ def _dcd(block, W, Wl, A, C, loss, pos_weight, neg_weight, bias, sigma, n_epochs
     thresholds = np.array([np.inf, -np.inf])
     sums = (0.0, 0.0)
     for epoch in range(n_epochs):
-        order = block.epoch_order((seed + 7919 * rnd + 104729 * epoch) % (1 << 31))
+        order = block.permutation((seed + 7919 * rnd + 104729 * epoch) % (1 << 31))
         if block.is_sparse:
             out = dcd_csr(X.data, X.indices, X.indptr, sqn, block.y, block.sample_weight, order, W, Wl, A, C, loss,
                           pos_weight, neg_weight, bias, sigma, epoch == 0, active, thresholds)
