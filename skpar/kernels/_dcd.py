@@ -150,10 +150,12 @@ def dcd_dense(X, sqn, y, sw, order, W, Wl, A, C, loss, pos_weight, neg_weight, b
     dual_sum = 0.0
     shrinking, pg_max_old, pg_min_old = _pass_start(active, thresholds)
     pg_max, pg_min = -np.inf, np.inf
-    for q in range(order.shape[0]):
-        i = order[q]
-        sq = bias * bias + sqn[i]
-        for k in range(K):
+    # the outputs outermost: an output's dual variables touch only its own row of w, so each output's steps are
+    # the same whichever loop is outside, and with the outputs outside an output's w stays in cache for the pass
+    for k in range(K):
+        for q in range(order.shape[0]):
+            i = order[q]
+            sq = bias * bias + sqn[i]
             if shrinking and not active[k, i]:
                 continue
             t = _target(y[i], k, K)
@@ -193,11 +195,11 @@ def dcd_csr(data, indices, indptr, sqn, y, sw, order, W, Wl, A, C, loss, pos_wei
     dual_sum = 0.0
     shrinking, pg_max_old, pg_min_old = _pass_start(active, thresholds)
     pg_max, pg_min = -np.inf, np.inf
-    for q in range(order.shape[0]):
-        i = order[q]
-        a, z = indptr[i], indptr[i + 1]
-        sq = bias * bias + sqn[i]
-        for k in range(K):
+    for k in range(K):  # the outputs outermost, as in dcd_dense
+        for q in range(order.shape[0]):
+            i = order[q]
+            a, z = indptr[i], indptr[i + 1]
+            sq = bias * bias + sqn[i]
             if shrinking and not active[k, i]:
                 continue
             t = _target(y[i], k, K)

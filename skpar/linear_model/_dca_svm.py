@@ -65,7 +65,9 @@ class DualCoordinateAscentSVM(LinearClassifierMixin, ClassifierMixin, BaseParall
     combine : {'add', 'average'}, default='add'
         ``'add'``: CoCoA+ (sigma' = number of blocks); ``'average'``: CoCoA (``mode='sync'``).
     mode : {'sync', 'passcode'}, default='sync'
-        ``'sync'``: CoCoA rounds, on threads or Dask, reproducible bit for bit. ``'passcode'`` (thread backend
+        ``'sync'``: CoCoA rounds, on threads or Dask, reproducible bit for bit (one block on threads with
+        ``local_iters='auto'`` runs as one thread of ``'passcode'``, which is then deterministic: plain dual
+        coordinate ascent, certified where the gap's rate says). ``'passcode'`` (thread backend
         only): the threads update one shared ``w`` without locks (PASSCoDe-Wild, Hsieh et al. 2015), taking full
         steps; every round restarts from the exact ``w(alpha)`` and certifies the gap there. Not bit-reproducible
         run to run (the order of racing writes varies).
@@ -209,7 +211,13 @@ class DualCoordinateAscentSVM(LinearClassifierMixin, ClassifierMixin, BaseParall
                           max_rounds=self.max_iter, tol=self.tol, seed=int(seeds[-1]), history=self.history_,
                           start_time=start, verbose=self.verbose,
                           kappa=0.0 if gpu and self.kappa == "auto" else self.kappa)
-            if self.mode == "passcode":
+            # one block on threads in mode 'sync' with local_iters='auto': there is no other block to combine
+            # with, and the PASSCoDe driver on its one thread is plain dual coordinate ascent with shrinking across
+            # the passes of a round and certificates at the passes the gap's rate asks for (20 Newsgroups: 3.07 s
+            # against 3.23 s for a certificate every pass; a9a, ijcnn1 and Reuters 10-25% faster)
+            alone = (rounds.n_blocks == 1 and not gpu and not isinstance(backend, DaskBackend)
+                     and self.local_iters == "auto")
+            if self.mode == "passcode" or alone:
                 if isinstance(backend, DaskBackend):
                     raise ValueError("mode='passcode' shares one w between the threads of this process; on a Dask "
                                      "cluster use mode='sync' (CoCoA+)")
