@@ -134,3 +134,22 @@ def test_dask_array_input(problem, scheduler):
     pred = ours.predict(Xd)
     assert isinstance(pred, da.Array)
     np.testing.assert_allclose(pred.compute(), ours.predict(X), rtol=1e-12)
+
+
+def test_anderson_extrapolation_finds_the_fixed_point_of_a_linear_iteration():
+    """The epochs of coordinate descent near the optimum are a linear fixed-point iteration; with more iterates than
+    dimensions, Anderson's combination is that iteration's fixed point (to rounding)."""
+    from skpar.parallel._shotgun import _Anderson
+
+    rng = np.random.default_rng(0)
+    Q = np.linalg.qr(rng.normal(size=(4, 4)))[0]
+    A = Q @ np.diag([0.99, 0.95, 0.9, 0.5]) @ Q.T  # slow directions, as in an ill-conditioned problem
+    b = rng.normal(size=4)
+    fixed = np.linalg.solve(np.eye(4) - A, b)
+    acc = _Anderson(5)
+    x, out = np.zeros(4), None
+    for _ in range(6):
+        x = A @ x + b
+        out = acc.push(x)
+    assert np.linalg.norm(x - fixed) > 1.0  # six plain steps are still far away
+    np.testing.assert_allclose(out, fixed, rtol=1e-6)

@@ -154,6 +154,21 @@ class _Shotgun:
         correlations ``z = b - G w`` (``w`` the working set's coordinates)."""
         return r if self.G is None else self.b - self.G @ w
 
+    def state_at(self, w, ref, ref_state):
+        """The state of :meth:`begin` at the working set's coordinates ``w``, from the state ``ref_state`` at ``ref``:
+        the residual moves by ``X~_ws (ref - w)`` (a product with the working set's columns only), the Gram
+        correlations are ``b - G w``."""
+        if self.G is not None:
+            return self.b - self.G @ w
+        delta = ref - w
+        if self.data.sparse:
+            X = self.Xws
+            moved = np.zeros(self.data.n)
+            residual_update_csc(X.data, X.indices, X.indptr, self.cols, np.arange(self.cols.size), -delta, moved)
+        else:
+            moved = np.asarray(self.Xws @ delta, dtype=np.float64)
+        return ref_state + moved - float(self.xbar @ delta)
+
     def primal(self, w, state):
         """The objective at the working set's coordinates ``w`` (the other coordinates are zero)."""
         if self.G is None:
@@ -236,6 +251,46 @@ class _Shotgun:
         return (g - self.xbar * sr.sum()) / self.data.n
 
 
+#: iterates that Anderson acceleration combines (one extrapolation every this many epochs)
+ANDERSON_DEPTH = 5
+
+
+class _Anderson:
+    """Anderson acceleration of the epochs on a working set (as in Bertrand and Massias 2021 and skglm's solver).
+
+    Coordinate descent epochs on a working set converge linearly once the support is found, and their iterates
+    then line up along the slowest directions; the combination of the last ``depth`` iterates whose weights (summing
+    to one) minimise the norm of the combined differences extrapolates along them. The caller keeps it only where
+    it lowers the objective, so the epochs' descent is never lost.
+    """
+
+    def __init__(self, depth):
+        self.depth = depth
+        self.iterates = []
+
+    def push(self, w):
+        """Record an epoch's iterate; every ``depth`` epochs return the extrapolated point (else None)."""
+        self.iterates.append(w.copy())
+        if len(self.iterates) <= self.depth:
+            return None
+        Xs = np.array(self.iterates)
+        self.iterates = []
+        U = np.diff(Xs, axis=0)
+        # weights c, summing to one, that minimise ||U^T c||: C^-1 1 normalised, or where C is singular (more
+        # iterates than directions left, near the optimum) a null vector of C, whose combination has no residual
+        lam, V = np.linalg.eigh(U @ U.T)
+        if not np.isfinite(lam).all() or lam[-1] <= 0.0:
+            return None
+        if lam[0] <= 1e-13 * lam[-1]:
+            z = V[:, 0]
+        else:
+            z = V @ ((V.T @ np.ones(lam.size)) / lam)
+        if not np.isfinite(z).all() or abs(z.sum()) < 1e-12 * np.abs(z).sum():
+            return None
+        c = z / z.sum()
+        return c @ Xs[1:]
+
+
 def shotgun_lasso(data, w, l1, l2, *, P, rho, max_epochs, tol, positive=False, working_set=True,
                   selection="cyclic", rng=None, pool=None, n_threads=1, history=None, start_time=None, verbose=0,
                   max_inner=200):
@@ -303,6 +358,7 @@ def shotgun_lasso(data, w, l1, l2, *, P, rho, max_epochs, tol, positive=False, w
         inner_tol = 0.3 * gap if working_set and ws.size < data.d else tol
         state = solver.begin(ww, r)
         prev = solver.primal(ww, state)  # the working set holds the support: the other coordinates are zero
+        anderson = _Anderson(ANDERSON_DEPTH) if not positive else None
         for k in range(max_inner):
             if epochs >= max_epochs:
                 break
@@ -326,6 +382,13 @@ def shotgun_lasso(data, w, l1, l2, *, P, rho, max_epochs, tol, positive=False, w
                 continue
             prev = cur
             p_used = p_ws
+            if anderson is not None:
+                extrapolated = anderson.push(ww)
+                if extrapolated is not None:
+                    state_x = solver.state_at(extrapolated, ww, state)
+                    cur_x = solver.primal(extrapolated, state_x)
+                    if np.isfinite(cur_x) and cur_x < cur:  # kept only where it helps: the epochs alone descend
+                        ww, state, prev = extrapolated, state_x, cur_x
             if (k + 1) % 5 == 0 or epochs >= max_epochs:
                 # the working set holds the support, so this is the gap of the problem restricted to it
                 if solver.gap(ww, state) <= inner_tol:
