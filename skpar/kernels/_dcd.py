@@ -29,6 +29,8 @@ state is passed from call to call).
 import numpy as np
 from numba import njit
 
+from ._prefetch import ROWS_AHEAD, prefetch_row
+
 HINGE = 0
 SQUARED_HINGE = 1
 
@@ -195,9 +197,12 @@ def dcd_csr(data, indices, indptr, sqn, y, sw, order, W, Wl, A, C, loss, pos_wei
     dual_sum = 0.0
     shrinking, pg_max_old, pg_min_old = _pass_start(active, thresholds)
     pg_max, pg_min = -np.inf, np.inf
+    n_order = order.shape[0]
     for k in range(K):  # the outputs outermost, as in dcd_dense
-        for q in range(order.shape[0]):
+        for q in range(n_order):
             i = order[q]
+            if q + ROWS_AHEAD < n_order:  # rows in random order: ask for the rows ahead (see prefetch_row)
+                prefetch_row(data, indices, indptr, order[q + ROWS_AHEAD])
             a, z = indptr[i], indptr[i + 1]
             sq = bias * bias + sqn[i]
             if shrinking and not active[k, i]:

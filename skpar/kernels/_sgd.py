@@ -22,7 +22,7 @@ import numpy as np
 from numba import njit
 
 from ._loss import target_loss
-from ._prefetch import prefetch_write
+from ._prefetch import ROWS_AHEAD, prefetch_row, prefetch_write
 from ._schedule import step_size
 
 
@@ -211,6 +211,8 @@ def sgd_csr(data, indices, indptr, y, sw, rows, W, B, Wbar, Bbar, n_avg, t0, bat
         averaging = t0 + s >= avg_start and n_avg > 0
         for q in range(pos, stop):
             i = rows[q]
+            if q + ROWS_AHEAD < n_rows:  # a shuffled order makes each row a miss: ask for the rows ahead
+                prefetch_row(data, indices, indptr, rows[q + ROWS_AHEAD])
             a, z = indptr[i], indptr[i + 1]
             if u > 0.0:  # no l1 threshold yet (or no l1 at all): nothing to catch up, no read of seen_u
                 for r in range(a, z):
