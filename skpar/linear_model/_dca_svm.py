@@ -221,7 +221,8 @@ class DualCoordinateAscentSVM(LinearClassifierMixin, ClassifierMixin, BaseParall
                 if isinstance(backend, DaskBackend):
                     raise ValueError("mode='passcode' shares one w between the threads of this process; on a Dask "
                                      "cluster use mode='sync' (CoCoA+)")
-                W, rel, n_passes, converged, kappa = passcode(rounds, W0, local_iters=self.local_iters, **common)
+                W, rel, n_passes, converged, kappa = passcode(rounds, W0, local_iters=self.local_iters,
+                                                              incremental=alone, **common)
             else:
                 local = 1 if self.local_iters == "auto" else int(self.local_iters)
                 common["max_rounds"] = -(-self.max_iter // local)

@@ -393,12 +393,14 @@ def next_passes(history, current, done, tol, budget):
 
 
 def passcode(rounds, W, *, C, loss, pos_weight, neg_weight, bias, local_iters, max_rounds, tol, seed,
-             kappa=0.0, history=None, start_time=None, verbose=0):
+             kappa=0.0, history=None, start_time=None, verbose=0, incremental=False):
     """PASSCoDe-Wild on the thread backend: every thread runs dual coordinate ascent on its own block of dual
     variables against one shared ``w``, written without locks (no sigma' penalty: the steps are full).
 
     Lost updates make the shared ``w`` drift from ``w(alpha)``; so every round starts from the exact ``w(alpha)``
     (a reduction over the blocks) and the duality gap is computed at that exact pair, a true certificate.
+    ``incremental`` (one block on one thread, where no update is lost): ``w(alpha)`` follows the shared ``w``'s
+    change instead, as in CoCoA rounds.
     ``kappa`` as in :func:`cocoa`. A round runs ``local_iters`` passes; with ``local_iters='auto'``, one under
     Catalyst (one pass a proximal problem is what the scheme needs), else as many as :func:`next_passes` says.
     ``max_rounds`` bounds the passes. Returns ``(W, relative_gap, n_passes, converged, kappa)``, the passes
@@ -412,7 +414,8 @@ def passcode(rounds, W, *, C, loss, pos_weight, neg_weight, bias, local_iters, m
     passes = 1 if local_iters == "auto" else int(local_iters)
     while True:
         W0 = catalyst.start(W)
-        res = rounds.run(passcode_task, W0, W0.copy(), C, loss, pos_weight, neg_weight, bias, catalyst.scale, passes,
+        shared = W0.copy()
+        res = rounds.run(passcode_task, W0, shared, C, loss, pos_weight, neg_weight, bias, catalyst.scale, passes,
                          seed, rnd)
         rel = _certify(W, res.results, rnd, res, history, start_time, verbose, W0)
         history[-1]["passes"] = done
@@ -421,7 +424,13 @@ def passcode(rounds, W, *, C, loss, pos_weight, neg_weight, bias, local_iters, m
             rounds.run(restore_task)
             converged = rel <= tol
             break
-        W = sum(rounds.run(w_of_alpha_task, W.shape, bias).results)
+        if incremental:
+            # one thread in this process: no write was lost, so the shared w moved by exactly scale times the
+            # change of w(alpha), as a CoCoA round's does; the reduction (a pass over the support vectors, as
+            # costly as a pass on dense data with many of them) is not needed
+            W = W + (shared - W0) / catalyst.scale
+        else:
+            W = sum(rounds.run(w_of_alpha_task, W.shape, bias).results)
         done += passes
         rnd += 1
         catalyst.step(W, _on_course(history))
