@@ -1,4 +1,4 @@
-"""The critical batch size of mini-batch SGD (lecture notes, seeds 000 and 002).
+"""The critical batch size of mini-batch SGD (McCandlish et al. 2018).
 
 For the square loss, the largest stable step of mini-batch SGD grows linearly with the batch size ``b`` up to a
 critical batch size and then saturates at ``1 / lambda_max``, ``lambda_max`` the largest eigenvalue of

@@ -39,9 +39,10 @@ def _prefetch_intrinsic(rw, doc):
     return prefetch
 
 
-prefetch_write = _prefetch_intrinsic(1, """Prefetch ``arr[index]`` (a 1-d array) for writing (``llvm.prefetch``, rw=1, high
-    locality); a hint with no effect on results, and no bounds check: callers pass indices of the array.""")
-prefetch_read = _prefetch_intrinsic(0, """Prefetch ``arr[index]`` (a 1-d array) for reading; a hint like :func:`prefetch_write`.""")
+prefetch_write = _prefetch_intrinsic(1, """Prefetch ``arr[index]`` (a 1-d array) for writing (``llvm.prefetch``,
+    rw=1, high locality); a hint with no effect on results, and no bounds check: callers pass indices of the array.""")
+prefetch_read = _prefetch_intrinsic(0, """Prefetch ``arr[index]`` (a 1-d array) for reading; a hint like
+    :func:`prefetch_write`.""")
 
 #: rows ahead of the current one that the CSR kernels prefetch (measured on ijcnn1's 13 non-zeros a row: 4 to 16
 #: all gave about the same, 8 is the middle)

@@ -141,7 +141,7 @@ class BaseParallelSGD(BaseEstimator):
         eta0 = 0.5 / (curvature * cbs.mean_sq_norm) if self.eta0 == "auto" else float(self.eta0)
         batch = self._effective_batch(n_blocks, local_steps)
         # The largest stable step grows linearly with the batch only up to the critical batch size and then
-        # saturates at about 1 / lambda_max (lecture notes, seed 002): scale up to it and no further.
+        # saturates at about 1 / lambda_max (McCandlish et al. 2018): scale up to it and no further.
         grow = min(batch, max(1.0, cbs.lower))
         factor = {"linear": grow, "sqrt": math.sqrt(grow), None: 1.0}[self.scaling_rule]
         eta = eta0 * factor

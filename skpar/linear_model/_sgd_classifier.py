@@ -31,7 +31,7 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
     with :math:`y_{ik} = +1` if sample ``i`` is of class ``k`` and -1 otherwise, sample weights :math:`s_i` and
     class weights :math:`c_{ik}` (``class_weight[k]`` for the positive samples, 1 for the others, as scikit-learn
     does). The rows are split into blocks that stay where they live; each task trains every class on its block in
-    one pass over it (lecture notes, seed 000, "averaging"):
+    one pass over it (Zinkevich et al. 2010):
 
     - ``averaging='oneshot'``: every block fits on its own for up to ``max_iter`` epochs, then the models are averaged
       once (one round on Dask; Zinkevich et al. 2010). By convexity the average is no worse than the mean of the

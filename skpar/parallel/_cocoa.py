@@ -1,7 +1,7 @@
 """CoCoA / CoCoA+: distributed dual coordinate ascent for linear SVMs (Jaggi et al. 2014; Ma et al. 2015).
 
-The dual variables belong to the data points, so model parallelism in the dual is data parallelism (lecture notes,
-seed 000): every block improves its own dual variables against the shared ``w`` with local SDCA epochs, and the
+The dual variables belong to the data points, so model parallelism in the dual is data parallelism (Jaggi et al.
+2014): every block improves its own dual variables against the shared ``w`` with local SDCA epochs, and the
 driver combines the blocks' changes of ``w``, by adding them (CoCoA+, the local subproblems made safe by
 ``sigma' = K``) or by averaging them (CoCoA). The duality gap is computed every round from the blocks' primal losses
 and dual terms, at the state the round started from, so the fit stops on a certificate.

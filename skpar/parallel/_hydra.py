@@ -1,4 +1,4 @@
-"""Column-parallel coordinate descent across workers (model parallelism, lecture notes seed 003).
+"""Column-parallel coordinate descent across workers (model parallelism; Hydra, Richtarik and Takac 2016).
 
 The columns of X are partitioned into K blocks that live on the workers. Every round the driver sends the current
 residual; each worker runs a local epoch of coordinate descent over its own columns against it and returns its

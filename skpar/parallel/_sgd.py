@@ -180,8 +180,8 @@ def sgd_oneshot(rounds, state, plan, penalty, *, epoch_seeds, max_epochs, tol=No
     Each block runs up to ``max_epochs`` local epochs from ``state`` (stopping on its own by scikit-learn's ``tol``
     rule), all in one round, and the driver averages the blocks' models once. By convexity the average is no worse
     than the mean of the blocks' losses; it is statistically as good as one fit on all the data when each block
-    holds enough rows (about kappa, lecture notes seed 000). Returns what :func:`sgd_sync` returns; ``n_epochs`` is
-    the most local epochs a block ran and ``converged`` whether every block's stopping rule fired.
+    holds enough rows (about kappa; Zhang, Duchi and Wainwright 2013). Returns what :func:`sgd_sync` returns;
+    ``n_epochs`` is the most local epochs a block ran and ``converged`` whether every block's stopping rule fired.
     """
     history = [] if history is None else history
     start_time = time.perf_counter() if start_time is None else start_time

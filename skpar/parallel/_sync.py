@@ -1,6 +1,6 @@
 """Synchronous rounds: every block runs the same task from the same model, the driver combines in block order.
 
-This is the data-parallel strategy of the lecture notes, written once against the backend protocol. What the task
+This is the data-parallel strategy, written once against the backend protocol. What the task
 does (one mini-batch step, an epoch, a full local fit) decides whether a round is synchronous mini-batch SGD with an
 all-reduce, local SGD with periodic averaging, or one-shot averaging; combining by a weighted average is done here,
 in a fixed order, so that every backend gives the same floating-point result.
