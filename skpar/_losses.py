@@ -1,153 +1,323 @@
-"""Loss functions as small picklable objects shared by kernels, strategies and estimators.
+"""Loss functions, each defined once: a compiled scalar function that every CPU kernel calls, its CUDA text for the
+GPU kernels, and the facts the drivers need about it.
 
-Each loss ``l(p, y)`` is a function of the prediction ``p = x . w + b`` and the target ``y``. The numba kernels do
-not call these objects (numba cannot); they switch on :attr:`Loss.code`, and the NumPy methods here are the reference
-that tests compare the kernels with and that the driver uses for objectives.
+A loss ``l(p, y)`` is a function of the prediction ``p = x . w + b`` and the target ``y`` (regression), or of the
+margin ``z = y p`` with ``y`` in {-1, +1} (classification, ``margin = True``). Each loss is a small frozen dataclass
+(picklable: plans carry it to Dask workers) whose class holds:
+
+``kernel``
+    a numba function (the class's ``_kernel``) ``(p, y, param) -> (l(p, y), dl/dp)`` with ``param`` the loss's one
+    scalar parameter (``epsilon``, or ``quantile``; unused where the loss has none). The kernels take it as an
+    argument, so numba compiles each kernel once per loss, with the loss's body in its inner loop. The NumPy
+    methods :meth:`Loss.value` and :meth:`Loss.derivative` run the same function elementwise.
+``cuda``
+    C statements that set ``*l`` and ``*g`` from ``double p, y, eps``: the body of the GPU kernels' ``loss_deriv``
+    (:mod:`skpar.gpu._source`), which the GPU compiles for each loss.
+``dual``
+    for the losses that dual coordinate ascent solves (:mod:`skpar.kernels._dcd`), ``(D C, bounded)``: the dual of
+    :math:`C \\ell` has the box :math:`0 \\le \\alpha \\le C` where ``bounded``, else :math:`\\alpha \\ge 0`, and the
+    quadratic term :math:`\\tfrac{D}{2}\\alpha^2` with :math:`D = (D C) / C`.
+
+Adding a loss is adding a class here (and naming it in the estimator's ``loss`` parameter's docstring): the
+estimators read their choices from :data:`LOSSES`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import ClassVar
 
 import numpy as np
+from numba import njit
 
-# Integer codes understood by the numba kernels (``skpar.kernels._loss``).
-SQUARED_ERROR = 0
-HUBER = 1
-EPSILON_INSENSITIVE = 2
-SQUARED_EPSILON_INSENSITIVE = 3
+#: every loss by its ``loss`` parameter's name, filled as the classes below are defined
+LOSSES: dict[str, type[Loss]] = {}
 
-HINGE = 10
-LOG_LOSS = 11
-MODIFIED_HUBER = 12
-SQUARED_HINGE = 13
 
-_CLASSIFICATION_CODES = {
-    "hinge": HINGE,
-    "log_loss": LOG_LOSS,
-    "modified_huber": MODIFIED_HUBER,
-    "squared_hinge": SQUARED_HINGE,
-}
+def _stable_identity(fn, name):
+    """Give the compiled function ``fn`` the same identity in every process.
 
-_REGRESSION_CODES = {
-    "squared_error": SQUARED_ERROR,
-    "huber": HUBER,
-    "epsilon_insensitive": EPSILON_INSENSITIVE,
-    "squared_epsilon_insensitive": SQUARED_EPSILON_INSENSITIVE,
-}
+    A kernel that takes a compiled function as an argument is compiled for that function's type, and numba's
+    on-disk cache keys the compiled kernel by it. A numba function unpickled from the cache's index is matched to a
+    live one by a random UUID drawn in each process, so without a fixed one no process finds the kernels compiled
+    by another and every fit in a fresh process recompiles them (seconds). Naming the UUID after the loss makes the
+    cached kernels load (numba's ``_set_uuid``, the hook its own deserialisation uses; without it caching is lost,
+    never correctness).
+    """
+    try:
+        fn._set_uuid(name)
+    except (AttributeError, AssertionError):  # another numba, or an identity already drawn
+        pass
+
+
+@njit(nogil=True, cache=True)
+def _elementwise(fn, p, y, param):
+    lv = np.empty(p.shape[0])
+    g = np.empty(p.shape[0])
+    for i in range(p.shape[0]):
+        lv[i], g[i] = fn(p[i], y[i], param)
+    return lv, g
 
 
 @dataclass(frozen=True)
 class Loss:
-    """A loss ``l(p, y)`` of the prediction ``p`` and the target ``y``.
+    """A loss ``l(p, y)``; the subclasses are the losses (see the module's docstring).
 
     Parameters
     ----------
-    name : str
-        One of ``squared_error`` (:math:`\\tfrac12 (p - y)^2`), ``huber`` (quadratic up to ``epsilon``, linear
-        beyond), ``epsilon_insensitive`` (:math:`\\max(0, |p - y| - \\epsilon)`) and
-        ``squared_epsilon_insensitive`` (its square), with scikit-learn's ``SGDRegressor`` meaning.
     epsilon : float
-        The threshold of the last three losses.
+        The loss's threshold, for those that have one (scikit-learn's ``SGDRegressor`` meaning).
     """
 
-    name: str
+    name: ClassVar[str] = ""
+    #: a classification loss of the margin ``y p``, ``y`` in {-1, +1}
+    margin: ClassVar[bool] = False
+    #: the curvature that ``eta0='auto'`` sets the step for, ``0.5 / (c E||x||^2)``
+    step_curvature: ClassVar[float] = 1.0
+    _kernel: ClassVar = None
+    cuda: ClassVar[str] = ""
+    dual: ClassVar[tuple | None] = None
+
     epsilon: float = 0.1
 
-    @property
-    def code(self) -> int:
-        """Integer code passed to the numba kernels."""
-        return _REGRESSION_CODES[self.name]
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.name:
+            LOSSES[cls.name] = cls
+            _stable_identity(cls._kernel, f"skpar._losses.{cls.__name__}")
+
+    @classmethod
+    def from_params(cls, **params):
+        """The loss built from the estimator's parameters (those it does not take are ignored)."""
+        return cls(**{f.name: float(params[f.name]) for f in fields(cls) if f.name in params})
 
     @property
-    def step_curvature(self) -> float:
-        """The curvature that ``eta0='auto'`` sets the step for, ``0.5 / (c E||x||^2)``: the squared error's, 1."""
-        return 1.0
+    def kernel(self):
+        """The compiled scalar function ``(p, y, param) -> (l, dl/dp)`` that the kernels take."""
+        return type(self)._kernel
+
+    @property
+    def param(self) -> float:
+        """The scalar parameter passed to :attr:`kernel`."""
+        return float(self.epsilon)
+
+    def _apply(self, p, y):
+        p, y = np.broadcast_arrays(np.asarray(p, dtype=np.float64), np.asarray(y, dtype=np.float64))
+        lv, g = _elementwise(self.kernel, np.ascontiguousarray(p).ravel(), np.ascontiguousarray(y).ravel(),
+                             self.param)
+        return lv.reshape(p.shape), g.reshape(p.shape)
 
     def value(self, p, y):
-        """Elementwise loss."""
-        r = p - y
-        if self.name == "squared_error":
-            return 0.5 * r * r
-        a = np.abs(r)
-        eps = self.epsilon
-        if self.name == "huber":
-            return np.where(a <= eps, 0.5 * r * r, eps * a - 0.5 * eps * eps)
-        z = np.maximum(a - eps, 0.0)
-        if self.name == "epsilon_insensitive":
-            return z
-        return z * z
-
-    def derivative(self, p, y):
-        """Elementwise derivative of the loss with respect to the prediction ``p``."""
-        r = p - y
-        if self.name == "squared_error":
-            return r
-        eps = self.epsilon
-        if self.name == "huber":
-            return np.clip(r, -eps, eps)
-        s = np.sign(r) * (np.abs(r) > eps)
-        if self.name == "epsilon_insensitive":
-            return s
-        return 2.0 * np.sign(r) * np.maximum(np.abs(r) - eps, 0.0)
-
-
-REGRESSION_LOSSES = tuple(_REGRESSION_CODES)
-
-
-@dataclass(frozen=True)
-class MarginLoss:
-    """A classification loss ``l(p, y)`` of the margin ``z = y p`` with ``y`` in {-1, +1}.
-
-    Parameters
-    ----------
-    name : str
-        ``hinge`` (:math:`\\max(0, 1 - z)`), ``squared_hinge`` (its square), ``log_loss``
-        (:math:`\\log(1 + e^{-z})`) or ``modified_huber`` (:math:`\\max(0, 1 - z)^2` for :math:`z \\ge -1`,
-        :math:`-4z` below), with scikit-learn's ``SGDClassifier`` meaning.
-    """
-
-    name: str
-    epsilon: float = 0.0
-
-    @property
-    def code(self) -> int:
-        """Integer code passed to the numba kernels."""
-        return _CLASSIFICATION_CODES[self.name]
-
-    @property
-    def step_curvature(self) -> float:
-        """The curvature that ``eta0='auto'`` sets the step for, ``0.5 / (c E||x||^2)``.
-
-        The logistic loss's largest second derivative is 1/4, so its step is four times the squared error's; the
-        hinge has no curvature and takes the same step, measured on the real sets (a9a, ijcnn1, Reuters,
-        dorothea, 20 Newsgroups: as accurate or more, in up to half the epochs; docs/benchmarks.md). The squared
-        hinge and the modified Huber loss have curvature 2 and keep the squared error's step, which is within
-        their stable one.
-        """
-        return 0.25 if self.name in ("hinge", "log_loss") else 1.0
-
-    def value(self, p, y):
-        """Elementwise loss, ``y`` in {-1, +1}."""
-        z = p * y
-        if self.name == "hinge":
-            return np.maximum(0.0, 1.0 - z)
-        if self.name == "squared_hinge":
-            return np.maximum(0.0, 1.0 - z) ** 2
-        if self.name == "log_loss":
-            return np.logaddexp(0.0, -z)
-        return np.where(z >= -1.0, np.maximum(0.0, 1.0 - z) ** 2, -4.0 * z)
+        """Elementwise loss (``y`` in {-1, +1} for a margin loss)."""
+        return self._apply(p, y)[0]
 
     def derivative(self, p, y):
         """Elementwise derivative with respect to ``p``."""
-        z = p * y
-        if self.name == "hinge":
-            return np.where(z < 1.0, -y, 0.0)
-        if self.name == "squared_hinge":
-            return np.where(z < 1.0, -2.0 * y * (1.0 - z), 0.0)
-        if self.name == "log_loss":
-            return -y * np.exp(-np.logaddexp(0.0, z))
-        return np.where(z >= 1.0, 0.0, np.where(z >= -1.0, -2.0 * y * (1.0 - z), -4.0 * y))
+        return self._apply(p, y)[1]
 
 
-CLASSIFICATION_LOSSES = tuple(_CLASSIFICATION_CODES)
+# ---- regression losses ------------------------------------------------------------------------------------------
+
+@njit(inline="always", nogil=True, cache=True)
+def _squared_error(p, y, eps):
+    r = p - y
+    return 0.5 * r * r, r
+
+
+@dataclass(frozen=True)
+class SquaredError(Loss):
+    """:math:`\\tfrac12 (p - y)^2`."""
+
+    name = "squared_error"
+    _kernel = _squared_error
+    cuda = "double r = p - y; *l = 0.5 * r * r; *g = r;"
+
+
+@njit(inline="always", nogil=True, cache=True)
+def _huber(p, y, eps):
+    r = p - y
+    a = abs(r)
+    if a <= eps:
+        return 0.5 * r * r, r
+    return eps * a - 0.5 * eps * eps, (eps if r > 0 else -eps)
+
+
+@dataclass(frozen=True)
+class Huber(Loss):
+    """:math:`\\tfrac12 r^2` for :math:`|r| \\le \\epsilon`, :math:`\\epsilon |r| - \\tfrac12 \\epsilon^2` beyond,
+    :math:`r = p - y`."""
+
+    name = "huber"
+    _kernel = _huber
+    cuda = ("double r = p - y, a = fabs(r);"
+            "if (a <= eps) { *l = 0.5 * r * r; *g = r; }"
+            "else { *l = eps * a - 0.5 * eps * eps; *g = r > 0 ? eps : -eps; }")
+
+
+@njit(inline="always", nogil=True, cache=True)
+def _epsilon_insensitive(p, y, eps):
+    r = p - y
+    z = abs(r) - eps
+    if z <= 0.0:
+        return 0.0, 0.0
+    return z, (1.0 if r > 0 else -1.0)
+
+
+@dataclass(frozen=True)
+class EpsilonInsensitive(Loss):
+    """:math:`\\max(0, |p - y| - \\epsilon)`."""
+
+    name = "epsilon_insensitive"
+    _kernel = _epsilon_insensitive
+    cuda = ("double r = p - y, z = fabs(r) - eps;"
+            "if (z <= 0.0) { *l = 0.0; *g = 0.0; } else { *l = z; *g = r > 0 ? 1.0 : -1.0; }")
+
+
+@njit(inline="always", nogil=True, cache=True)
+def _squared_epsilon_insensitive(p, y, eps):
+    r = p - y
+    z = abs(r) - eps
+    if z <= 0.0:
+        return 0.0, 0.0
+    return z * z, (2.0 * z if r > 0 else -2.0 * z)
+
+
+@dataclass(frozen=True)
+class SquaredEpsilonInsensitive(Loss):
+    """:math:`\\max(0, |p - y| - \\epsilon)^2`."""
+
+    name = "squared_epsilon_insensitive"
+    _kernel = _squared_epsilon_insensitive
+    cuda = ("double r = p - y, z = fabs(r) - eps;"
+            "if (z <= 0.0) { *l = 0.0; *g = 0.0; } else { *l = z * z; *g = r > 0 ? 2.0 * z : -2.0 * z; }")
+
+
+@njit(inline="always", nogil=True, cache=True)
+def _pinball(p, y, q):
+    r = y - p
+    if r > 0.0:
+        return q * r, -q
+    return (q - 1.0) * r, 1.0 - q
+
+
+@dataclass(frozen=True)
+class Pinball(Loss):
+    """The pinball loss of the ``quantile`` :math:`q`: :math:`\\max(q (y - p), (q - 1)(y - p))`. Its minimiser
+    over a constant is the :math:`q`-quantile of ``y``, so the model predicts the conditional quantile (the
+    objective of scikit-learn's ``QuantileRegressor``, there with an l1 penalty)."""
+
+    name = "quantile"
+    _kernel = _pinball
+    cuda = "double r = y - p; if (r > 0.0) { *l = eps * r; *g = -eps; } else { *l = (eps - 1.0) * r; *g = 1.0 - eps; }"
+    quantile: float = 0.5
+
+    @property
+    def param(self) -> float:
+        return float(self.quantile)
+
+
+# ---- classification losses of the margin z = y p ----------------------------------------------------------------
+
+@njit(inline="always", nogil=True, cache=True)
+def _hinge(p, y, eps):
+    z = p * y
+    if z < 1.0:
+        return 1.0 - z, -y
+    return 0.0, 0.0
+
+
+@dataclass(frozen=True)
+class Hinge(Loss):
+    """:math:`\\max(0, 1 - z)`."""
+
+    name = "hinge"
+    margin = True
+    # no curvature: the logistic loss's step, measured as good on the real sets (docs/benchmarks.md)
+    step_curvature = 0.25
+    _kernel = _hinge
+    cuda = "double z = p * y; if (z < 1.0) { *l = 1.0 - z; *g = -y; } else { *l = 0.0; *g = 0.0; }"
+    dual = (0.0, True)
+    epsilon: float = 0.0
+
+
+@njit(inline="always", nogil=True, cache=True)
+def _squared_hinge(p, y, eps):
+    z = p * y
+    if z < 1.0:
+        return (1.0 - z) * (1.0 - z), -2.0 * y * (1.0 - z)
+    return 0.0, 0.0
+
+
+@dataclass(frozen=True)
+class SquaredHinge(Loss):
+    """:math:`\\max(0, 1 - z)^2`."""
+
+    name = "squared_hinge"
+    margin = True
+    _kernel = _squared_hinge
+    cuda = ("double z = p * y;"
+            "if (z < 1.0) { *l = (1.0 - z) * (1.0 - z); *g = -2.0 * y * (1.0 - z); } else { *l = 0.0; *g = 0.0; }")
+    dual = (0.5, False)
+    epsilon: float = 0.0
+
+
+@njit(inline="always", nogil=True, cache=True)
+def _log_loss(p, y, eps):
+    z = p * y
+    # log(1 + exp(-z)) and its derivative -y / (1 + exp(z)), both without overflow
+    if z > 18.0:
+        e = np.exp(-z)
+        return e, -y * e
+    if z < -18.0:
+        return -z, -y
+    return np.log1p(np.exp(-z)), -y / (1.0 + np.exp(z))
+
+
+@dataclass(frozen=True)
+class LogLoss(Loss):
+    """:math:`\\log(1 + e^{-z})`."""
+
+    name = "log_loss"
+    margin = True
+    # its largest second derivative is 1/4: four times the squared error's step
+    step_curvature = 0.25
+    _kernel = _log_loss
+    cuda = ("double z = p * y;"
+            "if (z > 18.0) { double e = exp(-z); *l = e; *g = -y * e; }"
+            "else if (z < -18.0) { *l = -z; *g = -y; }"
+            "else { *l = log1p(exp(-z)); *g = -y / (1.0 + exp(z)); }")
+    epsilon: float = 0.0
+
+
+@njit(inline="always", nogil=True, cache=True)
+def _modified_huber(p, y, eps):
+    z = p * y
+    if z >= 1.0:
+        return 0.0, 0.0
+    if z >= -1.0:
+        return (1.0 - z) * (1.0 - z), -2.0 * y * (1.0 - z)
+    return -4.0 * z, -4.0 * y
+
+
+@dataclass(frozen=True)
+class ModifiedHuber(Loss):
+    """:math:`\\max(0, 1 - z)^2` for :math:`z \\ge -1`, :math:`-4z` below."""
+
+    name = "modified_huber"
+    margin = True
+    _kernel = _modified_huber
+    cuda = ("double z = p * y;"
+            "if (z >= 1.0) { *l = 0.0; *g = 0.0; }"
+            "else if (z >= -1.0) { *l = (1.0 - z) * (1.0 - z); *g = -2.0 * y * (1.0 - z); }"
+            "else { *l = -4.0 * z; *g = -4.0 * y; }")
+    epsilon: float = 0.0
+
+
+def make_loss(name, **params) -> Loss:
+    """The loss called ``name``, built from the estimator's parameters (``epsilon=...``, ...)."""
+    return LOSSES[name].from_params(**params)
+
+
+#: the ``loss`` choices of the regressor and of the classifiers, in the order defined
+REGRESSION_LOSSES = tuple(n for n, c in LOSSES.items() if not c.margin)
+CLASSIFICATION_LOSSES = tuple(n for n, c in LOSSES.items() if c.margin)

@@ -10,6 +10,7 @@ from sklearn.linear_model import Lasso, LogisticRegression
 from sklearn.svm import LinearSVC
 
 from skpar import AveragedSGDClassifier, DualCoordinateAscentSVM, ParallelSGDRegressor, ShotgunLasso
+from skpar._losses import REGRESSION_LOSSES, make_loss
 from skpar.datasets import load_mug32
 from skpar.linear_model._shotgun_lasso import alpha_max
 
@@ -85,6 +86,24 @@ def test_regressor_host_targets_and_weights(regression):
                                random_state=0).fit(cp.asarray(X), y, sample_weight=sw)
     f = ridge_objective(X, y, reg.coef_, reg.intercept_[0], alpha, sw)
     assert (f - f_star) / f_star < 1e-3
+
+
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
+def test_quantile_loss_on_gpu_reaches_the_linear_programs_optimum(sparse):
+    """The pinball loss, defined once in skpar._losses, runs in the GPU kernels (register and Hogwild!) from its
+    CUDA text: its mean is within 1e-2 of QuantileRegressor's optimum, as on the CPU."""
+    from sklearn.linear_model import QuantileRegressor
+
+    rng = np.random.default_rng(0)
+    n, d = 20_000, 5
+    X = rng.normal(size=(n, d))
+    y = X @ rng.normal(size=d) + (1 + 0.5 * np.abs(X[:, 0])) * rng.normal(size=n)
+    Xf = _sparsify(X) if sparse else X
+    theirs = QuantileRegressor(quantile=0.8, alpha=0.0, solver="highs").fit(Xf.toarray() if sparse else X, y)
+    pinball = make_loss("quantile", quantile=0.8)
+    gpu = ParallelSGDRegressor(loss="quantile", quantile=0.8, alpha=1e-6, random_state=0).fit(_gpu(Xf), y)
+    best = pinball.value(theirs.predict(Xf), y).mean()
+    assert pinball.value(gpu.predict(Xf), y).mean() <= best * (1 + 1e-2)
 
 
 def _logistic_objective(X, y01, coef, intercept, alpha):
@@ -267,7 +286,7 @@ def test_sgd_kernel_with_one_worker_is_the_cpu_kernel(average):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(1000, 40))
     y = X @ rng.normal(size=40) + 0.1 * rng.normal(size=1000)
-    plan = SGDPlan(loss_code=1, epsilon=1.0, pos_weight=np.ones(1), neg_weight=np.ones(1), l2=1e-3, l1=1e-3,
+    plan = SGDPlan(loss=make_loss("huber", epsilon=1.0), pos_weight=np.ones(1), neg_weight=np.ones(1), l2=1e-3, l1=1e-3,
                    fit_intercept=True, batch_size=4, schedule=CONSTANT, eta=0.01, power_t=0.25, samples_per_step=4.0,
                    warmup_steps=20.0, eta_start=0.001, avg_start=0 if average else 1 << 62, blowup=1e30)
     block = make_gpu_block(cp.asarray(X), cp.asarray(y), None, 0)
@@ -278,8 +297,8 @@ def test_sgd_kernel_with_one_worker_is_the_cpu_kernel(average):
     s0, a, S, _ = block.stripe_order(7, 1)
     rows = (s0 + a * np.arange(S)) % S
     cpu = sgd_dense(X, y, np.ones(1000), rows.astype(np.int64), W0, B0, W0.copy(), B0.copy(), 0, 3, 4, 1 << 40,
-                    1, 1.0, np.ones(1), np.ones(1), 1e-3, 1e-3, True, CONSTANT, 0.01, 0.25, 4.0, 20.0, 0.001,
-                    0 if average else 1 << 62, 1e30)
+                    plan.loss.kernel, False, 1.0, np.ones(1), np.ones(1), 1e-3, 1e-3, True, CONSTANT, 0.01, 0.25,
+                    4.0, 20.0, 0.001, 0 if average else 1 << 62, 1e30)
     for k in (0, 1, 2, 3, 5, 6, 7, 9):
         np.testing.assert_allclose(gpu[k], cpu[k], rtol=1e-9, atol=1e-12, err_msg=f"output {k}")
     assert gpu[4] == cpu[4] and not gpu[8]
@@ -299,11 +318,11 @@ def test_sgd_kernel_workers_are_cpu_kernels_on_their_stripes():
     n, d = 3 * 1024 + 2, 40
     X = rng.normal(size=(n, d))
     y = X @ rng.normal(size=d) + 0.1 * rng.normal(size=n)
-    plan = SGDPlan(loss_code=0, epsilon=0.1, pos_weight=np.ones(1), neg_weight=np.ones(1), l2=1e-3, l1=0.0,
+    plan = SGDPlan(loss=make_loss("squared_error"), pos_weight=np.ones(1), neg_weight=np.ones(1), l2=1e-3, l1=0.0,
                    fit_intercept=True, batch_size=8, schedule=CONSTANT, eta=0.01, power_t=0.25, samples_per_step=8.0,
                    warmup_steps=0.0, eta_start=0.01, avg_start=0, blowup=1e30)
     block = make_gpu_block(cp.asarray(X), cp.asarray(y), None, 0)
-    nw = block.n_workers(sgd_warps_kernel(X.dtype, d, True, 0, CONSTANT, 8))
+    nw = block.n_workers(sgd_warps_kernel(X.dtype, d, True, plan.loss, CONSTANT, 8))
     assert nw == 3  # 1,024 rows a worker at least
     W0, B0 = rng.normal(size=(1, d)) * 0.1, np.array([0.5])
     gpu = sgd_epoch_gpu(block, (W0, B0, W0.copy(), B0.copy(), 0), plan, 11, 0)
@@ -316,8 +335,8 @@ def test_sgd_kernel_workers_are_cpu_kernels_on_their_stripes():
         if S * nw + slot < n:
             rows = np.append(rows, S * nw + slot)
         out = sgd_dense(X, y, np.ones(n), rows.astype(np.int64), W0, B0, W0.copy(), B0.copy(), 0, 0, 8, 1 << 40,
-                        0, 0.1, np.ones(1), np.ones(1), 1e-3, 0.0, True, CONSTANT, 0.01, 0.25, 8.0, 0.0, 0.01, 0,
-                        1e30)
+                        plan.loss.kernel, False, 0.1, np.ones(1), np.ones(1), 1e-3, 0.0, True, CONSTANT, 0.01, 0.25,
+                        8.0, 0.0, 0.01, 0, 1e30)
         W, B, Wbar = W + len(rows) * out[0][0], B + len(rows) * out[1][0], Wbar + len(rows) * out[2][0]
         seen.append(len(rows))
     assert sorted(seen) == [S, S + 1, S + 1] and gpu[6] == n
@@ -342,7 +361,8 @@ def test_dcd_kernel_with_one_warp_is_the_cpu_kernel(sparse, monkeypatch):
     W = np.random.default_rng(1).normal(size=(1, 31)) * 0.01
     A = cp.zeros((1, 800))
     Wl = W.copy()
-    pg = dcd_gpu(block, W, Wl, A, 0.1, 1, np.ones(1), np.ones(1), 1.0, 1.0, 2, 5)
+    sqh = make_loss("squared_hinge")
+    pg = dcd_gpu(block, W, Wl, A, 0.1, sqh, np.ones(1), np.ones(1), 1.0, 1.0, 2, 5)
     order = block.row_order(5).get()
     Wc, Ac = W.copy(), np.zeros((1, 800))
     no_shrinking = (np.ones((0, 0), dtype=bool), np.array([np.inf, -np.inf]))
@@ -350,28 +370,27 @@ def test_dcd_kernel_with_one_warp_is_the_cpu_kernel(sparse, monkeypatch):
     for epoch in range(2):  # the GPU kernel's two passes, in the same order, without shrinking
         if sparse:
             sqn = np.asarray(Xh.multiply(Xh).sum(axis=1)).ravel()
-            out = dcd_csr(Xh.data, Xh.indices, Xh.indptr, sqn, yf, np.ones(800), order, W, Wc, Ac, 0.1, 1,
-                          np.ones(1), np.ones(1), 1.0, 1.0, epoch == 0, *no_shrinking)
+            out = dcd_csr(Xh.data, Xh.indices, Xh.indptr, sqn, yf, np.ones(800), order, W, Wc, Ac, 0.1, sqh.kernel,
+                          sqh.dual, np.ones(1), np.ones(1), 1.0, 1.0, epoch == 0, *no_shrinking)
         else:
-            out = dcd_dense(X, (X * X).sum(axis=1), yf, np.ones(800), order, W, Wc, Ac, 0.1, 1, np.ones(1),
-                            np.ones(1), 1.0, 1.0, epoch == 0, *no_shrinking)
+            out = dcd_dense(X, (X * X).sum(axis=1), yf, np.ones(800), order, W, Wc, Ac, 0.1, sqh.kernel,
+                            sqh.dual, np.ones(1), np.ones(1), 1.0, 1.0, epoch == 0, *no_shrinking)
         pc = out if pc is None else pc
     np.testing.assert_allclose(pg, pc, rtol=1e-9)
     np.testing.assert_allclose(A.get(), Ac, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(Wl, Wc, rtol=1e-9, atol=1e-12)
 
 
-@pytest.mark.parametrize("loss", ["squared_error", "huber", "epsilon_insensitive", "squared_epsilon_insensitive"])
+@pytest.mark.parametrize("loss", REGRESSION_LOSSES)
 def test_zero_model_loss_on_gpu_is_the_cpu_one(loss):
-    """The zero model's loss (the divergence reference) on a GPU block uses the CPU loss's formulas on CuPy arrays."""
-    from skpar._losses import Loss
+    """The zero model's loss (the divergence reference) on a GPU block is the CPU one: the loss's one definition."""
     from skpar.backend._block import make_block
     from skpar.gpu._block import make_gpu_block
     from skpar.parallel._tasks import zero_loss_task
 
     rng = np.random.default_rng(0)
     X, y, sw = rng.normal(size=(500, 3)), rng.normal(size=500) * 3, rng.uniform(0.5, 2, size=500)
-    obj, ones = Loss(loss, epsilon=0.7), np.ones(1)
+    obj, ones = make_loss(loss, epsilon=0.7), np.ones(1)
     cpu = zero_loss_task(make_block(X, y, sw, 0, 0, 0.0), obj, ones, ones)
     gpu = zero_loss_task(make_gpu_block(cp.asarray(X), cp.asarray(y), cp.asarray(sw), 0), obj, ones, ones)
     assert gpu == pytest.approx(cpu, rel=1e-12)

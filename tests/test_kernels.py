@@ -4,45 +4,99 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from skpar import _losses
-from skpar._losses import CLASSIFICATION_LOSSES, REGRESSION_LOSSES, Loss, MarginLoss
+from skpar._losses import CLASSIFICATION_LOSSES, LOSSES, REGRESSION_LOSSES, make_loss
 from skpar._penalties import Penalty
 from skpar.backend._block import interleaved_shuffle
 from skpar.kernels import _loss as kloss
 from skpar.kernels import sgd_csr, sgd_dense
 
 
-@pytest.mark.parametrize("name", REGRESSION_LOSSES)
-def test_kernel_loss_matches_numpy(name):
-    loss = Loss(name, epsilon=0.3)
-    assert getattr(kloss, name.upper()) == getattr(_losses, name.upper()) == loss.code
+def _reference(name, p, y, eps):
+    """The losses written out from their definitions (scikit-learn's SGD losses), independent of skpar's code."""
+    r, z = p - y, p * y
+    a = np.abs(r)
+    return {
+        "squared_error": 0.5 * r * r,
+        "huber": np.where(a <= eps, 0.5 * r * r, eps * a - 0.5 * eps * eps),
+        "epsilon_insensitive": np.maximum(a - eps, 0.0),
+        "squared_epsilon_insensitive": np.maximum(a - eps, 0.0) ** 2,
+        "quantile": np.maximum(eps * -r, (eps - 1.0) * -r),  # pinball of the quantile eps
+        "hinge": np.maximum(0.0, 1.0 - z),
+        "squared_hinge": np.maximum(0.0, 1.0 - z) ** 2,
+        "log_loss": np.logaddexp(0.0, -z),
+        "modified_huber": np.where(z >= -1.0, np.maximum(0.0, 1.0 - z) ** 2, -4.0 * z),
+    }[name]
+
+
+@pytest.mark.parametrize("name", REGRESSION_LOSSES + CLASSIFICATION_LOSSES)
+def test_each_loss_is_its_definition_and_its_derivative(name):
+    """One compiled definition per loss: its values are the textbook formula's, its derivative the formula's
+    central difference (away from the kinks), and the scalar kernel, the NumPy methods and the kernels' weighted
+    ``target_loss`` all read it."""
+    loss = make_loss(name, epsilon=0.3, quantile=0.3)
+    assert LOSSES[name] is type(loss) and loss.margin == (name in CLASSIFICATION_LOSSES)
     rng = np.random.default_rng(0)
-    p, y = rng.normal(size=200) * 2, rng.normal(size=200)
-    got = np.array([kloss.loss_and_derivative(loss.code, a, b, 0.3) for a, b in zip(p, y, strict=True)])
-    np.testing.assert_allclose(got[:, 0], loss.value(p, y), rtol=1e-12, atol=1e-14)
-    np.testing.assert_allclose(got[:, 1], loss.derivative(p, y), rtol=1e-12, atol=1e-14)
+    p = rng.normal(size=400) * 3
+    y = rng.choice([-1.0, 1.0], size=400) if loss.margin else rng.normal(size=400)
+    p[:4] = [40.0, -40.0, 0.999, -0.999] if loss.margin else [40.0, -40.0, y[2] + 0.299, y[3] - 0.301]
+    np.testing.assert_allclose(loss.value(p, y), _reference(name, p, y, 0.3), rtol=1e-12, atol=1e-14)
+    h = 1e-6
+    kinks = np.array([1.0, -1.0]) if loss.margin else np.array([0.0, 0.3, -0.3])
+    far = np.abs((p * y if loss.margin else p - y)[:, None] - kinks).min(axis=1) > 10 * h
+    fd = (_reference(name, p + h, y, 0.3) - _reference(name, p - h, y, 0.3)) / (2 * h)
+    np.testing.assert_allclose(loss.derivative(p, y)[far], fd[far], rtol=1e-6, atol=1e-6)
+    weights = np.array([2.0]), np.array([0.5])
+    for a, b in zip(p[:50], y[:50], strict=True):
+        target = (1.0 if b > 0 else 0.0) if loss.margin else b
+        lv, g = kloss.target_loss(loss.kernel, loss.margin, a, target, 0, 1, loss.param, *weights)
+        wt = (2.0 if b > 0 else 0.5) if loss.margin else 1.0
+        assert lv == wt * loss.value(a, b) and g == wt * loss.derivative(a, b)
 
 
-ONE = np.ones(1)
+def test_a_loss_is_one_class_and_reaches_the_gpu_source():
+    """What a new loss provides (its CUDA text, its dual box where it has one) lands in the GPU source; the
+    estimators' choices come from the registry."""
+    from skpar.gpu._source import source
+
+    for cls in LOSSES.values():
+        text = source("sgd_wild", "double", cls, CSR=0)
+        assert cls.cuda in text and "__" not in text.replace("__device__", "").replace("__global__", "").replace(
+            "__restrict__", "").replace("__forceinline__", "").replace("__shfl_xor_sync", "").replace(
+            "__ldcg", "")
+    dual = source("dcd_wild", "double", LOSSES["squared_hinge"], CSR=1)
+    assert "0.5 > 0.0 ? 0.5 / Ci" in dual and "double U = 0 ? Ci" in dual
+    assert set(REGRESSION_LOSSES) >= {"squared_error", "huber"} and "hinge" in CLASSIFICATION_LOSSES
 
 
-@pytest.mark.parametrize("name", CLASSIFICATION_LOSSES)
-def test_kernel_margin_loss_matches_numpy(name):
-    loss = MarginLoss(name)
-    assert getattr(kloss, name.upper()) == getattr(_losses, name.upper()) == loss.code
-    rng = np.random.default_rng(0)
-    p, y = rng.normal(size=300) * 4, rng.choice([-1.0, 1.0], size=300)
-    p[:3] = [40.0, -40.0, 0.999]
-    got = np.array([kloss.margin_loss_and_derivative(loss.code, a, b) for a, b in zip(p, y, strict=True)])
-    np.testing.assert_allclose(got[:, 0], loss.value(p, y), rtol=1e-12, atol=1e-14)
-    np.testing.assert_allclose(got[:, 1], loss.derivative(p, y), rtol=1e-12, atol=1e-14)
+def test_a_loss_is_the_same_compiled_function_in_every_process():
+    """The kernels are compiled per loss and cached on disk under the loss function's identity: a loss's function
+    pickled in one process must unpickle as the live one in another, or every fresh process (every Dask worker,
+    every CI run) recompiles every kernel."""
+    import pickle
+    import subprocess
+    import sys
+
+    blobs = {name: pickle.dumps(cls._kernel).hex() for name, cls in LOSSES.items()}
+    code = (
+        "import pickle, sys\n"
+        "from skpar._losses import LOSSES\n"
+        f"blobs = {blobs!r}\n"
+        "bad = [n for n, b in blobs.items() if pickle.loads(bytes.fromhex(b)) is not LOSSES[n]._kernel]\n"
+        "sys.exit(len(bad))\n"
+    )
+    assert subprocess.run([sys.executable, "-c", code], timeout=120).returncode == 0
 
 
-def _args(n_steps, batch, l2, l1, avg_start=1 << 62, loss=0, n_out=1):
-    # t0, batch, n_steps, loss, eps, pos_w, neg_w, l2, l1, intercept, schedule, eta, power_t, sps, warmup,
+def _loss(name):
+    loss = make_loss(name)
+    return loss.kernel, loss.margin
+
+
+def _args(n_steps, batch, l2, l1, avg_start=1 << 62, loss="squared_error", n_out=1):
+    # t0, batch, n_steps, loss, margin, eps, pos_w, neg_w, l2, l1, intercept, schedule, eta, power_t, sps, warmup,
     # eta_start, avg_start, blowup
     w = np.ones(n_out)
-    return (0, batch, n_steps, loss, 0.1, w, w, l2, l1, True, 0, 0.05, 0.25, float(batch), 0.0, 0.05, avg_start,
+    return (0, batch, n_steps, *_loss(loss), 0.1, w, w, l2, l1, True, 0, 0.05, 0.25, float(batch), 0.0, 0.05, avg_start,
             1e10)
 
 
@@ -85,9 +139,9 @@ def test_csr_kernel_matches_dense(penalty, batch, task):
     n, d = 300, 40
     X = sp.random(n, d, density=0.2, format="csr", random_state=3)
     loss, n_out, y = {
-        "regression": (0, 1, rng.normal(size=n)),
-        "binary": (11, 1, rng.integers(0, 2, size=n).astype(float)),
-        "multiclass": (10, 3, rng.integers(0, 3, size=n).astype(float)),
+        "regression": ("squared_error", 1, rng.normal(size=n)),
+        "binary": ("log_loss", 1, rng.integers(0, 2, size=n).astype(float)),
+        "multiclass": ("hinge", 3, rng.integers(0, 3, size=n).astype(float)),
     }[task]
     sw = np.ones(n)
     rows = rng.permutation(n).astype(np.int64)
@@ -114,7 +168,7 @@ def test_lazy_csr_average_is_the_dense_average(l2):
     sw = rng.uniform(0.5, 2, size=n)
     rows = rng.permutation(n).astype(np.int64)
     args = list(_args(400, 1, l2, 0.0, avg_start=7))
-    args[11] = args[15] = 0.2  # with l2 = 0.3 the shrink 1 - eta l2 = 0.94 rescales V after 224 of the 400 steps
+    args[12] = args[16] = 0.2  # with l2 = 0.3 the shrink 1 - eta l2 = 0.94 rescales V after 224 of the 400 steps
     w0 = rng.normal(size=d) * 0.1
     outs = {}
     for name, kernel, data in [("dense", sgd_dense, (X.toarray(),)),
@@ -134,7 +188,7 @@ def test_divergence_is_reported_not_returned():
     X = rng.normal(size=(500, 5)) * 100
     y = rng.normal(size=500)
     args = list(_args(500, 1, 0.0, 0.0))
-    args[11] = 10.0  # a step size far too large
+    args[12] = 10.0  # a step size far too large
     args[-1] = 1e4  # blow-up threshold per sample
     out = sgd_dense(X, y, np.ones(500), np.arange(500), *_model(np.zeros(5)), *args)
     assert out[8]
@@ -189,9 +243,9 @@ def test_hogwild_one_row_path_is_the_batch_path(penalty, n_out):
     rng = np.random.default_rng(2)
     X = sp.random(400, 60, density=0.15, random_state=2, format="csr")
     if n_out == 1:
-        y, loss = np.asarray(X @ rng.normal(size=60)).ravel() + 0.1 * rng.normal(size=400), 0
+        y, loss = np.asarray(X @ rng.normal(size=60)).ravel() + 0.1 * rng.normal(size=400), "squared_error"
     else:
-        y, loss = rng.integers(0, 3, size=400).astype(float), 11
+        y, loss = rng.integers(0, 3, size=400).astype(float), "log_loss"
     sw = rng.uniform(0.5, 2.0, size=400)
     inv_q = 1.0 / np.clip(np.asarray((X != 0).mean(axis=0)).ravel(), 1e-3, 1.0)
     l1 = 1e-3 if penalty == "elasticnet" else 0.0
@@ -200,8 +254,9 @@ def test_hogwild_one_row_path_is_the_batch_path(penalty, n_out):
     out = []
     for distinct in (False, True):
         W, B = np.full((n_out, 60), 0.01), np.zeros(n_out)
-        res = hogwild_csr(X.data, X.indices, X.indptr, y, sw, rows, W, B, inv_q, 3, 1, 1 << 62, loss, 0.1, ones,
-                          ones, 1e-3, l1, True, 1, 0.05 if n_out == 1 else 0.5, 0.25, 1.0, 50.0, 0.01, 1e12, distinct)
+        res = hogwild_csr(X.data, X.indices, X.indptr, y, sw, rows, W, B, inv_q, 3, 1, 1 << 62, *_loss(loss), 0.1,
+                          ones, ones, 1e-3, l1, True, 1, 0.05 if n_out == 1 else 0.5, 0.25, 1.0, 50.0, 0.01, 1e12,
+                          distinct)
         out.append((W, B, res))
     np.testing.assert_allclose(out[0][0], out[1][0], rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(out[0][1], out[1][1], rtol=1e-12)
@@ -221,12 +276,13 @@ def test_hogwild_write_prefetch_changes_no_step(n_out):
     inv_q = 1.0 / np.clip(np.asarray((X != 0).mean(axis=0)).ravel(), 1e-3, 1.0)
     ones = np.ones(n_out)
     rows = np.random.default_rng(6).permutation(300)
-    loss = 11 if n_out == 3 else 0
+    loss = "log_loss" if n_out == 3 else "squared_error"
     out = []
     for prefetch in (False, True):
         W, B = np.zeros((n_out, 50)), np.zeros(n_out)
-        res = _hogwild_csr_rows(X.data, X.indices, X.indptr, y, np.ones(300), rows, W, B, inv_q, 0, 1 << 62, loss,
-                                0.1, ones, ones, 1e-3, 1e-4, True, 0, 0.05, 0.25, 1.0, 0.0, 0.05, 1e12, prefetch)
+        res = _hogwild_csr_rows(X.data, X.indices, X.indptr, y, np.ones(300), rows, W, B, inv_q, 0, 1 << 62,
+                                *_loss(loss), 0.1, ones, ones, 1e-3, 1e-4, True, 0, 0.05, 0.25, 1.0, 0.0, 0.05, 1e12,
+                                prefetch)
         out.append((W, B, res))
     np.testing.assert_array_equal(out[0][0], out[1][0])
     np.testing.assert_array_equal(out[0][1], out[1][1])
@@ -268,8 +324,8 @@ def test_hogwild_replica_alone_is_hogwild(n_out):
     inv_q = 1.0 / np.clip(np.asarray((X != 0).mean(axis=0)).ravel(), 1e-3, 1.0)
     ones = np.ones(n_out)
     rows = rng.permutation(400)
-    loss = 11 if n_out == 3 else 0
-    common = (loss, 0.1, ones, ones, 1e-3, 1e-4, True, 1, 0.05, 0.25, 1.0, 20.0, 0.01, 1e12, True)
+    loss = "log_loss" if n_out == 3 else "squared_error"
+    common = (*_loss(loss), 0.1, ones, ones, 1e-3, 1e-4, True, 1, 0.05, 0.25, 1.0, 20.0, 0.01, 1e12, True)
     W, B = np.zeros((n_out, 60)), np.zeros(n_out)
     ref = hogwild_csr(X.data, X.indices, X.indptr, y, np.ones(400), rows, W, B, inv_q, 0, 1, 1 << 62, *common)
     G, GB = np.zeros((n_out, 60)), np.zeros(n_out)

@@ -230,6 +230,30 @@ def test_robust_losses_fit(data, loss):
     assert reg.score(X, y) > theirs.score(X, y) - 0.02
 
 
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
+@pytest.mark.parametrize("q", [0.2, 0.8])
+def test_quantile_loss_reaches_quantile_regressions_optimum(q, sparse):
+    """``loss='quantile'`` minimises the pinball loss: its mean is within 1e-3 of the linear program's optimum
+    (QuantileRegressor without penalty), the coefficients agree, and a share ``q`` of the targets lies below the
+    predictions, on heteroscedastic data where every quantile has its own slope."""
+    from sklearn.linear_model import QuantileRegressor
+
+    from skpar._losses import make_loss
+
+    rng = np.random.default_rng(0)
+    n, d = 4000, 5
+    X = rng.normal(size=(n, d))
+    y = X @ rng.normal(size=d) + (1 + 0.5 * np.abs(X[:, 0])) * rng.normal(size=n)
+    Xf = sp.csr_matrix(X) if sparse else X
+    theirs = QuantileRegressor(quantile=q, alpha=0.0, solver="highs").fit(X, y)
+    ours = ParallelSGDRegressor(loss="quantile", quantile=q, alpha=1e-6, n_jobs=2, random_state=0).fit(Xf, y)
+    pinball = make_loss("quantile", quantile=q)
+    best = pinball.value(theirs.predict(X), y).mean()
+    assert pinball.value(ours.predict(Xf), y).mean() <= best * (1 + 1e-3)
+    np.testing.assert_allclose(ours.coef_, theirs.coef_, atol=0.03)
+    assert (y <= ours.predict(Xf)).mean() == pytest.approx(q, abs=0.015)
+
+
 def test_l1_gives_sparse_coefficients():
     X, y = make_regression(n_samples=3000, n_features=40, n_informative=5, noise=1.0, random_state=0)
     reg = ParallelSGDRegressor(penalty="l1", alpha=0.5, learning_rate="constant", max_iter=20, tol=None, n_jobs=2,

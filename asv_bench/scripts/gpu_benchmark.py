@@ -50,6 +50,7 @@ def passes(n, d):
     import cupy as cp
 
     from skpar import ParallelSGDRegressor
+    from skpar._losses import make_loss
     from skpar.gpu._block import make_gpu_block
     from skpar.gpu._dcd import concurrency, dcd_gpu
     from skpar.gpu._kernels import sgd_warps_kernel
@@ -85,7 +86,7 @@ def passes(n, d):
         plan = est._sgd_plan
         state = SGDState.zeros(1, d).payload()
         t = gpu_time(lambda plan=plan, state=state: sgd_epoch_gpu(block, state, plan, 1, 0))
-        fn = sgd_warps_kernel(X.dtype, d, average, plan.loss_code, plan.schedule, plan.batch_size)
+        fn = sgd_warps_kernel(X.dtype, d, average, plan.loss, plan.schedule, plan.batch_size)
         rows.append((f"SGD epoch, warp workers{', averaged' if average else ''} ({block.n_workers(fn)} warps, "
                      f"{fn.attributes['num_regs']} regs)", t * 1e3, nbytes / t / 1e9, t_floor / t))
         os.environ.pop("SKPAR_SGD_MINB", None)
@@ -108,7 +109,8 @@ def passes(n, d):
     Wl = W.copy()
     A = cp.zeros((1, n))
     C = 1.0 / (n * 1e-5)
-    t = gpu_time(lambda: dcd_gpu(sblock, W, Wl, A, C, 1, np.ones(1), np.ones(1), 1.0, 1.0, 1, 5), repeats=5)
+    sqh = make_loss("squared_hinge")
+    t = gpu_time(lambda: dcd_gpu(sblock, W, Wl, A, C, sqh, np.ones(1), np.ones(1), 1.0, 1.0, 1, 5), repeats=5)
     rows.append((f"dual CD epoch, TPA-SCD style ({concurrency(sblock)} warps)", t * 1e3, nbytes / t / 1e9,
                  t_floor / t))
     name = cp.cuda.runtime.getDeviceProperties(0)["name"].decode()

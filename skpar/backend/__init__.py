@@ -1,21 +1,33 @@
 """Where work runs: in-process threads (the default) or a Dask client; blocks, futures, gather, as_completed."""
 
-from ._base import Backend, Completion, row_slice, row_splits
+from ._base import Backend, Completion, LostBlocksError, row_slice, row_splits
 from ._block import Block, make_block
 from ._dask import DaskBackend
-from ._dask_input import checked_chunks, is_dask_collection
+from ._dask_input import (
+    checked_chunks,
+    compute,
+    delayed_column_blocks,
+    is_dask_collection,
+    label_counts,
+    unique_labels,
+)
 from ._select import get_backend, resolve_n_jobs
 from ._threads import ThreadBackend
 
 __all__ = [
     "Backend",
     "Completion",
+    "LostBlocksError",
     "Block",
     "DaskBackend",
     "ThreadBackend",
     "checked_chunks",
+    "compute",
+    "delayed_column_blocks",
     "get_backend",
     "is_dask_collection",
+    "label_counts",
+    "unique_labels",
     "make_block",
     "resolve_n_jobs",
     "row_slice",

@@ -20,6 +20,12 @@ class Backend(Protocol):
     n_workers: int
     #: places with their own memory: 1 for the thread backend, the worker processes of a Dask cluster
     n_processes: int
+    #: tasks run in this process on the caller's arrays and may share arrays with it (threads): nothing is sent
+    in_process: bool
+    #: blocks lost with a worker can be placed again (``restore``): they live elsewhere and can be rebuilt
+    recoverable: bool
+    #: an executor over this process's threads that drivers may use for their own parallel work, or None
+    local_pool: Any
 
     def partition(self, X, y, sample_weight, *, n_blocks, seeds, validation_fraction) -> list[Any]:
         """Split the data into blocks that stay where they live; return one handle per block, in order."""
@@ -47,8 +53,19 @@ class Backend(Protocol):
     def as_completed(self, futures):
         """Iterate over ``futures`` as they finish; the iterator's ``add(future)`` adds one more."""
 
+    def restore(self, handles) -> list[Any]:
+        """``handles`` with every block lost with its worker placed again (only where ``recoverable``; blocks
+        carry no solver state that could be restored)."""
+
+    def check_holders(self, cause=None) -> None:
+        """Raise :class:`LostBlocksError` (from ``cause``) if a place holding a block of the fit is gone."""
+
     def close(self) -> None:
         """Release what the backend started (threads, data held on workers)."""
+
+
+class LostBlocksError(RuntimeError):
+    """Workers holding blocks of a fit left the cluster (a round may be run again on blocks placed anew)."""
 
 
 def row_slice(X, start, stop):

@@ -6,7 +6,7 @@ import threading
 import time
 from collections import Counter
 
-from ._base import Completion, row_slice, row_splits
+from ._base import Completion, LostBlocksError, row_slice, row_splits
 from ._block import make_block
 from ._dask_input import delayed_blocks, is_dask_collection
 
@@ -26,6 +26,13 @@ class DaskBackend:
     ----------
     client : distributed.Client
     """
+
+    #: tasks run in the workers' processes: blocks and models are sent
+    in_process = False
+    #: a block lost with its worker is placed again from the driver's copy or its chunk's graph (``restore``)
+    recoverable = True
+    #: no threads of this process work for the fit
+    local_pool = None
 
     def __init__(self, client):
         self.client = client
@@ -238,5 +245,3 @@ class DaskBackend:
         return f"DaskBackend({self.client!r})"
 
 
-class LostBlocksError(RuntimeError):
-    """Workers holding blocks of a fit left the cluster (a round may be run again on blocks placed anew)."""

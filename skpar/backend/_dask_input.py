@@ -16,6 +16,33 @@ def is_dask_collection(obj) -> bool:
     return dask.is_dask_collection(obj)
 
 
+def compute(*collections):
+    """The dask collections (and any other values) computed into this process, in one graph."""
+    return dask.compute(*collections)
+
+
+def delayed_column_blocks(X, splits, piece, build, **kwargs):
+    """One delayed block per column range of ``splits`` of the dask array ``X``: ``build(pieces, cols=cols,
+    **kwargs)`` from ``piece(chunk, cols)`` of every row chunk, each piece cut where its chunk is. Neither X nor a
+    rechunked copy of it reaches the driver."""
+    if X.numblocks[1] > 1:
+        X = X.rechunk({1: X.shape[1]})
+    rows = X.to_delayed().ravel()
+    cut = dask.delayed(piece, pure=True)
+    make = dask.delayed(build, pure=True)
+    return [make([cut(r, cols) for r in rows], cols=cols, **kwargs) for cols in splits]
+
+
+def unique_labels(y):
+    """The distinct values of the dask array ``y``, reduced where its chunks are: only they reach the driver."""
+    return da.unique(y).compute()
+
+
+def label_counts(y_enc, n_classes):
+    """How many rows of each class index the dask array ``y_enc`` holds, counted where its chunks are."""
+    return da.bincount(y_enc.astype(np.intp), minlength=n_classes).compute()
+
+
 def checked_chunks(X, name="X"):
     """``X`` (a dask array) with each chunk checked for NaN and inf where it is computed, as ``validate_data``
     checks a local array: the check is a task on the chunk's worker, and nothing but the chunk's own result moves.

@@ -26,6 +26,8 @@ class ThreadBackend:
 
     #: tasks run in this process on the caller's arrays: nothing is sent (``SyncRounds`` counts no bytes)
     in_process = True
+    #: nothing is lost while this process lives
+    recoverable = False
 
     def __init__(self, n_jobs: int):
         self.n_workers = int(n_jobs)
@@ -81,6 +83,18 @@ class ThreadBackend:
 
     def threads_per_block(self, blocks):
         return [1] * len(blocks)
+
+    @property
+    def local_pool(self):
+        """The backend's threads, for a driver's own parallel work (ShotgunLasso's column pieces)."""
+        return self._pool
+
+    def restore(self, handles):
+        """Nothing is ever lost in this process: the handles as they are."""
+        return list(handles)
+
+    def check_holders(self, cause=None):
+        """The blocks live in this process: no holder can leave."""
 
     def gather(self, futures):
         return [f.result() for f in futures]

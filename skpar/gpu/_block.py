@@ -58,9 +58,11 @@ class GPUBlock:
     def n_workers(self, fn=None) -> int:
         """Warp workers of the register kernel ``fn`` (by default its heaviest variant): see
         :func:`skpar.gpu._kernels.sgd_workers`; at least MIN_ROWS_PER_WORKER rows each."""
+        from .._losses import make_loss
         from ._kernels import SGD_GROUP, sgd_warps_kernel, sgd_workers
 
-        fn = sgd_warps_kernel(self.X.dtype, self.X.shape[1], True, 11, 1, SGD_GROUP) if fn is None else fn
+        if fn is None:
+            fn = sgd_warps_kernel(self.X.dtype, self.X.shape[1], True, make_loss("log_loss"), 1, SGD_GROUP)
         return sgd_workers(fn, self.n_rows, MIN_ROWS_PER_WORKER)
 
     def stripe_order(self, seed, n_workers):

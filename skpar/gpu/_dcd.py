@@ -59,9 +59,9 @@ def dcd_gpu(block, W, Wl, A, C, loss, pos_weight, neg_weight, bias, sigma, n_epo
     else:
         data, indices, indptr = X, cp.empty(1, dtype=cp.int32), cp.empty(1, dtype=cp.int32)
     if registers:
-        fn = kernel("dcd_warps", ctype(X.dtype), NC=max(1, -(-d // 32)))
+        fn = kernel("dcd_warps", ctype(X.dtype), type(loss), NC=max(1, -(-d // 32)))
     else:
-        fn = kernel("dcd_wild", ctype(X.dtype), CSR=int(block.is_sparse))
+        fn = kernel("dcd_wild", ctype(X.dtype), type(loss), CSR=int(block.is_sparse))
     rows = block.row_order(seed)
     n_warps = min(concurrency(block), max(1, n))
     damp = _damping(block, n_warps if block.is_sparse else n_warps * flush_rows())
@@ -73,7 +73,7 @@ def dcd_gpu(block, W, Wl, A, C, loss, pos_weight, neg_weight, bias, sigma, n_epo
         w0 = cp.asarray(W[k], dtype=cp.float64)
         wl = cp.asarray(Wl[k], dtype=cp.float64)
         for epoch in range(n_epochs):
-            common = (i64(n), i32(d), rows, i64(n), w0, wl, A[k], f64(C), i32(loss), f64(cls), f64(pos_weight[k]),
+            common = (i64(n), i32(d), rows, i64(n), w0, wl, A[k], f64(C), f64(cls), f64(pos_weight[k]),
                       f64(neg_weight[k]), f64(bias), f64(sigma), f64(damp), i32(epoch == 0))
             if registers:
                 fn(g, blk, (X, block.y, block.sample_weight, *common, i32(flush_rows()), sums))

@@ -29,10 +29,11 @@ SGD_THREADS = 32
 
 
 @functools.cache
-def kernel(name: str, dtype: str, **macros):
-    """The compiled ``cupy.RawKernel`` ``name`` for ``dtype`` ('float' or 'double') and ``macros``."""
+def kernel(name: str, dtype: str, loss=None, **macros):
+    """The compiled ``cupy.RawKernel`` ``name`` for ``dtype`` ('float' or 'double'), the loss class ``loss`` and
+    ``macros``."""
     cp = cupy_module()
-    return cp.RawKernel(source(name, dtype, **macros), name, options=("-std=c++17",))
+    return cp.RawKernel(source(name, dtype, loss, **macros), name, options=("-std=c++17",))
 
 
 def ctype(dtype) -> str:
@@ -94,9 +95,9 @@ def resident_warps_of(fn, threads=THREADS) -> int:
     return int(blocks * warps_per_block * attrs["MultiProcessorCount"])
 
 
-def sgd_warps_kernel(dtype, d, average, loss_code, schedule, batch=1):
-    """The register SGD kernel for ``d`` columns, with the Polyak average or not, for a loss, a schedule and the
-    workers' batch size (rows of one batch are worked on in groups: see ``sgd_warps`` in _source_sgd.py)."""
+def sgd_warps_kernel(dtype, d, average, loss, schedule, batch=1):
+    """The register SGD kernel for ``d`` columns, with the Polyak average or not, for a loss object, a schedule and
+    the workers' batch size (rows of one batch are worked on in groups: see ``sgd_warps`` in _source_sgd.py)."""
     nc = max(1, -(-int(d) // 32))
     # no floor on resident blocks (MINB 1): the ring of rows takes registers (158 with the average), and capping
     # them at 128 (MINB 2) spilled it: 396 averaging workers ran an epoch in 9.2 ms instead of 6.5 ms. Few workers
@@ -106,7 +107,7 @@ def sgd_warps_kernel(dtype, d, average, loss_code, schedule, batch=1):
     minb = int(os.environ.get("SKPAR_SGD_MINB", 1))  # for studies (gpu_benchmark.py --parts passes)
     ring, g = sgd_ring(nc, batch, int(os.environ.get("SKPAR_SGD_RING", SGD_RING)),
                        int(os.environ.get("SKPAR_SGD_GROUP", SGD_GROUP)))
-    return kernel("sgd_warps", ctype(dtype), NC=nc, AVG=int(average), LOSS=int(loss_code), SCHED=int(schedule),
+    return kernel("sgd_warps", ctype(dtype), type(loss), NC=nc, AVG=int(average), SCHED=int(schedule),
                   MINB=minb, R=ring, G=g)
 
 

@@ -35,7 +35,7 @@ def _step(t, plan):
 
 
 def _target(plan, K, k):
-    classify = plan.loss_code >= 10
+    classify = plan.loss.margin
     cls = 1.0 if K == 1 else float(k)
     return i32(classify), f64(cls), f64(plan.pos_weight[k]), f64(plan.neg_weight[k])
 
@@ -71,7 +71,7 @@ def _register_epoch(block, state, plan, epoch_seed, t0):
     if n == 0:  # nothing to read (the kernel's loads assume a row): the model goes on unchanged
         return (*(np.array(a, dtype=np.float64) for a in (W, B, Wbar, Bbar)), int(n_avg), 0.0, 0, 0, False, 0.0)
     avg = plan.avg_start < (1 << 61)
-    fn = sgd_warps_kernel(X.dtype, d, avg, plan.loss_code, plan.schedule, plan.batch_size)
+    fn = sgd_warps_kernel(X.dtype, d, avg, plan.loss, plan.schedule, plan.batch_size)
     n_workers = block.n_workers(fn)
     s0, sa, n_stripes, shift = block.stripe_order(epoch_seed, n_workers)
     W_out = cp.empty((n_workers, d))
@@ -86,7 +86,7 @@ def _register_epoch(block, state, plan, epoch_seed, t0):
         fn(grid(n_workers, sgd_threads()), (sgd_threads(),), (
             X, block.y, block.sample_weight, i64(n), i32(d), i64(s0), i64(sa), i64(n_stripes), i32(n_workers),
             i32(shift), w0, f64(B[k]), wb0, f64(Bbar[k]), i64(n_avg), i64(t0), i32(plan.batch_size),
-            i32(plan.loss_code), f64(plan.epsilon), *_target(plan, K, k), f64(plan.l2), f64(plan.l1),
+            f64(plan.loss.param), *_target(plan, K, k), f64(plan.l2), f64(plan.l1),
             i32(plan.fit_intercept), i32(plan.schedule), f64(plan.eta), f64(plan.power_t),
             f64(plan.samples_per_step), f64(plan.warmup_steps), f64(plan.eta_start), i64(min(plan.avg_start,
                                                                                            1 << 62)),
@@ -121,7 +121,7 @@ def _wild_epoch(block, state, plan, epoch_seed, t0):
         data, indices, indptr = X.data, X.indices, X.indptr
     else:
         data, indices, indptr = X, cp.empty(1, dtype=cp.int32), cp.empty(1, dtype=cp.int32)
-    fn = kernel("sgd_wild", ctype(X.dtype), CSR=int(block.is_sparse))
+    fn = kernel("sgd_wild", ctype(X.dtype), type(plan.loss), CSR=int(block.is_sparse))
     n_warps, damping = wild_concurrency(block)
     g, blk = launch(n_warps)
     loss_out, seen_out = cp.empty(g[0] * blk[0] // 32), cp.empty(g[0] * blk[0] // 32)
@@ -144,7 +144,7 @@ def _wild_epoch(block, state, plan, epoch_seed, t0):
             use_avg = navg > 0
             fn(g, blk, (
                 data, indices, indptr, block.y, block.sample_weight, i64(n), i32(d), rows[a:a + m], i64(m), w, b,
-                wbar, f64(bbar), i32(use_avg), i64(t), i32(plan.loss_code), f64(plan.epsilon),
+                wbar, f64(bbar), i32(use_avg), i64(t), f64(plan.loss.param),
                 *_target(plan, K, k), i32(plan.fit_intercept), f64(e), loss_out, seen_out))
             loss_sum += float(loss_out.sum())
             # the shrinkage of the launch's m steps, then (except after the last launch: the caller's) the l1 step

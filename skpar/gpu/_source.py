@@ -53,38 +53,10 @@ __device__ __forceinline__ float warp_sum(float v) {
     return v;
 }
 
-// loss codes of skpar._losses: 0 squared, 1 huber, 2 epsilon-insensitive, 3 squared epsilon-insensitive,
-// 10 hinge, 11 log, 12 modified huber, 13 squared hinge (margin losses take y in {-1, +1})
-__device__ __forceinline__ void loss_deriv(int code, double p, double y, double eps, double* l, double* g) {
-    if (code < 10) {
-        double r = p - y;
-        if (code == 0) { *l = 0.5 * r * r; *g = r; return; }
-        double a = fabs(r), s = r > 0 ? 1.0 : -1.0;
-        if (code == 1) {
-            if (a <= eps) { *l = 0.5 * r * r; *g = r; }
-            else { *l = eps * a - 0.5 * eps * eps; *g = s * eps; }
-            return;
-        }
-        double z = a - eps;
-        if (z <= 0.0) { *l = 0.0; *g = 0.0; return; }
-        if (code == 2) { *l = z; *g = s; } else { *l = z * z; *g = 2.0 * s * z; }
-        return;
-    }
-    double z = p * y;
-    if (code == 10) { if (z < 1.0) { *l = 1.0 - z; *g = -y; } else { *l = 0.0; *g = 0.0; } return; }
-    if (code == 13) {
-        if (z < 1.0) { *l = (1.0 - z) * (1.0 - z); *g = -2.0 * y * (1.0 - z); } else { *l = 0.0; *g = 0.0; }
-        return;
-    }
-    if (code == 11) {
-        if (z > 18.0) { double e = exp(-z); *l = e; *g = -y * e; }
-        else if (z < -18.0) { *l = -z; *g = -y; }
-        else { *l = log1p(exp(-z)); *g = -y / (1.0 + exp(z)); }
-        return;
-    }
-    if (z >= 1.0) { *l = 0.0; *g = 0.0; }
-    else if (z >= -1.0) { *l = (1.0 - z) * (1.0 - z); *g = -2.0 * y * (1.0 - z); }
-    else { *l = -4.0 * z; *g = -4.0 * y; }
+// the loss's l(p, y) and dl/dp: the body is the loss's own CUDA text (skpar._losses, Loss.cuda); margin losses
+// take y in {-1, +1}
+__device__ __forceinline__ void loss_deriv(double p, double y, double eps, double* l, double* g) {
+    __LOSS_BODY__
 }
 
 // the step size of global step t: skpar.kernels._schedule.step_size
@@ -108,11 +80,16 @@ __device__ __forceinline__ void target(int classify, double yi, double cls, doub
 """
 
 
-def source(kernel: str, dtype: str, **macros) -> str:
+def source(kernel: str, dtype: str, loss=None, **macros) -> str:
     """The full source of ``kernel`` ('sgd_warps', 'sgd_wild', 'dcd_wild' or 'dcd_warps') for ``dtype`` ('float'
-    or 'double') with its macros (``NC``, ``AVG``, ``LOSS``, ``SCHED``, ``MINB``, ``CSR``) filled in."""
+    or 'double') and the loss class ``loss`` (a :class:`skpar._losses.Loss` subclass: its ``cuda`` text becomes
+    ``loss_deriv``, its ``dual`` the dual kernels' box), with its macros (``NC``, ``AVG``, ``SCHED``, ``MINB``,
+    ``CSR``) filled in."""
     body = {"sgd_warps": SGD_WARPS, "sgd_wild": SGD_WILD, "dcd_wild": DCD_WILD, "dcd_warps": DCD_WARPS}[kernel]
     text = COMMON.replace("__TYPE__", dtype) + body
+    text = text.replace("__LOSS_BODY__", loss.cuda if loss is not None else "*l = 0.0; *g = 0.0;")
+    dual = loss.dual if loss is not None and loss.dual is not None else (0.0, True)
+    text = text.replace("__DUAL_DC__", repr(float(dual[0]))).replace("__DUAL_BOUNDED__", str(int(dual[1])))
     for key, value in macros.items():
         text = text.replace(f"__{key}__", str(int(value)))
     return text

@@ -7,15 +7,17 @@ DCD_STEP = r"""
 // terms added to primal and dual), sq = ||x~_i||^2. Lane 0 writes the new alpha_i; returns the step
 // sigma * delta * t to add along x~_i, or 0 when alpha_i stays.
 __device__ __forceinline__ double dual_step(long long i, double t, double Ci, double p, double p0, double sq,
-                                            double* __restrict__ A, int loss, double sigma, double damp, int first,
+                                            double* __restrict__ A, double sigma, double damp, int first,
                                             int lane, double* primal, double* dual)
 {
-    double D = loss == 0 ? 0.0 : 0.5 / Ci;
-    double U = loss == 0 ? Ci : 1e300;
+    // the loss's dual box and quadratic term (skpar._losses, Loss.dual)
+    double D = __DUAL_DC__ > 0.0 ? __DUAL_DC__ / Ci : 0.0;
+    double U = __DUAL_BOUNDED__ ? Ci : 1e300;
     double ai = A[i];
     if (first) {
-        double m = fmax(0.0, 1.0 - t * p0);
-        *primal += Ci * (loss == 0 ? m : m * m);
+        double lv, gd;
+        loss_deriv(p0, t, 0.0, &lv, &gd);
+        *primal += Ci * lv;
         *dual += ai - 0.5 * D * ai * ai;
     }
     double G = t * p - 1.0 + D * ai;
@@ -39,7 +41,7 @@ extern "C" __global__ void dcd_wild(
     const T* __restrict__ data, const int* __restrict__ indices, const int* __restrict__ indptr,
     const double* __restrict__ y, const double* __restrict__ sw, long long n, int d,
     const long long* __restrict__ rows, long long n_rows, const double* __restrict__ W0, double* Wl,
-    double* __restrict__ A, double C, int loss, double cls, double pos_w, double neg_w, double bias, double sigma,
+    double* __restrict__ A, double C, double cls, double pos_w, double neg_w, double bias, double sigma,
     double damp, int first, double* __restrict__ sums_out)
 {
     const int lane = threadIdx.x & 31;
@@ -73,7 +75,7 @@ extern "C" __global__ void dcd_wild(
         p = warp_sum(p);
         if (bias != 0.0) p += bias * __ldcg(Wl + d);
         if (first) p0 = warp_sum(p0) + (bias != 0.0 ? bias * W0[d] : 0.0);
-        double step = dual_step(i, t, Ci, p, p0, sq, A, loss, sigma, damp, first, lane, &primal, &dual);
+        double step = dual_step(i, t, Ci, p, p0, sq, A, sigma, damp, first, lane, &primal, &dual);
         if (step != 0.0) {
             for (long long r = a + lane; r < z; r += 32) {
 #if CSR
@@ -100,7 +102,7 @@ DCD_WARPS = DCD_STEP + r"""
 extern "C" __global__ void dcd_warps(
     const T* __restrict__ X, const double* __restrict__ y, const double* __restrict__ sw, long long n, int d,
     const long long* __restrict__ rows, long long n_rows, const double* __restrict__ W0, double* Wl,
-    double* __restrict__ A, double C, int loss, double cls, double pos_w, double neg_w, double bias, double sigma,
+    double* __restrict__ A, double C, double cls, double pos_w, double neg_w, double bias, double sigma,
     double damp, int first, int flush, double* __restrict__ sums_out)
 {
     const int lane = threadIdx.x & 31;
@@ -135,7 +137,7 @@ extern "C" __global__ void dcd_warps(
         sq = warp_sum(sq) + bias * bias;
         p = warp_sum(p) + bias * (bg + db);
         if (first) p0 = warp_sum(p0) + bias * b0;
-        double step = dual_step(i, t, Ci, p, p0, sq, A, loss, sigma, damp, first, lane, &primal, &dual);
+        double step = dual_step(i, t, Ci, p, p0, sq, A, sigma, damp, first, lane, &primal, &dual);
         if (step != 0.0) {
             #pragma unroll
             for (int c = 0; c < NC; ++c) dl[c] += step * x[c];

@@ -4,7 +4,6 @@ and how a source is assembled."""
 SGD_WARPS = r"""
 #define NC __NC__
 #define AVG __AVG__
-#define LOSS __LOSS__
 #define SCHED __SCHED__
 #define MINB __MINB__
 #define R __R__
@@ -48,7 +47,7 @@ extern "C" __global__ void __launch_bounds__(256, MINB) sgd_warps(
     const T* __restrict__ X, const double* __restrict__ y, const double* __restrict__ sw,
     long long n, int d, long long s0, long long sa, long long n_stripes, int n_workers, int shift,
     const double* __restrict__ w0, double b0, const double* __restrict__ wbar0, double bbar0, long long navg0,
-    long long t0, int batch, int code, double eps, int classify, double cls, double pos_w, double neg_w,
+    long long t0, int batch, double eps, int classify, double cls, double pos_w, double neg_w,
     double l2, double l1, int fit_intercept, int schedule, double eta, double power_t, double sps, double warm,
     double eta_start, long long avg_start,
     double* __restrict__ W_out, double* __restrict__ B_out, double* __restrict__ Wbar_out,
@@ -147,15 +146,15 @@ extern "C" __global__ void __launch_bounds__(256, MINB) sgd_warps(
                 double lv, gd;
 #if AVG
                 if (navg > 0) {  // progressive loss at the model the fit returns: the average once it has started
-                    loss_deriv(LOSS, (double)pav[v] + bb, yy, eps, &lv, &gd);
+                    loss_deriv((double)pav[v] + bb, yy, eps, &lv, &gd);
                     loss += si * lv;
-                    loss_deriv(LOSS, p, yy, eps, &lv, &gd);
+                    loss_deriv(p, yy, eps, &lv, &gd);
                 } else {
-                    loss_deriv(LOSS, p, yy, eps, &lv, &gd);
+                    loss_deriv(p, yy, eps, &lv, &gd);
                     loss += si * lv;
                 }
 #else
-                loss_deriv(LOSS, p, yy, eps, &lv, &gd);
+                loss_deriv(p, yy, eps, &lv, &gd);
                 loss += si * lv;
 #endif
                 double gi = si * gd;
@@ -208,7 +207,7 @@ extern "C" __global__ void sgd_wild(
     const double* __restrict__ y, const double* __restrict__ sw,
     long long n, int d, const long long* __restrict__ rows, long long n_rows,
     double* W, double* B, const double* __restrict__ Wbar, double bbar, int use_avg,
-    long long t0, int code, double eps, int classify, double cls, double pos_w, double neg_w,
+    long long t0, double eps, int classify, double cls, double pos_w, double neg_w,
     int fit_intercept, double e, double* __restrict__ loss_out, double* __restrict__ seen_out)
 {
     const int lane = threadIdx.x & 31;
@@ -241,10 +240,10 @@ extern "C" __global__ void sgd_wild(
         double lv, gd;
         if (use_avg) {
             pa = warp_sum(pa) + bbar;
-            loss_deriv(code, pa, yy, eps, &lv, &gd);
+            loss_deriv(pa, yy, eps, &lv, &gd);
             loss += si * lv;
         }
-        loss_deriv(code, p, yy, eps, &lv, &gd);
+        loss_deriv(p, yy, eps, &lv, &gd);
         if (!use_avg) loss += si * lv;
         seen += 1.0;
         double sc = e * si * gd;

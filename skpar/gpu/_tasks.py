@@ -61,9 +61,10 @@ def zero_loss_gpu(block, loss, pos_weight, neg_weight):
     """:func:`skpar.parallel._tasks.zero_loss_task` on the device: reads y and the weights, never X."""
     cp = cupy_module()
     s, y = block.sample_weight, block.y
-    if loss.code < 10:
-        # the CPU loss's own formulas: NumPy's ufuncs and np.where hand CuPy arrays to CuPy (NEP 13 and 18)
-        return float(s @ loss.value(cp.zeros_like(y), y))
+    if not loss.margin:
+        # the loss's one compiled definition, on host copies of y and the weights: once a fit, 16 bytes a row
+        yh = cp.asnumpy(y).astype(np.float64)
+        return float(cp.asnumpy(s).astype(np.float64) @ loss.value(np.zeros_like(yh), yh))
     l0 = float(loss.value(np.zeros(1), np.ones(1))[0])
     K = pos_weight.shape[0]
     if K == 1:

@@ -31,9 +31,6 @@ from numba import njit
 
 from ._prefetch import ROWS_AHEAD, prefetch_row
 
-HINGE = 0
-SQUARED_HINGE = 1
-
 
 @njit(inline="always", nogil=True, cache=True)
 def _target(yi, k, K):
@@ -101,17 +98,17 @@ def _next_thresholds(pg_max, pg_min):
 
 
 @njit(inline="always", nogil=True, cache=True)
-def _coordinate(p, p0, a, t, Ci, loss, certify, shrinking, pg_max_old, pg_min_old, sigma, sq):
+def _coordinate(p, p0, a, t, Ci, loss, dual, certify, shrinking, pg_max_old, pg_min_old, sigma, sq):
     """The step of one dual variable at ``a`` given its margins ``p`` (at the working ``w``) and ``p0`` (at the
     certified point; read only with ``certify``). Returns ``(a_new, primal_add, dual_add, PG, shrink)``: its new
     value (clipped to the box exactly), its terms of the certificate's sums, its projected gradient, and whether to
     shrink it (then ``a_new = a``)."""
-    D = 0.0 if loss == HINGE else 0.5 / Ci
-    U = Ci if loss == HINGE else np.inf
+    DC, bounded = dual
+    D = DC / Ci if DC > 0.0 else 0.0
+    U = Ci if bounded else np.inf
     primal_add, dual_add = 0.0, 0.0
     if certify:
-        m0 = max(0.0, 1.0 - t * p0)
-        primal_add = Ci * (m0 if loss == HINGE else m0 * m0)
+        primal_add = Ci * loss(p0, t, 0.0)[0]
         dual_add = a - 0.5 * D * a * a  # each row is visited once a pass: still the incoming value
     G = t * p - 1.0 + D * a
     PG, out = _projected(G, a, U, shrinking, pg_max_old, pg_min_old)
@@ -130,7 +127,7 @@ def _pass_start(active, thresholds):
 
 
 @njit(nogil=True, cache=True)
-def dcd_dense(X, sqn, y, sw, order, W, Wl, A, C, loss, pos_weight, neg_weight, bias, sigma, certify, active,
+def dcd_dense(X, sqn, y, sw, order, W, Wl, A, C, loss, dual, pos_weight, neg_weight, bias, sigma, certify, active,
               thresholds):
     """One pass of dual coordinate ascent over the dense block ``X`` in ``order``, updating ``Wl`` and ``A``
     **in place**.
@@ -166,7 +163,7 @@ def dcd_dense(X, sqn, y, sw, order, W, Wl, A, C, loss, pos_weight, neg_weight, b
                 continue
             p = (bias * Wl[k, d] if bias != 0.0 else 0.0) + _dot_dense(X, i, Wl, k, d)
             p0 = (bias * W[k, d] if bias != 0.0 else 0.0) + _dot_dense(X, i, W, k, d) if certify else 0.0
-            a_new, pa, da, PG, out = _coordinate(p, p0, A[k, i], t, Ci, loss, certify, shrinking, pg_max_old,
+            a_new, pa, da, PG, out = _coordinate(p, p0, A[k, i], t, Ci, loss, dual, certify, shrinking, pg_max_old,
                                                  pg_min_old, sigma, sq)
             primal_sum += pa
             dual_sum += da
@@ -188,7 +185,7 @@ def dcd_dense(X, sqn, y, sw, order, W, Wl, A, C, loss, pos_weight, neg_weight, b
 
 
 @njit(nogil=True, cache=True)
-def dcd_csr(data, indices, indptr, sqn, y, sw, order, W, Wl, A, C, loss, pos_weight, neg_weight, bias, sigma,
+def dcd_csr(data, indices, indptr, sqn, y, sw, order, W, Wl, A, C, loss, dual, pos_weight, neg_weight, bias, sigma,
             certify, active, thresholds):
     """The CSR twin of :func:`dcd_dense`: a step costs O(K x non-zeros of the row)."""
     K, dw = W.shape
@@ -213,7 +210,7 @@ def dcd_csr(data, indices, indptr, sqn, y, sw, order, W, Wl, A, C, loss, pos_wei
                 continue
             p = (bias * Wl[k, d] if bias != 0.0 else 0.0) + _dot_csr(data, indices, a, z, Wl, k)
             p0 = (bias * W[k, d] if bias != 0.0 else 0.0) + _dot_csr(data, indices, a, z, W, k) if certify else 0.0
-            a_new, pa, da, PG, out = _coordinate(p, p0, A[k, i], t, Ci, loss, certify, shrinking, pg_max_old,
+            a_new, pa, da, PG, out = _coordinate(p, p0, A[k, i], t, Ci, loss, dual, certify, shrinking, pg_max_old,
                                                  pg_min_old, sigma, sq)
             primal_sum += pa
             dual_sum += da

@@ -47,8 +47,8 @@ def fold_replica(W, S, G):
 
 @njit(nogil=True, cache=True)
 def hogwild_csr_replica(data, indices, indptr, y, sw, rows, W, S, G, GB, fold_steps, b_steps, inv_q, t0,
-                        batch_size, loss, eps, pos_weight, neg_weight, l2, l1, fit_intercept, schedule, eta, power_t,
-                        samples_per_step, warmup_steps, eta_start, blowup, distinct):
+                        batch_size, loss, margin, eps, pos_weight, neg_weight, l2, l1, fit_intercept, schedule, eta,
+                        power_t, samples_per_step, warmup_steps, eta_start, blowup, distinct):
     """:func:`~skpar.kernels.hogwild_csr` over ``rows`` on the replica ``W`` (snapshot ``S``), folded into the
     shared ``G`` after every ``fold_steps`` steps and at the end.
 
@@ -73,7 +73,7 @@ def hogwild_csr_replica(data, indices, indptr, y, sw, rows, W, S, G, GB, fold_st
     periods = 0
     for c in range(0, n_rows, chunk):
         ls, ns, st, dv, le = hogwild_csr(data, indices, indptr, y, sw, rows[c:min(c + chunk, n_rows)], W, B, inv_q,
-                                         t0 + steps, batch_size, 1 << 62, loss, eps, pos_weight, neg_weight, l2,
+                                         t0 + steps, batch_size, 1 << 62, loss, margin, eps, pos_weight, neg_weight, l2,
                                          l1, fit_intercept, schedule, eta, power_t, samples_per_step, warmup_steps,
                                          eta_start, blowup, distinct, False)
         loss_sum += ls

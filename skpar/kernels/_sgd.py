@@ -37,7 +37,7 @@ def _soft(v, t):
 
 @njit(nogil=True, cache=True)
 def sgd_dense(X, y, sw, rows, W, B, Wbar, Bbar, n_avg, t0, batch_size, n_steps,
-              loss, eps, pos_weight, neg_weight, l2, l1, fit_intercept,
+              loss, margin, eps, pos_weight, neg_weight, l2, l1, fit_intercept,
               schedule, eta, power_t, samples_per_step, warmup_steps, eta_start, avg_start, blowup, inplace=False):
     """Run ``n_steps`` mini-batch steps over ``rows`` of the dense block ``X``.
 
@@ -83,12 +83,12 @@ def sgd_dense(X, y, sw, rows, W, B, Wbar, Bbar, n_avg, t0, batch_size, n_steps,
                     for j in range(d):
                         p += X[i, j] * W[k, j]
                         pa += X[i, j] * Wbar[k, j]
-                    lv, _ = target_loss(loss, pa, y[i], k, K, eps, pos_weight, neg_weight)
+                    lv, _ = target_loss(loss, margin, pa, y[i], k, K, eps, pos_weight, neg_weight)
                     loss_sum += sw[i] * lv
                 else:
                     for j in range(d):
                         p += X[i, j] * W[k, j]
-                lv, g = target_loss(loss, p, y[i], k, K, eps, pos_weight, neg_weight)
+                lv, g = target_loss(loss, margin, p, y[i], k, K, eps, pos_weight, neg_weight)
                 batch_loss += sw[i] * lv
                 if not averaging:
                     loss_sum += sw[i] * lv
@@ -150,7 +150,7 @@ def _transposed(A):
 
 @njit(nogil=True, cache=True)
 def sgd_csr(data, indices, indptr, y, sw, rows, W, B, Wbar, Bbar, n_avg, t0, batch_size, n_steps,
-            loss, eps, pos_weight, neg_weight, l2, l1, fit_intercept,
+            loss, margin, eps, pos_weight, neg_weight, l2, l1, fit_intercept,
             schedule, eta, power_t, samples_per_step, warmup_steps, eta_start, avg_start, blowup):
     """The CSR twin of :func:`sgd_dense`: same arguments (the block as ``data, indices, indptr``), same result.
 
@@ -241,11 +241,11 @@ def sgd_csr(data, indices, indptr, y, sw, rows, W, B, Wbar, Bbar, n_avg, t0, bat
             any_g = False
             for k in range(K):
                 p = pk[k] * wscale + B[k]
-                lv, g = target_loss(loss, p, y[i], k, K, eps, pos_weight, neg_weight)
+                lv, g = target_loss(loss, margin, p, y[i], k, K, eps, pos_weight, neg_weight)
                 batch_loss += sw[i] * lv
                 if averaging:
                     pa = ((pak[k] + A * pk[k]) / n_avg if lazy else pak[k]) + Bbar[k]
-                    la, _ = target_loss(loss, pa, y[i], k, K, eps, pos_weight, neg_weight)
+                    la, _ = target_loss(loss, margin, pa, y[i], k, K, eps, pos_weight, neg_weight)
                     loss_sum += sw[i] * la
                 else:
                     loss_sum += sw[i] * lv
@@ -323,7 +323,7 @@ def sgd_csr(data, indices, indptr, y, sw, rows, W, B, Wbar, Bbar, n_avg, t0, bat
 
 
 @njit(nogil=True, cache=True)
-def _hogwild_csr_rows(data, indices, indptr, y, sw, rows, W, B, inv_q, t0, n_steps, loss, eps, pos_weight,
+def _hogwild_csr_rows(data, indices, indptr, y, sw, rows, W, B, inv_q, t0, n_steps, loss, margin, eps, pos_weight,
                       neg_weight, l2, l1, fit_intercept, schedule, eta, power_t, samples_per_step, warmup_steps,
                       eta_start, blowup, prefetch=False):
     """:func:`hogwild_csr` with one row a step (the Hogwild! paper's setting) on rows without repeated columns: the
@@ -363,7 +363,7 @@ def _hogwild_csr_rows(data, indices, indptr, y, sw, rows, W, B, inv_q, t0, n_ste
                 p += data[r] * wk[indices[r]]
             for r in range(a2 + m, z2):
                 prefetch_write(wk, indices[r])
-            lv, g = target_loss(loss, p, y[i], k, K, eps, pos_weight, neg_weight)
+            lv, g = target_loss(loss, margin, p, y[i], k, K, eps, pos_weight, neg_weight)
             row_loss += sw[i] * lv
             gk[k] = g * sw[i]
         loss_sum += row_loss
@@ -395,7 +395,7 @@ def _hogwild_csr_rows(data, indices, indptr, y, sw, rows, W, B, inv_q, t0, n_ste
 
 @njit(nogil=True, cache=True)
 def hogwild_csr(data, indices, indptr, y, sw, rows, W, B, inv_q, t0, batch_size, n_steps,
-                loss, eps, pos_weight, neg_weight, l2, l1, fit_intercept,
+                loss, margin, eps, pos_weight, neg_weight, l2, l1, fit_intercept,
                 schedule, eta, power_t, samples_per_step, warmup_steps, eta_start, blowup, distinct=False,
                 prefetch=False):
     """Hogwild! (Niu et al. 2011) on CSR rows: mini-batch steps that write the shared ``W`` and ``B`` in place,
@@ -410,7 +410,7 @@ def hogwild_csr(data, indices, indptr, y, sw, rows, W, B, inv_q, t0, batch_size,
     threads write ``W`` too) is passed on to it.
     """
     if batch_size == 1 and distinct:
-        return _hogwild_csr_rows(data, indices, indptr, y, sw, rows, W, B, inv_q, t0, n_steps, loss, eps,
+        return _hogwild_csr_rows(data, indices, indptr, y, sw, rows, W, B, inv_q, t0, n_steps, loss, margin, eps,
                                  pos_weight, neg_weight, l2, l1, fit_intercept, schedule, eta, power_t,
                                  samples_per_step, warmup_steps, eta_start, blowup, prefetch)
     K, d = W.shape
@@ -439,7 +439,7 @@ def hogwild_csr(data, indices, indptr, y, sw, rows, W, B, inv_q, t0, batch_size,
                 p = B[k]
                 for r in range(a, z):
                     p += data[r] * W[k, indices[r]]
-                lv, g = target_loss(loss, p, y[i], k, K, eps, pos_weight, neg_weight)
+                lv, g = target_loss(loss, margin, p, y[i], k, K, eps, pos_weight, neg_weight)
                 batch_loss += sw[i] * lv
                 g *= sw[i]
                 if g != 0.0:

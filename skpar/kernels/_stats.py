@@ -7,18 +7,18 @@ up over blocks. The model has ``K`` outputs (``W`` of shape (K, d), ``B`` of sha
 import numpy as np
 from numba import njit
 
-from ._loss import HINGE, target_loss
+from ._loss import target_loss
 
 
 @njit(inline="always", nogil=True, cache=True)
-def _accumulate(out, code, P, yi, s, eps, pos_weight, neg_weight):
+def _accumulate(out, loss, margin, P, yi, s, eps, pos_weight, neg_weight):
     K = P.shape[0]
     lsum = 0.0
     for k in range(K):
-        lv, _ = target_loss(code, P[k], yi, k, K, eps, pos_weight, neg_weight)
+        lv, _ = target_loss(loss, margin, P[k], yi, k, K, eps, pos_weight, neg_weight)
         lsum += lv
     out[0] += s * lsum
-    if code < HINGE:
+    if not margin:
         r = yi - P[0]
         out[1] += s * r * r
     else:
@@ -34,7 +34,7 @@ def _accumulate(out, code, P, yi, s, eps, pos_weight, neg_weight):
 
 
 @njit(nogil=True, cache=True)
-def eval_dense(X, y, sw, rows, W, B, loss, eps, pos_weight, neg_weight):
+def eval_dense(X, y, sw, rows, W, B, loss, margin, eps, pos_weight, neg_weight):
     """Sums over ``rows`` at the model ``(W, B)``.
 
     Returns ``[sum s l, S, sum s, sum s y, sum s y^2]`` with ``l`` the loss summed over outputs and ``S`` the
@@ -50,12 +50,12 @@ def eval_dense(X, y, sw, rows, W, B, loss, eps, pos_weight, neg_weight):
             for j in range(d):
                 p += X[i, j] * W[k, j]
             P[k] = p
-        _accumulate(out, loss, P, y[i], sw[i], eps, pos_weight, neg_weight)
+        _accumulate(out, loss, margin, P, y[i], sw[i], eps, pos_weight, neg_weight)
     return out
 
 
 @njit(nogil=True, cache=True)
-def eval_csr(data, indices, indptr, y, sw, rows, W, B, loss, eps, pos_weight, neg_weight):
+def eval_csr(data, indices, indptr, y, sw, rows, W, B, loss, margin, eps, pos_weight, neg_weight):
     """The CSR twin of :func:`eval_dense`."""
     K = W.shape[0]
     out = np.zeros(5)
@@ -67,7 +67,7 @@ def eval_csr(data, indices, indptr, y, sw, rows, W, B, loss, eps, pos_weight, ne
             for r in range(indptr[i], indptr[i + 1]):
                 p += data[r] * W[k, indices[r]]
             P[k] = p
-        _accumulate(out, loss, P, y[i], sw[i], eps, pos_weight, neg_weight)
+        _accumulate(out, loss, margin, P, y[i], sw[i], eps, pos_weight, neg_weight)
     return out
 
 

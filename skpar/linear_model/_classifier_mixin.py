@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import dask.array as da
 import numpy as np
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 
-from ..backend import is_dask_collection
+from ..backend import is_dask_collection, label_counts, unique_labels
 from ..gpu._namespace import array_module, on_gpu, to_host
 from ..gpu._validation import linear_scores
 from ._validation import check_predict_data
@@ -48,7 +47,7 @@ class LinearClassifierMixin:
         classes = self.__dict__.pop("_pending_classes", None)  # from the first partial_fit
         if is_dask_collection(y):
             # distinct labels reduced where the chunks are: only they come to the driver, never all of y
-            labels = to_host(da.unique(y).compute()) if classes is None else None
+            labels = to_host(unique_labels(y)) if classes is None else None
             if labels is not None:  # NaN, continuous or mixed labels are named as for a NumPy y
                 check_classification_targets(labels)
         elif on_gpu(y):  # checked on the GPU by skpar.gpu._validation; the distinct labels come to the host
@@ -70,7 +69,7 @@ class LinearClassifierMixin:
             y_enc = y.map_blocks(_encode_labels, classes_, dtype=np.float64)
             counts = None
             if self.class_weight == "balanced":
-                counts = to_host(da.bincount(y_enc.astype(np.intp), minlength=len(classes_)).compute())
+                counts = to_host(label_counts(y_enc, len(classes_)))
         elif on_gpu(y):
             y_enc = _encode_labels(y, classes_)
             counts = to_host(array_module(y).bincount(y_enc.astype(np.int64), minlength=len(classes_)))

@@ -7,23 +7,23 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import ClassifierMixin, _fit_context
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ..backend import DaskBackend, get_backend, is_dask_collection
+from .._losses import LOSSES, make_loss
+from ..backend import get_backend, is_dask_collection
 from ..gpu._namespace import on_gpu
 from ..parallel import SyncRounds
 from ..parallel._cocoa import alpha_task, cocoa, passcode
 from ._classifier_mixin import LinearClassifierMixin
-from ._sgd_base import BaseParallelSGD
 from ._validation import check_fit_data
 
-_LOSSES = {"hinge": 0, "squared_hinge": 1}
+_LOSSES = tuple(name for name, cls in LOSSES.items() if cls.dual is not None)
 
 
-class DualCoordinateAscentSVM(LinearClassifierMixin, ClassifierMixin, BaseParallelSGD):
+class DualCoordinateAscentSVM(LinearClassifierMixin, ClassifierMixin, BaseEstimator):
     """Linear SVM by dual coordinate ascent on blocks of rows, combined as CoCoA+ (or CoCoA).
 
     Minimises the primal of scikit-learn's :class:`~sklearn.svm.LinearSVC`, for each output ``k`` (one per class,
@@ -206,29 +206,12 @@ class DualCoordinateAscentSVM(LinearClassifierMixin, ClassifierMixin, BaseParall
                                        validation_fraction=0.0, gpu=gpu)
             rounds = SyncRounds(backend, blocks)
             W0 = np.zeros((n_outputs, d + (1 if bias else 0)))
-            common = dict(C=float(self.C), loss=_LOSSES[self.loss], pos_weight=np.asarray(pos_weight, float),
+            common = dict(C=float(self.C), loss=make_loss(self.loss), pos_weight=np.asarray(pos_weight, float),
                           neg_weight=np.asarray(neg_weight, float), bias=bias,
                           max_rounds=self.max_iter, tol=self.tol, seed=int(seeds[-1]), history=self.history_,
                           start_time=start, verbose=self.verbose,
                           kappa=0.0 if gpu and self.kappa == "auto" else self.kappa)
-            # one block on threads in mode 'sync' with local_iters='auto': there is no other block to combine
-            # with, and the PASSCoDe driver on its one thread is plain dual coordinate ascent with shrinking across
-            # the passes of a round and certificates at the passes the gap's rate asks for (20 Newsgroups: 3.07 s
-            # against 3.23 s for a certificate every pass; a9a, ijcnn1 and Reuters 10-25% faster)
-            alone = (rounds.n_blocks == 1 and not gpu and not isinstance(backend, DaskBackend)
-                     and self.local_iters == "auto")
-            if self.mode == "passcode" or alone:
-                if isinstance(backend, DaskBackend):
-                    raise ValueError("mode='passcode' shares one w between the threads of this process; on a Dask "
-                                     "cluster use mode='sync' (CoCoA+)")
-                W, rel, n_passes, converged, kappa = passcode(rounds, W0, local_iters=self.local_iters,
-                                                              incremental=alone, **common)
-            else:
-                local = 1 if self.local_iters == "auto" else int(self.local_iters)
-                common["max_rounds"] = -(-self.max_iter // local)
-                W, rel, n_rounds, converged, kappa = cocoa(rounds, W0, combine=self.combine, local_iters=local,
-                                                           **common)
-                n_passes = n_rounds * local
+            W, rel, n_passes, converged, kappa = self._solve(rounds, W0, gpu, common)
             parts = sorted(rounds.run(alpha_task).results, key=lambda p: p[0])
             self.dual_coef_ = np.concatenate([a for _, a in parts], axis=1)
             self.n_blocks_ = rounds.n_blocks
@@ -246,6 +229,26 @@ class DualCoordinateAscentSVM(LinearClassifierMixin, ClassifierMixin, BaseParall
                           f"tol {self.tol:g} after {n_passes} passes. Increase max_iter.", ConvergenceWarning,
                           stacklevel=2)
         return self
+
+    def _solve(self, rounds, W0, gpu, common):
+        """Run the dual solver over the blocks; returns ``(W, relative gap, passes, converged, kappa)``.
+
+        One block on threads in mode 'sync' with ``local_iters='auto'`` has no other block to combine with: the
+        PASSCoDe driver on its one thread is plain dual coordinate ascent with shrinking across the passes of a
+        round and certificates at the passes the gap's rate asks for (20 Newsgroups: 3.07 s against 3.23 s for a
+        certificate every pass; a9a, ijcnn1 and Reuters 10-25% faster).
+        """
+        in_process = rounds.backend.in_process
+        alone = rounds.n_blocks == 1 and not gpu and in_process and self.local_iters == "auto"
+        if self.mode == "passcode" or alone:
+            if not in_process:
+                raise ValueError("mode='passcode' shares one w between the threads of this process; on a Dask "
+                                 "cluster use mode='sync' (CoCoA+)")
+            return passcode(rounds, W0, local_iters=self.local_iters, incremental=alone, **common)
+        local = 1 if self.local_iters == "auto" else int(self.local_iters)
+        common = {**common, "max_rounds": -(-self.max_iter // local)}
+        W, rel, n_rounds, converged, kappa = cocoa(rounds, W0, combine=self.combine, local_iters=local, **common)
+        return W, rel, n_rounds * local, converged, kappa
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -20,13 +20,14 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._penalties import Penalty
-from ..backend import DaskBackend, get_backend, is_dask_collection, resolve_n_jobs
+from ..backend import get_backend, is_dask_collection, resolve_n_jobs
 from ..diagnostics import estimate_on_blocks
 from ..exceptions import CriticalBatchSizeWarning
 from ..gpu._namespace import on_gpu
 from ..kernels import column_counts_csr, column_sq_sums_csr
 from ..parallel import SGDPlan, SGDState, SyncRounds, sgd_oneshot, sgd_sync
 from ..parallel._async import sgd_async, sgd_hogwild
+from ..parallel._results import Survey
 from ..parallel._sgd import CONSTANT, INVSCALING
 from ..parallel._tasks import zero_loss_task
 from ._validation import check_fit_data
@@ -170,7 +171,7 @@ class BaseParallelSGD(BaseEstimator):
             )
         penalty = Penalty.from_params(self.penalty, self.alpha, self.l1_ratio)
         plan = SGDPlan(
-            loss_code=loss.code, epsilon=float(loss.epsilon), pos_weight=np.asarray(pos_weight, dtype=np.float64),
+            loss=loss, pos_weight=np.asarray(pos_weight, dtype=np.float64),
             neg_weight=np.asarray(neg_weight, dtype=np.float64), l2=penalty.l2, l1=penalty.l1,
             fit_intercept=bool(self.fit_intercept), batch_size=int(self.batch_size),
             schedule=INVSCALING if self.learning_rate == "invscaling" else CONSTANT, eta=eta,
@@ -196,7 +197,7 @@ class BaseParallelSGD(BaseEstimator):
 
     # ---- hooks for subclasses -----------------------------------------------------------------------------------
     def _loss(self):
-        """The loss object (``skpar._losses.Loss`` or ``MarginLoss``)."""
+        """The loss object (a :class:`skpar._losses.Loss`)."""
         raise NotImplementedError
 
     def _encode_targets(self, y, sample_weight, first):
@@ -233,33 +234,18 @@ class BaseParallelSGD(BaseEstimator):
         # GPU rounds are local epochs of thousands of warp workers (skpar.gpu._sgd), whatever local_steps says
         local_steps = "epoch" if gpu else self.local_steps
         try:
-            n_blocks = backend.n_workers
-            if self.mode == "hogwild" and isinstance(backend, DaskBackend):
-                # one block a worker process: its threads share the block's model
-                n_blocks = backend.n_processes
-            n_seeds = len(X.chunks[0]) if hasattr(X, "chunks") else max(n_blocks, 1)
-            block_seeds = [_seed(base, 1, k) for k in range(n_seeds)]
             early = self.early_stopping and self.tol is not None and max_epochs > 1
-            blocks = backend.partition(X, y, sample_weight, n_blocks=n_blocks, seeds=block_seeds,
-                                       validation_fraction=self.validation_fraction if early else 0.0, gpu=gpu)
+            blocks = self._partition(backend, X, y, sample_weight, early, gpu)
             # SGD keeps no state on the blocks (the driver holds the model): a round lost with a worker is run again
             # on the blocks placed anew; the asynchronous loop sends a lost block's tasks again itself
             rounds = SyncRounds(backend, blocks, recoverable=True)
             # one round for what the plan needs of every block (on a cluster each round is a trip to every worker)
             survey = rounds.run(_survey, loss, pos_weight, neg_weight, not resume).results
-            n_train = [s[0] for s in survey]
+            n_train = [s.n_train for s in survey]
             if not resume:
-                cbs = estimate_on_blocks(rounds, X.shape[1], fit_intercept=self.fit_intercept,
-                                         max_samples=MOMENT_SAMPLES, seed=_seed(base, 2), n_rows=n_train)
-                zero_loss = sum(s[1] for s in survey)
-                workers = [s[2] for s in survey]
-                plan, penalty = self._make_plan(loss, cbs, zero_loss / max(sum(n_train), 1), rounds.n_blocks,
-                                                n_train, pos_weight, neg_weight, local_steps, workers)
-                self._check_blocks(cbs, n_train)
-                self.critical_batch_size_ = float(cbs.lower)
-                self.critical_batch_size_upper_ = float(cbs.upper)
-                state = SGDState.zeros(n_outputs, X.shape[1])
-                history = []
+                plan, penalty = self._new_plan(rounds, X.shape[1], loss, survey, pos_weight, neg_weight,
+                                               local_steps)
+                state, history = SGDState.zeros(n_outputs, X.shape[1]), []
             else:
                 plan, penalty, state, history = self._sgd_plan, self._sgd_penalty, self._sgd_state, self.history_
                 plan = replace(plan, pos_weight=np.asarray(pos_weight, float), neg_weight=np.asarray(neg_weight,
@@ -275,30 +261,8 @@ class BaseParallelSGD(BaseEstimator):
             common = dict(epoch_seeds=epoch_seeds, max_epochs=max_epochs, tol=tol,
                           n_iter_no_change=self.n_iter_no_change, history=history, start_time=start,
                           verbose=self.verbose)
-            if self.mode == "async":
-                state, plan, n_epochs, converged = sgd_async(
-                    rounds, state, plan, penalty, local_steps=self.local_steps, n_train=n_train,
-                    max_staleness=self.max_staleness, **common)
-            elif self.mode == "hogwild":
-                inv_q = np.ones(X.shape[1])
-                if sp.issparse(X) or (hasattr(X, "chunks") and rounds.run(_is_sparse).results[0]):
-                    counts = sum(rounds.run(_column_counts, X.shape[1]).results)
-                    inv_q = batch_inverse_frequency_from_counts(counts, sum(n_train), self.batch_size)
-                plan = replace(plan, replica_steps=int(self.replica_steps or 0))
-                if self.replica_steps:  # the weights' largest curvature bounds the fold period (stable_period)
-                    sq = sum(rounds.run(_column_sq_sums, X.shape[1]).results)
-                    plan = replace(plan, replica_curvature=float(np.max(sq, initial=0.0)) / max(sum(n_train), 1))
-                # on Dask the blocks live in other processes: each worker's threads share its own copy
-                state, plan, n_epochs, converged = sgd_hogwild(rounds, state, plan, penalty, inv_q=inv_q,
-                                                               own_models=isinstance(backend, DaskBackend), **common)
-            elif strategy == "oneshot":
-                state, plan, n_epochs, converged = sgd_oneshot(rounds, state, plan, penalty,
-                                                               presence=_presence(rounds, X, 2, gpu), **common)
-            else:
-                state, plan, n_epochs, converged = sgd_sync(
-                    rounds, state, plan, penalty, local_steps=local_steps, n_train=n_train,
-                    early_stopping=early, adaptive=self.learning_rate == "adaptive",
-                    presence=_presence(rounds, X, local_steps, gpu), **common)
+            state, plan, n_epochs, converged = self._run_strategy(strategy, rounds, X, state, plan, penalty,
+                                                                  local_steps, n_train, early, gpu, common)
         finally:
             backend.close()
         W, B = state.model()
@@ -321,6 +285,56 @@ class BaseParallelSGD(BaseEstimator):
                 "improve the fit.", ConvergenceWarning, stacklevel=3,
             )
         return self
+
+    def _partition(self, backend, X, y, sample_weight, early, gpu):
+        """The fit's blocks: one a worker thread (a worker process for Hogwild! on Dask, whose threads share the
+        block's model), or a dask array's row chunks; each with its seed and, with ``early``, its validation rows."""
+        n_blocks = backend.n_workers
+        if self.mode == "hogwild" and not backend.in_process:
+            n_blocks = backend.n_processes
+        n_seeds = len(X.chunks[0]) if hasattr(X, "chunks") else max(n_blocks, 1)
+        seeds = [_seed(self._base_seed, 1, k) for k in range(n_seeds)]
+        return backend.partition(X, y, sample_weight, n_blocks=n_blocks, seeds=seeds,
+                                 validation_fraction=self.validation_fraction if early else 0.0, gpu=gpu)
+
+    def _new_plan(self, rounds, d, loss, survey, pos_weight, neg_weight, local_steps):
+        """The plan and penalty of a fresh fit, from the blocks' survey and a moment sample (the critical batch
+        size, stored as ``critical_batch_size_``)."""
+        n_train = [s.n_train for s in survey]
+        cbs = estimate_on_blocks(rounds, d, fit_intercept=self.fit_intercept, max_samples=MOMENT_SAMPLES,
+                                 seed=_seed(self._base_seed, 2), n_rows=n_train)
+        zero_loss = sum(s.zero_loss for s in survey)
+        plan, penalty = self._make_plan(loss, cbs, zero_loss / max(sum(n_train), 1), rounds.n_blocks, n_train,
+                                        pos_weight, neg_weight, local_steps, [s.workers for s in survey])
+        self._check_blocks(cbs, n_train)
+        self.critical_batch_size_ = float(cbs.lower)
+        self.critical_batch_size_upper_ = float(cbs.upper)
+        return plan, penalty
+
+    def _run_strategy(self, strategy, rounds, X, state, plan, penalty, local_steps, n_train, early, gpu, common):
+        """Run the fit's strategy (``mode``, or one-shot averaging) over the blocks; returns ``(state, plan,
+        n_epochs, converged)``."""
+        if self.mode == "async":
+            return sgd_async(
+                rounds, state, plan, penalty, local_steps=self.local_steps, n_train=n_train,
+                max_staleness=self.max_staleness, **common)
+        if self.mode == "hogwild":
+            inv_q = np.ones(X.shape[1])
+            if sp.issparse(X) or (hasattr(X, "chunks") and rounds.run(_is_sparse).results[0]):
+                counts = sum(rounds.run(_column_counts, X.shape[1]).results)
+                inv_q = batch_inverse_frequency_from_counts(counts, sum(n_train), self.batch_size)
+            plan = replace(plan, replica_steps=int(self.replica_steps or 0))
+            if self.replica_steps:  # the weights' largest curvature bounds the fold period (stable_period)
+                sq = sum(rounds.run(_column_sq_sums, X.shape[1]).results)
+                plan = replace(plan, replica_curvature=float(np.max(sq, initial=0.0)) / max(sum(n_train), 1))
+            # on Dask the blocks live in other processes: each worker's threads share its own copy
+            return sgd_hogwild(rounds, state, plan, penalty, inv_q=inv_q, own_models=not rounds.backend.in_process,
+                               **common)
+        if strategy == "oneshot":
+            return sgd_oneshot(rounds, state, plan, penalty, presence=_presence(rounds, X, 2, gpu), **common)
+        return sgd_sync(rounds, state, plan, penalty, local_steps=local_steps, n_train=n_train,
+                        early_stopping=early, adaptive=self.learning_rate == "adaptive",
+                        presence=_presence(rounds, X, local_steps, gpu), **common)
 
     def _check_mode(self, strategy):
         if self.replica_steps is not None and self.mode != "hogwild":
@@ -354,7 +368,7 @@ def _survey(block, loss, pos_weight, neg_weight, with_loss):
     """A block's training rows, the loss of the zero model on them, and its SGD workers (warps on a GPU, else 1)."""
     zero = zero_loss_task(block, loss, pos_weight, neg_weight) if with_loss else 0.0
     workers = block.n_workers() if block.on_gpu and block.registers else 1
-    return block.n_train, zero, workers
+    return Survey(block.n_train, zero, workers)
 
 
 def _presence(rounds, X, local_steps, gpu):

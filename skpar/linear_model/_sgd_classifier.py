@@ -9,7 +9,7 @@ from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.metaestimators import available_if
 
-from .._losses import CLASSIFICATION_LOSSES, MarginLoss
+from .._losses import CLASSIFICATION_LOSSES, make_loss
 from ..backend import is_dask_collection
 from ..exceptions import SmallBlockWarning
 from ..gpu._namespace import array_module
@@ -223,7 +223,7 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
 
     # ---- hooks of BaseParallelSGD -----------------------------------------------------------------------------
     def _loss(self):
-        return MarginLoss(self.loss)
+        return make_loss(self.loss)
 
     def _set_model(self, W, B, dtype):
         self.coef_ = np.asarray(W, dtype=dtype)

@@ -9,7 +9,7 @@ from sklearn.base import RegressorMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.extmath import safe_sparse_dot
 
-from .._losses import REGRESSION_LOSSES, Loss
+from .._losses import REGRESSION_LOSSES, make_loss
 from ..backend import is_dask_collection
 from ..gpu._namespace import on_gpu
 from ..gpu._validation import linear_scores
@@ -42,9 +42,13 @@ class ParallelSGDRegressor(RegressorMixin, BaseParallelSGD):
 
     Parameters
     ----------
-    loss : {'squared_error', 'huber', 'epsilon_insensitive', 'squared_epsilon_insensitive'}, default='squared_error'
+    loss : {'squared_error', 'huber', 'epsilon_insensitive', 'squared_epsilon_insensitive', 'quantile'}, \
+            default='squared_error'
         :math:`\\ell(p, y)`: ``squared_error`` is :math:`\\tfrac12 (p - y)^2`, ``huber`` is quadratic up to
-        ``epsilon`` and linear beyond, ``epsilon_insensitive`` is :math:`\\max(0, |p - y| - \\epsilon)`.
+        ``epsilon`` and linear beyond, ``epsilon_insensitive`` is :math:`\\max(0, |p - y| - \\epsilon)`,
+        ``quantile`` is the pinball loss :math:`\\max(q (y - p), (q - 1)(y - p))` of ``quantile`` :math:`q`, whose
+        model predicts the conditional :math:`q`-quantile (scikit-learn's ``QuantileRegressor`` objective, there
+        with an l1 penalty and solved as a linear program).
     penalty : {'l2', 'l1', 'elasticnet'} or None, default='l2'
         Regularisation; l1 uses a proximal (soft-thresholding) step.
     alpha : float, default=1e-4
@@ -60,6 +64,8 @@ class ParallelSGDRegressor(RegressorMixin, BaseParallelSGD):
         ``tol`` for ``n_iter_no_change`` epochs in a row. ``None`` runs ``max_iter`` epochs.
     epsilon : float, default=0.1
         Threshold of the ``huber`` and epsilon-insensitive losses.
+    quantile : float, default=0.5
+        The quantile that ``loss='quantile'`` predicts, in (0, 1).
     random_state : int, RandomState instance or None, default=None
         Seeds every block's validation split and every epoch's shuffle, drawn up front: the same value and the same
         number of blocks give the same coefficients on every backend.
@@ -194,10 +200,11 @@ class ParallelSGDRegressor(RegressorMixin, BaseParallelSGD):
         **BaseParallelSGD._parameter_constraints,
         "loss": [StrOptions(set(REGRESSION_LOSSES))],
         "epsilon": [Interval(Real, 0, None, closed="left")],
+        "quantile": [Interval(Real, 0, 1, closed="neither")],
     }
 
     def __init__(self, loss="squared_error", *, penalty="l2", alpha=1e-4, l1_ratio=0.15, fit_intercept=True,
-                 max_iter=1000, tol=1e-3, epsilon=0.1, random_state=None, learning_rate="constant",
+                 max_iter=1000, tol=1e-3, epsilon=0.1, quantile=0.5, random_state=None, learning_rate="constant",
                  eta0="auto", power_t=0.25, early_stopping=False, validation_fraction=0.1, n_iter_no_change=5,
                  warm_start=False, average="auto", verbose=0, mode="sync", max_staleness=1, replica_steps=None,
                  batch_size=16, local_steps="epoch",
@@ -210,6 +217,7 @@ class ParallelSGDRegressor(RegressorMixin, BaseParallelSGD):
         self.max_iter = max_iter
         self.tol = tol
         self.epsilon = epsilon
+        self.quantile = quantile
         self.random_state = random_state
         self.learning_rate = learning_rate
         self.eta0 = eta0
@@ -231,7 +239,7 @@ class ParallelSGDRegressor(RegressorMixin, BaseParallelSGD):
         self.client = client
 
     def _loss(self):
-        return Loss(self.loss, self.epsilon)
+        return make_loss(self.loss, epsilon=self.epsilon, quantile=self.quantile)
 
     def _encode_targets(self, y, sample_weight, first):
         return y, 1, np.ones(1), np.ones(1)

@@ -6,7 +6,6 @@ import time
 import warnings
 from numbers import Integral, Real
 
-import dask
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import RegressorMixin, _fit_context
@@ -16,7 +15,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
-from ..backend import DaskBackend, checked_chunks, get_backend, is_dask_collection
+from ..backend import checked_chunks, compute, delayed_column_blocks, get_backend, is_dask_collection
 from ..backend._select import check_gpu_local_client
 from ..gpu._namespace import on_gpu, to_host
 from ..gpu._shotgun import GPULassoData, shotgun_lasso_gpu, spectral_radius_gpu
@@ -206,8 +205,8 @@ class ShotgunLasso(RegressorMixin, LinearModel):
             # On threads the chunks are computed into this process; on Dask they become column blocks on workers.
             X, y, sample_weight = check_fit_data(self, X, y, sample_weight, reset=True)
             X = checked_chunks(X)  # no block is built from the row chunks: NaN and inf are found on each chunk
-            y, sample_weight = dask.compute(y, sample_weight)
-            if not isinstance(backend, DaskBackend):
+            y, sample_weight = compute(y, sample_weight)
+            if backend.in_process:
                 X = X.compute()
         else:
             X, y = validate_data(self, X, y, accept_sparse=("csc", "csr"), dtype=[np.float64, np.float32],
@@ -224,7 +223,7 @@ class ShotgunLasso(RegressorMixin, LinearModel):
         l1, l2, w0 = self._start(X.shape[1])
         recoveries = 0
         try:
-            if isinstance(backend, DaskBackend):
+            if not backend.in_process:
                 w, gap, n_iter, converged, p, rho, ybar, tol_abs, xbar, recoveries = self._fit_columns(
                     backend, X, y, sample_weight, w0, l1, l2, rng, start)
             else:
@@ -235,7 +234,7 @@ class ShotgunLasso(RegressorMixin, LinearModel):
                 w, gap, n_iter, converged, p = shotgun_lasso(
                     data, w0, l1, l2, P=P, rho=rho, max_epochs=self.max_iter, tol=tol_abs, positive=self.positive,
                     working_set=self.working_set, selection=self.selection,
-                    rng=np.random.default_rng(rng.randint(1 << 30)), pool=getattr(backend, "_pool", None),
+                    rng=np.random.default_rng(rng.randint(1 << 30)), pool=backend.local_pool,
                     n_threads=backend.n_workers, history=self.history_, start_time=start, verbose=self.verbose)
                 ybar, xbar = data.ybar, data.xbar
         finally:
@@ -295,13 +294,8 @@ class ShotgunLasso(RegressorMixin, LinearModel):
             # each block's columns cut from every row chunk where the chunk is (F-ordered pieces), then written
             # into one F-ordered block on a worker: X never reaches the driver, and no rechunked C-ordered copy
             # is made on the way (dask's rechunk cost every worker three times its block at peak)
-            if X.numblocks[1] > 1:
-                X = X.rechunk({1: X.shape[1]})
-            rows = X.to_delayed().ravel()
-            piece = dask.delayed(column_piece, pure=True)
-            make = dask.delayed(ColumnBlock.from_pieces, pure=True)
-            blocks = backend.place_delayed([make([piece(r, splits[k]) for r in rows], s, splits[k],
-                                                 self.fit_intercept) for k in range(K)])
+            blocks = backend.place_delayed(delayed_column_blocks(X, splits, column_piece, ColumnBlock.from_pieces,
+                                                                 s=s, fit_intercept=self.fit_intercept))
         else:
             Xc = X.tocsc() if sp.issparse(X) else X
             blocks = backend.place([ColumnBlock(Xc[:, c], s, c, self.fit_intercept) for c in splits])

@@ -24,7 +24,7 @@ import warnings
 
 import numpy as np
 
-from ..backend._dask import LostBlocksError
+from ..backend import LostBlocksError
 from ._sgd import SGDState, _diverged
 from ._sync import weighted_average
 from ._tasks import epoch_diverged, hogwild_task, sgd_task
@@ -78,7 +78,7 @@ def sgd_async(rounds, state, plan, penalty, *, local_steps, n_train, epoch_seeds
         """Workers holding blocks left: place those blocks again and send their lost tasks again (from where the
         earliest of them started); the updates of the other blocks' tasks in flight still count."""
         nonlocal pending
-        if not hasattr(backend, "restore") or rounds.recoveries >= rounds.MAX_RECOVERIES * K:
+        if not backend.recoverable or rounds.recoveries >= rounds.MAX_RECOVERIES * K:
             raise lost
         placed = backend.restore(blocks)
         moved = {k for k in range(K) if placed[k] is not blocks[k]}
@@ -108,9 +108,7 @@ def sgd_async(rounds, state, plan, penalty, *, local_steps, n_train, epoch_seeds
             try:
                 out = fut.result()
             except Exception as exc:
-                check = getattr(backend, "check_holders", None)
-                if check is not None:
-                    check(cause=exc)  # a lost worker raises LostBlocksError here; anything else is raised as is
+                backend.check_holders(cause=exc)  # a lost worker raises LostBlocksError; anything else as is
                 raise
         except StopIteration:
             break
@@ -126,7 +124,7 @@ def sgd_async(rounds, state, plan, penalty, *, local_steps, n_train, epoch_seeds
             cursor[k] = list(min(tuple(cursor[k]), where))
             submit(k)
             continue
-        if out[8] or not np.isfinite(out[0]).all() or epoch_diverged(out[5] / max(out[6], 1), local):
+        if out.diverged or not np.isfinite(out.W).all() or epoch_diverged(out.loss_sum / max(out.n_seen, 1), local):
             halvings += 1
             lowest = np.inf
             local = _diverged(local, halvings, max_halvings, "an asynchronous task")
@@ -139,21 +137,21 @@ def sgd_async(rounds, state, plan, penalty, *, local_steps, n_train, epoch_seeds
             submit(k)
             continue
         scale = 1.0 / max(in_flight, 1.0 + staleness)
-        W += scale * (out[0] - W_sent)
-        B += scale * (out[1] - B_sent)
-        penalty.prox_l1(W, scale * out[9])
+        W += scale * (out.W - W_sent)
+        B += scale * (out.B - B_sent)
+        penalty.prox_l1(W, scale * out.last_eta)
         version += 1
-        t += out[7]
+        t += out.steps
         if t >= plan.avg_start:
             n_avg += 1
             Wbar += (W - Wbar) / n_avg
             Bbar += (B - Bbar) / n_avg
-        done_samples += out[6]
-        epoch_loss += out[5]
-        epoch_n += out[6]
+        done_samples += out.n_seen
+        epoch_loss += out.loss_sum
+        epoch_n += out.n_seen
         history.append({"round": len(history), "epoch": epoch, "time": time.perf_counter() - start_time,
-                        "objective": out[5] / max(out[6], 1) + penalty.value(W), "eta": local.eta,
-                        "n_samples": out[6], "staleness": staleness, "block": k})
+                        "objective": out.loss_sum / max(out.n_seen, 1) + penalty.value(W), "eta": local.eta,
+                        "n_samples": out.n_seen, "staleness": staleness, "block": k})
         if done_samples >= (epoch + 1) * total:
             objective = epoch_loss / max(epoch_n, 1) + penalty.value(W)
             epoch_loss, epoch_n = 0.0, 0
@@ -218,14 +216,14 @@ def sgd_hogwild(rounds, state, plan, penalty, *, inv_q, epoch_seeds, max_epochs,
         else:
             res = rounds.run(hogwild_task, W, B, plan, int(epoch_seeds[epoch]), t, inv_q, False, 1,
                              rounds.n_blocks > 1)
-        loss, n = sum(r[0] for r in res.results), sum(r[1] for r in res.results)
+        loss, n = sum(r.loss_sum for r in res.results), sum(r.n_seen for r in res.results)
         if own_models:  # the blocks' copies, averaged by the rows each saw, in block order
-            weights = [r[1] for r in res.results]
+            weights = [r.n_seen for r in res.results]
             if sum(weights) > 0:
-                W[...] = weighted_average([r[5] for r in res.results], weights)
-                B[...] = weighted_average([r[6] for r in res.results], weights)
-        threads = tuple(int(r[7]) for r in res.results) if own_models else (1,) * rounds.n_blocks
-        blew_up = any(r[3] for r in res.results) or not (np.isfinite(W).all() and np.isfinite(B).all())
+                W[...] = weighted_average([r.W for r in res.results], weights)
+                B[...] = weighted_average([r.B for r in res.results], weights)
+        threads = tuple(int(r.n_threads) for r in res.results) if own_models else (1,) * rounds.n_blocks
+        blew_up = any(r.diverged for r in res.results) or not (np.isfinite(W).all() and np.isfinite(B).all())
         if blew_up or epoch_diverged(loss / max(n, 1), plan, lowest):
             halvings += 1
             lowest = np.inf
@@ -238,8 +236,8 @@ def sgd_hogwild(rounds, state, plan, penalty, *, inv_q, epoch_seeds, max_epochs,
             continue
         previous = snapshot
         lowest = min(lowest, loss / max(n, 1))
-        penalty.prox_l1(W, max(r[4] for r in res.results))
-        t += max(r[2] for r in res.results)
+        penalty.prox_l1(W, max(r.last_eta for r in res.results))
+        t += max(r.steps for r in res.results)
         objective = loss / max(n, 1) + penalty.value(W)
         history.append({"round": len(history), "epoch": epoch, "time": time.perf_counter() - start_time,
                         "objective": objective, "eta": plan.eta, "n_samples": n, "threads": threads})

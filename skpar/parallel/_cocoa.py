@@ -23,7 +23,7 @@ import time
 
 import numpy as np
 
-from ..backend._dask import LostBlocksError
+from ..backend import LostBlocksError
 from ..gpu._dcd import dcd_gpu, w_of_alpha_gpu
 from ..gpu._namespace import array_module, to_host
 from ..kernels import dcd_csr, dcd_dense, row_sq_norms_csr, row_sq_norms_dense, w_of_alpha_csr, w_of_alpha_dense
@@ -81,11 +81,11 @@ def _dcd(block, W, Wl, A, C, loss, pos_weight, neg_weight, bias, sigma, n_epochs
     for epoch in range(n_epochs):
         order = block.permutation((seed + 7919 * rnd + 104729 * epoch) % (1 << 31))
         if block.is_sparse:
-            out = dcd_csr(X.data, X.indices, X.indptr, sqn, block.y, block.sample_weight, order, W, Wl, A, C, loss,
-                          pos_weight, neg_weight, bias, sigma, epoch == 0, active, thresholds)
+            out = dcd_csr(X.data, X.indices, X.indptr, sqn, block.y, block.sample_weight, order, W, Wl, A, C,
+                          loss.kernel, loss.dual, pos_weight, neg_weight, bias, sigma, epoch == 0, active, thresholds)
         else:
-            out = dcd_dense(X, sqn, block.y, block.sample_weight, order, W, Wl, A, C, loss, pos_weight, neg_weight,
-                            bias, sigma, epoch == 0, active, thresholds)
+            out = dcd_dense(X, sqn, block.y, block.sample_weight, order, W, Wl, A, C, loss.kernel, loss.dual,
+                            pos_weight, neg_weight, bias, sigma, epoch == 0, active, thresholds)
         sums = out if epoch == 0 else sums
     return sums
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from .._losses import Loss
 from ..exceptions import DivergenceError, DivergenceWarning
 from ._sync import SyncRounds, feature_average, weighted_average
 from ._tasks import epoch_diverged, eval_task, oneshot_task, sgd_task
@@ -34,8 +35,7 @@ class SGDPlan:
     ``ref_loss`` is the zero model's loss per sample (see :func:`epoch_diverged`).
     """
 
-    loss_code: int
-    epsilon: float
+    loss: Loss
     pos_weight: np.ndarray
     neg_weight: np.ndarray
     l2: float
@@ -138,25 +138,25 @@ def _combine(out, state, penalty, presence=None):
     Returns the state, the loss sum, the sample count, a divergence flag, the spread of the blocks' models
     (distance to the average relative to its norm) and each block's mean loss on its own rows.
     """
-    weights = [r[6] for r in out]
+    weights = [r.n_seen for r in out]
     if sum(weights) == 0:
         return state, 0.0, 0, False, [], []
     average = weighted_average if presence is None else (lambda a, w: feature_average(a, w, presence))
     new = SGDState(
-        average([r[0] for r in out], weights),
-        weighted_average([r[1] for r in out], weights),
-        average([r[2] for r in out], weights),
-        weighted_average([r[3] for r in out], weights),
-        max(r[4] for r in out),
-        state.t + max(r[7] for r in out),
+        average([r.W for r in out], weights),
+        weighted_average([r.B for r in out], weights),
+        average([r.Wbar for r in out], weights),
+        weighted_average([r.Bbar for r in out], weights),
+        max(r.n_avg for r in out),
+        state.t + max(r.steps for r in out),
     )
-    last_eta = float(weighted_average([np.array(r[9]) for r in out], weights))
+    last_eta = float(weighted_average([np.array(r.last_eta) for r in out], weights))
     penalty.prox_l1(new.w, last_eta)
     norm = max(float(np.linalg.norm(new.w)), 1e-300)
-    spread = [float(np.linalg.norm(r[0] - new.w)) / norm for r in out]
-    block_loss = [float(r[5]) / r[6] if r[6] else float("nan") for r in out]
-    diverged = any(r[8] for r in out) or not (np.isfinite(new.w).all() and np.isfinite(new.b).all())
-    return new, float(sum(r[5] for r in out)), int(sum(weights)), diverged, spread, block_loss
+    spread = [float(np.linalg.norm(r.W - new.w)) / norm for r in out]
+    block_loss = [float(r.loss_sum) / r.n_seen if r.n_seen else float("nan") for r in out]
+    diverged = any(r.diverged for r in out) or not (np.isfinite(new.w).all() and np.isfinite(new.b).all())
+    return new, float(sum(r.loss_sum for r in out)), int(sum(weights)), diverged, spread, block_loss
 
 
 def _diverged(plan, halvings, max_halvings, where):
@@ -194,7 +194,7 @@ def sgd_oneshot(rounds, state, plan, penalty, *, epoch_seeds, max_epochs, tol=No
             break
         halvings += 1
         plan = _diverged(plan, halvings, max_halvings, "a block's local fit")
-    n_epochs = max(r[10] for r in res.results)
+    n_epochs = max(r.epochs for r in res.results)
     history.append({
         "round": len(history), "epoch": n_epochs - 1, "time": time.perf_counter() - start_time,
         "objective": loss_sum / max(n_seen, 1) + penalty.value(new.w), "eta": plan.eta, "n_samples": n_seen,
@@ -301,7 +301,7 @@ def sgd_sync(rounds, state, plan, penalty, *, local_steps, n_train, epoch_seeds,
             # whose blocks agree stops no later than before.
             rebase, young_average = True, False
         if early_stopping:
-            score = score_from_sums(evaluate(rounds, state.model(), plan, "val"), plan.loss_code >= 10)
+            score = score_from_sums(evaluate(rounds, state.model(), plan, "val"), plan.loss.margin)
             improved = -score < best - tol
             best = min(best, -score)
         else:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..backend._dask import LostBlocksError
+from ..backend import LostBlocksError
 
 
 def nbytes(obj) -> int:
@@ -74,7 +74,7 @@ class SyncRounds:
         for attempt in range(self.MAX_RECOVERIES + 1):
             futures = []
             sent = 0
-            ships = not getattr(self.backend, "in_process", False)  # threads share memory: nothing is sent
+            ships = not self.backend.in_process  # threads share memory: nothing is sent
             for k, blk in enumerate(self.blocks):
                 extra = () if per_block is None else tuple(per_block[k])
                 futures.append(self.backend.submit(fn, blk, *args, *extra))
@@ -84,7 +84,7 @@ class SyncRounds:
                 results = self.backend.gather(futures)
                 break
             except LostBlocksError:
-                if not (self.recoverable and attempt < self.MAX_RECOVERIES and hasattr(self.backend, "restore")):
+                if not (self.recoverable and attempt < self.MAX_RECOVERIES and self.backend.recoverable):
                     raise
                 # workers holding blocks left: place those blocks again on live workers and run the round again
                 self.blocks = self.backend.restore(self.blocks)

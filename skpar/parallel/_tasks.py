@@ -13,8 +13,8 @@ import numpy as np
 from ..gpu._sgd import sgd_epoch_gpu
 from ..gpu._tasks import matvec_gpu, moments_gpu, zero_loss_gpu
 from ..kernels import eval_csr, eval_dense, hogwild_csr, row_sq_norms_csr, row_sq_norms_dense, sgd_csr, sgd_dense
-from ..kernels._loss import HINGE
 from ..kernels._replica import fold_replica, hogwild_csr_replica, stable_period
+from ._results import HogwildResult, OneshotResult, StepsResult
 
 
 def sgd_task(block, state, plan, epoch_seed, offset, n_steps, t0):
@@ -27,7 +27,7 @@ def sgd_task(block, state, plan, epoch_seed, offset, n_steps, t0):
     if plan.delays and block.index < len(plan.delays) and plan.delays[block.index]:
         time.sleep(plan.delays[block.index])  # a straggler, for tests and benchmarks only
     if block.on_gpu:  # a whole local epoch per call: GPU rounds are local epochs (see skpar.gpu._sgd)
-        return sgd_epoch_gpu(block, state, plan, epoch_seed, t0)
+        return StepsResult(*sgd_epoch_gpu(block, state, plan, epoch_seed, t0))
     W, B, Wbar, Bbar, n_avg = state
     order = block.epoch_order(epoch_seed)
     rows = order[offset: offset + n_steps * plan.batch_size]
@@ -35,8 +35,8 @@ def sgd_task(block, state, plan, epoch_seed, offset, n_steps, t0):
             plan.avg_start, plan.blowup)
     X = block.X
     if block.is_sparse:
-        return sgd_csr(X.data, X.indices, X.indptr, block.y, block.sample_weight, *args)
-    return sgd_dense(X, block.y, block.sample_weight, *args)
+        return StepsResult(*sgd_csr(X.data, X.indices, X.indptr, block.y, block.sample_weight, *args))
+    return StepsResult(*sgd_dense(X, block.y, block.sample_weight, *args))
 
 
 def hogwild_task(block, W, B, plan, epoch_seed, t0, inv_q, own_model=False, n_threads=1, shared=False,
@@ -74,8 +74,9 @@ def hogwild_task(block, W, B, plan, epoch_seed, t0, inv_q, own_model=False, n_th
         others = [pool.submit(part, k) for k in range(1, len(parts))]
         results = [part(0)]
         results += [f.result() for f in others]
-    return (sum(r[0] for r in results), sum(r[1] for r in results), max(r[2] for r in results),
-            any(r[3] for r in results), max(r[4] for r in results), W, B, len(parts))
+    return HogwildResult(sum(r.loss_sum for r in results), sum(r.n_seen for r in results),
+                         max(r.steps for r in results), any(r.diverged for r in results),
+                         max(r.last_eta for r in results), W, B, len(parts))
 
 
 def _hogwild_rows(block, W, B, plan, rows, t0, inv_q, shared):
@@ -84,18 +85,25 @@ def _hogwild_rows(block, W, B, plan, rows, t0, inv_q, shared):
     X = block.X
     common = _common(plan)
     if block.is_sparse:
-        return hogwild_csr(X.data, X.indices, X.indptr, block.y, block.sample_weight, rows, W, B, inv_q, int(t0),
-                           int(plan.batch_size), 1 << 62, *common, plan.blowup, bool(X.has_canonical_format),
-                           bool(shared))
-    out = sgd_dense(X, block.y, block.sample_weight, rows, W, B, W, B, 0, int(t0), int(plan.batch_size), 1 << 62,
-                    *common, 1 << 62, plan.blowup, True)
-    return out[5], out[6], out[7], out[8], out[9]
+        return HogwildResult(*hogwild_csr(X.data, X.indices, X.indptr, block.y, block.sample_weight, rows, W, B,
+                                          inv_q, int(t0), int(plan.batch_size), 1 << 62, *common, plan.blowup,
+                                          bool(X.has_canonical_format), bool(shared)))
+    out = StepsResult(*sgd_dense(X, block.y, block.sample_weight, rows, W, B, W, B, 0, int(t0),
+                                 int(plan.batch_size), 1 << 62, *common, 1 << 62, plan.blowup, True))
+    return HogwildResult(out.loss_sum, out.n_seen, out.steps, out.diverged, out.last_eta)
+
+
+def _loss_args(plan):
+    """The plan's loss arguments, in the order the kernels take them: the loss's compiled function, whether it is a
+    margin loss, its parameter and the outputs' class weights."""
+    loss = plan.loss
+    return loss.kernel, loss.margin, loss.param, plan.pos_weight, plan.neg_weight
 
 
 def _common(plan):
     """The plan's loss, penalty and step-size arguments, in the order the kernels take them."""
-    return (plan.loss_code, plan.epsilon, plan.pos_weight, plan.neg_weight, plan.l2, plan.l1, plan.fit_intercept,
-            plan.schedule, plan.eta, plan.power_t, plan.samples_per_step, plan.warmup_steps, plan.eta_start)
+    return (*_loss_args(plan), plan.l2, plan.l1, plan.fit_intercept, plan.schedule, plan.eta, plan.power_t,
+            plan.samples_per_step, plan.warmup_steps, plan.eta_start)
 
 
 def _hogwild_replica(block, G, B, plan, rows, t0, inv_q, n_threads):
@@ -112,19 +120,20 @@ def _hogwild_replica(block, G, B, plan, rows, t0, inv_q, n_threads):
     b_period = stable_period(plan.replica_steps, n_threads, plan.eta, 1.0)
     X = block.X
     if block.is_sparse:  # the fold periods' loop compiled (see hogwild_csr_replica)
-        return hogwild_csr_replica(X.data, X.indices, X.indptr, block.y, block.sample_weight, rows, W, S, G, B,
-                                   period, b_period, inv_q, int(t0), int(plan.batch_size), *_common(plan),
-                                   plan.blowup, bool(X.has_canonical_format))
+        return HogwildResult(*hogwild_csr_replica(X.data, X.indices, X.indptr, block.y, block.sample_weight, rows,
+                                                  W, S, G, B, period, b_period, inv_q, int(t0),
+                                                  int(plan.batch_size), *_common(plan), plan.blowup,
+                                                  bool(X.has_canonical_format)))
     chunk = period * int(plan.batch_size)
     loss_sum, n_seen, steps, diverged, last_eta = 0.0, 0, 0, False, 0.0
     for c in range(0, rows.shape[0], chunk):
         out = _hogwild_rows(block, W, B, plan, rows[c:c + chunk], t0 + steps, inv_q, False)
-        loss_sum, n_seen, steps = loss_sum + out[0], n_seen + out[1], steps + out[2]
-        diverged, last_eta = out[3], out[4] if out[2] else last_eta
+        loss_sum, n_seen, steps = loss_sum + out.loss_sum, n_seen + out.n_seen, steps + out.steps
+        diverged, last_eta = out.diverged, out.last_eta if out.steps else last_eta
         if diverged:
             break
         fold_replica(W, S, G)
-    return loss_sum, n_seen, steps, diverged, last_eta
+    return HogwildResult(loss_sum, n_seen, steps, diverged, last_eta)
 
 
 #: an epoch whose mean loss is this many times the zero model's has diverged, even if no single batch blew up
@@ -133,8 +142,6 @@ RISE_FACTOR = 2.0
 SWING_FACTOR = 10.0
 #: ... and above this fraction of the zero model's has swung: the step is too large for the staleness
 SWING_FLOOR = 1e-3
-#: loss codes from here on are classification losses
-CLASSIFICATION_LOSSES = HINGE
 
 
 def epoch_diverged(objective, plan, lowest=np.inf):
@@ -156,7 +163,7 @@ def epoch_diverged(objective, plan, lowest=np.inf):
     """
     if not np.isfinite(objective):
         return True
-    if plan.loss_code >= CLASSIFICATION_LOSSES:
+    if plan.loss.margin:
         return False
     swung = objective > SWING_FACTOR * lowest and objective > SWING_FLOOR * plan.ref_loss
     return objective > RISE_FACTOR * plan.ref_loss or swung
@@ -195,7 +202,7 @@ def oneshot_task(block, state, plan, epoch_seeds, t0, tol, n_iter_no_change):
         thr = last_eta * plan.l1
         if thr > 0:
             W = np.sign(W) * np.maximum(np.abs(W) - thr, 0.0)
-    return (W, B, Wbar, Bbar, n_avg, loss_sum, n_seen, t - int(t0), diverged, last_eta, e + 1, converged)
+    return OneshotResult(W, B, Wbar, Bbar, n_avg, loss_sum, n_seen, t - int(t0), diverged, last_eta, e + 1, converged)
 
 
 def eval_task(block, W, B, plan, which="train"):
@@ -211,10 +218,9 @@ def eval_task(block, W, B, plan, which="train"):
         rows = np.arange(block.n_rows, dtype=np.int64)
     X = block.X
     if block.is_sparse:
-        return eval_csr(X.data, X.indices, X.indptr, block.y, block.sample_weight, rows, W, B, plan.loss_code,
-                        plan.epsilon, plan.pos_weight, plan.neg_weight)
-    return eval_dense(X, block.y, block.sample_weight, rows, W, B, plan.loss_code, plan.epsilon, plan.pos_weight,
-                      plan.neg_weight)
+        return eval_csr(X.data, X.indices, X.indptr, block.y, block.sample_weight, rows, W, B,
+                        *_loss_args(plan))
+    return eval_dense(X, block.y, block.sample_weight, rows, W, B, *_loss_args(plan))
 
 
 def zero_loss_task(block, loss, pos_weight, neg_weight):
@@ -226,7 +232,7 @@ def zero_loss_task(block, loss, pos_weight, neg_weight):
         return zero_loss_gpu(block, loss, pos_weight, neg_weight)
     rows = block.train_rows
     s, y = block.sample_weight[rows], block.y[rows]
-    if loss.code < 10:  # regression
+    if not loss.margin:  # regression
         return float(np.dot(s, loss.value(np.zeros(rows.shape[0]), y)))
     # one-vs-rest: every output has margin 0, so each sample pays l(0) once per output, weighted as its class is
     l0 = float(loss.value(np.zeros(1), np.ones(1))[0])
