@@ -254,6 +254,38 @@ def test_quantile_loss_reaches_quantile_regressions_optimum(q, sparse):
     assert (y <= ours.predict(Xf)).mean() == pytest.approx(q, abs=0.015)
 
 
+def test_a_model_with_a_client_clones_pickles_and_searches(cluster_client):
+    """A live client as a parameter blocks neither clone, pickle, joblib nor GridSearchCV (each raised "cannot pickle
+    '_asyncio.Task' object"): a clone shares the client, a pickled model keeps no client and predicts the same."""
+    import io
+    import pickle
+
+    from sklearn.base import clone
+
+    from skpar import AveragedSGDClassifier, DualCoordinateAscentSVM, ShotgunLasso
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 5))
+    y = X @ rng.normal(size=5)
+    yc = (y > 0).astype(int)
+    for est, target in ((ParallelSGDRegressor(client=cluster_client, random_state=0), y),
+                        (AveragedSGDClassifier(client=cluster_client, random_state=0), yc),
+                        (ShotgunLasso(alpha=0.01, client=cluster_client), y),
+                        (DualCoordinateAscentSVM(client=cluster_client), yc)):
+        assert clone(est).client is cluster_client
+        est.fit(X, target)
+        loaded = pickle.loads(pickle.dumps(est))
+        assert loaded.client is None and est.client is cluster_client
+        np.testing.assert_array_equal(loaded.predict(X), est.predict(X))
+        buffer = io.BytesIO()
+        joblib.dump(est, buffer)
+        buffer.seek(0)
+        np.testing.assert_array_equal(joblib.load(buffer).predict(X), est.predict(X))
+    search = GridSearchCV(ParallelSGDRegressor(client=cluster_client, random_state=0), {"alpha": [1e-4, 1e-2]},
+                          cv=2).fit(X, y)
+    assert search.best_estimator_.client is cluster_client and search.best_score_ > 0.9
+
+
 def test_l1_gives_sparse_coefficients():
     X, y = make_regression(n_samples=3000, n_features=40, n_informative=5, noise=1.0, random_state=0)
     reg = ParallelSGDRegressor(penalty="l1", alpha=0.5, learning_rate="constant", max_iter=20, tol=None, n_jobs=2,

@@ -1,6 +1,6 @@
 """DualCoordinateAscentSVM: passes to a relative duality gap of 1e-3 for Catalyst weights ``kappa``.
 
-Reproduces the figures quoted in ``skpar.parallel._cocoa`` (``Catalyst``, ``auto_kappa``), the estimator's
+Reproduces the figures quoted in ``skpar.parallel._catalyst`` (``Catalyst``, ``auto_kappa``), the estimator's
 ``kappa`` docstring and docs/user_guide/dca.rst:
 
 - dense 20,000 x 30 (make_classification, C = 0.05, 2 threads): plain passes against ``kappa='auto'``;

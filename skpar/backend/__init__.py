@@ -11,18 +11,21 @@ from ._dask_input import (
     label_counts,
     unique_labels,
 )
+from ._kind import DataKind, data_kind
 from ._select import get_backend, resolve_n_jobs
 from ._threads import ThreadBackend
 
 __all__ = [
     "Backend",
     "Completion",
+    "DataKind",
     "LostBlocksError",
     "Block",
     "DaskBackend",
     "ThreadBackend",
     "checked_chunks",
     "compute",
+    "data_kind",
     "delayed_column_blocks",
     "get_backend",
     "is_dask_collection",

@@ -46,7 +46,7 @@ def flush_rows() -> int:
 
 
 def dcd_gpu(block, W, Wl, A, C, loss, pos_weight, neg_weight, bias, sigma, n_epochs, seed):
-    """:func:`skpar.parallel._cocoa._dcd` on the device: ``n_epochs`` passes for every output, ``Wl`` (host,
+    """:func:`skpar.parallel._dcd_tasks._dcd` on the device: ``n_epochs`` passes for every output, ``Wl`` (host,
     (K, d + [bias])) and ``A`` (device, (K, n)) updated in place; returns ``(primal_sum, dual_sum)`` at the
     incoming ``(W, A)``."""
     cp = cupy_module()
@@ -108,7 +108,8 @@ def _damping(block, in_flight):
 
 
 def w_of_alpha_gpu(block, shape, bias):
-    """``sum_i alpha_ik t_ik x~_i`` over the block, on the device (see ``skpar.parallel._cocoa.w_of_alpha_task``)."""
+    """``sum_i alpha_ik t_ik x~_i`` over the block, on the device (see
+    ``skpar.parallel._dcd_tasks.w_of_alpha_task``)."""
     cp = cupy_module()
     K = shape[0]
     out = np.zeros(shape)

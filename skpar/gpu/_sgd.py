@@ -150,8 +150,8 @@ def _wild_epoch(block, state, plan, epoch_seed, t0):
             # the shrinkage of the launch's m steps, then (except after the last launch: the caller's) the l1 step
             if plan.l2 > 0:
                 w *= (1.0 - e * plan.l2) ** m
-            if plan.l1 > 0 and a + m < n:
-                w[...] = cp.sign(w) * cp.maximum(cp.abs(w) - e * plan.l1 * m, 0.0)
+            if a + m < n:
+                plan.penalty.prox_l1(w, e * m)
             t += -(-m // plan.batch_size)
             last_eta = e * m
             if t >= plan.avg_start:

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..parallel._lasso_data import duality_gap
+from .._lasso_objective import duality_gap
+from .._penalties import Penalty
 from ._namespace import cupy_module, is_sparse_gpu
 
 #: rows sampled for the spectral radius estimate
@@ -106,7 +107,7 @@ def spectral_radius_gpu(data, seed, n_iter=30):
 
 
 def _primal(data, w, r, l1, l2):
-    return 0.5 * float(data.s @ (r * r)) / data.n + l1 * float(abs(w).sum()) + 0.5 * l2 * float(w @ w)
+    return 0.5 * float(data.s @ (r * r)) / data.n + Penalty(l1, l2).value(w)
 
 
 def shotgun_lasso_gpu(data, w, l1, l2, *, P, rho, max_epochs, tol, positive=False, selection="cyclic", seed=0,

@@ -31,6 +31,7 @@ precision (float32 registers for float32 data: half the registers and shuffles).
 
 from __future__ import annotations
 
+from .._penalties import SOFT_THRESHOLD_CUDA
 from ._source_dcd import DCD_WARPS, DCD_WILD
 from ._source_sgd import SGD_WARPS, SGD_WILD
 
@@ -67,10 +68,7 @@ __device__ __forceinline__ double step_size(long long t, int schedule, double et
     return e;
 }
 
-__device__ __forceinline__ double soft(double v, double t) {
-    return v > t ? v - t : (v < -t ? v + t : 0.0);
-}
-
+__SOFT_THRESHOLD__
 // target and weight of a sample: regression reads y; classification compares the class index with cls
 __device__ __forceinline__ void target(int classify, double yi, double cls, double pos_w, double neg_w,
                                        double* yy, double* wt) {
@@ -86,7 +84,7 @@ def source(kernel: str, dtype: str, loss=None, **macros) -> str:
     ``loss_deriv``, its ``dual`` the dual kernels' box), with its macros (``NC``, ``AVG``, ``SCHED``, ``MINB``,
     ``CSR``) filled in."""
     body = {"sgd_warps": SGD_WARPS, "sgd_wild": SGD_WILD, "dcd_wild": DCD_WILD, "dcd_warps": DCD_WARPS}[kernel]
-    text = COMMON.replace("__TYPE__", dtype) + body
+    text = COMMON.replace("__TYPE__", dtype).replace("__SOFT_THRESHOLD__", SOFT_THRESHOLD_CUDA) + body
     text = text.replace("__LOSS_BODY__", loss.cuda if loss is not None else "*l = 0.0; *g = 0.0;")
     dual = loss.dual if loss is not None and loss.dual is not None else (0.0, True)
     text = text.replace("__DUAL_DC__", repr(float(dual[0]))).replace("__DUAL_BOUNDED__", str(int(dual[1])))

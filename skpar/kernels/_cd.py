@@ -22,15 +22,12 @@ residual between threads without copying it).
 import numpy as np
 from numba import njit
 
+from .._penalties import coordinate_minimizer
+
 
 @njit(inline="always", nogil=True, cache=True)
 def _new_value(wj, Lj, zj, l1, l2, positive):
-    u = Lj * wj + zj
-    if u > l1:
-        return (u - l1) / (Lj + l2)
-    if u < -l1 and not positive:
-        return (u + l1) / (Lj + l2)
-    return 0.0
+    return coordinate_minimizer(Lj * wj + zj, Lj, l1, l2, positive)
 
 
 @njit(nogil=True, cache=True)

@@ -21,18 +21,10 @@ parallel, and accept float32 or float64 data; the model is kept in float64.
 import numpy as np
 from numba import njit
 
+from .._penalties import soft_threshold as _soft
 from ._loss import target_loss
 from ._prefetch import ROWS_AHEAD, prefetch_row, prefetch_write
 from ._schedule import step_size
-
-
-@njit(inline="always", nogil=True, cache=True)
-def _soft(v, t):
-    if v > t:
-        return v - t
-    if v < -t:
-        return v + t
-    return 0.0
 
 
 @njit(nogil=True, cache=True)

@@ -13,17 +13,18 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._losses import LOSSES, make_loss
-from ..backend import get_backend, is_dask_collection
-from ..gpu._namespace import on_gpu
+from ..backend import get_backend
 from ..parallel import SyncRounds
-from ..parallel._cocoa import alpha_task, cocoa, passcode
+from ..parallel._cocoa import cocoa, passcode
+from ..parallel._dcd_tasks import alpha_task
 from ._classifier_mixin import LinearClassifierMixin
+from ._persistence import ClientParamMixin
 from ._validation import check_fit_data
 
 _LOSSES = tuple(name for name, cls in LOSSES.items() if cls.dual is not None)
 
 
-class DualCoordinateAscentSVM(LinearClassifierMixin, ClassifierMixin, BaseEstimator):
+class DualCoordinateAscentSVM(ClientParamMixin, LinearClassifierMixin, ClassifierMixin, BaseEstimator):
     """Linear SVM by dual coordinate ascent on blocks of rows, combined as CoCoA+ (or CoCoA).
 
     Minimises the primal of scikit-learn's :class:`~sklearn.svm.LinearSVC`, for each output ``k`` (one per class,
@@ -183,24 +184,24 @@ class DualCoordinateAscentSVM(LinearClassifierMixin, ClassifierMixin, BaseEstima
             Fitted estimator.
         """
         start = time.perf_counter()
-        gpu = on_gpu(X)
+        X, y, sample_weight, kind = check_fit_data(self, X, y, sample_weight, reset=True, y_numeric=False)
+        gpu = kind.gpu
         if gpu and self.mode == "passcode":
             raise ValueError("mode='passcode' shares one w between the threads of this process; on GPUs every "
                              "block already runs its warps wild on one w (TPA-SCD style): use mode='sync'")
-        X, y, sample_weight = check_fit_data(self, X, y, sample_weight, reset=True, y_numeric=False)
         y, n_outputs, pos_weight, neg_weight = self._encode_targets(y, sample_weight, first=True)
         rng = check_random_state(self.random_state)
         base = int(rng.randint(np.iinfo(np.int32).max))
         # n_jobs=None on threads: one block. CoCoA+ across blocks took 4 to 30 times the passes of one block on
         # every real set measured (a9a 365 against 30, Reuters 133 against 17, ijcnn1 1,000 without reaching the
         # gap), more than the threads give back (docs/benchmarks.md); dask and GPU data keep their blocks
-        n_jobs = 1 if self.n_jobs is None and not gpu and not is_dask_collection(X) else self.n_jobs
-        backend = get_backend(self.client, n_jobs, gpu_local=gpu and not is_dask_collection(X))
+        n_jobs = 1 if self.n_jobs is None and not gpu and not kind.dask else self.n_jobs
+        backend = get_backend(self.client, n_jobs, gpu_local=kind.local_gpu)
         bias = float(self.intercept_scaling) if self.fit_intercept else 0.0
         d = X.shape[1]
         self.history_ = []
         try:
-            n_seeds = len(X.chunks[0]) if hasattr(X, "chunks") else max(backend.n_workers, 1)
+            n_seeds = len(X.chunks[0]) if kind.dask else max(backend.n_workers, 1)
             seeds = np.random.default_rng(base).integers(1 << 30, size=n_seeds + 1)
             blocks = backend.partition(X, y, sample_weight, n_blocks=backend.n_workers, seeds=seeds[:n_seeds],
                                        validation_fraction=0.0, gpu=gpu)

@@ -13,23 +13,22 @@ from dataclasses import replace
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.base import BaseEstimator, is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._penalties import Penalty
-from ..backend import get_backend, is_dask_collection, resolve_n_jobs
+from ..backend import get_backend, resolve_n_jobs
 from ..diagnostics import estimate_on_blocks
 from ..exceptions import CriticalBatchSizeWarning
-from ..gpu._namespace import on_gpu
 from ..kernels import column_counts_csr, column_sq_sums_csr
 from ..parallel import SGDPlan, SGDState, SyncRounds, sgd_oneshot, sgd_sync
 from ..parallel._async import sgd_async, sgd_hogwild
 from ..parallel._results import Survey
 from ..parallel._sgd import CONSTANT, INVSCALING
 from ..parallel._tasks import zero_loss_task
+from ._persistence import ClientParamMixin
 from ._validation import check_fit_data
 
 #: rows sampled to estimate the moments behind the critical batch size and the automatic step size
@@ -42,7 +41,7 @@ MIN_BLOCK_ROWS_PER_FEATURE = 10
 BLOWUP_FACTOR = 1e4
 
 
-def _default_n_jobs(n_jobs, X, gpu, averaged=True):
+def _default_n_jobs(n_jobs, X, kind, averaged=True):
     """Threads for ``n_jobs=None``: every core, but no more than one per ``MIN_BLOCK_NONZEROS`` of local data and,
     where the blocks' models are averaged (``averaged``: every mode but Hogwild!), no more than one per
     ``MIN_BLOCK_ROWS_PER_FEATURE`` rows per feature.
@@ -56,10 +55,10 @@ def _default_n_jobs(n_jobs, X, gpu, averaged=True):
     and lost accuracy (20 Newsgroups 80.9% on one block, 78.4% on two, docs/benchmarks.md); with more (a9a 265,
     Fashion-MNIST 77) they did not. An explicit ``n_jobs`` is kept, and dask and GPU data are cut by their chunks
     and devices, not by this."""
-    if n_jobs is not None or gpu or is_dask_collection(X):
+    if n_jobs is not None or kind.gpu or kind.dask:
         return n_jobs
     n, d = X.shape
-    nnz = X.nnz if sp.issparse(X) else n * d
+    nnz = X.nnz if kind.sparse else n * d
     most = min(resolve_n_jobs(None), nnz // MIN_BLOCK_NONZEROS)
     if averaged:
         most = min(most, n // (MIN_BLOCK_ROWS_PER_FEATURE * max(d, 1)))
@@ -91,7 +90,7 @@ class _EpochSeeds:
         return _seed(self.base, 3, self.first + e)
 
 
-class BaseParallelSGD(BaseEstimator):
+class BaseParallelSGD(ClientParamMixin, BaseEstimator):
     """Shared parameters and fit machinery of the data-parallel SGD estimators (not for direct use)."""
 
     _parameter_constraints: dict = {
@@ -217,25 +216,26 @@ class BaseParallelSGD(BaseEstimator):
         """
         start = time.perf_counter()
         self._check_mode(strategy)
-        gpu = on_gpu(X)  # the array module is decided here, once, and passed down as this flag
+        resume = incremental and hasattr(self, "_sgd_state")
+        # the data's kind (GPU or host, dask or local, sparse) is decided here, once, and passed down
+        X, y, sample_weight, kind = check_fit_data(self, X, y, sample_weight, reset=not resume,
+                                                   y_numeric=not is_classifier(self))
+        gpu = kind.gpu
         if gpu:
             self._check_gpu()
-        resume = incremental and hasattr(self, "_sgd_state")
-        X, y, sample_weight = check_fit_data(self, X, y, sample_weight, reset=not resume,
-                                             y_numeric=not is_classifier(self))
         y, n_outputs, pos_weight, neg_weight = self._encode_targets(y, sample_weight, first=not resume)
         loss = self._loss()
         if not resume:
             self._base_seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
             self._epochs_done = 0
         base = self._base_seed
-        backend = get_backend(self.client, _default_n_jobs(self.n_jobs, X, gpu, averaged=self.mode != "hogwild"),
-                              gpu_local=gpu and not is_dask_collection(X))
+        backend = get_backend(self.client, _default_n_jobs(self.n_jobs, X, kind, averaged=self.mode != "hogwild"),
+                              gpu_local=kind.local_gpu)
         # GPU rounds are local epochs of thousands of warp workers (skpar.gpu._sgd), whatever local_steps says
         local_steps = "epoch" if gpu else self.local_steps
         try:
             early = self.early_stopping and self.tol is not None and max_epochs > 1
-            blocks = self._partition(backend, X, y, sample_weight, early, gpu)
+            blocks = self._partition(backend, X, y, sample_weight, early, kind)
             # SGD keeps no state on the blocks (the driver holds the model): a round lost with a worker is run again
             # on the blocks placed anew; the asynchronous loop sends a lost block's tasks again itself
             rounds = SyncRounds(backend, blocks, recoverable=True)
@@ -262,7 +262,7 @@ class BaseParallelSGD(BaseEstimator):
                           n_iter_no_change=self.n_iter_no_change, history=history, start_time=start,
                           verbose=self.verbose)
             state, plan, n_epochs, converged = self._run_strategy(strategy, rounds, X, state, plan, penalty,
-                                                                  local_steps, n_train, early, gpu, common)
+                                                                  local_steps, n_train, early, kind, common)
         finally:
             backend.close()
         W, B = state.model()
@@ -286,16 +286,16 @@ class BaseParallelSGD(BaseEstimator):
             )
         return self
 
-    def _partition(self, backend, X, y, sample_weight, early, gpu):
+    def _partition(self, backend, X, y, sample_weight, early, kind):
         """The fit's blocks: one a worker thread (a worker process for Hogwild! on Dask, whose threads share the
         block's model), or a dask array's row chunks; each with its seed and, with ``early``, its validation rows."""
         n_blocks = backend.n_workers
         if self.mode == "hogwild" and not backend.in_process:
             n_blocks = backend.n_processes
-        n_seeds = len(X.chunks[0]) if hasattr(X, "chunks") else max(n_blocks, 1)
+        n_seeds = len(X.chunks[0]) if kind.dask else max(n_blocks, 1)
         seeds = [_seed(self._base_seed, 1, k) for k in range(n_seeds)]
         return backend.partition(X, y, sample_weight, n_blocks=n_blocks, seeds=seeds,
-                                 validation_fraction=self.validation_fraction if early else 0.0, gpu=gpu)
+                                 validation_fraction=self.validation_fraction if early else 0.0, gpu=kind.gpu)
 
     def _new_plan(self, rounds, d, loss, survey, pos_weight, neg_weight, local_steps):
         """The plan and penalty of a fresh fit, from the blocks' survey and a moment sample (the critical batch
@@ -311,7 +311,7 @@ class BaseParallelSGD(BaseEstimator):
         self.critical_batch_size_upper_ = float(cbs.upper)
         return plan, penalty
 
-    def _run_strategy(self, strategy, rounds, X, state, plan, penalty, local_steps, n_train, early, gpu, common):
+    def _run_strategy(self, strategy, rounds, X, state, plan, penalty, local_steps, n_train, early, kind, common):
         """Run the fit's strategy (``mode``, or one-shot averaging) over the blocks; returns ``(state, plan,
         n_epochs, converged)``."""
         if self.mode == "async":
@@ -320,7 +320,7 @@ class BaseParallelSGD(BaseEstimator):
                 max_staleness=self.max_staleness, **common)
         if self.mode == "hogwild":
             inv_q = np.ones(X.shape[1])
-            if sp.issparse(X) or (hasattr(X, "chunks") and rounds.run(_is_sparse).results[0]):
+            if _sparse_rows(rounds, kind):
                 counts = sum(rounds.run(_column_counts, X.shape[1]).results)
                 inv_q = batch_inverse_frequency_from_counts(counts, sum(n_train), self.batch_size)
             plan = replace(plan, replica_steps=int(self.replica_steps or 0))
@@ -331,10 +331,10 @@ class BaseParallelSGD(BaseEstimator):
             return sgd_hogwild(rounds, state, plan, penalty, inv_q=inv_q, own_models=not rounds.backend.in_process,
                                **common)
         if strategy == "oneshot":
-            return sgd_oneshot(rounds, state, plan, penalty, presence=_presence(rounds, X, 2, gpu), **common)
+            return sgd_oneshot(rounds, state, plan, penalty, presence=_presence(rounds, X, 2, kind), **common)
         return sgd_sync(rounds, state, plan, penalty, local_steps=local_steps, n_train=n_train,
                         early_stopping=early, adaptive=self.learning_rate == "adaptive",
-                        presence=_presence(rounds, X, local_steps, gpu), **common)
+                        presence=_presence(rounds, X, local_steps, kind), **common)
 
     def _check_mode(self, strategy):
         if self.replica_steps is not None and self.mode != "hogwild":
@@ -371,14 +371,17 @@ def _survey(block, loss, pos_weight, neg_weight, with_loss):
     return Survey(block.n_train, zero, workers)
 
 
-def _presence(rounds, X, local_steps, gpu):
+def _sparse_rows(rounds, kind):
+    """Whether the blocks hold CSR rows: known from local data, asked of the blocks of a dask array."""
+    return kind.sparse if kind.sparse is not None else bool(rounds.run(_is_sparse).results[0])
+
+
+def _presence(rounds, X, local_steps, kind):
     """Each block's mask of the features its rows hold, for averaging sparse blocks feature by feature after
     rounds of many local steps (:func:`skpar.parallel._sync.feature_average`); None for dense data, one block,
     rounds of one step (whose plain average is exactly a mini-batch step on all the blocks' batches) and GPU blocks
     (whose rounds are the warps' own local SGD, averaged inside the GPU)."""
-    if rounds.n_blocks < 2 or local_steps == 1 or gpu:
-        return None
-    if not (sp.issparse(X) or (hasattr(X, "chunks") and rounds.run(_is_sparse).results[0])):
+    if rounds.n_blocks < 2 or local_steps == 1 or kind.gpu or not _sparse_rows(rounds, kind):
         return None
     return [counts > 0 for counts in rounds.run(_column_counts, X.shape[1]).results]
 

@@ -7,23 +7,13 @@ from numbers import Real
 import numpy as np
 from sklearn.base import RegressorMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.extmath import safe_sparse_dot
 
 from .._losses import REGRESSION_LOSSES, make_loss
-from ..backend import is_dask_collection
-from ..gpu._namespace import on_gpu
-from ..gpu._validation import linear_scores
+from ._predict import LinearRegressorMixin
 from ._sgd_base import BaseParallelSGD
-from ._validation import check_predict_data
 
 
-def _predict_block(X, coef, intercept):
-    if on_gpu(X):
-        return linear_scores(X, coef[None, :], intercept).ravel()
-    return safe_sparse_dot(X, coef) + intercept
-
-
-class ParallelSGDRegressor(RegressorMixin, BaseParallelSGD):
+class ParallelSGDRegressor(LinearRegressorMixin, RegressorMixin, BaseParallelSGD):
     """Linear regression fitted by data-parallel mini-batch SGD, on threads or on a Dask cluster.
 
     Minimises the regularised empirical risk of scikit-learn's :class:`~sklearn.linear_model.SGDRegressor`,
@@ -287,25 +277,6 @@ class ParallelSGDRegressor(RegressorMixin, BaseParallelSGD):
             Updated estimator.
         """
         return self._fit_sgd(X, y, sample_weight, max_epochs=1, incremental=True)
-
-    def predict(self, X):
-        """Predict with the linear model.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix, dask array, CuPy array} of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        y_pred : ndarray or dask array of shape (n_samples,)
-            ``X @ coef_ + intercept_``; lazy (``map_blocks``) for a dask array.
-        """
-        X = check_predict_data(self, X)
-        if is_dask_collection(X):
-            return X.map_blocks(_predict_block, self.coef_, self.intercept_[0], drop_axis=1,
-                                dtype=np.result_type(X.dtype, self.coef_.dtype))
-        return _predict_block(X, self.coef_, self.intercept_[0])
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -15,15 +15,16 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
-from ..backend import checked_chunks, compute, delayed_column_blocks, get_backend, is_dask_collection
+from ..backend import checked_chunks, compute, data_kind, delayed_column_blocks, get_backend
 from ..backend._select import check_gpu_local_client
-from ..gpu._namespace import on_gpu, to_host
+from ..gpu._namespace import to_host
 from ..gpu._shotgun import GPULassoData, shotgun_lasso_gpu, spectral_radius_gpu
 from ..gpu._validation import check_gpu_fit_data
 from ..parallel import ColumnBlock, LassoData, SyncRounds, hydra_lasso, shotgun_lasso, spectral_radius
 from ..parallel._hydra import column_piece
-from ._sgd_regressor import _predict_block
-from ._validation import check_fit_data, check_predict_data
+from ._persistence import ClientParamMixin
+from ._predict import LinearRegressorMixin
+from ._validation import check_fit_data
 
 
 def alpha_max(X, y, sample_weight=None, fit_intercept=True, l1_ratio=1.0):
@@ -54,7 +55,7 @@ def alpha_max(X, y, sample_weight=None, fit_intercept=True, l1_ratio=1.0):
     return float(np.abs(data.gradient(data.yc)).max()) / max(l1_ratio, 1e-300)
 
 
-class ShotgunLasso(RegressorMixin, LinearModel):
+class ShotgunLasso(ClientParamMixin, LinearRegressorMixin, RegressorMixin, LinearModel):
     """Lasso and elastic net by Shotgun parallel coordinate descent, on threads or on a Dask cluster.
 
     Minimises scikit-learn's :class:`~sklearn.linear_model.Lasso` (``l1_ratio=1``) or
@@ -194,16 +195,17 @@ class ShotgunLasso(RegressorMixin, LinearModel):
             Fitted estimator.
         """
         start = time.perf_counter()
-        if on_gpu(X):
-            if is_dask_collection(X):
+        raw = data_kind(X)  # the path (GPU, dask, local) is decided here, once
+        if raw.gpu:
+            if raw.dask:
                 raise ValueError("ShotgunLasso fits CuPy data on one GPU; a dask array of CuPy chunks (several "
                                  "GPUs) is not supported yet: pass the CuPy array itself")
             return self._fit_gpu(X, y, sample_weight, start)
         backend = get_backend(self.client, self.n_jobs)
-        if is_dask_collection(X):
+        if raw.dask:
             # lazily checked; the targets and weights (n numbers) come to the driver, which keeps the residual.
             # On threads the chunks are computed into this process; on Dask they become column blocks on workers.
-            X, y, sample_weight = check_fit_data(self, X, y, sample_weight, reset=True)
+            X, y, sample_weight, _ = check_fit_data(self, X, y, sample_weight, reset=True)
             X = checked_chunks(X)  # no block is built from the row chunks: NaN and inf are found on each chunk
             y, sample_weight = compute(y, sample_weight)
             if backend.in_process:
@@ -225,7 +227,7 @@ class ShotgunLasso(RegressorMixin, LinearModel):
         try:
             if not backend.in_process:
                 w, gap, n_iter, converged, p, rho, ybar, tol_abs, xbar, recoveries = self._fit_columns(
-                    backend, X, y, sample_weight, w0, l1, l2, rng, start)
+                    backend, X, y, sample_weight, w0, l1, l2, rng, start, raw.dask)
             else:
                 data = LassoData.build(X, y, sample_weight, self.fit_intercept)
                 tol_abs = self.tol * float(data.s @ (data.yc ** 2)) / data.n
@@ -282,7 +284,7 @@ class ShotgunLasso(RegressorMixin, LinearModel):
             verbose=self.verbose)
         return self._set_fit(X, w, gap, n_iter, converged, p, rho, data.ybar, to_host(data.xbar), tol_abs)
 
-    def _fit_columns(self, backend, X, y, sample_weight, w0, l1, l2, rng, start):
+    def _fit_columns(self, backend, X, y, sample_weight, w0, l1, l2, rng, start, dask):
         """The Dask path: column blocks on the workers, CoCoA+-safe additive rounds (see skpar.parallel._hydra)."""
         n, d = X.shape
         s = np.ones(n) if sample_weight is None else sample_weight * (n / sample_weight.sum())
@@ -290,7 +292,7 @@ class ShotgunLasso(RegressorMixin, LinearModel):
         yc = y - ybar
         K = max(1, min(backend.n_workers, d))
         splits = np.array_split(np.arange(d), K)
-        if is_dask_collection(X):
+        if dask:
             # each block's columns cut from every row chunk where the chunk is (F-ordered pieces), then written
             # into one F-ordered block on a worker: X never reaches the driver, and no rechunked C-ordered copy
             # is made on the way (dask's rechunk cost every worker three times its block at peak)
@@ -311,25 +313,6 @@ class ShotgunLasso(RegressorMixin, LinearModel):
         for blk_stats in rounds.run(_stats).results:
             xbar[blk_stats[0]] = blk_stats[1]
         return w, gap, n_rounds, converged, d, np.nan, ybar, tol_abs, xbar, rounds.recoveries
-
-    def predict(self, X):
-        """Predict with the linear model.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix, dask array, CuPy array} of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        y_pred : ndarray or dask array of shape (n_samples,)
-            ``X @ coef_ + intercept_``; lazy for a dask array, CuPy for CuPy input.
-        """
-        X = check_predict_data(self, X)
-        if is_dask_collection(X):
-            return X.map_blocks(_predict_block, self.coef_, self.intercept_, drop_axis=1,
-                                dtype=np.result_type(X.dtype, self.coef_.dtype))
-        return _predict_block(X, self.coef_, self.intercept_)
 
     def path(self, X, y, *, alphas=None, n_alphas=100, eps=1e-3, sample_weight=None):
         """Compute coefficients along a regularisation path, each fit warm-started from the previous alpha.

@@ -14,8 +14,7 @@ import scipy.sparse as sp
 from sklearn.utils.validation import _check_feature_names, _check_sample_weight, check_is_fitted, validate_data
 
 from .._dtypes import as_float
-from ..backend import checked_chunks, is_dask_collection
-from ..gpu._namespace import on_gpu
+from ..backend import checked_chunks, data_kind, is_dask_collection
 from ..gpu._validation import check_gpu_fit_data, check_gpu_predict_data
 
 
@@ -36,16 +35,23 @@ def _dask_float(X, name):
 
 
 def check_fit_data(est, X, y, sample_weight, *, reset, y_numeric=True):
-    """Validate training data; returns ``X, y, sample_weight`` ready for ``backend.partition``.
+    """Validate training data; returns ``X, y, sample_weight, kind`` ready for ``backend.partition``, ``kind`` the
+    :class:`~skpar.backend.DataKind` that the fit passes down (where the rows are, and whether they are sparse).
 
     Local X comes back as a C- or F-ordered float32/float64 array or a CSR matrix (CSC is converted once), y as
     float64 (``y_numeric``) or as the labels given (classifiers encode them), sample_weight as float64 or None.
     Dask X stays lazy. X on the GPU (CuPy, ``cupyx`` sparse) is checked there and stays there, with y and the
     weights moved to it.
     """
-    if not is_dask_collection(X) and on_gpu(X):
+    X, y, sample_weight = _checked_fit_data(est, X, y, sample_weight, reset, y_numeric)
+    return X, y, sample_weight, data_kind(X)
+
+
+def _checked_fit_data(est, X, y, sample_weight, reset, y_numeric):
+    raw = data_kind(X)
+    if raw.local_gpu:
         return check_gpu_fit_data(est, X, y, sample_weight, reset=reset, y_numeric=y_numeric)
-    if is_dask_collection(X):
+    if raw.dask:
         # a dask dataframe's column names are checked (and with ``reset`` stored) as a pandas frame's are: its
         # ``_meta`` is an empty pandas frame with its columns (scikit-learn does not read dask frames' names)
         _check_feature_names(est, X._meta, reset=reset)
@@ -97,9 +103,10 @@ def check_predict_data(est, X):
     """Validate data for ``predict``: dask collections stay lazy, with their column names and feature count checked
     now and their values (NaN, inf) where each chunk is computed."""
     check_is_fitted(est)
-    if not is_dask_collection(X) and on_gpu(X):
+    kind = data_kind(X)
+    if kind.local_gpu:
         return check_gpu_predict_data(est, X)
-    if is_dask_collection(X):
+    if kind.dask:
         _check_feature_names(est, X._meta, reset=False)
         if hasattr(X, "to_dask_array"):
             X = X.to_dask_array()

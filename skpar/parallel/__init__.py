@@ -1,8 +1,9 @@
 """Strategies: how local work is arranged on the blocks and combined (synchronous rounds)."""
 
+from .._lasso_objective import duality_gap, primal
 from ._cocoa import cocoa
 from ._hydra import ColumnBlock, hydra_lasso
-from ._lasso_data import LassoData, duality_gap, primal
+from ._lasso_data import LassoData
 from ._sgd import (
     SGDPlan,
     SGDState,

@@ -35,6 +35,104 @@ def _epoch_rule(objective, best, no_improvement, tol):
     return min(best, objective), 0 if improved else no_improvement + 1
 
 
+class _Server:
+    """The parameter server of :func:`sgd_async`: the model, the blocks' cursors and the tasks in flight."""
+
+    def __init__(self, rounds, state, plan, penalty, local_steps, n_train, epoch_seeds, max_halvings):
+        self.rounds, self.penalty, self.n_train, self.epoch_seeds = rounds, penalty, n_train, epoch_seeds
+        self.backend, self.blocks = rounds.backend, list(rounds.blocks)
+        self.K, b = len(self.blocks), plan.batch_size
+        self.steps_of = [max(1, math.ceil(n / b)) if local_steps == "epoch" else int(local_steps) for n in n_train]
+        self.cursor = [[0, 0] for _ in range(self.K)]  # per block: its epoch index, its offset in that epoch's order
+        self.W, self.B = state.w.copy(), state.b.copy()
+        self.Wbar, self.Bbar, self.n_avg = state.wbar.copy(), state.bbar.copy(), state.n_avg
+        self.t, self.version = state.t, 0
+        self.plan = plan
+        self.local = plan.__class__(**{**plan.__dict__, "avg_start": 1 << 62})  # averaging happens here
+        self.halvings, self.max_halvings = 0, max_halvings
+        self.epoch_starts = [(self.W.copy(), self.B.copy())] * 2  # the models at the start of the last two epochs
+        self.pending = self.backend.as_completed([])
+        self.meta = {}
+
+    def submit(self, k):
+        e, off = self.cursor[k]
+        if e >= len(self.epoch_seeds):
+            return
+        # each block's tasks run where the block lives, one after another: a straggler delays only its own
+        fut = self.backend.submit_to_block(sgd_task, self.blocks[k], (self.W.copy(), self.B.copy(), self.Wbar,
+                                                                      self.Bbar, 0),
+                                           self.local, int(self.epoch_seeds[e]), off, self.steps_of[k], self.t)
+        self.meta[fut] = (k, self.version, self.W.copy(), self.B.copy(), (e, off), self.local.eta)
+        self.pending.add(fut)
+        off += self.steps_of[k] * self.plan.batch_size
+        self.cursor[k] = [e + 1, 0] if off >= self.n_train[k] else [e, off]
+
+    def recover(self, lost):
+        """Workers holding blocks left: place those blocks again and send their lost tasks again (from where the
+        earliest of them started); the updates of the other blocks' tasks in flight still count."""
+        rounds, K = self.rounds, self.K
+        if not self.backend.recoverable or rounds.recoveries >= rounds.MAX_RECOVERIES * K:
+            raise lost
+        placed = self.backend.restore(self.blocks)
+        moved = {k for k in range(K) if placed[k] is not self.blocks[k]}
+        self.blocks[:] = placed
+        rounds.blocks = list(placed)
+        rounds.recoveries += 1
+        resend = {}
+        for fut, (k, _, _, _, where, _) in list(self.meta.items()):
+            if k in moved:
+                del self.meta[fut]
+                resend[k] = resend.get(k, []) + [where]
+        self.pending = self.backend.as_completed(list(self.meta))
+        for k, wheres in sorted(resend.items()):
+            self.cursor[k] = list(min(wheres))
+            for _ in wheres:
+                self.submit(k)
+
+    def next_result(self):
+        """The next finished task as ``(out, meta)``, None when none is left; lost workers are recovered from."""
+        while True:
+            try:
+                fut = next(self.pending)
+                if fut not in self.meta:
+                    continue  # a task of a lost block, already sent again
+                try:
+                    out = fut.result()
+                except Exception as exc:
+                    self.backend.check_holders(cause=exc)  # a lost worker raises LostBlocksError; else as is
+                    raise
+            except StopIteration:
+                return None
+            except LostBlocksError as lost:
+                self.recover(lost)
+                continue
+            return out, self.meta.pop(fut)
+
+    def cut_step(self, where):
+        """Halve the step (the plan's and the tasks') and go back to the model at the start of the last epoch but
+        one: every update since was made with the step that diverged."""
+        self.halvings += 1
+        self.local = _diverged(self.local, self.halvings, self.max_halvings, where)
+        self.plan = self.local.__class__(**{**self.local.__dict__, "avg_start": self.plan.avg_start})
+        self.W[...], self.B[...] = self.epoch_starts[0]
+        self.version += 1
+
+    def apply(self, out, W_sent, B_sent, scale):
+        """Add a task's change of the model, scaled, with its deferred l1 step; average from ``avg_start`` on."""
+        self.W += scale * (out.W - W_sent)
+        self.B += scale * (out.B - B_sent)
+        self.penalty.prox_l1(self.W, scale * out.last_eta)
+        self.version += 1
+        self.t += out.steps
+        if self.t >= self.plan.avg_start:
+            self.n_avg += 1
+            self.Wbar += (self.W - self.Wbar) / self.n_avg
+            self.Bbar += (self.B - self.Bbar) / self.n_avg
+
+    def state(self):
+        return SGDState(self.W, self.B, self.Wbar, self.Bbar, self.n_avg, self.t)
+
+
 def sgd_async(rounds, state, plan, penalty, *, local_steps, n_train, epoch_seeds, max_epochs, max_staleness=1,
               tol=None, n_iter_no_change=5, history=None, start_time=None, verbose=0, max_halvings=30):
     """Asynchronous parameter-server SGD over the blocks of ``rounds``; returns ``(state, plan, epochs, converged)``.
@@ -45,133 +143,56 @@ def sgd_async(rounds, state, plan, penalty, *, local_steps, n_train, epoch_seeds
     """
     history = [] if history is None else history
     start_time = time.perf_counter() if start_time is None else start_time
-    backend, blocks = rounds.backend, list(rounds.blocks)
-    K, b = len(blocks), plan.batch_size
+    server = _Server(rounds, state, plan, penalty, local_steps, n_train, epoch_seeds, max_halvings)
     total = sum(n_train)
-    steps_of = [max(1, math.ceil(n / b)) if local_steps == "epoch" else int(local_steps) for n in n_train]
-    cursor = [[0, 0] for _ in range(K)]  # per block: its epoch index, its offset in that epoch's order
-    W, B = state.w.copy(), state.b.copy()
-    Wbar, Bbar, n_avg = state.wbar.copy(), state.bbar.copy(), state.n_avg
-    t, version = state.t, 0
-    local = plan.__class__(**{**plan.__dict__, "avg_start": 1 << 62})  # averaging happens here, on the server
     done_samples, epoch, best, no_improvement, converged = 0, 0, np.inf, 0, False
-    epoch_loss, epoch_n, halvings = 0.0, 0, 0
+    epoch_loss, epoch_n = 0.0, 0
     lowest = np.inf  # the lowest epoch objective since the step was last cut (see epoch_diverged)
     stop = False
-    epoch_starts = [(W.copy(), B.copy())] * 2  # the models at the start of the last two epochs
-    pending = backend.as_completed([])
-    meta = {}
-
-    def submit(k):
-        e, off = cursor[k]
-        if e >= len(epoch_seeds):
-            return
-        # each block's tasks run where the block lives, one after another: a straggler delays only its own
-        fut = backend.submit_to_block(sgd_task, blocks[k], (W.copy(), B.copy(), Wbar, Bbar, 0), local,
-                                      int(epoch_seeds[e]), off, steps_of[k], t)
-        meta[fut] = (k, version, W.copy(), B.copy(), (e, off), local.eta)
-        pending.add(fut)
-        off += steps_of[k] * b
-        cursor[k] = [e + 1, 0] if off >= n_train[k] else [e, off]
-
-    def recover(lost):
-        """Workers holding blocks left: place those blocks again and send their lost tasks again (from where the
-        earliest of them started); the updates of the other blocks' tasks in flight still count."""
-        nonlocal pending
-        if not backend.recoverable or rounds.recoveries >= rounds.MAX_RECOVERIES * K:
-            raise lost
-        placed = backend.restore(blocks)
-        moved = {k for k in range(K) if placed[k] is not blocks[k]}
-        blocks[:] = placed
-        rounds.blocks = list(placed)
-        rounds.recoveries += 1
-        resend = {}
-        for fut, (k, _, _, _, where, _) in list(meta.items()):
-            if k in moved:
-                del meta[fut]
-                resend[k] = resend.get(k, []) + [where]
-        pending = backend.as_completed(list(meta))
-        for k, wheres in sorted(resend.items()):
-            cursor[k] = list(min(wheres))
-            for _ in wheres:
-                submit(k)
-
-    for k in range(K):
+    for k in range(server.K):
         for _ in range(max_staleness):
-            submit(k)
-    in_flight = float(K * max_staleness)
-    while True:
-        try:
-            fut = next(pending)
-            if fut not in meta:
-                continue  # a task of a lost block, already sent again
-            try:
-                out = fut.result()
-            except Exception as exc:
-                backend.check_holders(cause=exc)  # a lost worker raises LostBlocksError; anything else as is
-                raise
-        except StopIteration:
-            break
-        except LostBlocksError as lost:
-            recover(lost)
-            continue
-        k, sent_version, W_sent, B_sent, where, sent_eta = meta.pop(fut)
+            server.submit(k)
+    in_flight = float(server.K * max_staleness)
+    while (got := server.next_result()) is not None:
+        out, (k, sent_version, W_sent, B_sent, where, sent_eta) = got
         if stop:
             continue  # drain: the fit is over, results still in flight are dropped
-        staleness = version - sent_version
-        if sent_eta != local.eta:
+        staleness = server.version - sent_version
+        if sent_eta != server.local.eta:
             # sent before the step was cut: its move was made with the step that diverged; do it again
-            cursor[k] = list(min(tuple(cursor[k]), where))
-            submit(k)
+            server.cursor[k] = list(min(tuple(server.cursor[k]), where))
+            server.submit(k)
             continue
-        if out.diverged or not np.isfinite(out.W).all() or epoch_diverged(out.loss_sum / max(out.n_seen, 1), local):
-            halvings += 1
+        if out.diverged or not np.isfinite(out.W).all() or epoch_diverged(out.loss_sum / max(out.n_seen, 1),
+                                                                          server.local):
             lowest = np.inf
-            local = _diverged(local, halvings, max_halvings, "an asynchronous task")
-            plan = local.__class__(**{**local.__dict__, "avg_start": plan.avg_start})
-            # the server's model may itself be spoiled by earlier large steps: go back to the model at the start
-            # of the last epoch but one (every update since was made with the step that diverged)
-            W[...], B[...] = epoch_starts[0]
-            version += 1
-            cursor[k] = list(where)  # the same samples again, with the smaller step
-            submit(k)
+            server.cut_step("an asynchronous task")
+            server.cursor[k] = list(where)  # the same samples again, with the smaller step
+            server.submit(k)
             continue
-        scale = 1.0 / max(in_flight, 1.0 + staleness)
-        W += scale * (out.W - W_sent)
-        B += scale * (out.B - B_sent)
-        penalty.prox_l1(W, scale * out.last_eta)
-        version += 1
-        t += out.steps
-        if t >= plan.avg_start:
-            n_avg += 1
-            Wbar += (W - Wbar) / n_avg
-            Bbar += (B - Bbar) / n_avg
+        server.apply(out, W_sent, B_sent, 1.0 / max(in_flight, 1.0 + staleness))
         done_samples += out.n_seen
         epoch_loss += out.loss_sum
         epoch_n += out.n_seen
         history.append({"round": len(history), "epoch": epoch, "time": time.perf_counter() - start_time,
-                        "objective": out.loss_sum / max(out.n_seen, 1) + penalty.value(W), "eta": local.eta,
-                        "n_samples": out.n_seen, "staleness": staleness, "block": k})
+                        "objective": out.loss_sum / max(out.n_seen, 1) + penalty.value(server.W),
+                        "eta": server.local.eta, "n_samples": out.n_seen, "staleness": staleness, "block": k})
         if done_samples >= (epoch + 1) * total:
-            objective = epoch_loss / max(epoch_n, 1) + penalty.value(W)
+            objective = epoch_loss / max(epoch_n, 1) + penalty.value(server.W)
             epoch_loss, epoch_n = 0.0, 0
-            if epoch_diverged(objective, local, lowest):
+            if epoch_diverged(objective, server.local, lowest):
                 # no task blew up, yet the epoch's mean loss says the step swings the model: as in sgd_sync, go
                 # back to the start of the epoch before with half the step (results in flight are sent again)
-                halvings += 1
                 lowest = np.inf
-                local = _diverged(local, halvings, max_halvings, f"epoch {epoch + 1}")
-                plan = local.__class__(**{**local.__dict__, "avg_start": plan.avg_start})
-                W[...], B[...] = epoch_starts[0]
-                version += 1
+                server.cut_step(f"epoch {epoch + 1}")
                 done_samples = epoch * total
-                submit(k)
+                server.submit(k)
                 continue
             epoch += 1
             lowest = min(lowest, objective)
-            epoch_starts = [epoch_starts[1], (W.copy(), B.copy())]
+            server.epoch_starts = [server.epoch_starts[1], (server.W.copy(), server.B.copy())]
             if verbose:
-                print(f"-- Epoch {epoch}: objective {objective:.6g}, updates {version}")
+                print(f"-- Epoch {epoch}: objective {objective:.6g}, updates {server.version}")
             if tol is not None:
                 best, no_improvement = _epoch_rule(objective, best, no_improvement, tol)
                 if no_improvement >= n_iter_no_change:
@@ -179,11 +200,11 @@ def sgd_async(rounds, state, plan, penalty, *, local_steps, n_train, epoch_seeds
             if converged or epoch >= max_epochs:
                 stop = True
                 continue
-        submit(k)
+        server.submit(k)
     if not stop and epoch < max_epochs:
         warnings.warn(f"asynchronous SGD stopped after {epoch} of {max_epochs} epochs: the blocks ran out of epoch "
                       "seeds", RuntimeWarning, stacklevel=2)
-    return SGDState(W, B, Wbar, Bbar, n_avg, t), plan, max(epoch, 1), converged
+    return server.state(), server.plan, max(epoch, 1), converged
 
 
 def sgd_hogwild(rounds, state, plan, penalty, *, inv_q, epoch_seeds, max_epochs, tol=None, n_iter_no_change=5,

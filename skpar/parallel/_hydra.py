@@ -15,8 +15,8 @@ import time
 import numpy as np
 import scipy.sparse as sp
 
+from .._lasso_objective import duality_gap, primal
 from ..kernels import cd_epochs_csc, cd_epochs_dense
-from ._lasso_data import duality_gap, primal
 
 
 class ColumnBlock:

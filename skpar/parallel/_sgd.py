@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .._losses import Loss
+from .._penalties import Penalty
 from ..exceptions import DivergenceError, DivergenceWarning
 from ._sync import SyncRounds, feature_average, weighted_average
 from ._tasks import epoch_diverged, eval_task, oneshot_task, sgd_task
@@ -58,6 +59,11 @@ class SGDPlan:
     replica_steps: int = 0
     #: the largest mean squared column value (bounds the fold period: skpar.kernels._replica.stable_period)
     replica_curvature: float = 1.0
+
+    @property
+    def penalty(self) -> Penalty:
+        """The plan's penalty strengths as the penalty object (its value and proximal step)."""
+        return Penalty(self.l1, self.l2)
 
 
 @dataclass
@@ -213,6 +219,43 @@ def _round(rounds, state, plan, penalty, seed, offset, n_steps, presence=None):
     return (*_combine(res.results, state, penalty, presence), res)
 
 
+def _epoch(rounds, state, plan, penalty, schedule, seed, presence, history, epoch, start_time):
+    """One epoch of synchronous rounds (``schedule``: each round's offset and steps), a ``history`` row a round.
+    Returns the state, the epoch's objective (progressive loss plus penalty) and whether a round diverged."""
+    loss_sum, n_seen = 0.0, 0
+    for offset, n_steps in schedule:
+        state, ls, ns, diverged, spread, block_loss, res = _round(rounds, state, plan, penalty, seed, offset,
+                                                                  n_steps, presence)
+        loss_sum += ls
+        n_seen += ns
+        if diverged:
+            return state, np.nan, True
+        history.append({
+            "round": len(history), "epoch": epoch, "time": time.perf_counter() - start_time,
+            "objective": (ls / ns if ns else np.nan) + penalty.value(state.w),
+            "eta": plan.eta, "n_samples": ns, "bytes_sent": res.bytes_sent, "block_spread": spread,
+            "block_loss": block_loss,
+        })
+    return state, loss_sum / max(n_seen, 1) + penalty.value(state.w), False
+
+
+def _rebase(averaging_began, young_average, n_blocks):
+    """Where the stopping rule's reference moves: returns ``(rebase, young_average)``.
+
+    When averaging begins in an epoch, its objective is the average's from then on, no longer the iterate's, and
+    the rule starts again from it (the caller resets it; against the first epoch's iterate the young average looked
+    like no improvement). With several blocks the epoch after that one becomes the reference whether or not it
+    improved (``rebase``): in the first averaged epoch each block's progressive loss is at its own young average,
+    which follows its own iterate, and the average of the blocks' models measured next sits above it (20
+    Newsgroups' log_loss: 3.34 against a true 3.90), so against it every later epoch looked like no improvement
+    and the fit stopped after 7 epochs at 42% accuracy. It still counts as an epoch of the rule, so a fit whose
+    blocks agree stops no later than before.
+    """
+    if averaging_began:
+        return False, n_blocks > 1
+    return young_average, False
+
+
 def sgd_sync(rounds, state, plan, penalty, *, local_steps, n_train, epoch_seeds, max_epochs, tol=None,
              n_iter_no_change=5, early_stopping=False, adaptive=False, history=None, start_time=None,
              verbose=0, max_halvings=30, presence=None):
@@ -250,23 +293,8 @@ def sgd_sync(rounds, state, plan, penalty, *, local_steps, n_train, epoch_seeds,
     young_average = False  # the last epoch was the first with averaging, on several blocks (see below)
     while epoch < max_epochs:
         snapshot, t_snap = state.copy(), len(history)
-        loss_sum, n_seen = 0.0, 0
-        diverged = False
-        for offset, n_steps in schedule:
-            state, ls, ns, diverged, spread, block_loss, res = _round(rounds, state, plan, penalty,
-                                                                      int(epoch_seeds[epoch]), offset, n_steps,
-                                                                      presence)
-            loss_sum += ls
-            n_seen += ns
-            if diverged:
-                break
-            history.append({
-                "round": len(history), "epoch": epoch, "time": time.perf_counter() - start_time,
-                "objective": (ls / ns if ns else np.nan) + penalty.value(state.w),
-                "eta": plan.eta, "n_samples": ns, "bytes_sent": res.bytes_sent, "block_spread": spread,
-                "block_loss": block_loss,
-            })
-        objective = loss_sum / max(n_seen, 1) + penalty.value(state.w)
+        state, objective, diverged = _epoch(rounds, state, plan, penalty, schedule, int(epoch_seeds[epoch]),
+                                            presence, history, epoch, start_time)
         if diverged or epoch_diverged(objective, plan):
             halvings += 1
             plan = _diverged(plan, halvings, max_halvings, f"epoch {epoch + 1}")
@@ -285,21 +313,10 @@ def sgd_sync(rounds, state, plan, penalty, *, local_steps, n_train, epoch_seeds,
                   f"T {state.t}, {time.perf_counter() - start_time:.3f} s")
         if tol is None:
             continue
-        rebase = False
-        if not early_stopping and state.n_avg > 0 and snapshot.n_avg == 0:
-            # averaging began in this epoch: its objective is the average's from here on, no longer the iterate's,
-            # and the rule starts again from it (compared with the first epoch's iterate, the young average looked
-            # like no improvement)
+        averaging_began = not early_stopping and state.n_avg > 0 and snapshot.n_avg == 0
+        rebase, young_average = _rebase(averaging_began, young_average, rounds.n_blocks)
+        if averaging_began:
             best, no_improvement = np.inf, 0
-            young_average = rounds.n_blocks > 1
-        elif young_average:
-            # with several blocks, the epoch after that one becomes the reference whether or not it improved: in
-            # the first averaged epoch each block's progressive loss is at its own young average, which follows its
-            # own iterate, and the average of the blocks' models measured next sits above it (20 Newsgroups'
-            # log_loss: 3.34 against a true 3.90), so against it every later epoch looked like no improvement and
-            # the fit stopped after 7 epochs at 42% accuracy. It still counts as an epoch of the rule, so a fit
-            # whose blocks agree stops no later than before.
-            rebase, young_average = True, False
         if early_stopping:
             score = score_from_sums(evaluate(rounds, state.model(), plan, "val"), plan.loss.margin)
             improved = -score < best - tol

@@ -17,6 +17,8 @@ import time
 
 import numpy as np
 
+from .._lasso_objective import duality_gap, gap_from_sums, primal
+from .._penalties import Penalty
 from ..kernels import (
     cd_epochs_csc,
     cd_epochs_dense,
@@ -28,7 +30,7 @@ from ..kernels import (
     shotgun_epoch_dense,
     shotgun_epoch_gram,
 )
-from ._lasso_data import dense_t_dot, duality_gap, gap_from_sums, primal
+from ._lasso_data import dense_t_dot
 
 #: below this many multiply-adds per step, a step is not worth two thread hand-offs
 MIN_PARALLEL_WORK = 1 << 17
@@ -173,8 +175,7 @@ class _Shotgun:
         """The objective at the working set's coordinates ``w`` (the other coordinates are zero)."""
         if self.G is None:
             return primal(self.data, w, state, self.l1, self.l2)
-        return 0.5 * self._r_norm2(w, state) / self.data.n + self.l1 * float(np.abs(w).sum()) \
-            + 0.5 * self.l2 * float(w @ w)
+        return 0.5 * self._r_norm2(w, state) / self.data.n + Penalty(self.l1, self.l2).value(w)
 
     def gap(self, w, state):
         """The duality gap of the problem restricted to the working set."""
@@ -291,6 +292,41 @@ class _Anderson:
         return c @ Xs[1:]
 
 
+def _cut_parallelism(p_ws, P, rho, ws_size, history, row):
+    """The P-guard's cut after an epoch that raised the objective: half of ``p_ws``, or at once the P* of the
+    estimated ``rho`` if that is smaller; with P chosen automatically, ``rho`` is raised to match. Records the event
+    in ``history``; returns ``(p_ws, P, rho)``."""
+    p_new = max(1, min(p_ws // 2, int(ws_size / rho)))
+    history.append({"round": len(history), **row, "gap": np.nan, "P": p_ws, "working_set": ws_size,
+                    "event": f"objective rose: P {p_ws} -> {p_new}"})
+    P = p_new if P is not None else None
+    rho = max(rho, ws_size / p_new) if P is None else rho
+    return p_new, P, rho
+
+
+def _extrapolate(anderson, solver, ww, state, cur):
+    """Anderson's extrapolation of the working set's iterates, kept only where it lowers the objective ``cur`` at
+    ``ww`` (the epochs alone descend); returns ``(ww, state, objective)``."""
+    if anderson is not None:
+        extrapolated = anderson.push(ww)
+        if extrapolated is not None:
+            state_x = solver.state_at(extrapolated, ww, state)
+            cur_x = solver.primal(extrapolated, state_x)
+            if np.isfinite(cur_x) and cur_x < cur:
+                return extrapolated, state_x, cur_x
+    return ww, state, cur
+
+
+def _working_set(data, w, z, penalty, positive):
+    """The coordinates of the next working set, sorted: the support, and the zero coordinates farthest from their
+    optimality condition (scaled by their column norms), twice the support's size and at least 100."""
+    support = np.flatnonzero(w)
+    score = penalty.violation(z, w, positive) / np.sqrt(np.maximum(data.L, 1e-300))
+    score[support] = np.inf
+    size = int(min(data.d, max(2 * support.size, 100)))
+    return np.sort(np.argpartition(-score, size - 1)[:size]) if size < data.d else np.arange(data.d)
+
+
 def shotgun_lasso(data, w, l1, l2, *, P, rho, max_epochs, tol, positive=False, working_set=True,
                   selection="cyclic", rng=None, pool=None, n_threads=1, history=None, start_time=None, verbose=0,
                   max_inner=200):
@@ -339,18 +375,8 @@ def shotgun_lasso(data, w, l1, l2, *, P, rho, max_epochs, tol, positive=False, w
             break
         if epochs >= max_epochs:
             break
-        if working_set:
-            support = np.flatnonzero(w)
-            # distance of each zero coordinate from its optimality condition |z_j| <= l1, scaled by its column norm
-            score = (np.abs(z - l2 * w) - l1) / np.sqrt(np.maximum(data.L, 1e-300))
-            if positive:
-                score = (z - l2 * w - l1) / np.sqrt(np.maximum(data.L, 1e-300))
-            score[support] = np.inf
-            ws_size = int(min(data.d, max(2 * support.size, 100)))
-            ws = np.sort(np.argpartition(-score, ws_size - 1)[:ws_size]) if ws_size < data.d else np.arange(data.d)
-        else:
-            ws = np.arange(data.d)
-            ws_size = data.d
+        ws = _working_set(data, w, z, Penalty(l1, l2), positive) if working_set else np.arange(data.d)
+        ws_size = ws.size
         solver.set_working_set(ws)
         ww = w[ws].copy()
         p_ws = int(P) if P is not None else int(ws.size / rho)
@@ -372,23 +398,11 @@ def shotgun_lasso(data, w, l1, l2, *, P, rho, max_epochs, tol, positive=False, w
                 # P* of the estimated rho if that is smaller: a P just under the rise can still crawl (updates of
                 # correlated columns undo each other without the objective going up)
                 ww, state = snapshot
-                p_new = max(1, min(p_ws // 2, int(ws.size / rho)))
-                history.append({"round": len(history), "time": time.perf_counter() - start_time,
-                                "epochs": epochs, "steps": steps, "primal": prev, "gap": np.nan, "P": p_ws,
-                                "working_set": ws.size, "event": f"objective rose: P {p_ws} -> {p_new}"})
-                p_ws = p_new
-                P = p_ws if P is not None else None
-                rho = max(rho, ws.size / p_ws) if P is None else rho
+                p_ws, P, rho = _cut_parallelism(p_ws, P, rho, ws.size, history, {
+                    "time": time.perf_counter() - start_time, "epochs": epochs, "steps": steps, "primal": prev})
                 continue
-            prev = cur
             p_used = p_ws
-            if anderson is not None:
-                extrapolated = anderson.push(ww)
-                if extrapolated is not None:
-                    state_x = solver.state_at(extrapolated, ww, state)
-                    cur_x = solver.primal(extrapolated, state_x)
-                    if np.isfinite(cur_x) and cur_x < cur:  # kept only where it helps: the epochs alone descend
-                        ww, state, prev = extrapolated, state_x, cur_x
+            ww, state, prev = _extrapolate(anderson, solver, ww, state, cur)
             if (k + 1) % 5 == 0 or epochs >= max_epochs:
                 # the working set holds the support, so this is the gap of the problem restricted to it
                 if solver.gap(ww, state) <= inner_tol:

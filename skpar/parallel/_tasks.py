@@ -187,7 +187,7 @@ def oneshot_task(block, state, plan, epoch_seeds, t0, tol, n_iter_no_change):
         t += steps
         if diverged:
             break
-        objective = loss_sum / max(n_seen, 1) + 0.5 * plan.l2 * float(np.vdot(W, W)) + plan.l1 * np.abs(W).sum()
+        objective = loss_sum / max(n_seen, 1) + plan.penalty.value(W)
         if epoch_diverged(objective, plan):
             diverged = True
             break
@@ -198,10 +198,8 @@ def oneshot_task(block, state, plan, epoch_seeds, t0, tol, n_iter_no_change):
                 converged = True
         if converged or e == len(epoch_seeds) - 1:
             break
-        # between local epochs the block is its own model: apply the deferred l1 step here
-        thr = last_eta * plan.l1
-        if thr > 0:
-            W = np.sign(W) * np.maximum(np.abs(W) - thr, 0.0)
+        # between local epochs the block is its own model: apply the deferred l1 step here (W is the kernel's own)
+        plan.penalty.prox_l1(W, last_eta)
     return OneshotResult(W, B, Wbar, Bbar, n_avg, loss_sum, n_seen, t - int(t0), diverged, last_eta, e + 1, converged)
 
 

@@ -1,0 +1,41 @@
+"""Prediction of the linear regressors, written once: local, CuPy and lazy dask input."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.utils.extmath import safe_sparse_dot
+
+from ..backend import is_dask_collection
+from ..gpu._namespace import on_gpu
+from ..gpu._validation import linear_scores
+from ._validation import check_predict_data
+
+
+def _predict_block(X, coef, intercept):
+    if on_gpu(X):
+        return linear_scores(X, coef[None, :], intercept).ravel()
+    return safe_sparse_dot(X, coef) + intercept
+
+
+class LinearRegressorMixin:
+    """``predict`` from ``coef_`` (n_features,) and ``intercept_`` (a scalar, or an array of one)."""
+
+    def predict(self, X):
+        """Predict with the linear model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, dask array, CuPy array} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        y_pred : ndarray, CuPy array or dask array of shape (n_samples,)
+            ``X @ coef_ + intercept_``; lazy (``map_blocks``) for a dask array, CuPy for CuPy input.
+        """
+        X = check_predict_data(self, X)
+        b = self.intercept_ if np.ndim(self.intercept_) == 0 else self.intercept_[0]
+        if is_dask_collection(X):
+            return X.map_blocks(_predict_block, self.coef_, b, drop_axis=1,
+                                dtype=np.result_type(X.dtype, self.coef_.dtype))
+        return _predict_block(X, self.coef_, b)

@@ -1,0 +1,44 @@
+"""The backend protocol (skpar.backend.Backend) as every backend honours it: threads and a LocalCluster."""
+
+import typing
+
+import numpy as np
+import pytest
+
+from skpar.backend import Backend, get_backend
+
+
+def _members():
+    names = set(typing.get_type_hints(Backend)) | {n for n in vars(Backend) if not n.startswith("_")}
+    return sorted(names)
+
+
+def _block_sum(block, scale):
+    return block.index, scale * float(np.asarray(block.y).sum())
+
+
+@pytest.mark.parametrize("where", ["threads", "distributed"])
+def test_every_backend_honours_the_protocol(where, request):
+    """Each backend declares every member of the protocol, and a round over its blocks returns every block's
+    answer in order; ``restore`` keeps live blocks where they are and ``check_holders`` is quiet while nothing is
+    lost. The declared capabilities are what the strategies read instead of the backend's type."""
+    client = "threads" if where == "threads" else request.getfixturevalue("cluster_client")
+    backend = get_backend(client, 2)
+    try:
+        missing = [m for m in _members() if not hasattr(backend, m)]
+        assert not missing, f"{type(backend).__name__} lacks {missing}"
+        assert isinstance(backend.in_process, bool) and isinstance(backend.recoverable, bool)
+        assert backend.in_process == (where == "threads") and backend.recoverable == (where != "threads")
+        assert (backend.local_pool is None) == (where != "threads")
+        X = np.arange(40.0).reshape(20, 2)
+        y = np.arange(20.0)
+        blocks = backend.partition(X, y, None, n_blocks=2, seeds=[1, 2], validation_fraction=0.0)
+        assert len(blocks) == 2
+        out = backend.gather([backend.submit_to_block(_block_sum, b, 2.0) for b in blocks])
+        assert [k for k, _ in out] == [0, 1] and sum(s for _, s in out) == 2.0 * y.sum()
+        assert len(backend.restore(blocks)) == 2
+        assert backend.check_holders() is None
+        done = list(backend.as_completed([backend.submit(_block_sum, b, 1.0) for b in blocks]))
+        assert sorted(f.result()[0] for f in done) == [0, 1]
+    finally:
+        backend.close()
