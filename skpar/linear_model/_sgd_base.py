@@ -182,7 +182,7 @@ class BaseParallelSGD(ClientParamMixin, BaseEstimator):
             # test-only straggler hook (tests/test_async.py, asv_bench/scripts): per-block task delays in seconds
             delays=tuple(getattr(self, "_straggler_delays", ())),
         )
-        return plan, penalty
+        return plan
 
     def _average(self):
         """``average`` with ``'auto'`` resolved: Polyak averaging in the modes that keep it (``'sync'`` and
@@ -243,11 +243,10 @@ class BaseParallelSGD(ClientParamMixin, BaseEstimator):
             survey = rounds.run(_survey, loss, pos_weight, neg_weight, not resume).results
             n_train = [s.n_train for s in survey]
             if not resume:
-                plan, penalty = self._new_plan(rounds, X.shape[1], loss, survey, pos_weight, neg_weight,
-                                               local_steps)
+                plan = self._new_plan(rounds, X.shape[1], loss, survey, pos_weight, neg_weight, local_steps)
                 state, history = SGDState.zeros(n_outputs, X.shape[1]), []
             else:
-                plan, penalty, state, history = self._sgd_plan, self._sgd_penalty, self._sgd_state, self.history_
+                plan, state, history = self._sgd_plan, self._sgd_state, self.history_
                 plan = replace(plan, pos_weight=np.asarray(pos_weight, float), neg_weight=np.asarray(neg_weight,
                                                                                                       float))
             # asynchronous blocks run at their own pace: a fast block may run up to n_blocks times the epochs
@@ -261,8 +260,8 @@ class BaseParallelSGD(ClientParamMixin, BaseEstimator):
             common = dict(epoch_seeds=epoch_seeds, max_epochs=max_epochs, tol=tol,
                           n_iter_no_change=self.n_iter_no_change, history=history, start_time=start,
                           verbose=self.verbose)
-            state, plan, n_epochs, converged = self._run_strategy(strategy, rounds, X, state, plan, penalty,
-                                                                  local_steps, n_train, early, kind, common)
+            state, plan, n_epochs, converged = self._run_strategy(strategy, rounds, X, state, plan, local_steps,
+                                                                  n_train, early, kind, common)
         finally:
             backend.close()
         W, B = state.model()
@@ -270,7 +269,7 @@ class BaseParallelSGD(ClientParamMixin, BaseEstimator):
             raise FloatingPointError("SGD produced non-finite coefficients")
         if not self.fit_intercept:
             B = np.zeros_like(B)
-        self._sgd_state, self._sgd_plan, self._sgd_penalty = state, plan, penalty
+        self._sgd_state, self._sgd_plan = state, plan
         self._epochs_done += n_epochs
         self._set_model(W, B, X.dtype if X.dtype in (np.float32, np.float64) else np.float64)
         self.n_iter_ = int(n_epochs)
@@ -298,25 +297,25 @@ class BaseParallelSGD(ClientParamMixin, BaseEstimator):
                                  validation_fraction=self.validation_fraction if early else 0.0, gpu=kind.gpu)
 
     def _new_plan(self, rounds, d, loss, survey, pos_weight, neg_weight, local_steps):
-        """The plan and penalty of a fresh fit, from the blocks' survey and a moment sample (the critical batch
+        """The plan of a fresh fit, from the blocks' survey and a moment sample (the critical batch
         size, stored as ``critical_batch_size_``)."""
         n_train = [s.n_train for s in survey]
         cbs = estimate_on_blocks(rounds, d, fit_intercept=self.fit_intercept, max_samples=MOMENT_SAMPLES,
                                  seed=_seed(self._base_seed, 2), n_rows=n_train)
         zero_loss = sum(s.zero_loss for s in survey)
-        plan, penalty = self._make_plan(loss, cbs, zero_loss / max(sum(n_train), 1), rounds.n_blocks, n_train,
-                                        pos_weight, neg_weight, local_steps, [s.workers for s in survey])
+        plan = self._make_plan(loss, cbs, zero_loss / max(sum(n_train), 1), rounds.n_blocks, n_train, pos_weight,
+                               neg_weight, local_steps, [s.workers for s in survey])
         self._check_blocks(cbs, n_train)
         self.critical_batch_size_ = float(cbs.lower)
         self.critical_batch_size_upper_ = float(cbs.upper)
-        return plan, penalty
+        return plan
 
-    def _run_strategy(self, strategy, rounds, X, state, plan, penalty, local_steps, n_train, early, kind, common):
+    def _run_strategy(self, strategy, rounds, X, state, plan, local_steps, n_train, early, kind, common):
         """Run the fit's strategy (``mode``, or one-shot averaging) over the blocks; returns ``(state, plan,
         n_epochs, converged)``."""
         if self.mode == "async":
             return sgd_async(
-                rounds, state, plan, penalty, local_steps=self.local_steps, n_train=n_train,
+                rounds, state, plan, local_steps=self.local_steps, n_train=n_train,
                 max_staleness=self.max_staleness, **common)
         if self.mode == "hogwild":
             inv_q = np.ones(X.shape[1])
@@ -328,11 +327,11 @@ class BaseParallelSGD(ClientParamMixin, BaseEstimator):
                 sq = sum(rounds.run(_column_sq_sums, X.shape[1]).results)
                 plan = replace(plan, replica_curvature=float(np.max(sq, initial=0.0)) / max(sum(n_train), 1))
             # on Dask the blocks live in other processes: each worker's threads share its own copy
-            return sgd_hogwild(rounds, state, plan, penalty, inv_q=inv_q, own_models=not rounds.backend.in_process,
+            return sgd_hogwild(rounds, state, plan, inv_q=inv_q, own_models=not rounds.backend.in_process,
                                **common)
         if strategy == "oneshot":
-            return sgd_oneshot(rounds, state, plan, penalty, presence=_presence(rounds, X, 2, kind), **common)
-        return sgd_sync(rounds, state, plan, penalty, local_steps=local_steps, n_train=n_train,
+            return sgd_oneshot(rounds, state, plan, presence=_presence(rounds, X, 2, kind), **common)
+        return sgd_sync(rounds, state, plan, local_steps=local_steps, n_train=n_train,
                         early_stopping=early, adaptive=self.learning_rate == "adaptive",
                         presence=_presence(rounds, X, local_steps, kind), **common)
 

@@ -133,7 +133,7 @@ class _Server:
         return SGDState(self.W, self.B, self.Wbar, self.Bbar, self.n_avg, self.t)
 
 
-def sgd_async(rounds, state, plan, penalty, *, local_steps, n_train, epoch_seeds, max_epochs, max_staleness=1,
+def sgd_async(rounds, state, plan, *, local_steps, n_train, epoch_seeds, max_epochs, max_staleness=1,
               tol=None, n_iter_no_change=5, history=None, start_time=None, verbose=0, max_halvings=30):
     """Asynchronous parameter-server SGD over the blocks of ``rounds``; returns ``(state, plan, epochs, converged)``.
 
@@ -141,6 +141,7 @@ def sgd_async(rounds, state, plan, penalty, *, local_steps, n_train, epoch_seeds
     ``history`` gets one row per applied update with its ``staleness``. On a Dask cluster, a worker that leaves
     costs only its tasks in flight: its blocks are placed again on live workers and those tasks sent again.
     """
+    penalty = plan.penalty
     history = [] if history is None else history
     start_time = time.perf_counter() if start_time is None else start_time
     server = _Server(rounds, state, plan, penalty, local_steps, n_train, epoch_seeds, max_halvings)
@@ -207,7 +208,7 @@ def sgd_async(rounds, state, plan, penalty, *, local_steps, n_train, epoch_seeds
     return server.state(), server.plan, max(epoch, 1), converged
 
 
-def sgd_hogwild(rounds, state, plan, penalty, *, inv_q, epoch_seeds, max_epochs, tol=None, n_iter_no_change=5,
+def sgd_hogwild(rounds, state, plan, *, inv_q, epoch_seeds, max_epochs, tol=None, n_iter_no_change=5,
                 history=None, start_time=None, verbose=0, max_halvings=30, own_models=False):
     """Hogwild!: per epoch, every thread runs its block's epoch on one shared model, without locks.
 
@@ -219,6 +220,7 @@ def sgd_hogwild(rounds, state, plan, penalty, *, inv_q, epoch_seeds, max_epochs,
     rows each saw (one average an epoch, as ``mode='sync'`` with ``local_steps='epoch'``). Returns ``(state, plan,
     epochs, converged)``; ``history`` gets one row per epoch, with the threads of each block (``threads``).
     """
+    penalty = plan.penalty
     history = [] if history is None else history
     start_time = time.perf_counter() if start_time is None else start_time
     W, B = state.w.copy(), state.b.copy()

@@ -179,7 +179,7 @@ def _diverged(plan, halvings, max_halvings, where):
     return replace(plan, eta=plan.eta / 2, eta_start=min(plan.eta_start, plan.eta / 2))
 
 
-def sgd_oneshot(rounds, state, plan, penalty, *, epoch_seeds, max_epochs, tol=None, n_iter_no_change=5,
+def sgd_oneshot(rounds, state, plan, *, epoch_seeds, max_epochs, tol=None, n_iter_no_change=5,
                 history=None, start_time=None, verbose=0, max_halvings=30, presence=None):
     """One-shot parameter averaging (Zinkevich et al. 2010): every block fits alone, then one average.
 
@@ -189,6 +189,7 @@ def sgd_oneshot(rounds, state, plan, penalty, *, epoch_seeds, max_epochs, tol=No
     holds enough rows (about kappa; Zhang, Duchi and Wainwright 2013). Returns what :func:`sgd_sync` returns;
     ``n_epochs`` is the most local epochs a block ran and ``converged`` whether every block's stopping rule fired.
     """
+    penalty = plan.penalty
     history = [] if history is None else history
     start_time = time.perf_counter() if start_time is None else start_time
     halvings = 0
@@ -256,7 +257,7 @@ def _rebase(averaging_began, young_average, n_blocks):
     return young_average, False
 
 
-def sgd_sync(rounds, state, plan, penalty, *, local_steps, n_train, epoch_seeds, max_epochs, tol=None,
+def sgd_sync(rounds, state, plan, *, local_steps, n_train, epoch_seeds, max_epochs, tol=None,
              n_iter_no_change=5, early_stopping=False, adaptive=False, history=None, start_time=None,
              verbose=0, max_halvings=30, presence=None):
     """Run synchronous data-parallel SGD for up to ``max_epochs`` epochs.
@@ -280,6 +281,7 @@ def sgd_sync(rounds, state, plan, penalty, *, local_steps, n_train, epoch_seeds,
     n_epochs : int
     converged : bool
     """
+    penalty = plan.penalty
     history = [] if history is None else history
     start_time = time.perf_counter() if start_time is None else start_time
     schedule = epoch_rounds(n_train, plan.batch_size, local_steps)
