@@ -20,17 +20,15 @@ class Catalyst:
     ``w(alpha)``. So the local solvers run unchanged from ``start(u)`` with every step scaled by ``scale = 1 /
     (1 + kappa)``. The certificate is the SVM's own duality gap: the dual at ``alpha`` (which needs ``u``) against
     the primal at ``start(u)``, the proximal iterate, which converges to the same optimum. Taken at ``u`` instead,
-    the primal would carry each proximal solve's error times ``1 + kappa`` (measured on dense 50,000 x 100, C = 2,
-    after 1,000 passes: a certified gap of 0.51 at ``u``, 0.039 at ``start(u)``). Between rounds the centre moves with
+    the primal would carry each proximal solve's error times ``1 + kappa`` (docs/benchmarks.md has the gaps
+    measured both ways). Between rounds the centre moves with
     momentum, :math:`y_{t+1} = w_t + \\beta (w_t - w_{t-1})`, :math:`\\beta = (1 - \\sqrt q) / (1 + \\sqrt q)`,
     :math:`q = 1 / (1 + \\kappa)`; the momentum restarts (``y = w``) when the certified gap is more than twice the
     best one so far (:func:`_on_course`; the gap of an accelerated run is not monotone, but it does not double).
 
     Why: plain dual coordinate ascent needs passes in proportion to the problem's condition, the accelerated scheme
-    in proportion to its square root. Measured to a gap of 1e-3: the sparse benchmark (200,000 x 50,000, C = 0.5)
-    95 passes plain, 58 with the automatic ``kappa`` (10.3), 36 with 5; dense 20,000 x 30 (C = 0.05, 2 blocks) 929
-    against 213 (``kappa`` 3.3); ``python asv_bench/scripts/svm_kappa.py --sparse`` reproduces these.
-    ``kappa = 0`` is plain dual coordinate ascent.
+    in proportion to its square root (the passes saved, by ``python asv_bench/scripts/svm_kappa.py``, are in
+    docs/benchmarks.md). ``kappa = 0`` is plain dual coordinate ascent.
     """
 
     def __init__(self, kappa, W):
@@ -85,13 +83,9 @@ def auto_kappa(history):
     ``1 + kappa`` about ``e / 2`` one pass on the proximal problem makes steady progress and the outer rate is about
     ``1 - 1 / sqrt(1 + kappa)``; below ``kappa = 1`` (problems solved in a few passes) acceleration does not pay.
     On problems with many more rows than features the first passes show a plateau (a rate near 1, so a huge
-    ``e``) that later passes do not keep, so ``kappa`` is capped at :data:`MAX_KAPPA`. Measured to a gap of 1e-3
-    (1 thread, 1,000 passes at most): dense 50,000 x 100 (C = 2) kappa 10 did not get there, 30 took 845 passes,
-    100 took 297, 300 took 109; scikit-learn's class-weight check (blobs with standard deviation 20, class weight
-    1000, 3 classes) reached a gap of 0.72 with kappa 10, 0.017 with 100, 0.0024 with 300, but with 2 classes
-    kappa 100 converged and 300 did not; on the sparse benchmark kappa 5 to 50 took 36 to 71 passes
-    (``python asv_bench/scripts/svm_kappa.py --sparse``). Gaps that do not fall between the two passes give
-    :data:`MAX_KAPPA` too.
+    ``e``) that later passes do not keep, so ``kappa`` is capped at :data:`MAX_KAPPA`: past it a larger ``kappa``
+    stopped converging on some problems (docs/benchmarks.md, from ``python asv_bench/scripts/svm_kappa.py``).
+    Gaps that do not fall between the two passes give :data:`MAX_KAPPA` too.
     """
     g1, g2 = history[-2]["relative_gap"], history[-1]["relative_gap"]
     if g2 <= 0.0 < g1:
