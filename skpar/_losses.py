@@ -24,6 +24,7 @@ estimators read their choices from :data:`LOSSES`.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, fields
 from typing import ClassVar
 
@@ -35,17 +36,20 @@ LOSSES: dict[str, type[Loss]] = {}
 
 
 def _stable_identity(fn, name):
-    """Give the compiled function ``fn`` the same identity in every process.
+    """Give the compiled function ``fn`` the same identity in every process, and a new one when its code changes.
 
     A kernel that takes a compiled function as an argument is compiled for that function's type, and numba's
     on-disk cache keys the compiled kernel by it. A numba function unpickled from the cache's index is matched to a
     live one by a random UUID drawn in each process, so without a fixed one no process finds the kernels compiled
-    by another and every fit in a fresh process recompiles them (seconds). Naming the UUID after the loss makes the
-    cached kernels load (numba's ``_set_uuid``, the hook its own deserialisation uses; without it caching is lost,
-    never correctness).
+    by another and every fit in a fresh process recompiles them (seconds). The UUID is the loss's name and a digest
+    of its function's code: the cached kernels load, and a kernel compiled with an earlier body of the loss is never
+    loaded for a new one (numba checks only the kernel's own file). Set with numba's ``_set_uuid``, the hook its own
+    deserialisation uses; without it caching is lost, never correctness.
     """
+    code = fn.py_func.__code__
+    digest = hashlib.sha1(code.co_code + repr(code.co_consts).encode()).hexdigest()[:16]
     try:
-        fn._set_uuid(name)
+        fn._set_uuid(f"{name}:{digest}")
     except (AttributeError, AssertionError):  # another numba, or an identity already drawn
         pass
 
@@ -84,7 +88,7 @@ class Loss:
         super().__init_subclass__(**kwargs)
         if cls.name:
             LOSSES[cls.name] = cls
-            _stable_identity(cls._kernel, f"skpar._losses.{cls.__name__}")
+            _stable_identity(cls._kernel, f"{cls.__module__}.{cls.__qualname__}")
 
     @classmethod
     def from_params(cls, **params):
