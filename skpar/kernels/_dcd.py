@@ -139,6 +139,9 @@ def dcd_dense(X, sqn, y, sw, order, W, Wl, A, C, loss, dual, pos_weight, neg_wei
     ``(W, A)``: the block's primal loss ``sum C_ik l(t w_k . x~_i)`` and dual terms ``sum alpha_ik - D_ik
     alpha_ik^2 / 2`` (a second dot per row, no second pass); else ``(0, 0)``.
 
+    ``loss`` is the margin loss's compiled function and ``dual`` its ``(D C, bounded)`` (``Loss.kernel`` and
+    ``Loss.dual`` of :mod:`skpar._losses`): they give the primal terms, the box and the quadratic term ``D``.
+
     Shrinking: ``active`` (K, n) flags the variables still visited (shape (0, 0): no shrinking) and
     ``thresholds`` holds the previous pass's largest violations; both carry over between the passes of a call
     and are updated here. Start a call with every flag set and ``thresholds = [inf, -inf]``.

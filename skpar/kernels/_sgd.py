@@ -41,6 +41,9 @@ def sgd_dense(X, y, sw, rows, W, B, Wbar, Bbar, n_avg, t0, batch_size, n_steps,
     samples and steps were taken, whether the loss blew up (non-finite, or more than ``blowup`` per sample) and
     the step size of the last step, whose l1 proximal step is the caller's.
 
+    ``loss`` is the loss's compiled function (``Loss.kernel`` of :mod:`skpar._losses`), ``margin`` whether it is a
+    classification loss of the margin and ``eps`` its parameter (``Loss.param``).
+
     With ``inplace=True`` the model arrays are updated where they are instead of copied: Hogwild!, where threads
     pass the same arrays and write them without locks.
     """
