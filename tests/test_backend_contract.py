@@ -42,3 +42,22 @@ def test_every_backend_honours_the_protocol(where, request):
         assert sorted(f.result()[0] for f in done) == [0, 1]
     finally:
         backend.close()
+
+
+def test_solver_state_travels_with_a_block_and_memos_do_not():
+    """A block carries the state a solver declared (``persist``), such as the SVM's dual variables, when Dask
+    moves or spills it; its memos (row orders, row norms) are rebuilt where it lands. The block itself names no
+    solver's attributes."""
+    import pickle
+
+    from skpar.backend import make_block
+
+    block = make_block(np.arange(12.0).reshape(6, 2), np.arange(6.0), None, 0, 1, 0.0)
+    block.alpha, block.pending, block.row_sq_norms = np.ones((1, 6)), np.full((1, 6), 0.5), np.ones(6)
+    assert not hasattr(pickle.loads(pickle.dumps(block)), "alpha")  # nothing declared: nothing kept
+    block.persist("alpha", "pending")
+    moved = pickle.loads(pickle.dumps(block))
+    np.testing.assert_array_equal(moved.alpha, block.alpha)
+    np.testing.assert_array_equal(moved.pending, block.pending)
+    assert not hasattr(moved, "row_sq_norms") and moved._persist == ("alpha", "pending")
+    np.testing.assert_array_equal(moved.X, block.X)

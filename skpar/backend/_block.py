@@ -12,6 +12,7 @@ import scipy.sparse as sp
 from numba import njit
 
 from .._dtypes import check_block_values
+from .._solver_state import SolverState, persisted_state
 
 #: rows per chunk and chunks read at once by :func:`interleaved_shuffle`
 SHUFFLE_CHUNK = 32
@@ -63,7 +64,7 @@ def _interleave(rows, perm, n, chunk, streams):
     return out
 
 
-class Block:
+class Block(SolverState):
     """Rows of one partition of the data.
 
     Parameters
@@ -143,10 +144,8 @@ class Block:
         return self._perm[1]
 
     def __reduce__(self):
-        # the memo is rebuilt from the seed where the block lands; it is never sent. Solver state kept on the block
-        # (dual variables of dual coordinate ascent) travels with it if Dask moves or spills the block.
-        state = {k: v for k, v in self.__dict__.items() if k in ("alpha", "pending")}
-        return (Block, (self.X, self.y, self.sample_weight, self.index, self.val_rows), state)
+        # memos (row orders, row norms) are rebuilt where the block lands; solver state it was told to keep travels
+        return (Block, (self.X, self.y, self.sample_weight, self.index, self.val_rows), persisted_state(self))
 
 
 def make_block(X, y, sample_weight, index, seed, validation_fraction, check_finite=False, gpu=False):

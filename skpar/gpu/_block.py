@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from .._dtypes import check_block_values
+from .._solver_state import SolverState, persisted_state
 from ._namespace import cupy_module, is_sparse_gpu
 from ._source import MAX_CHUNKS
 
@@ -19,7 +20,7 @@ from ._source import MAX_CHUNKS
 MIN_ROWS_PER_WORKER = 1024
 
 
-class GPUBlock:
+class GPUBlock(SolverState):
     """Rows of X (C-ordered CuPy array or ``cupyx`` CSR), float64 targets and weights, all in GPU memory.
 
     Parameters
@@ -88,8 +89,7 @@ class GPUBlock:
         return self._orders[key]
 
     def __reduce__(self):
-        state = {k: v for k, v in self.__dict__.items() if k in ("alpha", "pending")}
-        return (GPUBlock, (self.X, self.y, self.sample_weight, self.index), state)
+        return (GPUBlock, (self.X, self.y, self.sample_weight, self.index), persisted_state(self))
 
 
 def make_gpu_block(X, y, sample_weight, index, check_finite=False):

@@ -18,6 +18,11 @@ def _zeros(block, shape):
     return array_module(block.X).zeros(shape)
 
 
+def _state(block):
+    """The block's dual state travels with it (``alpha``, and ``pending``, a round's change not yet committed)."""
+    block.persist("alpha", "pending")
+
+
 def _commit(block):
     pending = getattr(block, "pending", None)
     if pending is not None:
@@ -33,6 +38,7 @@ def dcd_task(block, W0, C, loss, pos_weight, neg_weight, bias, sigma, gamma, n_e
     block's change of ``w(alpha)`` (the driver scales it by ``gamma``); the new dual variables are kept pending as
     ``gamma`` times their change.
     """
+    _state(block)
     _commit(block)
     K = W0.shape[0]
     if getattr(block, "alpha", None) is None or block.alpha.shape != (K, block.n_rows):
@@ -90,6 +96,7 @@ def passcode_task(block, W, W_shared, C, loss, pos_weight, neg_weight, bias, sig
     process without locks, ``sigma`` times each step (``1 / (1 + kappa)`` under Catalyst). Returns the block's
     primal and dual sums at the incoming ``(W, alpha)``."""
     K = W.shape[0]
+    _state(block)
     if getattr(block, "alpha", None) is None or block.alpha.shape != (K, block.n_rows):
         block.alpha = np.zeros((K, block.n_rows))
     block.pending = block.alpha.copy()  # the round's starting point, restored if the fit stops on it
@@ -135,6 +142,7 @@ def checkpoint_task(block):
 
 def set_alpha_task(block, alpha):
     """Set the block's dual variables to a checkpoint (``None``: not started), nothing pending."""
+    _state(block)
     block.alpha = None if alpha is None else array_module(block.X).asarray(alpha)
     block.pending = None
 
