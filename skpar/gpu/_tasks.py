@@ -3,6 +3,8 @@ computed on the device with CuPy, only small results (sums, a Gram matrix of a r
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from ._namespace import cupy_module
@@ -62,9 +64,9 @@ def zero_loss_gpu(block, loss, pos_weight, neg_weight):
     cp = cupy_module()
     s, y = block.sample_weight, block.y
     if not loss.margin:
-        # the loss's one compiled definition, on host copies of y and the weights: once a fit, 16 bytes a row
-        yh = cp.asnumpy(y).astype(np.float64)
-        return float(cp.asnumpy(s).astype(np.float64) @ loss.value(np.zeros_like(yh), yh))
+        # on the device, from the loss's own CUDA text (the definition the GPU kernels compile): y stays there
+        values = _loss_values(type(loss))(cp.zeros(y.shape[0]), y.astype(cp.float64), float(loss.param))
+        return float(s.astype(cp.float64) @ values)
     l0 = float(loss.value(np.zeros(1), np.ones(1))[0])
     K = pos_weight.shape[0]
     if K == 1:
@@ -73,3 +75,12 @@ def zero_loss_gpu(block, loss, pos_weight, neg_weight):
         cls = y.astype(cp.int64)
         per = float(neg_weight.sum()) - cp.asarray(neg_weight)[cls] + cp.asarray(pos_weight)[cls]
     return float(l0 * (s @ per))
+
+
+@functools.cache
+def _loss_values(loss_cls):
+    """An elementwise CuPy kernel ``l(p, y)`` of the loss class, from its ``cuda`` text."""
+    return cupy_module().ElementwiseKernel(
+        "float64 p, float64 y, float64 eps", "float64 out",
+        "double lv, gd; double* l = &lv; double* g = &gd; " + loss_cls.cuda + " out = lv;",
+        f"skpar_loss_values_{loss_cls.__name__}")
