@@ -15,6 +15,7 @@ from ._cd import (
     shotgun_epoch_gram,
 )
 from ._dcd import dcd_csr, dcd_dense, w_of_alpha_csr, w_of_alpha_dense
+from ._indices import sparse_arrays
 from ._sgd import hogwild_csr, sgd_csr, sgd_dense
 from ._stats import column_counts_csr, column_sq_sums_csr, eval_csr, eval_dense, row_sq_norms_csr, row_sq_norms_dense
 
@@ -39,6 +40,7 @@ __all__ = [
     "row_sq_norms_dense",
     "sgd_csr",
     "sgd_dense",
+    "sparse_arrays",
     "w_of_alpha_csr",
     "w_of_alpha_dense",
 ]

@@ -10,7 +10,15 @@ import numpy as np
 
 from ..gpu._dcd import dcd_gpu, w_of_alpha_gpu
 from ..gpu._namespace import array_module, to_host
-from ..kernels import dcd_csr, dcd_dense, row_sq_norms_csr, row_sq_norms_dense, w_of_alpha_csr, w_of_alpha_dense
+from ..kernels import (
+    dcd_csr,
+    dcd_dense,
+    row_sq_norms_csr,
+    row_sq_norms_dense,
+    sparse_arrays,
+    w_of_alpha_csr,
+    w_of_alpha_dense,
+)
 
 
 def _zeros(block, shape):
@@ -71,7 +79,7 @@ def _dcd(block, W, Wl, A, C, loss, pos_weight, neg_weight, bias, sigma, n_epochs
     for epoch in range(n_epochs):
         order = block.permutation((seed + 7919 * rnd + 104729 * epoch) % (1 << 31))
         if block.is_sparse:
-            out = dcd_csr(X.data, X.indices, X.indptr, sqn, block.y, block.sample_weight, order, W, Wl, A, C,
+            out = dcd_csr(*sparse_arrays(X), sqn, block.y, block.sample_weight, order, W, Wl, A, C,
                           loss.kernel, loss.dual, pos_weight, neg_weight, bias, sigma, epoch == 0, active, thresholds)
         else:
             out = dcd_dense(X, sqn, block.y, block.sample_weight, order, W, Wl, A, C, loss.kernel, loss.dual,
@@ -115,7 +123,7 @@ def w_of_alpha_task(block, shape, bias):
     out = np.zeros(shape)
     X = block.X
     if block.is_sparse:
-        w_of_alpha_csr(X.data, X.indices, X.indptr, block.y, block.alpha, bias, out)
+        w_of_alpha_csr(*sparse_arrays(X), block.y, block.alpha, bias, out)
     else:
         w_of_alpha_dense(X, block.y, block.alpha, bias, out)
     return out

@@ -16,7 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._lasso_objective import duality_gap, primal
-from ..kernels import cd_epochs_csc, cd_epochs_dense
+from ..kernels import cd_epochs_csc, cd_epochs_dense, sparse_arrays
 
 
 class ColumnBlock:
@@ -88,7 +88,7 @@ def hydra_task(block, l1, l2, positive, sigma, n_epochs, r, w, seed, selection):
     order = np.random.default_rng(seed).permutation(m) if selection == "random" else np.arange(m)
     X = block.X
     if sp.issparse(X):
-        w_new, r_out, c_out = cd_epochs_csc(X.data, X.indices, X.indptr, np.arange(m, dtype=np.int64), order,
+        w_new, r_out, c_out = cd_epochs_csc(*sparse_arrays(X), np.arange(m, dtype=np.int64), order,
                                             block.s, r, 0.0, block.colsum, block.xbar, block.L, w, l1, l2, positive,
                                             n_epochs, sigma, X.shape[0])
     else:

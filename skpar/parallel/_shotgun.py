@@ -29,6 +29,7 @@ from ..kernels import (
     shotgun_epoch_csc,
     shotgun_epoch_dense,
     shotgun_epoch_gram,
+    sparse_arrays,
 )
 from ._lasso_data import dense_t_dot
 
@@ -91,7 +92,7 @@ def _deltas_dense(X, args, idx):
 
 
 def _deltas_csc(X, cols, args, n, idx):
-    return deltas_csc(X.data, X.indices, X.indptr, cols, idx, *args, n)
+    return deltas_csc(*sparse_arrays(X), cols, idx, *args, n)
 
 
 def _residual_rows(X, idx, delta, r, rows):
@@ -166,7 +167,7 @@ class _Shotgun:
         if self.data.sparse:
             X = self.Xws
             moved = np.zeros(self.data.n)
-            residual_update_csc(X.data, X.indices, X.indptr, self.cols, np.arange(self.cols.size), -delta, moved)
+            residual_update_csc(*sparse_arrays(X), self.cols, np.arange(self.cols.size), -delta, moved)
         else:
             moved = np.asarray(self.Xws @ delta, dtype=np.float64)
         return ref_state + moved - float(self.xbar @ delta)
@@ -206,7 +207,7 @@ class _Shotgun:
         args = (s, r, 0.0, self.colsum, self.L, w, self.l1, self.l2, self.positive)
         if P == 1:  # sequential coordinate descent: one kernel call for the whole epoch
             if d.sparse:
-                wn, rn, c = cd_epochs_csc(self.Xws.data, self.Xws.indices, self.Xws.indptr, self.cols, order, s, r,
+                wn, rn, c = cd_epochs_csc(*sparse_arrays(self.Xws), self.cols, order, s, r,
                                           0.0, self.colsum, self.xbar, self.L, w, self.l1, self.l2, self.positive,
                                           1, 1.0, d.n)
             else:
@@ -220,7 +221,7 @@ class _Shotgun:
         if self.T == 1 or per_step < MIN_PARALLEL_WORK:
             # small steps: the same Shotgun steps in one kernel call, no thread hand-offs
             if d.sparse:
-                return shotgun_epoch_csc(X.data, X.indices, X.indptr, self.cols, order, P, s, r, self.colsum,
+                return shotgun_epoch_csc(*sparse_arrays(X), self.cols, order, P, s, r, self.colsum,
                                          self.xbar, self.L, w, self.l1, self.l2, self.positive, d.n)
             return shotgun_epoch_dense(X, order, P, s, r, self.colsum, self.xbar, self.L, w, self.l1, self.l2,
                                        self.positive)
@@ -239,7 +240,7 @@ class _Shotgun:
             w[idx] += delta
             shift = float(self.xbar[idx] @ delta)
             if d.sparse:
-                residual_update_csc(self.Xws.data, self.Xws.indices, self.Xws.indptr, self.cols, idx, delta, r)
+                residual_update_csc(*sparse_arrays(self.Xws), self.cols, idx, delta, r)
             else:
                 self._map(_residual_rows, self.row_ranges, d.n * idx.size, self.Xws, idx, delta, r)
             if shift:

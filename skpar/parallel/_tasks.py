@@ -12,7 +12,16 @@ import numpy as np
 
 from ..gpu._sgd import sgd_epoch_gpu
 from ..gpu._tasks import matvec_gpu, moments_gpu, zero_loss_gpu
-from ..kernels import eval_csr, eval_dense, hogwild_csr, row_sq_norms_csr, row_sq_norms_dense, sgd_csr, sgd_dense
+from ..kernels import (
+    eval_csr,
+    eval_dense,
+    hogwild_csr,
+    row_sq_norms_csr,
+    row_sq_norms_dense,
+    sgd_csr,
+    sgd_dense,
+    sparse_arrays,
+)
 from ..kernels._replica import fold_replica, hogwild_csr_replica, stable_period
 from ._results import HogwildResult, OneshotResult, StepsResult
 
@@ -35,7 +44,7 @@ def sgd_task(block, state, plan, epoch_seed, offset, n_steps, t0):
             plan.avg_start, plan.blowup)
     X = block.X
     if block.is_sparse:
-        return StepsResult(*sgd_csr(X.data, X.indices, X.indptr, block.y, block.sample_weight, *args))
+        return StepsResult(*sgd_csr(*sparse_arrays(X), block.y, block.sample_weight, *args))
     return StepsResult(*sgd_dense(X, block.y, block.sample_weight, *args))
 
 
@@ -85,7 +94,7 @@ def _hogwild_rows(block, W, B, plan, rows, t0, inv_q, shared):
     X = block.X
     common = _common(plan)
     if block.is_sparse:
-        return HogwildResult(*hogwild_csr(X.data, X.indices, X.indptr, block.y, block.sample_weight, rows, W, B,
+        return HogwildResult(*hogwild_csr(*sparse_arrays(X), block.y, block.sample_weight, rows, W, B,
                                           inv_q, int(t0), int(plan.batch_size), 1 << 62, *common, plan.blowup,
                                           bool(X.has_canonical_format), bool(shared)))
     out = StepsResult(*sgd_dense(X, block.y, block.sample_weight, rows, W, B, W, B, 0, int(t0),
@@ -120,7 +129,7 @@ def _hogwild_replica(block, G, B, plan, rows, t0, inv_q, n_threads):
     b_period = stable_period(plan.replica_steps, n_threads, plan.eta, 1.0)
     X = block.X
     if block.is_sparse:  # the fold periods' loop compiled (see hogwild_csr_replica)
-        return HogwildResult(*hogwild_csr_replica(X.data, X.indices, X.indptr, block.y, block.sample_weight, rows,
+        return HogwildResult(*hogwild_csr_replica(*sparse_arrays(X), block.y, block.sample_weight, rows,
                                                   W, S, G, B, period, b_period, inv_q, int(t0),
                                                   int(plan.batch_size), *_common(plan), plan.blowup,
                                                   bool(X.has_canonical_format)))
@@ -216,7 +225,7 @@ def eval_task(block, W, B, plan, which="train"):
         rows = np.arange(block.n_rows, dtype=np.int64)
     X = block.X
     if block.is_sparse:
-        return eval_csr(X.data, X.indices, X.indptr, block.y, block.sample_weight, rows, W, B,
+        return eval_csr(*sparse_arrays(X), block.y, block.sample_weight, rows, W, B,
                         *_loss_args(plan))
     return eval_dense(X, block.y, block.sample_weight, rows, W, B, *_loss_args(plan))
 
