@@ -143,6 +143,78 @@ def _transposed(A):
     return out
 
 
+@njit(inline="always", nogil=True, cache=True)
+def _row_scores(data, indices, a, z, V, T, pk, pak, averaging):
+    """A CSR row's scores by output at the iterate (``pk``) and, when ``averaging``, the average's sum (``pak``)
+    from the feature-major ``V`` and ``T``."""
+    K = V.shape[1]
+    if K == 1:  # one output (regression, two classes): the sums in registers, no loop over outputs
+        s = 0.0
+        sa = 0.0
+        if averaging:
+            for r in range(a, z):
+                j = indices[r]
+                s += data[r] * V[j, 0]
+                sa += data[r] * T[j, 0]
+        else:
+            for r in range(a, z):
+                s += data[r] * V[indices[r], 0]
+        pk[0] = s
+        pak[0] = sa
+        return
+    for k in range(K):
+        pk[k] = 0.0
+        pak[k] = 0.0
+    if averaging:
+        for r in range(a, z):
+            j = indices[r]
+            x = data[r]
+            for k in range(K):
+                pk[k] += x * V[j, k]
+                pak[k] += x * T[j, k]
+    else:
+        for r in range(a, z):
+            j = indices[r]
+            x = data[r]
+            for k in range(K):
+                pk[k] += x * V[j, k]
+
+
+@njit(inline="always", nogil=True, cache=True)
+def _row_step(data, indices, a, z, V, T, g, c, A):
+    """Move ``V`` by ``-c g_k x`` over a CSR row's non-zeros, for every output ``k``, and the lazy average's ``T``
+    by ``A`` times that (``A = 0``: nothing to add, before averaging or without the lazy sum).
+
+    One output gets loops of its own: the sums in registers and no inner loop of length one. That made the
+    epochs of Reuters, a9a and dorothea 1.1-2x faster, and skipping ``T`` while ``A`` is 0 made the first
+    epochs of 20 Newsgroups 1.75x faster, with the same results bit for bit (docs/benchmarks.md)."""
+    K = V.shape[1]
+    if K == 1:
+        cg = c * g[0]
+        if cg == 0.0:
+            return
+        if A != 0.0:
+            for r in range(a, z):
+                j = indices[r]
+                delta = cg * data[r]
+                V[j, 0] -= delta
+                T[j, 0] += A * delta
+        else:
+            for r in range(a, z):
+                V[indices[r], 0] -= cg * data[r]
+        return
+    for r in range(a, z):
+        j = indices[r]
+        cx = c * data[r]
+        for k in range(K):
+            gk = g[k]
+            if gk != 0.0:
+                delta = cx * gk
+                V[j, k] -= delta
+                if A != 0.0:
+                    T[j, k] += A * delta
+
+
 @njit(nogil=True, cache=True)
 def sgd_csr(data, indices, indptr, y, sw, rows, W, B, Wbar, Bbar, n_avg, t0, batch_size, n_steps,
             loss, margin, eps, pos_weight, neg_weight, l2, l1, fit_intercept,
@@ -217,22 +289,7 @@ def sgd_csr(data, indices, indptr, y, sw, rows, W, B, Wbar, Bbar, n_avg, t0, bat
                         seen_u[j] = u
             # the row's non-zeros outermost, its outputs innermost (one cache line of V a feature); every output
             # still sums its terms in the row's order
-            for k in range(K):
-                pk[k] = 0.0
-                pak[k] = 0.0
-            if averaging:
-                for r in range(a, z):
-                    j = indices[r]
-                    x = data[r]
-                    for k in range(K):
-                        pk[k] += x * V[j, k]
-                        pak[k] += x * T[j, k]
-            else:
-                for r in range(a, z):
-                    j = indices[r]
-                    x = data[r]
-                    for k in range(K):
-                        pk[k] += x * V[j, k]
+            _row_scores(data, indices, a, z, V, T, pk, pak, averaging)
             any_g = False
             for k in range(K):
                 p = pk[k] * wscale + B[k]
@@ -272,16 +329,8 @@ def sgd_csr(data, indices, indptr, y, sw, rows, W, B, Wbar, Bbar, n_avg, t0, bat
         c = e / m / wscale
         for h in range(ng):
             i = grow[h]
-            for r in range(indptr[i], indptr[i + 1]):
-                j = indices[r]
-                cx = c * data[r]
-                for k in range(K):
-                    gk = gbuf[h, k]
-                    if gk != 0.0:
-                        delta = cx * gk
-                        V[j, k] -= delta
-                        if lazy:
-                            T[j, k] += A * delta  # the earlier iterates in the sum keep their values
+            # the earlier iterates in the lazy sum keep their values: T takes A times each move of V
+            _row_step(data, indices, indptr[i], indptr[i + 1], V, T, gbuf[h], c, A if lazy else 0.0)
         for k in range(K):
             if fit_intercept:
                 B[k] -= e / m * gb[k]
