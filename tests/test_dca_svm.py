@@ -21,8 +21,9 @@ EXPECTED_FAILED = {
 }
 
 
-@parametrize_with_checks([DualCoordinateAscentSVM(n_jobs=2, max_iter=200)],
-                         expected_failed_checks=lambda est: EXPECTED_FAILED)
+@parametrize_with_checks([DualCoordinateAscentSVM(n_jobs=2, max_iter=200, solver="dual"),
+                          DualCoordinateAscentSVM(n_jobs=2, max_iter=200, solver="primal")],
+                         expected_failed_checks=lambda est: EXPECTED_FAILED if est.solver == "dual" else {})
 def test_sklearn_api(estimator, check):
     check(estimator)
 
@@ -45,15 +46,17 @@ def data():
     return X, y
 
 
-@pytest.mark.parametrize("loss", ["hinge", "squared_hinge"])
+@pytest.mark.parametrize("loss, solver", [("hinge", "dual"), ("squared_hinge", "dual"), ("squared_hinge", "primal")])
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
-def test_primal_matches_linear_svc_with_certificate(data, loss, sparse):
+def test_primal_matches_linear_svc_with_certificate(data, loss, solver, sparse):
     X, y = data
     if sparse:
         X = sp.csr_matrix(np.where(np.abs(X) < 0.3, 0.0, X))
     C = 0.05
     ref = LinearSVC(C=C, loss=loss, dual=True, tol=1e-10, max_iter=200_000).fit(X, y)
-    ours = DualCoordinateAscentSVM(C=C, loss=loss, tol=1e-9, max_iter=20_000, n_jobs=2, random_state=0).fit(X, y)
+    ours = DualCoordinateAscentSVM(C=C, loss=loss, tol=1e-9, max_iter=20_000, n_jobs=2, random_state=0,
+                                   solver=solver).fit(X, y)
+    assert ours.solver_ == solver
     classes = np.unique(y)
     Xd = X.toarray() if sparse else X
     p_ref = svm_primal(ref.coef_, ref.intercept_, Xd, y, C, loss, classes)
@@ -64,11 +67,12 @@ def test_primal_matches_linear_svc_with_certificate(data, loss, sparse):
     assert ours.duality_gap_ <= 1e-9
     assert ours.history_[-1]["primal"] == pytest.approx(p, rel=1e-9)
     # the dual variables' own w (the weighted sum of the rows) is the returned w without acceleration, and as good
-    # a primal point under Catalyst (which returns its proximal iterate)
+    # a primal point under Catalyst (which returns its proximal iterate) and for Newton's method (whose dual
+    # variables are the primal point's)
     t = np.where(y == classes[1], 1.0, -1.0)
     Xa = np.hstack([Xd, np.ones((len(y), 1))])
     w_alpha = (ours.dual_coef_[0] * t) @ Xa
-    if ours.kappa_ == 0.0:
+    if ours.kappa_ == 0.0 and solver == "dual":
         np.testing.assert_allclose(w_alpha, np.append(ours.coef_[0], ours.intercept_[0]), atol=1e-10)
     p_alpha = svm_primal(w_alpha[None, :-1], w_alpha[-1:], Xd, y, C, loss, classes)
     assert abs(p_alpha - p_ref) / p_ref < 1e-6
@@ -81,19 +85,21 @@ def test_cocoa_plus_needs_fewer_rounds_than_cocoa(n_blocks):
     small C it dominates, so that is where the test looks (8 blocks: 4 rounds against 26 at C = 1e-4, 29 against 39 at
     1e-3, about 260 each at 1e-2)."""
     X, y = make_classification(n_samples=2400, n_features=20, n_informative=10, n_redundant=0, random_state=1)
-    kw = dict(C=1e-4, loss="squared_hinge", tol=1e-3, max_iter=2000, n_jobs=n_blocks, random_state=0)
+    kw = dict(C=1e-4, loss="squared_hinge", tol=1e-3, max_iter=2000, n_jobs=n_blocks, random_state=0, solver="dual")
     add = DualCoordinateAscentSVM(combine="add", **kw).fit(X, y)
     avg = DualCoordinateAscentSVM(combine="average", **kw).fit(X, y)
     assert add.duality_gap_ <= 1e-3 and avg.duality_gap_ <= 1e-3
     assert add.n_iter_ < 0.8 * avg.n_iter_
 
 
+@pytest.mark.parametrize("solver", ["dual", "primal"])
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
-def test_threads_and_cluster_agree(data, cluster_client, sparse):
+def test_threads_and_cluster_agree(data, cluster_client, sparse, solver):
     X, y = data
     if sparse:
         X = sp.csr_matrix(np.where(np.abs(X) < 0.3, 0.0, X))
-    kw = dict(C=0.1, tol=0.0, max_iter=30, random_state=3)  # 30 rounds each; the point is bit-equality
+    # 30 rounds (Newton: iterations) each; the point is bit-equality
+    kw = dict(C=0.1, tol=0.0, max_iter=30 if solver == "dual" else 3, random_state=3, solver=solver)
     with pytest.warns(ConvergenceWarning):
         a = DualCoordinateAscentSVM(n_jobs=2, client="threads", **kw).fit(X, y)
     with pytest.warns(ConvergenceWarning):
@@ -103,12 +109,13 @@ def test_threads_and_cluster_agree(data, cluster_client, sparse):
     assert a.n_iter_ == b.n_iter_
 
 
-def test_multiclass_in_one_pass_matches_linear_svc():
+@pytest.mark.parametrize("solver", ["dual", "primal"])
+def test_multiclass_in_one_pass_matches_linear_svc(solver):
     X, y = make_classification(n_samples=900, n_features=12, n_informative=8, n_redundant=0, n_classes=3,
                                random_state=2)
     C = 0.05
     ref = LinearSVC(C=C, dual=True, tol=1e-10, max_iter=200_000).fit(X, y)
-    ours = DualCoordinateAscentSVM(C=C, tol=1e-9, max_iter=20_000, n_jobs=2, random_state=0).fit(X, y)
+    ours = DualCoordinateAscentSVM(C=C, tol=1e-9, max_iter=20_000, n_jobs=2, random_state=0, solver=solver).fit(X, y)
     assert ours.coef_.shape == (3, 12) and ours.dual_coef_.shape == (3, 900)
     classes = np.unique(y)
     p_ref = svm_primal(ref.coef_, ref.intercept_, X, y, C, "squared_hinge", classes)
@@ -117,11 +124,13 @@ def test_multiclass_in_one_pass_matches_linear_svc():
     assert (ours.predict(X) == ref.predict(X)).mean() > 0.99
 
 
-def test_sample_weight_is_a_per_sample_c(data):
+@pytest.mark.parametrize("solver", ["dual", "primal"])
+def test_sample_weight_is_a_per_sample_c(data, solver):
     X, y = data
     sw = np.random.default_rng(0).uniform(0.5, 2, len(y))
     ref = LinearSVC(C=0.05, dual=True, tol=1e-10, max_iter=200_000).fit(X, y, sample_weight=sw)
-    ours = DualCoordinateAscentSVM(C=0.05, tol=1e-9, max_iter=20_000, n_jobs=2).fit(X, y, sample_weight=sw)
+    ours = DualCoordinateAscentSVM(C=0.05, tol=1e-9, max_iter=20_000, n_jobs=2, solver=solver).fit(
+        X, y, sample_weight=sw)
     np.testing.assert_allclose(ours.coef_, ref.coef_, atol=1e-4)
 
 
@@ -168,7 +177,7 @@ def test_catalyst_gets_there_in_fewer_passes_and_certifies_the_svm(sparse):
     if sparse:
         X = sp.csr_matrix(np.where(np.abs(X) < 0.5, 0.0, X))
     C = 0.03
-    kw = dict(C=C, tol=1e-6, max_iter=300, n_jobs=1, random_state=0, fit_intercept=False)
+    kw = dict(C=C, tol=1e-6, max_iter=300, n_jobs=1, random_state=0, fit_intercept=False, solver="dual")
     plain = DualCoordinateAscentSVM(kappa=0.0, **kw).fit(X, y)
     fast = DualCoordinateAscentSVM(kappa="auto", **kw).fit(X, y)
     assert plain.kappa_ == 0.0 and 1.0 <= fast.kappa_ <= 10.0
@@ -183,3 +192,40 @@ def test_catalyst_gets_there_in_fewer_passes_and_certifies_the_svm(sparse):
     p_star = primal(ref.coef_)
     for est in (plain, fast):
         assert 0.0 <= (primal(est.coef_) - p_star) / primal(est.coef_) <= est.duality_gap_ + 1e-9
+
+
+@pytest.mark.parametrize("hessian", ["gram", "cg"])
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
+def test_newton_directions_from_hessian_parts_or_conjugate_gradients_reach_linear_svc(monkeypatch, hessian, sparse):
+    """Both ways to the Newton direction (the system assembled from the blocks' Hessian parts, or conjugate
+    gradients over Hessian-vector rounds) reach LinearSVC's optimum, with class weights and three classes."""
+    from skpar.parallel import _newton
+
+    if hessian == "cg":
+        monkeypatch.setattr(_newton, "MAX_GRAM_WEIGHTS", 0)
+    X, y = make_classification(n_samples=900, n_features=12, n_informative=8, n_redundant=0, n_classes=3,
+                               random_state=4)
+    if sparse:
+        X = sp.csr_matrix(np.where(np.abs(X) < 0.3, 0.0, X))
+    C, cw = 0.5, {0: 2.0, 1: 0.5, 2: 1.0}
+    ref = LinearSVC(C=C, class_weight=cw, dual=False, tol=1e-10, max_iter=100_000).fit(X, y)
+    ours = DualCoordinateAscentSVM(C=C, class_weight=cw, tol=1e-10, n_jobs=2, solver="primal").fit(X, y)
+    assert ours.solver_ == "primal" and ours.duality_gap_ <= 1e-10 and ours.n_iter_ < 30
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-4, atol=1e-5)
+
+
+def test_auto_solver_is_newton_for_more_rows_than_features_on_the_squared_hinge():
+    X, y = make_classification(n_samples=300, n_features=20, random_state=0)
+    assert DualCoordinateAscentSVM().fit(X, y).solver_ == "primal"
+    assert DualCoordinateAscentSVM(loss="hinge").fit(X, y).solver_ == "dual"  # no Hessian
+    wide = np.hstack([X[:50], X[:50] ** 2, X[:50] ** 3])  # 50 rows, 60 features
+    assert DualCoordinateAscentSVM().fit(wide, y[:50]).solver_ == "dual"
+    assert DualCoordinateAscentSVM(mode="passcode").fit(X, y).solver_ == "dual"
+
+
+@pytest.mark.parametrize("kw, match", [(dict(loss="hinge"), "loss='hinge'"), (dict(mode="passcode"), "passcode")])
+def test_primal_solver_refuses_what_it_cannot_do(kw, match):
+    X, y = make_classification(n_samples=100, n_features=5, random_state=0)
+    with pytest.raises(ValueError, match=match):
+        DualCoordinateAscentSVM(solver="primal", **kw).fit(X, y)

@@ -17,6 +17,7 @@ from ..backend import get_backend
 from ..parallel import SyncRounds
 from ..parallel._cocoa import cocoa, passcode
 from ..parallel._dcd_tasks import alpha_task
+from ..parallel._newton import primal_newton, use_gram
 from ._classifier_mixin import LinearClassifierMixin
 from ._persistence import ClientParamMixin
 from ._validation import check_fit_data
@@ -44,6 +45,13 @@ class DualCoordinateAscentSVM(ClientParamMixin, LinearClassifierMixin, Classifie
     subproblems are made safe by the factor ``sigma' = number of blocks``) or averages them (CoCoA). Every round
     computes the duality gap from the blocks' losses and dual terms: the fit stops on that certificate.
 
+    With more rows than features and the squared hinge it runs Newton's method on the primal instead
+    (``solver='auto'``), as :class:`~sklearn.svm.LinearSVC` does there: the blocks sum the gradient, the Hessian's
+    parts (or Hessian-vector products) and a line search's losses, and the dual variables that the primal point
+    gives, :math:`\\alpha_{ik} = 2 C s_i c_{ik} \\max(0, 1 - t_{ik} w_k^\\top \\tilde x_i)`, certify it with the same
+    duality gap. Where rows outnumber features it needs a handful of iterations where dual coordinate ascent takes
+    tens of passes (docs/benchmarks.md).
+
     Parameters
     ----------
     C : float, default=1.0
@@ -58,7 +66,8 @@ class DualCoordinateAscentSVM(ClientParamMixin, LinearClassifierMixin, Classifie
     tol : float, default=1e-4
         Stop when the duality gap relative to the primal objective is at most ``tol``.
     max_iter : int, default=1000
-        Passes over the data (in ``mode='sync'``: rounds times ``local_iters``).
+        Passes over the data (in ``mode='sync'``: rounds times ``local_iters``); Newton iterations for the primal
+        solver.
     random_state : int, RandomState instance or None, default=None
         Seeds the order of the rows in each block's passes (a fresh order every pass).
     verbose : int, default=0
@@ -85,8 +94,16 @@ class DualCoordinateAscentSVM(ClientParamMixin, LinearClassifierMixin, Classifie
         duality gap. ``0``: plain dual coordinate ascent. ``'auto'``: chosen from the gaps of the first two passes
         (0 where they show a fast problem; at most 100), and 0 on GPUs, whose damped steps are tuned for the plain
         problem.
+    solver : {'auto', 'dual', 'primal'}, default='auto'
+        ``'dual'``: dual coordinate ascent (CoCoA+, PASSCoDe), as described above. ``'primal'``: Newton's method on
+        the primal, for the squared hinge on CPU data in ``mode='sync'`` (the hinge has no Hessian). ``'auto'``:
+        ``'primal'`` where it applies and the data has more rows than features and lives in this process
+        (scikit-learn's ``LinearSVC(dual='auto')`` draws the same line), else ``'dual'``. Newton's method needs
+        a handful of iterations whatever the problem's condition, and each costs a few passes; dual coordinate
+        ascent wins where there are more features than rows (text), whose dual is the smaller problem.
     n_jobs : int or None, default=None
-        Threads (and blocks) of the thread backend. ``None``: one block, one thread. CoCoA+ makes each block's
+        Threads (and blocks) of the thread backend. ``None``: for the dual, one block, one thread; for the primal,
+        a block a core (its rounds are sums over blocks, exact for any number of them). CoCoA+ makes each block's
         steps ``sigma'`` times more cautious, and on the real sets measured (a9a, ijcnn1, Reuters: rows that share
         their features) two blocks took 4 to 30 times the passes of one, more than two threads give back.
         ``mode='passcode'`` with several threads takes full steps instead.
@@ -100,10 +117,13 @@ class DualCoordinateAscentSVM(ClientParamMixin, LinearClassifierMixin, Classifie
     intercept_ : ndarray of shape (1,) or (n_classes,)
     dual_coef_ : ndarray of shape (n_outputs, n_samples)
         The dual variables alpha (row order of the training data). Without acceleration (``kappa_ == 0``) the
-        coefficients are their ``w_k = sum_i alpha_ik t_ik x~_i`` exactly; under Catalyst the coefficients are the
-        proximal iterate, and ``duality_gap_`` certifies that primal point against these dual variables.
+        dual solver's coefficients are their ``w_k = sum_i alpha_ik t_ik x~_i`` exactly; under Catalyst the
+        coefficients are the proximal iterate, and for the primal solver the Newton iterate, and ``duality_gap_``
+        certifies that primal point against these dual variables.
     n_iter_ : int
-        Passes over the data that led to the returned model.
+        Passes over the data that led to the returned model (the dual), or Newton iterations (the primal).
+    solver_ : {'dual', 'primal'}
+        The solver that ran.
     kappa_ : float
         Catalyst's weight used (0: none).
     duality_gap_ : float
@@ -142,13 +162,14 @@ class DualCoordinateAscentSVM(ClientParamMixin, LinearClassifierMixin, Classifie
         "mode": [StrOptions({"sync", "passcode"})],
         "local_iters": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "kappa": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
+        "solver": [StrOptions({"auto", "dual", "primal"})],
         "n_jobs": [Integral, None],
         "client": [None, StrOptions({"threads"}), object],
     }
 
     def __init__(self, C=1.0, *, loss="squared_hinge", fit_intercept=True, intercept_scaling=1.0, class_weight=None,
                  tol=1e-4, max_iter=1000, random_state=None, verbose=0, combine="add", mode="sync", local_iters="auto",
-                 kappa="auto", n_jobs=None, client=None):
+                 kappa="auto", solver="auto", n_jobs=None, client=None):
         self.C = C
         self.loss = loss
         self.fit_intercept = fit_intercept
@@ -162,6 +183,7 @@ class DualCoordinateAscentSVM(ClientParamMixin, LinearClassifierMixin, Classifie
         self.mode = mode
         self.local_iters = local_iters
         self.kappa = kappa
+        self.solver = solver
         self.n_jobs = n_jobs
         self.client = client
 
@@ -192,10 +214,13 @@ class DualCoordinateAscentSVM(ClientParamMixin, LinearClassifierMixin, Classifie
         y, n_outputs, pos_weight, neg_weight = self._encode_targets(y, sample_weight, first=True)
         rng = check_random_state(self.random_state)
         base = int(rng.randint(np.iinfo(np.int32).max))
-        # n_jobs=None on threads: one block. CoCoA+ across blocks took 4 to 30 times the passes of one block on
-        # every real set measured (a9a 365 against 30, Reuters 133 against 17, ijcnn1 1,000 without reaching the
-        # gap), more than the threads give back (docs/benchmarks.md); dask and GPU data keep their blocks
-        n_jobs = 1 if self.n_jobs is None and not gpu and not kind.dask else self.n_jobs
+        self.solver_ = self._pick_solver(X.shape, kind)
+        # n_jobs=None on threads: one block for the dual. CoCoA+ across blocks took 4 to 30 times the passes of one
+        # block on every real set measured (a9a 365 against 30, Reuters 133 against 17, ijcnn1 1,000 without
+        # reaching the gap), more than the threads give back (docs/benchmarks.md); dask and GPU data keep their
+        # blocks. The primal method's rounds are sums over blocks: every core gets one
+        one_block = self.n_jobs is None and not gpu and not kind.dask and self.solver_ == "dual"
+        n_jobs = 1 if one_block else self.n_jobs
         backend = get_backend(self.client, n_jobs, gpu_local=kind.local_gpu)
         bias = float(self.intercept_scaling) if self.fit_intercept else 0.0
         d = X.shape[1]
@@ -231,6 +256,19 @@ class DualCoordinateAscentSVM(ClientParamMixin, LinearClassifierMixin, Classifie
                           stacklevel=2)
         return self
 
+    def _pick_solver(self, shape, kind):
+        """``'primal'`` or ``'dual'``: what ``solver`` asks for, ``'auto'`` resolved as the docstring says."""
+        if self.solver == "dual":
+            return "dual"
+        primal_ok = self.loss == "squared_hinge" and not kind.gpu and self.mode == "sync"
+        if self.solver == "primal":
+            if not primal_ok:
+                raise ValueError("solver='primal' is Newton's method on the squared hinge, on CPU data in "
+                                 f"mode='sync'; got loss={self.loss!r}, mode={self.mode!r}"
+                                 + (" and GPU data" if kind.gpu else "") + ": use solver='dual'")
+            return "primal"
+        return "primal" if primal_ok and not kind.dask and shape[0] > shape[1] else "dual"
+
     def _solve(self, rounds, W0, gpu, common):
         """Run the dual solver over the blocks; returns ``(W, relative gap, passes, converged, kappa)``.
 
@@ -239,6 +277,13 @@ class DualCoordinateAscentSVM(ClientParamMixin, LinearClassifierMixin, Classifie
         round and certificates at the passes the gap's rate asks for (20 Newsgroups: 3.07 s against 3.23 s for a
         certificate every pass; a9a, ijcnn1 and Reuters 10-25% faster).
         """
+        if self.solver_ == "primal":
+            gram = use_gram(rounds, W0.shape[1])
+            W, rel, n_iter, converged = primal_newton(
+                rounds, W0, C=common["C"], pos_weight=common["pos_weight"], neg_weight=common["neg_weight"],
+                bias=common["bias"], tol=self.tol, max_iter=self.max_iter, gram=gram, history=common["history"],
+                start_time=common["start_time"], verbose=self.verbose)
+            return W, rel, n_iter, converged, 0.0
         in_process = rounds.backend.in_process
         alone = rounds.n_blocks == 1 and not gpu and in_process and self.local_iters == "auto"
         if self.mode == "passcode" or alone:

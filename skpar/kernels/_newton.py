@@ -1,0 +1,199 @@
+"""The passes of a primal Newton method for the squared-hinge SVM, on one block.
+
+For each output ``k`` with targets :math:`t_{ik} = \\pm 1` and costs :math:`c_{ik}` the primal is
+
+.. math::
+
+    P(w_k) = \\tfrac12 \\|w_k\\|^2 + \\sum_i c_{ik} \\max(0, 1 - t_{ik} w_k \\cdot \\tilde x_i)^2,
+
+whose gradient is :math:`w_k - \\sum_i \\alpha_{ik} t_{ik} \\tilde x_i` with :math:`\\alpha_{ik} = 2 c_{ik}
+\\max(0, 1 - t_{ik} w_k \\cdot \\tilde x_i)` (the dual variables that the primal point gives) and whose generalised
+Hessian is :math:`I + 2 \\sum_{i \\in I} c_{ik} \\tilde x_i \\tilde x_i^T` over the rows ``I`` inside the margin
+(Keerthi and DeCoste 2005; Lin, Weng and Keerthi 2008). Rows carry the appended constant ``bias`` when an intercept
+is fitted (:math:`\\tilde x_i`), as in :mod:`skpar.kernels._dcd`.
+
+Each kernel is one pass over the block's rows and adds its result to ``out`` (the driver sums the blocks'). Rows
+whose coefficient is 0 (outside the margin) are skipped: late in a fit most rows are.
+"""
+
+import numpy as np
+from numba import njit
+
+
+@njit(nogil=True, cache=True)
+def margins_dense(X, W, bias, out):
+    """``out[k, i] = W[k] . x~_i`` for every output and row."""
+    K = W.shape[0]
+    d = X.shape[1]
+    for i in range(X.shape[0]):
+        for k in range(K):
+            s = bias * W[k, d] if bias != 0.0 else 0.0
+            for j in range(d):
+                s += X[i, j] * W[k, j]
+            out[k, i] = s
+
+
+@njit(nogil=True, cache=True)
+def margins_csr(data, indices, indptr, W, bias, out):
+    """The CSR twin of :func:`margins_dense`."""
+    K, dw = W.shape
+    d = dw - 1 if bias != 0.0 else dw
+    for i in range(indptr.shape[0] - 1):
+        for k in range(K):
+            s = bias * W[k, d] if bias != 0.0 else 0.0
+            for r in range(indptr[i], indptr[i + 1]):
+                s += data[r] * W[k, indices[r]]
+            out[k, i] = s
+
+
+@njit(nogil=True, cache=True)
+def combine_rows_dense(X, coef, bias, out):
+    """``out[k] += sum_i coef[k, i] x~_i``: with ``coef = alpha t`` the share of ``w(alpha)``."""
+    K = coef.shape[0]
+    d = X.shape[1]
+    for i in range(X.shape[0]):
+        for k in range(K):
+            c = coef[k, i]
+            if c == 0.0:
+                continue
+            for j in range(d):
+                out[k, j] += c * X[i, j]
+            if bias != 0.0:
+                out[k, d] += c * bias
+
+
+@njit(nogil=True, cache=True)
+def combine_rows_csr(data, indices, indptr, coef, bias, out):
+    """The CSR twin of :func:`combine_rows_dense`."""
+    K, dw = out.shape
+    d = dw - 1 if bias != 0.0 else dw
+    for i in range(indptr.shape[0] - 1):
+        for k in range(K):
+            c = coef[k, i]
+            if c == 0.0:
+                continue
+            for r in range(indptr[i], indptr[i + 1]):
+                out[k, indices[r]] += c * data[r]
+            if bias != 0.0:
+                out[k, d] += c * bias
+
+
+@njit(inline="always", nogil=True, cache=True)
+def _symmetrised(O, diag):
+    """``O + O^T + diag(diag)``, in ``O``: the kernels below sum each pair of a row's entries once."""
+    n = O.shape[0]
+    for a in range(n):
+        O[a, a] = 2.0 * O[a, a] + diag[a]
+        for b in range(a + 1, n):
+            O[a, b] += O[b, a]
+            O[b, a] = O[a, b]
+
+
+@njit(nogil=True, cache=True)
+def gram_dense(X, coef, bias, out):
+    """``out += sum_i coef[i] x~_i x~_i^T`` (one output's Hessian term, ``out`` of shape (d~, d~)).
+
+    Each pair of a row's entries is summed once and the result made symmetric at the end: half the work."""
+    d = X.shape[1]
+    dw = out.shape[0]
+    O = np.zeros((dw, dw))
+    diag = np.zeros(dw)
+    for i in range(X.shape[0]):
+        c = coef[i]
+        if c == 0.0:
+            continue
+        for a in range(d):
+            ca = c * X[i, a]
+            if ca == 0.0:
+                continue
+            diag[a] += ca * X[i, a]
+            for b in range(a + 1, d):
+                O[a, b] += ca * X[i, b]
+            if bias != 0.0:
+                O[a, d] += ca * bias
+        if bias != 0.0:
+            diag[d] += c * bias * bias
+    _symmetrised(O, diag)
+    out += O
+
+
+@njit(nogil=True, cache=True)
+def gram_csr(data, indices, indptr, coef, bias, out):
+    """The CSR twin of :func:`gram_dense`: a row costs half the square of its non-zeros (any order of indices,
+    repeated ones included: a pair lands wherever its two indices say, and the symmetrisation doubles it)."""
+    dw = out.shape[0]
+    d = dw - 1 if bias != 0.0 else dw
+    O = np.zeros((dw, dw))
+    diag = np.zeros(dw)
+    for i in range(indptr.shape[0] - 1):
+        c = coef[i]
+        if c == 0.0:
+            continue
+        a0, z = indptr[i], indptr[i + 1]
+        for ra in range(a0, z):
+            ja = indices[ra]
+            ca = c * data[ra]
+            diag[ja] += ca * data[ra]
+            for rb in range(ra + 1, z):
+                O[ja, indices[rb]] += ca * data[rb]
+            if bias != 0.0:
+                O[ja, d] += ca * bias
+        if bias != 0.0:
+            diag[d] += c * bias * bias
+    _symmetrised(O, diag)
+    out += O
+
+
+@njit(nogil=True, cache=True)
+def hess_vec_dense(X, coef, v, bias, out):
+    """``out += sum_i coef[i] (x~_i . v) x~_i``: one output's Hessian term times ``v``, in one pass."""
+    d = X.shape[1]
+    for i in range(X.shape[0]):
+        c = coef[i]
+        if c == 0.0:
+            continue
+        s = bias * v[d] if bias != 0.0 else 0.0
+        for j in range(d):
+            s += X[i, j] * v[j]
+        s *= c
+        for j in range(d):
+            out[j] += s * X[i, j]
+        if bias != 0.0:
+            out[d] += s * bias
+
+
+@njit(nogil=True, cache=True)
+def hess_vec_csr(data, indices, indptr, coef, v, bias, out):
+    """The CSR twin of :func:`hess_vec_dense`."""
+    dw = out.shape[0]
+    d = dw - 1 if bias != 0.0 else dw
+    for i in range(indptr.shape[0] - 1):
+        c = coef[i]
+        if c == 0.0:
+            continue
+        a, z = indptr[i], indptr[i + 1]
+        s = bias * v[d] if bias != 0.0 else 0.0
+        for r in range(a, z):
+            s += data[r] * v[indices[r]]
+        s *= c
+        for r in range(a, z):
+            out[indices[r]] += s * data[r]
+        if bias != 0.0:
+            out[d] += s * bias
+
+
+@njit(nogil=True, cache=True)
+def step_losses(P, Z, T, Cst, steps, out):
+    """``out[k, m] += sum_i c_ik max(0, 1 - t_ik (P[k, i] + steps[m] Z[k, i]))^2``: the loss of every output
+    at every trial step of a line search, in one pass over the margins."""
+    K, n = P.shape
+    for k in range(K):
+        for i in range(n):
+            c = Cst[k, i]
+            if c == 0.0:
+                continue
+            for m in range(steps.shape[0]):
+                r = 1.0 - T[k, i] * (P[k, i] + steps[m] * Z[k, i])
+                if r > 0.0:
+                    out[k, m] += c * r * r
+

@@ -1,0 +1,254 @@
+"""A primal Newton method for the squared-hinge SVM, data-parallel over blocks of rows, certified by the dual.
+
+For each output ``k`` the primal (see :mod:`skpar.kernels._newton`) is piecewise quadratic and once
+differentiable; its generalised Hessian :math:`H_k = I + 2 \\sum_{i \\in I} c_{ik} \\tilde x_i \\tilde x_i^T` over the
+rows inside the margin gives Newton steps that converge in a handful of iterations (Keerthi and DeCoste 2005; the
+trust-region Newton method of liblinear, Lin, Weng and Keerthi 2008, which scikit-learn's ``LinearSVC`` runs when
+there are more rows than features). An iteration is a few rounds over the blocks, each a sum of the blocks' parts:
+
+1. the margins, the loss and the share of :math:`w(\\alpha) = \\sum_i \\alpha_{ik} t_{ik} \\tilde x_i` at the
+   dual variables :math:`\\alpha_{ik} = 2 c_{ik} \\max(0, 1 - t_{ik} w_k \\cdot \\tilde x_i)` that the primal point
+   gives; the gradient is :math:`w_k - w_k(\\alpha)` and the duality gap :math:`P(w) - D(\\alpha)` certifies the
+   iterate, as the dual solvers' certificate does;
+2. the Newton direction: with few features and short rows the blocks send their parts of :math:`H_k` (a pass
+   costs the sum of the rows' squared non-zeros) and the driver solves the system; otherwise conjugate gradients,
+   one round a Hessian-vector product;
+3. a line search: every trial step's loss in one round, from the margins of the direction.
+
+The margins stay on the blocks between rounds (declared solver state, so they travel when Dask moves a block),
+with a token of the iteration they belong to; a block that lacks them computes them from ``w``.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import scipy.linalg
+
+from ..kernels import sparse_arrays
+from ..kernels._newton import (
+    combine_rows_csr,
+    combine_rows_dense,
+    gram_csr,
+    gram_dense,
+    hess_vec_csr,
+    hess_vec_dense,
+    margins_csr,
+    margins_dense,
+    step_losses,
+)
+
+#: trial steps of the line search, all priced in one round
+LINE_STEPS = 0.5 ** np.arange(12)
+#: Armijo's sufficient decrease
+ARMIJO = 1e-2
+#: conjugate gradients stop at this residual relative to the gradient (liblinear's choice), or after CG_MAX_ITER
+CG_RTOL = 0.1
+CG_MAX_ITER = 200
+#: the Hessian's parts are sent (and the system solved) for at most this many weights per output
+MAX_GRAM_WEIGHTS = 2048
+
+
+def _margins(block, W, bias):
+    X = block.X
+    out = np.empty((W.shape[0], block.n_rows))
+    if block.is_sparse:
+        margins_csr(*sparse_arrays(X), W, bias, out)
+    else:
+        margins_dense(X, W, bias, out)
+    return out
+
+
+def _targets_and_costs(block, K, C, pos_weight, neg_weight):
+    """``T[k, i] = +-1`` and the costs ``c_ik = C s_i (class weight of t_ik)``, as the dual kernels take them."""
+    y = np.asarray(block.y, dtype=np.float64)
+    classes = np.array([1.0]) if K == 1 else np.arange(K, dtype=np.float64)
+    T = np.where(y[None, :] == classes[:, None], 1.0, -1.0)
+    Cst = C * np.asarray(block.sample_weight, dtype=np.float64)[None, :] * np.where(
+        T > 0, pos_weight[:, None], neg_weight[:, None])
+    return T, np.maximum(Cst, 0.0)
+
+
+def newton_cost_task(block):
+    """``(sum of the rows' squared non-zeros, non-zeros)``: what a Hessian part and a Hessian-vector pass cost."""
+    X = block.X
+    if block.is_sparse:
+        nnz = np.diff(X.indptr).astype(np.float64)
+        return float(nnz @ nnz), float(nnz.sum())
+    n, d = X.shape
+    return float(n) * d * d, float(n) * d
+
+
+def newton_state_task(block, W, step, prev, token, C, pos_weight, neg_weight, bias, gram, live):
+    """Round 1 of an iteration at ``W``: per output the loss, the dual terms ``sum_i alpha_ik - c_ik r_ik^2`` and
+    the block's share of ``w(alpha)``, plus its parts of the outputs' Hessians when ``gram`` (up to date for
+    the live outputs).
+
+    The margins at ``W`` are the last ones moved by ``step`` along the direction's margins when the block holds
+    those of iteration ``prev``, else computed. The block keeps the margins, its dual variables ``alpha`` (for
+    ``dual_coef_``) and the Hessian's row coefficients, under ``token``.
+    """
+    K = W.shape[0]
+    st = getattr(block, "newton", None)
+    if st is None:
+        T, Cst = _targets_and_costs(block, K, C, pos_weight, neg_weight)
+        st = block.newton = {"T": T, "C": Cst, "token": None, "P": None, "Z": None}
+    T, Cst = st["T"], st["C"]
+    if st["token"] == prev and st["Z"] is not None and step is not None:
+        P = st["P"] + step[:, None] * st["Z"]
+    else:
+        P = _margins(block, W, bias)
+    R = np.maximum(1.0 - T * P, 0.0)
+    cr = Cst * R
+    alpha = 2.0 * cr
+    loss = (cr * R).sum(axis=1)
+    dual_terms = alpha.sum(axis=1) - loss  # alpha^2 / (4 c) = c r^2
+    share = np.zeros(W.shape)
+    X = block.X
+    if block.is_sparse:
+        combine_rows_csr(*sparse_arrays(X), alpha * T, bias, share)
+    else:
+        combine_rows_dense(X, alpha * T, bias, share)
+    coef = np.where(R > 0.0, 2.0 * Cst, 0.0)
+    parts = None
+    if gram:
+        # the block's Hessian parts are kept and moved by the rows that entered or left the margin: late
+        # iterations change few rows (Keerthi and DeCoste 2005), so they cost a pass over the margins only
+        if "gram" not in st:
+            st["gram"], st["gram_coef"] = np.zeros((K, W.shape[1], W.shape[1])), np.zeros_like(coef)
+        parts, held = st["gram"], st["gram_coef"]
+        for k in np.flatnonzero(live):
+            if block.is_sparse:
+                gram_csr(*sparse_arrays(X), coef[k] - held[k], bias, parts[k])
+            else:
+                gram_dense(X, coef[k] - held[k], bias, parts[k])
+            held[k] = coef[k]
+    st.update(token=token, P=P, Z=None, coef=coef)
+    block.alpha = alpha
+    block.persist("newton", "alpha")
+    return loss, dual_terms, share, parts
+
+
+def newton_hess_vec_task(block, V, bias):
+    """The block's part of every output's Hessian term times ``V[k]`` (rows of ``V`` that are 0 are skipped)."""
+    coef = block.newton["coef"]
+    out = np.zeros(V.shape)
+    X = block.X
+    for k in range(V.shape[0]):
+        if not V[k].any():
+            continue
+        if block.is_sparse:
+            hess_vec_csr(*sparse_arrays(X), coef[k], V[k], bias, out[k])
+        else:
+            hess_vec_dense(X, coef[k], V[k], bias, out[k])
+    return out
+
+
+def newton_line_task(block, S, steps, bias):
+    """The block's loss of every output at ``W + steps[m] S`` for every trial step; keeps the margins of ``S``."""
+    st = block.newton
+    Z = _margins(block, S, bias)
+    st["Z"] = Z
+    out = np.zeros((S.shape[0], steps.shape[0]))
+    step_losses(st["P"], Z, st["T"], st["C"], steps, out)
+    return out
+
+
+def _conjugate_gradients(rounds, G, live, bias):
+    """Solve ``H_k s_k = -g_k`` for the live outputs at once, one round a Hessian-vector product."""
+    S = np.zeros(G.shape)
+    Rs = np.where(live[:, None], -G, 0.0)
+    D = Rs.copy()
+    rr = (Rs * Rs).sum(axis=1)
+    target = CG_RTOL ** 2 * (G * G).sum(axis=1)
+    going = live & (rr > target)
+    for _ in range(CG_MAX_ITER):
+        if not going.any():
+            break
+        V = np.where(going[:, None], D, 0.0)
+        HD = V + sum(rounds.run(newton_hess_vec_task, V, bias).results)
+        dHd = (V * HD).sum(axis=1)
+        a = np.where(going, rr / np.where(dHd > 0, dHd, 1.0), 0.0)
+        S += a[:, None] * V
+        Rs -= a[:, None] * HD
+        rr_new = (Rs * Rs).sum(axis=1)
+        beta = np.where(going, rr_new / np.where(rr > 0, rr, 1.0), 0.0)
+        D = Rs + beta[:, None] * D
+        rr = np.where(going, rr_new, rr)
+        going &= rr > target
+    return S
+
+
+def _line_search(rounds, W, S, G, primal, live, bias):
+    """The first trial step that decreases each live output's primal enough (Armijo), from one round."""
+    losses = sum(rounds.run(newton_line_task, S, LINE_STEPS, bias).results)
+    steps = np.zeros(W.shape[0])
+    for k in np.flatnonzero(live):
+        w, s = W[k], S[k]
+        quad = 0.5 * (w @ w + 2 * LINE_STEPS * (w @ s) + LINE_STEPS ** 2 * (s @ s))
+        ok = quad + losses[k] <= primal[k] + ARMIJO * LINE_STEPS * (G[k] @ s)
+        # a Newton direction of a convex piecewise quadratic is a descent direction: the smallest step passes
+        # unless rounding ends the progress, and then the step is not taken
+        steps[k] = LINE_STEPS[np.argmax(ok)] if ok.any() else 0.0
+    return steps
+
+
+def primal_newton(rounds, W, *, C, pos_weight, neg_weight, bias, tol, max_iter, gram, history, start_time=None,
+                  verbose=0):
+    """Newton's method on the squared-hinge primal over the blocks of ``rounds``, until the relative duality gap
+    ``(P(w) - D(alpha(w))) / P(w)`` is at most ``tol`` or ``max_iter`` iterations are done.
+
+    ``gram``: the Newton system is assembled from the blocks' Hessian parts and solved exactly, else solved by
+    conjugate gradients. An output whose own relative gap is at most ``tol`` takes no more steps. Every iteration
+    adds a ``history`` row, as the dual solvers' rounds do. Returns ``(W, relative_gap, n_iter, converged)``; the
+    blocks keep the dual variables of ``W`` (``alpha``).
+    """
+    start_time = time.perf_counter() if start_time is None else start_time
+    W = np.array(W, dtype=np.float64)
+    K, dw = W.shape
+    live = np.ones(K, dtype=bool)
+    step, it, rel = None, 0, np.inf
+    while True:
+        res = rounds.run(newton_state_task, W, step, it - 1, it, C, pos_weight, neg_weight, bias, gram, live)
+        sums = (sum(part) if part[0] is not None else None for part in zip(*res.results, strict=True))
+        loss, dual_terms, share, parts = sums
+        primal = 0.5 * (W * W).sum(axis=1) + loss
+        dual = dual_terms - 0.5 * (share * share).sum(axis=1)
+        rel = (primal.sum() - dual.sum()) / max(abs(primal.sum()), 1e-300)
+        history.append({"round": it, "time": time.perf_counter() - start_time, "primal": float(primal.sum()),
+                        "dual": float(dual.sum()), "gap": float(primal.sum() - dual.sum()), "relative_gap": rel,
+                        "bytes_sent": res.bytes_sent, "passes": it})
+        if verbose:
+            print(f"-- Newton iteration {it}: primal {primal.sum():.6g}, relative gap {rel:.3e}")
+        if not np.isfinite(primal).all():
+            raise FloatingPointError("the primal Newton method produced a non-finite primal objective")
+        live &= primal - dual > tol * np.abs(primal)
+        if rel <= tol or it >= max_iter or not live.any():
+            return W, rel, it, rel <= tol
+        G = W - share
+        S = np.zeros_like(W)
+        if gram:
+            for k in np.flatnonzero(live):
+                H = parts[k]
+                H[np.diag_indices(dw)] += 1.0
+                S[k] = scipy.linalg.cho_solve(scipy.linalg.cho_factor(H, check_finite=False), -G[k],
+                                              check_finite=False)
+        else:
+            S = _conjugate_gradients(rounds, G, live, bias)
+        step = _line_search(rounds, W, S, G, primal, live, bias)
+        live &= step > 0.0  # rounding ended this output's progress
+        if not live.any():
+            return W, rel, it, rel <= tol
+        W = W + step[:, None] * S
+        it += 1
+
+
+def use_gram(rounds, n_weights):
+    """Whether to assemble the Newton system from Hessian parts: with few weights, and rows short enough that a
+    pass over their squared non-zeros costs less than the ten or so Hessian-vector passes of conjugate gradients
+    it replaces (a9a: 14 non-zeros a row; dense rows of hundreds of features are not)."""
+    if n_weights > MAX_GRAM_WEIGHTS:
+        return False
+    costs = rounds.run(newton_cost_task).results
+    return sum(c[0] for c in costs) <= 20.0 * sum(c[1] for c in costs)
