@@ -248,15 +248,15 @@ def test_default_threads_need_rows_per_feature():
     """``n_jobs=None`` gives blocks that are averaged at least 10 rows per feature (and 200,000 non-zeros); Hogwild!,
     whose threads share one model, is held by the non-zeros alone."""
     from skpar.backend import data_kind, resolve_n_jobs
-    from skpar.linear_model._sgd_base import _default_n_jobs
+    from skpar.linear_model._n_jobs import default_n_jobs
 
     cores = resolve_n_jobs(None)
     wide = sp.random(4000, 8000, density=0.05, format="csr", random_state=0)  # 1.6M non-zeros, 0.5 rows a feature
     tall = np.zeros((200_000, 20))  # 4M values, 10,000 rows a feature
-    assert _default_n_jobs(None, wide, data_kind(wide)) == 1
-    assert _default_n_jobs(None, wide, data_kind(wide), averaged=False) == min(cores, 8)
-    assert _default_n_jobs(None, tall, data_kind(tall)) == min(cores, 20)
-    assert _default_n_jobs(3, wide, data_kind(wide)) == 3
+    assert default_n_jobs(None, wide, data_kind(wide)) == 1
+    assert default_n_jobs(None, wide, data_kind(wide), averaged=False) == min(cores, 8)
+    assert default_n_jobs(None, tall, data_kind(tall)) == min(cores, 20)
+    assert default_n_jobs(3, wide, data_kind(wide)) == 3
 
 
 def test_auto_step_follows_the_loss_curvature_where_averaged():

@@ -19,6 +19,7 @@ from ..parallel._cocoa import cocoa, passcode
 from ..parallel._dcd_tasks import alpha_task
 from ..parallel._newton import primal_newton, use_gram
 from ._classifier_mixin import LinearClassifierMixin
+from ._n_jobs import default_n_jobs
 from ._persistence import ClientParamMixin
 from ._validation import check_fit_data
 
@@ -103,9 +104,10 @@ class DualCoordinateAscentSVM(ClientParamMixin, LinearClassifierMixin, Classifie
         ascent wins where there are more features than rows (text), whose dual is the smaller problem.
     n_jobs : int or None, default=None
         Threads (and blocks) of the thread backend. ``None``: for the dual, one block, one thread; for the primal,
-        a block a core (its rounds are sums over blocks, exact for any number of them). CoCoA+ makes each block's
-        steps ``sigma'`` times more cautious, and on the real sets measured (a9a, ijcnn1, Reuters: rows that share
-        their features) two blocks took 4 to 30 times the passes of one, more than two threads give back.
+        a block a core, on data large enough to pay the hand-overs (its rounds are exact sums over the blocks).
+        CoCoA+ makes each block's steps ``sigma'`` times more cautious, and on the real sets measured (a9a, ijcnn1,
+        Reuters: rows that share their features) two blocks took 4 to 30 times the passes of one, more than two
+        threads give back.
         ``mode='passcode'`` with several threads takes full steps instead.
     client : distributed.Client, 'threads' or None, default=None
         Where to fit (an explicit client, else the active one, else threads).
@@ -218,9 +220,9 @@ class DualCoordinateAscentSVM(ClientParamMixin, LinearClassifierMixin, Classifie
         # n_jobs=None on threads: one block for the dual. CoCoA+ across blocks took 4 to 30 times the passes of one
         # block on every real set measured (a9a 365 against 30, Reuters 133 against 17, ijcnn1 1,000 without
         # reaching the gap), more than the threads give back (docs/benchmarks.md); dask and GPU data keep their
-        # blocks. The primal method's rounds are sums over blocks: every core gets one
+        # blocks. The primal method's rounds are exact sums over blocks: a core gets one, on enough data
         one_block = self.n_jobs is None and not gpu and not kind.dask and self.solver_ == "dual"
-        n_jobs = 1 if one_block else self.n_jobs
+        n_jobs = 1 if one_block else default_n_jobs(self.n_jobs, X, kind, averaged=False)
         backend = get_backend(self.client, n_jobs, gpu_local=kind.local_gpu)
         bias = float(self.intercept_scaling) if self.fit_intercept else 0.0
         d = X.shape[1]

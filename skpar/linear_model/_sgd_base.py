@@ -19,7 +19,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._penalties import Penalty
-from ..backend import get_backend, resolve_n_jobs
+from ..backend import get_backend
 from ..diagnostics import estimate_on_blocks
 from ..exceptions import CriticalBatchSizeWarning
 from ..kernels import column_counts_csr, column_sq_sums_csr
@@ -28,41 +28,16 @@ from ..parallel._async import sgd_async, sgd_hogwild
 from ..parallel._results import Survey
 from ..parallel._sgd import CONSTANT, INVSCALING
 from ..parallel._tasks import zero_loss_task
+from ._n_jobs import default_n_jobs
 from ._persistence import ClientParamMixin
 from ._validation import check_fit_data
 
 #: rows sampled to estimate the moments behind the critical batch size and the automatic step size
 MOMENT_SAMPLES = 20_000
-#: with ``n_jobs=None``, a thread (and a block) per this many non-zeros of the data, up to every core
-MIN_BLOCK_NONZEROS = 200_000
-#: with ``n_jobs=None`` a block that averages with others holds at least this many rows per feature
-MIN_BLOCK_ROWS_PER_FEATURE = 10
 #: a task reports divergence when its loss per sample exceeds this many times the loss of the zero model
 BLOWUP_FACTOR = 1e4
 
 
-def _default_n_jobs(n_jobs, X, kind, averaged=True):
-    """Threads for ``n_jobs=None``: every core, but no more than one per ``MIN_BLOCK_NONZEROS`` of local data and,
-    where the blocks' models are averaged (``averaged``: every mode but Hogwild!), no more than one per
-    ``MIN_BLOCK_ROWS_PER_FEATURE`` rows per feature.
-
-    A synchronous round costs a hand-over to each thread and a combine (about 0.5 ms on two threads); below a few
-    hundred thousand non-zeros a block's whole epoch costs less than that, and one thread, running the round in
-    the calling thread, is faster (1,000 x 10: 1.4 ms an epoch on two threads). Blocks that each run an epoch and
-    are then averaged make, far from the optimum, about the progress of one block's epoch, not of all of them;
-    that pays only once an epoch takes the fit most of the way, which needs many rows per feature. On the real
-    sets with fewer (Reuters 0.9, 20 Newsgroups 0.2, dorothea 0.01 rows per feature) two blocks took more epochs
-    and lost accuracy (20 Newsgroups 80.9% on one block, 78.4% on two, docs/benchmarks.md); with more (a9a 265,
-    Fashion-MNIST 77) they did not. An explicit ``n_jobs`` is kept, and dask and GPU data are cut by their chunks
-    and devices, not by this."""
-    if n_jobs is not None or kind.gpu or kind.dask:
-        return n_jobs
-    n, d = X.shape
-    nnz = X.nnz if kind.sparse else n * d
-    most = min(resolve_n_jobs(None), nnz // MIN_BLOCK_NONZEROS)
-    if averaged:
-        most = min(most, n // (MIN_BLOCK_ROWS_PER_FEATURE * max(d, 1)))
-    return max(1, most)
 
 
 def _seed(base, *keys):
@@ -229,7 +204,7 @@ class BaseParallelSGD(ClientParamMixin, BaseEstimator):
             self._base_seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
             self._epochs_done = 0
         base = self._base_seed
-        backend = get_backend(self.client, _default_n_jobs(self.n_jobs, X, kind, averaged=self.mode != "hogwild"),
+        backend = get_backend(self.client, default_n_jobs(self.n_jobs, X, kind, averaged=self.mode != "hogwild"),
                               gpu_local=kind.local_gpu)
         # GPU rounds are local epochs of thousands of warp workers (skpar.gpu._sgd), whatever local_steps says
         local_steps = "epoch" if gpu else self.local_steps
