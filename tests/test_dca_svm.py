@@ -162,6 +162,11 @@ def test_passcode_reaches_the_same_optimum_with_an_exact_certificate(data, spars
                                atol=1e-10)
 
 
+def test_auto_solver_is_the_dual_on_a_cluster(data, cluster_client):
+    X, y = data
+    assert DualCoordinateAscentSVM(client=cluster_client).fit(X, y).solver_ == "dual"
+
+
 def test_passcode_is_refused_on_dask(data, cluster_client):
     X, y = data
     with pytest.raises(ValueError, match="passcode"):

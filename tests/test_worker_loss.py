@@ -123,7 +123,7 @@ def test_svm_rolls_back_to_its_checkpoint_and_ends_with_the_undisturbed_answer(n
     _wait_for_workers(client)
     X, y = _data()
     X, y = np.repeat(X, 3, axis=0), np.repeat(y > 0, 3)
-    kw = dict(C=0.01, tol=1e-6, max_iter=2000, random_state=0)
+    kw = dict(C=0.01, tol=1e-6, max_iter=2000, random_state=0, solver="dual")
     svm = DualCoordinateAscentSVM(client=client, **kw)
     _kill_after_rounds(client, _first_worker(client), svm, 10)
     svm.fit(X, y)

@@ -16,7 +16,7 @@ from .._losses import LOSSES, make_loss
 from ..backend import get_backend
 from ..parallel import SyncRounds
 from ..parallel._cocoa import cocoa, passcode
-from ..parallel._dcd_tasks import alpha_task
+from ..parallel._dcd_tasks import alpha_task, split_outputs
 from ..parallel._newton import primal_newton, use_gram
 from ._classifier_mixin import LinearClassifierMixin
 from ._n_jobs import default_n_jobs
@@ -98,8 +98,9 @@ class DualCoordinateAscentSVM(ClientParamMixin, LinearClassifierMixin, Classifie
     solver : {'auto', 'dual', 'primal'}, default='auto'
         ``'dual'``: dual coordinate ascent (CoCoA+, PASSCoDe), as described above. ``'primal'``: Newton's method on
         the primal, for the squared hinge on CPU data in ``mode='sync'`` (the hinge has no Hessian). ``'auto'``:
-        ``'primal'`` where it applies and the data has more rows than features and lives in this process
-        (scikit-learn's ``LinearSVC(dual='auto')`` draws the same line), else ``'dual'``. Newton's method needs
+        ``'primal'`` where it applies and the data has more rows than features and the fit runs in this process
+        (scikit-learn's ``LinearSVC(dual='auto')`` draws the same line), else ``'dual'`` (on a Dask cluster the
+        dual's checkpoints recover from lost workers; the primal's rounds raise). Newton's method needs
         a handful of iterations whatever the problem's condition, and each costs a few passes; dual coordinate
         ascent wins where there are more features than rows (text), whose dual is the smaller problem.
     n_jobs : int or None, default=None
@@ -222,15 +223,21 @@ class DualCoordinateAscentSVM(ClientParamMixin, LinearClassifierMixin, Classifie
         # reaching the gap), more than the threads give back (docs/benchmarks.md); dask and GPU data keep their
         # blocks. The primal method's rounds are exact sums over blocks: a core gets one, on enough data
         one_block = self.n_jobs is None and not gpu and not kind.dask and self.solver_ == "dual"
-        n_jobs = 1 if one_block else default_n_jobs(self.n_jobs, X, kind, averaged=False)
+        n_jobs = default_n_jobs(self.n_jobs, X, kind, averaged=False)
+        if one_block:  # the block's outputs, where it passes them one a call, take every core
+            n_jobs = None if split_outputs(X, kind, n_outputs) else 1
         backend = get_backend(self.client, n_jobs, gpu_local=kind.local_gpu)
+        one_block = one_block and backend.in_process  # a cluster's workers each hold a block
+        if self.solver == "auto" and not backend.in_process:
+            self.solver_ = "dual"  # a cluster: the dual, whose state the driver checkpoints against lost workers
         bias = float(self.intercept_scaling) if self.fit_intercept else 0.0
         d = X.shape[1]
         self.history_ = []
         try:
-            n_seeds = len(X.chunks[0]) if kind.dask else max(backend.n_workers, 1)
+            n_seeds = len(X.chunks[0]) if kind.dask else 1 if one_block else max(backend.n_workers, 1)
             seeds = np.random.default_rng(base).integers(1 << 30, size=n_seeds + 1)
-            blocks = backend.partition(X, y, sample_weight, n_blocks=backend.n_workers, seeds=seeds[:n_seeds],
+            blocks = backend.partition(X, y, sample_weight, n_blocks=1 if one_block else backend.n_workers,
+                                       seeds=seeds[:n_seeds],
                                        validation_fraction=0.0, gpu=gpu)
             rounds = SyncRounds(backend, blocks)
             W0 = np.zeros((n_outputs, d + (1 if bias else 0)))
@@ -292,7 +299,8 @@ class DualCoordinateAscentSVM(ClientParamMixin, LinearClassifierMixin, Classifie
             if not in_process:
                 raise ValueError("mode='passcode' shares one w between the threads of this process; on a Dask "
                                  "cluster use mode='sync' (CoCoA+)")
-            return passcode(rounds, W0, local_iters=self.local_iters, incremental=alone, **common)
+            return passcode(rounds, W0, local_iters=self.local_iters, incremental=alone,
+                            pool=rounds.backend if alone else None, **common)
         local = 1 if self.local_iters == "auto" else int(self.local_iters)
         common = {**common, "max_rounds": -(-self.max_iter // local)}
         W, rel, n_rounds, converged, kappa = cocoa(rounds, W0, combine=self.combine, local_iters=local, **common)

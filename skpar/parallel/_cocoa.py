@@ -166,14 +166,15 @@ def next_passes(history, current, done, tol, budget):
 
 
 def passcode(rounds, W, *, C, loss, pos_weight, neg_weight, bias, local_iters, max_rounds, tol, seed,
-             kappa=0.0, history=None, start_time=None, verbose=0, incremental=False):
+             kappa=0.0, history=None, start_time=None, verbose=0, incremental=False, pool=None):
     """PASSCoDe-Wild on the thread backend: every thread runs dual coordinate ascent on its own block of dual
     variables against one shared ``w``, written without locks (no sigma' penalty: the steps are full).
 
     Lost updates make the shared ``w`` drift from ``w(alpha)``; so every round starts from the exact ``w(alpha)``
     (a reduction over the blocks) and the duality gap is computed at that exact pair, a true certificate.
     ``incremental`` (one block on one thread, where no update is lost): ``w(alpha)`` follows the shared ``w``'s
-    change instead, as in CoCoA rounds.
+    change instead, as in CoCoA rounds. ``pool``: a thread backend whose threads take the block's outputs (one
+    block; see :func:`~skpar.parallel._dcd_tasks._dcd`).
     ``kappa`` as in :func:`cocoa`. A round runs ``local_iters`` passes; with ``local_iters='auto'``, one under
     Catalyst (one pass a proximal problem is what the scheme needs), else as many as :func:`next_passes` says.
     ``max_rounds`` bounds the passes. Returns ``(W, relative_gap, n_passes, converged, kappa)``, the passes
@@ -189,7 +190,7 @@ def passcode(rounds, W, *, C, loss, pos_weight, neg_weight, bias, local_iters, m
         W0 = catalyst.start(W)
         shared = W0.copy()
         res = rounds.run(passcode_task, W0, shared, C, loss, pos_weight, neg_weight, bias, catalyst.scale, passes,
-                         seed, rnd)
+                         seed, rnd, pool)
         rel = _certify(W, res.results, rnd, res, history, start_time, verbose, W0)
         history[-1]["passes"] = done
         if rel <= tol or done >= max_rounds:

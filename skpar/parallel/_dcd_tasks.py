@@ -57,7 +57,7 @@ def dcd_task(block, W0, C, loss, pos_weight, neg_weight, bias, sigma, gamma, n_e
     return (Wl - W0) / sigma, ps, ds
 
 
-def _dcd(block, W, Wl, A, C, loss, pos_weight, neg_weight, bias, sigma, n_epochs, seed, rnd=0):
+def _dcd(block, W, Wl, A, C, loss, pos_weight, neg_weight, bias, sigma, n_epochs, seed, rnd=0, pool=None):
     """``n_epochs`` passes of the kernel on the block's rows in orders drawn from ``seed``, the round ``rnd`` and the
     pass; ``Wl`` and ``A`` change in place. Returns the certificate's sums of the first pass.
 
@@ -67,25 +67,80 @@ def _dcd(block, W, Wl, A, C, loss, pos_weight, neg_weight, bias, sigma, n_epochs
     where fresh orders reach 1e-3; long PASSCoDe rounds in one order stalled the same way), and on GPUs (4.8e-3
     after 3,000 passes): fresh orders are the robust choice. On the CPU a pass is one kernel call; the shrinking
     state goes from call to call.
+
+    Several outputs (one-vs-rest) on a block with work enough (:data:`SPLIT_OUTPUTS_WORK`) are passed one output a
+    kernel call, each with its own shrinking thresholds: the outputs' dual problems are independent, so they can
+    run on the threads of ``pool`` (a thread backend) at once, and the steps are the same whichever thread takes an
+    output and whether there is a pool at all.
     """
     if block.on_gpu:
         return dcd_gpu(block, W, Wl, A, C, loss, pos_weight, neg_weight, bias, sigma, n_epochs,
                        (seed + 7919 * rnd) % (1 << 31))
-    X = block.X
     sqn = _row_sq_norms(block)
+    K = W.shape[0]
+    split = K > 1 and _values(block) * K >= SPLIT_OUTPUTS_WORK  # as split_outputs says
+    groups = [range(k, k + 1) for k in range(K)] if split else [range(K)]
     active = np.ones(A.shape if n_epochs > 1 else (0, 0), dtype=np.bool_)
-    thresholds = np.array([np.inf, -np.inf])
+    thresholds = [np.array([np.inf, -np.inf]) for _ in groups]
     sums = (0.0, 0.0)
     for epoch in range(n_epochs):
         order = block.permutation((seed + 7919 * rnd + 104729 * epoch) % (1 << 31))
-        if block.is_sparse:
-            out = dcd_csr(*sparse_arrays(X), sqn, block.y, block.sample_weight, order, W, Wl, A, C,
-                          loss.kernel, loss.dual, pos_weight, neg_weight, bias, sigma, epoch == 0, active, thresholds)
-        else:
-            out = dcd_dense(X, sqn, block.y, block.sample_weight, order, W, Wl, A, C, loss.kernel, loss.dual,
-                            pos_weight, neg_weight, bias, sigma, epoch == 0, active, thresholds)
-        sums = out if epoch == 0 else sums
+
+        def run(members, order=order, epoch=epoch):
+            out = []
+            for g in members:
+                ks = slice(groups[g].start, groups[g].stop)
+                y = _output_targets(block, ks.start) if split else block.y
+                kernel_args = (sqn, y, block.sample_weight, order, W[ks], Wl[ks], A[ks], C, loss.kernel,
+                               loss.dual, pos_weight[ks], neg_weight[ks], bias, sigma, epoch == 0,
+                               active[ks] if active.shape[0] else active, thresholds[g])
+                if block.is_sparse:
+                    out.append(dcd_csr(*sparse_arrays(block.X), *kernel_args))
+                else:
+                    out.append(dcd_dense(block.X, *kernel_args))
+            return out
+
+        per_group = _map_groups(run, len(groups), pool)
+        if epoch == 0:
+            sums = (sum(p for p, _ in per_group), sum(d for _, d in per_group))
     return sums
+
+
+#: below this many stored values times outputs a pass runs all its outputs in one kernel call
+SPLIT_OUTPUTS_WORK = 4_000_000
+
+
+def _values(block):
+    return _n_values(block.X, block.is_sparse)
+
+
+def _n_values(X, sparse):
+    return X.nnz if sparse else X.shape[0] * X.shape[1]
+
+
+def split_outputs(X, kind, n_outputs):
+    """Whether one block of ``X`` passes its ``n_outputs`` one a kernel call (see :func:`_dcd`)."""
+    return n_outputs > 1 and _n_values(X, kind.sparse) * n_outputs >= SPLIT_OUTPUTS_WORK
+
+
+def _output_targets(block, k):
+    """Targets that make one-vs-rest output ``k`` the kernel's one output: 1 for class ``k``, else 0 (memoised)."""
+    memo = block.__dict__.setdefault("output_targets", {})
+    if k not in memo:
+        memo[k] = (np.asarray(block.y) == k).astype(np.float64)
+    return memo[k]
+
+
+def _map_groups(run, n_groups, pool):
+    """``run(members)`` over the groups, split into contiguous shares, one a thread of the thread backend ``pool``
+    (this thread takes the first); the results in group order."""
+    n_threads = 1 if pool is None else min(pool.n_workers, n_groups)
+    shares = [list(range(n_groups * t // n_threads, n_groups * (t + 1) // n_threads)) for t in range(n_threads)]
+    futures = [pool.submit(run, share) for share in shares[1:]]
+    out = run(shares[0])
+    for f in futures:
+        out.extend(f.result())
+    return out
 
 
 def _row_sq_norms(block):
@@ -99,16 +154,18 @@ def _row_sq_norms(block):
     return sqn
 
 
-def passcode_task(block, W, W_shared, C, loss, pos_weight, neg_weight, bias, sigma, n_epochs, seed, rnd):
+def passcode_task(block, W, W_shared, C, loss, pos_weight, neg_weight, bias, sigma, n_epochs, seed, rnd, pool=None):
     """PASSCoDe-Wild (Hsieh et al. 2015): epochs on the block's dual variables that write the shared ``w`` of the
     process without locks, ``sigma`` times each step (``1 / (1 + kappa)`` under Catalyst). Returns the block's
-    primal and dual sums at the incoming ``(W, alpha)``."""
+    primal and dual sums at the incoming ``(W, alpha)``. ``pool``: threads for the block's outputs (see
+    :func:`_dcd`)."""
     K = W.shape[0]
     _state(block)
     if getattr(block, "alpha", None) is None or block.alpha.shape != (K, block.n_rows):
         block.alpha = np.zeros((K, block.n_rows))
     block.pending = block.alpha.copy()  # the round's starting point, restored if the fit stops on it
-    return _dcd(block, W, W_shared, block.alpha, C, loss, pos_weight, neg_weight, bias, sigma, n_epochs, seed, rnd)
+    return _dcd(block, W, W_shared, block.alpha, C, loss, pos_weight, neg_weight, bias, sigma, n_epochs, seed, rnd,
+                pool)
 
 
 def restore_task(block):
