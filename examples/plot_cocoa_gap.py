@@ -20,7 +20,8 @@ X = StandardScaler().fit_transform(X)
 
 fig, ax = plt.subplots(figsize=(6, 4))
 for combine, label in [("add", "CoCoA+ (add, sigma' = 8)"), ("average", "CoCoA (average)")]:
-    svm = DualCoordinateAscentSVM(C=0.001, combine=combine, tol=1e-5, max_iter=60, n_jobs=8, random_state=0)
+    svm = DualCoordinateAscentSVM(C=0.001, combine=combine, tol=1e-5, max_iter=60, n_jobs=8, random_state=0,
+                                  solver="dual")
     svm.fit(X, y)
     ax.semilogy([h["round"] for h in svm.history_], [h["relative_gap"] for h in svm.history_], label=label)
 ax.set_xlabel("round")

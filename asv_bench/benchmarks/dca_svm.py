@@ -41,7 +41,7 @@ class DualCoordinateAscentSVMBenchmark(_Data, Estimator, Benchmark):
 
     def make_estimator(self, params):
         return DualCoordinateAscentSVM(C=self.C, loss="squared_hinge", tol=1e-3, max_iter=50, n_jobs=2,
-                                       random_state=0)
+                                       random_state=0, solver="dual")
 
 
 class LinearSVCBenchmark(_Data, Estimator, Benchmark):

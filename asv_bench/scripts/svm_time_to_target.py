@@ -65,13 +65,15 @@ def run(name, X, y, Xt, yt, budget, max_passes):
     print(f"reference: P_ref = {p_ref:.8g} (LinearSVC primal Newton, tol 1e-10)")
     rows = []
     d_best = -np.inf
-    for mode, n_jobs in (("sync", 2), ("sync", 1), ("passcode", 2)):
+    for mode, n_jobs, solver in (("sync", 2, "dual"), ("sync", 1, "dual"), ("passcode", 2, "dual"),
+                                 ("sync", None, "auto")):
         t = time.perf_counter()
         est = DualCoordinateAscentSVM(C=C, fit_intercept=False, tol=1e-3, max_iter=max_passes, n_jobs=n_jobs,
-                                      random_state=0, mode=mode).fit(X, y)
+                                      random_state=0, mode=mode, solver=solver).fit(X, y)
         s = time.perf_counter() - t
         p_est = primal(est.coef_, X, y, C)
-        rows.append((f"skpar mode={mode!r}, {n_jobs} thread{'s' if n_jobs > 1 else ''} (kappa {est.kappa_:.3g})",
+        threads = "default threads" if n_jobs is None else f"{n_jobs} thread{'s' if n_jobs > 1 else ''}"
+        rows.append((f"skpar mode={mode!r}, solver={est.solver_!r}, {threads} (kappa {est.kappa_:.3g})",
                      s, est.n_iter_, est.duality_gap_, (p_est - p_ref) / p_est, est.score(Xt, yt), None))
         d_best = max(d_best, max(h["dual"] for h in est.history_))
         if len(rows) == 1:
