@@ -46,41 +46,9 @@ def margins_csr(data, indices, indptr, W, bias, out):
             out[k, i] = s
 
 
-@njit(nogil=True, cache=True)
-def combine_rows_dense(X, coef, bias, out):
-    """``out[k] += sum_i coef[k, i] x~_i``: with ``coef = alpha t`` the share of ``w(alpha)``."""
-    K = coef.shape[0]
-    d = X.shape[1]
-    for i in range(X.shape[0]):
-        for k in range(K):
-            c = coef[k, i]
-            if c == 0.0:
-                continue
-            for j in range(d):
-                out[k, j] += c * X[i, j]
-            if bias != 0.0:
-                out[k, d] += c * bias
-
-
-@njit(nogil=True, cache=True)
-def combine_rows_csr(data, indices, indptr, coef, bias, out):
-    """The CSR twin of :func:`combine_rows_dense`."""
-    K, dw = out.shape
-    d = dw - 1 if bias != 0.0 else dw
-    for i in range(indptr.shape[0] - 1):
-        for k in range(K):
-            c = coef[k, i]
-            if c == 0.0:
-                continue
-            for r in range(indptr[i], indptr[i + 1]):
-                out[k, indices[r]] += c * data[r]
-            if bias != 0.0:
-                out[k, d] += c * bias
-
-
 @njit(inline="always", nogil=True, cache=True)
 def _symmetrised(O, diag):
-    """``O + O^T + diag(diag)``, in ``O``: the kernels below sum each pair of a row's entries once."""
+    """``O + O^T + diag(diag)``, in ``O``: :func:`gram_csr` sums each pair of a row's entries once."""
     n = O.shape[0]
     for a in range(n):
         O[a, a] = 2.0 * O[a, a] + diag[a]
@@ -90,37 +58,13 @@ def _symmetrised(O, diag):
 
 
 @njit(nogil=True, cache=True)
-def gram_dense(X, coef, bias, out):
+def gram_csr(data, indices, indptr, coef, bias, out):
     """``out += sum_i coef[i] x~_i x~_i^T`` (one output's Hessian term, ``out`` of shape (d~, d~)).
 
-    Each pair of a row's entries is summed once and the result made symmetric at the end: half the work."""
-    d = X.shape[1]
-    dw = out.shape[0]
-    O = np.zeros((dw, dw))
-    diag = np.zeros(dw)
-    for i in range(X.shape[0]):
-        c = coef[i]
-        if c == 0.0:
-            continue
-        for a in range(d):
-            ca = c * X[i, a]
-            if ca == 0.0:
-                continue
-            diag[a] += ca * X[i, a]
-            for b in range(a + 1, d):
-                O[a, b] += ca * X[i, b]
-            if bias != 0.0:
-                O[a, d] += ca * bias
-        if bias != 0.0:
-            diag[d] += c * bias * bias
-    _symmetrised(O, diag)
-    out += O
-
-
-@njit(nogil=True, cache=True)
-def gram_csr(data, indices, indptr, coef, bias, out):
-    """The CSR twin of :func:`gram_dense`: a row costs half the square of its non-zeros (any order of indices,
-    repeated ones included: a pair lands wherever its two indices say, and the symmetrisation doubles it)."""
+    Each pair of a row's entries is summed once and the result made symmetric at the end: a row costs half the
+    square of its non-zeros (any order of indices, repeated ones included: a pair lands wherever its two indices
+    say, and the symmetrisation doubles it). Dense rows take BLAS instead (``parallel._newton``): the Hessian's
+    parts are assembled only where rows are short, which for dense rows means a few features."""
     dw = out.shape[0]
     d = dw - 1 if bias != 0.0 else dw
     O = np.zeros((dw, dw))

@@ -26,18 +26,8 @@ import time
 import numpy as np
 import scipy.linalg
 
-from ..kernels import sparse_arrays
-from ..kernels._newton import (
-    combine_rows_csr,
-    combine_rows_dense,
-    gram_csr,
-    gram_dense,
-    hess_vec_csr,
-    hess_vec_dense,
-    margins_csr,
-    margins_dense,
-    step_losses,
-)
+from ..kernels import sparse_arrays, w_of_alpha_csr, w_of_alpha_dense
+from ..kernels._newton import gram_csr, hess_vec_csr, hess_vec_dense, margins_csr, margins_dense, step_losses
 
 #: trial steps of the line search, all priced in one round
 LINE_STEPS = 0.5 ** np.arange(12)
@@ -107,9 +97,9 @@ def newton_state_task(block, W, step, prev, token, C, pos_weight, neg_weight, bi
     share = np.zeros(W.shape)
     X = block.X
     if block.is_sparse:
-        combine_rows_csr(*sparse_arrays(X), alpha * T, bias, share)
+        w_of_alpha_csr(*sparse_arrays(X), block.y, alpha, bias, share)
     else:
-        combine_rows_dense(X, alpha * T, bias, share)
+        w_of_alpha_dense(X, block.y, alpha, bias, share)
     coef = np.where(R > 0.0, 2.0 * Cst, 0.0)
     parts = None
     if gram:
@@ -122,12 +112,23 @@ def newton_state_task(block, W, step, prev, token, C, pos_weight, neg_weight, bi
             if block.is_sparse:
                 gram_csr(*sparse_arrays(X), coef[k] - held[k], bias, parts[k])
             else:
-                gram_dense(X, coef[k] - held[k], bias, parts[k])
+                _gram_dense(X, coef[k] - held[k], bias, parts[k])
             held[k] = coef[k]
     st.update(token=token, P=P, Z=None, coef=coef)
     block.alpha = alpha
     block.persist("newton", "alpha")
     return loss, dual_terms, share, parts
+
+
+def _gram_dense(X, coef, bias, out):
+    """``out += sum_i coef[i] x~_i x~_i^T`` over the dense rows whose ``coef`` is not 0, by BLAS (the parts are
+    assembled for few features only, so the rows' copy is small)."""
+    rows = np.flatnonzero(coef)
+    if rows.size:
+        Xr = np.asarray(X[rows], dtype=np.float64)
+        if bias != 0.0:
+            Xr = np.hstack([Xr, np.full((rows.size, 1), bias)])
+        out += Xr.T @ (coef[rows, None] * Xr)
 
 
 def newton_hess_vec_task(block, V, bias):
