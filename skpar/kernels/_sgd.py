@@ -27,6 +27,45 @@ from ._prefetch import ROWS_AHEAD, prefetch_row, prefetch_write
 from ._schedule import step_size
 
 
+@njit(inline="always", nogil=True, cache=True)
+def _intercept_step(B, gb, scale, fit_intercept):
+    # the intercepts take their step from the batch's summed gradients, which start again from 0
+    for k in range(B.shape[0]):
+        if fit_intercept:
+            B[k] -= scale * gb[k]
+        gb[k] = 0.0
+
+
+@njit(inline="always", nogil=True, cache=True)
+def _dense_row(X, i, yi, swi, W, B, Wbar, Bbar, G, gb, averaging, loss, margin, eps, pos_weight, neg_weight,
+               batch_loss, loss_sum):
+    """A dense row's losses and gradients, by output, added to ``G`` and ``gb``; returns the running
+    ``(batch_loss, loss_sum)`` (the progressive loss at the average once averaging)."""
+    K, d = W.shape
+    for k in range(K):
+        p = B[k]
+        pa = Bbar[k]
+        if averaging:
+            for j in range(d):
+                p += X[i, j] * W[k, j]
+                pa += X[i, j] * Wbar[k, j]
+            lv, _ = target_loss(loss, margin, pa, yi, k, K, eps, pos_weight, neg_weight)
+            loss_sum += swi * lv
+        else:
+            for j in range(d):
+                p += X[i, j] * W[k, j]
+        lv, g = target_loss(loss, margin, p, yi, k, K, eps, pos_weight, neg_weight)
+        batch_loss += swi * lv
+        if not averaging:
+            loss_sum += swi * lv
+        g *= swi
+        if g != 0.0:
+            gb[k] += g
+            for j in range(d):
+                G[k, j] += g * X[i, j]
+    return batch_loss, loss_sum
+
+
 @njit(nogil=True, cache=True)
 def sgd_dense(X, y, sw, rows, W, B, Wbar, Bbar, n_avg, t0, batch_size, n_steps,
               loss, margin, eps, pos_weight, neg_weight, l2, l1, fit_intercept,
@@ -71,27 +110,8 @@ def sgd_dense(X, y, sw, rows, W, B, Wbar, Bbar, n_avg, t0, batch_size, n_steps,
         averaging = t0 + s >= avg_start and n_avg > 0
         for q in range(pos, stop):
             i = rows[q]
-            for k in range(K):
-                p = B[k]
-                pa = Bbar[k]
-                if averaging:
-                    for j in range(d):
-                        p += X[i, j] * W[k, j]
-                        pa += X[i, j] * Wbar[k, j]
-                    lv, _ = target_loss(loss, margin, pa, y[i], k, K, eps, pos_weight, neg_weight)
-                    loss_sum += sw[i] * lv
-                else:
-                    for j in range(d):
-                        p += X[i, j] * W[k, j]
-                lv, g = target_loss(loss, margin, p, y[i], k, K, eps, pos_weight, neg_weight)
-                batch_loss += sw[i] * lv
-                if not averaging:
-                    loss_sum += sw[i] * lv
-                g *= sw[i]
-                if g != 0.0:
-                    gb[k] += g
-                    for j in range(d):
-                        G[k, j] += g * X[i, j]
+            batch_loss, loss_sum = _dense_row(X, i, y[i], sw[i], W, B, Wbar, Bbar, G, gb, averaging, loss, margin,
+                                              eps, pos_weight, neg_weight, batch_loss, loss_sum)
         pos = stop
         n_seen += m
         if not np.isfinite(batch_loss) or batch_loss > blowup * m:
@@ -108,9 +128,7 @@ def sgd_dense(X, y, sw, rows, W, B, Wbar, Bbar, n_avg, t0, batch_size, n_steps,
                 v = shrink * W[k, j] - scale * G[k, j]
                 G[k, j] = 0.0
                 W[k, j] = _soft(v, thr) if thr > 0.0 else v
-            if fit_intercept:
-                B[k] -= scale * gb[k]
-            gb[k] = 0.0
+        _intercept_step(B, gb, scale, fit_intercept)
         if t >= avg_start:
             n_avg += 1
             mu = 1.0 / n_avg
@@ -215,6 +233,106 @@ def _row_step(data, indices, a, z, V, T, g, c, A):
                     T[j, k] += A * delta
 
 
+@njit(inline="always", nogil=True, cache=True)
+def _catch_up_row(indices, a, z, V, seen_u, u, wscale):
+    # the row's features take the l1 thresholds they missed since they were last read
+    for r in range(a, z):
+        j = indices[r]
+        if seen_u[j] < u:
+            _catch_up_fm(V, j, wscale, u - seen_u[j])
+            seen_u[j] = u
+
+
+@njit(inline="always", nogil=True, cache=True)
+def _batch_gradients(data, indices, indptr, y, sw, rows, pos, stop, V, T, B, Bbar, pk, pak, gb, gbuf, grow, seen_u,
+                     u, wscale, A, n_avg, lazy, averaging, loss, margin, eps, pos_weight, neg_weight, loss_sum):
+    """The scores and gradients of the batch ``rows[pos:stop]``: each row's gradients by output into ``gbuf`` (the
+    rows with one into ``grow``), the intercepts' sums into ``gb``. Returns ``(batch_loss, loss_sum, ng)``: the
+    batch's loss at the iterate, the running progressive loss (at the average once averaging), the rows with a
+    gradient."""
+    K = V.shape[1]
+    n_rows = rows.shape[0]
+    batch_loss = 0.0
+    ng = 0
+    for q in range(pos, stop):
+        i = rows[q]
+        if q + ROWS_AHEAD < n_rows:  # a shuffled order makes each row a miss: ask for the rows ahead
+            prefetch_row(data, indices, indptr, rows[q + ROWS_AHEAD])
+        a, z = indptr[i], indptr[i + 1]
+        if u > 0.0:  # no l1 threshold yet (or no l1 at all): nothing to catch up, no read of seen_u
+            _catch_up_row(indices, a, z, V, seen_u, u, wscale)
+        # the row's non-zeros outermost, its outputs innermost (one cache line of V a feature); every output
+        # still sums its terms in the row's order
+        _row_scores(data, indices, a, z, V, T, pk, pak, averaging)
+        any_g = False
+        for k in range(K):
+            p = pk[k] * wscale + B[k]
+            lv, g = target_loss(loss, margin, p, y[i], k, K, eps, pos_weight, neg_weight)
+            batch_loss += sw[i] * lv
+            if averaging:
+                pa = ((pak[k] + A * pk[k]) / n_avg if lazy else pak[k]) + Bbar[k]
+                la, _ = target_loss(loss, margin, pa, y[i], k, K, eps, pos_weight, neg_weight)
+                loss_sum += sw[i] * la
+            else:
+                loss_sum += sw[i] * lv
+            g *= sw[i]
+            gbuf[ng, k] = g
+            if g != 0.0:
+                gb[k] += g
+                any_g = True
+        if any_g:  # rows without a gradient (outside the hinge's margin) take no part in the step
+            grow[ng] = i
+            ng += 1
+    return batch_loss, loss_sum, ng
+
+
+@njit(inline="always", nogil=True, cache=True)
+def _fold_scale(V, T, A, wscale, lazy):
+    """Fold the l2 scale back into ``V`` before it underflows (rare: O(K d) once per many steps); the lazy sum
+    starts again from its value, so that ``A`` stays of the order of the steps since the fold. Returns
+    ``(A, wscale)``."""
+    if lazy and A > 0.0:
+        T += A * V
+        A = 0.0
+    V *= wscale
+    return A, 1.0
+
+
+@njit(inline="always", nogil=True, cache=True)
+def _average_step(V, T, B, Bbar, seen_u, u, wscale, A, n_avg, lazy):
+    """Add the iterate to the average (``n_avg`` iterates with it): lazily, ``A`` takes the scale; with an l1
+    penalty over every coordinate, after its catch-up. Returns the new ``A``."""
+    K = V.shape[1]
+    mu = 1.0 / n_avg
+    if lazy:
+        A += wscale
+    else:
+        for j in range(V.shape[0]):
+            if seen_u[j] < u:
+                _catch_up_fm(V, j, wscale, u - seen_u[j])
+                seen_u[j] = u
+            for k in range(K):
+                T[j, k] += (V[j, k] * wscale - T[j, k]) * mu
+    for k in range(K):
+        Bbar[k] += (B[k] - Bbar[k]) * mu
+    return A
+
+
+@njit(inline="always", nogil=True, cache=True)
+def _finished(V, T, A, wscale, seen_u, u, Wbar, n_avg, n0, lazy):
+    """The model and its average at the end of a call, as ``(W, Wbar, finite)``: every feature caught up on its l1
+    thresholds, the scale folded in, the lazy sum divided out."""
+    for j in range(V.shape[0]):
+        if seen_u[j] < u:
+            _catch_up_fm(V, j, wscale, u - seen_u[j])
+    if lazy:
+        Wbar = _transposed((T + A * V) / n_avg) if n_avg > n0 else Wbar.copy()
+    else:
+        Wbar = _transposed(T)
+    V *= wscale
+    return _transposed(V), Wbar, np.isfinite(V).all()
+
+
 @njit(nogil=True, cache=True)
 def sgd_csr(data, indices, indptr, y, sw, rows, W, B, Wbar, Bbar, n_avg, t0, batch_size, n_steps,
             loss, margin, eps, pos_weight, neg_weight, l2, l1, fit_intercept,
@@ -224,91 +342,42 @@ def sgd_csr(data, indices, indptr, y, sw, rows, W, B, Wbar, Bbar, n_avg, t0, bat
     A step costs O(K x non-zeros of the batch), not O(K d): the l2 shrink is a scalar ``wscale``
     (``W = wscale * V``), and the l1 proximal steps are applied lazily, a feature catching up on the thresholds it
     missed when it is next read (the cumulative-penalty scheme of Tsuruoka et al. 2009, as scikit-learn's SGD does).
-    Polyak averaging is lazy too when ``l1 == 0``: the sum of the averaged iterates is kept as ``T + A V`` with the
-    scalar ``A = sum_s wscale_s`` over this call's steps; a step that moves ``V[j]`` by ``-delta`` adds ``A delta``
-    to ``T[j]``, so the average costs O(K x non-zeros) a step (Xu 2011), and a row's score at the average one more
-    array read beside ``V``. With an l1 penalty the lazy thresholds make the iterates'
-    values between reads unknown, and the average is updated over all O(K d) coordinates each step.
+    Polyak averaging is lazy too when ``l1 == 0`` (Xu 2011): the sum of the averaged iterates is ``T + A V``, ``T``
+    starting as ``n_avg`` times the incoming average and the scalar ``A`` summing this call's scales; a step that
+    moves ``V[j]`` by ``-delta`` adds ``A delta`` to ``T[j]`` (:func:`_row_step`), and a row's score at the average
+    is ``(x . T + A x . V) / n_avg``, one more array read beside ``V``. With an l1 penalty the iterates' values
+    between reads are unknown, and the average is updated over all O(K d) coordinates each step.
 
-    Inside the call the model is held feature-major, ``V[j, k]`` (d, K): a sparse row touches every output of
-    its features, and with the K outputs of a feature on one cache line a row's non-zeros cost a few lines
-    instead of K scattered ones (docs/benchmarks.md has the figures). A batch's step goes into ``V`` row by row
-    from the gradients of its rows, after all their scores are taken: the same step as with a gradient buffer,
-    up to the order of the sums.
+    Inside the call the model is held feature-major, ``V[j, k]`` (d, K): with the K outputs of a feature on one
+    cache line a row's non-zeros cost a few lines instead of K scattered ones (docs/benchmarks.md). A batch's
+    step goes into ``V`` row by row from its rows' gradients, after all their scores are taken (a d-long gradient
+    buffer, with marks of its features, cost one more pass and two more arrays visited at random).
     """
     K, d = W.shape
     V = _transposed(W)
-    wscale = 1.0
     B = B.copy()
     Bbar = Bbar.copy()
-    pk = np.zeros(K)  # a row's scores at the iterate and at the average, by output
-    pak = np.zeros(K)
-    gb = np.zeros(K)
-    # the batch's rows that have a gradient and their gradients by output: the step goes straight into V from
-    # them, row by row, once the batch's scores are all taken (a d-long gradient buffer, with marks of the
-    # features it holds, cost one more pass over the batch's non-zeros and two more arrays visited at random)
-    gbuf = np.zeros((batch_size, K))
+    pk, pak, gb = np.zeros(K), np.zeros(K), np.zeros(K)  # a row's scores (iterate, average), intercept sums
+    gbuf = np.zeros((batch_size, K))  # the batch's rows with a gradient, and their gradients by output
     grow = np.empty(batch_size, dtype=np.int64)
-    u = 0.0  # l1 threshold accumulated so far, in units of W
-    seen_u = np.zeros(d)  # value of u when each column last caught up
+    seen_u = np.zeros(d)  # the l1 threshold ``u`` (in units of W) when each column last caught up
     lazy = l1 == 0.0
     n0 = n_avg
-    # lazy average: the sum of the iterates W_s averaged so far is T + A V, where T starts as n0 times the average
-    # the call started from and the scalar A sums this call's scales; a step that moves V[j] by delta adds
-    # A delta to T[j], so that the earlier iterates keep their values. A row's score at the average is then
-    # (x . T + A x . V) / n_avg: one more array read beside V. Without the lazy sum T is the average itself.
     T = _transposed(Wbar)
     if lazy:
         T *= n0
-    A = 0.0
+    wscale, A, u = 1.0, 0.0, 0.0
     n_rows = rows.shape[0]
-    loss_sum = 0.0
-    n_seen = 0
-    steps = 0
-    diverged = False
-    last_eta = 0.0
-    pos = 0
+    loss_sum, n_seen, steps, diverged, last_eta, pos = 0.0, 0, 0, False, 0.0, 0
     for s in range(n_steps):
         if pos >= n_rows:
             break
         stop = min(pos + batch_size, n_rows)
         m = stop - pos
-        batch_loss = 0.0
-        ng = 0
-        averaging = t0 + s >= avg_start and n_avg > 0
-        for q in range(pos, stop):
-            i = rows[q]
-            if q + ROWS_AHEAD < n_rows:  # a shuffled order makes each row a miss: ask for the rows ahead
-                prefetch_row(data, indices, indptr, rows[q + ROWS_AHEAD])
-            a, z = indptr[i], indptr[i + 1]
-            if u > 0.0:  # no l1 threshold yet (or no l1 at all): nothing to catch up, no read of seen_u
-                for r in range(a, z):
-                    j = indices[r]
-                    if seen_u[j] < u:
-                        _catch_up_fm(V, j, wscale, u - seen_u[j])
-                        seen_u[j] = u
-            # the row's non-zeros outermost, its outputs innermost (one cache line of V a feature); every output
-            # still sums its terms in the row's order
-            _row_scores(data, indices, a, z, V, T, pk, pak, averaging)
-            any_g = False
-            for k in range(K):
-                p = pk[k] * wscale + B[k]
-                lv, g = target_loss(loss, margin, p, y[i], k, K, eps, pos_weight, neg_weight)
-                batch_loss += sw[i] * lv
-                if averaging:
-                    pa = ((pak[k] + A * pk[k]) / n_avg if lazy else pak[k]) + Bbar[k]
-                    la, _ = target_loss(loss, margin, pa, y[i], k, K, eps, pos_weight, neg_weight)
-                    loss_sum += sw[i] * la
-                else:
-                    loss_sum += sw[i] * lv
-                g *= sw[i]
-                gbuf[ng, k] = g
-                if g != 0.0:
-                    gb[k] += g
-                    any_g = True
-            if any_g:  # rows without a gradient (outside the hinge's margin) take no part in the step
-                grow[ng] = i
-                ng += 1
+        batch_loss, loss_sum, ng = _batch_gradients(
+            data, indices, indptr, y, sw, rows, pos, stop, V, T, B, Bbar, pk, pak, gb, gbuf, grow, seen_u, u,
+            wscale, A, n_avg, lazy, t0 + s >= avg_start and n_avg > 0, loss, margin, eps, pos_weight, neg_weight,
+            loss_sum)
         pos = stop
         n_seen += m
         if not np.isfinite(batch_loss) or batch_loss > blowup * m:
@@ -316,54 +385,23 @@ def sgd_csr(data, indices, indptr, y, sw, rows, W, B, Wbar, Bbar, n_avg, t0, bat
             break
         t = t0 + s
         e = step_size(t, schedule, eta, power_t, samples_per_step, warmup_steps, eta_start)
-        last = s == n_steps - 1 or pos >= n_rows
         wscale *= 1.0 - e * l2
         if wscale < 1e-6:
-            # fold the scale back into V before it underflows (rare: O(K d) once per many steps); the lazy sum
-            # starts again from its value, so that A stays of the order of the steps since the fold
-            if lazy and A > 0.0:
-                T += A * V
-                A = 0.0
-            V *= wscale
-            wscale = 1.0
+            A, wscale = _fold_scale(V, T, A, wscale, lazy)
         c = e / m / wscale
         for h in range(ng):
             i = grow[h]
-            # the earlier iterates in the lazy sum keep their values: T takes A times each move of V
             _row_step(data, indices, indptr[i], indptr[i + 1], V, T, gbuf[h], c, A if lazy else 0.0)
-        for k in range(K):
-            if fit_intercept:
-                B[k] -= e / m * gb[k]
-            gb[k] = 0.0
-        if not last:
+        _intercept_step(B, gb, e / m, fit_intercept)
+        if not (s == n_steps - 1 or pos >= n_rows):  # the last step's l1 proximal step is the caller's
             u += e * l1
         if t >= avg_start:
             n_avg += 1
-            mu = 1.0 / n_avg
-            if lazy:
-                A += wscale
-            else:
-                for j in range(d):
-                    if seen_u[j] < u:
-                        _catch_up_fm(V, j, wscale, u - seen_u[j])
-                        seen_u[j] = u
-                    for k in range(K):
-                        T[j, k] += (V[j, k] * wscale - T[j, k]) * mu
-            for k in range(K):
-                Bbar[k] += (B[k] - Bbar[k]) * mu
+            A = _average_step(V, T, B, Bbar, seen_u, u, wscale, A, n_avg, lazy)
         steps += 1
         last_eta = e
-    for j in range(d):
-        if seen_u[j] < u:
-            _catch_up_fm(V, j, wscale, u - seen_u[j])
-    if lazy:
-        Wbar = _transposed((T + A * V) / n_avg) if n_avg > n0 else Wbar.copy()
-    else:
-        Wbar = _transposed(T)
-    V *= wscale
-    if not np.isfinite(V).all():
-        diverged = True
-    return _transposed(V), B, Wbar, Bbar, n_avg, loss_sum, n_seen, steps, diverged, last_eta
+    W, Wbar, finite = _finished(V, T, A, wscale, seen_u, u, Wbar, n_avg, n0, lazy)
+    return W, B, Wbar, Bbar, n_avg, loss_sum, n_seen, steps, diverged or not finite, last_eta
 
 
 @njit(nogil=True, cache=True)
@@ -507,16 +545,12 @@ def hogwild_csr(data, indices, indptr, y, sw, rows, W, B, inv_q, t0, batch_size,
         scale = e / m
         for r in range(nt):
             j = touched[r]
-            shrink = max(0.0, 1.0 - e * l2 * inv_q[j])
             thr = e * l1 * inv_q[j]
             for k in range(K):
-                v = shrink * W[k, j] - scale * G[k, j]
+                v = max(0.0, 1.0 - e * l2 * inv_q[j]) * W[k, j] - scale * G[k, j]
                 G[k, j] = 0.0
                 W[k, j] = _soft(v, thr) if thr > 0.0 else v
-        for k in range(K):
-            if fit_intercept:
-                B[k] -= scale * gb[k]
-            gb[k] = 0.0
+        _intercept_step(B, gb, scale, fit_intercept)
         steps += 1
         last_eta = e
     return loss_sum, n_seen, steps, diverged, last_eta

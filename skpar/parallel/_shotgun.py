@@ -328,6 +328,13 @@ def _working_set(data, w, z, penalty, positive):
     return np.sort(np.argpartition(-score, size - 1)[:size]) if size < data.d else np.arange(data.d)
 
 
+def _record(history, start_time, verbose, **row):
+    """One ``history`` row of an outer iteration (and a line of ``verbose`` output)."""
+    history.append({"round": len(history), "time": time.perf_counter() - start_time, **row})
+    if verbose:
+        print(f"-- epoch {row['epochs']}: gap {row['gap']:.3e}, working set {row['working_set']}, P {row['P']}")
+
+
 def shotgun_lasso(data, w, l1, l2, *, P, rho, max_epochs, tol, positive=False, working_set=True,
                   selection="cyclic", rng=None, pool=None, n_threads=1, history=None, start_time=None, verbose=0,
                   max_inner=200):
@@ -366,11 +373,8 @@ def shotgun_lasso(data, w, l1, l2, *, P, rho, max_epochs, tol, positive=False, w
     while True:
         z = data.gradient(r)
         gap = duality_gap(data, w, r, z, l1, l2, positive)
-        history.append({"round": len(history), "time": time.perf_counter() - start_time, "epochs": epochs,
-                        "steps": steps, "primal": primal(data, w, r, l1, l2), "gap": gap, "P": p_used,
-                        "working_set": ws_size})
-        if verbose:
-            print(f"-- epoch {epochs}: gap {gap:.3e}, working set {ws_size}, P {p_used}")
+        _record(history, start_time, verbose, epochs=epochs, steps=steps, primal=primal(data, w, r, l1, l2), gap=gap,
+                P=p_used, working_set=ws_size)
         if gap <= tol:
             converged = True
             break
