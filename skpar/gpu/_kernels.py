@@ -19,10 +19,8 @@ SGD_RING = 8
 SGD_GROUP = 4
 #: warp workers of the register SGD kernel per SM. A worker's rows are its sequential progress (averaging workers
 #: cuts noise, not bias), and a worker's pace is set by its chain of latencies, not by bandwidth: fewer workers
-#: make more progress an epoch for little more time. Measured on an H100 (10,000,000 x 100 float32 ridge to a
-#: suboptimality of 1e-3, average=True, batch 16; asv_bench/scripts/gpu_benchmark.py): 2 warps an SM, 6 epochs of
-#: 9.7 ms, 0.071 s to the target; 3, 8 epochs of 7.0 ms, 0.071 s; 4, 11 epochs of 5.4 ms, 0.078 s; all 2,112
-#: resident warps, 40 epochs of 3.2 ms, 0.15 s
+#: make more progress an epoch for little more time (the time to target by workers an SM is in
+#: docs/benchmarks.md, "Measurements behind the code's choices")
 SGD_WARPS_PER_SM = 3
 #: threads per block of the register SGD kernel: one warp, so that the workers spread over every SM
 SGD_THREADS = 32
@@ -100,10 +98,8 @@ def sgd_warps_kernel(dtype, d, average, loss, schedule, batch=1):
     the workers' batch size (rows of one batch are worked on in groups: see ``sgd_warps`` in _source_sgd.py)."""
     nc = max(1, -(-int(d) // 32))
     # no floor on resident blocks (MINB 1): the ring of rows takes registers (158 with the average), and capping
-    # them at 128 (MINB 2) spilled it: 396 averaging workers ran an epoch in 9.2 ms instead of 6.5 ms. Few workers
-    # an SM need few registers in all. (Every resident warp a worker, the kernel's throughput, is best at MINB 2:
-    # 2,112 warps, 2.57 ms an epoch without the average, 62% of the X.T @ r bandwidth; gpu_benchmark.py --parts
-    # passes with SWEEP_MINB=1,2)
+    # them at 128 (MINB 2) spilled it; few workers an SM need few registers in all (docs/benchmarks.md,
+    # "Measurements behind the code's choices", has both settings' epochs)
     minb = int(os.environ.get("SKPAR_SGD_MINB", 1))  # for studies (gpu_benchmark.py --parts passes)
     ring, g = sgd_ring(nc, batch, int(os.environ.get("SKPAR_SGD_RING", SGD_RING)),
                        int(os.environ.get("SKPAR_SGD_GROUP", SGD_GROUP)))

@@ -82,9 +82,7 @@ extern "C" __global__ void __launch_bounds__(256, MINB) sgd_warps(
     // over the ring are unrolled, so a slot is always the same registers and refilling it is a load into them, not
     // a copy between registers. G divides the batch, so the rows of a group share one model: their dot products and
     // warp reductions are independent and go through the pipeline together, instead of one row's chain of shuffles
-    // at a time (the latency that bounded a worker's rows). Measured on an H100 (averaged epoch, 10,000,000 x 100
-    // float32, 2,112 workers): two rows in flight one at a time 4.9 ms; a ring of 4, one at a time, 4.3 ms; groups
-    // of 2-4 in a ring of 4-8, 2.9-3.2 ms.
+    // at a time (the latency that bounded a worker's rows; the epochs of each layout are in docs/benchmarks.md).
     T xq[R][NC];
     double yq[R], sq[R];  // targets and weights travel with their rows
     long long s = s0, issued = 0, taken = 0;

@@ -203,9 +203,8 @@ def _row_step(data, indices, a, z, V, T, g, c, A):
     """Move ``V`` by ``-c g_k x`` over a CSR row's non-zeros, for every output ``k``, and the lazy average's ``T``
     by ``A`` times that (``A = 0``: nothing to add, before averaging or without the lazy sum).
 
-    One output gets loops of its own: the sums in registers and no inner loop of length one. That made the
-    epochs of Reuters, a9a and dorothea 1.1-2x faster, and skipping ``T`` while ``A`` is 0 made the first
-    epochs of 20 Newsgroups 1.75x faster, with the same results bit for bit (docs/benchmarks.md)."""
+    One output gets loops of its own: the sums in registers and no inner loop of length one (the same results bit
+    for bit, and faster epochs: docs/benchmarks.md)."""
     K = V.shape[1]
     if K == 1:
         cg = c * g[0]
@@ -410,15 +409,13 @@ def _hogwild_csr_rows(data, indices, indptr, y, sw, rows, W, B, inv_q, t0, n_ste
                       eta_start, blowup, prefetch=False):
     """:func:`hogwild_csr` with one row a step (the Hogwild! paper's setting) on rows without repeated columns: the
     step goes straight into ``W`` over the row's non-zeros. The batch path's gradient buffer and column marks (two
-    more d-long arrays visited at random) made the working set outgrow the core's cache: on the 400,000 x 47,000
-    benchmark an epoch took 0.45 s on one thread and 0.35 s on two with them, 0.38 s and 0.24 s without.
+    more d-long arrays visited at random) made the working set outgrow the core's cache (docs/benchmarks.md,
+    "Measurements behind the code's choices").
 
     ``prefetch`` (other threads write ``W`` too): while a row's dot products are summed, the weights of the next
-    row are prefetched for writing, so that the lines the other cores took come back while this row is worked on.
-    Measured with a minimal loop in the estimator's row order on the GPU machine's 16 Intel cores (medians of 9
-    alternating runs; ``asv_bench/scripts/hogwild_threads.py --order interleaved`` has the variant): two threads
-    ran an epoch in 0.206 s with it and 0.242 s without, one thread in 0.314 s and 0.316 s; on the 2-core VM the
-    difference was within the run-to-run noise. Prefetching is a hint: the steps are the same to the bit."""
+    row are prefetched for writing, so that the lines the other cores took come back while this row is worked on
+    (it pays on many cores, not on two: docs/benchmarks.md). Prefetching is a hint: the steps are the same to the
+    bit."""
     K, d = W.shape
     gk = np.zeros(K)
     n_rows = rows.shape[0]
@@ -455,8 +452,7 @@ def _hogwild_csr_rows(data, indices, indptr, y, sw, rows, W, B, inv_q, t0, n_ste
         e = step_size(t0 + s, schedule, eta, power_t, samples_per_step, warmup_steps, eta_start)
         el2, el1 = e * l2, e * l1
         # an output at a time, its step a scalar: with the output loop inside the non-zero loop the compiler
-        # reloaded gk[k] after every store into W (they might alias) and tested the l1 threshold per non-zero;
-        # an epoch of the 400,000 x 47,000 benchmark on one thread took 0.253 s that way, 0.175 s this way
+        # reloaded gk[k] after every store into W (they might alias) and tested the l1 threshold per non-zero
         for k in range(K):
             eg = e * gk[k]
             wk = W[k]

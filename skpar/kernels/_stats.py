@@ -112,8 +112,8 @@ def column_sq_sums_csr(data, indices, d):
 def column_counts_csr(indices, d):
     """Non-zeros of each of the ``d`` columns of a CSR block (``np.bincount(indices, minlength=d)``).
 
-    ``np.bincount`` first casts int32 indices to a new int64 array (240 MB for 30 million non-zeros): on the
-    2-core VM that allocation made the Hogwild! set-up round take 0.09-0.6 s on the 400,000 x 47,000 benchmark.
+    ``np.bincount`` first casts int32 indices to a new int64 array (240 MB for 30 million non-zeros), an
+    allocation that dominated the Hogwild! set-up round (docs/benchmarks.md, "Measurements behind the code's choices").
     """
     out = np.zeros(d, dtype=np.int64)
     for r in range(indices.shape[0]):

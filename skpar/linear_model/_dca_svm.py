@@ -283,8 +283,8 @@ class DualCoordinateAscentSVM(ClientParamMixin, LinearClassifierMixin, Classifie
 
         One block on threads in mode 'sync' with ``local_iters='auto'`` has no other block to combine with: the
         PASSCoDe driver on its one thread is plain dual coordinate ascent with shrinking across the passes of a
-        round and certificates at the passes the gap's rate asks for (20 Newsgroups: 3.07 s against 3.23 s for a
-        certificate every pass; a9a, ijcnn1 and Reuters 10-25% faster).
+        round and certificates at the passes the gap's rate asks for, which was faster than a certificate every
+        pass on every real set (docs/benchmarks.md).
         """
         if self.solver_ == "primal":
             gram = use_gram(rounds, W0.shape[1])
