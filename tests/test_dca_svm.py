@@ -234,3 +234,10 @@ def test_primal_solver_refuses_what_it_cannot_do(kw, match):
     X, y = make_classification(n_samples=100, n_features=5, random_state=0)
     with pytest.raises(ValueError, match=match):
         DualCoordinateAscentSVM(solver="primal", **kw).fit(X, y)
+
+
+def test_primal_solver_that_runs_out_of_iterations_says_so():
+    X, y = make_classification(n_samples=500, n_features=10, flip_y=0.1, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="Newton's method on the primal did not converge.*after 1 iterations"):
+        svm = DualCoordinateAscentSVM(solver="primal", tol=1e-12, max_iter=1).fit(X, y)
+    assert svm.n_iter_ == 1 and np.isfinite(svm.coef_).all() and svm.duality_gap_ > 1e-12

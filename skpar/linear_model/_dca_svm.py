@@ -260,9 +260,10 @@ class DualCoordinateAscentSVM(ClientParamMixin, LinearClassifierMixin, Classifie
         self.n_iter_ = int(n_passes)
         self.kappa_ = float(kappa)
         if not converged:
-            warnings.warn(f"Liblinear-style dual coordinate ascent did not converge: relative duality gap {rel:.3e} > "
-                          f"tol {self.tol:g} after {n_passes} passes. Increase max_iter.", ConvergenceWarning,
-                          stacklevel=2)
+            method, steps = (("Newton's method on the primal", "iterations") if self.solver_ == "primal" else
+                             ("Liblinear-style dual coordinate ascent", "passes"))
+            warnings.warn(f"{method} did not converge: relative duality gap {rel:.3e} > tol {self.tol:g} after "
+                          f"{n_passes} {steps}. Increase max_iter.", ConvergenceWarning, stacklevel=2)
         return self
 
     def _pick_solver(self, shape, kind):
