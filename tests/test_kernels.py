@@ -383,3 +383,36 @@ def test_sgd_ring_groups_divide_the_batch(nc, batch):
     assert batch % g == 0 and ring % g == 0 and ring >= 2 * g
     assert 1 <= g <= SGD_GROUP and ring <= max(SGD_RING, 2)
     assert ring * nc <= 64 or ring == 2
+
+
+def test_sparse_arrays_view_int32_indices_as_unsigned_and_leave_others():
+    from skpar.kernels import sparse_arrays
+
+    X = sp.random(50, 40, density=0.2, format="csr", random_state=0)
+    X.indices = X.indices.astype(np.int32)
+    data, indices, indptr = sparse_arrays(X)
+    assert indices.dtype == np.uint32 and np.shares_memory(indices, X.indices) and data is X.data
+    np.testing.assert_array_equal(indices, X.indices)
+    X64 = X.copy()
+    X64.indices = X64.indices.astype(np.int64)
+    assert sparse_arrays(X64)[1] is X64.indices
+
+
+@pytest.mark.parametrize("make", ["svm", "sgd", "lasso"])
+def test_estimators_fit_int64_and_int32_indices_alike(make):
+    """The unsigned view is taken for int32 indices only: int64 ones (a matrix past 2**31 values) go to the
+    kernels signed, and both give the same model."""
+    from sklearn.datasets import make_classification
+
+    from skpar import AveragedSGDClassifier, DualCoordinateAscentSVM, ShotgunLasso
+
+    X, y = make_classification(n_samples=300, n_features=400, n_informative=10, random_state=0)
+    X = sp.csr_matrix(np.where(np.abs(X) < 1.0, 0.0, X))
+    X64 = X.copy()
+    X64.indices, X64.indptr = X64.indices.astype(np.int64), X64.indptr.astype(np.int64)
+    est = {"svm": lambda: DualCoordinateAscentSVM(random_state=0, tol=1e-8),
+           "sgd": lambda: AveragedSGDClassifier(random_state=0, n_jobs=1),
+           "lasso": lambda: ShotgunLasso(alpha=0.01, random_state=0, n_jobs=1)}[make]
+    a = est().fit(X, y)
+    b = est().fit(X64, y)
+    np.testing.assert_allclose(a.coef_, b.coef_, rtol=1e-12, atol=1e-14)
