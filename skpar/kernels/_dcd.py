@@ -29,6 +29,7 @@ state is passed from call to call).
 import numpy as np
 from numba import njit
 
+from ._dot import row_dot_csr, row_dot_dense
 from ._prefetch import ROWS_AHEAD, prefetch_row
 
 
@@ -41,39 +42,6 @@ def _target(yi, k, K):
 @njit(inline="always", nogil=True, cache=True)
 def _cost(C, swi, t, k, pos_weight, neg_weight):
     return C * swi * (pos_weight[k] if t > 0 else neg_weight[k])
-
-
-@njit(inline="always", nogil=True, cache=True)
-def _dot_dense(X, i, W, k, d):
-    # four partial sums: a single one is a chain of dependent adds, latency-bound (measured 10% of an epoch)
-    s0 = s1 = s2 = s3 = 0.0
-    j = 0
-    while j + 4 <= d:
-        s0 += X[i, j] * W[k, j]
-        s1 += X[i, j + 1] * W[k, j + 1]
-        s2 += X[i, j + 2] * W[k, j + 2]
-        s3 += X[i, j + 3] * W[k, j + 3]
-        j += 4
-    while j < d:
-        s0 += X[i, j] * W[k, j]
-        j += 1
-    return (s0 + s1) + (s2 + s3)
-
-
-@njit(inline="always", nogil=True, cache=True)
-def _dot_csr(data, indices, a, z, W, k):
-    s0 = s1 = s2 = s3 = 0.0
-    r = a
-    while r + 4 <= z:
-        s0 += data[r] * W[k, indices[r]]
-        s1 += data[r + 1] * W[k, indices[r + 1]]
-        s2 += data[r + 2] * W[k, indices[r + 2]]
-        s3 += data[r + 3] * W[k, indices[r + 3]]
-        r += 4
-    while r < z:
-        s0 += data[r] * W[k, indices[r]]
-        r += 1
-    return (s0 + s1) + (s2 + s3)
 
 
 @njit(inline="always", nogil=True, cache=True)
@@ -164,8 +132,8 @@ def dcd_dense(X, sqn, y, sw, order, W, Wl, A, C, loss, dual, pos_weight, neg_wei
             Ci = _cost(C, sw[i], t, k, pos_weight, neg_weight)
             if Ci <= 0.0:
                 continue
-            p = (bias * Wl[k, d] if bias != 0.0 else 0.0) + _dot_dense(X, i, Wl, k, d)
-            p0 = (bias * W[k, d] if bias != 0.0 else 0.0) + _dot_dense(X, i, W, k, d) if certify else 0.0
+            p = (bias * Wl[k, d] if bias != 0.0 else 0.0) + row_dot_dense(X, i, Wl, k, d)
+            p0 = (bias * W[k, d] if bias != 0.0 else 0.0) + row_dot_dense(X, i, W, k, d) if certify else 0.0
             a_new, pa, da, PG, out = _coordinate(p, p0, A[k, i], t, Ci, loss, dual, certify, shrinking, pg_max_old,
                                                  pg_min_old, sigma, sq)
             primal_sum += pa
@@ -211,8 +179,8 @@ def dcd_csr(data, indices, indptr, sqn, y, sw, order, W, Wl, A, C, loss, dual, p
             Ci = _cost(C, sw[i], t, k, pos_weight, neg_weight)
             if Ci <= 0.0:
                 continue
-            p = (bias * Wl[k, d] if bias != 0.0 else 0.0) + _dot_csr(data, indices, a, z, Wl, k)
-            p0 = (bias * W[k, d] if bias != 0.0 else 0.0) + _dot_csr(data, indices, a, z, W, k) if certify else 0.0
+            p = (bias * Wl[k, d] if bias != 0.0 else 0.0) + row_dot_csr(data, indices, a, z, Wl, k)
+            p0 = (bias * W[k, d] if bias != 0.0 else 0.0) + row_dot_csr(data, indices, a, z, W, k) if certify else 0.0
             a_new, pa, da, PG, out = _coordinate(p, p0, A[k, i], t, Ci, loss, dual, certify, shrinking, pg_max_old,
                                                  pg_min_old, sigma, sq)
             primal_sum += pa

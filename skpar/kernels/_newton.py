@@ -13,11 +13,14 @@ Hessian is :math:`I + 2 \\sum_{i \\in I} c_{ik} \\tilde x_i \\tilde x_i^T` over 
 is fitted (:math:`\\tilde x_i`), as in :mod:`skpar.kernels._dcd`.
 
 Each kernel is one pass over the block's rows and adds its result to ``out`` (the driver sums the blocks'). Rows
-whose coefficient is 0 (outside the margin) are skipped: late in a fit most rows are.
+whose coefficient is 0 (outside the margin) are skipped: late in a fit most rows are. A row's dot products take
+the dual kernels' four partial sums (a single one is a chain of dependent adds).
 """
 
 import numpy as np
 from numba import njit
+
+from ._dot import row_dot_csr, row_dot_dense
 
 
 @njit(nogil=True, cache=True)
@@ -27,10 +30,7 @@ def margins_dense(X, W, bias, out):
     d = X.shape[1]
     for i in range(X.shape[0]):
         for k in range(K):
-            s = bias * W[k, d] if bias != 0.0 else 0.0
-            for j in range(d):
-                s += X[i, j] * W[k, j]
-            out[k, i] = s
+            out[k, i] = (bias * W[k, d] if bias != 0.0 else 0.0) + row_dot_dense(X, i, W, k, d)
 
 
 @njit(nogil=True, cache=True)
@@ -40,10 +40,8 @@ def margins_csr(data, indices, indptr, W, bias, out):
     d = dw - 1 if bias != 0.0 else dw
     for i in range(indptr.shape[0] - 1):
         for k in range(K):
-            s = bias * W[k, d] if bias != 0.0 else 0.0
-            for r in range(indptr[i], indptr[i + 1]):
-                s += data[r] * W[k, indices[r]]
-            out[k, i] = s
+            out[k, i] = (bias * W[k, d] if bias != 0.0 else 0.0) + row_dot_csr(data, indices, indptr[i], indptr[i + 1],
+                                                                           W, k)
 
 
 @njit(inline="always", nogil=True, cache=True)
@@ -89,41 +87,40 @@ def gram_csr(data, indices, indptr, coef, bias, out):
 
 
 @njit(nogil=True, cache=True)
-def hess_vec_dense(X, coef, v, bias, out):
-    """``out += sum_i coef[i] (x~_i . v) x~_i``: one output's Hessian term times ``v``, in one pass."""
+def hess_vec_dense(X, coef, V, go, bias, out):
+    """``out[k] += sum_i coef[k, i] (x~_i . V[k]) x~_i`` for the outputs ``k`` with ``go[k]``: every output's
+    Hessian term times its vector, in one pass. The rows outermost: a row is read from memory once for all the
+    outputs whose margin it is inside, not once an output."""
+    K = coef.shape[0]
     d = X.shape[1]
     for i in range(X.shape[0]):
-        c = coef[i]
-        if c == 0.0:
-            continue
-        s = bias * v[d] if bias != 0.0 else 0.0
-        for j in range(d):
-            s += X[i, j] * v[j]
-        s *= c
-        for j in range(d):
-            out[j] += s * X[i, j]
-        if bias != 0.0:
-            out[d] += s * bias
+        for k in range(K):
+            c = coef[k, i]
+            if c == 0.0 or not go[k]:
+                continue
+            s = c * ((bias * V[k, d] if bias != 0.0 else 0.0) + row_dot_dense(X, i, V, k, d))
+            for j in range(d):
+                out[k, j] += s * X[i, j]
+            if bias != 0.0:
+                out[k, d] += s * bias
 
 
 @njit(nogil=True, cache=True)
-def hess_vec_csr(data, indices, indptr, coef, v, bias, out):
+def hess_vec_csr(data, indices, indptr, coef, V, go, bias, out):
     """The CSR twin of :func:`hess_vec_dense`."""
-    dw = out.shape[0]
+    K, dw = out.shape
     d = dw - 1 if bias != 0.0 else dw
     for i in range(indptr.shape[0] - 1):
-        c = coef[i]
-        if c == 0.0:
-            continue
         a, z = indptr[i], indptr[i + 1]
-        s = bias * v[d] if bias != 0.0 else 0.0
-        for r in range(a, z):
-            s += data[r] * v[indices[r]]
-        s *= c
-        for r in range(a, z):
-            out[indices[r]] += s * data[r]
-        if bias != 0.0:
-            out[d] += s * bias
+        for k in range(K):
+            c = coef[k, i]
+            if c == 0.0 or not go[k]:
+                continue
+            s = c * ((bias * V[k, d] if bias != 0.0 else 0.0) + row_dot_csr(data, indices, a, z, V, k))
+            for r in range(a, z):
+                out[k, indices[r]] += s * data[r]
+            if bias != 0.0:
+                out[k, d] += s * bias
 
 
 @njit(nogil=True, cache=True)

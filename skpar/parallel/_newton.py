@@ -135,14 +135,11 @@ def newton_hess_vec_task(block, V, bias):
     """The block's part of every output's Hessian term times ``V[k]`` (rows of ``V`` that are 0 are skipped)."""
     coef = block.newton["coef"]
     out = np.zeros(V.shape)
-    X = block.X
-    for k in range(V.shape[0]):
-        if not V[k].any():
-            continue
-        if block.is_sparse:
-            hess_vec_csr(*sparse_arrays(X), coef[k], V[k], bias, out[k])
-        else:
-            hess_vec_dense(X, coef[k], V[k], bias, out[k])
+    go = V.any(axis=1)
+    if block.is_sparse:
+        hess_vec_csr(*sparse_arrays(block.X), coef, V, go, bias, out)
+    else:
+        hess_vec_dense(block.X, coef, V, go, bias, out)
     return out
 
 
