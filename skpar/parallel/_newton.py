@@ -25,9 +25,18 @@ import time
 
 import numpy as np
 import scipy.linalg
+import scipy.sparse as sp
 
 from ..kernels import sparse_arrays, w_of_alpha_csr, w_of_alpha_dense
-from ..kernels._newton import gram_csr, hess_vec_csr, hess_vec_dense, margins_csr, margins_dense, step_losses
+from ..kernels._newton import (
+    gram_csr,
+    hess_vec_csr,
+    hess_vec_dense,
+    hessian_diagonal_dense,
+    margins_csr,
+    margins_dense,
+    step_losses,
+)
 
 #: trial steps of the line search, all priced in one round
 LINE_STEPS = 0.5 ** np.arange(12)
@@ -36,8 +45,10 @@ ARMIJO = 1e-2
 #: conjugate gradients stop at this residual relative to the gradient (liblinear's choice), or after CG_MAX_ITER
 CG_RTOL = 0.1
 CG_MAX_ITER = 200
-#: the Hessian's parts are sent (and the system solved) for at most this many weights per output
+#: the Hessian's parts are sent (and the system solved) for at most this many weights per output, and always for
+#: at most ALWAYS_GRAM_WEIGHTS
 MAX_GRAM_WEIGHTS = 2048
+ALWAYS_GRAM_WEIGHTS = 64
 
 
 def _margins(block, W, bias):
@@ -114,10 +125,31 @@ def newton_state_task(block, W, step, prev, token, C, pos_weight, neg_weight, bi
             else:
                 _gram_dense(X, coef[k] - held[k], bias, parts[k])
             held[k] = coef[k]
+    else:
+        parts = _hessian_diagonal(block, coef, bias)
     st.update(token=token, P=P, Z=None, coef=coef)
     block.alpha = alpha
     block.persist("newton", "alpha")
     return loss, dual_terms, share, parts
+
+
+def _hessian_diagonal(block, coef, bias):
+    """The diagonals of the block's parts of the outputs' Hessian terms, ``sum_i coef[k, i] x~_i^2``."""
+    X = block.X
+    K, dw = coef.shape[0], X.shape[1] + (1 if bias != 0.0 else 0)
+    if not block.is_sparse:
+        out = np.zeros((K, dw))
+        hessian_diagonal_dense(X, coef, bias, out)
+        return out
+    sq = block.__dict__.get("squared_values")  # the rows' squared values, kept for the fit (a memo)
+    if sq is None:
+        sq = block.squared_values = sp.csr_matrix((np.asarray(X.data, dtype=np.float64) ** 2, X.indices, X.indptr),
+                                                  shape=X.shape)
+    out = np.empty((K, dw))
+    out[:, :X.shape[1]] = (sq.T @ coef.T).T
+    if bias != 0.0:
+        out[:, -1] = bias * bias * coef.sum(axis=1)
+    return out
 
 
 def _gram_dense(X, coef, bias, out):
@@ -153,28 +185,32 @@ def newton_line_task(block, S, steps, bias):
     return out
 
 
-def _conjugate_gradients(rounds, G, live, bias):
-    """Solve ``H_k s_k = -g_k`` for the live outputs at once, one round a Hessian-vector product."""
+def _conjugate_gradients(rounds, G, M, live, bias):
+    """Solve ``H_k s_k = -g_k`` for the live outputs at once, one round a Hessian-vector product, preconditioned
+    by ``M`` (the Hessians' diagonals: Jacobi, which evens out the features' scales). Stops on the residual
+    ``||H s + g|| <= CG_RTOL ||g||``."""
     S = np.zeros(G.shape)
     Rs = np.where(live[:, None], -G, 0.0)
-    D = Rs.copy()
-    rr = (Rs * Rs).sum(axis=1)
+    Zs = Rs / M
+    D = Zs.copy()
+    rz = (Rs * Zs).sum(axis=1)
     target = CG_RTOL ** 2 * (G * G).sum(axis=1)
-    going = live & (rr > target)
+    going = live & ((Rs * Rs).sum(axis=1) > target)
     for _ in range(CG_MAX_ITER):
         if not going.any():
             break
         V = np.where(going[:, None], D, 0.0)
         HD = V + sum(rounds.run(newton_hess_vec_task, V, bias).results)
         dHd = (V * HD).sum(axis=1)
-        a = np.where(going, rr / np.where(dHd > 0, dHd, 1.0), 0.0)
+        a = np.where(going, rz / np.where(dHd > 0, dHd, 1.0), 0.0)
         S += a[:, None] * V
         Rs -= a[:, None] * HD
-        rr_new = (Rs * Rs).sum(axis=1)
-        beta = np.where(going, rr_new / np.where(rr > 0, rr, 1.0), 0.0)
-        D = Rs + beta[:, None] * D
-        rr = np.where(going, rr_new, rr)
-        going &= rr > target
+        Zs = Rs / M
+        rz_new = (Rs * Zs).sum(axis=1)
+        beta = np.where(going, rz_new / np.where(rz > 0, rz, 1.0), 0.0)
+        D = Zs + beta[:, None] * D
+        rz = np.where(going, rz_new, rz)
+        going &= (Rs * Rs).sum(axis=1) > target
     return S
 
 
@@ -233,7 +269,7 @@ def primal_newton(rounds, W, *, C, pos_weight, neg_weight, bias, tol, max_iter, 
                 S[k] = scipy.linalg.cho_solve(scipy.linalg.cho_factor(H, check_finite=False), -G[k],
                                               check_finite=False)
         else:
-            S = _conjugate_gradients(rounds, G, live, bias)
+            S = _conjugate_gradients(rounds, G, 1.0 + parts, live, bias)
         step = _line_search(rounds, W, S, G, primal, live, bias)
         live &= step > 0.0  # rounding ended this output's progress
         if not live.any():
@@ -245,8 +281,13 @@ def primal_newton(rounds, W, *, C, pos_weight, neg_weight, bias, tol, max_iter, 
 def use_gram(rounds, n_weights):
     """Whether to assemble the Newton system from Hessian parts: with few weights, and rows short enough that a
     pass over their squared non-zeros costs less than the ten or so Hessian-vector passes of conjugate gradients
-    it replaces (a9a: 14 non-zeros a row; dense rows of hundreds of features are not)."""
+    it replaces (a9a: 14 non-zeros a row; dense rows of hundreds of features are not). Up to
+    :data:`ALWAYS_GRAM_WEIGHTS` weights the system is small and a dense block's parts one BLAS product; the exact
+    direction also takes the same path for sample weights as for repeated rows, where conjugate gradients' stops
+    move with rounding."""
     if n_weights > MAX_GRAM_WEIGHTS:
         return False
+    if n_weights <= ALWAYS_GRAM_WEIGHTS:
+        return True
     costs = rounds.run(newton_cost_task).results
     return sum(c[0] for c in costs) <= 20.0 * sum(c[1] for c in costs)
