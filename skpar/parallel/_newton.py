@@ -126,7 +126,11 @@ def newton_state_task(block, W, step, prev, token, C, pos_weight, neg_weight, bi
                 _gram_dense(X, coef[k] - held[k], bias, parts[k])
             held[k] = coef[k]
     else:
-        parts = _hessian_diagonal(block, coef, bias)
+        # conjugate gradients' preconditioner, from the first iteration's Hessian (any positive diagonal is a
+        # valid one, and what it fixes, the features' scales, stays): one pass a fit, not one an iteration
+        if "diagonal" not in st:
+            st["diagonal"] = _hessian_diagonal(block, coef, bias)
+        parts = st["diagonal"]
     st.update(token=token, P=P, Z=None, coef=coef)
     block.alpha = alpha
     block.persist("newton", "alpha")
