@@ -77,7 +77,7 @@ def _on_course(history):
 
 def auto_kappa(history):
     """Catalyst's ``kappa`` from the certified gaps of two plain rounds (the last two ``history`` rows: passes 1
-    and 2 in CoCoA rounds, 2 and 6 in PASSCoDe's, whose ``passes`` give the passes between them).
+    and 2 in CoCoA rounds, 2 and 3 in PASSCoDe's, whose ``passes`` give the passes between them).
 
     The gap's rate per pass ``rho`` gives ``e = -1 / log(rho)``, the passes per factor ``e`` of progress. With
     ``1 + kappa`` about ``e / 2`` one pass on the proximal problem makes steady progress and the outer rate is about

@@ -208,10 +208,11 @@ def passcode(rounds, W, *, C, loss, pos_weight, neg_weight, bias, local_iters, m
         done += passes
         rnd += 1
         catalyst.step(W, _on_course(history))
-        # kappa='auto' reads the rate of plain passes between passes 2 and 6, not 1 and 2 as CoCoA does: the
-        # first passes often show a plateau that plain passes then leave (dorothea: gaps 0.96, 0.91 after passes
-        # 1 and 2, then 2e-4 after 6 and 0 after 18 plain passes, where the rate of passes 1-2 chose kappa 9.5
-        # and took 137 passes; a9a: 0.90 to 0.72 between passes 2 and 6 still asks for acceleration)
+        # kappa='auto' reads the rate of the plain passes between the certificates at passes 2 and 3 (the last two
+        # when the fourth round ends), not 1 and 2 as CoCoA does: the first passes often show a plateau that plain
+        # passes then leave (dorothea: gaps 0.96, 0.91 after passes 1 and 2, then 0.12 after 3, where the rate of
+        # passes 1-2 chose kappa 9.5 and took 137 passes). An earlier comment said passes 2 and 6: the code reads
+        # 2 and 3, and that is what docs/benchmarks.md measured.
         if kappa == "auto" and rnd == 4:
             catalyst.switch_on(auto_kappa(history), W)
         if local_iters == "auto":
