@@ -6,6 +6,8 @@ start of the next round once the driver has taken the matching change of ``w`` (
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from ..gpu._dcd import dcd_gpu, w_of_alpha_gpu
@@ -86,19 +88,15 @@ def _dcd(block, W, Wl, A, C, loss, pos_weight, neg_weight, bias, sigma, n_epochs
     for epoch in range(n_epochs):
         order = block.permutation((seed + 7919 * rnd + 104729 * epoch) % (1 << 31))
 
-        def run(members, order=order, epoch=epoch):
-            out = []
-            for g in members:
-                ks = slice(groups[g].start, groups[g].stop)
-                y = _output_targets(block, ks.start) if split else block.y
-                kernel_args = (sqn, y, block.sample_weight, order, W[ks], Wl[ks], A[ks], C, loss.kernel,
-                               loss.dual, pos_weight[ks], neg_weight[ks], bias, sigma, epoch == 0,
-                               active[ks] if active.shape[0] else active, thresholds[g])
-                if block.is_sparse:
-                    out.append(dcd_csr(*sparse_arrays(block.X), *kernel_args))
-                else:
-                    out.append(dcd_dense(block.X, *kernel_args))
-            return out
+        def run(g, order=order, epoch=epoch):
+            ks = slice(groups[g].start, groups[g].stop)
+            y = _output_targets(block, ks.start) if split else block.y
+            kernel_args = (sqn, y, block.sample_weight, order, W[ks], Wl[ks], A[ks], C, loss.kernel, loss.dual,
+                           pos_weight[ks], neg_weight[ks], bias, sigma, epoch == 0,
+                           active[ks] if active.shape[0] else active, thresholds[g])
+            if block.is_sparse:
+                return dcd_csr(*sparse_arrays(block.X), *kernel_args)
+            return dcd_dense(block.X, *kernel_args)
 
         per_group = _map_groups(run, len(groups), pool)
         if epoch == 0:
@@ -132,14 +130,22 @@ def _output_targets(block, k):
 
 
 def _map_groups(run, n_groups, pool):
-    """``run(members)`` over the groups, split into contiguous shares, one a thread of the thread backend ``pool``
-    (this thread takes the first); the results in group order."""
+    """``[run(g) for g in range(n_groups)]``, the groups taken one by one, as each thread comes free, by this thread
+    and the other threads of the thread backend ``pool``: outputs that take longer do not hold up a thread's share."""
     n_threads = 1 if pool is None else min(pool.n_workers, n_groups)
-    shares = [list(range(n_groups * t // n_threads, n_groups * (t + 1) // n_threads)) for t in range(n_threads)]
-    futures = [pool.submit(run, share) for share in shares[1:]]
-    out = run(shares[0])
+    out = [None] * n_groups
+    taken = itertools.count()  # next() is atomic under the GIL: every group goes to exactly one thread
+
+    def work():
+        for g in iter(taken.__next__, None):
+            if g >= n_groups:
+                return
+            out[g] = run(g)
+
+    futures = [pool.submit(work) for _ in range(n_threads - 1)]
+    work()
     for f in futures:
-        out.extend(f.result())
+        f.result()
     return out
 
 
