@@ -124,23 +124,6 @@ def hess_vec_csr(data, indices, indptr, coef, V, go, bias, out):
 
 
 @njit(nogil=True, cache=True)
-def hessian_diagonal_dense(X, coef, bias, out):
-    """``out[k] += sum_i coef[k, i] x~_i^2`` (elementwise): the diagonals of the outputs' Hessian terms, the
-    preconditioner of conjugate gradients. (CSR rows take a product with their squared values instead.)"""
-    K = coef.shape[0]
-    d = X.shape[1]
-    for i in range(X.shape[0]):
-        for k in range(K):
-            c = coef[k, i]
-            if c == 0.0:
-                continue
-            for j in range(d):
-                out[k, j] += c * X[i, j] * X[i, j]
-            if bias != 0.0:
-                out[k, d] += c * bias * bias
-
-
-@njit(nogil=True, cache=True)
 def step_losses(P, Z, T, Cst, steps, out):
     """``out[k, m] += sum_i c_ik max(0, 1 - t_ik (P[k, i] + steps[m] Z[k, i]))^2``: the loss of every output
     at every trial step of a line search, in one pass over the margins."""

@@ -25,14 +25,12 @@ import time
 
 import numpy as np
 import scipy.linalg
-import scipy.sparse as sp
 
 from ..kernels import sparse_arrays, w_of_alpha_csr, w_of_alpha_dense
 from ..kernels._newton import (
     gram_csr,
     hess_vec_csr,
     hess_vec_dense,
-    hessian_diagonal_dense,
     margins_csr,
     margins_dense,
     step_losses,
@@ -138,22 +136,22 @@ def newton_state_task(block, W, step, prev, token, C, pos_weight, neg_weight, bi
 
 
 def _hessian_diagonal(block, coef, bias):
-    """The diagonals of the block's parts of the outputs' Hessian terms, ``sum_i coef[k, i] x~_i^2``."""
+    """The diagonals of the block's parts of the outputs' Hessian terms, ``sum_i coef[k, i] x~_i^2``: taken once a
+    fit, by matrix products over chunks of the rows' squares (a chunk's copy at a time, not the whole block's)."""
     X = block.X
-    K, dw = coef.shape[0], X.shape[1] + (1 if bias != 0.0 else 0)
-    if not block.is_sparse:
-        out = np.zeros((K, dw))
-        hessian_diagonal_dense(X, coef, bias, out)
-        return out
-    sq = block.__dict__.get("squared_values")  # the rows' squared values, kept for the fit (a memo)
-    if sq is None:
-        sq = block.squared_values = sp.csr_matrix((np.asarray(X.data, dtype=np.float64) ** 2, X.indices, X.indptr),
-                                                  shape=X.shape)
-    out = np.empty((K, dw))
-    out[:, :X.shape[1]] = (sq.T @ coef.T).T
+    K, d = coef.shape[0], X.shape[1]
+    out = np.zeros((K, d + (1 if bias != 0.0 else 0)))
+    for a in range(0, block.n_rows, DIAGONAL_CHUNK):
+        rows = X[a:a + DIAGONAL_CHUNK]
+        sq = rows.multiply(rows) if block.is_sparse else np.square(rows, dtype=np.float64)
+        out[:, :d] += (sq.T @ coef[:, a:a + DIAGONAL_CHUNK].T).T
     if bias != 0.0:
-        out[:, -1] = bias * bias * coef.sum(axis=1)
+        out[:, d] = bias * bias * coef.sum(axis=1)
     return out
+
+
+#: rows squared at a time for the preconditioner
+DIAGONAL_CHUNK = 4096
 
 
 def _gram_dense(X, coef, bias, out):
