@@ -12,11 +12,14 @@ there are more rows than features). An iteration is a few rounds over the blocks
    iterate, as the dual solvers' certificate does;
 2. the Newton direction: with few features and short rows the blocks send their parts of :math:`H_k` (a pass
    costs the sum of the rows' squared non-zeros) and the driver solves the system; otherwise conjugate gradients,
-   one round a Hessian-vector product;
+   one round a Hessian-vector product (every output in one pass), preconditioned by the first iteration's Hessian
+   diagonal;
 3. a line search: every trial step's loss in one round, from the margins of the direction.
 
 The margins stay on the blocks between rounds (declared solver state, so they travel when Dask moves a block),
-with a token of the iteration they belong to; a block that lacks them computes them from ``w``.
+with a token of the iteration they belong to; the first round of an iteration computes them from ``w`` where a
+block lacks them, but the rounds after it need them: a block lost mid-iteration ends the fit with an error (the
+dual, which checkpoints, is what ``solver='auto'`` picks on a cluster).
 """
 
 from __future__ import annotations
