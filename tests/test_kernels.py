@@ -268,7 +268,7 @@ def test_hogwild_one_row_path_is_the_batch_path(penalty, n_out):
 def test_hogwild_write_prefetch_changes_no_step(n_out):
     """Prefetching the next row's weights for writing (done when threads share the model) is a hint: the one-row
     Hogwild! steps are the same to the bit with it and without it."""
-    from skpar.kernels._sgd import _hogwild_csr_rows
+    from skpar.kernels._hogwild import _hogwild_csr_rows
 
     rng = np.random.default_rng(5)
     X = sp.random(300, 50, density=0.2, random_state=5, format="csr")

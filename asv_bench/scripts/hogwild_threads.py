@@ -1,6 +1,6 @@
 """Hogwild! kernel alone, 1, 2 and 4 threads: seconds an epoch (median of 5) and the speed-up over one thread.
 
-A minimal one-row, squared-loss Hogwild! step (the shape of ``skpar.kernels._sgd._hogwild_csr_rows``) on the async
+A minimal one-row, squared-loss Hogwild! step (the shape of ``skpar.kernels._hogwild._hogwild_csr_rows``) on the async
 benchmark's sparse data (400,000 x 47,000, 75 non-zeros a row); each thread takes a contiguous row range in a
 random order and all write one shared weight vector. Variants ask what bounds the 2-thread ratio: the next row's
 weights prefetched for writing (as the estimator's kernel does when threads share the model), a private model per

@@ -28,7 +28,7 @@ to run.
 
 from numba import njit
 
-from ._sgd import hogwild_csr
+from ._hogwild import hogwild_csr
 
 
 @njit(nogil=True, cache=True)

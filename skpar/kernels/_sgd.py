@@ -23,12 +23,12 @@ from numba import njit
 
 from .._penalties import soft_threshold as _soft
 from ._loss import target_loss
-from ._prefetch import ROWS_AHEAD, prefetch_row, prefetch_write
+from ._prefetch import ROWS_AHEAD, prefetch_row
 from ._schedule import step_size
 
 
 @njit(inline="always", nogil=True, cache=True)
-def _intercept_step(B, gb, scale, fit_intercept):
+def intercept_step(B, gb, scale, fit_intercept):
     # the intercepts take their step from the batch's summed gradients, which start again from 0
     for k in range(B.shape[0]):
         if fit_intercept:
@@ -128,7 +128,7 @@ def sgd_dense(X, y, sw, rows, W, B, Wbar, Bbar, n_avg, t0, batch_size, n_steps,
                 v = shrink * W[k, j] - scale * G[k, j]
                 G[k, j] = 0.0
                 W[k, j] = _soft(v, thr) if thr > 0.0 else v
-        _intercept_step(B, gb, scale, fit_intercept)
+        intercept_step(B, gb, scale, fit_intercept)
         if t >= avg_start:
             n_avg += 1
             mu = 1.0 / n_avg
@@ -391,7 +391,7 @@ def sgd_csr(data, indices, indptr, y, sw, rows, W, B, Wbar, Bbar, n_avg, t0, bat
         for h in range(ng):
             i = grow[h]
             _row_step(data, indices, indptr[i], indptr[i + 1], V, T, gbuf[h], c, A if lazy else 0.0)
-        _intercept_step(B, gb, e / m, fit_intercept)
+        intercept_step(B, gb, e / m, fit_intercept)
         if not (s == n_steps - 1 or pos >= n_rows):  # the last step's l1 proximal step is the caller's
             u += e * l1
         if t >= avg_start:
@@ -401,152 +401,3 @@ def sgd_csr(data, indices, indptr, y, sw, rows, W, B, Wbar, Bbar, n_avg, t0, bat
         last_eta = e
     W, Wbar, finite = _finished(V, T, A, wscale, seen_u, u, Wbar, n_avg, n0, lazy)
     return W, B, Wbar, Bbar, n_avg, loss_sum, n_seen, steps, diverged or not finite, last_eta
-
-
-@njit(nogil=True, cache=True)
-def _hogwild_csr_rows(data, indices, indptr, y, sw, rows, W, B, inv_q, t0, n_steps, loss, margin, eps, pos_weight,
-                      neg_weight, l2, l1, fit_intercept, schedule, eta, power_t, samples_per_step, warmup_steps,
-                      eta_start, blowup, prefetch=False):
-    """:func:`hogwild_csr` with one row a step (the Hogwild! paper's setting) on rows without repeated columns: the
-    step goes straight into ``W`` over the row's non-zeros. The batch path's gradient buffer and column marks (two
-    more d-long arrays visited at random) made the working set outgrow the core's cache (docs/benchmarks.md,
-    "Measurements behind the code's choices").
-
-    ``prefetch`` (other threads write ``W`` too): while a row's dot products are summed, the weights of the next
-    row are prefetched for writing, so that the lines the other cores took come back while this row is worked on
-    (it pays on many cores, not on two: docs/benchmarks.md). Prefetching is a hint: the steps are the same to the
-    bit."""
-    K, d = W.shape
-    gk = np.zeros(K)
-    n_rows = rows.shape[0]
-    loss_sum = 0.0
-    steps = 0
-    diverged = False
-    last_eta = 0.0
-    for s in range(min(n_steps, n_rows)):
-        i = rows[s]
-        a, z = indptr[i], indptr[i + 1]
-        # the next row's non-zeros (none past the last row), prefetched for writing during this row's dot products
-        a2 = z2 = 0
-        if prefetch and s + 1 < min(n_steps, n_rows):
-            a2, z2 = indptr[rows[s + 1]], indptr[rows[s + 1] + 1]
-        m = min(z - a, z2 - a2)
-        row_loss = 0.0
-        for k in range(K):
-            wk = W[k]
-            p = B[k]
-            for q in range(m):
-                p += data[a + q] * wk[indices[a + q]]
-                prefetch_write(wk, indices[a2 + q])
-            for r in range(a + m, z):
-                p += data[r] * wk[indices[r]]
-            for r in range(a2 + m, z2):
-                prefetch_write(wk, indices[r])
-            lv, g = target_loss(loss, margin, p, y[i], k, K, eps, pos_weight, neg_weight)
-            row_loss += sw[i] * lv
-            gk[k] = g * sw[i]
-        loss_sum += row_loss
-        if not np.isfinite(row_loss) or row_loss > blowup:
-            diverged = True
-            return loss_sum, s + 1, steps, diverged, last_eta
-        e = step_size(t0 + s, schedule, eta, power_t, samples_per_step, warmup_steps, eta_start)
-        el2, el1 = e * l2, e * l1
-        # an output at a time, its step a scalar: with the output loop inside the non-zero loop the compiler
-        # reloaded gk[k] after every store into W (they might alias) and tested the l1 threshold per non-zero
-        for k in range(K):
-            eg = e * gk[k]
-            wk = W[k]
-            if l1 > 0.0:
-                for r in range(a, z):
-                    j = indices[r]
-                    wk[j] = _soft(max(0.0, 1.0 - el2 * inv_q[j]) * wk[j] - eg * data[r], el1 * inv_q[j])
-            else:
-                for r in range(a, z):
-                    j = indices[r]
-                    wk[j] = max(0.0, 1.0 - el2 * inv_q[j]) * wk[j] - eg * data[r]
-            if fit_intercept:
-                B[k] -= eg
-        steps += 1
-        last_eta = e
-    return loss_sum, steps, steps, diverged, last_eta
-
-
-@njit(nogil=True, cache=True)
-def hogwild_csr(data, indices, indptr, y, sw, rows, W, B, inv_q, t0, batch_size, n_steps,
-                loss, margin, eps, pos_weight, neg_weight, l2, l1, fit_intercept,
-                schedule, eta, power_t, samples_per_step, warmup_steps, eta_start, blowup, distinct=False,
-                prefetch=False):
-    """Hogwild! (Niu et al. 2011) on CSR rows: mini-batch steps that write the shared ``W`` and ``B`` in place,
-    without locks, touching only the coordinates of the batch's non-zeros.
-
-    The separable penalty is split over the steps as the paper does: a coordinate in the batch gets the penalty
-    step scaled by ``inv_q[j] = 1 / P(j in a batch)``, so that its expected penalty per step is the full one and no
-    step writes all d coordinates (which would make every pair of threads conflict). Returns
-    ``(loss_sum, n_seen, steps, diverged, last_eta)``; the l1 step of the last step is applied here too (each
-    thread's model is the shared one: there is no average to defer it to). ``distinct``: no row repeats a column
-    (scipy's canonical format), which lets one-row steps take :func:`_hogwild_csr_rows`; ``prefetch`` (other
-    threads write ``W`` too) is passed on to it.
-    """
-    if batch_size == 1 and distinct:
-        return _hogwild_csr_rows(data, indices, indptr, y, sw, rows, W, B, inv_q, t0, n_steps, loss, margin, eps,
-                                 pos_weight, neg_weight, l2, l1, fit_intercept, schedule, eta, power_t,
-                                 samples_per_step, warmup_steps, eta_start, blowup, prefetch)
-    K, d = W.shape
-    G = np.zeros((K, d))
-    gb = np.zeros(K)
-    mark = np.full(d, -1, dtype=np.int64)
-    touched = np.empty(d, dtype=np.int64)
-    n_rows = rows.shape[0]
-    loss_sum = 0.0
-    n_seen = 0
-    steps = 0
-    diverged = False
-    last_eta = 0.0
-    pos = 0
-    for s in range(n_steps):
-        if pos >= n_rows:
-            break
-        stop = min(pos + batch_size, n_rows)
-        m = stop - pos
-        batch_loss = 0.0
-        nt = 0
-        for q in range(pos, stop):
-            i = rows[q]
-            a, z = indptr[i], indptr[i + 1]
-            for k in range(K):
-                p = B[k]
-                for r in range(a, z):
-                    p += data[r] * W[k, indices[r]]
-                lv, g = target_loss(loss, margin, p, y[i], k, K, eps, pos_weight, neg_weight)
-                batch_loss += sw[i] * lv
-                g *= sw[i]
-                if g != 0.0:
-                    gb[k] += g
-                    for r in range(a, z):
-                        G[k, indices[r]] += g * data[r]
-            for r in range(a, z):
-                j = indices[r]
-                if mark[j] != s:
-                    mark[j] = s
-                    touched[nt] = j
-                    nt += 1
-        pos = stop
-        n_seen += m
-        loss_sum += batch_loss
-        if not np.isfinite(batch_loss) or batch_loss > blowup * m:
-            diverged = True
-            break
-        t = t0 + s
-        e = step_size(t, schedule, eta, power_t, samples_per_step, warmup_steps, eta_start)
-        scale = e / m
-        for r in range(nt):
-            j = touched[r]
-            thr = e * l1 * inv_q[j]
-            for k in range(K):
-                v = max(0.0, 1.0 - e * l2 * inv_q[j]) * W[k, j] - scale * G[k, j]
-                G[k, j] = 0.0
-                W[k, j] = _soft(v, thr) if thr > 0.0 else v
-        _intercept_step(B, gb, scale, fit_intercept)
-        steps += 1
-        last_eta = e
-    return loss_sum, n_seen, steps, diverged, last_eta

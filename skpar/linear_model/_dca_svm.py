@@ -225,7 +225,7 @@ class DualCoordinateAscentSVM(ClientParamMixin, LinearClassifierMixin, Classifie
         one_block = self.n_jobs is None and not gpu and not kind.dask and self.solver_ == "dual"
         n_jobs = default_n_jobs(self.n_jobs, X, kind, averaged=False)
         if one_block:  # the block's outputs, where it passes them one a call, take every core
-            n_jobs = None if split_outputs(X, kind, n_outputs) else 1
+            n_jobs = None if split_outputs(X, kind.sparse, n_outputs) else 1
         backend = get_backend(self.client, n_jobs, gpu_local=kind.local_gpu)
         one_block = one_block and backend.in_process  # a cluster's workers each hold a block
         if self.solver == "auto" and not backend.in_process:

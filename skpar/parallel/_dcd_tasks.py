@@ -80,7 +80,7 @@ def _dcd(block, W, Wl, A, C, loss, pos_weight, neg_weight, bias, sigma, n_epochs
                        (seed + 7919 * rnd) % (1 << 31))
     sqn = _row_sq_norms(block)
     K = W.shape[0]
-    split = K > 1 and _values(block) * K >= SPLIT_OUTPUTS_WORK  # as split_outputs says
+    split = split_outputs(block.X, block.is_sparse, K)
     groups = [range(k, k + 1) for k in range(K)] if split else [range(K)]
     active = np.ones(A.shape if n_epochs > 1 else (0, 0), dtype=np.bool_)
     thresholds = [np.array([np.inf, -np.inf]) for _ in groups]
@@ -108,17 +108,9 @@ def _dcd(block, W, Wl, A, C, loss, pos_weight, neg_weight, bias, sigma, n_epochs
 SPLIT_OUTPUTS_WORK = 4_000_000
 
 
-def _values(block):
-    return _n_values(block.X, block.is_sparse)
-
-
-def _n_values(X, sparse):
-    return X.nnz if sparse else X.shape[0] * X.shape[1]
-
-
-def split_outputs(X, kind, n_outputs):
-    """Whether one block of ``X`` passes its ``n_outputs`` one a kernel call (see :func:`_dcd`)."""
-    return n_outputs > 1 and _n_values(X, kind.sparse) * n_outputs >= SPLIT_OUTPUTS_WORK
+def split_outputs(X, sparse, n_outputs):
+    """Whether a block of rows ``X`` passes its ``n_outputs`` one a kernel call (see :func:`_dcd`)."""
+    return n_outputs > 1 and (X.nnz if sparse else X.shape[0] * X.shape[1]) * n_outputs >= SPLIT_OUTPUTS_WORK
 
 
 def _output_targets(block, k):
