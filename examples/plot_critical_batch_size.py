@@ -32,7 +32,7 @@ def stable(eta, batch):
     with warnings.catch_warnings():
         warnings.simplefilter("error", DivergenceWarning)
         try:
-            reg = ParallelSGDRegressor(alpha=1e-4, learning_rate="constant", eta0=eta, batch_size=batch,
+            reg = ParallelSGDRegressor(solver="sgd", alpha=1e-4, learning_rate="constant", eta0=eta, batch_size=batch,
                                        scaling_rule=None, max_iter=2, tol=None, n_jobs=1, random_state=0).fit(X, y)
         except (DivergenceWarning, DivergenceError):
             return None

@@ -50,7 +50,7 @@ def curve(make):
 for label, kw in [("skpar, local SGD (averaged)", dict(learning_rate="constant", average=True)),
                   ("skpar, one step a round", dict(learning_rate="constant", average=True, local_steps=1,
                                                    batch_size=64))]:
-    ax.semilogy(*curve(lambda k, kw=kw: ParallelSGDRegressor(alpha=alpha, max_iter=k, tol=None, n_jobs=2,
+    ax.semilogy(*curve(lambda k, kw=kw: ParallelSGDRegressor(solver="sgd", alpha=alpha, max_iter=k, tol=None, n_jobs=2,
                                                              random_state=0, **kw)), "o-", ms=3, label=label)
 ax.semilogy(*curve(lambda k: SGDRegressor(alpha=alpha, max_iter=k, tol=None, random_state=0)), "s-", ms=3,
             label="scikit-learn SGDRegressor")

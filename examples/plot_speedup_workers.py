@@ -17,11 +17,11 @@ from skpar.datasets import make_correlated_regression
 
 X, y, _ = make_correlated_regression(400_000, 100, random_state=0)
 workers = list(range(1, min(os.cpu_count() or 1, 8) + 1))
-ParallelSGDRegressor(max_iter=1, n_jobs=1).fit(X[:1000], y[:1000])  # compile first
+ParallelSGDRegressor(solver="sgd", max_iter=1, n_jobs=1).fit(X[:1000], y[:1000])  # compile first
 
 per_epoch = []
 for k in workers:
-    reg = ParallelSGDRegressor(learning_rate="constant", average=True, max_iter=4, tol=None, n_jobs=k,
+    reg = ParallelSGDRegressor(solver="sgd", learning_rate="constant", average=True, max_iter=4, tol=None, n_jobs=k,
                                random_state=0).fit(X, y)
     t = [h["time"] for h in reg.history_]
     per_epoch.append(statistics.median(b - a for a, b in zip(t, t[1:], strict=False)))

@@ -35,7 +35,8 @@ def _subopt(X, y, est):
 def test_async_reaches_the_optimum(problem, scheduler, sparse):
     X, Xs, y = problem
     X = Xs if sparse else X
-    reg = ParallelSGDRegressor(alpha=ALPHA, mode="async", local_steps=50, learning_rate="constant", average=True,
+    reg = ParallelSGDRegressor(solver="sgd", alpha=ALPHA, mode="async", local_steps=50, learning_rate="constant",
+                               average=True,
                                max_iter=20, tol=None, random_state=0, client=scheduler, n_jobs=2).fit(X, y)
     assert _subopt(X, y, reg) < 1e-2
     stale = [h["staleness"] for h in reg.history_]
@@ -47,14 +48,14 @@ def test_async_reaches_the_optimum(problem, scheduler, sparse):
 def test_hogwild_reaches_the_optimum(problem, sparse):
     X, Xs, y = problem
     X = Xs if sparse else X
-    reg = ParallelSGDRegressor(alpha=ALPHA, mode="hogwild", learning_rate="invscaling", power_t=0.5, max_iter=20,
-                               tol=None, random_state=0, n_jobs=2).fit(X, y)
+    reg = ParallelSGDRegressor(solver="sgd", alpha=ALPHA, mode="hogwild", learning_rate="invscaling", power_t=0.5,
+                               max_iter=20, tol=None, random_state=0, n_jobs=2).fit(X, y)
     assert _subopt(X, y, reg) < 1e-2
     assert reg.history_[0]["threads"] == (1, 1)  # two blocks, a thread each, on one shared model
-    one = ParallelSGDRegressor(alpha=ALPHA, mode="hogwild", learning_rate="invscaling", power_t=0.5, max_iter=20,
-                               tol=None, random_state=0, n_jobs=1).fit(X, y)
-    sync = ParallelSGDRegressor(alpha=ALPHA, learning_rate="invscaling", power_t=0.5, average=False, max_iter=20,
-                                tol=None, random_state=0, n_jobs=1).fit(X, y)
+    one = ParallelSGDRegressor(solver="sgd", alpha=ALPHA, mode="hogwild", learning_rate="invscaling", power_t=0.5,
+                               max_iter=20, tol=None, random_state=0, n_jobs=1).fit(X, y)
+    sync = ParallelSGDRegressor(solver="sgd", alpha=ALPHA, learning_rate="invscaling", power_t=0.5, average=False,
+                                max_iter=20, tol=None, random_state=0, n_jobs=1).fit(X, y)
     if not sparse:  # one thread on dense data: Hogwild! is plain SGD (sparse Hogwild! spreads the penalty instead)
         np.testing.assert_array_equal(one.coef_, sync.coef_)
     assert _subopt(X, y, one) < 1e-2
@@ -68,11 +69,11 @@ def test_hogwild_replicas_reach_the_optimum(problem, sparse):
     X = Xs if sparse else X
     kw = dict(alpha=ALPHA, mode="hogwild", learning_rate="invscaling", power_t=0.5, max_iter=20, tol=None,
               random_state=0)
-    reg = ParallelSGDRegressor(n_jobs=2, replica_steps=40, **kw).fit(X, y)
+    reg = ParallelSGDRegressor(solver="sgd", n_jobs=2, replica_steps=40, **kw).fit(X, y)
     assert _subopt(X, y, reg) < 1e-2
     assert reg.history_[0]["threads"] == (1, 1)
-    one = ParallelSGDRegressor(n_jobs=1, replica_steps=40, **kw).fit(X, y)
-    np.testing.assert_array_equal(one.coef_, ParallelSGDRegressor(n_jobs=1, **kw).fit(X, y).coef_)
+    one = ParallelSGDRegressor(solver="sgd", n_jobs=1, replica_steps=40, **kw).fit(X, y)
+    np.testing.assert_array_equal(one.coef_, ParallelSGDRegressor(solver="sgd", n_jobs=1, **kw).fit(X, y).coef_)
 
 
 def test_hogwild_replicas_on_four_threads_asked_to_fold_once_an_epoch(problem):
@@ -83,8 +84,8 @@ def test_hogwild_replicas_on_four_threads_asked_to_fold_once_an_epoch(problem):
     _, X, y = problem
     kw = dict(alpha=ALPHA, mode="hogwild", learning_rate="invscaling", power_t=0.5, max_iter=20, tol=None,
               random_state=0, n_jobs=4)
-    reg = ParallelSGDRegressor(replica_steps=1_000_000, **kw).fit(X, y)
-    assert reg.learning_rate_ == ParallelSGDRegressor(**kw).fit(X, y).learning_rate_  # never cut
+    reg = ParallelSGDRegressor(solver="sgd", replica_steps=1_000_000, **kw).fit(X, y)
+    assert reg.learning_rate_ == ParallelSGDRegressor(solver="sgd", **kw).fit(X, y).learning_rate_  # never cut
     assert _subopt(X, y, reg) < 1e-2
 
 
@@ -95,7 +96,8 @@ def test_hogwild_replicas_on_a_dask_worker(problem):
     _, X, y = problem
     with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster, \
             Client(cluster, set_as_default=False) as client:
-        reg = ParallelSGDRegressor(alpha=ALPHA, mode="hogwild", replica_steps=40, learning_rate="invscaling",
+        reg = ParallelSGDRegressor(solver="sgd", alpha=ALPHA, mode="hogwild", replica_steps=40,
+                                   learning_rate="invscaling",
                                    power_t=0.5, max_iter=20, tol=None, random_state=0, client=client).fit(X, y)
     assert _subopt(X, y, reg) < 1e-2
     assert {h["threads"] for h in reg.history_} == {(2,)}
@@ -103,7 +105,8 @@ def test_hogwild_replicas_on_a_dask_worker(problem):
 
 def test_overlapping_tasks(problem):
     X, _, y = problem
-    reg = ParallelSGDRegressor(alpha=ALPHA, mode="async", max_staleness=3, local_steps=50, learning_rate="constant",
+    reg = ParallelSGDRegressor(solver="sgd", alpha=ALPHA, mode="async", max_staleness=3, local_steps=50,
+                               learning_rate="constant",
                                average=True, max_iter=20, tol=None, random_state=0, n_jobs=2).fit(X, y)
     assert max(h["staleness"] for h in reg.history_) >= 3  # several tasks of a block in flight at once
     assert _subopt(X, y, reg) < 1e-2
@@ -125,8 +128,8 @@ def _straggler_timings(runs, **common):
     y = X @ rng.normal(size=10) + 0.3 * rng.normal(size=8000)
     timings = {}
     for mode, extra in runs:
-        reg = ParallelSGDRegressor(mode=mode, alpha=ALPHA, local_steps=125, learning_rate="invscaling", power_t=0.5,
-                                   average=False, tol=None, random_state=0, n_jobs=2, **common, **extra)
+        reg = ParallelSGDRegressor(solver="sgd", mode=mode, alpha=ALPHA, local_steps=125, learning_rate="invscaling",
+                                   power_t=0.5, average=False, tol=None, random_state=0, n_jobs=2, **common, **extra)
         reg._straggler_delays = (0.1, 0.0)
         start = time.perf_counter()
         reg.fit(X, y)
@@ -157,8 +160,8 @@ def test_hogwild_on_dask_workers_averages_their_models(problem, cluster_client, 
     the copies every epoch."""
     X, Xs, y = problem
     X = Xs if sparse else X
-    reg = ParallelSGDRegressor(alpha=ALPHA, mode="hogwild", learning_rate="invscaling", power_t=0.5, max_iter=20,
-                               tol=None, random_state=0, client=cluster_client).fit(X, y)
+    reg = ParallelSGDRegressor(solver="sgd", alpha=ALPHA, mode="hogwild", learning_rate="invscaling", power_t=0.5,
+                               max_iter=20, tol=None, random_state=0, client=cluster_client).fit(X, y)
     assert _subopt(X, y, reg) < 1e-2
     assert [h["threads"] for h in reg.history_] == [(1, 1)] * 20  # a block and a thread on each worker
 
@@ -170,7 +173,7 @@ def test_hogwild_on_a_dask_worker_uses_its_threads(problem):
     _, X, y = problem
     with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster, \
             Client(cluster, set_as_default=False) as client:
-        reg = ParallelSGDRegressor(alpha=ALPHA, mode="hogwild", learning_rate="invscaling", power_t=0.5,
+        reg = ParallelSGDRegressor(solver="sgd", alpha=ALPHA, mode="hogwild", learning_rate="invscaling", power_t=0.5,
                                    max_iter=20, tol=None, random_state=0, client=client).fit(X, y)
     assert _subopt(X, y, reg) < 1e-2
     assert {h["threads"] for h in reg.history_} == {(2,)}  # one block, both threads on its model
@@ -179,14 +182,14 @@ def test_hogwild_on_a_dask_worker_uses_its_threads(problem):
 def test_modes_refuse_what_they_cannot_do(problem):
     X, _, y = problem
     with pytest.raises(ValueError, match="average=False"):
-        ParallelSGDRegressor(mode="hogwild", average=True).fit(X, y)
+        ParallelSGDRegressor(solver="sgd", mode="hogwild", average=True).fit(X, y)
     with pytest.raises(ValueError, match="periodic"):
         AveragedSGDClassifier(mode="async", averaging="oneshot").fit(X, y > 2)
     with pytest.raises(ValueError, match="early_stopping"):
-        ParallelSGDRegressor(mode="async", early_stopping=True).fit(X, y)
+        ParallelSGDRegressor(solver="sgd", mode="async", early_stopping=True).fit(X, y)
     for mode in ("sync", "async"):
         with pytest.raises(ValueError, match="replica_steps is a setting of mode='hogwild'"):
-            ParallelSGDRegressor(mode=mode, replica_steps=100).fit(X, y)
+            ParallelSGDRegressor(solver="sgd", mode=mode, replica_steps=100).fit(X, y)
 
 
 def test_every_mode_fits_with_the_classifier_defaults():

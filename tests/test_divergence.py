@@ -41,7 +41,8 @@ def _client(kind, cluster_client):
 @pytest.mark.parametrize("kw", MODES)
 def test_regressor_step_far_too_large_is_halved_until_it_fits(kw, sparse):
     X, y = _regression(sparse)
-    reg = ParallelSGDRegressor(eta0=1e3, learning_rate="constant", n_jobs=2, random_state=0, max_iter=10, tol=None,
+    reg = ParallelSGDRegressor(solver="sgd", eta0=1e3, learning_rate="constant", n_jobs=2, random_state=0,
+                               max_iter=10, tol=None,
                                client="threads", **kw)
     with pytest.warns(DivergenceWarning, match="diverged"):
         reg.fit(X, y)
@@ -57,7 +58,7 @@ def test_regressor_step_far_too_large_is_halved_until_it_fits(kw, sparse):
                                                                                           id="async")])
 def test_regressor_divergence_on_a_cluster(kw, cluster_client):
     X, y = _regression()
-    reg = ParallelSGDRegressor(eta0=1e3, learning_rate="constant", random_state=0, max_iter=10, tol=None,
+    reg = ParallelSGDRegressor(solver="sgd", eta0=1e3, learning_rate="constant", random_state=0, max_iter=10, tol=None,
                                client=cluster_client, **kw)
     with pytest.warns(DivergenceWarning, match="diverged"):
         reg.fit(X, y)
@@ -68,7 +69,8 @@ def test_regressor_divergence_on_a_cluster(kw, cluster_client):
 @pytest.mark.parametrize("kw", MODES)
 def test_a_step_no_halving_can_save_ends_with_divergence_error(kw):
     X, y = _regression()
-    reg = ParallelSGDRegressor(eta0=1e15, learning_rate="constant", n_jobs=2, random_state=0, max_iter=3, tol=None,
+    reg = ParallelSGDRegressor(solver="sgd", eta0=1e15, learning_rate="constant", n_jobs=2, random_state=0,
+                               max_iter=3, tol=None,
                                client="threads", **kw)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DivergenceWarning)

@@ -25,8 +25,16 @@ EXPECTED_FAILED = {
 }
 
 
-@parametrize_with_checks([ParallelSGDRegressor(n_jobs=2)],
-                         expected_failed_checks=lambda est: EXPECTED_FAILED)
+EXPECTED_FAILED_CHOLESKY = {
+    # the objective is a mean over rows, (1/n) sum s_i l_i + penalty, as SGDRegressor's: two copies of a row make
+    # n one larger, a weight of 2 does not, so the penalty weighs differently (Ridge's sum form has no n)
+    check: "the mean over rows counts a repeated row, not a weight" for check in EXPECTED_FAILED}
+
+
+@parametrize_with_checks([ParallelSGDRegressor(n_jobs=2, solver="sgd"),
+                          ParallelSGDRegressor(n_jobs=2, solver="cholesky")],
+                         expected_failed_checks=lambda est: EXPECTED_FAILED if est.solver == "sgd"
+                         else EXPECTED_FAILED_CHOLESKY)
 def test_sklearn_api(estimator, check):
     check(estimator)
 
@@ -59,8 +67,8 @@ def test_reaches_exact_ridge_optimum(data, sparse, local_steps):
     f_star = ridge_objective(X, y, w, b, alpha)
     # an all-reduced step of 2 x 64 rows runs at the saturated step 1/(2 lambda_max): average once the bias is gone
     batch, average = (16, True) if local_steps == "epoch" else (64, 10 * len(y))
-    reg = ParallelSGDRegressor(alpha=alpha, learning_rate="constant", average=average, max_iter=30, tol=None,
-                               batch_size=batch, local_steps=local_steps, n_jobs=2, random_state=0).fit(X, y)
+    reg = ParallelSGDRegressor(solver="sgd", alpha=alpha, learning_rate="constant", average=average, max_iter=30,
+                               tol=None, batch_size=batch, local_steps=local_steps, n_jobs=2, random_state=0).fit(X, y)
     f = ridge_objective(X, y, reg.coef_, reg.intercept_[0], alpha)
     assert (f - f_star) / f_star < 1e-3
     # and it really is an SGD answer, not the exact solve
@@ -73,12 +81,12 @@ def test_sample_weight_objective(data):
     alpha = 1e-3
     w, b = ridge_optimum(X, y, alpha, sw)
     f_star = ridge_objective(X, y, w, b, alpha, sw)
-    reg = ParallelSGDRegressor(alpha=alpha, learning_rate="constant", average=True, max_iter=30, tol=None,
+    reg = ParallelSGDRegressor(solver="sgd", alpha=alpha, learning_rate="constant", average=True, max_iter=30, tol=None,
                                n_jobs=2, random_state=0).fit(X, y, sample_weight=sw)
     f = ridge_objective(X, y, reg.coef_, reg.intercept_[0], alpha, sw)
     assert (f - f_star) / f_star < 1e-3
-    unweighted = ParallelSGDRegressor(alpha=alpha, learning_rate="constant", average=True, max_iter=30, tol=None,
-                                      n_jobs=2, random_state=0).fit(X, y)
+    unweighted = ParallelSGDRegressor(solver="sgd", alpha=alpha, learning_rate="constant", average=True, max_iter=30,
+                                      tol=None, n_jobs=2, random_state=0).fit(X, y)
     assert ridge_objective(X, y, unweighted.coef_, unweighted.intercept_[0], alpha, sw) > f
 
 
@@ -89,8 +97,8 @@ def test_threads_and_cluster_agree(data, cluster_client, sparse, local_steps):
     if sparse:
         X = _sparse(X, np.random.default_rng(1))
     kw = dict(max_iter=4, tol=None, average=5, random_state=7, local_steps=local_steps, early_stopping=False)
-    a = ParallelSGDRegressor(n_jobs=2, client="threads", **kw).fit(X, y)
-    b = ParallelSGDRegressor(client=cluster_client, **kw).fit(X, y)
+    a = ParallelSGDRegressor(solver="sgd", n_jobs=2, client="threads", **kw).fit(X, y)
+    b = ParallelSGDRegressor(solver="sgd", client=cluster_client, **kw).fit(X, y)
     assert a.n_blocks_ == b.n_blocks_ == 2
     np.testing.assert_allclose(a.coef_, b.coef_, rtol=1e-12, atol=0)
     np.testing.assert_allclose(a.intercept_, b.intercept_, rtol=1e-12, atol=0)
@@ -102,8 +110,8 @@ def test_one_local_step_is_synchronous_minibatch_sgd(data):
     """local_steps=1 over 2 blocks equals mini-batch SGD on the global batch made of both blocks' batches."""
     X, y = data
     X, y = X[:256], y[:256]
-    reg = ParallelSGDRegressor(learning_rate="constant", average=False, eta0=0.01, scaling_rule=None, local_steps=1,
-                               batch_size=4, max_iter=1, tol=None, alpha=0.0, n_jobs=2, random_state=0,
+    reg = ParallelSGDRegressor(solver="sgd", learning_rate="constant", average=False, eta0=0.01, scaling_rule=None,
+                               local_steps=1, batch_size=4, max_iter=1, tol=None, alpha=0.0, n_jobs=2, random_state=0,
                                warmup=0).fit(X, y)
     assert reg.t_ == 32  # 128 rows a block, 4 a step
     from skpar.backend import make_block
@@ -161,14 +169,15 @@ def test_dask_dataframe_input(data, scheduler):
 
 def test_float32_stays_float32(data):
     X, y = data
-    reg = ParallelSGDRegressor(n_jobs=2, random_state=0, max_iter=5).fit(X.astype(np.float32), y)
+    reg = ParallelSGDRegressor(solver="sgd", n_jobs=2, random_state=0, max_iter=5).fit(X.astype(np.float32), y)
     assert reg.coef_.dtype == np.float32 and reg.intercept_.dtype == np.float32
     assert reg.predict(X.astype(np.float32)).dtype == np.float32
 
 
 def test_divergence_is_caught_and_halved(data):
     X, y = data
-    reg = ParallelSGDRegressor(eta0=1e3, learning_rate="constant", n_jobs=2, random_state=0, max_iter=5, tol=None)
+    reg = ParallelSGDRegressor(solver="sgd", eta0=1e3, learning_rate="constant", n_jobs=2, random_state=0, max_iter=5,
+                               tol=None)
     with pytest.warns(DivergenceWarning, match="diverged"):
         reg.fit(X * 10, y)
     assert np.isfinite(reg.coef_).all()
@@ -178,25 +187,25 @@ def test_divergence_is_caught_and_halved(data):
 
 def test_critical_batch_size_reported_and_warned(data):
     X, y = data
-    reg = ParallelSGDRegressor(n_jobs=2, random_state=0, max_iter=3, tol=None).fit(X, y)
+    reg = ParallelSGDRegressor(solver="sgd", n_jobs=2, random_state=0, max_iter=3, tol=None).fit(X, y)
     # E||x~||^2 / lambda_max of the augmented second moment, computed exactly here
     Xa = np.hstack([X, np.ones((len(X), 1))])
     lam = np.linalg.eigvalsh(Xa.T @ Xa / len(X))[-1]
     assert reg.critical_batch_size_ == pytest.approx((Xa ** 2).sum(1).mean() / lam, rel=1e-2)
     assert reg.critical_batch_size_ <= reg.critical_batch_size_upper_
     with pytest.warns(CriticalBatchSizeWarning):
-        ParallelSGDRegressor(n_jobs=2, local_steps=1, batch_size=1000, max_iter=1, tol=None).fit(X, y)
+        ParallelSGDRegressor(solver="sgd", n_jobs=2, local_steps=1, batch_size=1000, max_iter=1, tol=None).fit(X, y)
 
 
 def test_partial_fit_and_warm_start_continue(data):
     X, y = data
     kw = dict(n_jobs=2, random_state=0, tol=None, learning_rate="constant")
-    full = ParallelSGDRegressor(max_iter=4, **kw).fit(X, y)
-    part = ParallelSGDRegressor(max_iter=2, warm_start=True, **kw).fit(X, y)
+    full = ParallelSGDRegressor(solver="sgd", max_iter=4, **kw).fit(X, y)
+    part = ParallelSGDRegressor(solver="sgd", max_iter=2, warm_start=True, **kw).fit(X, y)
     part.fit(X, y)
     np.testing.assert_allclose(part.coef_, full.coef_, rtol=1e-12)
     assert part.t_ == full.t_
-    inc = ParallelSGDRegressor(**kw)
+    inc = ParallelSGDRegressor(solver="sgd", **kw)
     for _ in range(4):
         inc.partial_fit(X, y)
     np.testing.assert_allclose(inc.coef_, full.coef_, rtol=1e-12)
@@ -204,7 +213,7 @@ def test_partial_fit_and_warm_start_continue(data):
 
 def test_stops_on_tol_and_agrees_with_sklearn_sgd(data):
     X, y = data
-    ours = ParallelSGDRegressor(n_jobs=2, random_state=0).fit(X, y)
+    ours = ParallelSGDRegressor(solver="sgd", n_jobs=2, random_state=0).fit(X, y)
     theirs = SGDRegressor(random_state=0).fit(X, y)
     assert ours.n_iter_ < 1000
     assert ours.score(X, y) == pytest.approx(theirs.score(X, y), abs=2e-3)
@@ -292,3 +301,133 @@ def test_l1_gives_sparse_coefficients():
                                random_state=0).fit(X, y)
     assert (reg.coef_ == 0).sum() >= 30
     assert reg.score(X, y) > 0.95
+
+
+# ---- solver='cholesky': the normal equations, one round ------------------------------------------------------------
+def _short_sparse(n, d, per_row, rng):
+    """Sparse rows of ``per_row`` non-zeros: the compiled pairs path (a fuller matrix is densified by chunks)."""
+    cols = np.array([rng.choice(d, per_row, replace=False) for _ in range(n)])
+    return sp.csr_matrix((rng.normal(size=n * per_row) + 3.0, cols.ravel(), np.arange(0, n * per_row + 1, per_row)),
+                         shape=(n, d))
+
+
+@pytest.mark.parametrize("kind", ["dense", "float32", "sparse_short", "sparse_full"])
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+@pytest.mark.parametrize("fit_intercept", [True, False], ids=["intercept", "no_intercept"])
+def test_cholesky_is_the_exact_ridge_optimum(data, kind, weighted, fit_intercept):
+    X, y = data
+    rng = np.random.default_rng(5)
+    X = X + 50.0  # means far from 0: the scatters are taken about them
+    if kind == "float32":
+        X = X.astype(np.float32)
+    elif kind == "sparse_short":
+        X = _short_sparse(len(y), 40, 3, rng)
+        y = X @ rng.normal(size=40) + rng.normal(size=len(y))
+    elif kind == "sparse_full":
+        X = sp.csr_matrix(X)
+    sw = rng.uniform(0.0, 3.0, size=len(y)) if weighted else None
+    alpha = 1e-3
+    reg = ParallelSGDRegressor(alpha=alpha, fit_intercept=fit_intercept, n_jobs=3).fit(X, y, sample_weight=sw)
+    assert reg.solver_ == "cholesky" and reg.n_blocks_ == 3 and reg.n_iter_ == 1
+    if fit_intercept:
+        w, b = ridge_optimum(X.astype(np.float64), y, alpha, sw)
+    else:
+        Xd = X.toarray() if sp.issparse(X) else np.asarray(X, dtype=np.float64)
+        s = np.ones(len(y)) if sw is None else sw
+        w, b = np.linalg.solve((Xd * s[:, None]).T @ Xd / len(y) + alpha * np.eye(Xd.shape[1]),
+                               (Xd * s[:, None]).T @ y / len(y)), 0.0
+    rtol = 1e-4 if kind == "float32" else 1e-8
+    np.testing.assert_allclose(reg.coef_, w, rtol=rtol, atol=rtol * np.abs(w).max())
+    assert reg.intercept_[0] == pytest.approx(b, rel=rtol, abs=rtol)
+    assert reg.coef_.dtype == X.dtype
+    f = ridge_objective(X.astype(np.float64), y, w, b, alpha, sw)
+    assert reg.history_[0]["objective"] == pytest.approx(f, rel=1e-8)
+
+
+def test_cholesky_blocks_larger_than_a_chunk(data, monkeypatch):
+    """A block is centred and multiplied a chunk of rows at a time: many chunks give the one-chunk answer."""
+    from skpar.parallel import _normal_equations
+
+    X, y = data
+    one = ParallelSGDRegressor(n_jobs=1).fit(X, y)
+    monkeypatch.setattr(_normal_equations, "SCATTER_VALUES", 7 * X.shape[1])  # 7 rows a chunk
+    many = ParallelSGDRegressor(n_jobs=2).fit(X, y)
+    np.testing.assert_allclose(many.coef_, one.coef_, rtol=1e-10)
+    assert many.history_[0]["objective"] == pytest.approx(one.history_[0]["objective"], rel=1e-12)
+
+
+def test_cholesky_without_penalty_is_least_squares_even_when_singular(data):
+    from sklearn.linear_model import LinearRegression
+
+    X, y = data
+    X = np.hstack([X, X[:, :2]])  # two columns repeated: the system is singular, the least-norm solution is unique
+    reg = ParallelSGDRegressor(penalty=None, n_jobs=2).fit(X, y)
+    ref = LinearRegression().fit(X, y)
+    np.testing.assert_allclose(reg.coef_, ref.coef_, rtol=1e-6, atol=1e-8)
+    assert reg.intercept_[0] == pytest.approx(ref.intercept_, rel=1e-8)
+
+
+def test_cholesky_threads_and_cluster_agree(data, cluster_client):
+    X, y = data
+    a = ParallelSGDRegressor(n_jobs=2, client="threads").fit(X, y)
+    b = ParallelSGDRegressor(client=cluster_client).fit(da.from_array(X, chunks=(1000, 12)), da.from_array(y, 1000))
+    assert a.solver_ == b.solver_ == "cholesky"
+    np.testing.assert_allclose(a.coef_, b.coef_, rtol=1e-10)
+
+
+@pytest.mark.parametrize("kw, solver", [
+    ({}, "cholesky"),
+    ({"penalty": None}, "cholesky"),
+    ({"loss": "huber"}, "sgd"),
+    ({"penalty": "l1"}, "sgd"),
+    ({"penalty": "elasticnet"}, "sgd"),
+    ({"mode": "async"}, "sgd"),
+    ({"early_stopping": True, "tol": 1e-3}, "sgd"),
+    ({"solver": "sgd"}, "sgd"),
+])
+def test_auto_picks_cholesky_where_it_runs(data, kw, solver):
+    X, y = data
+    reg = ParallelSGDRegressor(**{"n_jobs": 2, "max_iter": 3, "tol": None, "random_state": 0, **kw}).fit(X, y)
+    assert reg.solver_ == solver
+    assert hasattr(reg, "learning_rate_") == (solver == "sgd")
+
+
+def test_auto_weighs_the_rows_against_the_features():
+    rng = np.random.default_rng(0)
+    kw = dict(n_jobs=1, max_iter=2, tol=None, random_state=0)
+    # more features than rows: SGD
+    assert ParallelSGDRegressor(**kw).fit(rng.normal(size=(50, 80)), rng.normal(size=50)).solver_ == "sgd"
+    # dense rows of many features: SGD's epochs cost less than the products
+    X = rng.normal(size=(600, 513))
+    assert ParallelSGDRegressor(**kw).fit(X, rng.normal(size=600)).solver_ == "sgd"
+    # sparse rows: short ones pay, long ones (a mean squared length over 20 times the mean length) do not
+    assert ParallelSGDRegressor(**kw).fit(_short_sparse(3000, 300, 4, rng), rng.normal(size=3000)).solver_ \
+        == "cholesky"
+    long_rows = _short_sparse(3000, 300, 60, rng)
+    assert ParallelSGDRegressor(**kw).fit(long_rows, rng.normal(size=3000)).solver_ == "sgd"
+    assert ParallelSGDRegressor(solver="cholesky", n_jobs=1).fit(long_rows, rng.normal(size=3000)).solver_ \
+        == "cholesky"
+
+
+@pytest.mark.parametrize("kw, reason", [
+    ({"loss": "huber"}, "loss='huber'"),
+    ({"penalty": "l1"}, "penalty='l1'"),
+    ({"mode": "hogwild"}, "mode='hogwild'"),
+    ({"early_stopping": True}, "early_stopping"),
+])
+def test_cholesky_refuses_what_it_cannot_solve(data, kw, reason):
+    X, y = data
+    with pytest.raises(ValueError, match=f"cannot run with {reason}"):
+        ParallelSGDRegressor(solver="cholesky", **kw).fit(X, y)
+
+
+def test_partial_fit_after_cholesky_continues_from_the_solution(data):
+    X, y = data
+    reg = ParallelSGDRegressor(n_jobs=2, random_state=0).fit(X, y)
+    exact = reg.coef_.copy()
+    reg.partial_fit(X, y)
+    assert reg.solver_ == "sgd" and reg.t_ > 0
+    # one epoch of SGD steps, averaged with the solution: it stays near it (a fresh epoch is far from it)
+    drift = np.abs(reg.coef_ - exact).max()
+    fresh = ParallelSGDRegressor(n_jobs=2, random_state=0).partial_fit(X, y)
+    assert drift < 0.1 * np.abs(fresh.coef_ - exact).max()

@@ -83,13 +83,13 @@ def test_sync_sgd_finishes_after_a_worker_is_lost_with_the_undisturbed_answer(na
     kw = dict(local_steps=10, max_iter=8, tol=None, random_state=0)
     client = nanny_cluster
     _wait_for_workers(client)
-    reg = ParallelSGDRegressor(client=client, **kw)
+    reg = ParallelSGDRegressor(solver="sgd", client=client, **kw)
     reg._straggler_delays = (0.03, 0.03)  # slow rounds (~100 of them), so that the loss lands in the middle
     _kill_later(client, _first_worker(client), after=1.5)
     start = time.perf_counter()
     reg.fit(X, y)
     assert time.perf_counter() - start < 120
-    undisturbed = ParallelSGDRegressor(n_jobs=2, client="threads", **kw).fit(X, y)
+    undisturbed = ParallelSGDRegressor(solver="sgd", n_jobs=2, client="threads", **kw).fit(X, y)
     np.testing.assert_allclose(reg.coef_, undisturbed.coef_, rtol=1e-12, atol=0)
     np.testing.assert_allclose(reg.intercept_, undisturbed.intercept_, rtol=1e-12, atol=0)
     assert reg.n_iter_ == undisturbed.n_iter_ == 8
@@ -159,8 +159,9 @@ def test_async_sgd_sends_a_lost_workers_tasks_again_and_reaches_its_tolerance(na
     X, y = _data()
     y = y + 0.1 * np.random.default_rng(3).normal(size=y.size)
     kw = dict(mode="async", alpha=1e-4, local_steps=10, max_iter=8, tol=None, random_state=0)
-    ParallelSGDRegressor(client=client, **{**kw, "max_iter": 1}).fit(X, y)  # workers warm: the loss lands in the loop
-    reg = ParallelSGDRegressor(client=client, **kw)
+    # workers warm: the loss lands in the loop
+    ParallelSGDRegressor(solver="sgd", client=client, **{**kw, "max_iter": 1}).fit(X, y)
+    reg = ParallelSGDRegressor(solver="sgd", client=client, **kw)
     reg._straggler_delays = (0.02, 0.02)  # ~200 updates, ~4 s
     _kill_later(client, _first_worker(client), after=1.0)
     reg.fit(X, y)
@@ -181,8 +182,9 @@ def test_hogwild_on_dask_runs_a_lost_workers_epoch_again_and_reaches_its_toleran
     y = y + 0.1 * np.random.default_rng(4).normal(size=y.size)
     kw = dict(mode="hogwild", alpha=1e-4, learning_rate="invscaling", power_t=0.5, max_iter=30, tol=None,
               random_state=0)
-    ParallelSGDRegressor(client=client, **{**kw, "max_iter": 1}).fit(X, y)  # workers warm: the loss lands in the loop
-    reg = ParallelSGDRegressor(client=client, **kw)
+    # workers warm: the loss lands in the loop
+    ParallelSGDRegressor(solver="sgd", client=client, **{**kw, "max_iter": 1}).fit(X, y)
+    reg = ParallelSGDRegressor(solver="sgd", client=client, **kw)
     reg._straggler_delays = (0.1, 0.1)  # 30 epochs of at least 0.1 s
     _kill_later(client, _first_worker(client), after=1.0)
     reg.fit(X, y)
@@ -198,8 +200,8 @@ def test_losing_every_worker_ends_the_fit_with_a_clear_error():
     X, y = _data()
     cluster, client = _cluster()
     try:
-        ParallelSGDRegressor(client=client, max_iter=1).fit(X, y)  # the workers compile first
-        reg = ParallelSGDRegressor(client=client, local_steps=10, max_iter=1000, tol=None, random_state=0)
+        ParallelSGDRegressor(solver="sgd", client=client, max_iter=1).fit(X, y)  # the workers compile first
+        reg = ParallelSGDRegressor(solver="sgd", client=client, local_steps=10, max_iter=1000, tol=None, random_state=0)
         reg._straggler_delays = (0.05, 0.05)
 
         def stop_all():
@@ -264,8 +266,8 @@ def test_losing_the_scheduler_ends_the_fit_with_a_clear_error(tmp_path):
             client = Client(scheduler_file=str(file), timeout=60)
             client.wait_for_workers(2, timeout=60)
             X, y = _data()
-            ParallelSGDRegressor(client=client, max_iter=1).fit(X, y)  # the workers compile first
-        reg = ParallelSGDRegressor(client=client, local_steps=10, max_iter=50, tol=None, random_state=0)
+            ParallelSGDRegressor(solver="sgd", client=client, max_iter=1).fit(X, y)  # the workers compile first
+        reg = ParallelSGDRegressor(solver="sgd", client=client, local_steps=10, max_iter=50, tol=None, random_state=0)
         reg._straggler_delays = (0.03, 0.03)
         threading.Timer(1.0, scheduler.kill).start()
         start = time.perf_counter()

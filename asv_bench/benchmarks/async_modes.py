@@ -39,5 +39,6 @@ class ModesBenchmark(Estimator, Benchmark):
 
     def make_estimator(self, params):
         mode, n_jobs = params
-        return ParallelSGDRegressor(mode=mode, alpha=1e-6, batch_size=16, max_iter=3, tol=None, n_jobs=n_jobs,
+        return ParallelSGDRegressor(solver="sgd", mode=mode, alpha=1e-6, batch_size=16, max_iter=3, tol=None,
+                                    n_jobs=n_jobs,
                                     random_state=0)

@@ -29,7 +29,8 @@ class ParallelSGDRegressorBenchmark(_Data, Estimator, Benchmark):
     setup_cache.timeout = 3600  # the large profile makes gigabytes of data
 
     def make_estimator(self, params):
-        return ParallelSGDRegressor(alpha=ALPHA, learning_rate="constant", average=True, max_iter=2, tol=None,
+        return ParallelSGDRegressor(solver="sgd", alpha=ALPHA, learning_rate="constant", average=True, max_iter=2,
+                                    tol=None,
                                     n_jobs=2, random_state=0)
 
 

@@ -81,10 +81,11 @@ def configs(straggler, sparse, msq):
 
 def run(name, X, y, k_max, modes=("sync", "async", "hogwild")):
     print(f"\n{name}: {X.shape[0]:,} x {X.shape[1]:,}")
-    ParallelSGDRegressor(max_iter=1, n_jobs=2).fit(X[:2000], y[:2000])
+    ParallelSGDRegressor(solver="sgd", max_iter=1, n_jobs=2).fit(X[:2000], y[:2000])
     sparse = hasattr(X, "indptr")
     msq = float(X.multiply(X).sum(1).mean()) if sparse else float(np.einsum("ij,ij->", X, X)) / X.shape[0]
-    long_run = ParallelSGDRegressor(alpha=ALPHA, learning_rate="constant", max_iter=20, tol=None, n_jobs=2,
+    long_run = ParallelSGDRegressor(solver="sgd", alpha=ALPHA, learning_rate="constant", max_iter=20, tol=None,
+                                    n_jobs=2,
                                     random_state=0, average=True).fit(X, y)
     ridge = Ridge(alpha=ALPHA * X.shape[0], solver="sparse_cg" if sparse else "cholesky", tol=1e-10,
                   max_iter=100_000).fit(X, y)
@@ -97,7 +98,7 @@ def run(name, X, y, k_max, modes=("sync", "async", "hogwild")):
                 continue
 
             def make(k, kw=kw, delays=delays):
-                est = ParallelSGDRegressor(max_iter=k, **kw)
+                est = ParallelSGDRegressor(solver="sgd", max_iter=k, **kw)
                 est._straggler_delays = delays
                 return est
 
@@ -136,7 +137,7 @@ def run(name, X, y, k_max, modes=("sync", "async", "hogwild")):
     runs = {label: [] for label in hog}
     for _ in range(HOGWILD_REPEATS):
         for label, kw in hog.items():
-            est = ParallelSGDRegressor(**{**kw, "max_iter": 3})
+            est = ParallelSGDRegressor(solver="sgd", **{**kw, "max_iter": 3})
             start = time.perf_counter()
             est.fit(X, y)
             ts = [h["time"] for h in est.history_]

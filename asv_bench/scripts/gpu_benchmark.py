@@ -168,7 +168,8 @@ def _ttt_regressor(scale, n_jobs, done):
         return (f_reg(est.coef_, float(est.intercept_[0])) - f_star) / f_star <= 1e-3
 
     def reg(**kw):
-        return lambda k: ParallelSGDRegressor(alpha=alpha, learning_rate="constant", average=True, max_iter=k,
+        return lambda k: ParallelSGDRegressor(solver="sgd", alpha=alpha, learning_rate="constant", average=True,
+                                              max_iter=k,
                                               tol=None, random_state=0, **kw)
 
     ParallelSGDRegressor(max_iter=1).fit(Xg[:10_000], yg[:10_000])

@@ -110,7 +110,8 @@ def run(n_gpus, rows_per_gpu, repeats, estimators=("reg",)):
         out = []
         labels = None
         if "reg" in estimators:
-            out.append(ttt(lambda k: ParallelSGDRegressor(alpha=ALPHA, learning_rate="constant", average=True,
+            out.append(ttt(lambda k: ParallelSGDRegressor(solver="sgd", alpha=ALPHA, learning_rate="constant",
+                                                          average=True,
                                                           max_iter=k, tol=None, random_state=0, client=client),
                            lambda est: (objective(est.coef_.astype(float), float(est.intercept_[0])) - f_star)
                            / f_star, "reg"))

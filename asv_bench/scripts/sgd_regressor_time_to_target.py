@@ -49,7 +49,7 @@ def main():
     f_star = objective(X, y, ridge.coef_, ridge.intercept_, alpha)
     rows = [("Ridge (exact, solver='auto')", ridge_s, "-", 0.0)]
 
-    ParallelSGDRegressor(max_iter=1, n_jobs=2).fit(X[:1000], y[:1000])  # compile outside the timings
+    ParallelSGDRegressor(solver="sgd", max_iter=1, n_jobs=2).fit(X[:1000], y[:1000])  # compile outside the timings
 
     def subopt(est):
         return (objective(X, y, est.coef_, np.ravel(est.intercept_)[0], alpha) - f_star) / f_star
@@ -62,7 +62,8 @@ def main():
         return None if r is None else (r[0], r[1], subopt(r[2]))
 
     def ours(client=None, n_jobs=2):
-        return lambda k: ParallelSGDRegressor(alpha=alpha, learning_rate="constant", average=True, max_iter=k,
+        return lambda k: ParallelSGDRegressor(solver="sgd", alpha=alpha, learning_rate="constant", average=True,
+                                              max_iter=k,
                                               tol=None, random_state=0, n_jobs=n_jobs, client=client)
 
     r = ttt(ours(), 64)
@@ -72,7 +73,8 @@ def main():
 
     with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster, \
             Client(cluster) as client:
-        client.run(lambda: ParallelSGDRegressor(max_iter=1, n_jobs=1).fit(np.ones((10, 2)), np.ones(10)) and None)
+        client.run(lambda: ParallelSGDRegressor(solver="sgd", max_iter=1, n_jobs=1).fit(np.ones((10, 2)),
+                                                np.ones(10)) and None)
         r = ttt(ours(client), 64)
         rows.append(("skpar ParallelSGDRegressor, LocalCluster 2x1", *r) if r
                     else ("skpar, LocalCluster", None, ">64", None))

@@ -183,8 +183,9 @@ class BaseParallelSGD(ClientParamMixin, BaseEstimator):
         raise NotImplementedError
 
     # ---- fit driver -------------------------------------------------------------------------------------------
-    def _fit_sgd(self, X, y, sample_weight, *, max_epochs, incremental, strategy="sync"):
-        """Fit for ``max_epochs`` epochs; ``incremental`` continues the stored model (warm_start, partial_fit).
+    def _fit_sgd(self, X, y, sample_weight, *, max_epochs, incremental, strategy="sync", partial=False):
+        """Fit for ``max_epochs`` epochs; ``incremental`` continues the stored model (warm_start, partial_fit),
+        ``partial`` says it is ``partial_fit`` (an SGD epoch, whatever the solver).
 
         ``strategy`` is ``'sync'`` (synchronous rounds of ``local_steps``) or ``'oneshot'`` (each block fits alone
         for up to ``max_epochs`` epochs, then one average).
@@ -203,7 +204,6 @@ class BaseParallelSGD(ClientParamMixin, BaseEstimator):
         if not resume:
             self._base_seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
             self._epochs_done = 0
-        base = self._base_seed
         backend = get_backend(self.client, default_n_jobs(self.n_jobs, X, kind, averaged=self.mode != "hogwild"),
                               gpu_local=kind.local_gpu)
         # GPU rounds are local epochs of thousands of warp workers (skpar.gpu._sgd), whatever local_steps says
@@ -214,29 +214,17 @@ class BaseParallelSGD(ClientParamMixin, BaseEstimator):
             # SGD keeps no state on the blocks (the driver holds the model): a round lost with a worker is run again
             # on the blocks placed anew; the asynchronous loop sends a lost block's tasks again itself
             rounds = SyncRounds(backend, blocks, recoverable=True)
-            # one round for what the plan needs of every block (on a cluster each round is a trip to every worker)
-            survey = rounds.run(_survey, loss, pos_weight, neg_weight, not resume).results
-            n_train = [s.n_train for s in survey]
-            if not resume:
-                plan = self._new_plan(rounds, X.shape[1], loss, survey, pos_weight, neg_weight, local_steps)
-                state, history = SGDState.zeros(n_outputs, X.shape[1]), []
+            direct = None if partial else self._solve_directly(rounds, X, kind, early, start)
+            if direct is not None:
+                (state, history), plan, tol, n_epochs, converged = direct, None, None, 1, True
             else:
-                plan, state, history = self._sgd_plan, self._sgd_state, self.history_
-                plan = replace(plan, pos_weight=np.asarray(pos_weight, float), neg_weight=np.asarray(neg_weight,
-                                                                                                      float))
-            # asynchronous blocks run at their own pace: a fast block may run up to n_blocks times the epochs
-            n_seeds = max_epochs * (rounds.n_blocks if self.mode == "async" else 1)
-            epoch_seeds = _EpochSeeds(base, self._epochs_done, n_seeds)
-            tol = None if incremental and max_epochs == 1 else self.tol
-            if tol is not None and not early:
-                # one-vs-rest: the objective is the sum of the K outputs' objectives, and scikit-learn stops each
-                # binary problem when its own loss stops improving by tol: the sum is asked for K tol
-                tol = tol * n_outputs
-            common = dict(epoch_seeds=epoch_seeds, max_epochs=max_epochs, tol=tol,
-                          n_iter_no_change=self.n_iter_no_change, history=history, start_time=start,
-                          verbose=self.verbose)
-            state, plan, n_epochs, converged = self._run_strategy(strategy, rounds, X, state, plan, local_steps,
-                                                                  n_train, early, kind, common)
+                # one round for what the plan needs of every block (on a cluster each round is a trip to every
+                # worker); the zero model's loss scales the plan's divergence test, wanted wherever a plan is made
+                survey = rounds.run(_survey, loss, pos_weight, neg_weight,
+                                    not resume or self._sgd_plan is None).results
+                state, history, plan, tol, n_epochs, converged = self._fit_epochs(
+                    strategy, rounds, X, kind, survey, resume, incremental, early, max_epochs, local_steps, loss,
+                    n_outputs, pos_weight, neg_weight, start)
         finally:
             backend.close()
         W, B = state.model()
@@ -252,7 +240,8 @@ class BaseParallelSGD(ClientParamMixin, BaseEstimator):
         self.history_ = history
         self.n_blocks_ = rounds.n_blocks
         self.n_recoveries_ = int(rounds.recoveries)
-        self.learning_rate_ = float(plan.eta)
+        if plan is not None:
+            self.learning_rate_ = float(plan.eta)
         if (not incremental or max_epochs > 1) and tol is not None and not converged and n_epochs == max_epochs:
             warnings.warn(
                 "Maximum number of iteration reached before convergence. Consider increasing max_iter to "
@@ -270,6 +259,43 @@ class BaseParallelSGD(ClientParamMixin, BaseEstimator):
         seeds = [_seed(self._base_seed, 1, k) for k in range(n_seeds)]
         return backend.partition(X, y, sample_weight, n_blocks=n_blocks, seeds=seeds,
                                  validation_fraction=self.validation_fraction if early else 0.0, gpu=kind.gpu)
+
+    def _fit_epochs(self, strategy, rounds, X, kind, survey, resume, incremental, early, max_epochs, local_steps,
+                    loss, n_outputs, pos_weight, neg_weight, start):
+        """Run SGD's epochs from a fresh model or the stored one; returns ``(state, history, plan, tol, n_epochs,
+        converged)``."""
+        n_train = [s.n_train for s in survey]
+        state, plan = (self._sgd_state, self._sgd_plan) if resume else (SGDState.zeros(n_outputs, X.shape[1]), None)
+        history = self.history_ if resume else []
+        if plan is None:  # a fresh fit, or SGD continuing a direct solve
+            plan = self._new_plan(rounds, X.shape[1], loss, survey, pos_weight, neg_weight, local_steps)
+            if resume and plan.avg_start < state.t + (1 << 60):
+                # from a direct solve's exact model, as from a converged SGD fit: past the warm-up, with the
+                # average under way, the solution counting as an epoch of iterates, so that one more epoch's noise
+                # is averaged away rather than handed out
+                state.t = max(state.t, plan.avg_start)
+                state.n_avg = max(1, math.ceil(max(n_train) / self.batch_size))
+        else:
+            plan = replace(plan, pos_weight=np.asarray(pos_weight, float), neg_weight=np.asarray(neg_weight, float))
+        # asynchronous blocks run at their own pace: a fast block may run up to n_blocks times the epochs
+        n_seeds = max_epochs * (rounds.n_blocks if self.mode == "async" else 1)
+        epoch_seeds = _EpochSeeds(self._base_seed, self._epochs_done, n_seeds)
+        tol = None if incremental and max_epochs == 1 else self.tol
+        if tol is not None and not early:
+            # one-vs-rest: the objective is the sum of the K outputs' objectives, and scikit-learn stops each
+            # binary problem when its own loss stops improving by tol: the sum is asked for K tol
+            tol = tol * n_outputs
+        common = dict(epoch_seeds=epoch_seeds, max_epochs=max_epochs, tol=tol,
+                      n_iter_no_change=self.n_iter_no_change, history=history, start_time=start,
+                      verbose=self.verbose)
+        state, plan, n_epochs, converged = self._run_strategy(strategy, rounds, X, state, plan, local_steps,
+                                                              n_train, early, kind, common)
+        return state, history, plan, tol, n_epochs, converged
+
+    def _solve_directly(self, rounds, X, kind, early, start):
+        """Hook: ``(state, history)`` of a solver that needs no epochs (the model as an :class:`SGDState`), or None
+        to run SGD's epochs."""
+        return None
 
     def _new_plan(self, rounds, d, loss, survey, pos_weight, neg_weight, local_steps):
         """The plan of a fresh fit, from the blocks' survey and a moment sample (the critical batch

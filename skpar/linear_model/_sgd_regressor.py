@@ -9,8 +9,17 @@ from sklearn.base import RegressorMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._losses import REGRESSION_LOSSES, make_loss
+from .._penalties import Penalty
+from ..parallel import SGDState
+from ..parallel._newton import MAX_GRAM_WEIGHTS, use_gram
+from ..parallel._normal_equations import ridge_normal_equations
 from ._predict import LinearRegressorMixin
-from ._sgd_base import BaseParallelSGD
+from ._sgd_base import BaseParallelSGD, _sparse_rows
+
+#: dense data of at most this many features is solved by the normal equations under solver='auto': their round
+#: costs n d^2 / 2 multiply-adds in BLAS, which on a few hundred features is less than the ten or so epochs of n d
+#: (slower, compiled) SGD steps it replaces (docs/benchmarks.md)
+DENSE_CHOLESKY_FEATURES = 512
 
 
 class ParallelSGDRegressor(LinearRegressorMixin, RegressorMixin, BaseParallelSGD):
@@ -126,6 +135,18 @@ class ParallelSGDRegressor(LinearRegressorMixin, RegressorMixin, BaseParallelSGD
         capped at the critical batch size ``b~`` past which the stable step no longer grows.
     warmup : float, default=0.1
         Epochs over which the step rises linearly from ``eta0`` to the scaled step; 0 disables the warm-up.
+    solver : {'auto', 'sgd', 'cholesky'}, default='auto'
+        ``'sgd'``: the mini-batch SGD this docstring describes. ``'cholesky'``: the squared error with an l2
+        penalty (or none) minimised exactly, in one round: every block sends the weighted scatter matrix of its
+        rows about their mean, and the driver solves :math:`(C + n\alpha I) w = c` by Cholesky (least squares
+        without a penalty); the objective is the same, so the model is the one SGD converges to, as
+        :class:`~sklearn.linear_model.Ridge` with ``alpha = n * alpha`` gives it. It needs
+        ``loss='squared_error'``, ``penalty`` ``'l2'`` or None, ``mode='sync'``, CPU data, no
+        ``early_stopping`` and at most 2,048 features. ``'auto'`` picks ``'cholesky'`` where it can run and
+        costs less than SGD's epochs: at least as many rows as features, and dense rows of at most 512 features
+        or sparse rows short enough (at most 64 features, or a mean squared row length of at most 20 times the
+        mean row length), as scikit-learn's ``Ridge(solver='auto')`` picks a direct solve. ``partial_fit`` always
+        runs an SGD epoch, continuing from the solution.
     n_jobs : int or None, default=None
         Threads of the thread backend and so its number of blocks; -1 uses every core. ``None``: every core, but
         no more than one thread per 200,000 non-zeros and, except with ``mode='hogwild'``, per 10 rows per
@@ -140,19 +161,23 @@ class ParallelSGDRegressor(LinearRegressorMixin, RegressorMixin, BaseParallelSGD
         Weights, in the dtype of the training data (float32 stays float32).
     intercept_ : ndarray of shape (1,)
     n_iter_ : int
-        Epochs run by the last fit.
+        Epochs run by the last fit (1 for ``'cholesky'``, whose round reads the data once).
     t_ : int
         Global steps taken since the first fit.
     history_ : list of dict
         One row per round: ``round``, ``epoch``, ``time`` (seconds since fit started), ``objective`` (the round's
         progressive training loss, each sample's loss taken just before its step, plus the penalty), ``eta``,
-        ``n_samples`` and ``bytes_sent`` (model and statistics shipped to and from the blocks).
+        ``n_samples`` and ``bytes_sent`` (model and statistics shipped to and from the blocks). For
+        ``'cholesky'``, one row whose objective is exact and which has no ``eta``.
+    solver_ : {'sgd', 'cholesky'}
+        The solver that ran.
     critical_batch_size_ : float
         :math:`E\\|x\\|^2 / \\lambda_{\\max}(E[x x^\\top])`, estimated on a row sample (see
         :func:`skpar.diagnostics.critical_batch_size`); ``critical_batch_size_upper_`` uses
         :math:`\\max\\|x\\|^2`.
     learning_rate_ : float
-        The scaled step at the end of the fit (after any cut for divergence or by ``adaptive``).
+        The scaled step at the end of the fit (after any cut for divergence or by ``adaptive``). This and the
+        critical batch size are SGD's: a ``'cholesky'`` fit sets neither.
     n_blocks_ : int
         Blocks the data was split into.
     n_recoveries_ : int
@@ -191,6 +216,7 @@ class ParallelSGDRegressor(LinearRegressorMixin, RegressorMixin, BaseParallelSGD
         "loss": [StrOptions(set(REGRESSION_LOSSES))],
         "epsilon": [Interval(Real, 0, None, closed="left")],
         "quantile": [Interval(Real, 0, 1, closed="neither")],
+        "solver": [StrOptions({"auto", "sgd", "cholesky"})],
     }
 
     def __init__(self, loss="squared_error", *, penalty="l2", alpha=1e-4, l1_ratio=0.15, fit_intercept=True,
@@ -198,7 +224,7 @@ class ParallelSGDRegressor(LinearRegressorMixin, RegressorMixin, BaseParallelSGD
                  eta0="auto", power_t=0.25, early_stopping=False, validation_fraction=0.1, n_iter_no_change=5,
                  warm_start=False, average="auto", verbose=0, mode="sync", max_staleness=1, replica_steps=None,
                  batch_size=16, local_steps="epoch",
-                 scaling_rule="linear", warmup=0.1, n_jobs=None, client=None):
+                 scaling_rule="linear", warmup=0.1, solver="auto", n_jobs=None, client=None):
         self.loss = loss
         self.penalty = penalty
         self.alpha = alpha
@@ -225,6 +251,7 @@ class ParallelSGDRegressor(LinearRegressorMixin, RegressorMixin, BaseParallelSGD
         self.local_steps = local_steps
         self.scaling_rule = scaling_rule
         self.warmup = warmup
+        self.solver = solver
         self.n_jobs = n_jobs
         self.client = client
 
@@ -237,6 +264,44 @@ class ParallelSGDRegressor(LinearRegressorMixin, RegressorMixin, BaseParallelSGD
     def _set_model(self, W, B, dtype):
         self.coef_ = np.asarray(W[0], dtype=dtype)
         self.intercept_ = np.asarray(B[:1], dtype=dtype)
+
+    def _solve_directly(self, rounds, X, kind, early, start):
+        """The normal equations' model where the solver is ``'cholesky'`` (see ``solver``), else None."""
+        self.solver_ = self._pick_solver(rounds, X, kind, early)
+        if self.solver_ == "sgd":
+            return None
+        history = []
+        l2 = Penalty.from_params(self.penalty, self.alpha, self.l1_ratio).l2
+        w, b = ridge_normal_equations(rounds, l2=l2, fit_intercept=self.fit_intercept, history=history,
+                                      start_time=start)
+        for name in ("critical_batch_size_", "critical_batch_size_upper_", "learning_rate_"):
+            self.__dict__.pop(name, None)  # SGD's, from an earlier fit
+        state = SGDState.zeros(1, X.shape[1])
+        state.w[0], state.b[0] = w, b
+        state.wbar, state.bbar = state.w, state.b  # partial_fit continues from the solution
+        return state, history
+
+    def _pick_solver(self, rounds, X, kind, early):
+        """``'sgd'`` or ``'cholesky'``: what ``solver`` asks for, ``'auto'`` resolved as the docstring says."""
+        if self.solver == "sgd":
+            return "sgd"
+        d = X.shape[1]
+        l1 = Penalty.from_params(self.penalty, self.alpha, self.l1_ratio).l1
+        why = [text for bad, text in [
+            (self.loss != "squared_error", f"loss={self.loss!r}"), (l1 > 0, f"penalty={self.penalty!r}"),
+            (self.mode != "sync", f"mode={self.mode!r}"), (kind.gpu, "GPU data"), (early, "early_stopping"),
+            (d > MAX_GRAM_WEIGHTS, f"{d} features (at most {MAX_GRAM_WEIGHTS})")] if bad]
+        if self.solver == "cholesky":
+            if why:
+                raise ValueError("solver='cholesky' solves the l2-penalised squared error's normal equations on CPU "
+                                 "data with mode='sync'; it cannot run with " + ", ".join(why) + ": use "
+                                 "solver='sgd'")
+            return "cholesky"
+        if why or X.shape[0] < d:  # (a dask array's unknown row count compares False)
+            return "sgd"
+        if _sparse_rows(rounds, kind):
+            return "cholesky" if use_gram(rounds, d) else "sgd"
+        return "cholesky" if d <= DENSE_CHOLESKY_FEATURES else "sgd"
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -276,7 +341,8 @@ class ParallelSGDRegressor(LinearRegressorMixin, RegressorMixin, BaseParallelSGD
         self : ParallelSGDRegressor
             Updated estimator.
         """
-        return self._fit_sgd(X, y, sample_weight, max_epochs=1, incremental=True)
+        self.solver_ = "sgd"
+        return self._fit_sgd(X, y, sample_weight, max_epochs=1, incremental=True, partial=True)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
