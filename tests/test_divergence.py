@@ -88,7 +88,7 @@ def test_a_step_no_halving_can_save_ends_with_divergence_error(kw):
 def test_classifier_step_far_too_large_is_halved_until_it_fits(kw):
     # with the L2 penalty, eta * alpha > 2 makes the weights grow geometrically whatever the loss
     X, y = _classification()
-    clf = AveragedSGDClassifier(loss="log_loss", alpha=1e-2, eta0=1e4, learning_rate="constant", n_jobs=2,
+    clf = AveragedSGDClassifier(loss="log_loss", solver="sgd", alpha=1e-2, eta0=1e4, learning_rate="constant", n_jobs=2,
                                 random_state=0, max_iter=10, tol=None, client="threads", **kw)
     with pytest.warns(DivergenceWarning, match="diverged"):
         clf.fit(X, y)

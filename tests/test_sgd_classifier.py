@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from sklearn.datasets import make_classification
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.pipeline import make_pipeline
@@ -21,6 +22,10 @@ EXPECTED_FAILED = {
 
 
 def _expected_failed(est):
+    if est.solver == "newton":
+        # the objective is a mean over rows, (1/n) sum s_i l_i + penalty, as SGDClassifier's: two copies of a row
+        # make n one larger, a weight of 2 does not, so the penalty weighs differently
+        return {check: "the mean over rows counts a repeated row, not a weight" for check in EXPECTED_FAILED}
     if est.averaging == "oneshot":
         # the check fits 50 rows: one-shot averaging of two 25-row blocks, far fewer than kappa (the fit warns with
         # SmallBlockWarning), is biased by design; test_periodic_beats_oneshot_with_small_blocks shows the effect
@@ -30,7 +35,8 @@ def _expected_failed(est):
 
 
 @parametrize_with_checks(
-    [AveragedSGDClassifier(n_jobs=2), AveragedSGDClassifier(loss="log_loss", averaging="oneshot", n_jobs=2)],
+    [AveragedSGDClassifier(n_jobs=2), AveragedSGDClassifier(loss="log_loss", averaging="oneshot", n_jobs=2),
+     AveragedSGDClassifier(loss="log_loss", solver="newton", n_jobs=2)],
     expected_failed_checks=_expected_failed,
 )
 def test_sklearn_api(estimator, check):
@@ -60,7 +66,7 @@ def test_log_loss_matches_logistic_regression(binary, sparse):
         Xte = sp.csr_matrix(np.where(rng.random(Xte.shape) < 0.4, 0.0, Xte))
     alpha = 1e-3
     lr = LogisticRegression(C=1.0 / (alpha * Xtr.shape[0]), tol=1e-10, max_iter=10_000).fit(Xtr, ytr)
-    clf = AveragedSGDClassifier(loss="log_loss", alpha=alpha, averaging="periodic", tol=None, max_iter=20,
+    clf = AveragedSGDClassifier(loss="log_loss", solver="sgd", alpha=alpha, averaging="periodic", tol=None, max_iter=20,
                                 n_jobs=2, random_state=0).fit(Xtr, ytr)
     f, f_star = log_objective(clf, Xtr, ytr, alpha), log_objective(lr, Xtr, ytr, alpha)
     assert f_star <= f < f_star * (1 + 1e-2)
@@ -104,7 +110,7 @@ def test_threads_and_cluster_agree(cluster_client, averaging, sparse):
     X, y = make_classification(n_samples=3000, n_features=15, n_classes=3, n_informative=6, random_state=3)
     if sparse:
         X = sp.csr_matrix(np.where(np.abs(X) < 0.5, 0.0, X))
-    kw = dict(loss="log_loss", averaging=averaging, max_iter=4, tol=None, random_state=5)
+    kw = dict(loss="log_loss", solver="sgd", averaging=averaging, max_iter=4, tol=None, random_state=5)
     a = AveragedSGDClassifier(n_jobs=2, client="threads", **kw).fit(X, y)
     b = AveragedSGDClassifier(client=cluster_client, **kw).fit(X, y)
     np.testing.assert_allclose(a.coef_, b.coef_, rtol=1e-12, atol=0)
@@ -266,10 +272,123 @@ def test_auto_step_follows_the_loss_curvature_where_averaged():
     eta = {}
     for loss in ("log_loss", "hinge", "squared_hinge"):
         for average in ("auto", False):
-            clf = AveragedSGDClassifier(loss=loss, average=average, max_iter=1, tol=None, n_jobs=1,
+            clf = AveragedSGDClassifier(loss=loss, solver="sgd", average=average, max_iter=1, tol=None, n_jobs=1,
                                         random_state=0).fit(X, y)
             eta[loss, average] = clf._sgd_plan.eta
     assert eta["log_loss", "auto"] == pytest.approx(4 * eta["squared_hinge", "auto"])
     assert eta["hinge", "auto"] == pytest.approx(eta["log_loss", "auto"])
     assert eta["log_loss", False] == pytest.approx(eta["squared_hinge", "auto"])
     assert eta["hinge", False] == pytest.approx(eta["squared_hinge", False])
+
+
+# ---- solver='newton': the l2-penalised log loss by Newton's method ------------------------------------------------
+def _ovr_logistic_regression(X, y, alpha, sample_weight=None, class_weight=None, fit_intercept=True):
+    """One-vs-rest LogisticRegression at C = 1 / (alpha n), solved tightly: the optimum of the same objective."""
+    classes = np.unique(y)
+    targets = [classes[1]] if len(classes) == 2 else classes
+    coefs, intercepts = [], []
+    for c in targets:
+        t = (y == c).astype(int)
+        cw = None if class_weight is None else {1: class_weight[c], 0: 1.0}
+        lr = LogisticRegression(C=1.0 / (alpha * len(y)), tol=1e-12, max_iter=100_000, class_weight=cw,
+                                fit_intercept=fit_intercept).fit(X, t, sample_weight=sample_weight)
+        coefs.append(lr.coef_[0])
+        intercepts.append(lr.intercept_[0])
+    return np.array(coefs), np.array(intercepts)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
+@pytest.mark.parametrize("direction", ["gram", "cg"])
+def test_newton_is_logistic_regressions_optimum(n_classes, sparse, direction, monkeypatch):
+    X, y = make_classification(n_samples=3000, n_features=12, n_informative=6, n_classes=n_classes,
+                               random_state=8)
+    X = X + 2.0
+    if sparse:
+        X = sp.csr_matrix(np.where(np.abs(X - 2.0) < 0.4, 0.0, X))
+    if direction == "cg":
+        from skpar.linear_model import _sgd_classifier
+
+        monkeypatch.setattr(_sgd_classifier, "use_gram", lambda rounds, n_weights: False)
+    sw = np.random.default_rng(1).uniform(0.0, 2.0, size=len(y))
+    alpha = 1e-3
+    # 'auto' takes Newton's method where the system is assembled; conjugate gradients run when asked for
+    clf = AveragedSGDClassifier(loss="log_loss", alpha=alpha, n_jobs=3, solver="newton" if direction == "cg" else
+                                "auto").fit(X, y, sample_weight=sw)
+    assert clf.solver_ == "newton" and clf.n_blocks_ == 3 and clf.n_iter_ < 30
+    coef, intercept = _ovr_logistic_regression(X, y, alpha, sw)
+    np.testing.assert_allclose(clf.coef_, coef, rtol=1e-5, atol=1e-6 * np.abs(coef).max())
+    np.testing.assert_allclose(clf.intercept_, intercept, rtol=1e-5, atol=1e-6)
+    assert clf.history_[-1]["objective"] < clf.history_[0]["objective"]
+
+
+def test_newton_class_weights_and_no_intercept():
+    X, y = make_classification(n_samples=2000, n_features=8, n_classes=3, n_informative=5, random_state=9)
+    cw = {0: 1.0, 1: 3.0, 2: 0.5}
+    alpha = 1e-3
+    clf = AveragedSGDClassifier(loss="log_loss", alpha=alpha, class_weight=cw, fit_intercept=False,
+                                n_jobs=2).fit(X, y)
+    assert clf.solver_ == "newton"
+    coef, _ = _ovr_logistic_regression(X, y, alpha, class_weight=cw, fit_intercept=False)
+    np.testing.assert_allclose(clf.coef_, coef, rtol=1e-5, atol=1e-6 * np.abs(coef).max())
+    assert (clf.intercept_ == 0).all()
+
+
+def test_newton_threads_and_cluster_agree(cluster_client):
+    X, y = make_classification(n_samples=3000, n_features=15, n_classes=3, n_informative=6, random_state=3)
+    kw = dict(loss="log_loss", solver="newton", random_state=5)
+    a = AveragedSGDClassifier(n_jobs=2, client="threads", **kw).fit(X, y)
+    b = AveragedSGDClassifier(client=cluster_client, **kw).fit(X, y)
+    assert a.n_blocks_ == b.n_blocks_ == 2 and a.n_iter_ == b.n_iter_
+    np.testing.assert_allclose(a.coef_, b.coef_, rtol=1e-10)
+    # on a cluster 'auto' keeps SGD, whose rounds survive lost workers
+    assert AveragedSGDClassifier(loss="log_loss", client=cluster_client, max_iter=2, tol=None).fit(X, y).solver_ \
+        == "sgd"
+
+
+@pytest.mark.parametrize("kw, solver", [
+    ({"loss": "log_loss"}, "newton"),
+    ({}, "sgd"),  # the hinge has no Hessian
+    ({"loss": "log_loss", "penalty": "elasticnet"}, "sgd"),
+    ({"loss": "log_loss", "averaging": "oneshot"}, "sgd"),
+    ({"loss": "log_loss", "mode": "async"}, "sgd"),
+    ({"loss": "log_loss", "solver": "sgd"}, "sgd"),
+])
+def test_auto_picks_newton_where_it_runs(kw, solver):
+    X, y = make_classification(n_samples=1000, n_features=10, random_state=0)
+    clf = AveragedSGDClassifier(**{"n_jobs": 2, "max_iter": 3, "tol": None, "random_state": 0, **kw}).fit(X, y)
+    assert clf.solver_ == solver
+    assert hasattr(clf, "learning_rate_") == (solver == "sgd")
+    wide = np.random.default_rng(0).normal(size=(40, 60))  # more features than rows: SGD
+    assert AveragedSGDClassifier(loss="log_loss", max_iter=3, tol=None).fit(wide, y[:40]).solver_ == "sgd"
+    # dense rows of many features: conjugate gradients would be needed, and SGD's epochs cost less
+    many = np.random.default_rng(0).normal(size=(1000, 100))
+    assert AveragedSGDClassifier(loss="log_loss", max_iter=3, tol=None).fit(many, y).solver_ == "sgd"
+
+
+@pytest.mark.parametrize("kw, reason", [
+    ({"loss": "hinge"}, "loss='hinge'"),
+    ({"penalty": None}, "penalty=None"),
+    ({"averaging": "oneshot"}, "averaging='oneshot'"),
+    ({"mode": "hogwild"}, "mode='hogwild'"),
+])
+def test_newton_refuses_what_it_cannot_solve(kw, reason):
+    X, y = make_classification(n_samples=200, n_features=5, random_state=0)
+    with pytest.raises(ValueError, match=f"cannot run with {reason}"):
+        AveragedSGDClassifier(**{"loss": "log_loss", "solver": "newton", **kw}).fit(X, y)
+
+
+def test_newton_warns_when_max_iter_stops_it():
+    X, y = make_classification(n_samples=1000, n_features=10, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="Newton's method did not converge in 1 iterations"):
+        AveragedSGDClassifier(loss="log_loss", max_iter=1).fit(X, y)
+
+
+def test_partial_fit_after_newton_continues_from_the_solution():
+    X, y = make_classification(n_samples=4000, n_features=10, random_state=0)
+    clf = AveragedSGDClassifier(loss="log_loss", n_jobs=2, random_state=0).fit(X, y)
+    exact = clf.coef_.copy()
+    clf.partial_fit(X, y)
+    assert clf.solver_ == "sgd" and clf.t_ > 0
+    fresh = AveragedSGDClassifier(loss="log_loss", n_jobs=2, random_state=0).partial_fit(X, y, classes=[0, 1])
+    assert np.abs(clf.coef_ - exact).max() < 0.2 * np.abs(fresh.coef_ - exact).max()

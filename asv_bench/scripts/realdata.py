@@ -10,8 +10,9 @@ faster). The machine's cores are skpar's (its default ``n_jobs``); scikit-learn'
 
 Pairs (defaults on both sides):
 - binary and multiclass sets: ``AveragedSGDClassifier()`` vs ``SGDClassifier()``,
-  ``AveragedSGDClassifier(loss='log_loss')`` vs ``LogisticRegression()``, ``DualCoordinateAscentSVM()`` vs
-  ``LinearSVC()``;
+  ``AveragedSGDClassifier(loss='log_loss')`` vs ``LogisticRegression()`` and vs
+  ``LogisticRegression(C=1/(alpha n))`` (the same objective as the classifier's default ``alpha=1e-4``),
+  ``DualCoordinateAscentSVM()`` vs ``LinearSVC()``;
 - regression sets: ``ParallelSGDRegressor()`` vs ``SGDRegressor()`` and ``Ridge()``;
 - Lasso problems (mug05_12_12, arcene, dorothea): ``ShotgunLasso(alpha)`` vs ``Lasso(alpha)``, skglm's and celer's
   ``Lasso(alpha)`` where installed (the ``bench`` extra), at ``alpha = --alpha-frac * alpha_max`` (alpha is the
@@ -43,14 +44,18 @@ from benchmarks.datasets import SETS, available, load  # noqa: E402
 warnings.simplefilter("ignore", ConvergenceWarning)
 warnings.simplefilter("ignore", FutureWarning)
 
-def pairs(task, family, alpha=None):
+def pairs(task, family, alpha=None, n_train=None):
     """``[(skpar name, make, [(peer name, make), ...]), ...]`` for a task."""
     if task in ("binary", "multiclass"):
         out = []
         if "sgd" in family:
+            # LogisticRegression() minimises C = 1 (alpha = 1/n); the second peer minimises the classifier's own
+            # objective (its default alpha = 1e-4), so the score difference measures the solver alone
+            same = 1.0 / (1e-4 * n_train) if n_train else 1.0
             out += [("AveragedSGDClassifier()", AveragedSGDClassifier, [("SGDClassifier()", SGDClassifier)]),
                     ("AveragedSGDClassifier(loss='log_loss')", lambda: AveragedSGDClassifier(loss="log_loss"),
-                     [("LogisticRegression()", LogisticRegression)])]
+                     [("LogisticRegression()", LogisticRegression),
+                      ("LogisticRegression(C=1/(alpha n))", lambda: LogisticRegression(C=same))])]
         if "svm" in family:
             out += [("DualCoordinateAscentSVM()", DualCoordinateAscentSVM, [("LinearSVC()", LinearSVC)])]
         return out
@@ -95,7 +100,7 @@ def run_set(name, task, family, repeats, alpha_frac):
 
         Xtr, ytr = sp.vstack([Xtr, Xte]).tocsc(), np.concatenate([ytr, yte])
     alpha = alpha_frac * alpha_max(Xtr, ytr) if task == "lasso" else None
-    groups = pairs(task, family, alpha)
+    groups = pairs(task, family, alpha, Xtr.shape[0])
     if not groups:
         return []
     makers = {}

@@ -138,3 +138,40 @@ def step_losses(P, Z, T, Cst, steps, out):
                 if r > 0.0:
                     out[k, m] += c * r * r
 
+
+
+@njit(inline="always", nogil=True, cache=True)
+def _log1p_exp(z):
+    """:math:`\\log(1 + e^z)` without overflow."""
+    return z + np.log1p(np.exp(-z)) if z > 0.0 else np.log1p(np.exp(z))
+
+
+@njit(nogil=True, cache=True)
+def logistic_terms(P, T, Cst, dloss, coef, loss):
+    """For the logistic loss at margins ``P``: ``loss[k] += sum_i c_ik log(1 + exp(-t_ik P_ik))``, its derivative
+    in ``P`` (``dloss``) and second derivative (``coef``, the Hessian's row coefficients), in one pass."""
+    K, n = P.shape
+    for k in range(K):
+        acc = 0.0
+        for i in range(n):
+            c = Cst[k, i]
+            m = T[k, i] * P[k, i]
+            q = 1.0 / (1.0 + np.exp(m)) if m > -30.0 else 1.0 - np.exp(m)  # sigma(-m)
+            acc += c * _log1p_exp(-m)
+            dloss[k, i] = -c * q * T[k, i]
+            coef[k, i] = c * q * (1.0 - q)
+        loss[k] += acc
+
+
+@njit(nogil=True, cache=True)
+def logistic_step_losses(P, Z, T, Cst, steps, out):
+    """``out[k, m] += sum_i c_ik log(1 + exp(-t_ik (P[k, i] + steps[m] Z[k, i])))``: the logistic twin of
+    :func:`step_losses`."""
+    K, n = P.shape
+    for k in range(K):
+        for i in range(n):
+            c = Cst[k, i]
+            if c == 0.0:
+                continue
+            for m in range(steps.shape[0]):
+                out[k, m] += c * _log1p_exp(-T[k, i] * (P[k, i] + steps[m] * Z[k, i]))

@@ -214,9 +214,10 @@ class BaseParallelSGD(ClientParamMixin, BaseEstimator):
             # SGD keeps no state on the blocks (the driver holds the model): a round lost with a worker is run again
             # on the blocks placed anew; the asynchronous loop sends a lost block's tasks again itself
             rounds = SyncRounds(backend, blocks, recoverable=True)
-            direct = None if partial else self._solve_directly(rounds, X, kind, early, start)
+            direct = None if partial else self._solve_directly(rounds, X, kind, early, start, n_outputs, pos_weight,
+                                                               neg_weight)
             if direct is not None:
-                (state, history), plan, tol, n_epochs, converged = direct, None, None, 1, True
+                (state, history, n_epochs), plan, tol, converged = direct, None, None, True
             else:
                 # one round for what the plan needs of every block (on a cluster each round is a trip to every
                 # worker); the zero model's loss scales the plan's divergence test, wanted wherever a plan is made
@@ -292,10 +293,15 @@ class BaseParallelSGD(ClientParamMixin, BaseEstimator):
                                                               n_train, early, kind, common)
         return state, history, plan, tol, n_epochs, converged
 
-    def _solve_directly(self, rounds, X, kind, early, start):
-        """Hook: ``(state, history)`` of a solver that needs no epochs (the model as an :class:`SGDState`), or None
-        to run SGD's epochs."""
+    def _solve_directly(self, rounds, X, kind, early, start, n_outputs, pos_weight, neg_weight):
+        """Hook: ``(state, history, n_iter)`` of a solver that runs no SGD epochs (the model as an
+        :class:`SGDState`, its own iterations), or None to run SGD's epochs; it warns where it did not converge."""
         return None
+
+    def _forget_sgd_attributes(self):
+        """Drop what an earlier SGD fit set that a direct solve does not (the step and its estimates)."""
+        for name in ("critical_batch_size_", "critical_batch_size_upper_", "learning_rate_", "kappa_"):
+            self.__dict__.pop(name, None)
 
     def _new_plan(self, rounds, d, loss, survey, pos_weight, neg_weight, local_steps):
         """The plan of a fresh fit, from the blocks' survey and a moment sample (the critical batch

@@ -37,7 +37,9 @@ class ParallelSGDRegressor(LinearRegressorMixin, RegressorMixin, BaseParallelSGD
     on Dask); every synchronous round each block runs ``local_steps`` mini-batch steps of a compiled kernel from the
     same model, and the driver averages the blocks' models, weighted by the samples each processed, in block order.
     ``local_steps=1`` is synchronous mini-batch SGD with an all-reduce of the gradient over a global batch of
-    ``batch_size * n_blocks``; ``local_steps='epoch'`` is local SGD with one average per epoch.
+    ``batch_size * n_blocks``; ``local_steps='epoch'`` is local SGD with one average per epoch. For the squared
+    error with an l2 penalty and few features, ``solver='auto'`` solves the same objective exactly instead, from
+    one round of the blocks' scatter matrices (see ``solver``).
 
     Parameters
     ----------
@@ -265,7 +267,7 @@ class ParallelSGDRegressor(LinearRegressorMixin, RegressorMixin, BaseParallelSGD
         self.coef_ = np.asarray(W[0], dtype=dtype)
         self.intercept_ = np.asarray(B[:1], dtype=dtype)
 
-    def _solve_directly(self, rounds, X, kind, early, start):
+    def _solve_directly(self, rounds, X, kind, early, start, n_outputs, pos_weight, neg_weight):
         """The normal equations' model where the solver is ``'cholesky'`` (see ``solver``), else None."""
         self.solver_ = self._pick_solver(rounds, X, kind, early)
         if self.solver_ == "sgd":
@@ -274,12 +276,11 @@ class ParallelSGDRegressor(LinearRegressorMixin, RegressorMixin, BaseParallelSGD
         l2 = Penalty.from_params(self.penalty, self.alpha, self.l1_ratio).l2
         w, b = ridge_normal_equations(rounds, l2=l2, fit_intercept=self.fit_intercept, history=history,
                                       start_time=start)
-        for name in ("critical_batch_size_", "critical_batch_size_upper_", "learning_rate_"):
-            self.__dict__.pop(name, None)  # SGD's, from an earlier fit
+        self._forget_sgd_attributes()
         state = SGDState.zeros(1, X.shape[1])
         state.w[0], state.b[0] = w, b
         state.wbar, state.bbar = state.w, state.b  # partial_fit continues from the solution
-        return state, history
+        return state, history, 1
 
     def _pick_solver(self, rounds, X, kind, early):
         """``'sgd'`` or ``'cholesky'``: what ``solver`` asks for, ``'auto'`` resolved as the docstring says."""

@@ -121,10 +121,7 @@ def newton_state_task(block, W, step, prev, token, C, pos_weight, neg_weight, bi
             st["gram"], st["gram_coef"] = np.zeros((K, W.shape[1], W.shape[1])), np.zeros_like(coef)
         parts, held = st["gram"], st["gram_coef"]
         for k in np.flatnonzero(live):
-            if block.is_sparse:
-                gram_csr(*sparse_arrays(X), coef[k] - held[k], bias, parts[k])
-            else:
-                _gram_dense(X, coef[k] - held[k], bias, parts[k])
+            gram_part(block, coef[k] - held[k], bias, parts[k])
             held[k] = coef[k]
     else:
         # conjugate gradients' preconditioner, from the first iteration's Hessian (any positive diagonal is a
@@ -159,13 +156,29 @@ DIAGONAL_CHUNK = 4096
 
 def _gram_dense(X, coef, bias, out):
     """``out += sum_i coef[i] x~_i x~_i^T`` over the dense rows whose ``coef`` is not 0, by BLAS (the parts are
-    assembled for few features only, so the rows' copy is small)."""
+    assembled for few features only, so a copy of the rows is small; none is made when every row counts)."""
     rows = np.flatnonzero(coef)
-    if rows.size:
-        Xr = np.asarray(X[rows], dtype=np.float64)
-        if bias != 0.0:
-            Xr = np.hstack([Xr, np.full((rows.size, 1), bias)])
-        out += Xr.T @ (coef[rows, None] * Xr)
+    if not rows.size:
+        return
+    Xr = np.asarray(X if rows.size == X.shape[0] else X[rows], dtype=np.float64)
+    CX = coef[rows, None] * Xr
+    d = Xr.shape[1]
+    out[:d, :d] += Xr.T @ CX
+    if bias != 0.0:
+        v = bias * CX.sum(axis=0)
+        out[:d, d] += v
+        out[d, :d] += v
+        out[d, d] += bias * bias * coef[rows].sum()
+
+
+def gram_part(block, coef, bias, out):
+    """``out += sum_i coef[i] x~_i x~_i^T`` over the block's rows: BLAS on dense rows, the compiled pairs of each
+    row's non-zeros on sparse ones (BLAS on a dense copy of ijcnn1's rows, 13 of 22 features filled, was no
+    faster: 2.3 ms against 2.2 ms for 25,000 rows)."""
+    if block.is_sparse:
+        gram_csr(*sparse_arrays(block.X), coef, bias, out)
+    else:
+        _gram_dense(block.X, coef, bias, out)
 
 
 def newton_hess_vec_task(block, V, bias):
@@ -190,10 +203,10 @@ def newton_line_task(block, S, steps, bias):
     return out
 
 
-def _conjugate_gradients(rounds, G, M, live, bias):
+def _conjugate_gradients(rounds, G, M, live, bias, reg=1.0):
     """Solve ``H_k s_k = -g_k`` for the live outputs at once, one round a Hessian-vector product, preconditioned
-    by ``M`` (the Hessians' diagonals: Jacobi, which evens out the features' scales). Stops on the residual
-    ``||H s + g|| <= CG_RTOL ||g||``."""
+    by ``M`` (the Hessians' diagonals: Jacobi, which evens out the features' scales). ``H`` is the penalty's
+    diagonal ``reg`` plus the loss term. Stops on the residual ``||H s + g|| <= CG_RTOL ||g||``."""
     S = np.zeros(G.shape)
     Rs = np.where(live[:, None], -G, 0.0)
     Zs = Rs / M
@@ -205,7 +218,7 @@ def _conjugate_gradients(rounds, G, M, live, bias):
         if not going.any():
             break
         V = np.where(going[:, None], D, 0.0)
-        HD = V + sum(rounds.run(newton_hess_vec_task, V, bias).results)
+        HD = reg * V + sum(rounds.run(newton_hess_vec_task, V, bias).results)
         dHd = (V * HD).sum(axis=1)
         a = np.where(going, rz / np.where(dHd > 0, dHd, 1.0), 0.0)
         S += a[:, None] * V
@@ -219,17 +232,24 @@ def _conjugate_gradients(rounds, G, M, live, bias):
     return S
 
 
-def _line_search(rounds, W, S, G, primal, live, bias):
-    """The first trial step that decreases each live output's primal enough (Armijo), from one round."""
-    losses = sum(rounds.run(newton_line_task, S, LINE_STEPS, bias).results)
+def _line_search(rounds, W, S, G, primal, live, bias, task=None, reg=1.0, stages=(LINE_STEPS,)):
+    """The first trial step that decreases each live output's primal enough (Armijo). Each of ``stages`` is a round
+    of ``task`` (the loss at those trial steps; the squared hinge's by default), run while some output has no step
+    yet; the penalty is ``0.5 w' diag(reg) w``."""
     steps = np.zeros(W.shape[0])
-    for k in np.flatnonzero(live):
-        w, s = W[k], S[k]
-        quad = 0.5 * (w @ w + 2 * LINE_STEPS * (w @ s) + LINE_STEPS ** 2 * (s @ s))
-        ok = quad + losses[k] <= primal[k] + ARMIJO * LINE_STEPS * (G[k] @ s)
-        # a Newton direction of a convex piecewise quadratic is a descent direction: the smallest step passes
-        # unless rounding ends the progress, and then the step is not taken
-        steps[k] = LINE_STEPS[np.argmax(ok)] if ok.any() else 0.0
+    pending = live.copy()
+    for trial in stages:
+        losses = sum(rounds.run(task or newton_line_task, S, trial, bias).results)
+        for k in np.flatnonzero(pending):
+            w, s = reg * W[k], S[k]
+            quad = 0.5 * (w @ W[k] + 2 * trial * (w @ s) + trial ** 2 * ((reg * s) @ s))
+            ok = quad + losses[k] <= primal[k] + ARMIJO * trial * (G[k] @ s)
+            # a Newton direction of a convex function is a descent direction: a small enough step passes unless
+            # rounding ends the progress, and then the step is not taken
+            if ok.any():
+                steps[k], pending[k] = trial[np.argmax(ok)], False
+        if not pending.any():
+            break
     return steps
 
 

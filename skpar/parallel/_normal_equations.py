@@ -22,8 +22,6 @@ SGD's rounds are.
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import time
 
 import numpy as np
@@ -31,6 +29,7 @@ import scipy.linalg
 
 from ..kernels import sparse_arrays
 from ..kernels._newton import gram_csr
+from ._blas import one_blas_thread_each
 
 #: dense values centred and multiplied at a time (a chunk of rows' float64 copy, 32 MB, not the block's)
 SCATTER_VALUES = 1 << 22
@@ -102,7 +101,7 @@ def ridge_normal_equations(rounds, *, l2, fit_intercept, history, start_time=Non
     :class:`~sklearn.linear_model.LinearRegression` gives.
     """
     start_time = time.perf_counter() if start_time is None else start_time
-    with _one_blas_thread_each(rounds):
+    with one_blas_thread_each(rounds):
         res = rounds.run(scatter_task, bool(fit_intercept))
     S, mx, my, Cxx, cxy, syy, n_samples = combine_scatters(res.results)
     A = Cxx + (n_samples * l2) * np.eye(Cxx.shape[0])
@@ -124,18 +123,3 @@ def ridge_normal_equations(rounds, *, l2, fit_intercept, history, start_time=Non
                     "n_samples": int(n_samples), "bytes_sent": res.bytes_sent})
     return w, b
 
-
-@functools.cache
-def _blas_controller():
-    from threadpoolctl import ThreadpoolController  # (scikit-learn's dependency; inspecting the libraries costs ms)
-
-    return ThreadpoolController()
-
-
-def _one_blas_thread_each(rounds):
-    """One BLAS thread per task while several blocks run on this process's threads: each block's products with
-    the libraries' own threads oversubscribed the cores (1,000,000 x 100 on 2 blocks and 2 cores: 1.4 s, against
-    0.4 s for one block alone)."""
-    if rounds.backend.in_process and rounds.n_blocks > 1:
-        return _blas_controller().limit(limits=1, user_api="blas")
-    return contextlib.nullcontext()

@@ -1,0 +1,172 @@
+"""l2-penalised logistic regression by Newton's method, data-parallel over blocks of rows.
+
+For each one-vs-rest output ``k``, with targets :math:`t_{ik} = \\pm 1` and costs :math:`c_{ik}` (sample and class
+weights), :class:`~skpar.AveragedSGDClassifier`'s objective with ``loss='log_loss'``,
+
+.. math::
+
+    \\frac{1}{n} \\sum_i c_{ik} \\log(1 + e^{-t_{ik} (w_k \\cdot x_i + b_k)}) + \\frac{\\alpha}{2} \\|w_k\\|^2,
+
+is :math:`\\alpha` times
+
+.. math::
+
+    P(w_k, b_k) = \\tfrac12 \\|w_k\\|^2 + \\sum_i C_{ik} \\log(1 + e^{-t_{ik} w_k \\cdot \\tilde x_i}),
+    \\qquad C_{ik} = \\frac{c_{ik}}{\\alpha n},
+
+the objective :class:`~sklearn.linear_model.LogisticRegression` minimises with ``C = 1 / (alpha n)`` (its intercept
+is not penalised either). :math:`P` is smooth and strongly convex in ``w``, so Newton's method converges in a few
+iterations (the trust-region Newton method of liblinear, Lin, Weng and Keerthi 2008, and scikit-learn's
+``newton-cg``). An iteration is the rounds of :mod:`skpar.parallel._newton`, with the logistic loss: the blocks'
+loss, gradient and Hessian parts (or the Hessian diagonal, for conjugate gradients), the direction (solved on the
+driver, or by conjugate gradients), then every trial step of an Armijo line search priced in one round. The
+margins and the Hessian's row coefficients stay on the blocks between rounds (declared solver state); a block lost
+mid-fit ends it with an error, so ``solver='auto'`` picks this only in this process.
+
+The fit stops when the gradient's largest entry, in :math:`P`'s scale (LogisticRegression's), is at most
+:data:`GTOL` times the first iteration's, or after ``max_iter`` iterations.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import scipy.linalg
+
+from ..kernels._newton import logistic_step_losses, logistic_terms
+from ._blas import one_blas_thread_each
+from ._newton import (
+    LINE_STEPS,
+    _conjugate_gradients,
+    _hessian_diagonal,
+    _line_search,
+    _margins,
+    _targets_and_costs,
+    gram_part,
+)
+
+#: the line search's trial steps in two rounds: Newton's full step passes in all but the first iterations, and
+#: pricing the smaller ones only where it does not saves most of the pass (on a process's threads a round is cheap)
+LINE_STAGES = (LINE_STEPS[:2], LINE_STEPS[2:])
+#: the gradient's largest entry, relative to the first iteration's, at which the fit stops (Newton's quadratic
+#: convergence makes the last factor of ten cost about one iteration)
+GTOL = 1e-8
+
+
+def logistic_state_task(block, W, step, prev, token, C, pos_weight, neg_weight, bias, gram, live):
+    """Round 1 of an iteration at ``W``: per output the loss, the gradient of the loss term and, for the live
+    outputs, the Hessian's parts (``gram``) or the first iteration's diagonal.
+
+    The margins are the previous iteration's moved by ``step`` along the direction's margins where the block holds
+    those of iteration ``prev``, else computed. The block keeps the margins and the Hessian's row coefficients
+    ``c s (1 - s)`` (what :func:`~skpar.parallel._newton.newton_hess_vec_task` reads), under ``token``.
+    """
+    K = W.shape[0]
+    st = getattr(block, "newton", None)
+    if st is None:
+        T, Cst = _targets_and_costs(block, K, C, pos_weight, neg_weight)
+        st = block.newton = {"T": T, "C": Cst, "token": None, "P": None, "Z": None}
+    T, Cst = st["T"], st["C"]
+    if st["token"] == prev and st["Z"] is not None and step is not None:
+        P = st["P"] + step[:, None] * st["Z"]
+    else:
+        P = _margins(block, W, bias)
+    loss, dloss, coef = np.zeros(K), np.empty_like(P), np.empty_like(P)
+    logistic_terms(P, T, Cst, dloss, coef, loss)
+    X = block.X
+    grad = np.zeros(W.shape)
+    d = X.shape[1]
+    grad[:, :d] = (X.T @ dloss.T).T if block.is_sparse else dloss @ X
+    if bias != 0.0:
+        grad[:, d] = bias * dloss.sum(axis=1)
+    if gram:
+        parts = np.zeros((K, W.shape[1], W.shape[1]))
+        for k in np.flatnonzero(live):
+            gram_part(block, coef[k], bias, parts[k])
+    else:
+        # conjugate gradients' preconditioner, from the first iteration's Hessian, as for the squared hinge
+        if "diagonal" not in st:
+            st["diagonal"] = _hessian_diagonal(block, coef, bias)
+        parts = st["diagonal"]
+    st.update(token=token, P=P, Z=None, coef=coef)
+    block.persist("newton")
+    return loss, grad, parts
+
+
+def logistic_line_task(block, S, steps, bias):
+    """The block's loss of every output at ``W + steps[m] S`` for every trial step; keeps the margins of ``S``
+    (computed on the first call of an iteration, whose token they take)."""
+    st = block.newton
+    if st["Z"] is None:
+        st["Z"] = _margins(block, S, bias)
+    out = np.zeros((S.shape[0], steps.shape[0]))
+    logistic_step_losses(st["P"], st["Z"], st["T"], st["C"], steps, out)
+    return out
+
+
+def logistic_newton(rounds, W, *, C, pos_weight, neg_weight, bias, max_iter, gram, history, scale=1.0,
+                    start_time=None, verbose=0):
+    """Newton's method on :math:`P` over the blocks of ``rounds`` (see the module's docstring), from ``W`` (K, d~),
+    the intercept unpenalised in the last column when ``bias``.
+
+    ``gram``: the Newton system is assembled from the blocks' Hessian parts and solved exactly, else solved by
+    conjugate gradients. Every iteration adds a ``history`` row whose objective is :math:`P` times ``scale`` (the
+    estimator's scale). Returns ``(W, n_iter, converged)``.
+    """
+    start_time = time.perf_counter() if start_time is None else start_time
+    W = np.array(W, dtype=np.float64)
+    K, dw = W.shape
+    reg = np.ones(dw)  # the penalty's Hessian: the intercept is not penalised
+    if bias != 0.0:
+        reg[-1] = 0.0
+    with one_blas_thread_each(rounds):
+        return _iterate(rounds, W, reg, C, pos_weight, neg_weight, bias, max_iter, gram, history, scale, start_time,
+                        verbose)
+
+
+def _iterate(rounds, W, reg, C, pos_weight, neg_weight, bias, max_iter, gram, history, scale, start_time, verbose):
+    K = W.shape[0]
+    live = np.ones(K, dtype=bool)
+    step, it, g_first = None, 0, None
+    while True:
+        res = rounds.run(logistic_state_task, W, step, it - 1, it, C, pos_weight, neg_weight, bias, gram, live)
+        loss, grad, parts = (sum(part) for part in zip(*res.results, strict=True))
+        primal = 0.5 * (reg * W * W).sum(axis=1) + loss
+        G = reg * W + grad
+        g_max = np.abs(G).max(axis=1)
+        g_first = g_max if g_first is None else g_first
+        history.append({"round": it, "epoch": it, "time": time.perf_counter() - start_time,
+                        "objective": float(scale * primal.sum()), "gradient": float(g_max.max()),
+                        "bytes_sent": res.bytes_sent})
+        if verbose:
+            print(f"-- Newton iteration {it}: objective {scale * primal.sum():.8g}, gradient {g_max.max():.3e}")
+        if not np.isfinite(primal).all():
+            raise FloatingPointError("Newton's method produced a non-finite objective")
+        live &= g_max > GTOL * np.maximum(g_first, 1e-300)
+        if not live.any() or it >= max_iter:
+            return W, it, not live.any()
+        S = _directions(rounds, G, parts, reg, live, gram, bias)
+        step = _line_search(rounds, W, S, G, primal, live, bias, task=logistic_line_task, reg=reg,
+                            stages=LINE_STAGES)
+        live &= step > 0.0  # rounding ended this output's progress
+        if not live.any():
+            return W, it, True
+        W = W + step[:, None] * S
+        it += 1
+
+
+def _directions(rounds, G, parts, reg, live, gram, bias):
+    """The live outputs' Newton directions: the assembled systems solved by Cholesky (least squares where an
+    output's Hessian is singular in floating point), or conjugate gradients preconditioned by the diagonal."""
+    if not gram:
+        M = reg + parts
+        return _conjugate_gradients(rounds, G, np.where(M > 0.0, M, 1.0), live, bias, reg=reg)
+    S = np.zeros_like(G)
+    for k in np.flatnonzero(live):
+        H = parts[k] + np.diag(reg)
+        try:
+            S[k] = scipy.linalg.cho_solve(scipy.linalg.cho_factor(H, check_finite=False), -G[k], check_finite=False)
+        except np.linalg.LinAlgError:
+            S[k] = scipy.linalg.lstsq(H, -G[k], check_finite=False)[0]
+    return S
