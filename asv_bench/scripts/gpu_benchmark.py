@@ -212,8 +212,8 @@ def _ttt_classifier(scale, n_jobs, done):
         return (f_log(theta, False) - fl_star) / fl_star <= 1e-2
 
     def clf(**kw):
-        return lambda k: AveragedSGDClassifier(loss="log_loss", alpha=alpha, max_iter=k, tol=None, random_state=0,
-                                               **kw)
+        return lambda k: AveragedSGDClassifier(loss="log_loss", solver="sgd", alpha=alpha, max_iter=k, tol=None,
+                                               random_state=0, **kw)
 
     AveragedSGDClassifier(loss="log_loss", max_iter=1).fit(Xg[:10_000], yg[:10_000])
     g = time_to_target(clf(), Xg, yg, reached_clf, 64)

@@ -64,8 +64,8 @@ def main():
     rows = []
 
     def ours(averaging, client=None):
-        return lambda k: AveragedSGDClassifier(loss="log_loss", alpha=alpha, averaging=averaging, max_iter=k,
-                                               tol=None, n_jobs=2, client=client, random_state=0)
+        return lambda k: AveragedSGDClassifier(loss="log_loss", solver="sgd", alpha=alpha, averaging=averaging,
+                                               max_iter=k, tol=None, n_jobs=2, client=client, random_state=0)
 
     for averaging in ("periodic", "oneshot"):
         rows.append(row(f"skpar AveragedSGDClassifier {averaging}, 2 threads",
