@@ -1,4 +1,4 @@
-"""The passes of a primal Newton method for the squared-hinge SVM, on one block.
+"""The passes of a primal Newton method for the squared-hinge SVM and for logistic regression, on one block.
 
 For each output ``k`` with targets :math:`t_{ik} = \\pm 1` and costs :math:`c_{ik}` the primal is
 
@@ -124,9 +124,10 @@ def hess_vec_csr(data, indices, indptr, coef, V, go, bias, out):
 
 
 @njit(nogil=True, cache=True)
-def step_losses(P, Z, T, Cst, steps, out):
-    """``out[k, m] += sum_i c_ik max(0, 1 - t_ik (P[k, i] + steps[m] Z[k, i]))^2``: the loss of every output
-    at every trial step of a line search, in one pass over the margins."""
+def step_losses(loss, P, Z, T, Cst, steps, out):
+    """``out[k, m] += sum_i c_ik l(P[k, i] + steps[m] Z[k, i], t_ik)``: the loss of every output at every trial
+    step of a line search, in one pass over the margins. ``loss`` is a margin loss's compiled scalar function
+    (:attr:`skpar._losses.Loss.kernel`: the squared hinge for the SVM, the log loss for logistic regression)."""
     K, n = P.shape
     for k in range(K):
         for i in range(n):
@@ -134,44 +135,22 @@ def step_losses(P, Z, T, Cst, steps, out):
             if c == 0.0:
                 continue
             for m in range(steps.shape[0]):
-                r = 1.0 - T[k, i] * (P[k, i] + steps[m] * Z[k, i])
-                if r > 0.0:
-                    out[k, m] += c * r * r
-
-
-
-@njit(inline="always", nogil=True, cache=True)
-def _log1p_exp(z):
-    """:math:`\\log(1 + e^z)` without overflow."""
-    return z + np.log1p(np.exp(-z)) if z > 0.0 else np.log1p(np.exp(z))
+                out[k, m] += c * loss(P[k, i] + steps[m] * Z[k, i], T[k, i], 0.0)[0]
 
 
 @njit(nogil=True, cache=True)
-def logistic_terms(P, T, Cst, dloss, coef, loss):
-    """For the logistic loss at margins ``P``: ``loss[k] += sum_i c_ik log(1 + exp(-t_ik P_ik))``, its derivative
-    in ``P`` (``dloss``) and second derivative (``coef``, the Hessian's row coefficients), in one pass."""
+def logistic_terms(log_loss, P, T, Cst, dloss, coef, loss):
+    """For the logistic loss (``log_loss``, its compiled scalar function) at margins ``P``: ``loss[k] += sum_i c_ik
+    l(P_ik, t_ik)``, its derivative in ``P`` (``dloss``) and its second derivative (``coef``, the Hessian's row
+    coefficients ``c q (1 - q)`` with ``q = 1 / (1 + exp(t P))``), in one pass."""
     K, n = P.shape
     for k in range(K):
         acc = 0.0
         for i in range(n):
             c = Cst[k, i]
-            m = T[k, i] * P[k, i]
-            q = 1.0 / (1.0 + np.exp(m)) if m > -30.0 else 1.0 - np.exp(m)  # sigma(-m)
-            acc += c * _log1p_exp(-m)
-            dloss[k, i] = -c * q * T[k, i]
+            lv, g = log_loss(P[k, i], T[k, i], 0.0)
+            q = -g * T[k, i]  # g = -t q
+            acc += c * lv
+            dloss[k, i] = c * g
             coef[k, i] = c * q * (1.0 - q)
         loss[k] += acc
-
-
-@njit(nogil=True, cache=True)
-def logistic_step_losses(P, Z, T, Cst, steps, out):
-    """``out[k, m] += sum_i c_ik log(1 + exp(-t_ik (P[k, i] + steps[m] Z[k, i])))``: the logistic twin of
-    :func:`step_losses`."""
-    K, n = P.shape
-    for k in range(K):
-        for i in range(n):
-            c = Cst[k, i]
-            if c == 0.0:
-                continue
-            for m in range(steps.shape[0]):
-                out[k, m] += c * _log1p_exp(-T[k, i] * (P[k, i] + steps[m] * Z[k, i]))

@@ -34,7 +34,8 @@ import time
 import numpy as np
 import scipy.linalg
 
-from ..kernels._newton import logistic_step_losses, logistic_terms
+from .._losses import make_loss
+from ..kernels._newton import logistic_terms, step_losses
 from ._blas import one_blas_thread_each
 from ._newton import (
     LINE_STEPS,
@@ -42,10 +43,12 @@ from ._newton import (
     _hessian_diagonal,
     _line_search,
     _margins,
-    _targets_and_costs,
+    block_margins,
     gram_part,
 )
 
+#: the log loss's compiled scalar function, which the kernels take
+LOG_LOSS = make_loss("log_loss").kernel
 #: the line search's trial steps in two rounds: Newton's full step passes in all but the first iterations, and
 #: pricing the smaller ones only where it does not saves most of the pass (on a process's threads a round is cheap)
 LINE_STAGES = (LINE_STEPS[:2], LINE_STEPS[2:])
@@ -63,17 +66,10 @@ def logistic_state_task(block, W, step, prev, token, C, pos_weight, neg_weight, 
     ``c s (1 - s)`` (what :func:`~skpar.parallel._newton.newton_hess_vec_task` reads), under ``token``.
     """
     K = W.shape[0]
-    st = getattr(block, "newton", None)
-    if st is None:
-        T, Cst = _targets_and_costs(block, K, C, pos_weight, neg_weight)
-        st = block.newton = {"T": T, "C": Cst, "token": None, "P": None, "Z": None}
+    st, P = block_margins(block, W, step, prev, C, pos_weight, neg_weight, bias)
     T, Cst = st["T"], st["C"]
-    if st["token"] == prev and st["Z"] is not None and step is not None:
-        P = st["P"] + step[:, None] * st["Z"]
-    else:
-        P = _margins(block, W, bias)
     loss, dloss, coef = np.zeros(K), np.empty_like(P), np.empty_like(P)
-    logistic_terms(P, T, Cst, dloss, coef, loss)
+    logistic_terms(LOG_LOSS, P, T, Cst, dloss, coef, loss)
     X = block.X
     grad = np.zeros(W.shape)
     d = X.shape[1]
@@ -101,7 +97,7 @@ def logistic_line_task(block, S, steps, bias):
     if st["Z"] is None:
         st["Z"] = _margins(block, S, bias)
     out = np.zeros((S.shape[0], steps.shape[0]))
-    logistic_step_losses(st["P"], st["Z"], st["T"], st["C"], steps, out)
+    step_losses(LOG_LOSS, st["P"], st["Z"], st["T"], st["C"], steps, out)
     return out
 
 

@@ -29,6 +29,7 @@ import time
 import numpy as np
 import scipy.linalg
 
+from .._losses import make_loss
 from ..kernels import sparse_arrays, w_of_alpha_csr, w_of_alpha_dense
 from ..kernels._newton import (
     gram_csr,
@@ -39,6 +40,8 @@ from ..kernels._newton import (
     step_losses,
 )
 
+#: the squared hinge's compiled scalar function, which the line search's kernel takes
+SQUARED_HINGE = make_loss("squared_hinge").kernel
 #: trial steps of the line search, all priced in one round
 LINE_STEPS = 0.5 ** np.arange(12)
 #: Armijo's sufficient decrease
@@ -72,6 +75,19 @@ def _targets_and_costs(block, K, C, pos_weight, neg_weight):
     return T, np.maximum(Cst, 0.0)
 
 
+def block_margins(block, W, step, prev, C, pos_weight, neg_weight, bias):
+    """The block's Newton state (targets ``T``, costs ``C``, margins ``P`` and ``Z``, token), made on first use,
+    and the margins at ``W``: the previous iteration's moved by ``step`` along the direction's margins where the
+    block holds those of iteration ``prev``, else computed."""
+    st = getattr(block, "newton", None)
+    if st is None:
+        T, Cst = _targets_and_costs(block, W.shape[0], C, pos_weight, neg_weight)
+        st = block.newton = {"T": T, "C": Cst, "token": None, "P": None, "Z": None}
+    if st["token"] == prev and st["Z"] is not None and step is not None:
+        return st, st["P"] + step[:, None] * st["Z"]
+    return st, _margins(block, W, bias)
+
+
 def newton_cost_task(block):
     """``(sum of the rows' squared non-zeros, non-zeros)``: what a Hessian part and a Hessian-vector pass cost."""
     X = block.X
@@ -92,15 +108,8 @@ def newton_state_task(block, W, step, prev, token, C, pos_weight, neg_weight, bi
     ``dual_coef_``) and the Hessian's row coefficients, under ``token``.
     """
     K = W.shape[0]
-    st = getattr(block, "newton", None)
-    if st is None:
-        T, Cst = _targets_and_costs(block, K, C, pos_weight, neg_weight)
-        st = block.newton = {"T": T, "C": Cst, "token": None, "P": None, "Z": None}
+    st, P = block_margins(block, W, step, prev, C, pos_weight, neg_weight, bias)
     T, Cst = st["T"], st["C"]
-    if st["token"] == prev and st["Z"] is not None and step is not None:
-        P = st["P"] + step[:, None] * st["Z"]
-    else:
-        P = _margins(block, W, bias)
     R = np.maximum(1.0 - T * P, 0.0)
     cr = Cst * R
     alpha = 2.0 * cr
@@ -199,7 +208,7 @@ def newton_line_task(block, S, steps, bias):
     Z = _margins(block, S, bias)
     st["Z"] = Z
     out = np.zeros((S.shape[0], steps.shape[0]))
-    step_losses(st["P"], Z, st["T"], st["C"], steps, out)
+    step_losses(SQUARED_HINGE, st["P"], Z, st["T"], st["C"], steps, out)
     return out
 
 
