@@ -279,7 +279,8 @@ def moments_task(block, max_rows, seed, fit_intercept, with_gram):
     """Second moments of a row sample: what the critical batch size and the step size are estimated from.
 
     Returns a dict with the sample size, the sum and the max of ``||x~||^2`` (``x~ = [x, 1]`` with an intercept),
-    and, if ``with_gram``, the sample's Gram matrix ``sum x~ x~^T``; also the block's row count and weight total.
+    and, if ``with_gram``, the sample's Gram matrix ``sum x~ x~^T``, else the sum of its rows ``x~`` (CPU blocks);
+    also the block's row count and weight total.
     """
     if block.on_gpu:
         return moments_gpu(block, max_rows, seed, fit_intercept, with_gram)
@@ -303,6 +304,11 @@ def moments_task(block, max_rows, seed, fit_intercept, with_gram):
         if fit_intercept:
             Xs = np.hstack([Xs, np.ones((Xs.shape[0], 1))])
         out["gram"] = Xs.T @ Xs
+    elif rows.shape[0]:
+        # the sample's column sums (its matrix memoised for the power iteration that follows): the mean row starts
+        # power iteration near the top eigenvector of E[x x^T] where the data is not centred (tf-idf, counts, 0/1)
+        col = np.asarray(_sample_matrix(block, max_rows, seed).sum(axis=0), dtype=np.float64).ravel()
+        out["col_sum"] = np.append(col, float(rows.shape[0])) if fit_intercept else col
     return out
 
 
