@@ -15,6 +15,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from .._losses import LOSSES, make_loss
 from ..backend import get_backend
 from ..parallel import SyncRounds
+from ..parallel._blas import one_blas_thread_each
 from ..parallel._cocoa import cocoa, passcode
 from ..parallel._dcd_tasks import alpha_task, split_outputs
 from ..parallel._newton import primal_newton, use_gram
@@ -246,7 +247,8 @@ class DualCoordinateAscentSVM(ClientParamMixin, LinearClassifierMixin, Classifie
                           max_rounds=self.max_iter, tol=self.tol, seed=int(seeds[-1]), history=self.history_,
                           start_time=start, verbose=self.verbose,
                           kappa=0.0 if gpu and self.kappa == "auto" else self.kappa)
-            W, rel, n_passes, converged, kappa = self._solve(rounds, W0, gpu, common)
+            with one_blas_thread_each(rounds):  # the blocks' threads are the parallelism (see parallel._blas)
+                W, rel, n_passes, converged, kappa = self._solve(rounds, W0, gpu, common)
             parts = sorted(rounds.run(alpha_task).results, key=lambda p: p[0])
             self.dual_coef_ = np.concatenate([a for _, a in parts], axis=1)
             self.n_blocks_ = rounds.n_blocks

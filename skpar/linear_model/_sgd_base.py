@@ -25,6 +25,7 @@ from ..exceptions import CriticalBatchSizeWarning
 from ..kernels import column_counts_csr, column_sq_sums_csr
 from ..parallel import SGDPlan, SGDState, SyncRounds, sgd_oneshot, sgd_sync
 from ..parallel._async import sgd_async, sgd_hogwild
+from ..parallel._blas import one_blas_thread_each
 from ..parallel._results import Survey
 from ..parallel._sgd import CONSTANT, INVSCALING
 from ..parallel._tasks import zero_loss_task
@@ -214,18 +215,20 @@ class BaseParallelSGD(ClientParamMixin, BaseEstimator):
             # SGD keeps no state on the blocks (the driver holds the model): a round lost with a worker is run again
             # on the blocks placed anew; the asynchronous loop sends a lost block's tasks again itself
             rounds = SyncRounds(backend, blocks, recoverable=True)
-            direct = None if partial else self._solve_directly(rounds, X, kind, early, start, n_outputs, pos_weight,
-                                                               neg_weight)
-            if direct is not None:
-                (state, history, n_epochs), plan, tol, converged = direct, None, None, True
-            else:
-                # one round for what the plan needs of every block (on a cluster each round is a trip to every
-                # worker); the zero model's loss scales the plan's divergence test, wanted wherever a plan is made
-                survey = rounds.run(_survey, loss, pos_weight, neg_weight,
-                                    not resume or self._sgd_plan is None).results
-                state, history, plan, tol, n_epochs, converged = self._fit_epochs(
-                    strategy, rounds, X, kind, survey, resume, incremental, early, max_epochs, local_steps, loss,
-                    n_outputs, pos_weight, neg_weight, start)
+            with one_blas_thread_each(rounds):
+                direct = None if partial else self._solve_directly(rounds, X, kind, early, start, n_outputs,
+                                                                   pos_weight, neg_weight)
+                if direct is not None:
+                    (state, history, n_epochs), plan, tol, converged = direct, None, None, True
+                else:
+                    # one round for what the plan needs of every block (on a cluster each round is a trip to
+                    # every worker); the zero model's loss scales the plan's divergence test, wanted wherever a
+                    # plan is made
+                    survey = rounds.run(_survey, loss, pos_weight, neg_weight,
+                                        not resume or self._sgd_plan is None).results
+                    state, history, plan, tol, n_epochs, converged = self._fit_epochs(
+                        strategy, rounds, X, kind, survey, resume, incremental, early, max_epochs, local_steps,
+                        loss, n_outputs, pos_weight, neg_weight, start)
         finally:
             backend.close()
         W, B = state.model()
