@@ -35,6 +35,8 @@ from ._validation import check_fit_data
 
 #: rows sampled to estimate the moments behind the critical batch size and the automatic step size
 MOMENT_SAMPLES = 20_000
+#: a step count never reached: the plan's ``avg_start`` without averaging
+NEVER = 1 << 62
 #: a task reports divergence when its loss per sample exceeds this many times the loss of the zero model
 BLOWUP_FACTOR = 1e4
 
@@ -126,7 +128,7 @@ class BaseParallelSGD(ClientParamMixin, BaseEstimator):
         warmup_steps = self.warmup * steps_per_epoch if factor > 1 else 0.0
         average = self._average()
         if average is False or average == 0:
-            avg_start = 1 << 62
+            avg_start = NEVER
         elif isinstance(self.average, str):
             # 'auto' averages from the end of the first epoch: an average from the first step carries the start's
             # distance from the optimum as a 1/t tail that the stop rule waits out (docs/benchmarks.md)
@@ -273,7 +275,7 @@ class BaseParallelSGD(ClientParamMixin, BaseEstimator):
         history = self.history_ if resume else []
         if plan is None:  # a fresh fit, or SGD continuing a direct solve
             plan = self._new_plan(rounds, X.shape[1], loss, survey, pos_weight, neg_weight, local_steps)
-            if resume and plan.avg_start < state.t + (1 << 60):
+            if resume and plan.avg_start < NEVER:  # (averaging on)
                 # from a direct solve's exact model, as from a converged SGD fit: past the warm-up, with the
                 # average under way, the solution counting as an epoch of iterates, so that one more epoch's noise
                 # is averaged away rather than handed out

@@ -112,8 +112,7 @@ def logistic_newton(rounds, W, *, C, pos_weight, neg_weight, bias, max_iter, gra
     """
     start_time = time.perf_counter() if start_time is None else start_time
     W = np.array(W, dtype=np.float64)
-    K, dw = W.shape
-    reg = np.ones(dw)  # the penalty's Hessian: the intercept is not penalised
+    reg = np.ones(W.shape[1])  # the penalty's Hessian: the intercept is not penalised
     if bias != 0.0:
         reg[-1] = 0.0
     with one_blas_thread_each(rounds):
@@ -122,6 +121,7 @@ def logistic_newton(rounds, W, *, C, pos_weight, neg_weight, bias, max_iter, gra
 
 
 def _iterate(rounds, W, reg, C, pos_weight, neg_weight, bias, max_iter, gram, history, scale, start_time, verbose):
+    """:func:`logistic_newton`'s iterations, each output stopping on its own gradient."""
     K = W.shape[0]
     live = np.ones(K, dtype=bool)
     step, it, g_first = None, 0, None
