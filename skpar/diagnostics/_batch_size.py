@@ -91,8 +91,8 @@ def estimate_on_blocks(rounds: SyncRounds, n_features, *, fit_intercept, max_sam
         lam_min = 0.0
         dim = n_features + int(fit_intercept)
         # from the sample's mean row where every block sent its sums: for data that is not centred it lies near the
-        # top eigenvector, and power iteration took half the rounds from it (dorothea 8 -> 5, Reuters and 20
-        # Newsgroups 4 -> 2); else (centred data, GPU blocks) from a random direction
+        # top eigenvector, and power iteration takes about half the rounds from it (docs/benchmarks.md); else
+        # (GPU blocks, or a mean of zero) from a random direction
         sums = [r["col_sum"] for r in res if r["n_sample"] and "col_sum" in r]
         v = np.sum(sums, axis=0) if len(sums) == sum(1 for r in res if r["n_sample"]) else np.zeros(dim)
         if not np.linalg.norm(v) > 1e-8 * np.sqrt(n * max_sq):

@@ -306,8 +306,8 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
         # (a dask array's unknown row count compares False)
         if why or not rounds.backend.in_process or X.shape[0] < X.shape[1]:
             return "sgd", False
-        # where the system takes conjugate gradients (many features, long rows) SGD's epochs cost less: on
-        # Fashion-MNIST, log_loss by SGD took 5.3 s against LogisticRegression's 17.8 s
+        # where the system takes conjugate gradients (many features, long rows) SGD's epochs cost less
+        # (Fashion-MNIST: docs/benchmarks.md)
         return ("newton", True) if use_gram(rounds, X.shape[1] + 1) else ("sgd", False)
 
     # ---- public API -------------------------------------------------------------------------------------------

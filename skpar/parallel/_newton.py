@@ -182,8 +182,8 @@ def _gram_dense(X, coef, bias, out):
 
 def gram_part(block, coef, bias, out):
     """``out += sum_i coef[i] x~_i x~_i^T`` over the block's rows: BLAS on dense rows, the compiled pairs of each
-    row's non-zeros on sparse ones (BLAS on a dense copy of ijcnn1's rows, 13 of 22 features filled, was no
-    faster: 2.3 ms against 2.2 ms for 25,000 rows)."""
+    row's non-zeros on sparse ones (BLAS on a dense copy of even well-filled sparse rows was no faster;
+    docs/benchmarks.md)."""
     if block.is_sparse:
         gram_csr(*sparse_arrays(block.X), coef, bias, out)
     else:

@@ -64,7 +64,7 @@ def scatter_task(block, center):
         Cxx, cxy = np.zeros((d, d)), np.zeros(d)
         root = None if (s == 1.0).all() else np.sqrt(s)  # unit weights (the default) skip the scaling
         step = max(1, min(X.shape[0], SCATTER_VALUES // d))
-        buf = np.empty((step, d))  # one buffer: a fresh one a chunk cost page faults (a third of the time)
+        buf = np.empty((step, d))  # one buffer: a fresh one a chunk paid page faults on every chunk
         for a in range(0, X.shape[0], step):
             part = X[a:a + step]
             Z = np.subtract(part.toarray() if block.is_sparse else part, mx, out=buf[:part.shape[0]])
