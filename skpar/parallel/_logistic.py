@@ -125,8 +125,13 @@ def _iterate(rounds, W, reg, C, pos_weight, neg_weight, bias, max_iter, gram, hi
     K = W.shape[0]
     live = np.ones(K, dtype=bool)
     step, it, g_first = None, 0, None
+    # from the zero model, the first round only prices it (no Hessian parts) and the fit starts from the best
+    # intercept-only model, whose intercepts that round gives in closed form
+    intercept_start = bias != 0.0 and not W.any()
     while True:
-        res = rounds.run(logistic_state_task, W, step, it - 1, it, C, pos_weight, neg_weight, bias, gram, live)
+        first = intercept_start and it == 0
+        res = rounds.run(logistic_state_task, W, step, it - 1, it, C, pos_weight, neg_weight, bias, gram,
+                         live & (not first))
         loss, grad, parts = (sum(part) for part in zip(*res.results, strict=True))
         primal = 0.5 * (reg * W * W).sum(axis=1) + loss
         G = reg * W + grad
@@ -142,6 +147,9 @@ def _iterate(rounds, W, reg, C, pos_weight, neg_weight, bias, max_iter, gram, hi
         live &= g_max > GTOL * np.maximum(g_first, 1e-300)
         if not live.any() or it >= max_iter:
             return W, it, not live.any()
+        if first:
+            W, step, it = _best_intercepts(W, loss, grad, bias), None, it + 1
+            continue
         S = _directions(rounds, G, parts, reg, live, gram, bias)
         step = _line_search(rounds, W, S, G, primal, live, bias, task=logistic_line_task, reg=reg,
                             stages=LINE_STAGES)
@@ -150,6 +158,19 @@ def _iterate(rounds, W, reg, C, pos_weight, neg_weight, bias, max_iter, gram, hi
             return W, it, True
         W = W + step[:, None] * S
         it += 1
+
+
+def _best_intercepts(W, loss, grad, bias):
+    """The intercept-only model that minimises each output's loss, from the loss and gradient at zero: there every
+    row's loss is ``c log 2`` and the intercept's gradient ``-bias c t / 2``, which give the positive and negative
+    rows' cost totals, and the optimum ``b = log(C+ / C-) / bias``."""
+    total = loss / np.log(2.0)
+    signed = -2.0 * grad[:, -1] / bias
+    pos, neg = 0.5 * (total + signed), 0.5 * (total - signed)
+    W = W.copy()
+    ok = (pos > 0) & (neg > 0)
+    W[ok, -1] = np.log(pos[ok] / neg[ok]) / bias
+    return W
 
 
 def _directions(rounds, G, parts, reg, live, gram, bias):
