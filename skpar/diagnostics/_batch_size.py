@@ -93,9 +93,9 @@ def estimate_on_blocks(rounds: SyncRounds, n_features, *, fit_intercept, max_sam
         # from the sample's mean row where every block sent its sums: for data that is not centred it lies near the
         # top eigenvector, and power iteration takes about half the rounds from it (docs/benchmarks.md); else
         # (GPU blocks, or a mean of zero) from a random direction
-        sums = [r["col_sum"] for r in res if r["n_sample"] and "col_sum" in r]
-        v = np.sum(sums, axis=0) if len(sums) == sum(1 for r in res if r["n_sample"]) else np.zeros(dim)
-        if not np.linalg.norm(v) > 1e-8 * np.sqrt(n * max_sq):
+        sums = [r.get("col_sum") for r in res if r["n_sample"]]
+        v = np.sum(sums, axis=0) if all(c is not None for c in sums) else None
+        if v is None or not v.any():
             v = np.random.default_rng(seed).standard_normal(dim)
         v = v / np.linalg.norm(v)
         lam = 0.0

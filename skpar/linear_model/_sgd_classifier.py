@@ -148,7 +148,8 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
         largest entry has fallen by ``1e-8``. The objective is the same, so the model is the one SGD converges
         to; it is :class:`~sklearn.linear_model.LogisticRegression`'s optimum with ``C = 1 / (alpha n)``. It
         needs ``loss='log_loss'``, ``penalty='l2'``, ``mode='sync'``, ``averaging='periodic'``, CPU data and no
-        ``early_stopping``; ``max_iter`` caps its iterations. ``'auto'`` picks ``'newton'`` where it can run,
+        ``early_stopping``; ``max_iter`` caps its iterations, and SGD's own parameters (``tol``, the step's) are
+        not read. ``'auto'`` picks ``'newton'`` where it can run,
         rows outnumber features, the Newton system is assembled from the blocks' Hessian parts (up to 64 features,
         or up to 2,048 with short sparse rows: a9a, ijcnn1) and the fit runs in this process (its margins stay on
         the blocks between rounds, which a lost Dask worker would take with it); with many features and long rows

@@ -144,7 +144,8 @@ class ParallelSGDRegressor(LinearRegressorMixin, RegressorMixin, BaseParallelSGD
         without a penalty); the objective is the same, so the model is the one SGD converges to, as
         :class:`~sklearn.linear_model.Ridge` with ``alpha = n * alpha`` gives it. It needs
         ``loss='squared_error'``, ``penalty`` ``'l2'`` or None, ``mode='sync'``, CPU data, no
-        ``early_stopping`` and at most 2,048 features. ``'auto'`` picks ``'cholesky'`` where it can run and
+        ``early_stopping`` and at most 2,048 features; SGD's own parameters (``max_iter``, ``tol``, the step's)
+        are not read. ``'auto'`` picks ``'cholesky'`` where it can run and
         costs less than SGD's epochs: at least as many rows as features, and dense rows of at most 512 features
         or sparse rows short enough (at most 64 features, or a mean squared row length of at most 20 times the
         mean row length), as scikit-learn's ``Ridge(solver='auto')`` picks a direct solve. ``partial_fit`` always

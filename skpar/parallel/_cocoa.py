@@ -211,8 +211,7 @@ def passcode(rounds, W, *, C, loss, pos_weight, neg_weight, bias, local_iters, m
         # kappa='auto' reads the rate of the plain passes between the certificates at passes 2 and 3 (the last two
         # when the fourth round ends), not 1 and 2 as CoCoA does: the first passes often show a plateau that plain
         # passes then leave (dorothea: gaps 0.96, 0.91 after passes 1 and 2, then 0.12 after 3, where the rate of
-        # passes 1-2 chose kappa 9.5 and took 137 passes). An earlier comment said passes 2 and 6: the code reads
-        # 2 and 3, and that is what docs/benchmarks.md measured.
+        # passes 1-2 chose kappa 9.5 and took 137 passes)
         if kappa == "auto" and rnd == 4:
             catalyst.switch_on(auto_kappa(history), W)
         if local_iters == "auto":

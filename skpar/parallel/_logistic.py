@@ -36,7 +36,6 @@ import scipy.linalg
 
 from .._losses import make_loss
 from ..kernels._newton import logistic_terms, step_losses
-from ._blas import one_blas_thread_each
 from ._newton import (
     LINE_STEPS,
     _conjugate_gradients,
@@ -108,20 +107,14 @@ def logistic_newton(rounds, W, *, C, pos_weight, neg_weight, bias, max_iter, gra
 
     ``gram``: the Newton system is assembled from the blocks' Hessian parts and solved exactly, else solved by
     conjugate gradients. Every iteration adds a ``history`` row whose objective is :math:`P` times ``scale`` (the
-    estimator's scale). Returns ``(W, n_iter, converged)``.
+    estimator's scale). Each output stops on its own gradient. Returns ``(W, n_iter, converged)``. The caller holds
+    BLAS to a thread a call (:func:`skpar.parallel._blas.one_blas_thread_each`), as the fits do.
     """
     start_time = time.perf_counter() if start_time is None else start_time
     W = np.array(W, dtype=np.float64)
     reg = np.ones(W.shape[1])  # the penalty's Hessian: the intercept is not penalised
     if bias != 0.0:
         reg[-1] = 0.0
-    with one_blas_thread_each(rounds):
-        return _iterate(rounds, W, reg, C, pos_weight, neg_weight, bias, max_iter, gram, history, scale, start_time,
-                        verbose)
-
-
-def _iterate(rounds, W, reg, C, pos_weight, neg_weight, bias, max_iter, gram, history, scale, start_time, verbose):
-    """:func:`logistic_newton`'s iterations, each output stopping on its own gradient."""
     K = W.shape[0]
     live = np.ones(K, dtype=bool)
     step, it, g_first = None, 0, None

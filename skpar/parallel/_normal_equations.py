@@ -29,7 +29,6 @@ import scipy.linalg
 
 from ..kernels import sparse_arrays
 from ..kernels._newton import gram_csr
-from ._blas import one_blas_thread_each
 
 #: dense values centred and multiplied at a time (a chunk of rows' float64 copy, 32 MB, not the block's)
 SCATTER_VALUES = 1 << 22
@@ -101,8 +100,7 @@ def ridge_normal_equations(rounds, *, l2, fit_intercept, history, start_time=Non
     :class:`~sklearn.linear_model.LinearRegression` gives.
     """
     start_time = time.perf_counter() if start_time is None else start_time
-    with one_blas_thread_each(rounds):
-        res = rounds.run(scatter_task, bool(fit_intercept))
+    res = rounds.run(scatter_task, bool(fit_intercept))  # (under the fit's one_blas_thread_each)
     S, mx, my, Cxx, cxy, syy, n_samples = combine_scatters(res.results)
     A = Cxx + (n_samples * l2) * np.eye(Cxx.shape[0])
     w = None
