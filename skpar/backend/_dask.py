@@ -15,6 +15,17 @@ def _ready(block):
     return None
 
 
+def _live_workers(client):
+    """The workers the scheduler knows now, by address, with their info. Asked of the scheduler itself: the client's
+    ``scheduler_info`` stores its answer where the client's periodic refresh, which fetches no workers, can
+    overwrite it before it is read, and it came back empty for a cluster of two workers (a clean-clone run). Where
+    the scheduler cannot be reached, the client's cached view."""
+    try:
+        return client.sync(client.scheduler.identity, n_workers=-1)["workers"]
+    except OSError:
+        return client.scheduler_info(n_workers=-1)["workers"]
+
+
 class DaskBackend:
     """Run tasks on the workers of ``client``.
 
@@ -36,7 +47,7 @@ class DaskBackend:
 
     def __init__(self, client):
         self.client = client
-        info = client.scheduler_info(n_workers=-1)["workers"]
+        info = _live_workers(client)
         if not info:
             raise RuntimeError(f"the Dask cluster of {client} has no workers")
         self._workers = sorted(info)
@@ -112,7 +123,7 @@ class DaskBackend:
     def threads_per_block(self, blocks):
         """The threads of each block's worker, shared among the blocks of this fit that the worker holds (asked
         each time: blocks placed again after a worker left may share a worker now)."""
-        info = self.client.scheduler_info(n_workers=-1)["workers"]
+        info = _live_workers(self.client)
         where = [self._where.get(getattr(b, "key", None)) for b in blocks]
         count = Counter(where)
         return [max(1, int(info.get(w, {}).get("nthreads", 1)) // count[w]) for w in where]
@@ -191,7 +202,7 @@ class DaskBackend:
 
     def _check_alive(self, cause=None):
         """The live workers, sorted; none left raises."""
-        alive = sorted(self.client.scheduler_info(n_workers=-1)["workers"])
+        alive = sorted(_live_workers(self.client))
         if not alive:
             raise RuntimeError(f"every worker of the Dask cluster of {self.client} has left; the fit cannot go on") \
                 from cause
@@ -210,7 +221,7 @@ class DaskBackend:
                 "scheduler knew where this fit's blocks were, so the fit cannot go on. Fit again once the cluster "
                 "is back."
             ) from cause
-        alive = set(self.client.scheduler_info(n_workers=-1)["workers"])
+        alive = set(_live_workers(self.client))
         lost = sorted({w for w in self._where.values() if w not in alive})
         if lost:
             raise LostBlocksError(
