@@ -76,3 +76,22 @@ def test_power_iteration_starts_from_the_mean_row(monkeypatch):
     lam = eigsh((X.T @ X) / 2000, k=1, which="LA")[0][0]
     assert est.lambda_max == pytest.approx(lam, rel=1e-4)
     assert len(rounds) <= 2 * 3  # two blocks, three iterations at most
+
+
+def test_power_iteration_stops_at_once_on_an_eigenvector(monkeypatch):
+    """Rows that are all multiples of one vector u: H = E[a^2] u u^T, and the mean row (the start) is its top
+    eigenvector. ||Hv|| meets the Rayleigh quotient after one product, so one round is enough (the rule on successive
+    estimates alone needed a second round to see the estimate stand still)."""
+    from skpar.diagnostics import _batch_size
+
+    rounds = []
+    real = _batch_size._matvec_with_cap
+    monkeypatch.setattr(_batch_size, "_matvec_with_cap", lambda *a: rounds.append(1) or real(*a))
+    rng = np.random.default_rng(5)
+    u = sp.random(1, 3000, density=0.01, format="csr", random_state=5)
+    u.data = np.abs(u.data) + 0.1
+    X = sp.csr_matrix(sp.kron(sp.csr_matrix(rng.uniform(0.5, 2.0, size=(500, 1))), u))
+    est = critical_batch_size(X, fit_intercept=False, n_jobs=1, random_state=0)
+    lam = float(np.mean(np.asarray(X.multiply(X).sum(1)).ravel()))  # E[a^2] ||u||^2, the one non-zero eigenvalue
+    assert est.lambda_max == pytest.approx(lam, rel=1e-10)
+    assert len(rounds) == 1

@@ -106,8 +106,11 @@ def estimate_on_blocks(rounds: SyncRounds, n_features, *, fit_intercept, max_sam
             new = float(np.linalg.norm(hv))
             if new == 0.0:
                 break
+            # done when the estimate stops moving, or when v is already an eigenvector: ||Hv|| meets the Rayleigh
+            # quotient v.Hv (always below it otherwise), which a start near the top eigenvector (the mean row of
+            # non-negative data) shows after one product instead of two
+            done = abs(new - lam) <= rtol * new or new - float(v @ hv) <= rtol * new
             v = hv / new
-            done = abs(new - lam) <= rtol * new
             lam = new
             if done:
                 break
