@@ -22,7 +22,7 @@ EXPECTED_FAILED = {
 
 
 def _expected_failed(est):
-    if est.solver == "newton":
+    if est.solver in ("newton", "lbfgs"):
         # the objective is a mean over rows, (1/n) sum s_i l_i + penalty, as SGDClassifier's: two copies of a row
         # make n one larger, a weight of 2 does not, so the penalty weighs differently
         return {check: "the mean over rows counts a repeated row, not a weight" for check in EXPECTED_FAILED}
@@ -36,7 +36,8 @@ def _expected_failed(est):
 
 @parametrize_with_checks(
     [AveragedSGDClassifier(n_jobs=2), AveragedSGDClassifier(loss="log_loss", averaging="oneshot", n_jobs=2),
-     AveragedSGDClassifier(loss="log_loss", solver="newton", n_jobs=2)],
+     AveragedSGDClassifier(loss="log_loss", solver="newton", n_jobs=2),
+     AveragedSGDClassifier(loss="log_loss", solver="lbfgs", n_jobs=2)],
     expected_failed_checks=_expected_failed,
 )
 def test_sklearn_api(estimator, check):
@@ -334,9 +335,10 @@ def test_newton_class_weights_and_no_intercept():
     assert (clf.intercept_ == 0).all()
 
 
-def test_newton_threads_and_cluster_agree(cluster_client):
+@pytest.mark.parametrize("solver", ["newton", "lbfgs"])
+def test_newton_threads_and_cluster_agree(solver, cluster_client):
     X, y = make_classification(n_samples=3000, n_features=15, n_classes=3, n_informative=6, random_state=3)
-    kw = dict(loss="log_loss", solver="newton", random_state=5)
+    kw = dict(loss="log_loss", solver=solver, random_state=5)
     a = AveragedSGDClassifier(n_jobs=2, client="threads", **kw).fit(X, y)
     b = AveragedSGDClassifier(client=cluster_client, **kw).fit(X, y)
     assert a.n_blocks_ == b.n_blocks_ == 2 and a.n_iter_ == b.n_iter_
@@ -359,11 +361,15 @@ def test_auto_picks_newton_where_it_runs(kw, solver):
     clf = AveragedSGDClassifier(**{"n_jobs": 2, "max_iter": 3, "tol": None, "random_state": 0, **kw}).fit(X, y)
     assert clf.solver_ == solver
     assert hasattr(clf, "learning_rate_") == (solver == "sgd")
-    wide = np.random.default_rng(0).normal(size=(40, 60))  # more features than rows: SGD
-    assert AveragedSGDClassifier(loss="log_loss", max_iter=3, tol=None).fit(wide, y[:40]).solver_ == "sgd"
-    # dense rows of many features: conjugate gradients would be needed, and SGD's epochs cost less
+    # dense rows of many features, or more features than rows: no Newton system to assemble; L-BFGS where the
+    # condition estimate lambda_max(E[x x^T]) / (4 alpha) is at most LBFGS_MAX_CONDITION (about 1.7 / 4e-4 here),
+    # SGD where it is not (the same rows ten times larger: 100 times the estimate)
     many = np.random.default_rng(0).normal(size=(1000, 100))
-    assert AveragedSGDClassifier(loss="log_loss", max_iter=3, tol=None).fit(many, y).solver_ == "sgd"
+    assert AveragedSGDClassifier(loss="log_loss", max_iter=3, tol=None).fit(many, y).solver_ == "lbfgs"
+    assert AveragedSGDClassifier(loss="log_loss", max_iter=3, tol=None).fit(10 * many, y).solver_ == "sgd"
+    wide = np.random.default_rng(0).normal(size=(40, 60))
+    assert AveragedSGDClassifier(loss="log_loss", alpha=1e-2, max_iter=3, tol=None).fit(wide, y[:40]).solver_ \
+        == "lbfgs"
 
 
 @pytest.mark.parametrize("kw, reason", [
@@ -372,16 +378,78 @@ def test_auto_picks_newton_where_it_runs(kw, solver):
     ({"averaging": "oneshot"}, "averaging='oneshot'"),
     ({"mode": "hogwild"}, "mode='hogwild'"),
 ])
-def test_newton_refuses_what_it_cannot_solve(kw, reason):
+@pytest.mark.parametrize("solver", ["newton", "lbfgs"])
+def test_newton_refuses_what_it_cannot_solve(kw, reason, solver):
     X, y = make_classification(n_samples=200, n_features=5, random_state=0)
-    with pytest.raises(ValueError, match=f"cannot run with {reason}"):
-        AveragedSGDClassifier(**{"loss": "log_loss", "solver": "newton", **kw}).fit(X, y)
+    with pytest.raises(ValueError, match=f"solver='{solver}'.*cannot run with {reason}"):
+        AveragedSGDClassifier(**{"loss": "log_loss", "solver": solver, **kw}).fit(X, y)
 
 
 def test_newton_warns_when_max_iter_stops_it():
     X, y = make_classification(n_samples=1000, n_features=10, random_state=0)
     with pytest.warns(ConvergenceWarning, match="Newton's method did not converge in 1 iterations"):
         AveragedSGDClassifier(loss="log_loss", max_iter=1).fit(X, y)
+
+
+def test_lbfgs_warns_when_max_iter_stops_it():
+    X, y = make_classification(n_samples=1000, n_features=10, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="L-BFGS did not converge in 2 iterations"):
+        AveragedSGDClassifier(loss="log_loss", solver="lbfgs", max_iter=2).fit(X, y)
+
+
+# ---- solver='lbfgs': the l2-penalised log loss by limited-memory BFGS ---------------------------------------------
+def _tfidf_like(n, d, n_classes, seed):
+    """Sparse non-negative rows of unit norm, more features than rows, labels from a planted model."""
+    rng = np.random.default_rng(seed)
+    X = sp.random(n, d, density=0.03, format="csr", random_state=seed)
+    X = sp.csr_matrix(sp.diags(1.0 / np.sqrt(np.asarray(X.multiply(X).sum(1)).ravel() + 1e-12)) @ X)
+    scores = X @ rng.normal(size=(d, n_classes)) * 3.0
+    return X, scores.argmax(1) if n_classes > 2 else (scores[:, 0] > np.median(scores[:, 0])).astype(int)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
+def test_lbfgs_is_logistic_regressions_optimum(n_classes, sparse):
+    X, y = _tfidf_like(400, 600, n_classes, seed=n_classes)
+    X = X if sparse else X.toarray()
+    sw = np.random.default_rng(2).uniform(0.5, 2.0, size=len(y))
+    alpha = 1e-3
+    # more features than rows: no Newton system; the estimate lambda_max / (4 alpha) is small, so 'auto' takes L-BFGS
+    clf = AveragedSGDClassifier(loss="log_loss", alpha=alpha, n_jobs=2).fit(X, y, sample_weight=sw)
+    assert clf.solver_ == "lbfgs" and not hasattr(clf, "learning_rate_")
+    coef, intercept = _ovr_logistic_regression(X, y, alpha, sw)
+    # stopped at a gradient 1e-5 times the first one's: the objective is 1-strongly convex in the weights (in the
+    # scale of LogisticRegression's C), so the distance to the optimum is at most that gradient
+    scale = np.abs(coef).max()
+    np.testing.assert_allclose(clf.coef_, coef, atol=1e-3 * scale)
+    np.testing.assert_allclose(clf.intercept_, intercept, atol=1e-3 * max(scale, np.abs(intercept).max()))
+    objectives = [h["objective"] for h in clf.history_]
+    # each output stops at 1e-5 times its own first gradient (at the zero model, history's first row)
+    assert objectives[-1] < objectives[1] and clf.history_[-1]["gradient"] <= 1e-5 * clf.history_[0]["gradient"]
+
+
+def test_lbfgs_direction_meets_the_secant_condition():
+    """BFGS's inverse Hessian maps the newest gradient change to the newest step (H y = s), whatever the pairs
+    before it; the two-loop recursion must give -s for G = y."""
+    from skpar.parallel._logistic import LBFGSMemory
+
+    rng = np.random.default_rng(0)
+    K, d = 3, 7
+    A = [(lambda M: M @ M.T + np.eye(d))(rng.normal(size=(d, d))) for _ in range(K)]  # one quadratic per output
+    mem = LBFGSMemory(np.ones(d))
+    W = rng.normal(size=(K, d))
+    grad = lambda W: np.stack([A[k] @ W[k] for k in range(K)])  # noqa: E731
+    mem.update(W, grad(W), rng.uniform(0.5, 2.0, size=(K, d)))
+    with np.testing.assert_raises(AssertionError):  # no pair yet: the scaled gradient, not a secant step
+        np.testing.assert_allclose(mem.direction(grad(W), np.ones(K, bool)), -(W - W))
+    for _ in range(12):  # more steps than the memory keeps
+        W_new = W + rng.normal(size=(K, d))
+        mem.update(W_new, grad(W_new), None)
+        s, y = W_new - W, grad(W_new) - grad(W)
+        np.testing.assert_allclose(mem.direction(y, np.ones(K, bool)), -s, rtol=1e-8, atol=1e-8)
+        W = W_new
+    live = np.array([True, False, True])
+    assert (mem.direction(grad(W), live)[1] == 0).all()
 
 
 def test_partial_fit_after_newton_continues_from_the_solution():

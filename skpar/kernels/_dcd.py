@@ -169,12 +169,14 @@ def dcd_csr(data, indices, indptr, sqn, y, sw, order, W, Wl, A, C, loss, dual, p
     for k in range(K):  # the outputs outermost, as in dcd_dense
         for q in range(n_order):
             i = order[q]
-            if q + ROWS_AHEAD < n_order:  # rows in random order: ask for the rows ahead (see prefetch_row)
-                prefetch_row(data, indices, indptr, order[q + ROWS_AHEAD])
-            a, z = indptr[i], indptr[i + 1]
-            sq = bias * bias + sqn[i]
+            if q + ROWS_AHEAD < n_order:  # rows in random order: ask for the rows ahead (see prefetch_row) ...
+                ahead = order[q + ROWS_AHEAD]
+                if not shrinking or active[k, ahead]:  # ... that will be visited: shrunk rows are skipped unread
+                    prefetch_row(data, indices, indptr, ahead)
             if shrinking and not active[k, i]:
                 continue
+            a, z = indptr[i], indptr[i + 1]
+            sq = bias * bias + sqn[i]
             t = _target(y[i], k, K)
             Ci = _cost(C, sw[i], t, k, pos_weight, neg_weight)
             if Ci <= 0.0:

@@ -35,13 +35,59 @@ def margins_dense(X, W, bias, out):
 
 @njit(nogil=True, cache=True)
 def margins_csr(data, indices, indptr, W, bias, out):
-    """The CSR twin of :func:`margins_dense`."""
+    """The CSR twin of :func:`margins_dense`. Several outputs read the weights feature-major (a copy of ``W``
+    transposed), all of a non-zero's outputs at once: one pass over the row and one cache line of weights a
+    non-zero, where a dot product per output reads the row K times and every output's line."""
     K, dw = W.shape
     d = dw - 1 if bias != 0.0 else dw
-    for i in range(indptr.shape[0] - 1):
+    n = indptr.shape[0] - 1
+    if K == 1:
+        for i in range(n):
+            out[0, i] = (bias * W[0, d] if bias != 0.0 else 0.0) + row_dot_csr(data, indices, indptr[i],
+                                                                           indptr[i + 1], W, 0)
+        return
+    WT = np.empty((d, K))
+    for k in range(K):
+        for j in range(d):
+            WT[j, k] = W[k, j]
+    acc = np.empty(K)
+    for i in range(n):
         for k in range(K):
-            out[k, i] = (bias * W[k, d] if bias != 0.0 else 0.0) + row_dot_csr(data, indices, indptr[i], indptr[i + 1],
-                                                                           W, k)
+            acc[k] = bias * W[k, d] if bias != 0.0 else 0.0
+        for r in range(indptr[i], indptr[i + 1]):
+            j = indices[r]
+            x = data[r]
+            for k in range(K):
+                acc[k] += x * WT[j, k]
+        for k in range(K):
+            out[k, i] = acc[k]
+
+
+@njit(nogil=True, cache=True)
+def transposed_product_csr(data, indices, indptr, D, out):
+    """``out[k] += sum_i D[k, i] x_i`` over a CSR block (``X^T D^T``, the loss term's gradient from its
+    derivatives ``D``), without the GIL; feature-major inside, as :func:`margins_csr`."""
+    K = D.shape[0]
+    d = out.shape[1]
+    OT = np.zeros((d, K))
+    c = np.empty(K)  # the row's derivatives, read once from their K strided places
+    for i in range(indptr.shape[0] - 1):
+        if K == 1:
+            ci = D[0, i]
+            if ci != 0.0:
+                for r in range(indptr[i], indptr[i + 1]):
+                    OT[indices[r], 0] += ci * data[r]
+            continue
+        for k in range(K):
+            c[k] = D[k, i]
+        for r in range(indptr[i], indptr[i + 1]):
+            j = indices[r]
+            x = data[r]
+            for k in range(K):
+                OT[j, k] += x * c[k]
+    for k in range(K):
+        for j in range(d):
+            out[k, j] += OT[j, k]
 
 
 @njit(inline="always", nogil=True, cache=True)

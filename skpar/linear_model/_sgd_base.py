@@ -233,6 +233,7 @@ class BaseParallelSGD(ClientParamMixin, BaseEstimator):
                         loss, n_outputs, pos_weight, neg_weight, start)
         finally:
             backend.close()
+            self.__dict__.pop("_moments_memo", None)
         W, B = state.model()
         if not (np.isfinite(W).all() and np.isfinite(B).all()):  # the strategies guard this; never hand out NaN
             raise FloatingPointError("SGD produced non-finite coefficients")
@@ -312,8 +313,7 @@ class BaseParallelSGD(ClientParamMixin, BaseEstimator):
         """The plan of a fresh fit, from the blocks' survey and a moment sample (the critical batch
         size, stored as ``critical_batch_size_``)."""
         n_train = [s.n_train for s in survey]
-        cbs = estimate_on_blocks(rounds, d, fit_intercept=self.fit_intercept, max_samples=MOMENT_SAMPLES,
-                                 seed=_seed(self._base_seed, 2), n_rows=n_train)
+        cbs = self._moments(rounds, d, n_train)
         zero_loss = sum(s.zero_loss for s in survey)
         plan = self._make_plan(loss, cbs, zero_loss / max(sum(n_train), 1), rounds.n_blocks, n_train, pos_weight,
                                neg_weight, local_steps, [s.workers for s in survey])
@@ -321,6 +321,17 @@ class BaseParallelSGD(ClientParamMixin, BaseEstimator):
         self.critical_batch_size_ = float(cbs.lower)
         self.critical_batch_size_upper_ = float(cbs.upper)
         return plan
+
+    def _moments(self, rounds, d, n_train):
+        """The critical batch size's estimate on the fit's blocks (:func:`~skpar.diagnostics.estimate_on_blocks`),
+        taken once a fit: a solver choice that reads it leaves it to SGD's plan."""
+        memo = self.__dict__.get("_moments_memo")
+        if memo is not None and memo[0] is rounds:
+            return memo[1]
+        cbs = estimate_on_blocks(rounds, d, fit_intercept=self.fit_intercept, max_samples=MOMENT_SAMPLES,
+                                 seed=_seed(self._base_seed, 2), n_rows=n_train)
+        self.__dict__["_moments_memo"] = (rounds, cbs)
+        return cbs
 
     def _run_strategy(self, strategy, rounds, X, state, plan, local_steps, n_train, early, kind, common):
         """Run the fit's strategy (``mode``, or one-shot averaging) over the blocks; returns ``(state, plan,

@@ -20,6 +20,11 @@ from ..parallel._newton import use_gram
 from ._classifier_mixin import LinearClassifierMixin
 from ._sgd_base import BaseParallelSGD
 
+#: ``solver='auto'`` takes L-BFGS for the log loss up to this condition estimate, lambda_max(E[x x^T]) / (4 alpha):
+#: tf-idf text sets sit near 2,600 (L-BFGS in 20-30 iterations), dorothea at 62,000 (150) and Fashion-MNIST's raw
+#: pixels near 400,000 (340), where SGD's 15-25 epochs reach the optimum's accuracy first (docs/benchmarks.md)
+LBFGS_MAX_CONDITION = 1e4
+
 
 class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallelSGD):
     """Linear classifier trained by SGD on blocks of the data whose models are averaged, once or periodically.
@@ -140,21 +145,25 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
         Growth of the step with the batch, capped at the critical batch size (see ParallelSGDRegressor).
     warmup : float, default=0.1
         Epochs of linear warm-up of the step.
-    solver : {'auto', 'sgd', 'newton'}, default='auto'
-        ``'sgd'``: the averaged SGD this docstring describes. ``'newton'``: ``loss='log_loss'`` with an l2
-        penalty minimised by Newton's method over the blocks (:mod:`skpar.parallel._logistic`): each iteration sums
-        the blocks' gradients and Hessian parts (few features, short rows) or Hessian-vector products (conjugate
-        gradients), then prices every trial step of a line search in one round; it stops when the gradient's
-        largest entry has fallen by ``1e-8``. The objective is the same, so the model is the one SGD converges
-        to; it is :class:`~sklearn.linear_model.LogisticRegression`'s optimum with ``C = 1 / (alpha n)``. It
-        needs ``loss='log_loss'``, ``penalty='l2'``, ``mode='sync'``, ``averaging='periodic'``, CPU data and no
-        ``early_stopping``; ``max_iter`` caps its iterations, and SGD's own parameters (``tol``, the step's) are
-        not read. ``'auto'`` picks ``'newton'`` where it can run,
-        rows outnumber features, the Newton system is assembled from the blocks' Hessian parts (up to 64 features,
-        or up to 2,048 with short sparse rows: a9a, ijcnn1) and the fit runs in this process (its margins stay on
-        the blocks between rounds, which a lost Dask worker would take with it); with many features and long rows
-        conjugate gradients cost more than SGD's epochs. ``partial_fit`` always runs an SGD epoch, continuing from
-        the solution.
+    solver : {'auto', 'sgd', 'newton', 'lbfgs'}, default='auto'
+        ``'sgd'``: the averaged SGD this docstring describes. ``'newton'`` and ``'lbfgs'``: ``loss='log_loss'``
+        with an l2 penalty minimised exactly over the blocks (:mod:`skpar.parallel._logistic`). The objective is the
+        same, so the model is the one SGD converges to: :class:`~sklearn.linear_model.LogisticRegression`'s
+        optimum with ``C = 1 / (alpha n)``, one-vs-rest. ``'newton'``: each iteration sums the blocks' gradients
+        and Hessian parts (few features, short rows) or Hessian-vector products (conjugate gradients), then prices
+        every trial step of a line search in one round; it stops when the gradient's largest entry has fallen by
+        ``1e-8``. ``'lbfgs'``: limited-memory BFGS, its direction from the last 10 steps and gradient changes
+        (held on the driver: 20 times the model's size), one gradient round and one line-search round an
+        iteration, no Hessian pass; it stops when the gradient has fallen by ``1e-5``. Both need
+        ``loss='log_loss'``, ``penalty='l2'``, ``mode='sync'``, ``averaging='periodic'``, CPU data and no
+        ``early_stopping``; ``max_iter`` caps their iterations, and SGD's own parameters (``tol``, the step's)
+        are not read. ``'auto'``, where they can run and the fit runs in this process (their margins stay on the
+        blocks between rounds, which a lost Dask worker would take with it), picks ``'newton'`` where rows
+        outnumber features and the Newton system is assembled from the blocks' Hessian parts (up to 64 features,
+        or up to 2,048 with short sparse rows: a9a, ijcnn1); else ``'lbfgs'`` where the objective is well
+        conditioned, :math:`\\lambda_{\\max}(E[x x^T]) / (4 \\alpha) \\le 10^4` (tf-idf text: 20 Newsgroups,
+        Reuters), as L-BFGS's iterations grow with that ratio; else ``'sgd'`` (dorothea, raw pixels), whose epochs
+        do not. ``partial_fit`` always runs an SGD epoch, continuing from the solution.
     n_jobs : int or None, default=None
         Threads (and blocks) of the thread backend. ``None``: every core, but no more than one thread per
         200,000 non-zeros and, except with ``mode='hogwild'``, per 10 rows per feature (blocks that are averaged
@@ -169,8 +178,8 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
     coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
     intercept_ : ndarray of shape (1,) or (n_classes,)
     n_iter_ : int
-        Epochs run (the most any block ran, with ``oneshot``); Newton iterations for ``solver_='newton'``.
-    solver_ : {'sgd', 'newton'}
+        Epochs run (the most any block ran, with ``oneshot``); iterations for ``solver_='newton'`` or ``'lbfgs'``.
+    solver_ : {'sgd', 'newton', 'lbfgs'}
         The solver that ran.
     t_ : int
         Global steps taken.
@@ -182,7 +191,8 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
         :math:`\\max\\|x\\|^2 / (\\lambda_{\\min} + \\alpha)`, the rows a block needs for one-shot averaging.
     critical_batch_size_ : float
     learning_rate_ : float
-        This, ``kappa_`` and ``critical_batch_size_`` are SGD's: a ``'newton'`` fit sets none of them.
+        This, ``kappa_`` and ``critical_batch_size_`` are SGD's: a ``'newton'`` or ``'lbfgs'`` fit sets none of
+        them.
     n_blocks_ : int
     n_recoveries_ : int
         Rounds run again because Dask workers holding blocks left the cluster.
@@ -208,7 +218,7 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
         "loss": [StrOptions(set(CLASSIFICATION_LOSSES))],
         "class_weight": [StrOptions({"balanced"}), dict, None],
         "averaging": [StrOptions({"oneshot", "periodic"})],
-        "solver": [StrOptions({"auto", "sgd", "newton"})],
+        "solver": [StrOptions({"auto", "sgd", "newton", "lbfgs"})],
     }
 
     def __init__(self, loss="hinge", *, penalty="l2", alpha=1e-4, l1_ratio=0.15, fit_intercept=True, max_iter=1000,
@@ -266,7 +276,7 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
             )
 
     def _solve_directly(self, rounds, X, kind, early, start, n_outputs, pos_weight, neg_weight):
-        """Newton's method where the solver is ``'newton'`` (see ``solver``), else None."""
+        """Newton's method or L-BFGS where the solver is one of them (see ``solver``), else None."""
         self.solver_, gram = self._pick_solver(rounds, X, kind, early)
         if self.solver_ == "sgd":
             return None
@@ -280,7 +290,8 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
             max_iter=self.max_iter, gram=gram, history=history,
             scale=self.alpha, start_time=start, verbose=self.verbose)
         if not converged:
-            warnings.warn(f"Newton's method did not converge in {n_iter} iterations (max_iter): the gradient is "
+            method = "L-BFGS" if gram == "lbfgs" else "Newton's method"
+            warnings.warn(f"{method} did not converge in {n_iter} iterations (max_iter): the gradient is "
                           f"{history[-1]['gradient']:.3e}. Increase max_iter.", ConvergenceWarning, stacklevel=5)
         self._forget_sgd_attributes()
         state = SGDState.zeros(n_outputs, d)
@@ -289,8 +300,9 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
         return state, history, n_iter
 
     def _pick_solver(self, rounds, X, kind, early):
-        """``('sgd' or 'newton', gram)``: what ``solver`` asks for, ``'auto'`` resolved as the docstring says, and
-        whether Newton's system is assembled from the blocks' Hessian parts (else conjugate gradients)."""
+        """``(solver, method)``: what ``solver`` asks for, ``'auto'`` resolved as the docstring says, and
+        :func:`~skpar.parallel._logistic.logistic_newton`'s ``gram``: ``True`` where Newton's system is assembled
+        from the blocks' Hessian parts, ``False`` for conjugate gradients, ``'lbfgs'`` for L-BFGS."""
         if self.solver == "sgd":
             return "sgd", False
         why = [text for bad, text in [
@@ -304,12 +316,26 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
                                  "and averaging='periodic'; it cannot run with " + ", ".join(why) + ": use "
                                  "solver='sgd'")
             return "newton", use_gram(rounds, X.shape[1] + 1)
-        # (a dask array's unknown row count compares False)
-        if why or not rounds.backend.in_process or X.shape[0] < X.shape[1]:
+        if self.solver == "lbfgs":
+            if why:
+                raise ValueError("solver='lbfgs' minimises the l2-penalised log loss on CPU data with mode='sync' "
+                                 "and averaging='periodic'; it cannot run with " + ", ".join(why) + ": use "
+                                 "solver='sgd'")
+            return "lbfgs", "lbfgs"
+        if why or not rounds.backend.in_process:
             return "sgd", False
-        # where the system takes conjugate gradients (many features, long rows) SGD's epochs cost less
-        # (Fashion-MNIST: docs/benchmarks.md)
-        return ("newton", True) if use_gram(rounds, X.shape[1] + 1) else ("sgd", False)
+        # Newton where its system is assembled (rows outnumber features, few of them; a dask array's unknown row
+        # count compares False); elsewhere its conjugate gradients cost more than SGD's epochs (Fashion-MNIST)
+        if X.shape[0] >= X.shape[1] and use_gram(rounds, X.shape[1] + 1):
+            return "newton", True
+        # L-BFGS where the objective is well conditioned: its iterations grow about as the square root of the
+        # Hessian's condition number, about lambda_max(E[x x^T]) / (4 alpha) for the log loss, and below
+        # LBFGS_MAX_CONDITION they are as few as SGD's epochs (tf-idf text); SGD's stop rule ends short of the
+        # optimum there (docs/benchmarks.md). The estimate is the one SGD's step needs anyway.
+        cbs = self._moments(rounds, X.shape[1], block_train_sizes(rounds))
+        if cbs.lambda_max / (4.0 * self.alpha) <= LBFGS_MAX_CONDITION:
+            return "lbfgs", "lbfgs"
+        return "sgd", False
 
     # ---- public API -------------------------------------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)

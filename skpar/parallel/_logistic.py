@@ -35,7 +35,9 @@ import numpy as np
 import scipy.linalg
 
 from .._losses import make_loss
-from ..kernels._newton import logistic_terms, step_losses
+from ..kernels import sparse_arrays
+from ..kernels._lbfgs import lbfgs_direction, lbfgs_pair
+from ..kernels._newton import logistic_terms, step_losses, transposed_product_csr
 from ._newton import (
     LINE_STEPS,
     _conjugate_gradients,
@@ -58,7 +60,7 @@ GTOL = 1e-8
 
 def logistic_state_task(block, W, step, prev, token, C, pos_weight, neg_weight, bias, gram, live):
     """Round 1 of an iteration at ``W``: per output the loss, the gradient of the loss term and, for the live
-    outputs, the Hessian's parts (``gram``) or the first iteration's diagonal.
+    outputs, the Hessian's parts (``gram`` True) or the first iteration's diagonal (False; ``None``: neither, 0).
 
     The margins are the previous iteration's moved by ``step`` along the direction's margins where the block holds
     those of iteration ``prev``, else computed. The block keeps the margins and the Hessian's row coefficients
@@ -72,10 +74,15 @@ def logistic_state_task(block, W, step, prev, token, C, pos_weight, neg_weight, 
     X = block.X
     grad = np.zeros(W.shape)
     d = X.shape[1]
-    grad[:, :d] = (X.T @ dloss.T).T if block.is_sparse else dloss @ X
+    if block.is_sparse:  # compiled, without the GIL: the blocks' rounds run on threads at once
+        transposed_product_csr(*sparse_arrays(X), dloss, grad[:, :d])
+    else:
+        grad[:, :d] = dloss @ X
     if bias != 0.0:
         grad[:, d] = bias * dloss.sum(axis=1)
-    if gram:
+    if gram is None:
+        parts = 0.0
+    elif gram:
         parts = np.zeros((K, W.shape[1], W.shape[1]))
         for k in np.flatnonzero(live):
             gram_part(block, coef[k], bias, parts[k])
@@ -102,13 +109,16 @@ def logistic_line_task(block, S, steps, bias):
 
 def logistic_newton(rounds, W, *, C, pos_weight, neg_weight, bias, max_iter, gram, history, scale=1.0,
                     start_time=None, verbose=0):
-    """Newton's method on :math:`P` over the blocks of ``rounds`` (see the module's docstring), from ``W`` (K, d~),
-    the intercept unpenalised in the last column when ``bias``.
+    """Minimise :math:`P` over the blocks of ``rounds`` (see the module's docstring) from ``W`` (K, d~), the
+    intercept unpenalised in the last column when ``bias``.
 
-    ``gram``: the Newton system is assembled from the blocks' Hessian parts and solved exactly, else solved by
-    conjugate gradients. Every iteration adds a ``history`` row whose objective is :math:`P` times ``scale`` (the
-    estimator's scale). Each output stops on its own gradient. Returns ``(W, n_iter, converged)``. The caller holds
-    BLAS to a thread a call (:func:`skpar.parallel._blas.one_blas_thread_each`), as the fits do.
+    ``gram``: ``True``, Newton's method, its system assembled from the blocks' Hessian parts and solved exactly;
+    ``False``, Newton's method, its system solved by conjugate gradients; ``'lbfgs'``, limited-memory BFGS
+    (:class:`LBFGSMemory`: directions from the last steps and gradient changes, no Hessian pass at all). Every
+    iteration adds a ``history`` row whose objective is :math:`P` times ``scale`` (the estimator's scale). Each output
+    stops on its own gradient (:data:`GTOL` for Newton, :data:`LBFGS_GTOL` for L-BFGS, relative to the first
+    iteration's). Returns ``(W, n_iter, converged)``. The caller holds BLAS to a thread a call
+    (:func:`skpar.parallel._blas.one_blas_thread_each`), as the fits do.
     """
     start_time = time.perf_counter() if start_time is None else start_time
     W = np.array(W, dtype=np.float64)
@@ -117,13 +127,18 @@ def logistic_newton(rounds, W, *, C, pos_weight, neg_weight, bias, max_iter, gra
         reg[-1] = 0.0
     K = W.shape[0]
     live = np.ones(K, dtype=bool)
+    lbfgs = gram == "lbfgs"
+    memory = LBFGSMemory(reg) if lbfgs else None
+    gtol, name = (LBFGS_GTOL, "L-BFGS") if lbfgs else (GTOL, "Newton")
     step, it, g_first = None, 0, None
     # from the zero model, the first round only prices it (no Hessian parts) and the fit starts from the best
     # intercept-only model, whose intercepts that round gives in closed form
     intercept_start = bias != 0.0 and not W.any()
     while True:
         first = intercept_start and it == 0
-        res = rounds.run(logistic_state_task, W, step, it - 1, it, C, pos_weight, neg_weight, bias, gram,
+        # L-BFGS takes the Hessian's diagonal once, for the scale of its first steps
+        wants = (False if memory.scale is None and not first else None) if lbfgs else gram
+        res = rounds.run(logistic_state_task, W, step, it - 1, it, C, pos_weight, neg_weight, bias, wants,
                          live & (not first))
         loss, grad, parts = (sum(part) for part in zip(*res.results, strict=True))
         primal = 0.5 * (reg * W * W).sum(axis=1) + loss
@@ -134,16 +149,20 @@ def logistic_newton(rounds, W, *, C, pos_weight, neg_weight, bias, max_iter, gra
                         "objective": float(scale * primal.sum()), "gradient": float(g_max.max()),
                         "bytes_sent": res.bytes_sent})
         if verbose:
-            print(f"-- Newton iteration {it}: objective {scale * primal.sum():.8g}, gradient {g_max.max():.3e}")
+            print(f"-- {name} iteration {it}: objective {scale * primal.sum():.8g}, gradient {g_max.max():.3e}")
         if not np.isfinite(primal).all():
-            raise FloatingPointError("Newton's method produced a non-finite objective")
-        live &= g_max > GTOL * np.maximum(g_first, 1e-300)
+            raise FloatingPointError(f"{name} produced a non-finite objective")
+        live &= g_max > gtol * np.maximum(g_first, 1e-300)
         if not live.any() or it >= max_iter:
             return W, it, not live.any()
         if first:
             W, step, it = _best_intercepts(W, loss, grad, bias), None, it + 1
             continue
-        S = _directions(rounds, G, parts, reg, live, gram, bias)
+        if lbfgs:
+            memory.update(W, G, parts)
+            S = memory.direction(G, live)
+        else:
+            S = _directions(rounds, G, parts, reg, live, gram, bias)
         step = _line_search(rounds, W, S, G, primal, live, bias, task=logistic_line_task, reg=reg,
                             stages=LINE_STAGES)
         live &= step > 0.0  # rounding ended this output's progress
@@ -151,6 +170,57 @@ def logistic_newton(rounds, W, *, C, pos_weight, neg_weight, bias, max_iter, gra
             return W, it, True
         W = W + step[:, None] * S
         it += 1
+
+
+#: the steps and gradient changes L-BFGS keeps per output (scipy's and scikit-learn's choice)
+LBFGS_MEMORY = 10
+#: L-BFGS stops at this largest gradient entry relative to the first iteration's: its convergence is linear, so
+#: Newton's 1e-8 would cost many iterations for digits that move no prediction (docs/benchmarks.md)
+LBFGS_GTOL = 1e-5
+
+
+class LBFGSMemory:
+    """Limited-memory BFGS directions for K independent outputs at once (Nocedal 1980; Liu and Nocedal 1989;
+    compiled in :mod:`skpar.kernels._lbfgs`).
+
+    Each output keeps its last :data:`LBFGS_MEMORY` pairs ``s = W_{t+1} - W_t``, ``y = G_{t+1} - G_t`` (a pair
+    whose curvature ``s . y`` is not positive is left out for that output) and its direction is :math:`-H G` by the
+    two-loop recursion from :math:`H_0 = \\gamma M^{-1}`: ``M`` the Hessian's diagonal at the first step (``reg``
+    plus the loss term's, one pass of the rows' squares, so that features of every scale take steps of their own
+    size), ``gamma = s . y / y . M^{-1} y`` of the newest pair (1 before the first). The driver holds the pairs:
+    2 m K (d + 1) numbers.
+    """
+
+    def __init__(self, reg, m=LBFGS_MEMORY):
+        self.reg, self.m = reg, m
+        self.scale = None  # M^{-1}, (K, d~)
+        self.S = self.Y = self.rho = self.ymy = None
+        self.n_pairs, self.newest = 0, -1
+        self._last = None
+
+    def update(self, W, G, diagonal):
+        """Take the step that led to ``(W, G)`` (none at the first call) and, at the first call, the diagonal."""
+        if self.scale is None:
+            M = self.reg + diagonal
+            self.scale = np.ascontiguousarray(np.broadcast_to(1.0 / np.where(M > 0.0, M, 1.0), W.shape))
+            K, d = W.shape
+            self.S, self.Y = np.empty((self.m, K, d)), np.empty((self.m, K, d))
+            self.rho, self.ymy = np.zeros((self.m, K)), np.zeros((self.m, K))
+        if self._last is not None:
+            p = (self.newest + 1) % self.m
+            sy, ss, yy, ymy = lbfgs_pair(W, self._last[0], G, self._last[1], self.scale, self.S[p], self.Y[p])
+            ok = sy > 1e-12 * np.sqrt(ss * yy)
+            self.rho[p] = np.where(ok, 1.0 / np.where(ok, sy, 1.0), 0.0)
+            self.ymy[p] = ymy
+            self.newest, self.n_pairs = p, min(self.n_pairs + 1, self.m)
+        self._last = (W, G)
+
+    def direction(self, G, live):
+        """``-H G`` for the live outputs, 0 for the others."""
+        out = np.empty_like(G)
+        lbfgs_direction(self.S, self.Y, self.rho, self.ymy, self.n_pairs, max(self.newest, 0), self.scale,
+                        np.ascontiguousarray(G), live, out)
+        return out
 
 
 def _best_intercepts(W, loss, grad, bias):

@@ -60,6 +60,11 @@ def _margins(block, W, bias):
     out = np.empty((W.shape[0], block.n_rows))
     if block.is_sparse:
         margins_csr(*sparse_arrays(X), W, bias, out)
+    elif X.dtype == np.float64:  # BLAS (float32 rows would be copied to float64 first: the kernel reads them)
+        d = X.shape[1]
+        np.matmul(W[:, :d], X.T, out=out)
+        if bias != 0.0:
+            out += bias * W[:, d:]
     else:
         margins_dense(X, W, bias, out)
     return out
