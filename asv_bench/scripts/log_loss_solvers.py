@@ -1,12 +1,14 @@
 """AveragedSGDClassifier(loss='log_loss') with each solver against LogisticRegression, on the real sets.
 
-Rows: ``solver='newton'``, ``solver='sgd'``, ``LogisticRegression()`` and ``LogisticRegression(C=1/(alpha n))``
-(the classifier's objective at its default ``alpha = 1e-4``). Prints each one's median fit time over ``--repeats``
-alternated warm fits and its test accuracy. ``'auto'`` picks Newton where the Newton system is assembled from
-Hessian parts (a9a, ijcnn1); on Fashion-MNIST it keeps SGD, and ``solver='newton'`` there runs conjugate gradients
-(minutes a fit: use ``--repeats 1``).
+Rows: ``solver='newton'``, ``solver='lbfgs'``, ``solver='sgd'``, ``LogisticRegression()`` and
+``LogisticRegression(C=1/(alpha n))`` (the classifier's objective at its default ``alpha = 1e-4``; scikit-learn's
+multinomial model where there are more than two classes, where skpar's is one-vs-rest). Prints each one's median fit
+time over ``--repeats`` alternated warm fits, its test accuracy and its iterations (epochs for SGD). ``'auto'`` picks
+Newton where the Newton system is assembled from Hessian parts (a9a, ijcnn1), L-BFGS where the condition estimate is
+small (Reuters, 20 Newsgroups), else SGD (dorothea, Fashion-MNIST); ``--solvers`` leaves rows out (``solver='newton'``
+on Fashion-MNIST runs conjugate gradients for minutes, as L-BFGS does there: use ``--repeats 1``).
 
-Usage: python asv_bench/scripts/log_loss_solvers.py [--sets a9a,ijcnn1] [--repeats 9]
+Usage: python asv_bench/scripts/log_loss_solvers.py [--sets a9a,ijcnn1] [--repeats 9] [--solvers newton,lbfgs,sgd]
 """
 
 import argparse
@@ -31,15 +33,16 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--sets", default="a9a,ijcnn1")
     p.add_argument("--repeats", type=int, default=9)
+    p.add_argument("--solvers", default="newton,lbfgs,sgd")
     args = p.parse_args()
+    solvers = args.solvers.split(",")
     for name in args.sets.split(","):
         Xtr, ytr, Xte, yte = load(name)[:4]
         n = Xtr.shape[0]
-        makers = {"solver='newton'": lambda: AveragedSGDClassifier(loss="log_loss", solver="newton"),
-                  "solver='sgd'": lambda: AveragedSGDClassifier(loss="log_loss", solver="sgd"),
-                  "LogisticRegression()": LogisticRegression,
-                  "LogisticRegression(C=1/(alpha n))": lambda n=n: LogisticRegression(C=1 / (1e-4 * n))}
-        times, scores = {k: [] for k in makers}, {}
+        makers = {f"solver={s!r}": (lambda s=s: AveragedSGDClassifier(loss="log_loss", solver=s)) for s in solvers}
+        makers.update({"LogisticRegression()": LogisticRegression,
+                       "LogisticRegression(C=1/(alpha n))": lambda n=n: LogisticRegression(C=1 / (1e-4 * n))})
+        times, scores, iters = {k: [] for k in makers}, {}, {}
         for make in makers.values():  # warm: imports, numba caches, first touch of the data
             make().fit(Xtr, ytr)
         for _ in range(args.repeats):
@@ -48,8 +51,10 @@ def main():
                 est = make().fit(Xtr, ytr)
                 times[k].append(time.perf_counter() - t)
                 scores[k] = est.score(Xte, yte)
+                iters[k] = int(max(est.n_iter_)) if hasattr(est.n_iter_, "__len__") else int(est.n_iter_)
         for k in makers:
-            print(f"{name:12s} {k:36s} {statistics.median(times[k]) * 1e3:9.1f} ms  accuracy {scores[k]:.4f}")
+            print(f"{name:12s} {k:36s} {statistics.median(times[k]) * 1e3:9.1f} ms  accuracy {scores[k]:.4f}  "
+                  f"iterations {iters[k]}")
 
 
 if __name__ == "__main__":

@@ -53,6 +53,8 @@ LOG_LOSS = make_loss("log_loss").kernel
 #: the line search's trial steps in two rounds: Newton's full step passes in all but the first iterations, and
 #: pricing the smaller ones only where it does not saves most of the pass (on a process's threads a round is cheap)
 LINE_STAGES = (LINE_STEPS[:2], LINE_STEPS[2:])
+#: L-BFGS's unit step passes in nearly every iteration: its first round prices that step alone
+LBFGS_LINE_STAGES = (LINE_STEPS[:1], LINE_STEPS[1:])
 #: the gradient's largest entry, relative to the first iteration's, at which the fit stops (Newton's quadratic
 #: convergence makes the last factor of ten cost about one iteration)
 GTOL = 1e-8
@@ -164,7 +166,7 @@ def logistic_newton(rounds, W, *, C, pos_weight, neg_weight, bias, max_iter, gra
         else:
             S = _directions(rounds, G, parts, reg, live, gram, bias)
         step = _line_search(rounds, W, S, G, primal, live, bias, task=logistic_line_task, reg=reg,
-                            stages=LINE_STAGES)
+                            stages=LBFGS_LINE_STAGES if lbfgs else LINE_STAGES)
         live &= step > 0.0  # rounding ended this output's progress
         if not live.any():
             return W, it, True

@@ -38,6 +38,7 @@ from ..kernels._newton import (
     margins_csr,
     margins_dense,
     step_losses,
+    transposed_product_csr,
 )
 
 #: the squared hinge's compiled scalar function, which the line search's kernel takes
@@ -155,6 +156,12 @@ def _hessian_diagonal(block, coef, bias):
     X = block.X
     K, d = coef.shape[0], X.shape[1]
     out = np.zeros((K, d + (1 if bias != 0.0 else 0)))
+    if block.is_sparse:  # one compiled pass over the squared values (scipy's slices and products copied them)
+        _, indices, indptr = sparse_arrays(X)
+        transposed_product_csr(np.square(X.data, dtype=np.float64), indices, indptr, coef, out[:, :d])
+        if bias != 0.0:
+            out[:, d] = bias * bias * coef.sum(axis=1)
+        return out
     for a in range(0, block.n_rows, DIAGONAL_CHUNK):
         rows = X[a:a + DIAGONAL_CHUNK]
         sq = rows.multiply(rows) if block.is_sparse else np.square(rows, dtype=np.float64)
