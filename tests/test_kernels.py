@@ -415,3 +415,28 @@ def test_estimators_fit_int64_and_int32_indices_alike(make):
     a = est().fit(X, y)
     b = est().fit(X64, y)
     np.testing.assert_allclose(a.coef_, b.coef_, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("n_out", [1, 3])
+@pytest.mark.parametrize("bias", [0.0, 1.5])
+def test_newton_passes_are_products_with_the_rows(n_out, bias):
+    """The margins (feature-major for several outputs) and the loss term's gradient X^T D of the Newton and L-BFGS
+    rounds, and the Lasso's working-set correlations, against scipy's products."""
+    from skpar.kernels import sparse_arrays
+    from skpar.kernels._cd import column_dots_csc
+    from skpar.kernels._newton import margins_csr, transposed_product_csr
+
+    rng = np.random.default_rng(n_out)
+    X = sp.random(60, 25, density=0.2, format="csr", random_state=n_out)
+    W = rng.normal(size=(n_out, 26 if bias else 25))
+    out = np.empty((n_out, 60))
+    margins_csr(*sparse_arrays(X), W, bias, out)
+    expect = (X @ W[:, :25].T).T + (bias * W[:, 25:] if bias else 0.0)
+    np.testing.assert_allclose(out, expect, rtol=1e-12, atol=1e-12)
+    D = rng.normal(size=(n_out, 60))
+    D[:, ::7] = 0.0  # rows without a derivative are skipped on one output
+    G = np.ones((n_out, 25))
+    transposed_product_csr(*sparse_arrays(X), D, G)
+    np.testing.assert_allclose(G, 1.0 + (X.T @ D.T).T, rtol=1e-12, atol=1e-12)
+    Xc, v, cols = X.tocsc(), rng.normal(size=60), np.array([3, 0, 24, 7], dtype=np.int64)
+    np.testing.assert_allclose(column_dots_csc(*sparse_arrays(Xc), cols, v), Xc[:, cols].T @ v, rtol=1e-12)

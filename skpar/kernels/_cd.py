@@ -62,6 +62,20 @@ def deltas_csc(data, indices, indptr, cols, idx, s, r, c, colsum, L, w, l1, l2, 
 
 
 @njit(nogil=True, cache=True)
+def column_dots_csc(data, indices, indptr, cols, v):
+    """``out[q] = X[:, cols[q]] . v`` over a CSC matrix's arrays: a working set's correlations without building the
+    set's columns as a matrix (scipy's column indexing copied them at every gap check)."""
+    out = np.empty(cols.shape[0])
+    for q in range(cols.shape[0]):
+        col = cols[q]
+        acc = 0.0
+        for k in range(indptr[col], indptr[col + 1]):
+            acc += data[k] * v[indices[k]]
+        out[q] = acc
+    return out
+
+
+@njit(nogil=True, cache=True)
 def residual_update_dense(X, idx, delta, r, start, stop):
     """``r[start:stop] -= X[start:stop, idx] @ delta``, in place (rows owned by the caller)."""
     for q in range(idx.shape[0]):

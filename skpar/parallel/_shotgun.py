@@ -31,6 +31,7 @@ from ..kernels import (
     shotgun_epoch_gram,
     sparse_arrays,
 )
+from ..kernels._cd import column_dots_csc
 from ._lasso_data import dense_t_dot
 
 #: below this many multiply-adds per step, a step is not worth two thread hand-offs
@@ -249,7 +250,10 @@ class _Shotgun:
 
     def gradient(self, r):
         sr = self.data.s * r
-        g = np.asarray(self.data.X[:, self.ws].T @ sr).ravel() if self.data.sparse else dense_t_dot(self.Xws, sr)
+        if self.data.sparse:
+            g = column_dots_csc(*sparse_arrays(self.Xws), self.cols, sr)
+        else:
+            g = dense_t_dot(self.Xws, sr)
         return (g - self.xbar * sr.sum()) / self.data.n
 
 
