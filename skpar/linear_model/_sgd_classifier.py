@@ -18,11 +18,12 @@ from ..parallel import SGDState, block_train_sizes
 from ..parallel._logistic import logistic_newton
 from ..parallel._newton import use_gram
 from ._classifier_mixin import LinearClassifierMixin
+from ._n_jobs import MIN_BLOCK_ROWS_PER_FEATURE
 from ._sgd_base import BaseParallelSGD
 
-#: ``solver='auto'`` takes L-BFGS for the log loss up to this condition estimate, lambda_max(E[x x^T]) / (4 alpha):
-#: tf-idf text sets sit near 2,600 (L-BFGS in 20-30 iterations), dorothea at 62,000 (150) and Fashion-MNIST's raw
-#: pixels near 400,000 (340), where SGD's 15-25 epochs reach the optimum's accuracy first (docs/benchmarks.md)
+#: ``solver='auto'`` takes L-BFGS for the log loss, on rows fewer than 10 per feature, up to this condition
+#: estimate, lambda_max(E[x x^T]) / (4 alpha): tf-idf text sets sit near 2,600 (L-BFGS in 20-30 iterations), dorothea
+#: at 62,000 (150 iterations), where SGD's 23 epochs reach the optimum's accuracy first (docs/benchmarks.md)
 LBFGS_MAX_CONDITION = 1e4
 
 
@@ -160,10 +161,12 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
         are not read. ``'auto'``, where they can run and the fit runs in this process (their margins stay on the
         blocks between rounds, which a lost Dask worker would take with it), picks ``'newton'`` where rows
         outnumber features and the Newton system is assembled from the blocks' Hessian parts (up to 64 features,
-        or up to 2,048 with short sparse rows: a9a, ijcnn1); else ``'lbfgs'`` where the objective is well
-        conditioned, :math:`\\lambda_{\\max}(E[x x^T]) / (4 \\alpha) \\le 10^4` (tf-idf text: 20 Newsgroups,
-        Reuters), as L-BFGS's iterations grow with that ratio; else ``'sgd'`` (dorothea, raw pixels), whose epochs
-        do not. ``partial_fit`` always runs an SGD epoch, continuing from the solution.
+        or up to 2,048 with short sparse rows: a9a, ijcnn1); else ``'lbfgs'`` where rows are fewer than 10 per
+        feature (SGD's epochs then make slow progress, and its stop rule ends short of the optimum) and the
+        objective is well conditioned, :math:`\\lambda_{\\max}(E[x x^T]) / (4 \\alpha) \\le 10^4` (tf-idf
+        text: 20 Newsgroups, Reuters), as L-BFGS's iterations grow with that ratio; else ``'sgd'`` (dorothea, raw
+        pixels, dense rows many per feature). ``partial_fit`` always runs an SGD epoch, continuing from the
+        solution.
     n_jobs : int or None, default=None
         Threads (and blocks) of the thread backend. ``None``: every core, but no more than one thread per
         200,000 non-zeros and, except with ``mode='hogwild'``, per 10 rows per feature (blocks that are averaged
@@ -328,13 +331,15 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
         # count compares False); elsewhere its conjugate gradients cost more than SGD's epochs (Fashion-MNIST)
         if X.shape[0] >= X.shape[1] and use_gram(rounds, X.shape[1] + 1):
             return "newton", True
-        # L-BFGS where the objective is well conditioned: its iterations grow about as the square root of the
-        # Hessian's condition number, about lambda_max(E[x x^T]) / (4 alpha) for the log loss, and below
-        # LBFGS_MAX_CONDITION they are as few as SGD's epochs (tf-idf text); SGD's stop rule ends short of the
-        # optimum there (docs/benchmarks.md). The estimate is the one SGD's step needs anyway.
-        cbs = self._moments(rounds, X.shape[1], block_train_sizes(rounds))
-        if cbs.lambda_max / (4.0 * self.alpha) <= LBFGS_MAX_CONDITION:
-            return "lbfgs", "lbfgs"
+        # L-BFGS where rows are few per feature, so that SGD's epochs make slow progress and its stop rule ends
+        # short of the optimum (tf-idf text; with many rows per feature the averaged SGD reaches the optimum's
+        # accuracy in fewer epochs than L-BFGS takes iterations), and the objective is well conditioned: L-BFGS's
+        # iterations grow with the Hessian's condition number, about lambda_max(E[x x^T]) / (4 alpha) for the log
+        # loss (docs/benchmarks.md). The estimate is the one SGD's step needs anyway.
+        if X.shape[0] < MIN_BLOCK_ROWS_PER_FEATURE * X.shape[1]:
+            cbs = self._moments(rounds, X.shape[1], block_train_sizes(rounds))
+            if cbs.lambda_max / (4.0 * self.alpha) <= LBFGS_MAX_CONDITION:
+                return "lbfgs", "lbfgs"
         return "sgd", False
 
     # ---- public API -------------------------------------------------------------------------------------------
