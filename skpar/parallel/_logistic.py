@@ -1,4 +1,4 @@
-"""l2-penalised logistic regression by Newton's method, data-parallel over blocks of rows.
+"""l2-penalised logistic regression by Newton's method or L-BFGS, data-parallel over blocks of rows.
 
 For each one-vs-rest output ``k``, with targets :math:`t_{ik} = \\pm 1` and costs :math:`c_{ik}` (sample and class
 weights), :class:`~skpar.AveragedSGDClassifier`'s objective with ``loss='log_loss'``,
@@ -23,8 +23,12 @@ driver, or by conjugate gradients), then every trial step of an Armijo line sear
 margins and the Hessian's row coefficients stay on the blocks between rounds (declared solver state); a block lost
 mid-fit ends it with an error, so ``solver='auto'`` picks this only in this process.
 
-The fit stops when the gradient's largest entry, in :math:`P`'s scale (LogisticRegression's), is at most
-:data:`GTOL` times the first iteration's, or after ``max_iter`` iterations.
+Where the Newton system is too large to assemble and conjugate gradients would take many Hessian passes, the same
+iterations run limited-memory BFGS instead (Liu and Nocedal 1989; scikit-learn's ``lbfgs``): the direction comes
+from the last steps and gradient changes (:class:`LBFGSMemory`, on the driver), with no Hessian round.
+
+The fit stops when every output's largest gradient entry, in :math:`P`'s scale (LogisticRegression's), is at most
+:data:`GTOL` (Newton) or :data:`LBFGS_GTOL` (L-BFGS) times its first iteration's, or after ``max_iter`` iterations.
 """
 
 from __future__ import annotations
