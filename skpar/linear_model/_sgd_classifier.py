@@ -313,18 +313,12 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
             (self.penalty != "l2", f"penalty={self.penalty!r}"),
             (self.mode != "sync", f"mode={self.mode!r}"), (self.averaging != "periodic", "averaging='oneshot'"),
             (kind.gpu, "GPU data"), (early, "early_stopping")] if bad]
-        if self.solver == "newton":
+        if self.solver in ("newton", "lbfgs"):
             if why:
-                raise ValueError("solver='newton' minimises the l2-penalised log loss on CPU data with mode='sync' "
-                                 "and averaging='periodic'; it cannot run with " + ", ".join(why) + ": use "
-                                 "solver='sgd'")
-            return "newton", use_gram(rounds, X.shape[1] + 1)
-        if self.solver == "lbfgs":
-            if why:
-                raise ValueError("solver='lbfgs' minimises the l2-penalised log loss on CPU data with mode='sync' "
-                                 "and averaging='periodic'; it cannot run with " + ", ".join(why) + ": use "
-                                 "solver='sgd'")
-            return "lbfgs", "lbfgs"
+                raise ValueError(f"solver={self.solver!r} minimises the l2-penalised log loss on CPU data with "
+                                 "mode='sync' and averaging='periodic'; it cannot run with " + ", ".join(why)
+                                 + ": use solver='sgd'")
+            return (self.solver, "lbfgs") if self.solver == "lbfgs" else ("newton", use_gram(rounds, X.shape[1] + 1))
         if why or not rounds.backend.in_process:
             return "sgd", False
         # Newton where its system is assembled (rows outnumber features, few of them; a dask array's unknown row
