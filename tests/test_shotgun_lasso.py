@@ -106,9 +106,15 @@ def test_threads_and_cluster_agree(problem, cluster_client):
     assert b.history_[-1]["gap"] <= 1e-12 * np.var(y) * 1.0001
 
 
-def test_path_warm_starts(problem):
+def test_path_warm_starts(problem, monkeypatch):
+    from skpar.linear_model import _shotgun_lasso
+
+    calls = []
+    real = _shotgun_lasso.spectral_radius
+    monkeypatch.setattr(_shotgun_lasso, "spectral_radius", lambda *a, **k: calls.append(1) or real(*a, **k))
     X, y = problem
     alphas, coefs, gaps = shotgun_lasso_path(X, y, n_alphas=8, eps=1e-2, tol=1e-8, n_jobs=2)
+    assert len(calls) == 1  # X's spectral radius, estimated for the path's first fit, serves the others
     assert np.all(np.diff(alphas) < 0) and coefs.shape == (X.shape[1], 8)
     assert (coefs[:, 0] == 0).all()  # alpha_max
     nnz = (coefs != 0).sum(axis=0)

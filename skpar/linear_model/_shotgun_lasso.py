@@ -231,7 +231,9 @@ class ShotgunLasso(ClientParamMixin, LinearRegressorMixin, RegressorMixin, Linea
             else:
                 data = LassoData.build(X, y, sample_weight, self.fit_intercept)
                 tol_abs = self.tol * float(data.s @ (data.yc ** 2)) / data.n
-                rho = spectral_radius(data, seed=int(rng.randint(1 << 30)))
+                seed = int(rng.randint(1 << 30))
+                # a path's fits share X: its first fit's estimate serves them all (shotgun_lasso_path)
+                rho = self.__dict__.get("_path_rho") or spectral_radius(data, seed=seed)
                 P = None if self.n_parallel == "auto" else int(self.n_parallel)
                 w, gap, n_iter, converged, p = shotgun_lasso(
                     data, w0, l1, l2, P=P, rho=rho, max_epochs=self.max_iter, tol=tol_abs, positive=self.positive,
@@ -399,8 +401,15 @@ def shotgun_lasso_path(X, y, *, alphas=None, n_alphas=100, eps=1e-3, sample_weig
     coefs, gaps = [], []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        for a in alphas:
-            est.set_params(alpha=float(a)).fit(X, y, sample_weight=sample_weight)
-            coefs.append(est.coef_.copy())
-            gaps.append(est.dual_gap_)
+        try:
+            for a in alphas:
+                est.set_params(alpha=float(a)).fit(X, y, sample_weight=sample_weight)
+                coefs.append(est.coef_.copy())
+                gaps.append(est.dual_gap_)
+                # the spectral radius is X's, not alpha's: estimated once for the path (on mug05_12_12 it was a
+                # third of a 30-alpha path's time); NaN (Dask) leaves each fit to its own
+                if np.isfinite(est.spectral_radius_):
+                    est.__dict__["_path_rho"] = est.spectral_radius_
+        finally:
+            est.__dict__.pop("_path_rho", None)
     return alphas, np.array(coefs).T, np.array(gaps)
