@@ -71,7 +71,7 @@ class Penalty:
 
     def value(self, w) -> float:
         """The penalty at ``w`` (a NumPy or CuPy vector, or a matrix with one row per output: the sum over rows)."""
-        # no |w| array where there is no l1 part (a 20-class model of 61,000 features: 10 MB an epoch for nothing)
+        # no |w| array where there is no l1 part (a model's size, allocated every epoch, for nothing)
         l1 = self.l1 * float(np.abs(w).sum()) if self.l1 else 0.0
         return l1 + 0.5 * self.l2 * float(np.vdot(w, w))
 

@@ -5,8 +5,7 @@ ring buffer ``S, Y`` of shape (m, K, d) with :math:`\\rho = 1 / s \\cdot y` (0 f
 curvature is not positive) and :math:`y \\cdot M^{-1} y`. The direction :math:`-H g` comes from the two-loop
 recursion from :math:`H_0 = \\gamma M^{-1}`, ``M`` a fixed diagonal scale and
 :math:`\\gamma = s \\cdot y / y \\cdot M^{-1} y` of the newest pair that counts. Compiled, the recursion is 4 m K d
-multiply-adds with no temporaries; in NumPy it allocated an array an operation and cost more than the passes over
-the data it steers (dorothea's 88,000 features).
+multiply-adds with no temporaries, where NumPy allocates an array an operation (docs/benchmarks.md).
 """
 
 import numpy as np

@@ -22,8 +22,8 @@ from ._n_jobs import MIN_BLOCK_ROWS_PER_FEATURE
 from ._sgd_base import BaseParallelSGD
 
 #: ``solver='auto'`` takes L-BFGS for the log loss, on rows fewer than 10 per feature, up to this condition
-#: estimate, lambda_max(E[x x^T]) / (4 alpha): tf-idf text sets sit near 2,600 (L-BFGS in 20-30 iterations), dorothea
-#: at 62,000 (150 iterations), where SGD's 23 epochs reach the optimum's accuracy first (docs/benchmarks.md)
+#: estimate, lambda_max(E[x x^T]) / (4 alpha): tf-idf text sits well below it, and above it SGD's epochs reach the
+#: optimum's accuracy before L-BFGS's iterations do (docs/benchmarks.md)
 LBFGS_MAX_CONDITION = 1e4
 
 

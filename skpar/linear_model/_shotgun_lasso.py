@@ -406,8 +406,8 @@ def shotgun_lasso_path(X, y, *, alphas=None, n_alphas=100, eps=1e-3, sample_weig
                 est.set_params(alpha=float(a)).fit(X, y, sample_weight=sample_weight)
                 coefs.append(est.coef_.copy())
                 gaps.append(est.dual_gap_)
-                # the spectral radius is X's, not alpha's: estimated once for the path (on mug05_12_12 it was a
-                # third of a 30-alpha path's time); NaN (Dask) leaves each fit to its own
+                # the spectral radius is X's, not alpha's: estimated once for the path (docs/benchmarks.md); NaN
+                # (Dask) leaves each fit to its own
                 if np.isfinite(est.spectral_radius_):
                     est.__dict__["_path_rho"] = est.spectral_radius_
         finally:

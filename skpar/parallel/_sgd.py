@@ -149,8 +149,8 @@ def _combine(out, state, penalty, presence=None):
         return state, 0.0, 0, False, [], []
     if len(out) == 1:
         # one block's model is the average: taken as it is (a task's arrays are the driver's own, fresh from the
-        # kernel or the wire), with no spread to measure; on a 20-class text set the copies and the distance cost
-        # a quarter of an epoch
+        # kernel or the wire), with no spread to measure: the copies and the distance cost as much as a part of the
+        # epoch on a wide many-class model
         r = out[0]
         new = SGDState(*(np.asarray(a, dtype=np.float64) for a in (r.W, r.B, r.Wbar, r.Bbar)), r.n_avg,
                        state.t + r.steps)

@@ -54,7 +54,7 @@ def spectral_radius(data, *, max_rows=2000, n_iter=30, rtol=1e-2, seed=0):
     if n <= max_rows:
         # every row: X itself (no copy, no change of format), and the centred column norms from the data's own
         # sums, sum_i s_i (x_ij - xbar_j)^2 = sq_j - 2 xbar_j colsum_j + xbar_j^2 sum_i s_i with sq_j = n (L_j +
-        # xbar_j^2) (on dorothea the sample's copy, conversion and products were half of this function's time)
+        # xbar_j^2), with no pass over X
         Xs = data.X if hasattr(data.X, "toarray") else np.asarray(data.X, dtype=float)
         sq = np.sqrt(data.s)
         norms2 = n * (data.L + xbar ** 2) - 2 * xbar * data.colsum + xbar ** 2 * float(data.s.sum())
@@ -417,8 +417,8 @@ def shotgun_lasso(data, w, l1, l2, *, P, rho, max_epochs, tol, positive=False, w
                 break
             order = rng.permutation(ws.size) if selection == "random" else cyclic
             # one coordinate at a time, each update minimises the objective along its coordinate: an epoch cannot
-            # raise it, so the P-guard's snapshot and its objective are skipped (on arcene's 790 short epochs they
-            # were a fifth of the fit), and the objective is taken only where Anderson needs it
+            # raise it, so the P-guard's snapshot and its objective are skipped (a real cost on many short epochs),
+            # and the objective is taken only where Anderson needs it
             sequential = p_ws == 1
             snapshot = None if sequential else (ww.copy(), state.copy())
             steps += solver.epoch(ww, state, p_ws, order)
