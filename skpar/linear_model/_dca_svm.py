@@ -86,8 +86,10 @@ class DualCoordinateAscentSVM(ClientParamMixin, LinearClassifierMixin, Classifie
     local_iters : int or 'auto', default='auto'
         Local passes over its rows a block makes per round. Passes after a round's first leave out the dual
         variables that sit at a bound and look set to stay there (liblinear's shrinking). ``'auto'``: one in
-        ``mode='sync'``; in ``mode='passcode'``, as many as the duality gap's rate of decrease says half the
-        remaining way to ``tol`` takes (so about ``log2`` of the passes are certified, not every one).
+        ``mode='sync'`` and in ``mode='passcode'`` on several threads (the threads meet every pass: in longer
+        rounds a thread left alone runs many passes on its block, which converges slowly); on one thread, as many
+        as the duality gap's rate of decrease says half the remaining way to ``tol`` takes (so about ``log2`` of
+        the passes are certified, not every one).
     kappa : float or 'auto', default='auto'
         Catalyst acceleration (Lin, Mairal and Harchaoui 2015): each round is a pass on the proximal problem with
         ``kappa / 2 ||w - y||^2`` added, whose centre ``y`` moves with momentum; the passes needed grow with the
