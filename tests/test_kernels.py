@@ -232,6 +232,25 @@ def test_row_slice_shares_memory():
     assert np.shares_memory(row_slice(D, 1, 4), D)
 
 
+def test_row_groups_deal_rows_stored_class_by_class():
+    """Contiguous ranges (views) for rows in no particular order; rows dealt in turn (copies, each block the same
+    mix) for a file stored class by class, and for targets sorted by value; every row in exactly one block."""
+    from skpar.backend import row_groups, take_rows
+
+    rng = np.random.default_rng(0)
+    shuffled = rng.integers(0, 5, size=1000).astype(float)
+    assert all(g.step is None for g in row_groups(shuffled, 3))
+    for y in (np.sort(shuffled), np.sort(rng.normal(size=1000))):
+        groups = row_groups(y, 3)
+        assert [(g.start, g.step) for g in groups] == [(0, 3), (1, 3), (2, 3)]
+        assert np.array_equal(np.sort(np.concatenate([np.arange(1000)[g] for g in groups])), np.arange(1000))
+    X = sp.random(10, 4, density=0.5, format="csr", random_state=0)
+    np.testing.assert_array_equal(take_rows(X, slice(1, None, 3)).toarray(), X.toarray()[1::3])
+    D = np.arange(20.0).reshape(10, 2)
+    part = take_rows(D, slice(1, None, 3))
+    assert part.flags.c_contiguous and np.array_equal(part, D[1::3])
+
+
 @pytest.mark.parametrize("n_out", [1, 3])
 @pytest.mark.parametrize("penalty", ["l2", "elasticnet"])
 def test_hogwild_one_row_path_is_the_batch_path(penalty, n_out):

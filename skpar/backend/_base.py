@@ -85,6 +85,55 @@ def row_slice(X, start, stop):
     return out
 
 
+#: the largest total variation distance between a contiguous block's mix of targets and the whole data's that
+#: :func:`row_groups` lets stand (a shuffled file's blocks differ by a few hundredths at most)
+MAX_BLOCK_SKEW = 0.1
+
+
+def row_groups(y, n_blocks: int) -> list[slice]:
+    """Which rows go to which block: contiguous ranges (:func:`row_splits`), unless those would hold different
+    mixes of targets; then the rows are dealt to the blocks in turn (block ``k`` takes rows ``k, k + K, ...``).
+
+    A file stored class by class (20 Newsgroups: classes 1-10 in the first half, 11-20 in the second) in contiguous
+    halves gives each block classes the other never sees, and the blocks' combined steps then fight: CoCoA+ on two
+    such blocks was at a relative duality gap of 0.27 after 150 passes, where one block reaches 1e-4 in 13. Dealt
+    in turn, the blocks are samples of the same data. Contiguous ranges are views of ``X`` (:func:`row_slice`);
+    dealt rows are copies, so they are taken only where the mixes differ beyond chance: for targets with at most 256
+    values and ten rows a value, by more than :data:`MAX_BLOCK_SKEW` (and three times a random split's spread) in
+    total variation; else by more than half a standard deviation (and three random spreads) in mean.
+    """
+    y = np.asarray(y).reshape(-1)
+    splits = row_splits(y.shape[0], n_blocks)
+    if len(splits) < 2:
+        return [slice(a, b) for a, b in splits]
+    values, codes = np.unique(y, return_inverse=True)
+    n_values, smallest = values.shape[0], min(b - a for a, b in splits)
+    # a random split's blocks differ by about sqrt(values / rows) in their mix (by 1 / sqrt(rows) standard
+    # deviations in their mean): three times that is chance, not order
+    if n_values <= 256 and 10 * n_values <= y.shape[0]:  # classes (or few levels), many rows each
+        whole = np.bincount(codes, minlength=n_values) / y.shape[0]
+        skew = max(0.5 * np.abs(np.bincount(codes[a:b], minlength=n_values) / (b - a) - whole).sum()
+                   for a, b in splits)
+        skewed = skew > max(MAX_BLOCK_SKEW, 3.0 * np.sqrt(n_values / smallest))
+    else:
+        spread = float(np.std(y))
+        shift = max(abs(float(np.mean(y[a:b])) - float(np.mean(y))) for a, b in splits)
+        skewed = spread > 0 and shift > max(0.5, 3.0 / np.sqrt(smallest)) * spread
+    if not skewed:
+        return [slice(a, b) for a, b in splits]
+    return [slice(k, None, len(splits)) for k in range(len(splits))]
+
+
+def take_rows(X, rows: slice):
+    """The rows ``rows`` (a :func:`row_groups` slice) of X: a view for a contiguous range, else a C-ordered copy
+    (a CSR copy for sparse X)."""
+    if rows.step is None:
+        return row_slice(X, rows.start, rows.stop)
+    if sp.issparse(X):
+        return X.tocsr()[rows]
+    return np.ascontiguousarray(X[rows])
+
+
 def row_splits(n_rows: int, n_blocks: int) -> list[tuple[int, int]]:
     """Contiguous ``(start, stop)`` row ranges of near-equal size, as ``numpy.array_split`` cuts."""
     n_blocks = max(1, min(n_blocks, n_rows))

@@ -77,16 +77,20 @@ class Block(SolverState):
         Position of the block in the partition (the order in which results are combined).
     val_rows : ndarray of int64, optional
         Rows held out for validation (``early_stopping``); the others are the training rows.
+    rows : slice, optional
+        Which rows of the fit's data the block holds (:func:`~skpar.backend.row_groups`); ``None`` for a dask
+        array's chunk (the chunks in order are the data).
     """
 
     #: rows in host memory (:class:`skpar.gpu.GPUBlock` sets this True): the tasks pick their kernels by it
     on_gpu = False
 
-    def __init__(self, X, y, sample_weight, index, val_rows=None):
+    def __init__(self, X, y, sample_weight, index, val_rows=None, rows=None):
         self.X = X
         self.y = y
         self.sample_weight = sample_weight
         self.index = index
+        self.rows = rows
         n = X.shape[0]
         if val_rows is None or len(val_rows) == 0:
             self.val_rows = np.empty(0, dtype=np.int64)
@@ -145,11 +149,13 @@ class Block(SolverState):
 
     def __reduce__(self):
         # memos (row orders, row norms) are rebuilt where the block lands; solver state it was told to keep travels
-        return (Block, (self.X, self.y, self.sample_weight, self.index, self.val_rows), persisted_state(self))
+        return (Block, (self.X, self.y, self.sample_weight, self.index, self.val_rows, self.rows),
+                persisted_state(self))
 
 
-def make_block(X, y, sample_weight, index, seed, validation_fraction, check_finite=False, gpu=False):
-    """Build a :class:`Block` where its data lives, holding out ``validation_fraction`` of its rows.
+def make_block(X, y, sample_weight, index, seed, validation_fraction, check_finite=False, gpu=False, rows=None):
+    """Build a :class:`Block` where its data lives, holding out ``validation_fraction`` of its rows; ``rows`` says
+    which rows of the fit's data it holds (see :class:`Block`).
 
     ``check_finite`` is for data that was never validated on the driver (chunks of a dask array): NaN or inf in a
     block, or a negative weight, raise a ``ValueError`` that names the block. ``gpu`` (found where the data entered
@@ -186,4 +192,4 @@ def make_block(X, y, sample_weight, index, seed, validation_fraction, check_fini
         n_val = min(n_val, n - 1)
         rng = np.random.default_rng(seed)
         val_rows = rng.choice(n, size=n_val, replace=False)
-    return Block(X, y, sample_weight, index, val_rows)
+    return Block(X, y, sample_weight, index, val_rows, rows)

@@ -6,7 +6,7 @@ import threading
 import time
 from collections import Counter
 
-from ._base import Completion, LostBlocksError, row_slice, row_splits
+from ._base import Completion, LostBlocksError, row_groups, take_rows
 from ._block import make_block
 from ._dask_input import delayed_blocks, is_dask_collection
 
@@ -66,9 +66,9 @@ class DaskBackend:
                              "fit on this process's GPU with client='threads'")
         else:
             return self.place([
-                make_block(row_slice(X, a, b), y[a:b], None if sample_weight is None else sample_weight[a:b], k,
-                           int(seeds[k]), validation_fraction)
-                for k, (a, b) in enumerate(row_splits(X.shape[0], n_blocks))
+                make_block(take_rows(X, rows), y[rows], None if sample_weight is None else sample_weight[rows], k,
+                           int(seeds[k]), validation_fraction, rows=rows)
+                for k, rows in enumerate(row_groups(y, n_blocks))
             ])
 
     def place_delayed(self, objects):

@@ -10,7 +10,7 @@ import concurrent.futures as cf
 
 import dask
 
-from ._base import Completion, row_slice, row_splits
+from ._base import Completion, row_groups, take_rows
 from ._block import make_block
 from ._dask_input import delayed_blocks, is_dask_collection
 
@@ -43,9 +43,10 @@ class ThreadBackend:
             # one GPU is one block: its warps, not threads of this process, are the parallelism
             return [make_block(X, y, sample_weight, 0, int(seeds[0]), validation_fraction, gpu=True)]
         blocks = []
-        for k, (a, b) in enumerate(row_splits(X.shape[0], n_blocks)):
-            sw = None if sample_weight is None else sample_weight[a:b]
-            blocks.append(make_block(row_slice(X, a, b), y[a:b], sw, k, int(seeds[k]), validation_fraction))
+        for k, rows in enumerate(row_groups(y, n_blocks)):
+            sw = None if sample_weight is None else sample_weight[rows]
+            blocks.append(make_block(take_rows(X, rows), y[rows], sw, k, int(seeds[k]), validation_fraction,
+                                     rows=rows))
         return blocks
 
     def place_delayed(self, objects):

@@ -28,7 +28,7 @@ _LOSSES = tuple(name for name, cls in LOSSES.items() if cls.dual is not None)
 
 
 class DualCoordinateAscentSVM(ClientParamMixin, LinearClassifierMixin, ClassifierMixin, BaseEstimator):
-    """Linear SVM by dual coordinate ascent on blocks of rows, combined as CoCoA+ (or CoCoA).
+    """Linear SVM by dual coordinate ascent on blocks of rows, combined as in CoCoA.
 
     Minimises the primal of scikit-learn's :class:`~sklearn.svm.LinearSVC`, for each output ``k`` (one per class,
     one-vs-rest; one for two classes),
@@ -74,8 +74,14 @@ class DualCoordinateAscentSVM(ClientParamMixin, LinearClassifierMixin, Classifie
         Seeds the order of the rows in each block's passes (a fresh order every pass).
     verbose : int, default=0
         Print one line per round (primal, dual, relative gap) when positive.
-    combine : {'add', 'average'}, default='add'
-        ``'add'``: CoCoA+ (sigma' = number of blocks); ``'average'``: CoCoA (``mode='sync'``).
+    combine : {'line_search', 'add', 'average'}, default='line_search'
+        How ``mode='sync'`` combines the blocks' changes. ``'line_search'``: each block solves its local problem
+        as if alone (sigma' = 1), and the driver takes the share of the summed change that maximises the dual
+        objective (it is quadratic along the change; the dual never falls); ``'add'``: CoCoA+ (sigma' = number of
+        blocks, the changes added); ``'average'``: CoCoA. scikit-learn has no counterpart (liblinear runs on one
+        core); ``'line_search'`` is the default because it took the fewest passes on two blocks of the real sets
+        (docs/benchmarks.md). One block takes its change whole, and GPU blocks (whose warps take damped steps
+        against one shared ``w``) run ``'line_search'`` as ``'add'``.
     mode : {'sync', 'passcode'}, default='sync'
         ``'sync'``: CoCoA rounds, on threads or Dask, reproducible bit for bit (one block on threads with
         ``local_iters='auto'`` runs as one thread of ``'passcode'``, which is then deterministic: plain dual
@@ -164,7 +170,7 @@ class DualCoordinateAscentSVM(ClientParamMixin, LinearClassifierMixin, Classifie
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
-        "combine": [StrOptions({"add", "average"})],
+        "combine": [StrOptions({"line_search", "add", "average"})],
         "mode": [StrOptions({"sync", "passcode"})],
         "local_iters": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "kappa": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
@@ -174,8 +180,8 @@ class DualCoordinateAscentSVM(ClientParamMixin, LinearClassifierMixin, Classifie
     }
 
     def __init__(self, C=1.0, *, loss="squared_hinge", fit_intercept=True, intercept_scaling=1.0, class_weight=None,
-                 tol=1e-4, max_iter=1000, random_state=None, verbose=0, combine="add", mode="sync", local_iters="auto",
-                 kappa="auto", solver="auto", n_jobs=None, client=None):
+                 tol=1e-4, max_iter=1000, random_state=None, verbose=0, combine="line_search", mode="sync",
+                 local_iters="auto", kappa="auto", solver="auto", n_jobs=None, client=None):
         self.C = C
         self.loss = loss
         self.fit_intercept = fit_intercept
@@ -252,7 +258,12 @@ class DualCoordinateAscentSVM(ClientParamMixin, LinearClassifierMixin, Classifie
             with one_blas_thread_each(rounds):  # the blocks' threads are the parallelism (see parallel._blas)
                 W, rel, n_passes, converged, kappa = self._solve(rounds, W0, gpu, common)
             parts = sorted(rounds.run(alpha_task).results, key=lambda p: p[0])
-            self.dual_coef_ = np.concatenate([a for _, a in parts], axis=1)
+            if any(rows is not None and rows.step is not None for _, rows, _ in parts):  # rows dealt in turn
+                self.dual_coef_ = np.empty((n_outputs, X.shape[0]))
+                for _, rows, a in parts:
+                    self.dual_coef_[:, rows] = a
+            else:
+                self.dual_coef_ = np.concatenate([a for _, _, a in parts], axis=1)
             self.n_blocks_ = rounds.n_blocks
             self.n_recoveries_ = int(rounds.recoveries)
         finally:
@@ -308,7 +319,11 @@ class DualCoordinateAscentSVM(ClientParamMixin, LinearClassifierMixin, Classifie
                             pool=rounds.backend if alone else None, **common)
         local = 1 if self.local_iters == "auto" else int(self.local_iters)
         common = {**common, "max_rounds": -(-self.max_iter // local)}
-        W, rel, n_rounds, converged, kappa = cocoa(rounds, W0, combine=self.combine, local_iters=local, **common)
+        # GPU blocks take damped steps of warps running wild on one w (gpu/_dcd.py): on one H200 the line search's
+        # first share was 18 times that change and the fit then stalled (a gap of 1.9e-2 after 3,000 passes, where
+        # CoCoA+ certifies 1e-3 in 386), so GPU blocks keep CoCoA+'s safe adding
+        combine = "add" if gpu and self.combine == "line_search" else self.combine
+        W, rel, n_rounds, converged, kappa = cocoa(rounds, W0, combine=combine, local_iters=local, **common)
         return W, rel, n_rounds * local, converged, kappa
 
     def __sklearn_tags__(self):

@@ -2,7 +2,8 @@
 
 The dual variables belong to the data points, so model parallelism in the dual is data parallelism (Jaggi et al.
 2014): every block improves its own dual variables against the shared ``w`` with local SDCA epochs, and the
-driver combines the blocks' changes of ``w``, by adding them (CoCoA+, the local subproblems made safe by
+driver combines the blocks' changes of ``w``: by the share of their sum that maximises the dual objective (an exact
+line search: the dual is quadratic along the change), by adding them (CoCoA+, the local subproblems made safe by
 ``sigma' = K``) or by averaging them (CoCoA). The duality gap is computed every round from the blocks' primal losses
 and dual terms, at the state the round started from, so the fit stops on a certificate.
 
@@ -27,8 +28,8 @@ from ..backend import LostBlocksError
 from ._catalyst import Catalyst, _on_course, auto_kappa
 from ._dcd_tasks import (
     checkpoint_task,
-    commit_task,
     dcd_task,
+    discard_task,
     passcode_task,
     restore_task,
     set_alpha_task,
@@ -66,16 +67,18 @@ class _Checkpoints:
         self.rounds, self.min_seconds = rounds, min_seconds
         self.enabled = hasattr(rounds.backend, "restore")  # only a cluster loses workers
         self.round, self.W, self.alphas, self.n_history = 0, W.copy(), [None] * rounds.n_blocks, len(history)
+        self.theta = np.ones(W.shape[0])  # nothing is pending at round 0
         self.catalyst, self.catalyst_state = catalyst, catalyst.state()
         self.taken_at, self.cost = time.perf_counter(), 0.0
         self.roll_backs = 0  # to the current checkpoint
 
-    def maybe_take(self, rnd, W, history):
+    def maybe_take(self, rnd, W, theta, history):
         now = time.perf_counter()
         if not self.enabled or rnd == self.round or now - self.taken_at < max(self.min_seconds, 10 * self.cost):
             return
-        alphas = self.rounds.run(checkpoint_task).results
+        alphas = self.rounds.run(checkpoint_task, theta).results
         self.round, self.W, self.alphas, self.n_history = rnd, W.copy(), alphas, len(history)
+        self.theta = theta.copy()
         self.catalyst_state = self.catalyst.state()
         self.taken_at = time.perf_counter()
         self.cost = self.taken_at - now
@@ -96,12 +99,15 @@ class _Checkpoints:
         del history[self.n_history:]
         self.catalyst.set_state(self.catalyst_state)
         self.taken_at = time.perf_counter()
-        return self.round, self.W.copy()
+        return self.round, self.W.copy(), self.theta.copy()
 
 
 def cocoa(rounds, W, *, C, loss, pos_weight, neg_weight, bias, combine, local_iters, max_rounds, tol, seed,
           kappa=0.0, history=None, start_time=None, verbose=0):
-    """Run CoCoA+ (``combine='add'``) or CoCoA (``'average'``) rounds until the relative duality gap is ``<= tol``.
+    """Run CoCoA rounds until the relative duality gap is ``<= tol``, the blocks' changes combined by
+    ``combine``: ``'line_search'`` (local subproblems without a safety factor, the summed change taken by the share
+    that maximises the dual, :func:`best_share`), ``'add'`` (CoCoA+: ``sigma' = K``, the changes added) or
+    ``'average'`` (CoCoA).
 
     ``kappa``: Catalyst's weight (:class:`Catalyst`), ``'auto'`` to choose it after two plain rounds
     (:func:`auto_kappa`). Each round visits a block's rows in an order drawn from ``seed`` and the round (see
@@ -112,33 +118,63 @@ def cocoa(rounds, W, *, C, loss, pos_weight, neg_weight, bias, combine, local_it
     history = [] if history is None else history
     start_time = time.perf_counter() if start_time is None else start_time
     K = rounds.n_blocks
-    sigma, gamma = (float(K), 1.0) if combine == "add" else (1.0, 1.0 / K)
+    # one block has nothing to combine: its change is taken whole, as CoCoA+ takes it
+    line_search = combine == "line_search" and K > 1
+    sigma, gamma = (float(K), 1.0) if combine == "add" else (1.0, 1.0 if line_search else 1.0 / K)
     W = np.array(W, dtype=np.float64)
+    theta = np.full(W.shape[0], gamma)
     catalyst = Catalyst(0.0 if kappa == "auto" else kappa, W)
     checkpoints = _Checkpoints(rounds, W, history, catalyst)
     rel, converged, rnd = np.inf, False, 0
     while True:
         try:
-            checkpoints.maybe_take(rnd, W, history)
+            checkpoints.maybe_take(rnd, W, theta, history)
             W0 = catalyst.start(W)  # the primal point of this round's start, certified with the dual variables
-            res = rounds.run(dcd_task, W0, C, loss, pos_weight, neg_weight, bias, sigma * catalyst.scale, gamma,
-                             local_iters, seed, rnd)
-            rel = _certify(W, [r[1:] for r in res.results], rnd, res, history, start_time, verbose, W0)
+            res = rounds.run(dcd_task, W0, C, loss, pos_weight, neg_weight, bias, sigma * catalyst.scale, theta,
+                             local_iters, seed, rnd, line_search)
+            rel = _certify(W, [r[1:3] for r in res.results], rnd, res, history, start_time, verbose, W0)
             history[-1]["passes"] = rnd * local_iters
             if rel <= tol or rnd == max_rounds:
                 converged = rel <= tol
-                rounds.run(commit_task, False)
+                rounds.run(discard_task)
                 break
         except LostBlocksError as lost:
-            rnd, W = checkpoints.roll_back(history, lost)
+            rnd, W, theta = checkpoints.roll_back(history, lost)
             continue
-        for dW, _, _ in res.results:
-            W += gamma * dW
+        dA = sum(r[0] for r in res.results)
+        if line_search:
+            theta = best_share([r[3] for r in res.results], W0, dA, catalyst.scale)
+            history[-1]["theta"] = theta
+        W += theta[:, None] * dA
         catalyst.step(W, _on_course(history))
         if kappa == "auto" and rnd == 2:
             catalyst.switch_on(auto_kappa(history), W)
         rnd += 1
     return W0, rel, rnd, converged, catalyst.kappa
+
+
+def best_share(terms, W0, dA, scale):
+    r"""The share ``theta`` (by output) of the blocks' summed change that maximises the dual objective on its line.
+
+    Along ``alpha + theta dalpha`` the dual of the round's problem (the proximal one under Catalyst, whose primal
+    point is ``W0 = v + scale w(alpha)``) changes by
+
+    .. math::
+
+        \theta \,(L - W_0 \cdot dA) - \tfrac{\theta^2}{2}\,(Q + \mathrm{scale}\, \|dA\|^2),
+
+    with ``dA`` the change of ``w(alpha)`` and ``L, Q`` summed over the blocks' :func:`step_terms`, so the best
+    share is the ratio, clipped to ``[0, top]`` (the dual variables stay in their box). The dual never falls, and
+    the local subproblems need no safety factor: blocks that step along the same directions get a share near
+    ``1 / K``, blocks that do not get one near 1 or above.
+    """
+    L = sum(t[0] for t in terms)
+    Q = sum(t[1] for t in terms)
+    top = np.min([t[2] for t in terms], axis=0)
+    slope = L - np.einsum("kj,kj->k", W0, dA)
+    curvature = Q + scale * np.einsum("kj,kj->k", dA, dA)
+    theta = np.where(curvature > 0, slope / np.where(curvature > 0, curvature, 1.0), 0.0)
+    return np.clip(theta, 0.0, top)
 
 
 def next_passes(history, current, done, tol, budget):

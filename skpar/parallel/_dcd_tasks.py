@@ -33,30 +33,62 @@ def _state(block):
     block.persist("alpha", "pending")
 
 
-def _commit(block):
+def _committed(block, theta):
+    """The block's dual variables with its pending change taken ``theta`` times (``theta`` by output)."""
     pending = getattr(block, "pending", None)
-    if pending is not None:
-        block.alpha = block.alpha + pending
-        block.pending = None
+    if pending is None:
+        return block.alpha
+    return block.alpha + array_module(block.X).asarray(theta)[:, None] * pending
 
 
-def dcd_task(block, W0, C, loss, pos_weight, neg_weight, bias, sigma, gamma, n_epochs, seed, rnd=0):
-    """Commit the block's pending change, then run ``n_epochs`` local epochs; returns ``(dW, primal, dual)``.
+def step_terms(block, A, dA, C, dual, pos_weight, neg_weight):
+    r"""What the separable part of each output's dual objective does along the block's change ``dA`` of its dual
+    variables ``A``: at ``A + theta dA`` it changes by ``theta L_k - theta^2 Q_k / 2``, with
+    :math:`L_k = \sum_i dA_{ik} (1 - D_{ik} A_{ik})` and :math:`Q_k = \sum_i D_{ik} dA_{ik}^2`, and ``theta`` may go
+    up to ``top_k``, the largest step that keeps every variable in its box (at least 1: ``A + dA`` is in it).
+    Returns the (3, K) host array ``[L, Q, top]``; on the array module of the block's rows (GPU blocks too)."""
+    xp = array_module(block.X)
+    K = A.shape[0]
+    DC, bounded = dual
+    y, sw = xp.asarray(block.y), xp.asarray(block.sample_weight)
+    out = np.empty((3, K))
+    for k in range(K):
+        positive = y == (1.0 if K == 1 else float(k))
+        Ci = C * sw * xp.where(positive, float(pos_weight[k]), float(neg_weight[k]))
+        D = xp.where(Ci > 0, DC / xp.where(Ci > 0, Ci, 1.0), 0.0)
+        a, d = A[k], dA[k]
+        out[0, k] = float((d * (1.0 - D * a)).sum())
+        out[1, k] = float((D * d * d).sum())
+        # the box [0, U]: U = C_i for the hinge, none for the squared hinge
+        room = xp.where(d < 0, a / xp.where(d < 0, -d, 1.0), np.inf)
+        if bounded:
+            room = xp.minimum(room, xp.where(d > 0, (Ci - a) / xp.where(d > 0, d, 1.0), np.inf))
+        out[2, k] = float(room.min()) if room.shape[0] else np.inf
+    return out
+
+
+def dcd_task(block, W0, C, loss, pos_weight, neg_weight, bias, sigma, theta, n_epochs, seed, rnd=0,
+             line_search=False):
+    """Commit ``theta`` (by output) times the block's pending change, then run ``n_epochs`` local epochs; returns
+    ``(dW, primal, dual, terms)``.
 
     ``W0`` is the round's starting point (``w(alpha)``, or Catalyst's proximal iterate): the certificate's primal
     sums are taken there and the local steps start from it, moving it by ``sigma`` times each step. ``dW`` is the
-    block's change of ``w(alpha)`` (the driver scales it by ``gamma``); the new dual variables are kept pending as
-    ``gamma`` times their change.
+    block's change of ``w(alpha)``, kept pending with the change of the dual variables until the driver says
+    which share ``theta`` of it the next round commits. With ``line_search``, ``terms`` is what the dual objective
+    does along that change (:func:`step_terms`), from which the driver chooses the share; else ``None``.
     """
     _state(block)
-    _commit(block)
+    if getattr(block, "pending", None) is not None:
+        block.alpha, block.pending = _committed(block, theta), None
     K = W0.shape[0]
     if getattr(block, "alpha", None) is None or block.alpha.shape != (K, block.n_rows):
         block.alpha = _zeros(block, (K, block.n_rows))
     Wl, A = W0.copy(), block.alpha.copy()
     ps, ds = _dcd(block, W0, Wl, A, C, loss, pos_weight, neg_weight, bias, sigma, n_epochs, seed, rnd)
-    block.pending = gamma * (A - block.alpha)
-    return (Wl - W0) / sigma, ps, ds
+    block.pending = A - block.alpha
+    terms = step_terms(block, block.alpha, block.pending, C, loss.dual, pos_weight, neg_weight) if line_search else None
+    return (Wl - W0) / sigma, ps, ds, terms
 
 
 def _dcd(block, W, Wl, A, C, loss, pos_weight, neg_weight, bias, sigma, n_epochs, seed, rnd=0, pool=None):
@@ -184,23 +216,20 @@ def w_of_alpha_task(block, shape, bias):
     return out
 
 
-def commit_task(block, keep):
-    """Commit (``keep``) or discard the block's pending change of its dual variables."""
-    if keep:
-        _commit(block)
+def discard_task(block):
+    """Discard the block's pending change of its dual variables."""
     block.pending = None
 
 
-def checkpoint_task(block):
-    """The block's dual variables with its pending change committed (a copy on the host; the block is unchanged).
+def checkpoint_task(block, theta):
+    """The block's dual variables with ``theta`` times its pending change committed (a copy on the host; the block
+    is unchanged).
 
-    Committing computes ``alpha + pending`` exactly as the next round's :func:`dcd_task` will, so a block set back
-    to this checkpoint continues with the same bits."""
-    pending = getattr(block, "pending", None)
-    alpha = getattr(block, "alpha", None)
-    if alpha is None:
+    Committing computes it exactly as the next round's :func:`dcd_task` will, so a block set back to this
+    checkpoint continues with the same bits."""
+    if getattr(block, "alpha", None) is None:
         return None
-    return to_host(alpha + pending if pending is not None else alpha)
+    return to_host(_committed(block, theta))
 
 
 def set_alpha_task(block, alpha):
@@ -211,5 +240,6 @@ def set_alpha_task(block, alpha):
 
 
 def alpha_task(block):
-    """The block's dual variables and its row offset in the data (for ``dual_coef_``)."""
-    return block.index, to_host(block.alpha)
+    """The block's index, which rows of the data it holds (``None``: a chunk, in the chunks' order) and its dual
+    variables (for ``dual_coef_``)."""
+    return block.index, getattr(block, "rows", None), to_host(block.alpha)
