@@ -95,12 +95,12 @@ def row_groups(y, n_blocks: int) -> list[slice]:
     mixes of targets; then the rows are dealt to the blocks in turn (block ``k`` takes rows ``k, k + K, ...``).
 
     A file stored class by class (20 Newsgroups: classes 1-10 in the first half, 11-20 in the second) in contiguous
-    halves gives each block classes the other never sees, and the blocks' combined steps then fight: CoCoA+ on two
-    such blocks was at a relative duality gap of 0.27 after 150 passes, where one block reaches 1e-4 in 13. Dealt
-    in turn, the blocks are samples of the same data. Contiguous ranges are views of ``X`` (:func:`row_slice`);
-    dealt rows are copies, so they are taken only where the mixes differ beyond chance: for targets with at most 256
-    values and ten rows a value, by more than :data:`MAX_BLOCK_SKEW` (and three times a random split's spread) in
-    total variation; else by more than half a standard deviation (and three random spreads) in mean.
+    halves gives each block classes the other never sees, and the blocks' combined steps then fight (CoCoA+ all but
+    stalled: docs/benchmarks.md). Dealt in turn, the blocks are samples of the same data. Contiguous ranges are
+    views of ``X`` (:func:`row_slice`); dealt rows are copies, so they are taken only where the mixes differ beyond
+    chance: for targets with at most 256 values and ten rows a value, by more than :data:`MAX_BLOCK_SKEW` (and three
+    times a random split's spread) in total variation; else by more than half a standard deviation (and three
+    random spreads) in mean.
     """
     y = np.asarray(y).reshape(-1)
     splits = row_splits(y.shape[0], n_blocks)

@@ -319,9 +319,9 @@ class DualCoordinateAscentSVM(ClientParamMixin, LinearClassifierMixin, Classifie
                             pool=rounds.backend if alone else None, **common)
         local = 1 if self.local_iters == "auto" else int(self.local_iters)
         common = {**common, "max_rounds": -(-self.max_iter // local)}
-        # GPU blocks take damped steps of warps running wild on one w (gpu/_dcd.py): on one H200 the line search's
-        # first share was 18 times that change and the fit then stalled (a gap of 1.9e-2 after 3,000 passes, where
-        # CoCoA+ certifies 1e-3 in 386), so GPU blocks keep CoCoA+'s safe adding
+        # GPU blocks take damped steps of warps running wild on one w (gpu/_dcd.py): the line search's first share
+        # was many times that change and the fit then stalled (docs/benchmarks.md), so GPU blocks keep CoCoA+'s
+        # safe adding
         combine = "add" if gpu and self.combine == "line_search" else self.combine
         W, rel, n_rounds, converged, kappa = cocoa(rounds, W0, combine=combine, local_iters=local, **common)
         return W, rel, n_rounds * local, converged, kappa

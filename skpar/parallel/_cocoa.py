@@ -160,10 +160,9 @@ def cocoa(rounds, W, *, C, loss, pos_weight, neg_weight, bias, combine, local_it
 def astray(history, kappa, since):
     """Whether Catalyst's rounds since it was switched on (``history`` row ``since``) went astray: the scheme's
     outer rate, about ``1 - 1 / sqrt(1 + kappa)`` a round, promises a factor ``e^2`` in ``2 sqrt(1 + kappa)``
-    rounds; not even a factor ``e`` by then says ``kappa`` was wrong. On dorothea's two blocks at ``kappa = 100``
-    (its first passes' plateau read as a slow rate) the line-searched rounds stayed at a relative gap near 1 (1.3
-    after 300 passes), where plain rounds certify 1e-4 in about 50; the other real sets and rows stored class by
-    class pass the test by far (their accelerated gaps go above 1 for a few rounds and come back)."""
+    rounds; not even a factor ``e`` by then says ``kappa`` was wrong (:func:`auto_kappa` can read the first
+    passes' plateau as a slow rate; docs/benchmarks.md has the sets where that happened). The rounds then go on
+    plain, which under the line search raise the dual every round."""
     rounds = len(history) - 1 - since
     if rounds < 2.0 * np.sqrt(1.0 + kappa):
         return False
@@ -268,13 +267,15 @@ def passcode(rounds, W, *, C, loss, pos_weight, neg_weight, bias, local_iters, m
         # passes 1-2 chose kappa 9.5 and took 137 passes)
         if kappa == "auto" and rnd == 4:
             catalyst.switch_on(auto_kappa(history), W)
+            since = len(history) - 1
+        elif kappa == "auto" and catalyst.kappa and astray(history, catalyst.kappa, since):
+            catalyst.switch_on(0.0, W)
+            history[-1]["catalyst_off"] = True
         if local_iters == "auto" and rounds.n_blocks > 1:
             # several blocks: one pass a round. In a round of many passes a thread that starts first, or keeps its
             # core while the other waits for one (a loaded machine), runs many passes alone, and blocks solved one
-            # after another converge as slowly as CoCoA+ rounds on rows many per feature (600 x 16 dense,
-            # C = 0.05, to a gap of 1e-9: one block 72 passes; two threads in rounds of many passes 2,500 to over
-            # 20,000, in rounds of one pass 340-440, on a loaded machine too); each round's exact w(alpha) also
-            # drops the pass's lost writes
+            # after another converge slowly where rows are many per feature (docs/benchmarks.md); each round's
+            # exact w(alpha) also drops the pass's lost writes
             passes = 1
         elif local_iters == "auto":
             if kappa == "auto" and rnd < 4:
