@@ -125,7 +125,7 @@ def cocoa(rounds, W, *, C, loss, pos_weight, neg_weight, bias, combine, local_it
     theta = np.full(W.shape[0], gamma)
     catalyst = Catalyst(0.0 if kappa == "auto" else kappa, W)
     checkpoints = _Checkpoints(rounds, W, history, catalyst)
-    rel, converged, rnd = np.inf, False, 0
+    rel, converged, rnd, since = np.inf, False, 0, 0  # since: the history row at which kappa was switched on
     while True:
         try:
             checkpoints.maybe_take(rnd, W, theta, history)
@@ -237,7 +237,7 @@ def passcode(rounds, W, *, C, loss, pos_weight, neg_weight, bias, local_iters, m
     start_time = time.perf_counter() if start_time is None else start_time
     W = np.array(W, dtype=np.float64)
     catalyst = Catalyst(0.0 if kappa == "auto" else kappa, W)
-    rel, converged, done, rnd = np.inf, False, 0, 0
+    rel, converged, done, rnd, since = np.inf, False, 0, 0, 0  # since: the history row at which kappa was switched on
     passes = 1 if local_iters == "auto" else int(local_iters)
     while True:
         W0 = catalyst.start(W)
