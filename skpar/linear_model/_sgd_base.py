@@ -273,7 +273,9 @@ class BaseParallelSGD(ClientParamMixin, BaseEstimator):
         converged)``."""
         n_train = [s.n_train for s in survey]
         state, plan = (self._sgd_state, self._sgd_plan) if resume else (SGDState.zeros(n_outputs, X.shape[1]), None)
-        history = self.history_ if resume else []
+        if not resume:
+            self.history_ = []  # filled as the epochs run (as the SVM's is), so that a fit can be watched live
+        history = self.history_
         if plan is None:  # a fresh fit, or SGD continuing a direct solve
             plan = self._new_plan(rounds, X.shape[1], loss, survey, pos_weight, neg_weight, local_steps)
             if resume and plan.avg_start < NEVER:  # (averaging on)
