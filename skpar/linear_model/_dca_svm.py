@@ -227,10 +227,10 @@ class DualCoordinateAscentSVM(ClientParamMixin, LinearClassifierMixin, Classifie
         rng = check_random_state(self.random_state)
         base = int(rng.randint(np.iinfo(np.int32).max))
         self.solver_ = self._pick_solver(X.shape, kind)
-        # n_jobs=None on threads: one block for the dual. CoCoA+ across blocks took 4 to 30 times the passes of one
-        # block on every real set measured (a9a 365 against 30, Reuters 133 against 17, ijcnn1 1,000 without
-        # reaching the gap), more than the threads give back (docs/benchmarks.md); dask and GPU data keep their
-        # blocks. The primal method's rounds are exact sums over blocks: a core gets one, on enough data
+        # n_jobs=None on threads: one block for the dual. Two blocks took more passes than one on every real set
+        # measured, more than the threads give back: 4 to 30 times with CoCoA+'s adding, 1.2 to 5 times with the
+        # line search (docs/benchmarks.md); dask and GPU data keep their blocks. The primal method's rounds are
+        # exact sums over blocks: a core gets one, on enough data
         one_block = self.n_jobs is None and not gpu and not kind.dask and self.solver_ == "dual"
         n_jobs = default_n_jobs(self.n_jobs, X, kind, averaged=False)
         if one_block:  # the block's outputs, where it passes them one a call, take every core
