@@ -228,7 +228,7 @@ class DualCoordinateAscentSVM(ClientParamMixin, LinearClassifierMixin, Classifie
         base = int(rng.randint(np.iinfo(np.int32).max))
         self.solver_ = self._pick_solver(X.shape, kind)
         # n_jobs=None on threads: one block for the dual. Two blocks took more passes than one on every real set
-        # measured, more than the threads give back: 4 to 30 times with CoCoA+'s adding, 1.2 to 5 times with the
+        # measured, more than the threads give back: 4 to 30 times with CoCoA+'s adding, 1.2 to over 10 times with the
         # line search (docs/benchmarks.md); dask and GPU data keep their blocks. The primal method's rounds are
         # exact sums over blocks: a core gets one, on enough data
         one_block = self.n_jobs is None and not gpu and not kind.dask and self.solver_ == "dual"
