@@ -459,3 +459,53 @@ def test_newton_passes_are_products_with_the_rows(n_out, bias):
     np.testing.assert_allclose(G, 1.0 + (X.T @ D.T).T, rtol=1e-12, atol=1e-12)
     Xc, v, cols = X.tocsc(), rng.normal(size=60), np.array([3, 0, 24, 7], dtype=np.int64)
     np.testing.assert_allclose(column_dots_csc(*sparse_arrays(Xc), cols, v), Xc[:, cols].T @ v, rtol=1e-12)
+
+
+@pytest.mark.parametrize("loss_name", ["hinge", "squared_hinge"])
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
+def test_certificate_kernel_is_the_duality_gaps_sums(loss_name, sparse):
+    """The read-only certificate kernel gives the primal losses and dual terms written out in NumPy, at any pair
+    ``(W, A)`` (with the bias column, weights by class and sample, and a sample of weight 0 left out)."""
+    from skpar.kernels import certificate_csr, certificate_dense, sparse_arrays
+
+    rng = np.random.default_rng(3)
+    n, d, K, C, bias = 120, 9, 3, 0.7, 1.5
+    X = rng.normal(size=(n, d)) * (rng.random((n, d)) < 0.4)
+    y = rng.integers(0, K, size=n).astype(np.float64)
+    sw = rng.random(n) + 0.5
+    sw[5] = 0.0
+    W = rng.normal(size=(K, d + 1))
+    A = rng.random((K, n))
+    pos, neg = rng.random(K) + 0.5, rng.random(K) + 0.5
+    loss = make_loss(loss_name)
+    args = (y, sw, W, A, C, loss.kernel, loss.dual, pos, neg, bias)
+    Xs = sp.csr_matrix(X)
+    got = certificate_csr(*sparse_arrays(Xs), *args) if sparse else certificate_dense(X, *args)
+    T = np.where(y[None, :] == np.arange(K)[:, None], 1.0, -1.0)
+    Ci = C * sw[None, :] * np.where(T > 0, pos[:, None], neg[:, None])
+    z = T * (W[:, :d] @ X.T + bias * W[:, d:])
+    hinge = np.maximum(0.0, 1.0 - z)
+    primal = (Ci * (hinge if loss_name == "hinge" else hinge ** 2)).sum()
+    D = np.where(Ci > 0, 0.0 if loss_name == "hinge" else 0.5 / np.where(Ci > 0, Ci, 1.0), 0.0)
+    dual = np.where(Ci > 0, A - 0.5 * D * A * A, 0.0).sum()
+    np.testing.assert_allclose(got, (primal, dual), rtol=1e-12)
+
+
+def test_shrinking_visits_every_variable_again_once_the_shrunk_problem_is_solved():
+    """liblinear's rule, kept across PASSCoDe's rounds: the first pass sets the target (a tenth of its spread of
+    violations); a pass whose spread falls to it brings every shrunk variable back and lowers the target tenfold."""
+    from skpar.parallel._dcd_tasks import Shrinking
+
+    state = Shrinking()
+    active, (th,) = state.arrays((1, 6), 1)
+    th[2:4] = 2.0, -2.0  # the first pass: spread 4
+    state.after_pass(active, th)
+    assert th[4] == pytest.approx(0.4)
+    active[0, :3] = False
+    th[0:4] = 0.5, -0.5, 0.5, -0.5  # spread 1: not solved yet, the shrunk variables stay out
+    state.after_pass(active, th)
+    assert not active[0, :3].any() and th[4] == pytest.approx(0.4)
+    th[2:4] = 0.1, -0.1  # spread 0.2 <= 0.4: every variable again, no shrinking in the next pass
+    state.after_pass(active, th)
+    assert active.all() and th[4] == pytest.approx(0.04) and (th[0], th[1]) == (np.inf, -np.inf)
+    assert state.arrays((1, 6), 1)[0] is active  # the state carries over to the next call

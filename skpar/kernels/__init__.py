@@ -14,13 +14,15 @@ from ._cd import (
     shotgun_epoch_dense,
     shotgun_epoch_gram,
 )
-from ._dcd import dcd_csr, dcd_dense, w_of_alpha_csr, w_of_alpha_dense
+from ._dcd import certificate_csr, certificate_dense, dcd_csr, dcd_dense, w_of_alpha_csr, w_of_alpha_dense
 from ._hogwild import hogwild_csr
 from ._indices import sparse_arrays
 from ._sgd import sgd_csr, sgd_dense
 from ._stats import column_counts_csr, column_sq_sums_csr, eval_csr, eval_dense, row_sq_norms_csr, row_sq_norms_dense
 
 __all__ = [
+    "certificate_csr",
+    "certificate_dense",
     "cd_epochs_csc",
     "cd_epochs_dense",
     "column_counts_csr",

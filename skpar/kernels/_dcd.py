@@ -20,10 +20,12 @@ when an intercept is fitted (liblinear's convention: the intercept is penalised 
 Shrinking (liblinear's, Hsieh et al. 2008, section 3.2): after the first pass of a round, a variable at a bound
 whose gradient points out of the box by more than the previous pass's largest violation is left out of the passes
 that follow. At the optimum most of an SVM's dual variables sit at 0 (68% on the sparse benchmark at a gap of
-1e-3), and a variable left at 0 still costs a dot product per pass: shrinking skips it. Every round starts with a
-full pass (which also computes the certificate's sums at the incoming state), so a variable shrunk by mistake is
-seen again in the next round. A kernel call is one pass, so that every pass can take a fresh order (the shrinking
-state is passed from call to call).
+1e-3), and a variable left at 0 still costs a dot product per pass: shrinking skips it. A call that starts with
+every variable active and certifies in its first pass (CoCoA rounds) sees again in the next round a variable shrunk
+by mistake; PASSCoDe's rounds keep the shrinking state from call to call and certify apart, by
+:func:`certificate_csr` (one dot product a row, no step), so that shrinking is not undone at every certificate
+(``skpar.parallel._dcd_tasks.Shrinking`` brings every variable back as liblinear does). A kernel call is one pass, so
+that every pass can take a fresh order (the shrinking state is passed from call to call).
 """
 
 import numpy as np
@@ -66,6 +68,14 @@ def _next_thresholds(pg_max, pg_min):
 
 
 @njit(inline="always", nogil=True, cache=True)
+def _certificate_terms(p0, a, t, Ci, loss, dual):
+    # a dual variable's terms of the certificate's sums: its primal loss at the margin p0, its dual terms at a
+    DC, bounded = dual
+    D = DC / Ci if DC > 0.0 else 0.0
+    return Ci * loss(p0, t, 0.0)[0], a - 0.5 * D * a * a
+
+
+@njit(inline="always", nogil=True, cache=True)
 def _coordinate(p, p0, a, t, Ci, loss, dual, certify, shrinking, pg_max_old, pg_min_old, sigma, sq):
     """The step of one dual variable at ``a`` given its margins ``p`` (at the working ``w``) and ``p0`` (at the
     certified point; read only with ``certify``). Returns ``(a_new, primal_add, dual_add, PG, shrink)``: its new
@@ -75,15 +85,24 @@ def _coordinate(p, p0, a, t, Ci, loss, dual, certify, shrinking, pg_max_old, pg_
     D = DC / Ci if DC > 0.0 else 0.0
     U = Ci if bounded else np.inf
     primal_add, dual_add = 0.0, 0.0
-    if certify:
-        primal_add = Ci * loss(p0, t, 0.0)[0]
-        dual_add = a - 0.5 * D * a * a  # each row is visited once a pass: still the incoming value
+    if certify:  # each row is visited once a pass: ``a`` is still the incoming value
+        primal_add, dual_add = _certificate_terms(p0, a, t, Ci, loss, dual)
     G = t * p - 1.0 + D * a
     PG, out = _projected(G, a, U, shrinking, pg_max_old, pg_min_old)
     Q = sigma * sq + D
     if out or Q <= 0.0:
         return a, primal_add, dual_add, PG, out
     return min(max(a - G / Q, 0.0), U), primal_add, dual_add, PG, out
+
+
+@njit(inline="always", nogil=True, cache=True)
+def _end_pass(shrinking, thresholds, pg_max, pg_min):
+    # the next pass's shrinking thresholds; a caller that keeps the shrinking state from call to call (thresholds of
+    # length 4) also gets the pass's largest violations, as they are, to judge whether the shrunk problem is solved
+    if shrinking:
+        thresholds[0], thresholds[1] = _next_thresholds(pg_max, pg_min)
+        if thresholds.shape[0] >= 4:
+            thresholds[2], thresholds[3] = pg_max, pg_min
 
 
 @njit(inline="always", nogil=True, cache=True)
@@ -150,8 +169,7 @@ def dcd_dense(X, sqn, y, sw, order, W, Wl, A, C, loss, dual, pos_weight, neg_wei
                     Wl[k, j] += step * X[i, j]
                 if bias != 0.0:
                     Wl[k, d] += step * bias
-    if shrinking:
-        thresholds[0], thresholds[1] = _next_thresholds(pg_max, pg_min)
+    _end_pass(shrinking, thresholds, pg_max, pg_min)
     return primal_sum, dual_sum
 
 
@@ -199,8 +217,7 @@ def dcd_csr(data, indices, indptr, sqn, y, sw, order, W, Wl, A, C, loss, dual, p
                     Wl[k, indices[r]] += step * data[r]
                 if bias != 0.0:
                     Wl[k, d] += step * bias
-    if shrinking:
-        thresholds[0], thresholds[1] = _next_thresholds(pg_max, pg_min)
+    _end_pass(shrinking, thresholds, pg_max, pg_min)
     return primal_sum, dual_sum
 
 
@@ -237,3 +254,45 @@ def w_of_alpha_csr(data, indices, indptr, y, A, bias, out):
                 out[k, indices[r]] += c * data[r]
             if bias != 0.0:
                 out[k, d] += c * bias
+
+
+@njit(nogil=True, cache=True)
+def certificate_dense(X, y, sw, W, A, C, loss, dual, pos_weight, neg_weight, bias):
+    """The certificate's sums at ``(W, A)`` without a step: ``(primal_sum, dual_sum)`` as :func:`dcd_dense` returns
+    them with ``certify``, one dot product per row and output, the rows in their stored order (``A`` and ``W`` are
+    read only)."""
+    K = A.shape[0]
+    d = X.shape[1]
+    primal_sum = 0.0
+    dual_sum = 0.0
+    for k in range(K):
+        for i in range(X.shape[0]):
+            t = _target(y[i], k, K)
+            Ci = _cost(C, sw[i], t, k, pos_weight, neg_weight)
+            if Ci <= 0.0:
+                continue
+            p0 = (bias * W[k, d] if bias != 0.0 else 0.0) + row_dot_dense(X, i, W, k, d)
+            pa, da = _certificate_terms(p0, A[k, i], t, Ci, loss, dual)
+            primal_sum += pa
+            dual_sum += da
+    return primal_sum, dual_sum
+
+
+@njit(nogil=True, cache=True)
+def certificate_csr(data, indices, indptr, y, sw, W, A, C, loss, dual, pos_weight, neg_weight, bias):
+    """The CSR twin of :func:`certificate_dense`."""
+    K, dw = W.shape
+    d = dw - 1 if bias != 0.0 else dw
+    primal_sum = 0.0
+    dual_sum = 0.0
+    for k in range(K):
+        for i in range(indptr.shape[0] - 1):
+            t = _target(y[i], k, K)
+            Ci = _cost(C, sw[i], t, k, pos_weight, neg_weight)
+            if Ci <= 0.0:
+                continue
+            p0 = (bias * W[k, d] if bias != 0.0 else 0.0) + row_dot_csr(data, indices, indptr[i], indptr[i + 1], W, k)
+            pa, da = _certificate_terms(p0, A[k, i], t, Ci, loss, dual)
+            primal_sum += pa
+            dual_sum += da
+    return primal_sum, dual_sum

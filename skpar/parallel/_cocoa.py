@@ -27,11 +27,11 @@ import numpy as np
 from ..backend import LostBlocksError
 from ._catalyst import Catalyst, _on_course, auto_kappa
 from ._dcd_tasks import (
+    certificate_task,
     checkpoint_task,
     dcd_task,
     discard_task,
     passcode_task,
-    restore_task,
     set_alpha_task,
     w_of_alpha_task,
 )
@@ -196,12 +196,12 @@ def best_share(terms, W0, dA, scale):
 def next_passes(history, current, done, tol, budget):
     """Passes to run before the next certificate, from the duality gaps certified so far (PASSCoDe rounds).
 
-    A certificate costs a reduction of ``w(alpha)`` and one pass without shrinking, so certifying every pass (95
+    A certificate costs a pass that reads every row, so certifying every pass (95
     certificates on the sparse benchmark) costs about as much as the passes. The gap falls about geometrically:
     its rate per pass between the last two certificates (``history`` rows, each with the ``passes`` done before it)
     predicts where the round in progress (``current`` passes; ``done`` counts them) will take it and how many
     passes ``R`` remain after that; the next round runs half of them, at most twice ``done`` and at least one.
-    A round that ends past the target wastes its work (the fit returns the certified state at a round's start),
+    A round that ends past the target wastes the passes after it (the certificate comes at the next round's start),
     so this wastes at most about half of a round and certifies about ``log2`` of the passes times.
     """
     if len(history) < 2:
@@ -241,16 +241,17 @@ def passcode(rounds, W, *, C, loss, pos_weight, neg_weight, bias, local_iters, m
     passes = 1 if local_iters == "auto" else int(local_iters)
     while True:
         W0 = catalyst.start(W)
-        shared = W0.copy()
-        res = rounds.run(passcode_task, W0, shared, C, loss, pos_weight, neg_weight, bias, catalyst.scale, passes,
-                         seed, rnd, pool)
+        # the certificate at the round's start, (W0, alpha), W = w(alpha) exactly: a pass that reads, apart from the
+        # round's passes, so that these keep their shrinking from round to round and a fit that stops wastes none
+        res = rounds.run(certificate_task, W0, C, loss, pos_weight, neg_weight, bias, pool)
         rel = _certify(W, res.results, rnd, res, history, start_time, verbose, W0)
         history[-1]["passes"] = done
         if rel <= tol or done >= max_rounds:
-            # the certificate is for the round's start: (W0, alpha at the start), W = w(alpha) exactly
-            rounds.run(restore_task)
             converged = rel <= tol
             break
+        shared = W0.copy()
+        rounds.run(passcode_task, W0, shared, C, loss, pos_weight, neg_weight, bias, catalyst.scale, passes, seed,
+                   rnd, pool)
         if incremental:
             # one thread in this process: no write was lost, so the shared w moved by exactly scale times the
             # change of w(alpha), as a CoCoA round's does; the reduction (a pass over the support vectors, as

@@ -13,6 +13,8 @@ import numpy as np
 from ..gpu._dcd import dcd_gpu, w_of_alpha_gpu
 from ..gpu._namespace import array_module, to_host
 from ..kernels import (
+    certificate_csr,
+    certificate_dense,
     dcd_csr,
     dcd_dense,
     row_sq_norms_csr,
@@ -91,9 +93,15 @@ def dcd_task(block, W0, C, loss, pos_weight, neg_weight, bias, sigma, theta, n_e
     return (Wl - W0) / sigma, ps, ds, terms
 
 
-def _dcd(block, W, Wl, A, C, loss, pos_weight, neg_weight, bias, sigma, n_epochs, seed, rnd=0, pool=None):
+def _dcd(block, W, Wl, A, C, loss, pos_weight, neg_weight, bias, sigma, n_epochs, seed, rnd=0, pool=None,
+         shrink=None):
     """``n_epochs`` passes of the kernel on the block's rows in orders drawn from ``seed``, the round ``rnd`` and the
-    pass; ``Wl`` and ``A`` change in place. Returns the certificate's sums of the first pass.
+    pass; ``Wl`` and ``A`` change in place. Returns the certificate's sums of the first pass, or ``(0, 0)`` with
+    ``shrink``.
+
+    ``shrink``: a :class:`Shrinking` state kept from call to call (PASSCoDe rounds, whose certificates are taken
+    apart, by :func:`certificate_task`): the passes shrink from the first, and no pass certifies. Without it every
+    call starts with every variable active, and its first pass certifies.
 
     Every pass draws a fresh order. One fixed order (commit d53a852) took fewer passes on the sparse benchmark (21
     against 45 under Catalyst) but stalled on dense data with n >> d (20,000 x 30, C = 0.05: a gap of 2.3e-2 after
@@ -114,8 +122,12 @@ def _dcd(block, W, Wl, A, C, loss, pos_weight, neg_weight, bias, sigma, n_epochs
     K = W.shape[0]
     split = split_outputs(block.X, block.is_sparse, K)
     groups = [range(k, k + 1) for k in range(K)] if split else [range(K)]
-    active = np.ones(A.shape if n_epochs > 1 else (0, 0), dtype=np.bool_)
-    thresholds = [np.array([np.inf, -np.inf]) for _ in groups]
+    if shrink is not None:
+        active, thresholds = shrink.arrays(A.shape, len(groups))
+    else:
+        active = np.ones(A.shape if n_epochs > 1 else (0, 0), dtype=np.bool_)
+        thresholds = [np.array([np.inf, -np.inf]) for _ in groups]
+    certify = shrink is None
     sums = (0.0, 0.0)
     for epoch in range(n_epochs):
         order = block.permutation((seed + 7919 * rnd + 104729 * epoch) % (1 << 31))
@@ -124,16 +136,52 @@ def _dcd(block, W, Wl, A, C, loss, pos_weight, neg_weight, bias, sigma, n_epochs
             ks = slice(groups[g].start, groups[g].stop)
             y = _output_targets(block, ks.start) if split else block.y
             kernel_args = (sqn, y, block.sample_weight, order, W[ks], Wl[ks], A[ks], C, loss.kernel, loss.dual,
-                           pos_weight[ks], neg_weight[ks], bias, sigma, epoch == 0,
+                           pos_weight[ks], neg_weight[ks], bias, sigma, certify and epoch == 0,
                            active[ks] if active.shape[0] else active, thresholds[g])
-            if block.is_sparse:
-                return dcd_csr(*sparse_arrays(block.X), *kernel_args)
-            return dcd_dense(block.X, *kernel_args)
+            out = dcd_csr(*sparse_arrays(block.X), *kernel_args) if block.is_sparse else dcd_dense(block.X,
+                                                                                                    *kernel_args)
+            if shrink is not None:
+                shrink.after_pass(active[ks], thresholds[g])
+            return out
 
         per_group = _map_groups(run, len(groups), pool)
-        if epoch == 0:
+        if certify and epoch == 0:
             sums = (sum(p for p, _ in per_group), sum(d for _, d in per_group))
     return sums
+
+
+class Shrinking:
+    """liblinear's shrinking kept across the calls of a solve (Hsieh et al. 2008, section 3.2, and liblinear's
+    ``solve_l2r_l1l2_svc``): which dual variables are still visited, and by output group the thresholds
+    ``[max_old, min_old, max, min, target]``: the previous pass's largest violations as the kernel uses them, the
+    last pass's as they are, and the spread of violations at which the shrunk problem counts as solved.
+
+    When a pass's spread ``max - min`` falls to the target, every variable is visited again (a variable shrunk
+    by mistake comes back) and the target falls tenfold, as liblinear visits everything again once the shrunk
+    problem meets its tolerance. The first target is a tenth of the first pass's spread: liblinear's is its
+    ``eps``, but here the stop is the duality gap, taken apart."""
+
+    #: the target's fall at each return to every variable
+    FACTOR = 0.1
+
+    def __init__(self):
+        self.active, self.thresholds = None, None
+
+    def arrays(self, shape, n_groups):
+        if self.active is None or self.active.shape != shape or len(self.thresholds) != n_groups:
+            self.active = np.ones(shape, dtype=np.bool_)
+            self.thresholds = [np.array([np.inf, -np.inf, np.inf, -np.inf, np.nan]) for _ in range(n_groups)]
+        return self.active, self.thresholds
+
+    def after_pass(self, active, th):
+        spread = th[2] - th[3]
+        if np.isnan(th[4]):
+            th[4] = self.FACTOR * spread
+        elif spread <= th[4]:
+            th[4] *= self.FACTOR
+            if not active.all():
+                active[...] = True
+                th[0], th[1] = np.inf, -np.inf
 
 
 #: below this many stored values times outputs a pass runs all its outputs in one kernel call
@@ -184,23 +232,41 @@ def _row_sq_norms(block):
     return sqn
 
 
-def passcode_task(block, W, W_shared, C, loss, pos_weight, neg_weight, bias, sigma, n_epochs, seed, rnd, pool=None):
-    """PASSCoDe-Wild (Hsieh et al. 2015): epochs on the block's dual variables that write the shared ``w`` of the
-    process without locks, ``sigma`` times each step (``1 / (1 + kappa)`` under Catalyst). Returns the block's
-    primal and dual sums at the incoming ``(W, alpha)``. ``pool``: threads for the block's outputs (see
-    :func:`_dcd`)."""
-    K = W.shape[0]
+def _alpha(block, K):
+    """The block's dual variables for ``K`` outputs (zeros at first)."""
     _state(block)
     if getattr(block, "alpha", None) is None or block.alpha.shape != (K, block.n_rows):
         block.alpha = np.zeros((K, block.n_rows))
-    block.pending = block.alpha.copy()  # the round's starting point, restored if the fit stops on it
-    return _dcd(block, W, W_shared, block.alpha, C, loss, pos_weight, neg_weight, bias, sigma, n_epochs, seed, rnd,
-                pool)
+    return block.alpha
 
 
-def restore_task(block):
-    """Put the block's dual variables back to where the round started (the certified state)."""
-    block.alpha, block.pending = block.pending, None
+def passcode_task(block, W, W_shared, C, loss, pos_weight, neg_weight, bias, sigma, n_epochs, seed, rnd, pool=None):
+    """PASSCoDe-Wild (Hsieh et al. 2015): epochs on the block's dual variables that write the shared ``w`` of the
+    process without locks, ``sigma`` times each step (``1 / (1 + kappa)`` under Catalyst), shrinking as the
+    rounds before left it (:class:`Shrinking`). ``pool``: threads for the block's outputs (see :func:`_dcd`)."""
+    shrink = block.__dict__.setdefault("shrinking", Shrinking())
+    _dcd(block, W, W_shared, _alpha(block, W.shape[0]), C, loss, pos_weight, neg_weight, bias, sigma, n_epochs, seed,
+         rnd, pool, shrink)
+
+
+def certificate_task(block, W, C, loss, pos_weight, neg_weight, bias, pool=None):
+    """The block's primal and dual sums at ``(W, alpha)``, read only (see :func:`~skpar.kernels.certificate_csr`);
+    ``pool`` takes output groups as in :func:`_dcd`."""
+    A = _alpha(block, W.shape[0])
+    K = W.shape[0]
+    split = split_outputs(block.X, block.is_sparse, K)
+    groups = [range(k, k + 1) for k in range(K)] if split else [range(K)]
+
+    def run(g):
+        ks = slice(groups[g].start, groups[g].stop)
+        y = _output_targets(block, ks.start) if split else block.y
+        args = (y, block.sample_weight, W[ks], A[ks], C, loss.kernel, loss.dual, pos_weight[ks], neg_weight[ks], bias)
+        if block.is_sparse:
+            return certificate_csr(*sparse_arrays(block.X), *args)
+        return certificate_dense(block.X, *args)
+
+    per_group = _map_groups(run, len(groups), pool)
+    return sum(p for p, _ in per_group), sum(d for _, d in per_group)
 
 
 def w_of_alpha_task(block, shape, bias):
