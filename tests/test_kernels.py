@@ -509,3 +509,25 @@ def test_shrinking_visits_every_variable_again_once_the_shrunk_problem_is_solved
     state.after_pass(active, th)
     assert active.all() and th[4] == pytest.approx(0.04) and (th[0], th[1]) == (np.inf, -np.inf)
     assert state.arrays((1, 6), 1)[0] is active  # the state carries over to the next call
+
+
+@pytest.mark.parametrize("loss_name", ["hinge", "squared_hinge"])
+def test_certificate_at_the_start_needs_no_pass_and_is_the_kernels(loss_name):
+    """At W = 0 and alpha = 0 the certificate task sums the rows' costs alone: the same sums as the kernel's pass."""
+    from types import SimpleNamespace
+
+    from skpar.kernels import certificate_dense
+    from skpar.parallel._dcd_tasks import certificate_task
+
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(50, 4))
+    y = rng.integers(0, 3, size=50).astype(np.float64)
+    sw = rng.random(50)
+    pos, neg = rng.random(3) + 0.5, rng.random(3) + 0.5
+    loss = make_loss(loss_name)
+    block = SimpleNamespace(X=X, y=y, sample_weight=sw, n_rows=50, is_sparse=False, alpha=np.zeros((3, 50)),
+                            persist=lambda *names: None)
+    W = np.zeros((3, 5))
+    got = certificate_task(block, W, 0.3, loss, pos, neg, 1.0)
+    want = certificate_dense(X, y, sw, W, np.zeros((3, 50)), 0.3, loss.kernel, loss.dual, pos, neg, 1.0)
+    np.testing.assert_allclose(got, want, rtol=1e-12)

@@ -12,6 +12,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.svm import LinearSVC
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skpar import AveragedSGDClassifier
@@ -471,3 +472,73 @@ def test_partial_fit_after_newton_continues_from_the_solution():
     assert clf.solver_ == "sgd" and clf.t_ > 0
     fresh = AveragedSGDClassifier(loss="log_loss", n_jobs=2, random_state=0).partial_fit(X, y, classes=[0, 1])
     assert np.abs(clf.coef_ - exact).max() < 0.2 * np.abs(fresh.coef_ - exact).max()
+
+
+def _svm_primal(clf, X, y, C, loss):
+    """``1/2 ||w~||^2 + C sum_i l(t_i w~ . x~_i)`` one-vs-rest, with the intercept as the weight of a constant 1
+    (liblinear's convention, which ``solver='dual'`` shares with LinearSVC)."""
+    classes = np.unique(y)
+    T = np.where(y[:, None] == classes[None, :], 1.0, -1.0) if len(classes) > 2 else \
+        np.where(y == classes[1], 1.0, -1.0)[:, None]
+    z = T * (X @ clf.coef_.T + clf.intercept_)
+    h = np.maximum(0.0, 1.0 - z)
+    return 0.5 * (clf.coef_ ** 2).sum() + 0.5 * (clf.intercept_ ** 2).sum() + C * (h if loss == "hinge" else h * h).sum()
+
+
+@pytest.mark.parametrize("loss", ["hinge", "squared_hinge"])
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
+def test_dual_is_linear_svcs_optimum(loss, n_classes, sparse):
+    """``solver='dual'`` minimises the SGD objective of the hinge (or squared hinge) with the intercept penalised as
+    a weight: LinearSVC's problem with ``C = 1 / (alpha n)``. Its primal is within the certified gap of
+    LinearSVC's, solved tightly, and the models agree."""
+    X, y = make_classification(n_samples=300, n_features=40, n_informative=10, n_classes=n_classes,
+                               random_state=1)
+    Xf = sp.csr_matrix(np.where(np.abs(X) > 0.8, X, 0.0)) if sparse else X
+    alpha, tol = 5e-2, 1e-7
+    clf = AveragedSGDClassifier(loss=loss, alpha=alpha, solver="dual", tol=tol, max_iter=20000, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        clf.fit(Xf, y)
+    assert clf.solver_ == "dual" and not hasattr(clf, "learning_rate_")
+    C = 1.0 / (alpha * len(y))
+    ref = LinearSVC(loss=loss, C=C, tol=1e-10, max_iter=200000).fit(Xf, y)
+    Xd = Xf.toarray() if sparse else Xf
+    mine, theirs = _svm_primal(clf, Xd, y, C, loss), _svm_primal(ref, Xd, y, C, loss)
+    # the fit stops at a gap of tol per output in the SGD objective's scale, n_outputs tol / alpha in the SVM's
+    n_outputs = 1 if n_classes == 2 else n_classes
+    assert mine - theirs <= n_outputs * tol / alpha + 1e-9 * theirs
+    assert theirs - mine <= 1e-6 * theirs  # LinearSVC's own tolerance
+    row = clf.history_[-1]
+    assert row["gap"] * alpha <= n_outputs * tol and row["objective"] == pytest.approx(alpha * row["primal"])
+    np.testing.assert_allclose(clf.coef_, ref.coef_, atol=2e-3 * np.abs(ref.coef_).max())
+
+
+def test_auto_picks_the_dual_for_the_hinge_where_rows_are_few_per_feature():
+    """The hinge where rows are fewer than 10 per feature (text) runs dual coordinate ascent; with rows enough, an
+    l1 penalty or another mode it runs SGD; asked for, the dual refuses what it cannot solve and says why."""
+    rng = np.random.default_rng(0)
+    few = sp.random(200, 100, density=0.05, random_state=0, format="csr")
+    y = rng.integers(0, 2, size=200)
+    assert AveragedSGDClassifier().fit(few, y).solver_ == "dual"
+    assert AveragedSGDClassifier(loss="squared_hinge").fit(few, y).solver_ == "dual"
+    assert AveragedSGDClassifier(loss="modified_huber", max_iter=3, tol=None).fit(few, y).solver_ == "sgd"
+    assert AveragedSGDClassifier(penalty="l1", max_iter=3, tol=None).fit(few, y).solver_ == "sgd"
+    assert AveragedSGDClassifier(mode="hogwild", max_iter=3, tol=None).fit(few, y).solver_ == "sgd"
+    many, ym = make_classification(n_samples=2000, n_features=10, random_state=0)
+    assert AveragedSGDClassifier(max_iter=3, tol=None).fit(many, ym).solver_ == "sgd"
+    assert AveragedSGDClassifier(solver="dual").fit(many, ym).solver_ == "dual"
+    with pytest.raises(ValueError, match="solver='dual'.*cannot run with loss='log_loss'"):
+        AveragedSGDClassifier(loss="log_loss", solver="dual").fit(few, y)
+    with pytest.raises(ValueError, match="solver='dual'.*cannot run with penalty='l1'"):
+        AveragedSGDClassifier(penalty="l1", solver="dual").fit(few, y)
+
+
+def test_dual_warns_when_max_iter_stops_it_and_partial_fit_continues():
+    X, y = make_classification(n_samples=400, n_features=60, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="Dual coordinate ascent did not converge in 2 passes"):
+        clf = AveragedSGDClassifier(solver="dual", max_iter=2, tol=1e-9, random_state=0).fit(X, y)
+    assert clf.n_iter_ == 2 and np.isfinite(clf.coef_).all()
+    before = clf.score(X, y)
+    clf.partial_fit(X, y)
+    assert clf.solver_ == "sgd" and clf.score(X, y) >= before - 0.05

@@ -11,10 +11,12 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.metaestimators import available_if
 
 from .._losses import CLASSIFICATION_LOSSES, make_loss
-from ..backend import is_dask_collection
+from ..backend import get_backend, is_dask_collection
 from ..exceptions import SmallBlockWarning
 from ..gpu._namespace import array_module
 from ..parallel import SGDState, block_train_sizes
+from ..parallel._cocoa import passcode
+from ..parallel._dcd_tasks import split_outputs
 from ..parallel._logistic import logistic_newton
 from ..parallel._newton import use_gram
 from ._classifier_mixin import LinearClassifierMixin
@@ -25,6 +27,9 @@ from ._sgd_base import BaseParallelSGD
 #: estimate, lambda_max(E[x x^T]) / (4 alpha): tf-idf text sits well below it, and above it SGD's epochs reach the
 #: optimum's accuracy before L-BFGS's iterations do (docs/benchmarks.md)
 LBFGS_MAX_CONDITION = 1e4
+
+#: the losses that ``solver='dual'`` minimises (those of :class:`~skpar.DualCoordinateAscentSVM`)
+DUAL_LOSSES = ("hinge", "squared_hinge")
 
 
 class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallelSGD):
@@ -53,7 +58,8 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
     Polyak averaging inside every block is on by default (``average='auto'``, in the synchronous and asynchronous
     modes): it is what makes one pass of SGD on a block statistically efficient. For the l2-penalised log loss where
     rows outnumber features, ``solver='auto'`` minimises the same objective by Newton's method over the blocks
-    instead (see ``solver``).
+    instead, and for the l2-penalised hinge where rows are few per feature, by dual coordinate ascent (see
+    ``solver``).
 
     Parameters
     ----------
@@ -146,8 +152,14 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
         Growth of the step with the batch, capped at the critical batch size (see ParallelSGDRegressor).
     warmup : float, default=0.1
         Epochs of linear warm-up of the step.
-    solver : {'auto', 'sgd', 'newton', 'lbfgs'}, default='auto'
-        ``'sgd'``: the averaged SGD this docstring describes. ``'newton'`` and ``'lbfgs'``: ``loss='log_loss'``
+    solver : {'auto', 'sgd', 'newton', 'lbfgs', 'dual'}, default='auto'
+        ``'sgd'``: the averaged SGD this docstring describes. ``'dual'``: ``loss='hinge'`` or ``'squared_hinge'``
+        with an l2 penalty minimised by dual coordinate ascent (liblinear's method, Hsieh et al. 2008; PASSCoDe
+        across several blocks), as :class:`~skpar.DualCoordinateAscentSVM` with ``C = 1 / (alpha n)``: the
+        objective above with the intercept penalised as the weight of a constant feature 1 (liblinear's and
+        LinearSVC's convention: :math:`\alpha b_k^2 / 2` is added). It stops once the duality gap, a certificate
+        in this objective's scale, is at most ``tol`` per output (SGD's rule asks each epoch for an improvement of
+        ``tol``); ``max_iter`` caps its passes. ``'newton'`` and ``'lbfgs'``: ``loss='log_loss'``
         with an l2 penalty minimised exactly over the blocks (:mod:`skpar.parallel._logistic`). The objective is the
         same, so the model is the one SGD converges to: :class:`~sklearn.linear_model.LogisticRegression`'s
         optimum with ``C = 1 / (alpha n)``, one-vs-rest. ``'newton'``: each iteration sums the blocks' gradients
@@ -157,8 +169,11 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
         (held on the driver: 20 times the model's size), one gradient round and one line-search round an
         iteration, no Hessian pass; it stops when the gradient has fallen by ``1e-5``. Both need
         ``loss='log_loss'``, ``penalty='l2'``, ``mode='sync'``, ``averaging='periodic'``, CPU data and no
-        ``early_stopping``; ``max_iter`` caps their iterations, and SGD's own parameters (``tol``, the step's)
-        are not read. ``'auto'``, where they can run and the fit runs in this process (their margins stay on the
+        ``early_stopping``, as ``'dual'`` does; ``max_iter`` caps their iterations, and SGD's own parameters
+        (``tol``, the step's) are not read. ``'auto'`` takes ``'dual'`` for the hinge and squared hinge where rows
+        are fewer than 10 per feature (text: 20 Newsgroups, Reuters, dorothea), where SGD's epochs make slow
+        progress and its stop rule ends far from the optimum. For the log loss, ``'auto'``, where they can run and
+        the fit runs in this process (their margins stay on the
         blocks between rounds, which a lost Dask worker would take with it), picks ``'newton'`` where rows
         outnumber features and the Newton system is assembled from the blocks' Hessian parts (up to 64 features,
         or up to 2,048 with short sparse rows: a9a, ijcnn1); else ``'lbfgs'`` where rows are fewer than 10 per
@@ -181,21 +196,24 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
     coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
     intercept_ : ndarray of shape (1,) or (n_classes,)
     n_iter_ : int
-        Epochs run (the most any block ran, with ``oneshot``); iterations for ``solver_='newton'`` or ``'lbfgs'``.
-    solver_ : {'sgd', 'newton', 'lbfgs'}
+        Epochs run (the most any block ran, with ``oneshot``); iterations for ``solver_='newton'`` or ``'lbfgs'``,
+        passes for ``'dual'``.
+    solver_ : {'sgd', 'newton', 'lbfgs', 'dual'}
         The solver that ran.
     t_ : int
         Global steps taken.
     history_ : list of dict
         One row per round: ``time``, ``objective``, ``eta``, ``n_samples``, ``bytes_sent``, ``block_spread`` (each
         block's distance from the average, relative to its norm) and ``block_loss`` (each block's mean loss on its
-        own rows).
+        own rows). A ``'dual'`` fit has one row per certificate: ``time``, ``objective``, and the SVM's ``primal``,
+        ``dual``, ``gap`` and ``relative_gap`` (in the SVM's scale, ``1 / alpha`` times this objective's) at
+        ``passes`` passes.
     kappa_ : float
         :math:`\\max\\|x\\|^2 / (\\lambda_{\\min} + \\alpha)`, the rows a block needs for one-shot averaging.
     critical_batch_size_ : float
     learning_rate_ : float
-        This, ``kappa_`` and ``critical_batch_size_`` are SGD's: a ``'newton'`` or ``'lbfgs'`` fit sets none of
-        them.
+        This, ``kappa_`` and ``critical_batch_size_`` are SGD's: a ``'newton'``, ``'lbfgs'`` or ``'dual'`` fit
+        sets none of them.
     n_blocks_ : int
     n_recoveries_ : int
         Rounds run again because Dask workers holding blocks left the cluster.
@@ -221,7 +239,7 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
         "loss": [StrOptions(set(CLASSIFICATION_LOSSES))],
         "class_weight": [StrOptions({"balanced"}), dict, None],
         "averaging": [StrOptions({"oneshot", "periodic"})],
-        "solver": [StrOptions({"auto", "sgd", "newton", "lbfgs"})],
+        "solver": [StrOptions({"auto", "sgd", "newton", "lbfgs", "dual"})],
     }
 
     def __init__(self, loss="hinge", *, penalty="l2", alpha=1e-4, l1_ratio=0.15, fit_intercept=True, max_iter=1000,
@@ -279,10 +297,13 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
             )
 
     def _solve_directly(self, rounds, X, kind, early, start, n_outputs, pos_weight, neg_weight):
-        """Newton's method or L-BFGS where the solver is one of them (see ``solver``), else None."""
+        """Newton's method, L-BFGS or dual coordinate ascent where the solver is one of them (see ``solver``), else
+        None."""
         self.solver_, gram = self._pick_solver(rounds, X, kind, early)
         if self.solver_ == "sgd":
             return None
+        if self.solver_ == "dual":
+            return self._solve_dual(rounds, X, kind, start, n_outputs, pos_weight, neg_weight)
         d = X.shape[1]
         n = sum(block_train_sizes(rounds))
         bias = 1.0 if self.fit_intercept else 0.0
@@ -308,18 +329,34 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
         from the blocks' Hessian parts, ``False`` for conjugate gradients, ``'lbfgs'`` for L-BFGS."""
         if self.solver == "sgd":
             return "sgd", False
-        why = [text for bad, text in [
-            (self.loss != "log_loss", f"loss={self.loss!r}"),
+        others = [text for bad, text in [
             (self.penalty != "l2", f"penalty={self.penalty!r}"),
             (self.mode != "sync", f"mode={self.mode!r}"), (self.averaging != "periodic", "averaging='oneshot'"),
             (kind.gpu, "GPU data"), (early, "early_stopping")] if bad]
+        losses = DUAL_LOSSES if self.solver == "dual" else ("log_loss",)
+        why = ([] if self.loss in losses else [f"loss={self.loss!r}"]) + others
+        if self.solver == "dual":
+            if why or not rounds.backend.in_process:
+                why += [] if rounds.backend.in_process else ["a Dask cluster"]
+                raise ValueError("solver='dual' minimises the l2-penalised hinge or squared hinge on CPU data in this "
+                                 "process with mode='sync' and averaging='periodic'; it cannot run with "
+                                 + ", ".join(why) + ": use solver='sgd'")
+            return "dual", None
         if self.solver in ("newton", "lbfgs"):
             if why:
                 raise ValueError(f"solver={self.solver!r} minimises the l2-penalised log loss on CPU data with "
                                  "mode='sync' and averaging='periodic'; it cannot run with " + ", ".join(why)
                                  + ": use solver='sgd'")
             return (self.solver, "lbfgs") if self.solver == "lbfgs" else ("newton", use_gram(rounds, X.shape[1] + 1))
-        if why or not rounds.backend.in_process:
+        if others or not rounds.backend.in_process:
+            return "sgd", False
+        if self.loss in DUAL_LOSSES:
+            # dual coordinate ascent where rows are few per feature (text): SGD's epochs there make slow progress
+            # and its stop rule ends far from the optimum (20 Newsgroups: objective 0.95 where the optimum is 0.77
+            # and SGDClassifier stops at 0.80), where the dual takes a few passes (docs/benchmarks.md)
+            few_rows = X.shape[0] < MIN_BLOCK_ROWS_PER_FEATURE * X.shape[1]
+            return ("dual", None) if few_rows else ("sgd", False)
+        if why:
             return "sgd", False
         # Newton where its system is assembled (rows outnumber features, few of them; a dask array's unknown row
         # count compares False); elsewhere its conjugate gradients cost more than SGD's epochs (Fashion-MNIST)
@@ -335,6 +372,43 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
             if cbs.lambda_max / (4.0 * self.alpha) <= LBFGS_MAX_CONDITION:
                 return "lbfgs", "lbfgs"
         return "sgd", False
+
+    def _solve_dual(self, rounds, X, kind, start, n_outputs, pos_weight, neg_weight):
+        """Dual coordinate ascent on the blocks (PASSCoDe's driver; one block: liblinear's method), as
+        :class:`~skpar.DualCoordinateAscentSVM` with ``C = 1 / (alpha n)`` and ``kappa=0``; stops once the duality
+        gap, in this objective's scale, is at most ``tol`` per output."""
+        n = sum(block_train_sizes(rounds))
+        C = 1.0 / (self.alpha * n)
+        bias = 1.0 if self.fit_intercept else 0.0
+        one = rounds.n_blocks == 1
+        # one block: its outputs' dual problems are independent, and where they are worth it they share out over
+        # every core (the SVM's rule, _dcd_tasks.split_outputs)
+        pool = (get_backend("threads", self.n_jobs) if one and split_outputs(X, kind.sparse, n_outputs)
+                else None)
+        history = []
+        # the SVM's primal is this objective over alpha: a gap of n_outputs tol here is n_outputs tol / alpha there
+        gap_tol = 0.0 if self.tol is None else n_outputs * float(self.tol) / self.alpha
+        try:
+            W, rel, n_passes, converged, _ = passcode(
+                rounds, np.zeros((n_outputs, X.shape[1] + (1 if bias else 0))), C=C, loss=make_loss(self.loss),
+                pos_weight=np.asarray(pos_weight, float), neg_weight=np.asarray(neg_weight, float), bias=bias,
+                local_iters="auto", max_rounds=self.max_iter, tol=0.0, gap_tol=gap_tol, seed=self._base_seed,
+                kappa=0.0, history=history, start_time=start, verbose=self.verbose, incremental=one, pool=pool)
+        finally:
+            if pool is not None:
+                pool.close()
+        for row in history:  # the objective in this estimator's scale, as SGD's rows give it
+            row["objective"] = self.alpha * row["primal"]
+        if not converged:
+            warnings.warn(f"Dual coordinate ascent did not converge in {n_passes} passes (max_iter): the duality gap "
+                          f"is {self.alpha * history[-1]['gap']:.3e}, above tol per output. Increase max_iter.",
+                          ConvergenceWarning, stacklevel=5)
+        self._forget_sgd_attributes()
+        d = X.shape[1]
+        state = SGDState.zeros(n_outputs, d)
+        state.w[:], state.b[:] = W[:, :d], (W[:, d] * bias if bias else 0.0)
+        state.wbar, state.bbar = state.w, state.b  # partial_fit continues from the solution
+        return state, history, n_passes
 
     # ---- public API -------------------------------------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)

@@ -218,7 +218,7 @@ def next_passes(history, current, done, tol, budget):
 
 
 def passcode(rounds, W, *, C, loss, pos_weight, neg_weight, bias, local_iters, max_rounds, tol, seed,
-             kappa=0.0, history=None, start_time=None, verbose=0, incremental=False, pool=None):
+             kappa=0.0, history=None, start_time=None, verbose=0, incremental=False, pool=None, gap_tol=0.0):
     """PASSCoDe-Wild on the thread backend: every thread runs dual coordinate ascent on its own block of dual
     variables against one shared ``w``, written without locks (no sigma' penalty: the steps are full).
 
@@ -230,8 +230,9 @@ def passcode(rounds, W, *, C, loss, pos_weight, neg_weight, bias, local_iters, m
     ``kappa`` as in :func:`cocoa`. A round runs ``local_iters`` passes; with ``local_iters='auto'``, one on several
     blocks (the threads meet every pass) and under Catalyst (one pass a proximal problem is what the scheme
     needs), else as many as :func:`next_passes` says.
-    ``max_rounds`` bounds the passes. Returns ``(W, relative_gap, n_passes, converged, kappa)``, the passes
-    counted up to the certified state returned.
+    ``max_rounds`` bounds the passes. The fit stops once the relative duality gap is at most ``tol`` or the gap
+    itself at most ``gap_tol``. Returns ``(W, relative_gap, n_passes, converged, kappa)``, the passes counted up to
+    the certified state returned.
     """
     history = [] if history is None else history
     start_time = time.perf_counter() if start_time is None else start_time
@@ -246,8 +247,10 @@ def passcode(rounds, W, *, C, loss, pos_weight, neg_weight, bias, local_iters, m
         res = rounds.run(certificate_task, W0, C, loss, pos_weight, neg_weight, bias, pool)
         rel = _certify(W, res.results, rnd, res, history, start_time, verbose, W0)
         history[-1]["passes"] = done
-        if rel <= tol or done >= max_rounds:
-            converged = rel <= tol
+        # the target as a relative gap: an absolute one divided by the primal
+        target = max(tol, gap_tol / max(abs(history[-1]["primal"]), 1e-300))
+        if rel <= target or done >= max_rounds:
+            converged = rel <= target
             break
         shared = W0.copy()
         rounds.run(passcode_task, W0, shared, C, loss, pos_weight, neg_weight, bias, catalyst.scale, passes, seed,
@@ -282,5 +285,5 @@ def passcode(rounds, W, *, C, loss, pos_weight, neg_weight, bias, local_iters, m
             if kappa == "auto" and rnd < 4:
                 passes = 4 if rnd == 3 else 1
             else:
-                passes = 1 if catalyst.kappa else next_passes(history, passes, done, tol, max_rounds)
+                passes = 1 if catalyst.kappa else next_passes(history, passes, done, target, max_rounds)
     return W0, rel, done, converged, catalyst.kappa

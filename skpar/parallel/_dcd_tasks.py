@@ -251,9 +251,20 @@ def passcode_task(block, W, W_shared, C, loss, pos_weight, neg_weight, bias, sig
 
 def certificate_task(block, W, C, loss, pos_weight, neg_weight, bias, pool=None):
     """The block's primal and dual sums at ``(W, alpha)``, read only (see :func:`~skpar.kernels.certificate_csr`);
-    ``pool`` takes output groups as in :func:`_dcd`."""
-    A = _alpha(block, W.shape[0])
+    ``pool`` takes output groups as in :func:`_dcd`.
+
+    At the start (``W = 0`` and every ``alpha = 0``) every margin is 0: the sums come from the rows' costs alone,
+    without a pass over the data (on 20 Newsgroups a pass of 20 outputs costs 36 ms)."""
     K = W.shape[0]
+    A = _alpha(block, K)
+    if not W.any() and not A.any():
+        y, sw = np.asarray(block.y), np.asarray(block.sample_weight)
+        primal = 0.0
+        for k in range(K):
+            positive = y == (1.0 if K == 1 else float(k))
+            for t, rows, weight in ((1.0, positive, pos_weight[k]), (-1.0, ~positive, neg_weight[k])):
+                primal += C * weight * float(sw[rows].sum()) * loss.kernel(0.0, t, 0.0)[0]
+        return primal, 0.0
     split = split_outputs(block.X, block.is_sparse, K)
     groups = [range(k, k + 1) for k in range(K)] if split else [range(K)]
 
