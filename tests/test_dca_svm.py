@@ -12,6 +12,7 @@ from sklearn.svm import LinearSVC
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skpar import DualCoordinateAscentSVM
+from skpar.parallel._catalyst import MAX_KAPPA
 
 EXPECTED_FAILED = {
     # each row's dual variable is capped at C s_i: weight 2 is a cap of 2C, two copies are two caps of C; the
@@ -231,8 +232,9 @@ def test_passcode_is_refused_on_dask(data, cluster_client):
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
 def test_catalyst_gets_there_in_fewer_passes_and_certifies_the_svm(sparse):
     """Catalyst (kappa) on an ill-conditioned problem (n >> d, where dual coordinate ascent is slow): it reaches a
-    certified gap of 1e-6 in under half the passes of plain dual coordinate ascent (measured 49 against 231), and
-    the certificate is the SVM's own: the primal at coef_ is within the gap of LinearSVC's optimum."""
+    certified gap of 1e-6 in under a quarter of the passes of plain dual coordinate ascent (measured 31 against
+    239; with random states 1 to 3, 35 to 44 against about 230), and the certificate is the SVM's own: the primal
+    at coef_ is within the gap of LinearSVC's optimum."""
     X, y = make_classification(n_samples=3000, n_features=40, n_informative=20, flip_y=0.05, random_state=2)
     if sparse:
         X = sp.csr_matrix(np.where(np.abs(X) < 0.5, 0.0, X))
@@ -240,9 +242,9 @@ def test_catalyst_gets_there_in_fewer_passes_and_certifies_the_svm(sparse):
     kw = dict(C=C, tol=1e-6, max_iter=300, n_jobs=1, random_state=0, fit_intercept=False, solver="dual")
     plain = DualCoordinateAscentSVM(kappa=0.0, **kw).fit(X, y)
     fast = DualCoordinateAscentSVM(kappa="auto", **kw).fit(X, y)
-    assert plain.kappa_ == 0.0 and 1.0 <= fast.kappa_ <= 10.0
+    assert plain.kappa_ == 0.0 and 1.0 <= fast.kappa_ < MAX_KAPPA  # switched on, below the cap, and kept
     assert plain.duality_gap_ <= 1e-6 and fast.duality_gap_ <= 1e-6
-    assert fast.n_iter_ < 0.5 * plain.n_iter_
+    assert fast.n_iter_ < 0.25 * plain.n_iter_
     ref = LinearSVC(C=C, dual=True, tol=1e-10, max_iter=200_000, fit_intercept=False).fit(X, y)
 
     def primal(coef):

@@ -531,3 +531,17 @@ def test_certificate_at_the_start_needs_no_pass_and_is_the_kernels(loss_name):
     got = certificate_task(block, W, 0.3, loss, pos, neg, 1.0)
     want = certificate_dense(X, y, sw, W, np.zeros((3, 50)), 0.3, loss.kernel, loss.dual, pos, neg, 1.0)
     np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_compiled_shuffle_is_a_uniform_permutation():
+    """Every row once, and over many seeds each row lands in each position about equally often."""
+    from skpar.backend._block import shuffled
+
+    rows = np.arange(5, dtype=np.int64) + 10
+    counts = np.zeros((5, 5))
+    for seed in range(4000):
+        out = shuffled(rows, seed)
+        assert sorted(out) == list(rows)
+        counts[out - 10, np.arange(5)] += 1
+    assert np.abs(counts / 4000 - 0.2).max() < 0.035  # 4 standard errors of a share of 4,000 draws
+    assert not np.array_equal(shuffled(rows, 1), shuffled(rows, 2)) and np.array_equal(rows, np.arange(5) + 10)

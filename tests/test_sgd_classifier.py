@@ -482,25 +482,29 @@ def _svm_primal(clf, X, y, C, loss):
         np.where(y == classes[1], 1.0, -1.0)[:, None]
     z = T * (X @ clf.coef_.T + clf.intercept_)
     h = np.maximum(0.0, 1.0 - z)
-    return 0.5 * (clf.coef_ ** 2).sum() + 0.5 * (clf.intercept_ ** 2).sum() + C * (h if loss == "hinge" else h * h).sum()
+    loss_sum = (h if loss == "hinge" else h * h).sum()
+    return 0.5 * (clf.coef_ ** 2).sum() + 0.5 * (clf.intercept_ ** 2).sum() + C * loss_sum
 
 
 @pytest.mark.parametrize("loss", ["hinge", "squared_hinge"])
 @pytest.mark.parametrize("n_classes", [2, 3])
-@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
-def test_dual_is_linear_svcs_optimum(loss, n_classes, sparse):
+@pytest.mark.parametrize("sparse, n_jobs", [(False, None), (True, None), (True, 2)],
+                         ids=["dense", "sparse", "sparse-two-blocks"])
+def test_dual_is_linear_svcs_optimum(loss, n_classes, sparse, n_jobs):
     """``solver='dual'`` minimises the SGD objective of the hinge (or squared hinge) with the intercept penalised as
     a weight: LinearSVC's problem with ``C = 1 / (alpha n)``. Its primal is within the certified gap of
-    LinearSVC's, solved tightly, and the models agree."""
+    LinearSVC's, solved tightly, and the models agree, on one block (liblinear's passes) and on two (CoCoA rounds
+    with the line search)."""
     X, y = make_classification(n_samples=300, n_features=40, n_informative=10, n_classes=n_classes,
                                random_state=1)
     Xf = sp.csr_matrix(np.where(np.abs(X) > 0.8, X, 0.0)) if sparse else X
     alpha, tol = 5e-2, 1e-7
-    clf = AveragedSGDClassifier(loss=loss, alpha=alpha, solver="dual", tol=tol, max_iter=20000, random_state=0)
+    clf = AveragedSGDClassifier(loss=loss, alpha=alpha, solver="dual", tol=tol, max_iter=20000, random_state=0,
+                                n_jobs=n_jobs)
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         clf.fit(Xf, y)
-    assert clf.solver_ == "dual" and not hasattr(clf, "learning_rate_")
+    assert clf.solver_ == "dual" and not hasattr(clf, "learning_rate_") and clf.n_blocks_ == (n_jobs or 1)
     C = 1.0 / (alpha * len(y))
     ref = LinearSVC(loss=loss, C=C, tol=1e-10, max_iter=200000).fit(Xf, y)
     Xd = Xf.toarray() if sparse else Xf
@@ -528,6 +532,11 @@ def test_auto_picks_the_dual_for_the_hinge_where_rows_are_few_per_feature():
     many, ym = make_classification(n_samples=2000, n_features=10, random_state=0)
     assert AveragedSGDClassifier(max_iter=3, tol=None).fit(many, ym).solver_ == "sgd"
     assert AveragedSGDClassifier(solver="dual").fit(many, ym).solver_ == "dual"
+    # several blocks: the dual only when asked for (CoCoA rounds, reproducible), SGD by "auto"
+    assert AveragedSGDClassifier(n_jobs=2, max_iter=3, tol=None).fit(few, y).solver_ == "sgd"
+    two = AveragedSGDClassifier(n_jobs=2, solver="dual", random_state=0)
+    np.testing.assert_array_equal(two.fit(few, y).coef_.copy(), two.fit(few, y).coef_)
+    assert two.solver_ == "dual" and two.n_blocks_ == 2
     with pytest.raises(ValueError, match="solver='dual'.*cannot run with loss='log_loss'"):
         AveragedSGDClassifier(loss="log_loss", solver="dual").fit(few, y)
     with pytest.raises(ValueError, match="solver='dual'.*cannot run with penalty='l1'"):

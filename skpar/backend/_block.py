@@ -64,6 +64,25 @@ def _interleave(rows, perm, n, chunk, streams):
     return out
 
 
+@njit(nogil=True, cache=True)
+def shuffled(rows, seed):
+    """``rows`` in a uniformly random order drawn from ``seed`` (Fisher-Yates on a splitmix64 stream), compiled: a
+    NumPy ``Generator`` made and drawn from each pass cost 0.12 ms of a 0.6 ms pass of dual coordinate ascent on
+    Reuters (docs/benchmarks.md)."""
+    out = rows.copy()
+    golden = np.uint64(0x9E3779B97F4A7C15)
+    state = np.uint64(seed) * golden
+    for i in range(out.shape[0] - 1, 0, -1):
+        state += golden
+        z = state
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        z ^= z >> np.uint64(31)
+        j = np.int64(z % np.uint64(i + 1))  # the modulo's bias is below 2^-40 for any block's row count
+        out[i], out[j] = out[j], out[i]
+    return out
+
+
 class Block(SolverState):
     """Rows of one partition of the data.
 
@@ -144,7 +163,7 @@ class Block(SolverState):
         if nbytes > RANDOM_ORDER_BYTES:
             return self.epoch_order(seed)
         if self._perm[0] != seed:
-            self._perm = (seed, np.random.default_rng(seed).permutation(self.train_rows))
+            self._perm = (seed, shuffled(self.train_rows, seed))
         return self._perm[1]
 
     def __reduce__(self):

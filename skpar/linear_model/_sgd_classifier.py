@@ -15,7 +15,7 @@ from ..backend import get_backend, is_dask_collection
 from ..exceptions import SmallBlockWarning
 from ..gpu._namespace import array_module
 from ..parallel import SGDState, block_train_sizes
-from ..parallel._cocoa import passcode
+from ..parallel._cocoa import cocoa, passcode
 from ..parallel._dcd_tasks import split_outputs
 from ..parallel._logistic import logistic_newton
 from ..parallel._newton import use_gram
@@ -353,9 +353,10 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
         if self.loss in DUAL_LOSSES:
             # dual coordinate ascent where rows are few per feature (text): SGD's epochs there make slow progress
             # and its stop rule ends far from the optimum (20 Newsgroups: objective 0.95 where the optimum is 0.77
-            # and SGDClassifier stops at 0.80), where the dual takes a few passes (docs/benchmarks.md)
+            # and SGDClassifier stops at 0.80), where the dual takes a few passes (docs/benchmarks.md); on one
+            # block, as n_jobs=None gives there: several blocks took more passes than one (the SVM's figures)
             few_rows = X.shape[0] < MIN_BLOCK_ROWS_PER_FEATURE * X.shape[1]
-            return ("dual", None) if few_rows else ("sgd", False)
+            return ("dual", None) if few_rows and rounds.n_blocks == 1 else ("sgd", False)
         if why:
             return "sgd", False
         # Newton where its system is assembled (rows outnumber features, few of them; a dask array's unknown row
@@ -374,9 +375,10 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
         return "sgd", False
 
     def _solve_dual(self, rounds, X, kind, start, n_outputs, pos_weight, neg_weight):
-        """Dual coordinate ascent on the blocks (PASSCoDe's driver; one block: liblinear's method), as
-        :class:`~skpar.DualCoordinateAscentSVM` with ``C = 1 / (alpha n)`` and ``kappa=0``; stops once the duality
-        gap, in this objective's scale, is at most ``tol`` per output."""
+        """Dual coordinate ascent on the blocks, as :class:`~skpar.DualCoordinateAscentSVM` with
+        ``C = 1 / (alpha n)`` and ``kappa=0``: on one block liblinear's method (PASSCoDe's driver on one thread),
+        on several CoCoA rounds of one pass with the line search (reproducible, as mode 'sync' promises). It stops
+        once the duality gap, in this objective's scale, is at most ``tol`` per output."""
         n = sum(block_train_sizes(rounds))
         C = 1.0 / (self.alpha * n)
         bias = 1.0 if self.fit_intercept else 0.0
@@ -388,12 +390,17 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
         history = []
         # the SVM's primal is this objective over alpha: a gap of n_outputs tol here is n_outputs tol / alpha there
         gap_tol = 0.0 if self.tol is None else n_outputs * float(self.tol) / self.alpha
+        common = dict(C=C, loss=make_loss(self.loss), pos_weight=np.asarray(pos_weight, float),
+                      neg_weight=np.asarray(neg_weight, float), bias=bias, max_rounds=self.max_iter, tol=0.0,
+                      gap_tol=gap_tol, seed=self._base_seed, kappa=0.0, history=history, start_time=start,
+                      verbose=self.verbose)
+        W0 = np.zeros((n_outputs, X.shape[1] + (1 if bias else 0)))
         try:
-            W, rel, n_passes, converged, _ = passcode(
-                rounds, np.zeros((n_outputs, X.shape[1] + (1 if bias else 0))), C=C, loss=make_loss(self.loss),
-                pos_weight=np.asarray(pos_weight, float), neg_weight=np.asarray(neg_weight, float), bias=bias,
-                local_iters="auto", max_rounds=self.max_iter, tol=0.0, gap_tol=gap_tol, seed=self._base_seed,
-                kappa=0.0, history=history, start_time=start, verbose=self.verbose, incremental=one, pool=pool)
+            if one:
+                W, rel, n_passes, converged, _ = passcode(rounds, W0, local_iters="auto", incremental=True, pool=pool,
+                                                          **common)
+            else:
+                W, rel, n_passes, converged, _ = cocoa(rounds, W0, combine="line_search", local_iters=1, **common)
         finally:
             if pool is not None:
                 pool.close()

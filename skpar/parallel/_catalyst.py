@@ -75,13 +75,17 @@ def _on_course(history):
     return gaps[-1] <= 2.0 * min(gaps)
 
 
-def auto_kappa(history):
+def auto_kappa(history, share=0.5):
     """Catalyst's ``kappa`` from the certified gaps of two plain rounds (the last two ``history`` rows: passes 1
-    and 2 in CoCoA rounds, 2 and 3 in PASSCoDe's, whose ``passes`` give the passes between them).
+    and 2 in CoCoA rounds, 3 and 7 in PASSCoDe's, whose ``passes`` give the passes between them).
 
     The gap's rate per pass ``rho`` gives ``e = -1 / log(rho)``, the passes per factor ``e`` of progress. With
     ``1 + kappa`` about ``e / 2`` one pass on the proximal problem makes steady progress and the outer rate is about
     ``1 - 1 / sqrt(1 + kappa)``; below ``kappa = 1`` (problems solved in a few passes) acceleration does not pay.
+    ``1 + kappa = share * e``: CoCoA's rounds take ``share = 1/2``. PASSCoDe's take 1: the rate over passes 3 to 7
+    is still faster than the passes' later rate, and ``e / 2`` from it chose kappa 4 to 5 on a dense 3,000 x 40
+    problem whose later rate asks for about 8, where Catalyst was switched off as astray in half the seeds (plain:
+    about 225 passes); ``e`` chose 6 to 11 and took 31 to 44 passes in all eight fits (docs/benchmarks.md).
     On problems with many more rows than features the first passes show a plateau (a rate near 1, so a huge
     ``e``) that later passes do not keep, so ``kappa`` is capped at :data:`MAX_KAPPA`: past it a larger ``kappa``
     stopped converging on some problems (docs/benchmarks.md, from ``python asv_bench/scripts/svm_kappa.py``).
@@ -94,7 +98,7 @@ def auto_kappa(history):
         return MAX_KAPPA
     between = max(1, int(history[-1].get("passes", 1) - history[-2].get("passes", 0)))
     e = -between / np.log(g2 / g1)  # passes per factor e, from the rate per pass between the two certificates
-    kappa = e / 2.0 - 1.0
+    kappa = share * e - 1.0
     return float(min(kappa, MAX_KAPPA)) if kappa >= 1.0 else 0.0
 
 

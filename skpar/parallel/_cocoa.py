@@ -103,8 +103,9 @@ class _Checkpoints:
 
 
 def cocoa(rounds, W, *, C, loss, pos_weight, neg_weight, bias, combine, local_iters, max_rounds, tol, seed,
-          kappa=0.0, history=None, start_time=None, verbose=0):
-    """Run CoCoA rounds until the relative duality gap is ``<= tol``, the blocks' changes combined by
+          kappa=0.0, history=None, start_time=None, verbose=0, gap_tol=0.0):
+    """Run CoCoA rounds until the relative duality gap is ``<= tol`` (or the gap itself ``<= gap_tol``), the
+    blocks' changes combined by
     ``combine``: ``'line_search'`` (local subproblems without a safety factor, the summed change taken by the share
     that maximises the dual, :func:`best_share`), ``'add'`` (CoCoA+: ``sigma' = K``, the changes added) or
     ``'average'`` (CoCoA).
@@ -134,8 +135,9 @@ def cocoa(rounds, W, *, C, loss, pos_weight, neg_weight, bias, combine, local_it
                              local_iters, seed, rnd, line_search)
             rel = _certify(W, [r[1:3] for r in res.results], rnd, res, history, start_time, verbose, W0)
             history[-1]["passes"] = rnd * local_iters
-            if rel <= tol or rnd == max_rounds:
-                converged = rel <= tol
+            target = max(tol, gap_tol / max(abs(history[-1]["primal"]), 1e-300))
+            if rel <= target or rnd == max_rounds:
+                converged = rel <= target
                 rounds.run(discard_task)
                 break
         except LostBlocksError as lost:
@@ -239,7 +241,11 @@ def passcode(rounds, W, *, C, loss, pos_weight, neg_weight, bias, local_iters, m
     W = np.array(W, dtype=np.float64)
     catalyst = Catalyst(0.0 if kappa == "auto" else kappa, W)
     rel, converged, done, rnd, since = np.inf, False, 0, 0, 0  # since: the history row at which kappa was switched on
-    passes = 1 if local_iters == "auto" else int(local_iters)
+    choose = kappa == "auto"  # kappa is still to be chosen, from the plain passes' rate
+    if local_iters != "auto":
+        passes = int(local_iters)
+    else:  # one block choosing kappa: its first certificates at passes 3 and 7 (see below); else passes 1, 2, ...
+        passes = AUTO_KAPPA_PASSES[0] if choose and rounds.n_blocks == 1 else 1
     while True:
         W0 = catalyst.start(W)
         # the certificate at the round's start, (W0, alpha), W = w(alpha) exactly: a pass that reads, apart from the
@@ -252,6 +258,18 @@ def passcode(rounds, W, *, C, loss, pos_weight, neg_weight, bias, local_iters, m
         if rel <= target or done >= max_rounds:
             converged = rel <= target
             break
+        if choose and done >= AUTO_KAPPA_PASSES[1]:
+            # kappa='auto' reads the plain passes' rate between the certificates at passes 3 and 7, not 1 and 2 as
+            # CoCoA does: the first passes often show a plateau that plain passes then leave (dorothea: gaps 0.96,
+            # 0.91 after passes 1 and 2, then 0.12 after 3, where the rate of passes 1-2 chose kappa 9.5 and took 137
+            # passes), and the rate of one pass is noisy (passes 2-3 of one dense problem chose kappa 1.5 or 13-19
+            # by the seed, then 225 or 26-29 passes; docs/benchmarks.md)
+            early = [h for h in history if h["passes"] <= AUTO_KAPPA_PASSES[0]][-1]
+            catalyst.switch_on(auto_kappa([early, history[-1]], share=1.0), W)
+            W0 = catalyst.start(W)  # the same point: the proximal problem starts centred on it
+            since, choose = len(history) - 1, False
+            if local_iters == "auto":
+                passes = 1 if catalyst.kappa else next_passes(history, passes, done, target, max_rounds)
         shared = W0.copy()
         rounds.run(passcode_task, W0, shared, C, loss, pos_weight, neg_weight, bias, catalyst.scale, passes, seed,
                    rnd, pool)
@@ -265,14 +283,7 @@ def passcode(rounds, W, *, C, loss, pos_weight, neg_weight, bias, local_iters, m
         done += passes
         rnd += 1
         catalyst.step(W, _on_course(history))
-        # kappa='auto' reads the rate of the plain passes between the certificates at passes 2 and 3 (the last two
-        # when the fourth round ends), not 1 and 2 as CoCoA does: the first passes often show a plateau that plain
-        # passes then leave (dorothea: gaps 0.96, 0.91 after passes 1 and 2, then 0.12 after 3, where the rate of
-        # passes 1-2 chose kappa 9.5 and took 137 passes)
-        if kappa == "auto" and rnd == 4:
-            catalyst.switch_on(auto_kappa(history), W)
-            since = len(history) - 1
-        elif kappa == "auto" and catalyst.kappa and astray(history, catalyst.kappa, since):
+        if kappa == "auto" and catalyst.kappa and astray(history, catalyst.kappa, since):
             catalyst.switch_on(0.0, W)
             history[-1]["catalyst_off"] = True
         if local_iters == "auto" and rounds.n_blocks > 1:
@@ -282,8 +293,12 @@ def passcode(rounds, W, *, C, loss, pos_weight, neg_weight, bias, local_iters, m
             # exact w(alpha) also drops the pass's lost writes
             passes = 1
         elif local_iters == "auto":
-            if kappa == "auto" and rnd < 4:
-                passes = 4 if rnd == 3 else 1
+            if choose:
+                passes = max(AUTO_KAPPA_PASSES[1] - done, 1)
             else:
                 passes = 1 if catalyst.kappa else next_passes(history, passes, done, target, max_rounds)
     return W0, rel, done, converged, catalyst.kappa
+
+
+#: the passes after which PASSCoDe's driver certifies to choose ``kappa='auto'`` (see :func:`passcode`)
+AUTO_KAPPA_PASSES = (3, 7)
