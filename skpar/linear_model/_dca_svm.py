@@ -101,9 +101,9 @@ class DualCoordinateAscentSVM(ClientParamMixin, LinearClassifierMixin, Classifie
         ``kappa / 2 ||w - y||^2`` added, whose centre ``y`` moves with momentum; the passes needed grow with the
         square root of the problem's condition instead of the condition (95 passes to a gap of 1e-3 become 58 on
         the sparse benchmark, 929 become 213 on dense 20,000 x 30 data). The certificate stays the SVM's own
-        duality gap. ``0``: plain dual coordinate ascent. ``'auto'``: chosen from the gaps of the first two passes
-        (0 where they show a fast problem; at most 100), and 0 on GPUs, whose damped steps are tuned for the plain
-        problem.
+        duality gap. ``0``: plain dual coordinate ascent. ``'auto'``: chosen from the gaps of plain passes (the
+        first two on several blocks, passes 3 to 7 on one; 0 where they show a fast problem; at most 100), and 0 on
+        GPUs, whose damped steps are tuned for the plain problem.
     solver : {'auto', 'dual', 'primal'}, default='auto'
         ``'dual'``: dual coordinate ascent (CoCoA+, PASSCoDe), as described above. ``'primal'``: Newton's method on
         the primal, for the squared hinge on CPU data in ``mode='sync'`` (the hinge has no Hessian). ``'auto'``:
