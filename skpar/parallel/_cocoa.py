@@ -242,10 +242,9 @@ def passcode(rounds, W, *, C, loss, pos_weight, neg_weight, bias, local_iters, m
     catalyst = Catalyst(0.0 if kappa == "auto" else kappa, W)
     rel, converged, done, rnd, since = np.inf, False, 0, 0, 0  # since: the history row at which kappa was switched on
     choose = kappa == "auto"  # kappa is still to be chosen, from the plain passes' rate
-    if local_iters != "auto":
-        passes = int(local_iters)
-    else:  # one block choosing kappa: its first certificates at passes 3 and 7 (see below); else passes 1, 2, ...
-        passes = AUTO_KAPPA_PASSES[0] if choose and rounds.n_blocks == 1 else 1
+    # one block choosing kappa: its first certificates at passes 3 and 7 (see below); else passes 1, 2, ...
+    passes = AUTO_KAPPA_PASSES[0] if choose and rounds.n_blocks == 1 and local_iters == "auto" else \
+        _round_passes(local_iters, rounds.n_blocks, False, 0.0, [], 1, 0, tol, max_rounds)
     while True:
         W0 = catalyst.start(W)
         # the certificate at the round's start, (W0, alpha), W = w(alpha) exactly: a pass that reads, apart from the
@@ -268,8 +267,8 @@ def passcode(rounds, W, *, C, loss, pos_weight, neg_weight, bias, local_iters, m
             catalyst.switch_on(auto_kappa([early, history[-1]], share=1.0), W)
             W0 = catalyst.start(W)  # the same point: the proximal problem starts centred on it
             since, choose = len(history) - 1, False
-            if local_iters == "auto":
-                passes = 1 if catalyst.kappa else next_passes(history, passes, done, target, max_rounds)
+            passes = _round_passes(local_iters, rounds.n_blocks, choose, catalyst.kappa, history, passes, done,
+                                   target, max_rounds)
         shared = W0.copy()
         rounds.run(passcode_task, W0, shared, C, loss, pos_weight, neg_weight, bias, catalyst.scale, passes, seed,
                    rnd, pool)
@@ -286,18 +285,25 @@ def passcode(rounds, W, *, C, loss, pos_weight, neg_weight, bias, local_iters, m
         if kappa == "auto" and catalyst.kappa and astray(history, catalyst.kappa, since):
             catalyst.switch_on(0.0, W)
             history[-1]["catalyst_off"] = True
-        if local_iters == "auto" and rounds.n_blocks > 1:
-            # several blocks: one pass a round. In a round of many passes a thread that starts first, or keeps its
-            # core while the other waits for one (a loaded machine), runs many passes alone, and blocks solved one
-            # after another converge slowly where rows are many per feature (docs/benchmarks.md); each round's
-            # exact w(alpha) also drops the pass's lost writes
-            passes = 1
-        elif local_iters == "auto":
-            if choose:
-                passes = max(AUTO_KAPPA_PASSES[1] - done, 1)
-            else:
-                passes = 1 if catalyst.kappa else next_passes(history, passes, done, target, max_rounds)
+        passes = _round_passes(local_iters, rounds.n_blocks, choose, catalyst.kappa, history, passes, done, target,
+                               max_rounds)
     return W0, rel, done, converged, catalyst.kappa
+
+
+def _round_passes(local_iters, n_blocks, choose, kappa, history, passes, done, target, budget):
+    """The passes of PASSCoDe's next round (see :func:`passcode`): ``local_iters`` if it is a number; one on
+    several blocks; on one block, up to pass 7 while ``kappa='auto'`` is still to be chosen, one a round under
+    Catalyst, else as many as :func:`next_passes` says."""
+    if local_iters != "auto":
+        return int(local_iters)
+    if n_blocks > 1:
+        # In a round of many passes a thread that starts first, or keeps its core while the other waits for one (a
+        # loaded machine), runs many passes alone, and blocks solved one after another converge slowly where rows
+        # are many per feature (docs/benchmarks.md); each round's exact w(alpha) also drops the pass's lost writes
+        return 1
+    if choose:
+        return max(AUTO_KAPPA_PASSES[1] - done, 1)
+    return 1 if kappa else next_passes(history, passes, done, target, budget)
 
 
 #: the passes after which PASSCoDe's driver certifies to choose ``kappa='auto'`` (see :func:`passcode`)

@@ -409,37 +409,57 @@ def shotgun_lasso(data, w, l1, l2, *, P, rho, max_epochs, tol, positive=False, w
         p_ws = max(1, min(p_ws, ws.size))
         inner_tol = 0.3 * gap if working_set and ws.size < data.d else tol
         state = solver.begin(ww, r)
-        prev = solver.primal(ww, state)  # the working set holds the support: the other coordinates are zero
-        anderson = _Anderson(ANDERSON_DEPTH) if not positive else None
-        cyclic = np.arange(ws.size)
-        for k in range(max_inner):
-            if epochs >= max_epochs:
-                break
-            order = rng.permutation(ws.size) if selection == "random" else cyclic
-            # one coordinate at a time, each update minimises the objective along its coordinate: an epoch cannot
-            # raise it, so the P-guard's snapshot and its objective are skipped (a real cost on many short epochs),
-            # and the objective is taken only where Anderson needs it
-            sequential = p_ws == 1
-            snapshot = None if sequential else (ww.copy(), state.copy())
-            steps += solver.epoch(ww, state, p_ws, order)
-            epochs += 1
-            cur = None if sequential else solver.primal(ww, state)
-            if cur is not None and (not np.isfinite(cur) or cur > prev * (1 + 1e-12) + 1e-300):
-                # P past P*: the simultaneous updates interfered. Undo the epoch; halve P, or go at once to the
-                # P* of the estimated rho if that is smaller: a P just under the rise can still crawl (updates of
-                # correlated columns undo each other without the objective going up)
-                ww, state = snapshot
-                p_ws, P, rho = _cut_parallelism(p_ws, P, rho, ws.size, history, {
-                    "time": time.perf_counter() - start_time, "epochs": epochs, "steps": steps, "primal": prev})
-                continue
-            p_used = p_ws
-            ww, state, prev = _extrapolate(anderson, solver, ww, state, cur)
-            if (k + 1) % 5 == 0 or epochs >= max_epochs:
-                # the working set holds the support, so this is the gap of the problem restricted to it
-                if solver.gap(ww, state) <= inner_tol:
-                    break
+        ww, state, epochs, steps, p_last, P, rho = _working_set_epochs(
+            solver, ww, state, p_ws, P, rho, inner_tol=inner_tol, epochs=epochs, steps=steps, max_epochs=max_epochs,
+            max_inner=max_inner, order=_orders(ws.size, selection, rng), anderson=not positive, history=history,
+            start_time=start_time)
+        p_used = p_last or p_used
         w[ws] = ww
         # the epochs carried the residual along (on the Gram matrix they carry correlations instead): a pass over
         # X to recompute it is taken only for the answer's certificate (above), not every outer iteration
         r, exact = (state, False) if solver.G is None else (data.residual(w), True)
     return w, gap, epochs, converged, p_used
+
+
+def _orders(size, selection, rng):
+    """The working set's coordinate order of each epoch: a fresh permutation (``'random'``) or the stored one."""
+    cyclic = np.arange(size)
+    while True:
+        yield rng.permutation(size) if selection == "random" else cyclic
+
+
+def _working_set_epochs(solver, ww, state, p_ws, P, rho, *, inner_tol, epochs, steps, max_epochs, max_inner, order,
+                        anderson, history, start_time):
+    """Shotgun epochs of ``p_ws`` updates at once on the working set (``ww``, ``state``) until its gap is at most
+    ``inner_tol`` (checked every 5 epochs), ``max_inner`` epochs or the fit's ``max_epochs``, with the P-guard and
+    Anderson extrapolation. Returns ``(ww, state, epochs, steps, p_used, P, rho)``: ``p_used`` is the last P whose
+    epoch was kept (None if none was), ``P`` and ``rho`` as the P-guard left them."""
+    prev = solver.primal(ww, state)  # the working set holds the support: the other coordinates are zero
+    accel = _Anderson(ANDERSON_DEPTH) if anderson else None
+    p_used = None
+    for k in range(max_inner):
+        if epochs >= max_epochs:
+            break
+        # one coordinate at a time, each update minimises the objective along its coordinate: an epoch cannot
+        # raise it, so the P-guard's snapshot and its objective are skipped (a real cost on many short epochs),
+        # and the objective is taken only where Anderson needs it
+        sequential = p_ws == 1
+        snapshot = None if sequential else (ww.copy(), state.copy())
+        steps += solver.epoch(ww, state, p_ws, next(order))
+        epochs += 1
+        cur = None if sequential else solver.primal(ww, state)
+        if cur is not None and (not np.isfinite(cur) or cur > prev * (1 + 1e-12) + 1e-300):
+            # P past P*: the simultaneous updates interfered. Undo the epoch; halve P, or go at once to the
+            # P* of the estimated rho if that is smaller: a P just under the rise can still crawl (updates of
+            # correlated columns undo each other without the objective going up)
+            ww, state = snapshot
+            p_ws, P, rho = _cut_parallelism(p_ws, P, rho, ww.size, history, {
+                "time": time.perf_counter() - start_time, "epochs": epochs, "steps": steps, "primal": prev})
+            continue
+        p_used = p_ws
+        ww, state, prev = _extrapolate(accel, solver, ww, state, cur)
+        if (k + 1) % 5 == 0 or epochs >= max_epochs:
+            # the working set holds the support, so this is the gap of the problem restricted to it
+            if solver.gap(ww, state) <= inner_tol:
+                break
+    return ww, state, epochs, steps, p_used, P, rho
