@@ -107,10 +107,36 @@ def _end_pass(shrinking, thresholds, pg_max, pg_min):
 
 @njit(inline="always", nogil=True, cache=True)
 def _pass_start(active, thresholds):
+    """Whether the pass shrinks, and ``pg``: the pass's largest and smallest projected gradients (none yet), then
+    the previous pass's, which the shrinking tests read."""
     shrinking = active.shape[0] > 0
+    pg = np.array([-np.inf, np.inf, np.inf, -np.inf])
     if shrinking:
-        return shrinking, thresholds[0], thresholds[1]
-    return shrinking, np.inf, -np.inf
+        pg[2], pg[3] = thresholds[0], thresholds[1]
+    return shrinking, pg
+
+
+@njit(inline="always", nogil=True, cache=True)
+def _visit(p, p0, A, k, i, t, Ci, loss, dual, certify, shrinking, pg, sums, sigma, sq, active, Wl, d, bias):
+    """Visit dual variable ``(k, i)`` given its margins (see :func:`_coordinate`): add its certificate terms to
+    ``sums``, shrink it or step it (``A`` and the bias weight of ``Wl`` change here). Returns the step its row
+    takes in ``Wl[k]`` (0: none), which the caller adds over the row's values."""
+    a_new, pa, da, PG, out = _coordinate(p, p0, A[k, i], t, Ci, loss, dual, certify, shrinking, pg[2], pg[3], sigma,
+                                         sq)
+    sums[0] += pa
+    sums[1] += da
+    if out:
+        active[k, i] = False
+        return 0.0
+    pg[0], pg[1] = max(pg[0], PG), min(pg[1], PG)
+    delta = a_new - A[k, i]
+    if delta == 0.0:
+        return 0.0
+    A[k, i] = a_new
+    step = sigma * delta * t
+    if bias != 0.0:
+        Wl[k, d] += step * bias
+    return step
 
 
 @njit(nogil=True, cache=True)
@@ -135,10 +161,8 @@ def dcd_dense(X, sqn, y, sw, order, W, Wl, A, C, loss, dual, pos_weight, neg_wei
     """
     K, dw = W.shape
     d = X.shape[1]
-    primal_sum = 0.0
-    dual_sum = 0.0
-    shrinking, pg_max_old, pg_min_old = _pass_start(active, thresholds)
-    pg_max, pg_min = -np.inf, np.inf
+    sums = np.zeros(2)  # the certificate's primal and dual sums
+    shrinking, pg = _pass_start(active, thresholds)
     # the outputs outermost: an output's dual variables touch only its own row of w, so each output's steps are
     # the same whichever loop is outside, and with the outputs outside an output's w stays in cache for the pass
     for k in range(K):
@@ -153,24 +177,13 @@ def dcd_dense(X, sqn, y, sw, order, W, Wl, A, C, loss, dual, pos_weight, neg_wei
                 continue
             p = (bias * Wl[k, d] if bias != 0.0 else 0.0) + row_dot_dense(X, i, Wl, k, d)
             p0 = (bias * W[k, d] if bias != 0.0 else 0.0) + row_dot_dense(X, i, W, k, d) if certify else 0.0
-            a_new, pa, da, PG, out = _coordinate(p, p0, A[k, i], t, Ci, loss, dual, certify, shrinking, pg_max_old,
-                                                 pg_min_old, sigma, sq)
-            primal_sum += pa
-            dual_sum += da
-            if out:
-                active[k, i] = False
-                continue
-            pg_max, pg_min = max(pg_max, PG), min(pg_min, PG)
-            delta = a_new - A[k, i]
-            if delta != 0.0:
-                A[k, i] = a_new
-                step = sigma * delta * t
+            step = _visit(p, p0, A, k, i, t, Ci, loss, dual, certify, shrinking, pg, sums, sigma, sq, active, Wl,
+                          d, bias)
+            if step != 0.0:
                 for j in range(d):
                     Wl[k, j] += step * X[i, j]
-                if bias != 0.0:
-                    Wl[k, d] += step * bias
-    _end_pass(shrinking, thresholds, pg_max, pg_min)
-    return primal_sum, dual_sum
+    _end_pass(shrinking, thresholds, pg[0], pg[1])
+    return sums[0], sums[1]
 
 
 @njit(nogil=True, cache=True)
@@ -179,10 +192,8 @@ def dcd_csr(data, indices, indptr, sqn, y, sw, order, W, Wl, A, C, loss, dual, p
     """The CSR twin of :func:`dcd_dense`: a step costs O(K x non-zeros of the row)."""
     K, dw = W.shape
     d = dw - 1 if bias != 0.0 else dw
-    primal_sum = 0.0
-    dual_sum = 0.0
-    shrinking, pg_max_old, pg_min_old = _pass_start(active, thresholds)
-    pg_max, pg_min = -np.inf, np.inf
+    sums = np.zeros(2)  # the certificate's primal and dual sums
+    shrinking, pg = _pass_start(active, thresholds)
     n_order = order.shape[0]
     for k in range(K):  # the outputs outermost, as in dcd_dense
         for q in range(n_order):
@@ -201,24 +212,13 @@ def dcd_csr(data, indices, indptr, sqn, y, sw, order, W, Wl, A, C, loss, dual, p
                 continue
             p = (bias * Wl[k, d] if bias != 0.0 else 0.0) + row_dot_csr(data, indices, a, z, Wl, k)
             p0 = (bias * W[k, d] if bias != 0.0 else 0.0) + row_dot_csr(data, indices, a, z, W, k) if certify else 0.0
-            a_new, pa, da, PG, out = _coordinate(p, p0, A[k, i], t, Ci, loss, dual, certify, shrinking, pg_max_old,
-                                                 pg_min_old, sigma, sq)
-            primal_sum += pa
-            dual_sum += da
-            if out:
-                active[k, i] = False
-                continue
-            pg_max, pg_min = max(pg_max, PG), min(pg_min, PG)
-            delta = a_new - A[k, i]
-            if delta != 0.0:
-                A[k, i] = a_new
-                step = sigma * delta * t
+            step = _visit(p, p0, A, k, i, t, Ci, loss, dual, certify, shrinking, pg, sums, sigma, sq, active, Wl,
+                          d, bias)
+            if step != 0.0:
                 for r in range(a, z):
                     Wl[k, indices[r]] += step * data[r]
-                if bias != 0.0:
-                    Wl[k, d] += step * bias
-    _end_pass(shrinking, thresholds, pg_max, pg_min)
-    return primal_sum, dual_sum
+    _end_pass(shrinking, thresholds, pg[0], pg[1])
+    return sums[0], sums[1]
 
 
 @njit(nogil=True, cache=True)
