@@ -30,6 +30,39 @@ def _new_value(wj, Lj, zj, l1, l2, positive):
     return coordinate_minimizer(Lj * wj + zj, Lj, l1, l2, positive)
 
 
+@njit(inline="always", nogil=True, cache=True)
+def _weighted_dot_dense(X, j, s, r):
+    """``sum_i x_ij s_i r_i`` over dense column ``j``."""
+    acc = 0.0
+    for i in range(X.shape[0]):
+        acc += X[i, j] * s[i] * r[i]
+    return acc
+
+
+@njit(inline="always", nogil=True, cache=True)
+def _weighted_dot_csc(data, indices, indptr, col, s, r):
+    """``sum_i x_i s_i r_i`` over the stored values of CSC column ``col``."""
+    acc = 0.0
+    for k in range(indptr[col], indptr[col + 1]):
+        i = indices[k]
+        acc += data[k] * s[i] * r[i]
+    return acc
+
+
+@njit(inline="always", nogil=True, cache=True)
+def _axpy_dense(X, j, d, r):
+    """``r -= d X[:, j]``."""
+    for i in range(X.shape[0]):
+        r[i] -= X[i, j] * d
+
+
+@njit(inline="always", nogil=True, cache=True)
+def _axpy_csc(data, indices, indptr, col, d, r):
+    """``r -= d X[:, col]`` over the column's stored values."""
+    for k in range(indptr[col], indptr[col + 1]):
+        r[indices[k]] -= data[k] * d
+
+
 @njit(nogil=True, cache=True)
 def deltas_dense(X, idx, s, r, c, colsum, L, w, l1, l2, positive):
     """Changes of the coordinates ``idx`` (columns of ``X``) computed from the same residual ``r + c``."""
@@ -37,10 +70,7 @@ def deltas_dense(X, idx, s, r, c, colsum, L, w, l1, l2, positive):
     out = np.empty(idx.shape[0])
     for q in range(idx.shape[0]):
         j = idx[q]
-        acc = 0.0
-        for i in range(n):
-            acc += X[i, j] * s[i] * r[i]
-        z = (acc + c * colsum[j]) / n
+        z = (_weighted_dot_dense(X, j, s, r) + c * colsum[j]) / n
         out[q] = _new_value(w[j], L[j], z, l1, l2, positive) - w[j]
     return out
 
@@ -51,12 +81,7 @@ def deltas_csc(data, indices, indptr, cols, idx, s, r, c, colsum, L, w, l1, l2, 
     out = np.empty(idx.shape[0])
     for q in range(idx.shape[0]):
         j = idx[q]
-        col = cols[j]
-        acc = 0.0
-        for k in range(indptr[col], indptr[col + 1]):
-            i = indices[k]
-            acc += data[k] * s[i] * r[i]
-        z = (acc + c * colsum[j]) / n
+        z = (_weighted_dot_csc(data, indices, indptr, cols[j], s, r) + c * colsum[j]) / n
         out[q] = _new_value(w[j], L[j], z, l1, l2, positive) - w[j]
     return out
 
@@ -93,8 +118,7 @@ def residual_update_csc(data, indices, indptr, cols, idx, delta, r):
         dq = delta[q]
         if dq != 0.0:
             col = cols[idx[q]]
-            for k in range(indptr[col], indptr[col + 1]):
-                r[indices[k]] -= data[k] * dq
+            _axpy_csc(data, indices, indptr, col, dq, r)
 
 
 @njit(nogil=True, cache=True)
@@ -113,18 +137,14 @@ def cd_epochs_dense(X, order, s, r, c, colsum, xbar, L, w, l1, l2, positive, n_e
     for _ in range(n_epochs):
         for q in range(order.shape[0]):
             j = order[q]
-            acc = 0.0
-            for i in range(n):
-                acc += X[i, j] * s[i] * r[i]
-            z = (acc + c * colsum[j]) / n
+            z = (_weighted_dot_dense(X, j, s, r) + c * colsum[j]) / n
             Lj = sigma * L[j]
             d = _new_value(w[j], Lj, z, l1, l2, positive) - w[j] if Lj > 0 else 0.0
             if d != 0.0:
                 w[j] += d
                 d *= sigma
                 c += xbar[j] * d
-                for i in range(n):
-                    r[i] -= X[i, j] * d
+                _axpy_dense(X, j, d, r)
     return w, r, c
 
 
@@ -138,19 +158,14 @@ def cd_epochs_csc(data, indices, indptr, cols, order, s, r, c, colsum, xbar, L, 
         for q in range(order.shape[0]):
             j = order[q]
             col = cols[j]
-            acc = 0.0
-            for k in range(indptr[col], indptr[col + 1]):
-                i = indices[k]
-                acc += data[k] * s[i] * r[i]
-            z = (acc + c * colsum[j]) / n
+            z = (_weighted_dot_csc(data, indices, indptr, col, s, r) + c * colsum[j]) / n
             Lj = sigma * L[j]
             d = _new_value(w[j], Lj, z, l1, l2, positive) - w[j] if Lj > 0 else 0.0
             if d != 0.0:
                 w[j] += d
                 d *= sigma
                 c += xbar[j] * d
-                for k in range(indptr[col], indptr[col + 1]):
-                    r[indices[k]] -= data[k] * d
+                _axpy_csc(data, indices, indptr, col, d, r)
     return w, r, c
 
 
@@ -167,10 +182,7 @@ def shotgun_epoch_dense(X, order, P, s, r, colsum, xbar, L, w, l1, l2, positive)
         stop = min(start + P, m)
         for q in range(start, stop):
             j = order[q]
-            acc = 0.0
-            for i in range(n):
-                acc += X[i, j] * s[i] * r[i]
-            delta[q - start] = _new_value(w[j], L[j], acc / n, l1, l2, positive) - w[j]
+            delta[q - start] = _new_value(w[j], L[j], _weighted_dot_dense(X, j, s, r) / n, l1, l2, positive) - w[j]
         shift = 0.0
         for q in range(start, stop):
             j = order[q]
@@ -178,8 +190,7 @@ def shotgun_epoch_dense(X, order, P, s, r, colsum, xbar, L, w, l1, l2, positive)
             if dq != 0.0:
                 w[j] += dq
                 shift += xbar[j] * dq
-                for i in range(n):
-                    r[i] -= X[i, j] * dq
+                _axpy_dense(X, j, dq, r)
         if shift != 0.0:
             for i in range(n):
                 r[i] += shift
@@ -226,12 +237,7 @@ def shotgun_epoch_csc(data, indices, indptr, cols, order, P, s, r, colsum, xbar,
         stop = min(start + P, m)
         for q in range(start, stop):
             j = order[q]
-            col = cols[j]
-            acc = 0.0
-            for k in range(indptr[col], indptr[col + 1]):
-                i = indices[k]
-                acc += data[k] * s[i] * r[i]
-            z = (acc + c * colsum[j]) / n
+            z = (_weighted_dot_csc(data, indices, indptr, cols[j], s, r) + c * colsum[j]) / n
             delta[q - start] = _new_value(w[j], L[j], z, l1, l2, positive) - w[j]
         for q in range(start, stop):
             j = order[q]
@@ -239,9 +245,7 @@ def shotgun_epoch_csc(data, indices, indptr, cols, order, P, s, r, colsum, xbar,
             if dq != 0.0:
                 w[j] += dq
                 c += xbar[j] * dq
-                col = cols[j]
-                for k in range(indptr[col], indptr[col + 1]):
-                    r[indices[k]] -= data[k] * dq
+                _axpy_csc(data, indices, indptr, cols[j], dq, r)
         steps += 1
     if c != 0.0:
         for i in range(r.shape[0]):
