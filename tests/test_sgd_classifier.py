@@ -551,3 +551,12 @@ def test_dual_warns_when_max_iter_stops_it_and_partial_fit_continues():
     before = clf.score(X, y)
     clf.partial_fit(X, y)
     assert clf.solver_ == "sgd" and clf.score(X, y) >= before - 0.05
+
+
+def test_dual_with_tol_none_runs_max_iter_passes_without_a_warning():
+    few = sp.random(200, 100, density=0.05, random_state=0, format="csr")
+    y = np.random.default_rng(0).integers(0, 2, size=200)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        clf = AveragedSGDClassifier(tol=None, max_iter=15, random_state=0).fit(few, y)
+    assert clf.solver_ == "dual" and clf.n_iter_ == 15

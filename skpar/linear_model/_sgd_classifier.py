@@ -80,7 +80,8 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
         for ``n_iter_no_change`` epochs; with ``oneshot`` every block applies the rule to its own objective. With
         K > 2 classes the objective is the sum of the K one-vs-rest objectives and must improve by ``K tol``, as
         scikit-learn asks each of its K binary problems for ``tol`` (on average over the outputs here, since the
-        outputs run together).
+        outputs run together). ``solver_='dual'`` stops instead once its certified duality gap is at most ``tol``
+        per output; ``None``: ``max_iter`` passes or epochs, with no convergence warning.
     n_iter_no_change : int, default=5
         Epochs without improvement by ``tol`` before the fit stops.
     early_stopping : bool, default=False
@@ -406,7 +407,7 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
                 pool.close()
         for row in history:  # the objective in this estimator's scale, as SGD's rows give it
             row["objective"] = self.alpha * row["primal"]
-        if not converged:
+        if not converged and self.tol is not None:  # tol=None asks for max_iter passes, as SGD's epochs
             warnings.warn(f"Dual coordinate ascent did not converge in {n_passes} passes (max_iter): the duality gap "
                           f"is {self.alpha * history[-1]['gap']:.3e}, above tol per output. Increase max_iter.",
                           ConvergenceWarning, stacklevel=5)
