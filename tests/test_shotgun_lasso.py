@@ -109,18 +109,34 @@ def test_threads_and_cluster_agree(problem, cluster_client):
 def test_path_warm_starts(problem, monkeypatch):
     from skpar.linear_model import _shotgun_lasso
 
-    calls = []
+    calls, builds = [], []
     real = _shotgun_lasso.spectral_radius
     monkeypatch.setattr(_shotgun_lasso, "spectral_radius", lambda *a, **k: calls.append(1) or real(*a, **k))
+    build = _shotgun_lasso.LassoData.build
+    monkeypatch.setattr(_shotgun_lasso.LassoData, "build", lambda *a, **k: builds.append(1) or build(*a, **k))
     X, y = problem
     alphas, coefs, gaps = shotgun_lasso_path(X, y, n_alphas=8, eps=1e-2, tol=1e-8, n_jobs=2)
-    assert len(calls) == 1  # X's spectral radius, estimated for the path's first fit, serves the others
+    # one problem for the path's fits: X checked and its centred statistics (beside alpha_max's) and spectral
+    # radius computed once, not at every alpha
+    assert len(calls) == 1 and len(builds) == 2
     assert np.all(np.diff(alphas) < 0) and coefs.shape == (X.shape[1], 8)
     assert (coefs[:, 0] == 0).all()  # alpha_max
     nnz = (coefs != 0).sum(axis=0)
     assert nnz[-1] > nnz[1]
     ref = Lasso(alpha=alphas[-1], tol=1e-10, max_iter=100_000).fit(X, y)
     np.testing.assert_allclose(coefs[:, -1], ref.coef_, atol=1e-5)
+
+
+def test_path_on_a_dask_array_fits_alpha_by_alpha(problem, scheduler):
+    """Where the fits do not run on one host problem (dask data, a cluster) the path fits alpha by alpha, to the same
+    coefficients."""
+    da = pytest.importorskip("dask.array")
+    X, y = problem
+    alphas, ref, _ = shotgun_lasso_path(X, y, n_alphas=4, eps=1e-1, tol=1e-12, n_jobs=2)
+    _, ours, gaps = shotgun_lasso_path(da.from_array(X, chunks=(200, 100)), da.from_array(y, chunks=200),
+                                       alphas=alphas, tol=1e-12, max_iter=5000, client=scheduler)
+    np.testing.assert_allclose(ours, ref, atol=1e-6)
+    assert gaps.shape == (4,)
 
 
 def test_pipeline_and_grid_search(problem):

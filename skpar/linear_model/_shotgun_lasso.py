@@ -211,16 +211,8 @@ class ShotgunLasso(ClientParamMixin, LinearRegressorMixin, RegressorMixin, Linea
             if backend.in_process:
                 X = X.compute()
         else:
-            X, y = validate_data(self, X, y, accept_sparse=("csc", "csr"), dtype=[np.float64, np.float32],
-                                 y_numeric=True)
-        y = np.asarray(y, dtype=np.float64)
-        if not np.isfinite(y).all():
-            raise ValueError("Input y contains NaN or infinity.")
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, np.empty((len(y), 0)), dtype=np.float64,
-                                                 ensure_non_negative=True)
-            if sample_weight.sum() <= 0:
-                raise ValueError("sample_weight sums to zero: there is nothing to fit")
+            X, y = self._validated(X, y)
+        y, sample_weight = _checked_targets(y, sample_weight)
         rng = check_random_state(self.random_state)
         l1, l2, w0 = self._start(X.shape[1])
         recoveries = 0
@@ -230,20 +222,57 @@ class ShotgunLasso(ClientParamMixin, LinearRegressorMixin, RegressorMixin, Linea
                     backend, X, y, sample_weight, w0, l1, l2, rng, start, raw.dask)
             else:
                 data = LassoData.build(X, y, sample_weight, self.fit_intercept)
-                tol_abs = self.tol * float(data.s @ (data.yc ** 2)) / data.n
-                seed = int(rng.randint(1 << 30))
-                # a path's fits share X: its first fit's estimate serves them all (shotgun_lasso_path)
-                rho = self.__dict__.get("_path_rho") or spectral_radius(data, seed=seed)
-                P = None if self.n_parallel == "auto" else int(self.n_parallel)
-                w, gap, n_iter, converged, p = shotgun_lasso(
-                    data, w0, l1, l2, P=P, rho=rho, max_epochs=self.max_iter, tol=tol_abs, positive=self.positive,
-                    working_set=self.working_set, selection=self.selection,
-                    rng=np.random.default_rng(rng.randint(1 << 30)), pool=backend.local_pool,
-                    n_threads=backend.n_workers, history=self.history_, start_time=start, verbose=self.verbose)
-                ybar, xbar = data.ybar, data.xbar
+                w, gap, n_iter, converged, p, rho, ybar, xbar, tol_abs = self._solve_local(
+                    data, backend, l1, l2, w0, rng, start)
         finally:
             backend.close()
         return self._set_fit(X, w, gap, n_iter, converged, p, rho, ybar, xbar, tol_abs, recoveries)
+
+    def _validated(self, X, y):
+        return validate_data(self, X, y, accept_sparse=("csc", "csr"), dtype=[np.float64, np.float32],
+                             y_numeric=True)
+
+    def _solve_local(self, data, backend, l1, l2, w0, rng, start, rho=None):
+        """The Shotgun driver on host data in this process: ``(w, gap, n_iter, converged, P, rho, ybar, xbar,
+        tol_abs)``. ``rho``: the spectral radius, estimated here where None (a path passes its first fit's: it is
+        X's, not alpha's)."""
+        tol_abs = self.tol * float(data.s @ (data.yc ** 2)) / data.n
+        seed = int(rng.randint(1 << 30))
+        rho = spectral_radius(data, seed=seed) if rho is None else rho
+        P = None if self.n_parallel == "auto" else int(self.n_parallel)
+        w, gap, n_iter, converged, p = shotgun_lasso(
+            data, w0, l1, l2, P=P, rho=rho, max_epochs=self.max_iter, tol=tol_abs, positive=self.positive,
+            working_set=self.working_set, selection=self.selection,
+            rng=np.random.default_rng(rng.randint(1 << 30)), pool=backend.local_pool,
+            n_threads=backend.n_workers, history=self.history_, start_time=start, verbose=self.verbose)
+        return w, gap, n_iter, converged, p, rho, data.ybar, data.xbar, tol_abs
+
+    def _fit_path(self, X, y, sample_weight, alphas):
+        """The fits down ``alphas`` (warm-started, as ``warm_start`` says) on one validated problem: X checked, its
+        centred statistics (:class:`~skpar.parallel._lasso_data.LassoData`) and spectral radius computed once, not
+        at every alpha. Returns ``(coefs, gaps)``, or None where the fits do not run on host data in this process
+        (GPU or dask data, a cluster): the caller then fits alpha by alpha."""
+        raw = data_kind(X)
+        backend = get_backend(self.client, self.n_jobs)
+        try:
+            if raw.gpu or raw.dask or not backend.in_process:
+                return None
+            X, y = self._validated(X, y)
+            y, sample_weight = _checked_targets(y, sample_weight)
+            data = LassoData.build(X, y, sample_weight, self.fit_intercept)
+            coefs, gaps, rho = [], [], None
+            for a in alphas:
+                start = time.perf_counter()
+                self.alpha = float(a)
+                l1, l2, w0 = self._start(X.shape[1])
+                fit = self._solve_local(data, backend, l1, l2, w0, check_random_state(self.random_state), start, rho)
+                rho = fit[5]
+                self._set_fit(X, *fit)
+                coefs.append(self.coef_.copy())
+                gaps.append(self.dual_gap_)
+        finally:
+            backend.close()
+        return coefs, gaps
 
     def _start(self, d):
         """``(l1, l2, w0)``: the penalties and the starting coefficients (the last fit's with ``warm_start``)."""
@@ -357,6 +386,19 @@ def _stats(block):
     return block.cols, block.xbar
 
 
+def _checked_targets(y, sample_weight):
+    """``y`` as finite float64 and the sample weights checked (non-negative, not all zero)."""
+    y = np.asarray(y, dtype=np.float64)
+    if not np.isfinite(y).all():
+        raise ValueError("Input y contains NaN or infinity.")
+    if sample_weight is not None:
+        sample_weight = _check_sample_weight(sample_weight, np.empty((len(y), 0)), dtype=np.float64,
+                                             ensure_non_negative=True)
+        if sample_weight.sum() <= 0:
+            raise ValueError("sample_weight sums to zero: there is nothing to fit")
+    return y, sample_weight
+
+
 def shotgun_lasso_path(X, y, *, alphas=None, n_alphas=100, eps=1e-3, sample_weight=None, estimator=None,
                        **params):
     """The Lasso path by ShotgunLasso, from ``alpha_max`` down, each fit warm-started from the previous one.
@@ -397,19 +439,16 @@ def shotgun_lasso_path(X, y, *, alphas=None, n_alphas=100, eps=1e-3, sample_weig
         amax = alpha_max(X, y, sample_weight, est.fit_intercept, est.l1_ratio)
         alphas = np.geomspace(amax, amax * eps, n_alphas)
     alphas = np.sort(np.asarray(alphas, dtype=float))[::-1]
-    est.set_params(warm_start=True)
-    coefs, gaps = [], []
+    est.set_params(warm_start=True, alpha=float(alphas[0]))
+    est._validate_params()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        try:
+        # on host data in this process one problem serves every alpha (docs/benchmarks.md); else fit by fit
+        path = est._fit_path(X, y, sample_weight, alphas)
+        if path is None:
+            path = [], []
             for a in alphas:
                 est.set_params(alpha=float(a)).fit(X, y, sample_weight=sample_weight)
-                coefs.append(est.coef_.copy())
-                gaps.append(est.dual_gap_)
-                # the spectral radius is X's, not alpha's: estimated once for the path (docs/benchmarks.md); NaN
-                # (Dask) leaves each fit to its own
-                if np.isfinite(est.spectral_radius_):
-                    est.__dict__["_path_rho"] = est.spectral_radius_
-        finally:
-            est.__dict__.pop("_path_rho", None)
-    return alphas, np.array(coefs).T, np.array(gaps)
+                path[0].append(est.coef_.copy())
+                path[1].append(est.dual_gap_)
+    return alphas, np.array(path[0]).T, np.array(path[1])
