@@ -113,3 +113,36 @@ def sparse_classification(n_rows):
     w = np.random.default_rng(1).standard_normal(50_000)
     y = (X @ w + 0.5 * np.random.default_rng(2).standard_normal(n_rows) > 0).astype(int)
     return X, y
+
+
+def _load_kernels():
+    """Fit each estimator once on tiny dense and sparse data, so that numba's compiled kernels are loaded from its
+    cache in this process: asv's forkserver imports the suites once and forks a process per benchmark, which then
+    inherits them instead of loading them again (on the ``ci`` profile the loading, about a second a process, was
+    most of the run's time)."""
+    import warnings
+
+    import scipy.sparse as sp
+
+    from skpar import AveragedSGDClassifier, DualCoordinateAscentSVM, ParallelSGDRegressor, ShotgunLasso
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 4))
+    y = (X[:, 0] > 0).astype(int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for data in (X, sp.csr_matrix(X)):
+            for est in (AveragedSGDClassifier(max_iter=2, tol=None, solver="sgd"), AveragedSGDClassifier(),
+                        AveragedSGDClassifier(loss="log_loss", max_iter=2),
+                        AveragedSGDClassifier(mode="async", max_iter=2, tol=None, n_jobs=2),
+                        AveragedSGDClassifier(mode="hogwild", max_iter=2, tol=None, n_jobs=2),
+                        DualCoordinateAscentSVM(max_iter=2), DualCoordinateAscentSVM(solver="dual", max_iter=2),
+                        ParallelSGDRegressor(max_iter=2, tol=None, solver="sgd"), ParallelSGDRegressor(),
+                        ParallelSGDRegressor(mode="async", max_iter=2, tol=None, n_jobs=2),
+                        ParallelSGDRegressor(mode="hogwild", max_iter=2, tol=None, n_jobs=2),
+                        ShotgunLasso(max_iter=2)):
+                est.fit(data, y)
+
+
+if os.environ.get("SKPAR_BENCH_PROFILE") == "ci":
+    _load_kernels()
