@@ -155,8 +155,9 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
         Epochs of linear warm-up of the step.
     solver : {'auto', 'sgd', 'newton', 'lbfgs', 'dual'}, default='auto'
         ``'sgd'``: the averaged SGD this docstring describes. ``'dual'``: ``loss='hinge'`` or ``'squared_hinge'``
-        with an l2 penalty minimised by dual coordinate ascent (liblinear's method, Hsieh et al. 2008; PASSCoDe
-        across several blocks), as :class:`~skpar.DualCoordinateAscentSVM` with ``C = 1 / (alpha n)``: the
+        with an l2 penalty minimised by dual coordinate ascent (liblinear's method, Hsieh et al. 2008, on one
+        block; CoCoA rounds with a line search across several), as :class:`~skpar.DualCoordinateAscentSVM` with
+        ``C = 1 / (alpha n)``: the
         objective above with the intercept penalised as the weight of a constant feature 1 (liblinear's and
         LinearSVC's convention: :math:`\alpha b_k^2 / 2` is added). It stops once the duality gap, a certificate
         in this objective's scale, is at most ``tol`` per output (SGD's rule asks each epoch for an improvement of

@@ -168,12 +168,14 @@ class Shrinking:
         self.active, self.thresholds = None, None
 
     def arrays(self, shape, n_groups):
+        """The flags (``shape``: outputs x rows) and one row of thresholds per output group, made on first use."""
         if self.active is None or self.active.shape != shape or len(self.thresholds) != n_groups:
             self.active = np.ones(shape, dtype=np.bool_)
             self.thresholds = [np.array([np.inf, -np.inf, np.inf, -np.inf, np.nan]) for _ in range(n_groups)]
         return self.active, self.thresholds
 
     def after_pass(self, active, th):
+        """Judge the pass that left ``th`` (one group's thresholds) on the flags ``active`` of that group."""
         spread = th[2] - th[3]
         if np.isnan(th[4]):
             th[4] = self.FACTOR * spread
