@@ -15,7 +15,7 @@ from ..backend import get_backend, is_dask_collection
 from ..exceptions import SmallBlockWarning
 from ..gpu._namespace import array_module
 from ..parallel import SGDState, block_train_sizes
-from ..parallel._cocoa import cocoa, passcode
+from ..parallel._cocoa import dual_ascent
 from ..parallel._dcd_tasks import split_outputs
 from ..parallel._logistic import logistic_newton
 from ..parallel._newton import use_gram
@@ -377,10 +377,9 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
         return "sgd", False
 
     def _solve_dual(self, rounds, X, kind, start, n_outputs, pos_weight, neg_weight):
-        """Dual coordinate ascent on the blocks, as :class:`~skpar.DualCoordinateAscentSVM` with
-        ``C = 1 / (alpha n)`` and ``kappa=0``: on one block liblinear's method (PASSCoDe's driver on one thread),
-        on several CoCoA rounds of one pass with the line search (reproducible, as mode 'sync' promises). It stops
-        once the duality gap, in this objective's scale, is at most ``tol`` per output."""
+        """Dual coordinate ascent on the blocks (:func:`~skpar.parallel._cocoa.dual_ascent`), as
+        :class:`~skpar.DualCoordinateAscentSVM` with ``C = 1 / (alpha n)``; it stops once the duality gap, in this
+        objective's scale, is at most ``tol`` per output."""
         n = sum(block_train_sizes(rounds))
         C = 1.0 / (self.alpha * n)
         bias = 1.0 if self.fit_intercept else 0.0
@@ -392,17 +391,12 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
         history = []
         # the SVM's primal is this objective over alpha: a gap of n_outputs tol here is n_outputs tol / alpha there
         gap_tol = 0.0 if self.tol is None else n_outputs * float(self.tol) / self.alpha
-        common = dict(C=C, loss=make_loss(self.loss), pos_weight=np.asarray(pos_weight, float),
-                      neg_weight=np.asarray(neg_weight, float), bias=bias, max_rounds=self.max_iter, tol=0.0,
-                      gap_tol=gap_tol, seed=self._base_seed, kappa=0.0, history=history, start_time=start,
-                      verbose=self.verbose)
-        W0 = np.zeros((n_outputs, X.shape[1] + (1 if bias else 0)))
         try:
-            if one:
-                W, rel, n_passes, converged, _ = passcode(rounds, W0, local_iters="auto", incremental=True, pool=pool,
-                                                          **common)
-            else:
-                W, rel, n_passes, converged, _ = cocoa(rounds, W0, combine="line_search", local_iters=1, **common)
+            W, rel, n_passes, converged = dual_ascent(
+                rounds, np.zeros((n_outputs, X.shape[1] + (1 if bias else 0))), pool=pool, C=C,
+                loss=make_loss(self.loss), pos_weight=np.asarray(pos_weight, float),
+                neg_weight=np.asarray(neg_weight, float), bias=bias, max_rounds=self.max_iter, tol=0.0,
+                gap_tol=gap_tol, seed=self._base_seed, history=history, start_time=start, verbose=self.verbose)
         finally:
             if pool is not None:
                 pool.close()

@@ -159,6 +159,19 @@ def cocoa(rounds, W, *, C, loss, pos_weight, neg_weight, bias, combine, local_it
     return W0, rel, rnd, converged, catalyst.kappa
 
 
+def dual_ascent(rounds, W, *, pool=None, **common):
+    """Dual coordinate ascent to a certificate, reproducible and without acceleration (``kappa = 0``): on one block
+    liblinear's method (:func:`passcode` on one thread, the block's outputs over the threads of ``pool``), on several
+    CoCoA rounds of one pass with the line search (:func:`cocoa`). ``common``: the drivers' other arguments
+    (``tol`` and ``gap_tol`` among them). Returns ``(W, relative_gap, n_passes, converged)``."""
+    common = {**common, "kappa": 0.0}
+    if rounds.n_blocks == 1:
+        W, rel, n_passes, converged, _ = passcode(rounds, W, local_iters="auto", incremental=True, pool=pool, **common)
+    else:
+        W, rel, n_passes, converged, _ = cocoa(rounds, W, combine="line_search", local_iters=1, **common)
+    return W, rel, n_passes, converged
+
+
 def astray(history, kappa, since):
     """Whether Catalyst's rounds since it was switched on (``history`` row ``since``) went astray: the scheme's
     outer rate, about ``1 - 1 / sqrt(1 + kappa)`` a round, promises a factor ``e^2`` in ``2 sqrt(1 + kappa)``

@@ -23,6 +23,7 @@ from ..kernels import (
     w_of_alpha_csr,
     w_of_alpha_dense,
 )
+from ._newton import _targets_and_costs
 
 
 def _zeros(block, shape):
@@ -260,13 +261,9 @@ def certificate_task(block, W, C, loss, pos_weight, neg_weight, bias, pool=None)
     K = W.shape[0]
     A = _alpha(block, K)
     if not W.any() and not A.any():
-        y, sw = np.asarray(block.y), np.asarray(block.sample_weight)
-        primal = 0.0
-        for k in range(K):
-            positive = y == (1.0 if K == 1 else float(k))
-            for t, rows, weight in ((1.0, positive, pos_weight[k]), (-1.0, ~positive, neg_weight[k])):
-                primal += C * weight * float(sw[rows].sum()) * loss.kernel(0.0, t, 0.0)[0]
-        return primal, 0.0
+        T, costs = _targets_and_costs(block, K, C, pos_weight, neg_weight)
+        at_zero = np.where(T > 0, loss.kernel(0.0, 1.0, 0.0)[0], loss.kernel(0.0, -1.0, 0.0)[0])
+        return float((costs * at_zero).sum()), 0.0
     split = split_outputs(block.X, block.is_sparse, K)
     groups = [range(k, k + 1) for k in range(K)] if split else [range(K)]
 
