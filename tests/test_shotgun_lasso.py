@@ -127,6 +127,12 @@ def test_path_warm_starts(problem, monkeypatch):
     np.testing.assert_allclose(coefs[:, -1], ref.coef_, atol=1e-5)
 
 
+def test_path_refuses_a_negative_alpha(problem):
+    X, y = problem
+    with pytest.raises(ValueError, match="alphas must be finite and non-negative"):
+        shotgun_lasso_path(X, y, alphas=[1.0, -0.5])
+
+
 def test_path_on_a_dask_array_fits_alpha_by_alpha(problem, scheduler):
     """Where the fits do not run on one host problem (dask data, a cluster) the path fits alpha by alpha, to the same
     coefficients."""

@@ -439,6 +439,8 @@ def shotgun_lasso_path(X, y, *, alphas=None, n_alphas=100, eps=1e-3, sample_weig
         amax = alpha_max(X, y, sample_weight, est.fit_intercept, est.l1_ratio)
         alphas = np.geomspace(amax, amax * eps, n_alphas)
     alphas = np.sort(np.asarray(alphas, dtype=float))[::-1]
+    if not (np.isfinite(alphas).all() and (alphas >= 0).all()):  # every fit's alpha, as fit would check it
+        raise ValueError(f"alphas must be finite and non-negative; got {alphas.tolist()}")
     est.set_params(warm_start=True, alpha=float(alphas[0]))
     est._validate_params()
     with warnings.catch_warnings():
