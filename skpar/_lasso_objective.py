@@ -6,7 +6,7 @@ The problem, with weights ``s`` summing to ``n`` and ``r`` the centred residual 
 
     P(w) = \\frac{1}{2n} \\sum_i s_i r_i^2 + \\lambda_1 \\|w\\|_1 + \\frac{\\lambda_2}{2} \\|w\\|_2^2 .
 
-``data`` is any object with ``n``, ``s`` and ``yc`` (``LassoData`` on the host, ``GPULassoData`` on a device).
+``data`` is any object with ``n``, ``s`` and ``yc`` (``LassoData`` on the host, ``DeviceLassoData`` on a GPU).
 """
 
 from __future__ import annotations

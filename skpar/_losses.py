@@ -12,7 +12,7 @@ margin ``z = y p`` with ``y`` in {-1, +1} (classification, ``margin = True``). E
     methods :meth:`Loss.value` and :meth:`Loss.derivative` run the same function elementwise.
 ``cuda``
     C statements that set ``*l`` and ``*g`` from ``double p, y, eps``: the body of the GPU kernels' ``loss_deriv``
-    (:mod:`skpar.gpu._source`), which the GPU compiles for each loss.
+    (:mod:`skpar.kernels._cuda_source`), which the GPU compiles for each loss.
 ``dual``
     for the losses that dual coordinate ascent solves (:mod:`skpar.kernels._dcd`), ``(D C, bounded)``: the dual of
     :math:`C \\ell` has the box :math:`0 \\le \\alpha \\le C` where ``bounded``, else :math:`\\alpha \\ge 0`, and the

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from ._device import array_module
+
 
 @njit(inline="always", nogil=True, cache=True)
 def soft_threshold(v, t):
@@ -37,7 +39,7 @@ def coordinate_minimizer(u, L, l1, l2, positive):
     return 0.0
 
 
-#: :func:`soft_threshold` for the GPU kernels (skpar.gpu._source)
+#: :func:`soft_threshold` for the GPU kernels (skpar.kernels._cuda_source)
 SOFT_THRESHOLD_CUDA = r"""
 __device__ __forceinline__ double soft(double v, double t) {
     return v > t ? v - t : (v < -t ? v + t : 0.0);
@@ -81,6 +83,15 @@ class Penalty:
         value); a coordinate at zero is optimal where this is at most 0 (the subgradient's distance)."""
         g = z - self.l2 * w
         return (g if positive else np.abs(g)) - self.l1
+
+    def coordinate_minimizers(self, u, L, positive=False):
+        """:func:`coordinate_minimizer` of every coordinate at once, on NumPy or CuPy vectors ``u`` and ``L`` (zero
+        where ``L + l2`` is zero: a column with no variance and no l2 part stays at zero)."""
+        xp = array_module(u)
+        shrunk = xp.maximum(u - self.l1, 0.0) if positive else xp.sign(u) * xp.maximum(xp.abs(u) - self.l1, 0.0)
+        denom = L + self.l2
+        live = denom > 0
+        return xp.where(live, shrunk / xp.where(live, denom, 1.0), 0.0)
 
     def prox_l1(self, w, step):
         """Soft-threshold ``w`` by ``step * l1`` (the proximal step of the l1 part), in place; returns ``w``."""

@@ -61,7 +61,7 @@ def test_regressor_reaches_ridge_optimum_like_cpu(regression, kind):
     kw = dict(alpha=alpha, learning_rate="constant", average=True, tol=None, batch_size=16, random_state=0)
     # the GPU's warp workers each take n / workers rows an epoch: averaging them cuts noise, not bias, so an epoch
     # makes less sequential progress than the CPU's two blocks make, and the GPU is given more (cheap) epochs
-    # sparse rows run Hogwild! with the steps damped for the rows in flight (skpar.gpu._sgd.wild_concurrency)
+    # sparse rows run Hogwild! with the steps damped for the rows in flight (skpar.kernels._sgd_cuda.wild_concurrency)
     gpu = ParallelSGDRegressor(max_iter=1000 if kind == "sparse" else 300, **kw).fit(_gpu(X), cp.asarray(y))
     cpu = ParallelSGDRegressor(max_iter=30, n_jobs=2, **kw).fit(X, y)
     assert isinstance(gpu.coef_, np.ndarray) and isinstance(gpu.intercept_, np.ndarray)
@@ -178,8 +178,9 @@ def test_shotgun_gpu_on_mug32_pstar_and_guard():
     cpu = ShotgunLasso(n_jobs=2, working_set=False, **kw).fit(A, y)
     obj = lambda c: 0.5 * np.mean((y - A @ c) ** 2) + alpha * np.abs(c).sum()  # noqa: E731
     assert obj(gpu.coef_) == pytest.approx(obj(cpu.coef_), rel=1e-4)
-    wild = ShotgunLasso(n_parallel=d, **kw).fit(cp.asarray(A), cp.asarray(y))
-    assert any("event" in h for h in wild.history_)  # P = d is far past P*: caught, halved
+    # all columns at once (no working set): P = d is far past P*, caught and halved
+    wild = ShotgunLasso(n_parallel=d, working_set=False, **kw).fit(cp.asarray(A), cp.asarray(y))
+    assert any("event" in h for h in wild.history_)
     assert obj(wild.coef_) == pytest.approx(obj(cpu.coef_), rel=1e-4)
 
 
@@ -278,9 +279,9 @@ def test_dask_cupy_chunks_on_local_cuda_cluster(regression):
 @pytest.mark.parametrize("average", [False, True])
 def test_sgd_kernel_with_one_worker_is_the_cpu_kernel(average):
     """With one warp worker the GPU's register kernel takes exactly the CPU kernel's steps over the same rows."""
-    from skpar.gpu._block import make_gpu_block
-    from skpar.gpu._sgd import sgd_epoch_gpu
+    from skpar.backend._gpu_block import make_gpu_block
     from skpar.kernels import sgd_dense
+    from skpar.kernels._sgd_cuda import sgd_epoch_gpu
     from skpar.parallel._sgd import CONSTANT, SGDPlan
 
     rng = np.random.default_rng(0)
@@ -308,10 +309,10 @@ def test_sgd_kernel_workers_are_cpu_kernels_on_their_stripes():
     """Several warp workers, rows not a multiple of their number: each worker takes the CPU kernel's steps over
     its rows (one in every full stripe, in the epoch's stripe order, then one in the partial stripe if it has
     one), and the launch returns their models averaged by the rows each saw."""
-    from skpar.gpu._block import make_gpu_block
-    from skpar.gpu._kernels import sgd_warps_kernel
-    from skpar.gpu._sgd import sgd_epoch_gpu
+    from skpar.backend._gpu_block import make_gpu_block
     from skpar.kernels import sgd_dense
+    from skpar.kernels._cuda import sgd_warps_kernel
+    from skpar.kernels._sgd_cuda import sgd_epoch_gpu
     from skpar.parallel._sgd import CONSTANT, SGDPlan
 
     rng = np.random.default_rng(1)
@@ -348,9 +349,9 @@ def test_sgd_kernel_workers_are_cpu_kernels_on_their_stripes():
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
 def test_dcd_kernel_with_one_warp_is_the_cpu_kernel(sparse, monkeypatch):
     """With one warp (and every step flushed at once) the GPU's dual coordinate ascent is the CPU kernel."""
-    from skpar.gpu._block import make_gpu_block
-    from skpar.gpu._dcd import dcd_gpu
+    from skpar.backend._gpu_block import make_gpu_block
     from skpar.kernels import dcd_csr, dcd_dense
+    from skpar.kernels._dcd_cuda import dcd_gpu
 
     monkeypatch.setenv("SKPAR_DCD_WARPS", "1")
     monkeypatch.setenv("SKPAR_DCD_FLUSH", "1")
@@ -385,7 +386,7 @@ def test_dcd_kernel_with_one_warp_is_the_cpu_kernel(sparse, monkeypatch):
 def test_zero_model_loss_on_gpu_is_the_cpu_one(loss):
     """The zero model's loss (the divergence reference) on a GPU block is the CPU one: the loss's one definition."""
     from skpar.backend._block import make_block
-    from skpar.gpu._block import make_gpu_block
+    from skpar.backend._gpu_block import make_gpu_block
     from skpar.parallel._tasks import zero_loss_task
 
     rng = np.random.default_rng(0)

@@ -56,7 +56,7 @@ def test_each_loss_is_its_definition_and_its_derivative(name):
 def test_a_loss_is_one_class_and_reaches_the_gpu_source():
     """What a new loss provides (its CUDA text, its dual box where it has one) lands in the GPU source; the
     estimators' choices come from the registry."""
-    from skpar.gpu._source import source
+    from skpar.kernels._cuda_source import source
 
     for cls in LOSSES.values():
         text = source("sgd_wild", "double", cls, CSR=0)
@@ -396,7 +396,7 @@ def test_column_counts_are_bincount(index_dtype):
 def test_sgd_ring_groups_divide_the_batch(nc, batch):
     """The register kernel's groups share one model only if they divide the batch; the ring holds two groups at
     least and about 64 registers of rows. Host logic: no GPU needed."""
-    from skpar.gpu._kernels import SGD_GROUP, SGD_RING, sgd_ring
+    from skpar.kernels._cuda import SGD_GROUP, SGD_RING, sgd_ring
 
     ring, g = sgd_ring(nc, batch)
     assert batch % g == 0 and ring % g == 0 and ring >= 2 * g

@@ -110,8 +110,9 @@ def test_path_warm_starts(problem, monkeypatch):
     from skpar.linear_model import _shotgun_lasso
 
     calls, builds = [], []
-    real = _shotgun_lasso.spectral_radius
-    monkeypatch.setattr(_shotgun_lasso, "spectral_radius", lambda *a, **k: calls.append(1) or real(*a, **k))
+    real = _shotgun_lasso.LassoData.spectral_radius
+    monkeypatch.setattr(_shotgun_lasso.LassoData, "spectral_radius",
+                        lambda *a, **k: calls.append(1) or real(*a, **k))
     build = _shotgun_lasso.LassoData.build
     monkeypatch.setattr(_shotgun_lasso.LassoData, "build", lambda *a, **k: builds.append(1) or build(*a, **k))
     X, y = problem

@@ -48,14 +48,14 @@ def gpu_time(fn, repeats=7):
 
 def passes(n, d):
     import cupy as cp
+    from skpar.parallel import DeviceLassoData
 
     from skpar import ParallelSGDRegressor
     from skpar._losses import make_loss
-    from skpar.gpu._block import make_gpu_block
-    from skpar.gpu._dcd import concurrency, dcd_gpu
-    from skpar.gpu._kernels import sgd_warps_kernel
-    from skpar.gpu._sgd import sgd_epoch_gpu
-    from skpar.gpu._shotgun import GPULassoData
+    from skpar.backend._gpu_block import make_gpu_block
+    from skpar.kernels._cuda import sgd_warps_kernel
+    from skpar.kernels._dcd_cuda import concurrency, dcd_gpu
+    from skpar.kernels._sgd_cuda import sgd_epoch_gpu
     from skpar.parallel._sgd import SGDState
 
     rs = cp.random.RandomState(0)
@@ -72,7 +72,7 @@ def passes(n, d):
 
     block = make_gpu_block(X, y, None, 0)
     minbs = [int(v) for v in os.environ.get("SWEEP_MINB", "").split(",") if v]
-    # the default workers (a few warps an SM: see skpar.gpu._kernels.SGD_WARPS_PER_SM), and every resident warp a
+    # the default workers (a few warps an SM: see skpar.kernels._cuda.SGD_WARPS_PER_SM), and every resident warp a
     # worker in blocks of 8 warps (the kernel's throughput at full occupancy)
     shares = [None, 64]
     for average, minb, share in [(a, m, sh) for a in (False, True) for m in (minbs or [None]) for sh in shares]:
@@ -92,14 +92,14 @@ def passes(n, d):
         os.environ.pop("SKPAR_SGD_MINB", None)
         os.environ.pop("SKPAR_SGD_WARPS_PER_SM", None)
         os.environ.pop("SKPAR_SGD_THREADS", None)
-    data = GPULassoData.build(X, y, None, True)
-    rr = data.residual(cp.zeros(d))
+    data = DeviceLassoData.build(X, y, None, True)
+    rr = data.residual(np.zeros(d))
     delta = cp.zeros(d)
     delta[:10] = 1e-3
 
     def step():
-        data.gradient(rr)
-        data.matvec(delta)
+        data.device_gradient(rr)
+        data.centred_matvec(delta)
 
     t = gpu_time(step)
     rows.append(("Shotgun step (X.T r and X delta)", t * 1e3, 2 * nbytes / t / 1e9, 2 * t_floor / t))
@@ -268,7 +268,7 @@ def dcd_sweep(n, d):
     import cupy as cp
 
     from skpar import DualCoordinateAscentSVM
-    from skpar.gpu._namespace import resident_warps
+    from skpar._device import resident_warps
 
     rs = cp.random.RandomState(0)
     X = rs.standard_normal((n, d), dtype=cp.float32)

@@ -11,6 +11,7 @@ from ._dask_input import (
     label_counts,
     unique_labels,
 )
+from ._device_input import check_gpu_fit_data, check_gpu_predict_data, linear_scores
 from ._kind import DataKind, data_kind
 from ._select import get_backend, resolve_n_jobs
 from ._threads import ThreadBackend
@@ -23,6 +24,8 @@ __all__ = [
     "Block",
     "DaskBackend",
     "ThreadBackend",
+    "check_gpu_fit_data",
+    "check_gpu_predict_data",
     "checked_chunks",
     "compute",
     "data_kind",
@@ -30,6 +33,7 @@ __all__ = [
     "get_backend",
     "is_dask_collection",
     "label_counts",
+    "linear_scores",
     "unique_labels",
     "make_block",
     "resolve_n_jobs",

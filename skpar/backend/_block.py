@@ -101,7 +101,7 @@ class Block(SolverState):
         array's chunk (the chunks in order are the data).
     """
 
-    #: rows in host memory (:class:`skpar.gpu.GPUBlock` sets this True): the tasks pick their kernels by it
+    #: rows in host memory (:class:`skpar.backend._gpu_block.GPUBlock` sets this True): the tasks pick their kernels by it
     on_gpu = False
 
     def __init__(self, X, y, sample_weight, index, val_rows=None, rows=None):
@@ -178,10 +178,10 @@ def make_block(X, y, sample_weight, index, seed, validation_fraction, check_fini
 
     ``check_finite`` is for data that was never validated on the driver (chunks of a dask array): NaN or inf in a
     block, or a negative weight, raise a ``ValueError`` that names the block. ``gpu`` (found where the data entered
-    skpar) builds a :class:`skpar.gpu.GPUBlock` on the current device instead.
+    skpar) builds a :class:`skpar.backend._gpu_block.GPUBlock` on the current device instead.
     """
     if gpu:  # no validation rows on GPUs: the estimators refuse early_stopping for GPU data before this
-        from ..gpu._block import make_gpu_block
+        from ._gpu_block import make_gpu_block
 
         return make_gpu_block(X, y, sample_weight, index, check_finite=check_finite)
     if sp.issparse(X):

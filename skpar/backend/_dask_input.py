@@ -6,8 +6,8 @@ import dask
 import dask.array as da
 import numpy as np
 
+from .._device import array_module
 from .._dtypes import check_values
-from ..gpu._namespace import array_module
 from ._block import make_block
 
 

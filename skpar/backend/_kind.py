@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import scipy.sparse as sp
 
-from ..gpu._namespace import is_sparse_gpu, on_gpu
+from .._device import is_sparse_gpu, on_gpu
 from ._dask_input import is_dask_collection
 
 

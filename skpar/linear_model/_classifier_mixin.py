@@ -6,9 +6,8 @@ import numpy as np
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 
-from ..backend import is_dask_collection, label_counts, unique_labels
-from ..gpu._namespace import array_module, on_gpu, to_host
-from ..gpu._validation import linear_scores
+from .._device import array_module, on_gpu, to_host
+from ..backend import is_dask_collection, label_counts, linear_scores, unique_labels
 from ._validation import check_predict_data
 
 
@@ -50,7 +49,7 @@ class LinearClassifierMixin:
             labels = to_host(unique_labels(y)) if classes is None else None
             if labels is not None:  # NaN, continuous or mixed labels are named as for a NumPy y
                 check_classification_targets(labels)
-        elif on_gpu(y):  # checked on the GPU by skpar.gpu._validation; the distinct labels come to the host
+        elif on_gpu(y):  # checked on the GPU by skpar.backend._device_input; the distinct labels come to the host
             labels = to_host(array_module(y).unique(y)) if classes is None else None
         else:
             check_classification_targets(y)

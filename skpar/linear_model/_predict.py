@@ -5,9 +5,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn.utils.extmath import safe_sparse_dot
 
-from ..backend import is_dask_collection
-from ..gpu._namespace import on_gpu
-from ..gpu._validation import linear_scores
+from .._device import on_gpu
+from ..backend import is_dask_collection, linear_scores
 from ._validation import check_predict_data
 
 

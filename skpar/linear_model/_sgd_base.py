@@ -209,7 +209,7 @@ class BaseParallelSGD(ClientParamMixin, BaseEstimator):
             self._epochs_done = 0
         backend = get_backend(self.client, default_n_jobs(self.n_jobs, X, kind, averaged=self.mode != "hogwild"),
                               gpu_local=kind.local_gpu)
-        # GPU rounds are local epochs of thousands of warp workers (skpar.gpu._sgd), whatever local_steps says
+        # GPU rounds are local epochs of thousands of warp workers (skpar.kernels._sgd_cuda), whatever local_steps says
         local_steps = "epoch" if gpu else self.local_steps
         try:
             early = self.early_stopping and self.tol is not None and max_epochs > 1

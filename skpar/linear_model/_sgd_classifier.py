@@ -10,10 +10,10 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.metaestimators import available_if
 
+from .._device import array_module
 from .._losses import CLASSIFICATION_LOSSES, make_loss
 from ..backend import get_backend, is_dask_collection
 from ..exceptions import SmallBlockWarning
-from ..gpu._namespace import array_module
 from ..parallel import SGDState, block_train_sizes
 from ..parallel._cocoa import dual_ascent
 from ..parallel._dcd_tasks import split_outputs

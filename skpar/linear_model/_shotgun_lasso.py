@@ -15,12 +15,9 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
-from ..backend import checked_chunks, compute, data_kind, delayed_column_blocks, get_backend
+from ..backend import check_gpu_fit_data, checked_chunks, compute, data_kind, delayed_column_blocks, get_backend
 from ..backend._select import check_gpu_local_client
-from ..gpu._namespace import to_host
-from ..gpu._shotgun import GPULassoData, shotgun_lasso_gpu, spectral_radius_gpu
-from ..gpu._validation import check_gpu_fit_data
-from ..parallel import ColumnBlock, LassoData, SyncRounds, hydra_lasso, shotgun_lasso, spectral_radius
+from ..parallel import ColumnBlock, DeviceLassoData, LassoData, SyncRounds, hydra_lasso, shotgun_lasso
 from ..parallel._hydra import column_piece
 from ._persistence import ClientParamMixin
 from ._predict import LinearRegressorMixin
@@ -223,7 +220,7 @@ class ShotgunLasso(ClientParamMixin, LinearRegressorMixin, RegressorMixin, Linea
             else:
                 data = LassoData.build(X, y, sample_weight, self.fit_intercept)
                 w, gap, n_iter, converged, p, rho, ybar, xbar, tol_abs = self._solve_local(
-                    data, backend, l1, l2, w0, rng, start)
+                    data, backend.local_pool, backend.n_workers, l1, l2, w0, rng, start)
         finally:
             backend.close()
         return self._set_fit(X, w, gap, n_iter, converged, p, rho, ybar, xbar, tol_abs, recoveries)
@@ -232,19 +229,19 @@ class ShotgunLasso(ClientParamMixin, LinearRegressorMixin, RegressorMixin, Linea
         return validate_data(self, X, y, accept_sparse=("csc", "csr"), dtype=[np.float64, np.float32],
                              y_numeric=True)
 
-    def _solve_local(self, data, backend, l1, l2, w0, rng, start, rho=None):
-        """The Shotgun driver on host data in this process: ``(w, gap, n_iter, converged, P, rho, ybar, xbar,
-        tol_abs)``. ``rho``: the spectral radius, estimated here where None (a path passes its first fit's: it is
-        X's, not alpha's)."""
+    def _solve_local(self, data, pool, n_threads, l1, l2, w0, rng, start, rho=None):
+        """The Shotgun driver on data in this process (host data on ``n_threads`` threads of ``pool``, or data on
+        the GPU): ``(w, gap, n_iter, converged, P, rho, ybar, xbar, tol_abs)``. ``rho``: the spectral radius,
+        estimated here where None (a path passes its first fit's: it is X's, not alpha's)."""
         tol_abs = self.tol * float(data.s @ (data.yc ** 2)) / data.n
         seed = int(rng.randint(1 << 30))
-        rho = spectral_radius(data, seed=seed) if rho is None else rho
+        rho = data.spectral_radius(seed=seed) if rho is None else rho
         P = None if self.n_parallel == "auto" else int(self.n_parallel)
         w, gap, n_iter, converged, p = shotgun_lasso(
             data, w0, l1, l2, P=P, rho=rho, max_epochs=self.max_iter, tol=tol_abs, positive=self.positive,
             working_set=self.working_set, selection=self.selection,
-            rng=np.random.default_rng(rng.randint(1 << 30)), pool=backend.local_pool,
-            n_threads=backend.n_workers, history=self.history_, start_time=start, verbose=self.verbose)
+            rng=np.random.default_rng(rng.randint(1 << 30)), pool=pool, n_threads=n_threads,
+            history=self.history_, start_time=start, verbose=self.verbose)
         return w, gap, n_iter, converged, p, rho, data.ybar, data.xbar, tol_abs
 
     def _fit_path(self, X, y, sample_weight, alphas):
@@ -265,7 +262,8 @@ class ShotgunLasso(ClientParamMixin, LinearRegressorMixin, RegressorMixin, Linea
                 start = time.perf_counter()
                 self.alpha = float(a)
                 l1, l2, w0 = self._start(X.shape[1])
-                fit = self._solve_local(data, backend, l1, l2, w0, check_random_state(self.random_state), start, rho)
+                fit = self._solve_local(data, backend.local_pool, backend.n_workers, l1, l2, w0,
+                                        check_random_state(self.random_state), start, rho)
                 rho = fit[5]
                 self._set_fit(X, *fit)
                 coefs.append(self.coef_.copy())
@@ -298,22 +296,17 @@ class ShotgunLasso(ClientParamMixin, LinearRegressorMixin, RegressorMixin, Linea
         return self
 
     def _fit_gpu(self, X, y, sample_weight, start):
-        """X on the GPU: Shotgun steps of P coordinates through cuBLAS/cuSPARSE (skpar.gpu._shotgun)."""
+        """X on the GPU: the same Shotgun driver, its steps cuBLAS/cuSPARSE products
+        (:class:`~skpar.parallel._lasso_data.DeviceLassoData`)."""
         check_gpu_local_client(self.client)
         X, y, sample_weight = check_gpu_fit_data(self, X, y, sample_weight, reset=True)
         if sample_weight is not None and float(sample_weight.sum()) <= 0:
             raise ValueError("sample_weight sums to zero: there is nothing to fit")
         rng = check_random_state(self.random_state)
         l1, l2, w0 = self._start(X.shape[1])
-        data = GPULassoData.build(X, y, sample_weight, self.fit_intercept)
-        tol_abs = self.tol * float(data.s @ (data.yc ** 2)) / data.n
-        rho = spectral_radius_gpu(data, seed=int(rng.randint(1 << 30)))
-        P = None if self.n_parallel == "auto" else int(self.n_parallel)
-        w, gap, n_iter, converged, p = shotgun_lasso_gpu(
-            data, w0, l1, l2, P=P, rho=rho, max_epochs=self.max_iter, tol=tol_abs, positive=self.positive,
-            selection=self.selection, seed=int(rng.randint(1 << 30)), history=self.history_, start_time=start,
-            verbose=self.verbose)
-        return self._set_fit(X, w, gap, n_iter, converged, p, rho, data.ybar, to_host(data.xbar), tol_abs)
+        data = DeviceLassoData.build(X, y, sample_weight, self.fit_intercept)
+        fit = self._solve_local(data, None, 1, l1, l2, w0, rng, start)
+        return self._set_fit(X, *fit)
 
     def _fit_columns(self, backend, X, y, sample_weight, w0, l1, l2, rng, start, dask):
         """The Dask path: column blocks on the workers, CoCoA+-safe additive rounds (see skpar.parallel._hydra)."""

@@ -14,8 +14,7 @@ import scipy.sparse as sp
 from sklearn.utils.validation import _check_feature_names, _check_sample_weight, check_is_fitted, validate_data
 
 from .._dtypes import as_float
-from ..backend import checked_chunks, data_kind, is_dask_collection
-from ..gpu._validation import check_gpu_fit_data, check_gpu_predict_data
+from ..backend import check_gpu_fit_data, check_gpu_predict_data, checked_chunks, data_kind, is_dask_collection
 
 
 def _dask_to_array(X, name="X"):

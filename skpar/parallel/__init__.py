@@ -3,7 +3,7 @@
 from .._lasso_objective import duality_gap, primal
 from ._cocoa import cocoa
 from ._hydra import ColumnBlock, hydra_lasso
-from ._lasso_data import LassoData
+from ._lasso_data import DeviceLassoData, LassoData
 from ._sgd import (
     SGDPlan,
     SGDState,
@@ -21,6 +21,7 @@ from ._sync import Round, SyncRounds, nbytes, weighted_average
 __all__ = [
     "ColumnBlock",
     "cocoa",
+    "DeviceLassoData",
     "LassoData",
     "duality_gap",
     "hydra_lasso",

@@ -10,8 +10,7 @@ import itertools
 
 import numpy as np
 
-from ..gpu._dcd import dcd_gpu, w_of_alpha_gpu
-from ..gpu._namespace import array_module, to_host
+from .._device import array_module, to_host
 from ..kernels import (
     certificate_csr,
     certificate_dense,
@@ -23,6 +22,7 @@ from ..kernels import (
     w_of_alpha_csr,
     w_of_alpha_dense,
 )
+from ..kernels._dcd_cuda import dcd_gpu, w_of_alpha_gpu
 from ._newton import _targets_and_costs
 
 

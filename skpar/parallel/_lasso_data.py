@@ -1,4 +1,5 @@
-"""The Lasso problem as the coordinate solvers see it: centred, weighted, never densified or copied whole.
+"""The Lasso problem as the coordinate solvers see it: centred, weighted, never densified or copied whole, on the
+host (:class:`LassoData`) or a GPU (:class:`DeviceLassoData`).
 
 See :mod:`skpar.kernels._cd` for the formulation (residual kept as ``r + c``).
 """
@@ -9,6 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+
+from .._device import cupy_module, is_sparse_gpu
 
 #: rows per chunk of a dense product whose operands differ in dtype (float32 X against a float64 vector): NumPy would
 #: otherwise make a float64 copy of all of X for the one product
@@ -50,6 +53,9 @@ class LassoData:
     colsum: np.ndarray
     L: np.ndarray
     ybar: float
+
+    #: host data: the coordinate steps run in the compiled kernels (a :class:`DeviceLassoData` runs them on a GPU)
+    device = False
 
     @property
     def n(self):
@@ -95,3 +101,158 @@ class LassoData:
         """``z = (X - xbar)^T (s * r) / n`` for every column (one pass over X)."""
         sr = self.s * r
         return (dense_t_dot(self.X, sr) - self.xbar * sr.sum()) / self.n
+
+    def spectral_radius(self, *, max_rows=2000, n_iter=30, rtol=1e-2, seed=0):
+        """Spectral radius of ``D^-1/2 X~^T S X~ D^-1/2`` (columns scaled to unit norm), on a row sample.
+
+        ``X~`` is X centred by the weighted column means; columns of zero norm are left out. Power iteration stops
+        when the estimate changes by less than ``rtol``. ``rho`` lies in ``[1, d]``; ``d / rho`` is Shotgun's P*.
+        """
+        rng = np.random.default_rng(seed)
+        n = self.n
+        xbar = self.xbar
+        if n <= max_rows:
+            # every row: X itself (no copy, no change of format), and the centred column norms from the data's own
+            # sums, sum_i s_i (x_ij - xbar_j)^2 = sq_j - 2 xbar_j colsum_j + xbar_j^2 sum_i s_i with sq_j = n (L_j +
+            # xbar_j^2), with no pass over X
+            Xs = self.X if hasattr(self.X, "toarray") else np.asarray(self.X, dtype=float)
+            sq = np.sqrt(self.s)
+            norms2 = n * (self.L + xbar ** 2) - 2 * xbar * self.colsum + xbar ** 2 * float(self.s.sum())
+        else:
+            rows = np.sort(rng.choice(n, size=max_rows, replace=False))
+            Xs = self.X[rows]
+            sq = np.sqrt(self.s[rows])
+            if hasattr(Xs, "toarray"):
+                # sparse: never densified; the centring is applied implicitly, (X - 1 xbar^T) v = X v - (xbar . v) 1
+                norms2 = np.asarray(Xs.multiply(Xs).T @ (sq * sq)).ravel() \
+                    - 2 * xbar * np.asarray(Xs.T @ (sq * sq)).ravel() + xbar ** 2 * float(sq @ sq)
+            else:
+                Xs = np.asarray(Xs, dtype=float)
+                norms2 = ((Xs - xbar) ** 2 * (sq * sq)[:, None]).sum(axis=0)
+        norms = np.sqrt(np.maximum(norms2, 0.0))
+        live = norms > 1e-12 * max(norms.max(initial=0.0), 1e-300)
+        if not live.any():
+            return 1.0
+        scale = np.where(live, 1.0 / np.where(live, norms, 1.0), 0.0)
+
+        def gram(v):  # D^-1/2 X~^T S X~ D^-1/2 v on the sample
+            u = scale * v
+            z = sq * (np.asarray(Xs @ u).ravel() - float(xbar @ u))
+            z = sq * z
+            return scale * (np.asarray(Xs.T @ z).ravel() - xbar * z.sum())
+
+        v = rng.standard_normal(Xs.shape[1]) * live
+        v /= np.linalg.norm(v)
+        lam = 0.0
+        for _ in range(n_iter):
+            u = gram(v)
+            new = float(np.linalg.norm(u))
+            # as in the critical batch size's estimate: done when the estimate stands still, or when ||Hv|| meets the
+            # Rayleigh quotient v.Hv (v already an eigenvector)
+            done = abs(new - lam) <= rtol * new or new - float(v @ u) <= rtol * new
+            v = u / new
+            lam = new
+            if done:
+                break
+        return max(lam, 1.0)
+
+
+#: rows sampled for the spectral radius estimate on a GPU
+DEVICE_RHO_ROWS = 20_000
+
+
+@dataclass
+class DeviceLassoData:
+    """:class:`LassoData` with X, the targets and the weights in GPU memory (a CuPy array or ``cupyx`` CSR).
+
+    The same interface for the Shotgun driver (:func:`skpar.parallel._shotgun.shotgun_lasso`): ``residual`` takes
+    host coefficients and gives the residual on the device, ``gradient`` gives it back on the host (``d`` numbers);
+    the column statistics ``xbar``, ``colsum`` and ``L`` are host arrays (``d`` numbers), with device copies for the
+    steps. Centring stays implicit: X is never copied.
+    """
+
+    X: object
+    yc: object
+    s: object
+    xbar: np.ndarray
+    colsum: np.ndarray
+    L: np.ndarray
+    ybar: float
+
+    device = True
+
+    @property
+    def n(self):
+        return int(self.X.shape[0])
+
+    @property
+    def d(self):
+        return int(self.X.shape[1])
+
+    @property
+    def sparse(self):
+        return is_sparse_gpu(self.X)
+
+    @classmethod
+    def build(cls, X, y, sample_weight, fit_intercept):
+        cp = cupy_module()
+        n, d = X.shape
+        s = cp.ones(n) if sample_weight is None else sample_weight * (n / float(sample_weight.sum()))
+        if is_sparse_gpu(X):
+            sq = X.multiply(X).T @ s.astype(X.dtype)
+        else:
+            sq = cp.zeros(d)
+            step = max(1, (1 << 24) // max(d, 1))  # row chunks: no n x d temporary for X * X
+            for a in range(0, n, step):
+                xa = X[a:a + step].astype(cp.float64)
+                sq += (xa * xa).T @ s[a:a + step]
+        colsum = (X.T @ s.astype(X.dtype)) if fit_intercept else cp.zeros(d)
+        sq, colsum = cp.asarray(sq, dtype=cp.float64).ravel().get(), cp.asarray(colsum, dtype=cp.float64).ravel().get()
+        xbar = colsum / n
+        ybar = float(s @ y / n) if fit_intercept else 0.0
+        L = np.maximum(sq / n - xbar * xbar, 0.0)
+        return cls(X, y - ybar, s, xbar, colsum, L, ybar)
+
+    def centred_matvec(self, v):
+        """``(X - xbar) v`` as a float64 device vector (``v`` on the device or the host)."""
+        cp = cupy_module()
+        v = cp.asarray(v, dtype=cp.float64)
+        return (self.X @ v.astype(self.X.dtype)).astype(cp.float64).ravel() - float(cp.asarray(self.xbar) @ v)
+
+    def residual(self, w):
+        """The exact centred residual ``yc - (X - xbar) w``, on the device (``w`` a host vector)."""
+        return self.yc - self.centred_matvec(w)
+
+    def device_gradient(self, r):
+        """``z = (X - xbar)^T (s * r) / n`` for every column, on the device (one pass over X)."""
+        cp = cupy_module()
+        sr = self.s * r
+        Xt_sr = (self.X.T @ sr.astype(self.X.dtype)).astype(cp.float64).ravel()
+        return (Xt_sr - cp.asarray(self.xbar) * float(sr.sum())) / self.n
+
+    def gradient(self, r):
+        """:meth:`device_gradient` on the host."""
+        return self.device_gradient(r).get()
+
+    def spectral_radius(self, *, seed=0, n_iter=30, **_):
+        """:meth:`LassoData.spectral_radius` on the device: power iteration on a sample of DEVICE_RHO_ROWS rows,
+        densified there (each product a GEMV)."""
+        cp = cupy_module()
+        rs = cp.random.RandomState(seed)
+        rows = cp.unique(rs.randint(0, self.n, size=DEVICE_RHO_ROWS, dtype=cp.int64)) if self.n > DEVICE_RHO_ROWS \
+            else cp.arange(self.n)
+        Xs = self.X[rows]
+        Xs = Xs.toarray() if is_sparse_gpu(Xs) else Xs
+        Xs = Xs.astype(cp.float64) - cp.asarray(self.xbar)
+        L = cp.asarray(self.L)
+        scale = 1.0 / cp.sqrt(cp.maximum(L, 1e-300))
+        scale[L <= 0] = 0.0
+        v = rs.standard_normal(self.d)
+        lam = 1.0
+        for _ in range(n_iter):
+            u = Xs.T @ (Xs @ (scale * v)) * scale / rows.shape[0]
+            nrm = float(cp.linalg.norm(u))
+            if nrm == 0.0:
+                return 1.0
+            lam, v = float(v @ u) / float(v @ v), u / nrm
+        return max(lam, 1.0)

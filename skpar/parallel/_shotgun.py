@@ -17,6 +17,7 @@ import time
 
 import numpy as np
 
+from .._device import cupy_module
 from .._lasso_objective import duality_gap, gap_from_sums, primal
 from .._penalties import Penalty
 from ..kernels import (
@@ -42,59 +43,10 @@ GRAM_COPY_FRACTION = 0.25
 GRAM_ROWS_PER_COLUMN = 8
 
 
-def spectral_radius(data, *, max_rows=2000, n_iter=30, rtol=1e-2, seed=0):
-    """Spectral radius of ``D^-1/2 X~^T S X~ D^-1/2`` (columns scaled to unit norm), on a row sample.
-
-    ``X~`` is X centred by the weighted column means; columns of zero norm are left out. Power iteration stops
-    when the estimate changes by less than ``rtol``. ``rho`` lies in ``[1, d]``; ``d / rho`` is Shotgun's P*.
-    """
-    rng = np.random.default_rng(seed)
-    n = data.n
-    xbar = data.xbar
-    if n <= max_rows:
-        # every row: X itself (no copy, no change of format), and the centred column norms from the data's own
-        # sums, sum_i s_i (x_ij - xbar_j)^2 = sq_j - 2 xbar_j colsum_j + xbar_j^2 sum_i s_i with sq_j = n (L_j +
-        # xbar_j^2), with no pass over X
-        Xs = data.X if hasattr(data.X, "toarray") else np.asarray(data.X, dtype=float)
-        sq = np.sqrt(data.s)
-        norms2 = n * (data.L + xbar ** 2) - 2 * xbar * data.colsum + xbar ** 2 * float(data.s.sum())
-    else:
-        rows = np.sort(rng.choice(n, size=max_rows, replace=False))
-        Xs = data.X[rows]
-        sq = np.sqrt(data.s[rows])
-        if hasattr(Xs, "toarray"):
-            # sparse: never densified; the centring is applied implicitly, (X - 1 xbar^T) v = X v - (xbar . v) 1
-            norms2 = np.asarray(Xs.multiply(Xs).T @ (sq * sq)).ravel() \
-                - 2 * xbar * np.asarray(Xs.T @ (sq * sq)).ravel() + xbar ** 2 * float(sq @ sq)
-        else:
-            Xs = np.asarray(Xs, dtype=float)
-            norms2 = ((Xs - xbar) ** 2 * (sq * sq)[:, None]).sum(axis=0)
-    norms = np.sqrt(np.maximum(norms2, 0.0))
-    live = norms > 1e-12 * max(norms.max(initial=0.0), 1e-300)
-    if not live.any():
-        return 1.0
-    scale = np.where(live, 1.0 / np.where(live, norms, 1.0), 0.0)
-
-    def gram(v):  # D^-1/2 X~^T S X~ D^-1/2 v on the sample
-        u = scale * v
-        z = sq * (np.asarray(Xs @ u).ravel() - float(xbar @ u))
-        z = sq * z
-        return scale * (np.asarray(Xs.T @ z).ravel() - xbar * z.sum())
-
-    v = rng.standard_normal(Xs.shape[1]) * live
-    v /= np.linalg.norm(v)
-    lam = 0.0
-    for _ in range(n_iter):
-        u = gram(v)
-        new = float(np.linalg.norm(u))
-        # as in the critical batch size's estimate: done when the estimate stands still, or when ||Hv|| meets the
-        # Rayleigh quotient v.Hv (v already an eigenvector)
-        done = abs(new - lam) <= rtol * new or new - float(v @ u) <= rtol * new
-        v = u / new
-        lam = new
-        if done:
-            break
-    return max(lam, 1.0)
+def spectral_radius(data, **options):
+    """Spectral radius of ``D^-1/2 X~^T S X~ D^-1/2`` (columns scaled to unit norm): ``d / rho`` is Shotgun's P*.
+    See :meth:`skpar.parallel._lasso_data.LassoData.spectral_radius` for the estimate and its ``options``."""
+    return data.spectral_radius(**options)
 
 
 def _deltas_dense(X, args, idx):
@@ -266,6 +218,73 @@ class _Shotgun:
         return (g - self.xbar * sr.sum()) / self.data.n
 
 
+class _DeviceShotgun:
+    """:class:`_Shotgun`'s epochs for a :class:`~skpar.parallel._lasso_data.DeviceLassoData`: a step is two cuBLAS
+    (or cuSPARSE) products over X on the GPU, the gradient of every column ``(X - xbar)^T (s r) / n`` and the
+    residual's update ``r -= (X - xbar) delta`` by the P coordinates that moved. The residual stays on the device;
+    the working set's coefficients come and go once an epoch (``|ws|`` numbers)."""
+
+    #: epochs between exact residuals: many in-place updates of a float32 X drift
+    REFRESH = 10
+
+    def __init__(self, data, pool, n_threads, l1, l2, positive):
+        self.data, self.l1, self.l2, self.positive = data, l1, l2, positive
+        self.penalty = Penalty(l1, l2)
+        self.G = None
+        self.epochs = 0
+
+    def set_working_set(self, ws):
+        cp = cupy_module()
+        self.ws = ws
+        self.ws_dev = cp.asarray(ws)
+        self.L_dev = cp.asarray(self.data.L[ws])
+        self.xbar = self.data.xbar[ws]
+
+    def begin(self, w, r):
+        return r
+
+    def _full(self, w):
+        """The working set's coefficients ``w`` as a device vector of all ``d`` (zero elsewhere)."""
+        full = cupy_module().zeros(self.data.d)
+        full[self.ws_dev] = cupy_module().asarray(w)
+        return full
+
+    def state_at(self, w, ref, ref_state):
+        return ref_state + self.data.centred_matvec(self._full(ref - w))
+
+    def primal(self, w, state):
+        return primal(self.data, w, state, self.l1, self.l2)
+
+    def gap(self, w, state):
+        return duality_gap(self.data, w, state, self.gradient(state), self.l1, self.l2, self.positive)
+
+    def gradient(self, r):
+        return self.data.gradient(r)[self.ws]
+
+    def epoch(self, w, r, P, order):
+        """One pass over ``order`` in steps of P simultaneous updates; ``w`` (host) and ``r`` (device) change in
+        place. Returns the number of steps."""
+        cp = cupy_module()
+        data = self.data
+        w_dev = cp.asarray(w)
+        order_dev = cp.asarray(order)
+        for a in range(0, order.size, P):
+            local = order_dev[a:a + P]
+            cols = self.ws_dev[local]
+            wb = w_dev[local]
+            u = self.L_dev[local] * wb + data.device_gradient(r)[cols]
+            new = self.penalty.coordinate_minimizers(u, self.L_dev[local], self.positive)
+            delta = cp.zeros(data.d)
+            delta[cols] = new - wb
+            w_dev[local] = new
+            r -= data.centred_matvec(delta)
+        w[:] = w_dev.get()
+        self.epochs += 1
+        if self.epochs % self.REFRESH == 0:
+            r[:] = data.residual(self._full(w))
+        return -(-order.size // P)
+
+
 #: iterates that Anderson acceleration combines (one extrapolation every this many epochs)
 ANDERSON_DEPTH = 5
 
@@ -357,7 +376,7 @@ def shotgun_lasso(data, w, l1, l2, *, P, rho, max_epochs, tol, positive=False, w
 
     Parameters
     ----------
-    data : LassoData
+    data : LassoData or DeviceLassoData
     w : ndarray of shape (d,)
         Starting coefficients (warm start).
     l1, l2 : float
@@ -382,7 +401,8 @@ def shotgun_lasso(data, w, l1, l2, *, P, rho, max_epochs, tol, positive=False, w
     history = [] if history is None else history
     start_time = time.perf_counter() if start_time is None else start_time
     w = np.array(w, dtype=np.float64)
-    solver = _Shotgun(data, pool, n_threads, l1, l2, positive)
+    # the one place the data's kind matters: host columns through the compiled kernels, or GPU products
+    solver = (_DeviceShotgun if data.device else _Shotgun)(data, pool, n_threads, l1, l2, positive)
     r = data.residual(w)
     exact = True  # r computed from w, not carried through the epochs' in-place updates
     epochs, steps, converged, p_used, ws_size = 0, 0, False, 1, 0

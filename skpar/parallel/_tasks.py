@@ -10,8 +10,6 @@ import time
 
 import numpy as np
 
-from ..gpu._sgd import sgd_epoch_gpu
-from ..gpu._tasks import matvec_gpu, moments_gpu, zero_loss_gpu
 from ..kernels import (
     eval_csr,
     eval_dense,
@@ -23,6 +21,8 @@ from ..kernels import (
     sparse_arrays,
 )
 from ..kernels._replica import fold_replica, hogwild_csr_replica, stable_period
+from ..kernels._sgd_cuda import sgd_epoch_gpu
+from ..kernels._stats_cuda import matvec_gpu, moments_gpu, zero_loss_gpu
 from ._results import HogwildResult, OneshotResult, StepsResult
 
 
@@ -35,7 +35,7 @@ def sgd_task(block, state, plan, epoch_seed, offset, n_steps, t0):
     """
     if plan.delays and block.index < len(plan.delays) and plan.delays[block.index]:
         time.sleep(plan.delays[block.index])  # a straggler, for tests and benchmarks only
-    if block.on_gpu:  # a whole local epoch per call: GPU rounds are local epochs (see skpar.gpu._sgd)
+    if block.on_gpu:  # a whole local epoch per call: GPU rounds are local epochs (see skpar.kernels._sgd_cuda)
         return StepsResult(*sgd_epoch_gpu(block, state, plan, epoch_seed, t0))
     W, B, Wbar, Bbar, n_avg = state
     order = block.epoch_order(epoch_seed)

@@ -1,4 +1,4 @@
-"""Compile (once per data type and shape class) and launch the CUDA kernels of :mod:`skpar.gpu._source`."""
+"""Compile (once per data type and shape class) and launch the CUDA kernels of :mod:`skpar.kernels._cuda_source`."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import os
 
 import numpy as np
 
-from ._namespace import cupy_module
-from ._source import source
+from .._device import cupy_module
+from ._cuda_source import source
 
 #: threads per block of every kernel (8 warps)
 THREADS = 256

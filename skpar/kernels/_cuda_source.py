@@ -32,8 +32,8 @@ precision (float32 registers for float32 data: half the registers and shuffles).
 from __future__ import annotations
 
 from .._penalties import SOFT_THRESHOLD_CUDA
-from ._source_dcd import DCD_WARPS, DCD_WILD
-from ._source_sgd import SGD_WARPS, SGD_WILD
+from ._dcd_cuda_source import DCD_WARPS, DCD_WILD
+from ._sgd_cuda_source import SGD_WARPS, SGD_WILD
 
 #: widest dense row the register kernel takes, in chunks of 32 columns
 MAX_CHUNKS = 32

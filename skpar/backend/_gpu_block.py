@@ -10,10 +10,10 @@ import math
 
 import numpy as np
 
+from .._device import cupy_module, is_sparse_gpu
 from .._dtypes import check_block_values
 from .._solver_state import SolverState, persisted_state
-from ._namespace import cupy_module, is_sparse_gpu
-from ._source import MAX_CHUNKS
+from ..kernels._cuda_source import MAX_CHUNKS
 
 #: fewest rows a warp worker gets per epoch: a worker's epoch is its sequential progress (averaging workers cuts
 #: noise, not bias), so small data gets fewer, longer-running workers
@@ -58,9 +58,9 @@ class GPUBlock(SolverState):
 
     def n_workers(self, fn=None) -> int:
         """Warp workers of the register kernel ``fn`` (by default its heaviest variant): see
-        :func:`skpar.gpu._kernels.sgd_workers`; at least MIN_ROWS_PER_WORKER rows each."""
+        :func:`skpar.kernels._cuda.sgd_workers`; at least MIN_ROWS_PER_WORKER rows each."""
         from .._losses import make_loss
-        from ._kernels import SGD_GROUP, sgd_warps_kernel, sgd_workers
+        from ..kernels._cuda import SGD_GROUP, sgd_warps_kernel, sgd_workers
 
         if fn is None:
             fn = sgd_warps_kernel(self.X.dtype, self.X.shape[1], True, make_loss("log_loss"), 1, SGD_GROUP)

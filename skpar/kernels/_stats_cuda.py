@@ -1,4 +1,4 @@
-"""The statistics tasks of the CPU path (:mod:`skpar.parallel._tasks`) for a :class:`~skpar.gpu._block.GPUBlock`:
+"""The statistics tasks of the CPU path (:mod:`skpar.parallel._tasks`) for a :class:`~skpar.backend._gpu_block.GPUBlock`:
 computed on the device with CuPy, only small results (sums, a Gram matrix of a row sample) come back."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import functools
 
 import numpy as np
 
-from ._namespace import cupy_module
+from .._device import cupy_module
 
 
 def _sample(block, max_rows, seed):

@@ -17,8 +17,8 @@ import os
 
 import numpy as np
 
-from ._kernels import ctype, f64, i32, i64, kernel, launch
-from ._namespace import cupy_module, resident_warps
+from .._device import cupy_module, resident_warps
+from ._cuda import ctype, f64, i32, i64, kernel, launch
 
 #: rows in flight per column for sparse rows (see the module docstring)
 SPARSE_WARPS_PER_COLUMN = 4

@@ -18,9 +18,9 @@ import math
 
 import numpy as np
 
-from ..kernels._schedule import step_size
-from ._kernels import ctype, f64, grid, i32, i64, kernel, launch, sgd_threads, sgd_warps_kernel
-from ._namespace import cupy_module, resident_warps
+from .._device import cupy_module, resident_warps
+from ._cuda import ctype, f64, grid, i32, i64, kernel, launch, sgd_threads, sgd_warps_kernel
+from ._schedule import step_size
 
 #: most rows per launch of the Hogwild! kernel (the l2 shrinkage of a launch's steps is applied at its end)
 WILD_ROWS = 1 << 16

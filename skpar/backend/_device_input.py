@@ -8,8 +8,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
+from .._device import cupy_module, is_sparse_gpu
 from .._dtypes import as_float
-from ._namespace import cupy_module, is_sparse_gpu
 
 
 def _float_array(X, name):

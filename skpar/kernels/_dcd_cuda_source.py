@@ -1,4 +1,4 @@
-"""CUDA C source of the dual coordinate ascent kernels (``dcd_wild``, ``dcd_warps``); see :mod:`skpar.gpu._source`
+"""CUDA C source of the dual coordinate ascent kernels (``dcd_wild``, ``dcd_warps``); see :mod:`skpar.kernels._cuda_source`
 for what they do and how a source is assembled."""
 
 DCD_STEP = r"""

@@ -1,4 +1,4 @@
-"""CUDA C source of the SGD kernels (``sgd_warps``, ``sgd_wild``); see :mod:`skpar.gpu._source` for what they do
+"""CUDA C source of the SGD kernels (``sgd_warps``, ``sgd_wild``); see :mod:`skpar.kernels._cuda_source` for what they do
 and how a source is assembled."""
 
 SGD_WARPS = r"""
