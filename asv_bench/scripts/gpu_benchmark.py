@@ -48,7 +48,6 @@ def gpu_time(fn, repeats=7):
 
 def passes(n, d):
     import cupy as cp
-    from skpar.parallel import DeviceLassoData
 
     from skpar import ParallelSGDRegressor
     from skpar._losses import make_loss
@@ -56,6 +55,7 @@ def passes(n, d):
     from skpar.kernels._cuda import sgd_warps_kernel
     from skpar.kernels._dcd_cuda import concurrency, dcd_gpu
     from skpar.kernels._sgd_cuda import sgd_epoch_gpu
+    from skpar.parallel import DeviceLassoData
     from skpar.parallel._sgd import SGDState
 
     rs = cp.random.RandomState(0)

@@ -101,7 +101,8 @@ class Block(SolverState):
         array's chunk (the chunks in order are the data).
     """
 
-    #: rows in host memory (:class:`skpar.backend._gpu_block.GPUBlock` sets this True): the tasks pick their kernels by it
+    #: rows in host memory (:class:`~skpar.backend._gpu_block.GPUBlock` sets this True): the tasks pick their
+    #: kernels by it
     on_gpu = False
 
     def __init__(self, X, y, sample_weight, index, val_rows=None, rows=None):

@@ -1,19 +1,10 @@
 """Local solvers on one in-memory block: numba kernels for dense and CSR data, float32 and float64.
 
-Kernels are pure functions of their inputs and know nothing of blocks, backends or estimators.
+Kernels are pure functions of their inputs and know nothing of blocks, backends or estimators. The Shotgun
+steps' own kernels (``_cd.py``) are imported by their one driver from there.
 """
 
-from ._cd import (
-    cd_epochs_csc,
-    cd_epochs_dense,
-    deltas_csc,
-    deltas_dense,
-    residual_update_csc,
-    residual_update_dense,
-    shotgun_epoch_csc,
-    shotgun_epoch_dense,
-    shotgun_epoch_gram,
-)
+from ._cd import cd_epochs_csc, cd_epochs_dense
 from ._dcd import certificate_csr, certificate_dense, dcd_csr, dcd_dense, w_of_alpha_csr, w_of_alpha_dense
 from ._hogwild import hogwild_csr
 from ._indices import sparse_arrays
@@ -29,13 +20,6 @@ __all__ = [
     "column_sq_sums_csr",
     "dcd_csr",
     "dcd_dense",
-    "deltas_csc",
-    "deltas_dense",
-    "residual_update_csc",
-    "residual_update_dense",
-    "shotgun_epoch_csc",
-    "shotgun_epoch_dense",
-    "shotgun_epoch_gram",
     "eval_csr",
     "eval_dense",
     "hogwild_csr",

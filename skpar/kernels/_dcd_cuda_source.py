@@ -1,5 +1,5 @@
-"""CUDA C source of the dual coordinate ascent kernels (``dcd_wild``, ``dcd_warps``); see :mod:`skpar.kernels._cuda_source`
-for what they do and how a source is assembled."""
+"""CUDA C source of the dual coordinate ascent kernels (``dcd_wild``, ``dcd_warps``); see
+:mod:`skpar.kernels._cuda_source` for what they do and how a source is assembled."""
 
 DCD_STEP = r"""
 // The dual coordinate step of row i shared by both kernels (skpar.kernels._dcd._coordinate on the CPU): p is

@@ -11,7 +11,7 @@ from numba import njit
 from .._penalties import soft_threshold as _soft
 from ._loss import target_loss
 from ._prefetch import prefetch_write
-from ._schedule import step_size
+from ._schedule import batch_step, step_size
 from ._sgd import intercept_step
 
 
@@ -109,12 +109,7 @@ def hogwild_csr(data, indices, indptr, y, sw, rows, W, B, inv_q, t0, batch_size,
     mark = np.full(d, -1, dtype=np.int64)
     touched = np.empty(d, dtype=np.int64)
     n_rows = rows.shape[0]
-    loss_sum = 0.0
-    n_seen = 0
-    steps = 0
-    diverged = False
-    last_eta = 0.0
-    pos = 0
+    loss_sum, n_seen, steps, diverged, last_eta, pos = 0.0, 0, 0, False, 0.0, 0
     for s in range(n_steps):
         if pos >= n_rows:
             break
@@ -145,11 +140,11 @@ def hogwild_csr(data, indices, indptr, y, sw, rows, W, B, inv_q, t0, batch_size,
         pos = stop
         n_seen += m
         loss_sum += batch_loss
-        if not np.isfinite(batch_loss) or batch_loss > blowup * m:
+        e = batch_step(batch_loss, m, blowup, t0 + s, schedule, eta, power_t, samples_per_step, warmup_steps,
+                       eta_start)
+        if e < 0.0:
             diverged = True
             break
-        t = t0 + s
-        e = step_size(t, schedule, eta, power_t, samples_per_step, warmup_steps, eta_start)
         scale = e / m
         for r in range(nt):
             j = touched[r]

@@ -65,12 +65,7 @@ def hogwild_csr_replica(data, indices, indptr, y, sw, rows, W, S, G, GB, fold_st
     chunk = period * batch_size
     per_fold = max(1, fold_steps // period)  # intercept periods a weight fold
     n_rows = rows.shape[0]
-    loss_sum = 0.0
-    n_seen = 0
-    steps = 0
-    diverged = False
-    last_eta = 0.0
-    periods = 0
+    loss_sum, n_seen, steps, diverged, last_eta, periods = 0.0, 0, 0, False, 0.0, 0
     for c in range(0, n_rows, chunk):
         ls, ns, st, dv, le = hogwild_csr(data, indices, indptr, y, sw, rows[c:min(c + chunk, n_rows)], W, B, inv_q,
                                          t0 + steps, batch_size, 1 << 62, loss, margin, eps, pos_weight, neg_weight, l2,
@@ -84,11 +79,7 @@ def hogwild_csr_replica(data, indices, indptr, y, sw, rows, W, S, G, GB, fold_st
         if dv:
             diverged = True
             break
-        for k in range(K):
-            v = GB[k] + (B[k] - SB[k])
-            GB[k] = v
-            B[k] = v
-            SB[k] = v
+        fold_replica(B.reshape(K, 1), SB.reshape(K, 1), GB.reshape(K, 1))  # the intercepts' own fold
         periods += 1
         if periods % per_fold == 0:
             fold_replica(W, S, G)

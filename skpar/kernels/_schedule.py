@@ -1,5 +1,6 @@
 """Step size of global step ``t`` inside the kernels (one formula for every backend and strategy)."""
 
+import numpy as np
 from numba import njit
 
 CONSTANT = 0
@@ -22,3 +23,13 @@ def step_size(t, schedule, eta, power_t, samples_per_step, warmup_steps, eta_sta
     if t < warmup_steps:
         e = eta_start + (e - eta_start) * (t + 1.0) / warmup_steps
     return e
+
+
+@njit(inline="always", nogil=True, cache=True)
+def batch_step(batch_loss, m, blowup, t, schedule, eta, power_t, samples_per_step, warmup_steps, eta_start):
+    """The step size of global step ``t`` after a batch of ``m`` samples whose weighted losses sum to
+    ``batch_loss``; -1.0 where that loss blew up (non-finite, or more than ``blowup`` a sample): the kernel then
+    stops, diverged, before the step."""
+    if not np.isfinite(batch_loss) or batch_loss > blowup * m:
+        return -1.0
+    return step_size(t, schedule, eta, power_t, samples_per_step, warmup_steps, eta_start)

@@ -24,7 +24,7 @@ from numba import njit
 from .._penalties import soft_threshold as _soft
 from ._loss import target_loss
 from ._prefetch import ROWS_AHEAD, prefetch_row
-from ._schedule import step_size
+from ._schedule import batch_step
 
 
 @njit(inline="always", nogil=True, cache=True)
@@ -95,12 +95,7 @@ def sgd_dense(X, y, sw, rows, W, B, Wbar, Bbar, n_avg, t0, batch_size, n_steps,
     G = np.zeros((K, d))
     gb = np.zeros(K)
     n_rows = rows.shape[0]
-    loss_sum = 0.0
-    n_seen = 0
-    steps = 0
-    diverged = False
-    last_eta = 0.0
-    pos = 0
+    loss_sum, n_seen, steps, diverged, last_eta, pos = 0.0, 0, 0, False, 0.0, 0
     for s in range(n_steps):
         if pos >= n_rows:
             break
@@ -114,11 +109,11 @@ def sgd_dense(X, y, sw, rows, W, B, Wbar, Bbar, n_avg, t0, batch_size, n_steps,
                                               eps, pos_weight, neg_weight, batch_loss, loss_sum)
         pos = stop
         n_seen += m
-        if not np.isfinite(batch_loss) or batch_loss > blowup * m:
+        t = t0 + s
+        e = batch_step(batch_loss, m, blowup, t, schedule, eta, power_t, samples_per_step, warmup_steps, eta_start)
+        if e < 0.0:
             diverged = True
             break
-        t = t0 + s
-        e = step_size(t, schedule, eta, power_t, samples_per_step, warmup_steps, eta_start)
         last = s == n_steps - 1 or pos >= n_rows
         scale = e / m
         shrink = 1.0 - e * l2
@@ -389,11 +384,11 @@ def sgd_csr(data, indices, indptr, y, sw, rows, W, B, Wbar, Bbar, n_avg, t0, bat
             loss_sum)
         pos = stop
         n_seen += m
-        if not np.isfinite(batch_loss) or batch_loss > blowup * m:
+        t = t0 + s
+        e = batch_step(batch_loss, m, blowup, t, schedule, eta, power_t, samples_per_step, warmup_steps, eta_start)
+        if e < 0.0:
             diverged = True
             break
-        t = t0 + s
-        e = step_size(t, schedule, eta, power_t, samples_per_step, warmup_steps, eta_start)
         wscale *= 1.0 - e * l2
         if wscale < 1e-6:
             A, wscale = _fold_scale(V, T, A, wscale, lazy)

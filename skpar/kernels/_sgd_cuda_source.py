@@ -1,5 +1,5 @@
-"""CUDA C source of the SGD kernels (``sgd_warps``, ``sgd_wild``); see :mod:`skpar.kernels._cuda_source` for what they do
-and how a source is assembled."""
+"""CUDA C source of the SGD kernels (``sgd_warps``, ``sgd_wild``); see :mod:`skpar.kernels._cuda_source` for what
+they do and how a source is assembled."""
 
 SGD_WARPS = r"""
 #define NC __NC__

@@ -1,5 +1,6 @@
-"""The statistics tasks of the CPU path (:mod:`skpar.parallel._tasks`) for a :class:`~skpar.backend._gpu_block.GPUBlock`:
-computed on the device with CuPy, only small results (sums, a Gram matrix of a row sample) come back."""
+"""The statistics tasks of the CPU path (:mod:`skpar.parallel._tasks`) for a
+:class:`~skpar.backend._gpu_block.GPUBlock`: computed on the device with CuPy, only small results (sums, a Gram matrix
+of a row sample) come back."""
 
 from __future__ import annotations
 

@@ -102,7 +102,7 @@ class LinearClassifierMixin:
         Parameters
         ----------
         X : {array-like, sparse matrix, dask array, CuPy array} of shape (n_samples, n_features)
-            Samples.
+            The samples to score.
 
         Returns
         -------
@@ -125,7 +125,7 @@ class LinearClassifierMixin:
         Parameters
         ----------
         X : {array-like, sparse matrix, dask array, CuPy array} of shape (n_samples, n_features)
-            Samples.
+            The samples to label, each by its largest score (by the sign of its score for two classes).
 
         Returns
         -------

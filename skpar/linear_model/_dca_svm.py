@@ -120,7 +120,7 @@ class DualCoordinateAscentSVM(ClientParamMixin, LinearClassifierMixin, Classifie
         threads give back.
         ``mode='passcode'`` with several threads takes full steps instead.
     client : distributed.Client, 'threads' or None, default=None
-        Where to fit (an explicit client, else the active one, else threads).
+        Where to fit: an explicit client, else the active one, else threads (on a cluster, a block a worker).
 
     Attributes
     ----------

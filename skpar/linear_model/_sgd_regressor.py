@@ -14,7 +14,7 @@ from ..parallel import SGDState
 from ..parallel._newton import MAX_GRAM_WEIGHTS, use_gram
 from ..parallel._normal_equations import ridge_normal_equations
 from ._predict import LinearRegressorMixin
-from ._sgd_base import BaseParallelSGD, _sparse_rows
+from ._sgd_base import BaseParallelSGD, _sparse_rows, shared_parameters
 
 #: dense data of at most this many features is solved by the normal equations under solver='auto': their round
 #: costs n d^2 / 2 multiply-adds in BLAS, which on a few hundred features is less than the ten or so epochs of n d
@@ -22,6 +22,7 @@ from ._sgd_base import BaseParallelSGD, _sparse_rows
 DENSE_CHOLESKY_FEATURES = 512
 
 
+@shared_parameters
 class ParallelSGDRegressor(LinearRegressorMixin, RegressorMixin, BaseParallelSGD):
     """Linear regression fitted by data-parallel mini-batch SGD, on threads or on a Dask cluster.
 
@@ -100,33 +101,7 @@ class ParallelSGDRegressor(LinearRegressorMixin, RegressorMixin, BaseParallelSGD
         mode fits with the defaults), nor with an l1 penalty (the average of sparse iterates is not sparse).
     verbose : int, default=0
         Print one line per epoch.
-    mode : {'sync', 'async', 'hogwild'}, default='sync'
-        How the blocks' work is combined. ``'sync'``: synchronous rounds, reproducible bit for bit for a given
-        ``random_state`` and block count, on threads and on Dask alike. ``'async'``: a parameter server on futures
-        (Downpour): every finished task's update is applied at once, scaled by ``1 / max(M, 1 + staleness)``
-        with ``M`` tasks in flight, and its block gets its next task with the newest model; nobody waits for a
-        straggler (on the thread backend each block's tasks run on the block's own thread). ``'hogwild'``: the threads
-        run their blocks' epochs against one shared model, written without locks (Hogwild!); on Dask, each worker
-        runs its block over its threads on its own copy of the model, and the copies are averaged every epoch. It
-        pays on sparse data, where updates rarely touch the same coordinates. The asynchronous modes
-        are **not reproducible** run to run (results depend on timing).
-    max_staleness : int, default=1
-        ``mode='async'``: tasks in flight per block. With 2, a block's next task runs while the driver combines its
-        last one (communication overlaps computation), at a price: both tasks start from nearly the same model and
-        each counts for 1 / (tasks in flight), so half the work is redundant; worth it where a round trip costs
-        more than a task.
-    replica_steps : int or None, default=None
-        ``mode='hogwild'`` only. ``None``: every step of every thread writes the shared model (Hogwild!). An int:
-        each thread steps on a replica of the weights of its own and, every ``replica_steps`` steps, adds its
-        progress since its last fold to the shared model and starts again from it, without a lock (as in
-        Hogwild!, a fold racing another may lose a change, never double it). The cores then trade the model's cache
-        lines once a fold instead of at every step, at the price of updates up to a fold period stale. A fold costs
-        O(n_features): pick a period whose non-zeros are about 10 n_features or more (4,000 rows of 75 non-zeros
-        for 47,000 features). The intercepts are added on a shorter period, and both periods are capped where the
-        threads' summed stale steps would overshoot (``n_jobs * period * step * h <= 1/4``, ``h`` a coordinate's
-        mean squared value); see ``docs/modes.md`` for measurements. Meant for sparse data: on dense rows every
-        weight is in every row, so the periods are capped short (the larger the step, the shorter) and their loop
-        runs in Python, which can cost more than the folds save.
+    %(execution_parameters)s
     batch_size : int, default=16
         Samples of one local mini-batch step on one block.
     local_steps : int or 'epoch', default='epoch'
@@ -247,16 +222,9 @@ class ParallelSGDRegressor(LinearRegressorMixin, RegressorMixin, BaseParallelSGD
         self.warm_start = warm_start
         self.average = average
         self.verbose = verbose
-        self.mode = mode
-        self.max_staleness = max_staleness
-        self.replica_steps = replica_steps
-        self.batch_size = batch_size
-        self.local_steps = local_steps
-        self.scaling_rule = scaling_rule
-        self.warmup = warmup
-        self.solver = solver
-        self.n_jobs = n_jobs
-        self.client = client
+        super().__init__(mode=mode, max_staleness=max_staleness, replica_steps=replica_steps, batch_size=batch_size,
+                         local_steps=local_steps, scaling_rule=scaling_rule, warmup=warmup, solver=solver, n_jobs=n_jobs,
+                         client=client)
 
     def _loss(self):
         return make_loss(self.loss, epsilon=self.epsilon, quantile=self.quantile)

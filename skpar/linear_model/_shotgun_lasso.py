@@ -339,32 +339,30 @@ class ShotgunLasso(ClientParamMixin, LinearRegressorMixin, RegressorMixin, Linea
         return w, gap, n_rounds, converged, d, np.nan, ybar, tol_abs, xbar, rounds.recoveries
 
     def path(self, X, y, *, alphas=None, n_alphas=100, eps=1e-3, sample_weight=None):
-        """Compute coefficients along a regularisation path, each fit warm-started from the previous alpha.
+        """Compute coefficients along a regularisation path with this estimator's parameters, each fit warm-started
+        from the previous alpha: :func:`shotgun_lasso_path` with ``estimator=self``.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data.
+            Training data, as :meth:`fit` takes it.
         y : array-like of shape (n_samples,)
             Targets.
         alphas : array-like, default=None
             Values of alpha, in decreasing order; ``None`` takes ``n_alphas`` values log-spaced from ``alpha_max``
             down to ``eps * alpha_max``.
         n_alphas : int, default=100
-            Number of alphas when ``alphas`` is None.
+            How many alphas, where ``alphas`` is None.
         eps : float, default=1e-3
-            Smallest alpha over ``alpha_max`` when ``alphas`` is None.
+            The last alpha over ``alpha_max``, where ``alphas`` is None.
         sample_weight : array-like of shape (n_samples,), default=None
-            Per-sample weights.
+            Weights of the samples.
 
         Returns
         -------
-        alphas : ndarray of shape (n_alphas,)
-            The alphas, in the order fitted.
-        coefs : ndarray of shape (n_features, n_alphas)
-            Coefficients at each alpha.
-        dual_gaps : ndarray of shape (n_alphas,)
-            Duality gap of each fit.
+        path : tuple of (alphas, coefs, dual_gaps)
+            As :func:`shotgun_lasso_path` returns them: the alphas in the order fitted, the coefficients at each
+            (n_features by n_alphas) and the duality gap of each fit.
         """
         return shotgun_lasso_path(X, y, alphas=alphas, n_alphas=n_alphas, eps=eps, sample_weight=sample_weight,
                                   estimator=self)

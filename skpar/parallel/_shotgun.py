@@ -20,9 +20,11 @@ import numpy as np
 from .._device import cupy_module
 from .._lasso_objective import duality_gap, gap_from_sums, primal
 from .._penalties import Penalty
-from ..kernels import (
+from ..kernels import sparse_arrays
+from ..kernels._cd import (
     cd_epochs_csc,
     cd_epochs_dense,
+    column_dots_csc,
     deltas_csc,
     deltas_dense,
     residual_update_csc,
@@ -30,9 +32,7 @@ from ..kernels import (
     shotgun_epoch_csc,
     shotgun_epoch_dense,
     shotgun_epoch_gram,
-    sparse_arrays,
 )
-from ..kernels._cd import column_dots_csc
 from ._lasso_data import dense_t_dot
 
 #: below this many multiply-adds per step, a step is not worth two thread hand-offs
