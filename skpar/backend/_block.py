@@ -13,6 +13,7 @@ from numba import njit
 
 from .._dtypes import check_block_values
 from .._solver_state import SolverState, persisted_state
+from ..kernels._rows import rows_of
 
 #: rows per chunk and chunks read at once by :func:`interleaved_shuffle`
 SHUFFLE_CHUNK = 32
@@ -134,6 +135,12 @@ class Block(SolverState):
     @property
     def is_sparse(self) -> bool:
         return sp.issparse(self.X)
+
+    @property
+    def kernel_X(self):
+        """X as the row kernels read it (:func:`~skpar.kernels._rows.rows_of`): the dense array, or the CSR arrays
+        as a tuple, for which numba compiles the same kernel's CSR body."""
+        return rows_of(self.X, self.is_sparse)
 
     def epoch_order(self, seed):
         """Training rows shuffled by ``seed`` (``None``: in order); the last order is memoised.

@@ -8,8 +8,9 @@ from ._cd import cd_epochs_csc, cd_epochs_dense
 from ._dcd import certificate_csr, certificate_dense, dcd_csr, dcd_dense, w_of_alpha_csr, w_of_alpha_dense
 from ._hogwild import hogwild_csr
 from ._indices import sparse_arrays
+from ._rows import rows_of
 from ._sgd import sgd_csr, sgd_dense
-from ._stats import column_counts_csr, column_sq_sums_csr, eval_csr, eval_dense, row_sq_norms_csr, row_sq_norms_dense
+from ._stats import column_counts_csr, column_sq_sums_csr, eval_rows, row_sq_norms
 
 __all__ = [
     "certificate_csr",
@@ -20,11 +21,10 @@ __all__ = [
     "column_sq_sums_csr",
     "dcd_csr",
     "dcd_dense",
-    "eval_csr",
-    "eval_dense",
+    "eval_rows",
     "hogwild_csr",
-    "row_sq_norms_csr",
-    "row_sq_norms_dense",
+    "row_sq_norms",
+    "rows_of",
     "sgd_csr",
     "sgd_dense",
     "sparse_arrays",

@@ -11,7 +11,7 @@ from numba import njit
 from .._penalties import soft_threshold as _soft
 from ._loss import target_loss
 from ._prefetch import prefetch_write
-from ._schedule import batch_step, step_size
+from ._schedule import batch_step, n_batches, step_size
 from ._sgd import intercept_step
 
 
@@ -104,19 +104,15 @@ def hogwild_csr(data, indices, indptr, y, sw, rows, W, B, inv_q, t0, batch_size,
                                  pos_weight, neg_weight, l2, l1, fit_intercept, schedule, eta, power_t,
                                  samples_per_step, warmup_steps, eta_start, blowup, prefetch)
     K, d = W.shape
-    G = np.zeros((K, d))
-    gb = np.zeros(K)
+    G, gb = np.zeros((K, d)), np.zeros(K)
     mark = np.full(d, -1, dtype=np.int64)
     touched = np.empty(d, dtype=np.int64)
     n_rows = rows.shape[0]
-    loss_sum, n_seen, steps, diverged, last_eta, pos = 0.0, 0, 0, False, 0.0, 0
-    for s in range(n_steps):
-        if pos >= n_rows:
-            break
-        stop = min(pos + batch_size, n_rows)
+    loss_sum, n_seen, steps, diverged, last_eta = 0.0, 0, 0, False, 0.0
+    for s in range(n_batches(n_steps, batch_size, n_rows)):
+        pos, stop = s * batch_size, min((s + 1) * batch_size, n_rows)
         m = stop - pos
-        batch_loss = 0.0
-        nt = 0
+        batch_loss, nt = 0.0, 0  # the batch's loss and how many columns it touched
         for q in range(pos, stop):
             i = rows[q]
             a, z = indptr[i], indptr[i + 1]
@@ -137,7 +133,6 @@ def hogwild_csr(data, indices, indptr, y, sw, rows, W, B, inv_q, t0, batch_size,
                     mark[j] = s
                     touched[nt] = j
                     nt += 1
-        pos = stop
         n_seen += m
         loss_sum += batch_loss
         e = batch_step(batch_loss, m, blowup, t0 + s, schedule, eta, power_t, samples_per_step, warmup_steps,

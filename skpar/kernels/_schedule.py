@@ -33,3 +33,10 @@ def batch_step(batch_loss, m, blowup, t, schedule, eta, power_t, samples_per_ste
     if not np.isfinite(batch_loss) or batch_loss > blowup * m:
         return -1.0
     return step_size(t, schedule, eta, power_t, samples_per_step, warmup_steps, eta_start)
+
+
+@njit(inline="always", nogil=True, cache=True)
+def n_batches(n_steps, batch_size, n_rows):
+    """The mini-batch steps a kernel takes over ``n_rows`` rows: batches of ``batch_size`` consecutive rows (the last
+    may be short), at most ``n_steps``. Step ``s`` reads rows ``s * batch_size`` up to the next batch's first."""
+    return min(n_steps, (n_rows + batch_size - 1) // batch_size)

@@ -24,7 +24,7 @@ from numba import njit
 from .._penalties import soft_threshold as _soft
 from ._loss import target_loss
 from ._prefetch import ROWS_AHEAD, prefetch_row
-from ._schedule import batch_step
+from ._schedule import batch_step, n_batches
 
 
 @njit(inline="always", nogil=True, cache=True)
@@ -92,14 +92,11 @@ def sgd_dense(X, y, sw, rows, W, B, Wbar, Bbar, n_avg, t0, batch_size, n_steps,
         B = B.copy()
         Wbar = Wbar.copy()
         Bbar = Bbar.copy()
-    G = np.zeros((K, d))
-    gb = np.zeros(K)
+    G, gb = np.zeros((K, d)), np.zeros(K)  # the batch's gradient sums
     n_rows = rows.shape[0]
-    loss_sum, n_seen, steps, diverged, last_eta, pos = 0.0, 0, 0, False, 0.0, 0
-    for s in range(n_steps):
-        if pos >= n_rows:
-            break
-        stop = min(pos + batch_size, n_rows)
+    loss_sum, n_seen, steps, diverged, last_eta = 0.0, 0, 0, False, 0.0
+    for s in range(n_batches(n_steps, batch_size, n_rows)):
+        pos, stop = s * batch_size, min((s + 1) * batch_size, n_rows)
         m = stop - pos
         batch_loss = 0.0
         averaging = t0 + s >= avg_start and n_avg > 0
@@ -107,14 +104,13 @@ def sgd_dense(X, y, sw, rows, W, B, Wbar, Bbar, n_avg, t0, batch_size, n_steps,
             i = rows[q]
             batch_loss, loss_sum = _dense_row(X, i, y[i], sw[i], W, B, Wbar, Bbar, G, gb, averaging, loss, margin,
                                               eps, pos_weight, neg_weight, batch_loss, loss_sum)
-        pos = stop
         n_seen += m
         t = t0 + s
         e = batch_step(batch_loss, m, blowup, t, schedule, eta, power_t, samples_per_step, warmup_steps, eta_start)
         if e < 0.0:
             diverged = True
             break
-        last = s == n_steps - 1 or pos >= n_rows
+        last = s == n_steps - 1 or stop >= n_rows
         scale = e / m
         shrink = 1.0 - e * l2
         thr = 0.0 if last else e * l1
@@ -372,18 +368,15 @@ def sgd_csr(data, indices, indptr, y, sw, rows, W, B, Wbar, Bbar, n_avg, t0, bat
         T *= n0
     wscale, A, u = 1.0, 0.0, 0.0
     n_rows = rows.shape[0]
-    loss_sum, n_seen, steps, diverged, last_eta, pos = 0.0, 0, 0, False, 0.0, 0
-    for s in range(n_steps):
-        if pos >= n_rows:
-            break
-        stop = min(pos + batch_size, n_rows)
+    loss_sum, n_seen, steps, diverged, last_eta = 0.0, 0, 0, False, 0.0
+    for s in range(n_batches(n_steps, batch_size, n_rows)):
+        pos, stop = s * batch_size, min((s + 1) * batch_size, n_rows)
         m = stop - pos
+        n_seen += m
         batch_loss, loss_sum, ng = _batch_gradients(
             data, indices, indptr, y, sw, rows, pos, stop, V, T, B, Bbar, pk, pak, gb, gbuf, grow, seen_u, u,
             wscale, A, n_avg, lazy, t0 + s >= avg_start and n_avg > 0, loss, margin, eps, pos_weight, neg_weight,
             loss_sum)
-        pos = stop
-        n_seen += m
         t = t0 + s
         e = batch_step(batch_loss, m, blowup, t, schedule, eta, power_t, samples_per_step, warmup_steps, eta_start)
         if e < 0.0:
@@ -397,7 +390,7 @@ def sgd_csr(data, indices, indptr, y, sw, rows, W, B, Wbar, Bbar, n_avg, t0, bat
             i = grow[h]
             _row_step(data, indices, indptr[i], indptr[i + 1], V, T, gbuf[h], c, A if lazy else 0.0, act)
         intercept_step(B, gb, e / m, fit_intercept)
-        if not (s == n_steps - 1 or pos >= n_rows):  # the last step's l1 proximal step is the caller's
+        if not (s == n_steps - 1 or stop >= n_rows):  # the last step's l1 proximal step is the caller's
             u += e * l1
         if t >= avg_start:
             n_avg += 1

@@ -8,6 +8,7 @@ import numpy as np
 from numba import njit
 
 from ._loss import target_loss
+from ._rows import row_scores, row_sq_norm
 
 
 @njit(inline="always", nogil=True, cache=True)
@@ -34,66 +35,27 @@ def _accumulate(out, loss, margin, P, yi, s, eps, pos_weight, neg_weight):
 
 
 @njit(nogil=True, cache=True)
-def eval_dense(X, y, sw, rows, W, B, loss, margin, eps, pos_weight, neg_weight):
-    """Sums over ``rows`` at the model ``(W, B)``.
+def eval_rows(X, y, sw, rows, W, B, loss, margin, eps, pos_weight, neg_weight):
+    """Sums over ``rows`` at the model ``(W, B)``; ``X`` dense or CSR as :func:`~skpar.kernels._rows.rows_of` gives it.
 
     Returns ``[sum s l, S, sum s, sum s y, sum s y^2]`` with ``l`` the loss summed over outputs and ``S`` the
     weighted squared error (regression) or the weight of correctly classified rows (classification).
     """
-    K, d = W.shape
     out = np.zeros(5)
-    P = np.empty(K)
+    P = np.empty(W.shape[0])
     for q in range(rows.shape[0]):
         i = rows[q]
-        for k in range(K):
-            p = B[k]
-            for j in range(d):
-                p += X[i, j] * W[k, j]
-            P[k] = p
+        row_scores(X, i, W, B, P)
         _accumulate(out, loss, margin, P, y[i], sw[i], eps, pos_weight, neg_weight)
     return out
 
 
 @njit(nogil=True, cache=True)
-def eval_csr(data, indices, indptr, y, sw, rows, W, B, loss, margin, eps, pos_weight, neg_weight):
-    """The CSR twin of :func:`eval_dense`."""
-    K = W.shape[0]
-    out = np.zeros(5)
-    P = np.empty(K)
-    for q in range(rows.shape[0]):
-        i = rows[q]
-        for k in range(K):
-            p = B[k]
-            for r in range(indptr[i], indptr[i + 1]):
-                p += data[r] * W[k, indices[r]]
-            P[k] = p
-        _accumulate(out, loss, margin, P, y[i], sw[i], eps, pos_weight, neg_weight)
-    return out
-
-
-@njit(nogil=True, cache=True)
-def row_sq_norms_dense(X, rows):
-    """Squared Euclidean norms of ``X[rows]``."""
+def row_sq_norms(X, rows):
+    """Squared Euclidean norms of the rows ``rows`` of ``X`` (dense or CSR, as :func:`rows_of` gives it)."""
     out = np.empty(rows.shape[0])
     for q in range(rows.shape[0]):
-        i = rows[q]
-        acc = 0.0
-        for j in range(X.shape[1]):
-            acc += X[i, j] * X[i, j]
-        out[q] = acc
-    return out
-
-
-@njit(nogil=True, cache=True)
-def row_sq_norms_csr(data, indptr, rows):
-    """Squared Euclidean norms of the CSR rows ``rows``."""
-    out = np.empty(rows.shape[0])
-    for q in range(rows.shape[0]):
-        i = rows[q]
-        acc = 0.0
-        for k in range(indptr[i], indptr[i + 1]):
-            acc += data[k] * data[k]
-        out[q] = acc
+        out[q] = row_sq_norm(X, rows[q])
     return out
 
 

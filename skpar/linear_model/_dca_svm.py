@@ -201,7 +201,8 @@ class DualCoordinateAscentSVM(ClientParamMixin, LinearClassifierMixin, Classifie
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
-        """Fit by dual coordinate ascent (CoCoA+ across blocks).
+        """Fit by dual coordinate ascent (CoCoA+ across blocks), or by Newton's method on the primal where ``solver``
+        picks it (``'auto'``: the squared hinge on data of more rows than features).
 
         Parameters
         ----------

@@ -112,10 +112,27 @@ class _EpochSeeds:
 class BaseParallelSGD(ClientParamMixin, BaseEstimator):
     """Shared parameters and fit machinery of the data-parallel SGD estimators (not for direct use)."""
 
-    def __init__(self, *, mode, max_staleness, replica_steps, batch_size, local_steps, scaling_rule, warmup, solver,
-                 n_jobs, client):
-        # the parameters of how the blocks run, the same for both estimators (each passes its own on): scikit-learn's
-        # BaseSGD does the same for its shared parameters
+    def __init__(self, *, penalty, alpha, l1_ratio, fit_intercept, max_iter, tol, n_iter_no_change, early_stopping,
+                 validation_fraction, learning_rate, eta0, power_t, warm_start, average, random_state, verbose, mode,
+                 max_staleness, replica_steps, batch_size, local_steps, scaling_rule, warmup, solver, n_jobs, client):
+        # the parameters both SGD estimators take, set once here (each estimator passes its own on, in its own
+        # signature's order): scikit-learn's BaseSGD does the same
+        self.penalty = penalty
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.fit_intercept = fit_intercept
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.learning_rate = learning_rate
+        self.eta0 = eta0
+        self.power_t = power_t
+        self.warm_start = warm_start
+        self.average = average
+        self.random_state = random_state
+        self.verbose = verbose
         self.mode = mode
         self.max_staleness = max_staleness
         self.replica_steps = replica_steps

@@ -226,27 +226,15 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
                  replica_steps=None, batch_size=16, local_steps="epoch", scaling_rule="linear", warmup=0.1,
                  solver="auto", n_jobs=None, client=None):
         self.loss = loss
-        self.penalty = penalty
-        self.alpha = alpha
-        self.l1_ratio = l1_ratio
-        self.fit_intercept = fit_intercept
-        self.max_iter = max_iter
-        self.tol = tol
-        self.n_iter_no_change = n_iter_no_change
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.learning_rate = learning_rate
-        self.eta0 = eta0
-        self.power_t = power_t
         self.class_weight = class_weight
-        self.warm_start = warm_start
-        self.average = average
-        self.random_state = random_state
-        self.verbose = verbose
         self.averaging = averaging
-        super().__init__(mode=mode, max_staleness=max_staleness, replica_steps=replica_steps, batch_size=batch_size,
-                         local_steps=local_steps, scaling_rule=scaling_rule, warmup=warmup, solver=solver, n_jobs=n_jobs,
-                         client=client)
+        super().__init__(penalty=penalty, alpha=alpha, l1_ratio=l1_ratio, fit_intercept=fit_intercept,
+                         max_iter=max_iter, tol=tol, n_iter_no_change=n_iter_no_change, early_stopping=early_stopping,
+                         validation_fraction=validation_fraction, learning_rate=learning_rate, eta0=eta0,
+                         power_t=power_t, warm_start=warm_start, average=average, random_state=random_state,
+                         verbose=verbose, mode=mode, max_staleness=max_staleness, replica_steps=replica_steps,
+                         batch_size=batch_size, local_steps=local_steps, scaling_rule=scaling_rule, warmup=warmup,
+                         solver=solver, n_jobs=n_jobs, client=client)
 
     # ---- hooks of BaseParallelSGD -----------------------------------------------------------------------------
     def _loss(self):

@@ -204,27 +204,15 @@ class ParallelSGDRegressor(LinearRegressorMixin, RegressorMixin, BaseParallelSGD
                  batch_size=16, local_steps="epoch",
                  scaling_rule="linear", warmup=0.1, solver="auto", n_jobs=None, client=None):
         self.loss = loss
-        self.penalty = penalty
-        self.alpha = alpha
-        self.l1_ratio = l1_ratio
-        self.fit_intercept = fit_intercept
-        self.max_iter = max_iter
-        self.tol = tol
         self.epsilon = epsilon
         self.quantile = quantile
-        self.random_state = random_state
-        self.learning_rate = learning_rate
-        self.eta0 = eta0
-        self.power_t = power_t
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.warm_start = warm_start
-        self.average = average
-        self.verbose = verbose
-        super().__init__(mode=mode, max_staleness=max_staleness, replica_steps=replica_steps, batch_size=batch_size,
-                         local_steps=local_steps, scaling_rule=scaling_rule, warmup=warmup, solver=solver, n_jobs=n_jobs,
-                         client=client)
+        super().__init__(penalty=penalty, alpha=alpha, l1_ratio=l1_ratio, fit_intercept=fit_intercept,
+                         max_iter=max_iter, tol=tol, random_state=random_state, learning_rate=learning_rate, eta0=eta0,
+                         power_t=power_t, early_stopping=early_stopping, validation_fraction=validation_fraction,
+                         n_iter_no_change=n_iter_no_change, warm_start=warm_start, average=average, verbose=verbose,
+                         mode=mode, max_staleness=max_staleness, replica_steps=replica_steps, batch_size=batch_size,
+                         local_steps=local_steps, scaling_rule=scaling_rule, warmup=warmup, solver=solver,
+                         n_jobs=n_jobs, client=client)
 
     def _loss(self):
         return make_loss(self.loss, epsilon=self.epsilon, quantile=self.quantile)
@@ -275,7 +263,8 @@ class ParallelSGDRegressor(LinearRegressorMixin, RegressorMixin, BaseParallelSGD
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
-        """Fit the model by data-parallel SGD.
+        """Fit the model by data-parallel SGD, or by the normal equations where ``solver`` picks them (``'auto'``:
+        dense data of at most 512 features, or sparse data whose Gram matrix is small).
 
         Parameters
         ----------

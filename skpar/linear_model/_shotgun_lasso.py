@@ -33,7 +33,7 @@ def alpha_max(X, y, sample_weight=None, fit_intercept=True, l1_ratio=1.0):
     Parameters
     ----------
     X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        Training data.
+        The design matrix.
     y : array-like of shape (n_samples,)
         Targets.
     sample_weight : array-like of shape (n_samples,), default=None

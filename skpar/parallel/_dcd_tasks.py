@@ -16,8 +16,7 @@ from ..kernels import (
     certificate_dense,
     dcd_csr,
     dcd_dense,
-    row_sq_norms_csr,
-    row_sq_norms_dense,
+    row_sq_norms,
     sparse_arrays,
     w_of_alpha_csr,
     w_of_alpha_dense,
@@ -229,8 +228,7 @@ def _row_sq_norms(block):
     sqn = getattr(block, "row_sq_norms", None)
     if sqn is None:
         rows = np.arange(block.n_rows)
-        X = block.X
-        sqn = row_sq_norms_csr(X.data, X.indptr, rows) if block.is_sparse else row_sq_norms_dense(X, rows)
+        sqn = row_sq_norms(block.kernel_X, rows)
         block.row_sq_norms = sqn
     return sqn
 

@@ -11,11 +11,9 @@ import time
 import numpy as np
 
 from ..kernels import (
-    eval_csr,
-    eval_dense,
+    eval_rows,
     hogwild_csr,
-    row_sq_norms_csr,
-    row_sq_norms_dense,
+    row_sq_norms,
     sgd_csr,
     sgd_dense,
     sparse_arrays,
@@ -216,18 +214,14 @@ def eval_task(block, W, B, plan, which="train"):
     """Sums at the model ``(W, B)`` over the block's ``which`` rows ('train', 'val' or 'all').
 
     Returns ``[sum s l, S, sum s, sum s y, sum s y^2]``, ``S`` the squared error (regression) or the weight of the
-    correctly classified rows (classification); see :func:`skpar.kernels.eval_dense`.
+    correctly classified rows (classification); see :func:`skpar.kernels.eval_rows`.
     """
     if block.on_gpu:
         raise ValueError("validation scores are computed on the CPU path only (early_stopping=False on GPUs)")
     rows = {"train": block.train_rows, "val": block.val_rows}.get(which)
     if rows is None:
         rows = np.arange(block.n_rows, dtype=np.int64)
-    X = block.X
-    if block.is_sparse:
-        return eval_csr(*sparse_arrays(X), block.y, block.sample_weight, rows, W, B,
-                        *_loss_args(plan))
-    return eval_dense(X, block.y, block.sample_weight, rows, W, B, *_loss_args(plan))
+    return eval_rows(block.kernel_X, block.y, block.sample_weight, rows, W, B, *_loss_args(plan))
 
 
 def zero_loss_task(block, loss, pos_weight, neg_weight):
@@ -287,10 +281,7 @@ def moments_task(block, max_rows, seed, fit_intercept, with_gram):
     rows = sample_rows(block, max_rows, seed)
     X = block.X
     extra = 1.0 if fit_intercept else 0.0
-    if block.is_sparse:
-        sq = row_sq_norms_csr(X.data, X.indptr, rows) + extra
-    else:
-        sq = row_sq_norms_dense(X, rows) + extra
+    sq = row_sq_norms(block.kernel_X, rows) + extra
     out = {
         "n_sample": int(rows.shape[0]),
         "sum_sq": float(sq.sum()),

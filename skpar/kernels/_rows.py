@@ -1,0 +1,67 @@
+"""One row access for dense and CSR blocks, so that a kernel is written once for both (as lightning's row datasets).
+
+A kernel takes ``X`` as a block gives it (:func:`rows_of`): a 2-D array for dense rows, or the CSR arrays
+``(data, indices, indptr)`` as a tuple. The helpers below are numba overloads: numba picks the dense or the CSR body
+when it compiles the kernel for the type of ``X``, so each compiled kernel has one loop, with no test per row and
+the same arithmetic as a kernel written for that format alone.
+"""
+
+from numba import types
+from numba.extending import overload
+
+from ._indices import sparse_arrays
+
+
+def rows_of(X, sparse):
+    """``X`` as the kernels of this module read it: the CSR arrays (:func:`sparse_arrays`) or the dense array."""
+    return sparse_arrays(X) if sparse else X
+
+
+def row_scores(X, i, W, B, P):
+    """``P[k] = B[k] + x_i . W[k]`` for every output ``k`` (compiled only: called from numba kernels)."""
+    raise NotImplementedError("row_scores is compiled into numba kernels")
+
+
+def row_sq_norm(X, i):
+    """``||x_i||^2`` (compiled only)."""
+    raise NotImplementedError("row_sq_norm is compiled into numba kernels")
+
+
+@overload(row_scores, inline="always")
+def _row_scores(X, i, W, B, P):
+    if isinstance(X, types.Array):
+        def dense(X, i, W, B, P):
+            for k in range(W.shape[0]):
+                p = B[k]
+                for j in range(W.shape[1]):
+                    p += X[i, j] * W[k, j]
+                P[k] = p
+        return dense
+
+    def csr(X, i, W, B, P):
+        data, indices, indptr = X
+        for k in range(W.shape[0]):
+            p = B[k]
+            for r in range(indptr[i], indptr[i + 1]):
+                p += data[r] * W[k, indices[r]]
+            P[k] = p
+    return csr
+
+
+@overload(row_sq_norm, inline="always")
+def _row_sq_norm(X, i):
+    if isinstance(X, types.Array):
+        def dense(X, i):
+            acc = 0.0
+            for j in range(X.shape[1]):
+                acc += X[i, j] * X[i, j]
+            return acc
+        return dense
+
+    def csr(X, i):
+        data, indptr = X[0], X[2]
+        acc = 0.0
+        for k in range(indptr[i], indptr[i + 1]):
+            acc += data[k] * data[k]
+        return acc
+    return csr
