@@ -247,8 +247,7 @@ class DualCoordinateAscentSVM(ClientParamMixin, LinearClassifierMixin, Classifie
             n_seeds = len(X.chunks[0]) if kind.dask else 1 if one_block else max(backend.n_workers, 1)
             seeds = np.random.default_rng(base).integers(1 << 30, size=n_seeds + 1)
             blocks = backend.partition(X, y, sample_weight, n_blocks=1 if one_block else backend.n_workers,
-                                       seeds=seeds[:n_seeds],
-                                       validation_fraction=0.0, gpu=gpu)
+                                       seeds=seeds[:n_seeds], validation_fraction=0.0, gpu=gpu)
             rounds = SyncRounds(backend, blocks)
             W0 = np.zeros((n_outputs, d + (1 if bias else 0)))
             common = dict(C=float(self.C), loss=make_loss(self.loss), pos_weight=np.asarray(pos_weight, float),
@@ -320,9 +319,9 @@ class DualCoordinateAscentSVM(ClientParamMixin, LinearClassifierMixin, Classifie
                             pool=rounds.backend if alone else None, **common)
         local = 1 if self.local_iters == "auto" else int(self.local_iters)
         common = {**common, "max_rounds": -(-self.max_iter // local)}
-        # GPU blocks take damped steps of warps running wild on one w (gpu/_dcd.py): the line search's first share
-        # was many times that change and the fit then stalled (docs/benchmarks.md), so GPU blocks keep CoCoA+'s
-        # safe adding
+        # GPU blocks take damped steps of warps running wild on one w (kernels/_dcd_cuda.py): the line search's
+        # first share was many times that change and the fit then stalled (docs/benchmarks.md), so GPU blocks keep
+        # CoCoA+'s safe adding
         combine = "add" if gpu and self.combine == "line_search" else self.combine
         W, rel, n_rounds, converged, kappa = cocoa(rounds, W0, combine=combine, local_iters=local, **common)
         return W, rel, n_rounds * local, converged, kappa

@@ -23,6 +23,7 @@ from ..kernels import (
 )
 from ..kernels._dcd_cuda import dcd_gpu, w_of_alpha_gpu
 from ._newton import _targets_and_costs
+from ._tasks import gpu_variant
 
 
 def _zeros(block, shape):
@@ -93,6 +94,14 @@ def dcd_task(block, W0, C, loss, pos_weight, neg_weight, bias, sigma, theta, n_e
     return (Wl - W0) / sigma, ps, ds, terms
 
 
+def _dcd_on_gpu(block, W, Wl, A, C, loss, pos_weight, neg_weight, bias, sigma, n_epochs, seed, rnd=0, pool=None,
+                shrink=None):
+    # TPA-SCD passes on the device (skpar.kernels._dcd_cuda): no shrinking, one seed a round
+    return dcd_gpu(block, W, Wl, A, C, loss, pos_weight, neg_weight, bias, sigma, n_epochs,
+                   (seed + 7919 * rnd) % (1 << 31))
+
+
+@gpu_variant(_dcd_on_gpu)
 def _dcd(block, W, Wl, A, C, loss, pos_weight, neg_weight, bias, sigma, n_epochs, seed, rnd=0, pool=None,
          shrink=None):
     """``n_epochs`` passes of the kernel on the block's rows in orders drawn from ``seed``, the round ``rnd`` and the
@@ -115,9 +124,6 @@ def _dcd(block, W, Wl, A, C, loss, pos_weight, neg_weight, bias, sigma, n_epochs
     run on the threads of ``pool`` (a thread backend) at once, and the steps are the same whichever thread takes an
     output and whether there is a pool at all.
     """
-    if block.on_gpu:
-        return dcd_gpu(block, W, Wl, A, C, loss, pos_weight, neg_weight, bias, sigma, n_epochs,
-                       (seed + 7919 * rnd) % (1 << 31))
     sqn = _row_sq_norms(block)
     K = W.shape[0]
     split = split_outputs(block.X, block.is_sparse, K)
@@ -277,10 +283,9 @@ def certificate_task(block, W, C, loss, pos_weight, neg_weight, bias, pool=None)
     return sum(p for p, _ in per_group), sum(d for _, d in per_group)
 
 
+@gpu_variant(w_of_alpha_gpu)
 def w_of_alpha_task(block, shape, bias):
     """``sum_i alpha_ik t_ik x~_i`` over the block: its exact share of ``w(alpha)``."""
-    if block.on_gpu:
-        return w_of_alpha_gpu(block, shape, bias)
     out = np.zeros(shape)
     X = block.X
     if block.is_sparse:

@@ -6,6 +6,7 @@ Each task takes the block first (a backend replaces a block handle by the block)
 from __future__ import annotations
 
 import concurrent.futures as cf
+import functools
 import time
 
 import numpy as np
@@ -24,6 +25,24 @@ from ..kernels._stats_cuda import matvec_gpu, moments_gpu, zero_loss_gpu
 from ._results import HogwildResult, OneshotResult, StepsResult
 
 
+def gpu_variant(gpu_fn):
+    """Task decorator: the task's body is for blocks in host memory; on a GPU block (``block.on_gpu``) the task runs
+    ``gpu_fn`` instead, with the same arguments: the same work by the CUDA family of kernels. The one place a task
+    looks at where its block lives."""
+    def decorate(task):
+        @functools.wraps(task)
+        def run(block, *args, **kwargs):
+            return (gpu_fn if block.on_gpu else task)(block, *args, **kwargs)
+        return run
+    return decorate
+
+
+def _sgd_epoch_on_gpu(block, state, plan, epoch_seed, offset, n_steps, t0):
+    # a whole local epoch per call: GPU rounds are local epochs (skpar.kernels._sgd_cuda)
+    return StepsResult(*sgd_epoch_gpu(block, state, plan, epoch_seed, t0))
+
+
+@gpu_variant(_sgd_epoch_on_gpu)
 def sgd_task(block, state, plan, epoch_seed, offset, n_steps, t0):
     """Run ``n_steps`` local SGD steps on the block, from ``state``, over its epoch order from ``offset``.
 
@@ -33,8 +52,6 @@ def sgd_task(block, state, plan, epoch_seed, offset, n_steps, t0):
     """
     if plan.delays and block.index < len(plan.delays) and plan.delays[block.index]:
         time.sleep(plan.delays[block.index])  # a straggler, for tests and benchmarks only
-    if block.on_gpu:  # a whole local epoch per call: GPU rounds are local epochs (see skpar.kernels._sgd_cuda)
-        return StepsResult(*sgd_epoch_gpu(block, state, plan, epoch_seed, t0))
     W, B, Wbar, Bbar, n_avg = state
     order = block.epoch_order(epoch_seed)
     rows = order[offset: offset + n_steps * plan.batch_size]
@@ -210,27 +227,29 @@ def oneshot_task(block, state, plan, epoch_seeds, t0, tol, n_iter_no_change):
     return OneshotResult(W, B, Wbar, Bbar, n_avg, loss_sum, n_seen, t - int(t0), diverged, last_eta, e + 1, converged)
 
 
+def _no_validation_on_gpu(block, *args, **kwargs):
+    raise ValueError("validation scores are computed on the CPU path only (early_stopping=False on GPUs)")
+
+
+@gpu_variant(_no_validation_on_gpu)
 def eval_task(block, W, B, plan, which="train"):
     """Sums at the model ``(W, B)`` over the block's ``which`` rows ('train', 'val' or 'all').
 
     Returns ``[sum s l, S, sum s, sum s y, sum s y^2]``, ``S`` the squared error (regression) or the weight of the
     correctly classified rows (classification); see :func:`skpar.kernels.eval_rows`.
     """
-    if block.on_gpu:
-        raise ValueError("validation scores are computed on the CPU path only (early_stopping=False on GPUs)")
     rows = {"train": block.train_rows, "val": block.val_rows}.get(which)
     if rows is None:
         rows = np.arange(block.n_rows, dtype=np.int64)
     return eval_rows(block.kernel_X, block.y, block.sample_weight, rows, W, B, *_loss_args(plan))
 
 
+@gpu_variant(zero_loss_gpu)
 def zero_loss_task(block, loss, pos_weight, neg_weight):
     """``sum_i s_i l(0, y_i)`` over the training rows (summed over outputs): the loss of the zero model.
 
     At the zero model the loss depends on the targets alone, so this reads y, never X.
     """
-    if block.on_gpu:
-        return zero_loss_gpu(block, loss, pos_weight, neg_weight)
     rows = block.train_rows
     s, y = block.sample_weight[rows], block.y[rows]
     if not loss.margin:  # regression
@@ -269,6 +288,7 @@ def _sample_matrix(block, max_rows, seed):
     return Xs
 
 
+@gpu_variant(moments_gpu)
 def moments_task(block, max_rows, seed, fit_intercept, with_gram):
     """Second moments of a row sample: what the critical batch size and the step size are estimated from.
 
@@ -276,8 +296,6 @@ def moments_task(block, max_rows, seed, fit_intercept, with_gram):
     and, if ``with_gram``, the sample's Gram matrix ``sum x~ x~^T``, else the sum of its rows ``x~`` (CPU blocks);
     also the block's row count and weight total.
     """
-    if block.on_gpu:
-        return moments_gpu(block, max_rows, seed, fit_intercept, with_gram)
     rows = sample_rows(block, max_rows, seed)
     X = block.X
     extra = 1.0 if fit_intercept else 0.0
@@ -303,10 +321,9 @@ def moments_task(block, max_rows, seed, fit_intercept, with_gram):
     return out
 
 
+@gpu_variant(matvec_gpu)
 def sample_matvec_task(block, max_rows, seed, fit_intercept, v):
     """``X~_s^T (X~_s v)`` on the block's row sample (power iteration when d is too large for a Gram matrix)."""
-    if block.on_gpu:
-        return matvec_gpu(block, max_rows, seed, fit_intercept, v)
     Xs = _sample_matrix(block, max_rows, seed)
     d = Xs.shape[1]
     z = Xs @ v[:d]
