@@ -219,7 +219,7 @@ class ShotgunLasso(ClientParamMixin, LinearRegressorMixin, RegressorMixin, Linea
                     backend, X, y, sample_weight, w0, l1, l2, rng, start, raw.dask)
             else:
                 data = LassoData.build(X, y, sample_weight, self.fit_intercept)
-                w, gap, n_iter, converged, p, rho, ybar, xbar, tol_abs = self._solve_local(
+                (w, gap, n_iter, converged, p, rho, ybar, xbar, tol_abs), _ = self._solve_local(
                     data, backend.local_pool, backend.n_workers, l1, l2, w0, rng, start)
         finally:
             backend.close()
@@ -229,20 +229,25 @@ class ShotgunLasso(ClientParamMixin, LinearRegressorMixin, RegressorMixin, Linea
         return validate_data(self, X, y, accept_sparse=("csc", "csr"), dtype=[np.float64, np.float32],
                              y_numeric=True)
 
-    def _solve_local(self, data, pool, n_threads, l1, l2, w0, rng, start, rho=None):
+    def _solve_local(self, data, pool, n_threads, l1, l2, w0, rng, start, rho=None, previous=None):
         """The Shotgun driver on data in this process (host data on ``n_threads`` threads of ``pool``, or data on
-        the GPU): ``(w, gap, n_iter, converged, P, rho, ybar, xbar, tol_abs)``. ``rho``: the spectral radius,
-        estimated here where None (a path passes its first fit's: it is X's, not alpha's)."""
+        the GPU): ``((w, gap, n_iter, converged, P, rho, ybar, xbar, tol_abs), result)``, ``result`` the driver's
+        :class:`~skpar.parallel._shotgun.ShotgunResult`. ``rho``: the spectral radius, estimated here where None (a
+        path passes its first fit's: it is X's, not alpha's). ``previous``: the last fit's result on the same data
+        (a path's previous alpha): where it ended at ``w0`` exactly, its residual and gradient start this fit
+        (neither depends on alpha), which saves the two passes over X that computing them again would cost."""
         tol_abs = self.tol * float(data.s @ (data.yc ** 2)) / data.n
         seed = int(rng.randint(1 << 30))
         rho = data.spectral_radius(seed=seed) if rho is None else rho
         P = None if self.n_parallel == "auto" else int(self.n_parallel)
-        w, gap, n_iter, converged, p = shotgun_lasso(
+        known = (previous.residual, previous.gradient) if previous is not None and \
+            np.array_equal(previous.w, w0) else None
+        res = shotgun_lasso(
             data, w0, l1, l2, P=P, rho=rho, max_epochs=self.max_iter, tol=tol_abs, positive=self.positive,
             working_set=self.working_set, selection=self.selection,
             rng=np.random.default_rng(rng.randint(1 << 30)), pool=pool, n_threads=n_threads,
-            history=self.history_, start_time=start, verbose=self.verbose)
-        return w, gap, n_iter, converged, p, rho, data.ybar, data.xbar, tol_abs
+            history=self.history_, start_time=start, verbose=self.verbose, known=known)
+        return (res.w, res.gap, res.epochs, res.converged, res.P, rho, data.ybar, data.xbar, tol_abs), res
 
     def _fit_path(self, X, y, sample_weight, alphas):
         """The fits down ``alphas`` (warm-started, as ``warm_start`` says) on one validated problem: X checked, its
@@ -257,13 +262,13 @@ class ShotgunLasso(ClientParamMixin, LinearRegressorMixin, RegressorMixin, Linea
             X, y = self._validated(X, y)
             y, sample_weight = _checked_targets(y, sample_weight)
             data = LassoData.build(X, y, sample_weight, self.fit_intercept)
-            coefs, gaps, rho = [], [], None
+            coefs, gaps, rho, previous = [], [], None, None
             for a in alphas:
                 start = time.perf_counter()
                 self.alpha = float(a)
                 l1, l2, w0 = self._start(X.shape[1])
-                fit = self._solve_local(data, backend.local_pool, backend.n_workers, l1, l2, w0,
-                                        check_random_state(self.random_state), start, rho)
+                fit, previous = self._solve_local(data, backend.local_pool, backend.n_workers, l1, l2, w0,
+                                                  check_random_state(self.random_state), start, rho, previous)
                 rho = fit[5]
                 self._set_fit(X, *fit)
                 coefs.append(self.coef_.copy())
@@ -305,7 +310,7 @@ class ShotgunLasso(ClientParamMixin, LinearRegressorMixin, RegressorMixin, Linea
         rng = check_random_state(self.random_state)
         l1, l2, w0 = self._start(X.shape[1])
         data = DeviceLassoData.build(X, y, sample_weight, self.fit_intercept)
-        fit = self._solve_local(data, None, 1, l1, l2, w0, rng, start)
+        fit, _ = self._solve_local(data, None, 1, l1, l2, w0, rng, start)
         return self._set_fit(X, *fit)
 
     def _fit_columns(self, backend, X, y, sample_weight, w0, l1, l2, rng, start, dask):

@@ -14,6 +14,7 @@ is below a fraction of the global one.
 from __future__ import annotations
 
 import time
+from typing import NamedTuple
 
 import numpy as np
 
@@ -369,9 +370,23 @@ def _record(history, start_time, verbose, **row):
         print(f"-- epoch {row['epochs']}: gap {row['gap']:.3e}, working set {row['working_set']}, P {row['P']}")
 
 
+class ShotgunResult(NamedTuple):
+    """What :func:`shotgun_lasso` returns: the coefficients, their certified duality gap, the epochs run, whether the
+    gap met the tolerance, the last P whose epoch was kept, and the exact residual and gradient at ``w`` (from which
+    a fit at another alpha that starts at ``w`` can start, with no pass over X)."""
+
+    w: np.ndarray
+    gap: float
+    epochs: int
+    converged: bool
+    P: int
+    residual: object
+    gradient: np.ndarray
+
+
 def shotgun_lasso(data, w, l1, l2, *, P, rho, max_epochs, tol, positive=False, working_set=True,
                   selection="cyclic", rng=None, pool=None, n_threads=1, history=None, start_time=None, verbose=0,
-                  max_inner=200):
+                  max_inner=200, known=None):
     """Minimise the (elastic-net) Lasso by Shotgun coordinate descent on working sets.
 
     Parameters
@@ -390,10 +405,13 @@ def shotgun_lasso(data, w, l1, l2, *, P, rho, max_epochs, tol, positive=False, w
         Epochs (passes over the current working set) in all.
     tol : float
         Stop once the duality gap is at most ``tol`` (absolute, in the objective's scale).
+    known : tuple of (residual, gradient), optional
+        The exact residual and gradient at the starting ``w`` where the caller has them (the previous alpha of a
+        path ended there): they are not computed again.
 
     Returns
     -------
-    w, gap, epochs, converged, P_last
+    ShotgunResult
         ``history`` gets one row per outer iteration (``epochs`` and ``steps``, the parallel steps of P updates so
         far, ``primal``, ``gap``, ``P``, ``working_set``) and one per P-guard event (``event``).
     """
@@ -403,16 +421,17 @@ def shotgun_lasso(data, w, l1, l2, *, P, rho, max_epochs, tol, positive=False, w
     w = np.array(w, dtype=np.float64)
     # the one place the data's kind matters: host columns through the compiled kernels, or GPU products
     solver = (_DeviceShotgun if data.device else _Shotgun)(data, pool, n_threads, l1, l2, positive)
-    r = data.residual(w)
-    exact = True  # r computed from w, not carried through the epochs' in-place updates
+    # the residual computed from w (or given exact), not carried through the epochs' in-place updates
+    r, z = (data.residual(w), None) if known is None else (known[0].copy(), known[1])
+    exact = True
     epochs, steps, converged, p_used, ws_size = 0, 0, False, 1, 0
     while True:
-        z = data.gradient(r)
+        z = data.gradient(r) if z is None else z
         gap = duality_gap(data, w, r, z, l1, l2, positive)
         if not exact and (gap <= tol or epochs >= max_epochs):
             # the answer's gap is taken on the residual computed afresh (the carried one holds the rounding drift
             # of many in-place updates): a certificate, not an estimate
-            r, exact = data.residual(w), True
+            r, z, exact = data.residual(w), None, True
             continue
         _record(history, start_time, verbose, epochs=epochs, steps=steps, primal=primal(data, w, r, l1, l2), gap=gap,
                 P=p_used, working_set=ws_size)
@@ -438,7 +457,8 @@ def shotgun_lasso(data, w, l1, l2, *, P, rho, max_epochs, tol, positive=False, w
         # the epochs carried the residual along (on the Gram matrix they carry correlations instead): a pass over
         # X to recompute it is taken only for the answer's certificate (above), not every outer iteration
         r, exact = (state, False) if solver.G is None else (data.residual(w), True)
-    return w, gap, epochs, converged, p_used
+        z = None
+    return ShotgunResult(w, gap, epochs, converged, p_used, r, z)
 
 
 def _orders(size, selection, rng):
