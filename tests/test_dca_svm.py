@@ -120,6 +120,25 @@ def test_catalyst_is_switched_off_once_astray():
     assert not astray(rows([1.0, 0.9] + [1.2] * 10 + [0.3] * 10), 100.0, 1)
 
 
+def test_catalyst_ahead_of_the_plain_rounds_is_not_astray():
+    """Given the plain rounds' rate before Catalyst came on, rounds that beat it and took the gap down by a fifth are
+    kept however short of Catalyst's promise; rounds that barely moved are still astray, however slow the plain
+    rounds were."""
+    from skpar.parallel._cocoa import astray, plain_rate
+
+    rows = lambda gaps: [{"relative_gap": g} for g in gaps]  # noqa: E731
+    slow = plain_rate(rows([0.999, 0.988]))
+    assert slow == pytest.approx(0.988 / 0.999)
+    ahead = rows([1.0, 0.999, 0.978] + [0.9] * 10 + [0.63] * 5)  # 15 rounds since row 2; plain: 0.978 -> 0.83
+    assert astray(ahead, 46.0, 2)  # without the plain rate: not a factor e in 2 sqrt(47) rounds
+    assert not astray(ahead, 46.0, 2, slow)
+    behind = rows([1.0, 0.999, 0.978] + [0.95] * 15)  # ahead of plain after 15 rounds? 0.95 > 0.83: no
+    assert astray(behind, 46.0, 2, slow)
+    idle = rows([1.0, 1.0, 1.0] + [0.99] * 25)  # plain rounds made no progress (rate 1); 1% down is not enough
+    assert plain_rate(idle[1:3]) == 1.0
+    assert astray(idle, 100.0, 2, 1.0)
+
+
 def test_line_search_never_lowers_the_dual():
     """Without Catalyst, every round of ``combine='line_search'`` raises (or keeps) the dual objective, on blocks
     whose local problems have no safety factor."""
