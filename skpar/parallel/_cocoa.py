@@ -183,10 +183,9 @@ def astray(history, kappa, since, plain=None):
 
     ``plain``: the plain rounds' rate a round before Catalyst came on (:func:`plain_rate`; CoCoA's rounds on several
     blocks). Rounds that are ahead of it, and took the gap down by ``AHEAD`` at least, are not astray, however short
-    of the promise: on a9a with 4 and 8 blocks
-    the plain rounds' rate was 0.99 a round, Catalyst (kappa 47) took the gap from 0.98 to 0.63 in 14 rounds where
-    plain ones would have reached 0.84, and switching it off there left the line search's plain rounds short of the
-    target after 1,000 passes (docs/benchmarks.md)."""
+    of the promise: on a9a with 4 blocks the plain rounds' rate was 0.99 a round, Catalyst (kappa 47) took the gap
+    from 0.98 to 0.63 in 14 rounds where plain ones would have reached 0.84, and switching it off there left the
+    line search's plain rounds short of the target after 1,000 passes (docs/benchmarks.md)."""
     rounds = len(history) - 1 - since
     if rounds < 2.0 * np.sqrt(1.0 + kappa):
         return False
