@@ -7,7 +7,6 @@ Estimators subclass :class:`BaseParallelSGD` and supply their loss; the algorith
 from __future__ import annotations
 
 import math
-import textwrap
 import time
 import warnings
 from dataclasses import replace
@@ -42,46 +41,6 @@ NEVER = 1 << 62
 BLOWUP_FACTOR = 1e4
 
 
-
-
-#: the parameters of how the SGD estimators' blocks are combined, the same for both: written once, and put into each
-#: class docstring where it says ``%(execution_parameters)s`` (:func:`shared_parameters`)
-EXECUTION_PARAMETERS = """\
-mode : {'sync', 'async', 'hogwild'}, default='sync'
-    How the blocks' work is combined. ``'sync'``: synchronous rounds, reproducible bit for bit for a given
-    ``random_state`` and block count, on threads and on Dask alike. ``'async'``: a parameter server on futures
-    (Downpour): every finished task's update is applied at once, scaled by ``1 / max(M, 1 + staleness)``
-    with ``M`` tasks in flight, and its block gets its next task with the newest model; nobody waits for a
-    straggler (on the thread backend each block's tasks run on the block's own thread). ``'hogwild'``: the threads
-    run their blocks' epochs against one shared model, written without locks (Hogwild!); on Dask, each worker
-    runs its block over its threads on its own copy of the model, and the copies are averaged every epoch. It
-    pays on sparse data, where updates rarely touch the same coordinates. The asynchronous modes
-    are **not reproducible** run to run (results depend on timing).
-max_staleness : int, default=1
-    ``mode='async'``: tasks in flight per block. With 2, a block's next task runs while the driver combines its
-    last one (communication overlaps computation), at a price: both tasks start from nearly the same model and
-    each counts for 1 / (tasks in flight), so half the work is redundant; worth it where a round trip costs
-    more than a task.
-replica_steps : int or None, default=None
-    ``mode='hogwild'`` only. ``None``: every step of every thread writes the shared model (Hogwild!). An int:
-    each thread steps on a replica of the weights of its own and, every ``replica_steps`` steps, adds its
-    progress since its last fold to the shared model and starts again from it, without a lock (as in
-    Hogwild!, a fold racing another may lose a change, never double it). The cores then trade the model's cache
-    lines once a fold instead of at every step, at the price of updates up to a fold period stale. A fold costs
-    O(n_features): pick a period whose non-zeros are about 10 n_features or more (4,000 rows of 75 non-zeros
-    for 47,000 features). The intercepts are added on a shorter period, and both periods are capped where the
-    threads' summed stale steps would overshoot (``n_jobs * period * step * h <= 1/4``, ``h`` a coordinate's
-    mean squared value); see ``docs/modes.md`` for measurements. Meant for sparse data: on dense rows every
-    weight is in every row, so the periods are capped short (the larger the step, the shorter) and their loop
-    runs in Python, which can cost more than the folds save.
-"""
-
-
-def shared_parameters(cls):
-    """Class decorator: the docstring's ``%(execution_parameters)s`` line becomes EXECUTION_PARAMETERS."""
-    entries = textwrap.indent(EXECUTION_PARAMETERS.rstrip("\n"), "    ").lstrip()
-    cls.__doc__ = cls.__doc__ % {"execution_parameters": entries}
-    return cls
 
 
 def _seed(base, *keys):

@@ -21,7 +21,8 @@ from ..parallel._logistic import logistic_newton
 from ..parallel._newton import use_gram
 from ._classifier_mixin import LinearClassifierMixin
 from ._n_jobs import MIN_BLOCK_ROWS_PER_FEATURE
-from ._sgd_base import BaseParallelSGD, shared_parameters
+from ._sgd_base import BaseParallelSGD
+from ._shared_docs import shared_parameters
 
 #: ``solver='auto'`` takes L-BFGS for the log loss, on rows fewer than 10 per feature, up to this condition
 #: estimate, lambda_max(E[x x^T]) / (4 alpha): tf-idf text sits well below it, and above it SGD's epochs reach the

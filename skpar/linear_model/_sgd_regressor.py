@@ -14,7 +14,8 @@ from ..parallel import SGDState
 from ..parallel._newton import MAX_GRAM_WEIGHTS, use_gram
 from ..parallel._normal_equations import ridge_normal_equations
 from ._predict import LinearRegressorMixin
-from ._sgd_base import BaseParallelSGD, _sparse_rows, shared_parameters
+from ._sgd_base import BaseParallelSGD, _sparse_rows
+from ._shared_docs import shared_parameters
 
 #: dense data of at most this many features is solved by the normal equations under solver='auto': their round
 #: costs n d^2 / 2 multiply-adds in BLAS, which on a few hundred features is less than the ten or so epochs of n d

@@ -178,6 +178,7 @@ class DeviceLassoData:
     colsum: np.ndarray
     L: np.ndarray
     ybar: float
+    xbar_device: object = None  # xbar in GPU memory, for the steps (set by build)
 
     device = True
 
@@ -211,13 +212,13 @@ class DeviceLassoData:
         xbar = colsum / n
         ybar = float(s @ y / n) if fit_intercept else 0.0
         L = np.maximum(sq / n - xbar * xbar, 0.0)
-        return cls(X, y - ybar, s, xbar, colsum, L, ybar)
+        return cls(X, y - ybar, s, xbar, colsum, L, ybar, cp.asarray(xbar))
 
     def centred_matvec(self, v):
         """``(X - xbar) v`` as a float64 device vector (``v`` on the device or the host)."""
         cp = cupy_module()
         v = cp.asarray(v, dtype=cp.float64)
-        return (self.X @ v.astype(self.X.dtype)).astype(cp.float64).ravel() - float(cp.asarray(self.xbar) @ v)
+        return (self.X @ v.astype(self.X.dtype)).astype(cp.float64).ravel() - float(self.xbar_device @ v)
 
     def residual(self, w):
         """The exact centred residual ``yc - (X - xbar) w``, on the device (``w`` a host vector)."""
@@ -228,22 +229,22 @@ class DeviceLassoData:
         cp = cupy_module()
         sr = self.s * r
         Xt_sr = (self.X.T @ sr.astype(self.X.dtype)).astype(cp.float64).ravel()
-        return (Xt_sr - cp.asarray(self.xbar) * float(sr.sum())) / self.n
+        return (Xt_sr - self.xbar_device * float(sr.sum())) / self.n
 
     def gradient(self, r):
         """:meth:`device_gradient` on the host."""
         return self.device_gradient(r).get()
 
-    def spectral_radius(self, *, seed=0, n_iter=30, **_):
-        """:meth:`LassoData.spectral_radius` on the device: power iteration on a sample of DEVICE_RHO_ROWS rows,
-        densified there (each product a GEMV)."""
+    def spectral_radius(self, *, max_rows=DEVICE_RHO_ROWS, n_iter=30, seed=0):
+        """:meth:`LassoData.spectral_radius` on the device: power iteration on a sample of ``max_rows`` rows,
+        densified there (each product a GEMV), ``n_iter`` products."""
         cp = cupy_module()
         rs = cp.random.RandomState(seed)
-        rows = cp.unique(rs.randint(0, self.n, size=DEVICE_RHO_ROWS, dtype=cp.int64)) if self.n > DEVICE_RHO_ROWS \
+        rows = cp.unique(rs.randint(0, self.n, size=max_rows, dtype=cp.int64)) if self.n > max_rows \
             else cp.arange(self.n)
         Xs = self.X[rows]
         Xs = Xs.toarray() if is_sparse_gpu(Xs) else Xs
-        Xs = Xs.astype(cp.float64) - cp.asarray(self.xbar)
+        Xs = Xs.astype(cp.float64) - self.xbar_device
         L = cp.asarray(self.L)
         scale = 1.0 / cp.sqrt(cp.maximum(L, 1e-300))
         scale[L <= 0] = 0.0
