@@ -176,7 +176,7 @@ def test_threads_and_cluster_agree(data, cluster_client, sparse, solver):
     with pytest.warns(ConvergenceWarning):
         a = DualCoordinateAscentSVM(n_jobs=2, client="threads", **kw).fit(X, y)
     with pytest.warns(ConvergenceWarning):
-        b = DualCoordinateAscentSVM(client=cluster_client, **kw).fit(X, y)
+        b = DualCoordinateAscentSVM(n_blocks=2, client=cluster_client, **kw).fit(X, y)
     np.testing.assert_allclose(a.coef_, b.coef_, rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(a.dual_coef_, b.dual_coef_, rtol=1e-12, atol=1e-14)
     assert a.n_iter_ == b.n_iter_

@@ -116,7 +116,7 @@ def test_threads_and_cluster_agree(cluster_client, averaging, sparse):
         X = sp.csr_matrix(np.where(np.abs(X) < 0.5, 0.0, X))
     kw = dict(loss="log_loss", solver="sgd", averaging=averaging, max_iter=4, tol=None, random_state=5)
     a = AveragedSGDClassifier(n_jobs=2, client="threads", **kw).fit(X, y)
-    b = AveragedSGDClassifier(client=cluster_client, **kw).fit(X, y)
+    b = AveragedSGDClassifier(n_blocks=2, client=cluster_client, **kw).fit(X, y)
     np.testing.assert_allclose(a.coef_, b.coef_, rtol=1e-12, atol=0)
     np.testing.assert_allclose(a.intercept_, b.intercept_, rtol=1e-12, atol=0)
 
@@ -258,19 +258,23 @@ def test_sparse_blocks_are_combined_feature_by_feature():
         np.testing.assert_allclose(two.coef_[0, cols], out[2][0, cols], rtol=1e-12)
 
 
-def test_default_threads_need_rows_per_feature():
-    """``n_jobs=None`` gives blocks that are averaged at least 10 rows per feature (and 200,000 non-zeros); Hogwild!,
-    whose threads share one model, is held by the non-zeros alone."""
-    from skpar.backend import data_kind, resolve_n_jobs
-    from skpar.linear_model._n_jobs import default_n_jobs
+def test_auto_blocks_come_from_the_data_alone():
+    """``n_blocks='auto'`` with ``n_jobs=None`` cuts averaged blocks at least 10 rows per feature (and 200,000
+    non-zeros) apart, a power of two up to 16, whatever the machine's cores; Hogwild!, whose threads share one
+    model, is held by the non-zeros alone; a positive ``n_jobs`` is a block a thread; an int is kept."""
+    from skpar.backend import data_kind
+    from skpar.linear_model._n_blocks import n_threads, resolve_n_blocks
 
-    cores = resolve_n_jobs(None)
     wide = sp.random(4000, 8000, density=0.05, format="csr", random_state=0)  # 1.6M non-zeros, 0.5 rows a feature
     tall = np.zeros((200_000, 20))  # 4M values, 10,000 rows a feature
-    assert default_n_jobs(None, wide, data_kind(wide)) == 1
-    assert default_n_jobs(None, wide, data_kind(wide), averaged=False) == min(cores, 8)
-    assert default_n_jobs(None, tall, data_kind(tall)) == min(cores, 20)
-    assert default_n_jobs(3, wide, data_kind(wide)) == 3
+    mid = np.zeros((60_000, 20))  # 1.2M values: 6 blocks by the non-zeros, held to the power of two below
+    assert resolve_n_blocks("auto", None, wide, data_kind(wide)) == 1
+    assert resolve_n_blocks("auto", None, wide, data_kind(wide), averaged=False) == 8
+    assert resolve_n_blocks("auto", -1, tall, data_kind(tall)) == 16
+    assert resolve_n_blocks("auto", None, mid, data_kind(mid)) == 4
+    assert resolve_n_blocks("auto", 3, wide, data_kind(wide)) == 3
+    assert resolve_n_blocks(5, None, wide, data_kind(wide)) == 5
+    assert n_threads(8, 2) == 2 and n_threads(1, 16) == 1
 
 
 def test_auto_step_follows_the_loss_curvature_where_averaged():
@@ -350,7 +354,7 @@ def test_newton_threads_and_cluster_agree(solver, cluster_client):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         a = AveragedSGDClassifier(n_jobs=2, client="threads", **kw).fit(X, y)
-        b = AveragedSGDClassifier(client=cluster_client, **kw).fit(X, y)
+        b = AveragedSGDClassifier(n_blocks=2, client=cluster_client, **kw).fit(X, y)
     assert a.n_blocks_ == b.n_blocks_ == 2 and a.n_iter_ == b.n_iter_
     np.testing.assert_allclose(a.coef_, b.coef_, rtol=1e-10)
     # on a cluster 'auto' keeps SGD, whose rounds survive lost workers

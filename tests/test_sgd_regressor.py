@@ -98,7 +98,7 @@ def test_threads_and_cluster_agree(data, cluster_client, sparse, local_steps):
         X = _sparse(X, np.random.default_rng(1))
     kw = dict(max_iter=4, tol=None, average=5, random_state=7, local_steps=local_steps, early_stopping=False)
     a = ParallelSGDRegressor(solver="sgd", n_jobs=2, client="threads", **kw).fit(X, y)
-    b = ParallelSGDRegressor(solver="sgd", client=cluster_client, **kw).fit(X, y)
+    b = ParallelSGDRegressor(solver="sgd", n_blocks=2, client=cluster_client, **kw).fit(X, y)
     assert a.n_blocks_ == b.n_blocks_ == 2
     np.testing.assert_allclose(a.coef_, b.coef_, rtol=1e-12, atol=0)
     np.testing.assert_allclose(a.intercept_, b.intercept_, rtol=1e-12, atol=0)

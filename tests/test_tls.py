@@ -23,7 +23,7 @@ def test_fit_on_a_tls_cluster_equals_threads():
                                                                  set_as_default=False) as client:
         assert client.scheduler.address.startswith("tls://")
         kw = dict(learning_rate="constant", average=True, max_iter=5, tol=None, random_state=0)
-        on_tls = ParallelSGDRegressor(client=client, **kw).fit(X, y)
+        on_tls = ParallelSGDRegressor(n_blocks=2, client=client, **kw).fit(X, y)
         svm = DualCoordinateAscentSVM(C=0.1, tol=1e-4, random_state=0, client=client).fit(X, y > 0)
     on_threads = ParallelSGDRegressor(n_jobs=2, client="threads", **kw).fit(X, y)
     assert on_tls.n_blocks_ == on_threads.n_blocks_ == 2

@@ -85,7 +85,7 @@ def test_sync_sgd_finishes_after_a_worker_is_lost_with_the_undisturbed_answer(na
     kw = dict(local_steps=10, max_iter=8, tol=None, random_state=0)
     client = nanny_cluster
     _wait_for_workers(client)
-    reg = ParallelSGDRegressor(solver="sgd", client=client, **kw)
+    reg = ParallelSGDRegressor(solver="sgd", n_blocks=2, client=client, **kw)
     reg._straggler_delays = (0.03, 0.03)  # slow rounds (~100 of them), so that the loss lands in the middle
     _kill_later(client, _first_worker(client), after=1.5)
     start = time.perf_counter()
@@ -106,7 +106,7 @@ def test_classifier_finishes_after_a_worker_is_lost_with_the_undisturbed_answer(
     y = np.where(y > 0, "pos", "neg")
     kw = dict(averaging=averaging, local_steps=10, max_iter=8 if averaging == "periodic" else 20, tol=None,
               random_state=0)
-    clf = AveragedSGDClassifier(client=client, **kw)
+    clf = AveragedSGDClassifier(n_blocks=2, client=client, **kw)
     # slow tasks (a one-shot fit is a single round of 20 local epochs: it must still be running when the worker
     # goes)
     clf._straggler_delays = (0.03, 0.03) if averaging == "periodic" else (0.2, 0.2)
@@ -126,7 +126,7 @@ def test_svm_rolls_back_to_its_checkpoint_and_ends_with_the_undisturbed_answer(n
     X, y = _data()
     X, y = np.repeat(X, 3, axis=0), np.repeat(y > 0, 3)
     kw = dict(C=0.01, tol=1e-6, max_iter=2000, random_state=0, solver="dual")
-    svm = DualCoordinateAscentSVM(client=client, **kw)
+    svm = DualCoordinateAscentSVM(n_blocks=2, client=client, **kw)
     _kill_after_rounds(client, _first_worker(client), svm, 10)
     svm.fit(X, y)
     undisturbed = DualCoordinateAscentSVM(client="threads", n_jobs=2, **kw).fit(X, y)
@@ -163,7 +163,7 @@ def test_async_sgd_sends_a_lost_workers_tasks_again_and_reaches_its_tolerance(na
     kw = dict(mode="async", alpha=1e-4, local_steps=10, max_iter=8, tol=None, random_state=0)
     # workers warm: the loss lands in the loop
     ParallelSGDRegressor(solver="sgd", client=client, **{**kw, "max_iter": 1}).fit(X, y)
-    reg = ParallelSGDRegressor(solver="sgd", client=client, **kw)
+    reg = ParallelSGDRegressor(solver="sgd", n_blocks=2, client=client, **kw)
     reg._straggler_delays = (0.02, 0.02)  # ~200 updates, ~4 s
     # killed once the loop has recorded its first row, not after a fixed time: on a slow machine the set-up alone
     # once took longer than the second the test used to wait (the loss then came before the loop)
@@ -187,7 +187,7 @@ def test_hogwild_on_dask_runs_a_lost_workers_epoch_again_and_reaches_its_toleran
               random_state=0)
     # workers warm: the loss lands in the loop
     ParallelSGDRegressor(solver="sgd", client=client, **{**kw, "max_iter": 1}).fit(X, y)
-    reg = ParallelSGDRegressor(solver="sgd", client=client, **kw)
+    reg = ParallelSGDRegressor(solver="sgd", n_blocks=2, client=client, **kw)
     reg._straggler_delays = (0.1, 0.1)  # 30 epochs of at least 0.1 s
     _kill_after_rounds(client, _first_worker(client), reg, 1)  # once the epochs have started (see above)
     reg.fit(X, y)

@@ -1,15 +1,15 @@
 """Passes (or epochs) to a target as the number of blocks K grows, on the thread backend, on real sets.
 
-A thread backend with ``n_jobs=K`` cuts the data into K blocks (threads can hold many blocks on 2 cores: this
+``n_blocks=K`` cuts the data into K blocks, run on the machine's threads (they hold many blocks on 2 cores: this
 counts passes, not seconds). Rows, one per estimator, set and K:
 
-- ``DualCoordinateAscentSVM(solver='dual', n_jobs=K, tol=1e-3, max_iter=2000)`` with each ``combine``
+- ``DualCoordinateAscentSVM(solver='dual', n_blocks=K, tol=1e-3, max_iter=2000)`` with each ``combine``
   (``'line_search'``, the default, and ``'add'``, CoCoA+ with sigma' = K): the passes (``n_iter_``) to the relative
   duality gap 1e-3, and the gap reached (a row at 2,000 passes did not converge);
-- ``ParallelSGDRegressor(solver='sgd', n_jobs=K, tol=None)``: the fewest epochs (doubling, then bisection) whose
+- ``ParallelSGDRegressor(solver='sgd', n_blocks=K, tol=None)``: the fewest epochs (doubling, then bisection) whose
   fit is within ``--target`` (relative) of the optimum of its objective ``(1/2n)||y - Xw - b||^2 + (alpha/2)||w||^2``
   (Ridge's exact solution);
-- ``AveragedSGDClassifier(loss='log_loss', solver='sgd', n_jobs=K, tol=None)``: the fewest epochs within
+- ``AveragedSGDClassifier(loss='log_loss', solver='sgd', n_blocks=K, tol=None)``: the fewest epochs within
   ``--target`` of the logistic objective's optimum (``LogisticRegression(C=1/(alpha n), tol=1e-10)``).
 
 The SGD target is 1e-2 by default: the default constant step leaves the iterates' average about 1e-3 above the
@@ -49,7 +49,7 @@ def _svm_rows(name, X, y, blocks):
     rows = []
     for combine in ["line_search", "add"]:
         for K in blocks:
-            est = DualCoordinateAscentSVM(solver="dual", combine=combine, n_jobs=K, tol=1e-3, max_iter=2000,
+            est = DualCoordinateAscentSVM(solver="dual", combine=combine, n_blocks=K, tol=1e-3, max_iter=2000,
                                           random_state=0).fit(X, y)
             rows.append((name, f"SVM dual, combine={combine!r}", K, int(est.n_iter_), est.duality_gap_))
     return rows
@@ -75,7 +75,7 @@ def _sgd_rows(name, X, y, blocks, target, classifier):
         label = "classifier SGD (log loss)"
 
         def make(k, K):
-            return AveragedSGDClassifier(loss="log_loss", solver="sgd", n_jobs=K, tol=None, max_iter=k,
+            return AveragedSGDClassifier(loss="log_loss", solver="sgd", n_blocks=K, tol=None, max_iter=k,
                                          random_state=0)
     else:
         ref = Ridge(alpha=ALPHA * n).fit(X, y)
@@ -89,7 +89,7 @@ def _sgd_rows(name, X, y, blocks, target, classifier):
         label = "regressor SGD"
 
         def make(k, K):
-            return ParallelSGDRegressor(solver="sgd", n_jobs=K, tol=None, max_iter=k, random_state=0)
+            return ParallelSGDRegressor(solver="sgd", n_blocks=K, tol=None, max_iter=k, random_state=0)
 
     def reached(est):
         return (objective(est.coef_, np.ravel(est.intercept_)[0]) - best) / abs(best) <= goal

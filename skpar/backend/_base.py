@@ -28,7 +28,9 @@ class Backend(Protocol):
     local_pool: Any
 
     def partition(self, X, y, sample_weight, *, n_blocks, seeds, validation_fraction) -> list[Any]:
-        """Split the data into blocks that stay where they live; return one handle per block, in order."""
+        """Split the data into ``n_blocks`` blocks that stay where they live; return one handle per block, in order.
+        A dask array's row chunks are the blocks: ``n_blocks`` None keeps its chunks, a count cuts its rows anew
+        into that many, as local data is cut (:func:`~skpar.backend._dask_input.rechunk_rows`)."""
 
     def place(self, objects) -> list[Any]:
         """Put objects (blocks built on the driver) where tasks will use them; one handle each."""

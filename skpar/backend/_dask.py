@@ -8,7 +8,7 @@ from collections import Counter
 
 from ._base import Completion, LostBlocksError, row_groups, take_rows
 from ._block import make_block
-from ._dask_input import delayed_blocks, is_dask_collection
+from ._dask_input import delayed_blocks, is_dask_collection, rechunk_rows
 
 
 def _ready(block):
@@ -59,7 +59,8 @@ class DaskBackend:
 
     def partition(self, X, y, sample_weight, *, n_blocks, seeds, validation_fraction, gpu=False):
         if is_dask_collection(X):
-            return self.place_delayed(delayed_blocks(X, y, sample_weight, seeds, validation_fraction, gpu))
+            return self.place_delayed(delayed_blocks(rechunk_rows(X, n_blocks), y, sample_weight, seeds,
+                                                     validation_fraction, gpu))
         if gpu:
             raise ValueError("CuPy data in this process cannot be spread over a Dask cluster: pass a dask array "
                              "of CuPy chunks (created on the workers, e.g. on a dask_cuda.LocalCUDACluster), or "

@@ -8,6 +8,7 @@ import numpy as np
 
 from .._device import array_module
 from .._dtypes import check_values
+from ._base import row_splits
 from ._block import make_block
 
 
@@ -78,6 +79,20 @@ def as_row_chunked(arr, row_chunks, name):
     if arr.shape[0] != sum(row_chunks):
         raise ValueError(f"X has {sum(row_chunks)} rows but {name} has {arr.shape[0]}")
     return da.from_array(arr, chunks=(row_chunks,))
+
+
+def rechunk_rows(X, n_blocks):
+    """The dask array ``X`` with its rows in ``n_blocks`` chunks cut where local data's blocks are cut
+    (:func:`~skpar.backend._base.row_splits`), so that a fit on it builds the blocks a fit on the computed array
+    builds (where those are contiguous ranges: a local fit deals the rows of a target-sorted file in turn, which a
+    dask array's chunks are not). ``None``: its chunks as they are."""
+    if n_blocks is None:
+        return X
+    if any(np.isnan(c) for c in X.chunks[0]):
+        raise ValueError("X is a dask array of unknown chunk sizes, which n_blocks cannot cut anew; call "
+                         "`compute_chunk_sizes()` on it first, or leave n_blocks='auto' (a block per chunk)")
+    bounds = row_splits(X.shape[0], n_blocks)
+    return X.rechunk({0: tuple(b - a for a, b in bounds)})
 
 
 def delayed_blocks(X, y, sample_weight, seeds, validation_fraction, gpu=False):

@@ -12,7 +12,7 @@ import dask
 
 from ._base import Completion, row_groups, take_rows
 from ._block import make_block
-from ._dask_input import delayed_blocks, is_dask_collection
+from ._dask_input import delayed_blocks, is_dask_collection, rechunk_rows
 
 
 class ThreadBackend:
@@ -38,7 +38,8 @@ class ThreadBackend:
     def partition(self, X, y, sample_weight, *, n_blocks, seeds, validation_fraction, gpu=False):
         if is_dask_collection(X):
             # a dask array without a cluster: each chunk becomes a block in this process, computed once
-            return self.place_delayed(delayed_blocks(X, y, sample_weight, seeds, validation_fraction, gpu))
+            return self.place_delayed(delayed_blocks(rechunk_rows(X, n_blocks), y, sample_weight, seeds,
+                                                     validation_fraction, gpu))
         if gpu:
             # one GPU is one block: its warps, not threads of this process, are the parallelism
             return [make_block(X, y, sample_weight, 0, int(seeds[0]), validation_fraction, gpu=True)]

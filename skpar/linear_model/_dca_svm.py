@@ -20,7 +20,7 @@ from ..parallel._cocoa import cocoa, passcode
 from ..parallel._dcd_tasks import alpha_task, split_outputs
 from ..parallel._newton import primal_newton, use_gram
 from ._classifier_mixin import LinearClassifierMixin
-from ._n_jobs import default_n_jobs
+from ._n_blocks import n_threads, resolve_n_blocks
 from ._persistence import ClientParamMixin
 from ._validation import check_fit_data
 
@@ -112,13 +112,21 @@ class DualCoordinateAscentSVM(ClientParamMixin, LinearClassifierMixin, Classifie
         dual's checkpoints recover from lost workers; the primal's rounds raise). Newton's method needs
         a handful of iterations whatever the problem's condition, and each costs a few passes; dual coordinate
         ascent wins where there are more features than rows (text), whose dual is the smaller problem.
+    n_blocks : int or 'auto', default='auto'
+        How many blocks the rows are cut into (a dask array's row chunks are its blocks: a count rechunks its rows
+        into that many, cut where local data is cut). The blocks, not the threads or workers, decide the model:
+        for a given ``random_state``, ``n_blocks`` and ``solver_``, ``mode='sync'`` gives the same coefficients to
+        the bit on any number of threads and on a Dask cluster of any size. ``'auto'``: a dask array's chunks;
+        ``n_jobs`` blocks where ``n_jobs`` is a positive count (a block a thread); else from the data alone, never
+        from the machine: one block for the dual, and for the primal (whose rounds are exact sums over the blocks)
+        a power of two up to 16, one per 200,000 non-zeros. CoCoA+ makes each block's steps ``sigma'`` times more
+        cautious, and on the real sets measured (a9a, ijcnn1, Reuters: rows that share their features) two blocks
+        took 4 to 30 times the passes of one, more than two threads give back. ``mode='passcode'``: the blocks'
+        threads take full steps on one shared ``w``, not reproducibly.
     n_jobs : int or None, default=None
-        Threads (and blocks) of the thread backend. ``None``: for the dual, one block, one thread; for the primal,
-        a block a core, on data large enough to pay the hand-overs (its rounds are exact sums over the blocks).
-        CoCoA+ makes each block's steps ``sigma'`` times more cautious, and on the real sets measured (a9a, ijcnn1,
-        Reuters: rows that share their features) two blocks took 4 to 30 times the passes of one, more than two
-        threads give back.
-        ``mode='passcode'`` with several threads takes full steps instead.
+        Threads of the thread backend, never more than there are blocks, except that one block of the dual passes
+        its outputs (one-vs-rest) to every thread where they are worth it; ``None`` or -1: every core. On a Dask
+        cluster the workers' threads run the blocks, and ``n_jobs`` only counts blocks (``n_blocks='auto'``).
     client : distributed.Client, 'threads' or None, default=None
         Where to fit: an explicit client, else the active one, else threads (on a cluster, a block a worker).
 
@@ -175,13 +183,15 @@ class DualCoordinateAscentSVM(ClientParamMixin, LinearClassifierMixin, Classifie
         "local_iters": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "kappa": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
         "solver": [StrOptions({"auto", "dual", "primal"})],
+        "n_blocks": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "n_jobs": [Integral, None],
         "client": [None, StrOptions({"threads"}), object],
     }
 
     def __init__(self, C=1.0, *, loss="squared_hinge", fit_intercept=True, intercept_scaling=1.0, class_weight=None,
                  tol=1e-4, max_iter=1000, random_state=None, verbose=0, combine="line_search", mode="sync",
-                 local_iters="auto", kappa="auto", solver="auto", n_jobs=None, client=None):
+                 local_iters="auto", kappa="auto", solver="auto", n_blocks="auto", n_jobs=None,
+                 client=None):
         self.C = C
         self.loss = loss
         self.fit_intercept = fit_intercept
@@ -196,6 +206,7 @@ class DualCoordinateAscentSVM(ClientParamMixin, LinearClassifierMixin, Classifie
         self.local_iters = local_iters
         self.kappa = kappa
         self.solver = solver
+        self.n_blocks = n_blocks
         self.n_jobs = n_jobs
         self.client = client
 
@@ -228,26 +239,23 @@ class DualCoordinateAscentSVM(ClientParamMixin, LinearClassifierMixin, Classifie
         rng = check_random_state(self.random_state)
         base = int(rng.randint(np.iinfo(np.int32).max))
         self.solver_ = self._pick_solver(X.shape, kind)
-        # n_jobs=None on threads: one block for the dual. Two blocks took more passes than one on every real set
-        # measured, more than the threads give back: 4 to 30 times with CoCoA+'s adding, 1.2 to over 10 times with the
-        # line search (docs/benchmarks.md); dask and GPU data keep their blocks. The primal method's rounds are
-        # exact sums over blocks: a core gets one, on enough data
-        one_block = self.n_jobs is None and not gpu and not kind.dask and self.solver_ == "dual"
-        n_jobs = default_n_jobs(self.n_jobs, X, kind, averaged=False)
-        if one_block:  # the block's outputs, where it passes them one a call, take every core
-            n_jobs = None if split_outputs(X, kind.sparse, n_outputs) else 1
-        backend = get_backend(self.client, n_jobs, gpu_local=kind.local_gpu)
-        one_block = one_block and backend.in_process  # a cluster's workers each hold a block
-        if self.solver == "auto" and not backend.in_process:
-            self.solver_ = "dual"  # a cluster: the dual, whose state the driver checkpoints against lost workers
+        n_blocks = self._n_blocks_for(X, kind)
+        threads = n_threads(self.n_jobs, n_blocks)
+        if n_blocks == 1 and self.solver_ == "dual" and split_outputs(X, kind.sparse, n_outputs):
+            threads = n_threads(self.n_jobs, None)  # the block's outputs, where it passes them one a call
+        backend = get_backend(self.client, threads, gpu_local=kind.local_gpu)
+        if self.solver == "auto" and not backend.in_process and self.solver_ != "dual":
+            # a cluster: the dual, whose state the driver checkpoints against lost workers
+            self.solver_ = "dual"
+            n_blocks = self._n_blocks_for(X, kind)
         bias = float(self.intercept_scaling) if self.fit_intercept else 0.0
         d = X.shape[1]
         self.history_ = []
         try:
-            n_seeds = len(X.chunks[0]) if kind.dask else 1 if one_block else max(backend.n_workers, 1)
+            n_seeds = len(X.chunks[0]) if n_blocks is None else n_blocks
             seeds = np.random.default_rng(base).integers(1 << 30, size=n_seeds + 1)
-            blocks = backend.partition(X, y, sample_weight, n_blocks=1 if one_block else backend.n_workers,
-                                       seeds=seeds[:n_seeds], validation_fraction=0.0, gpu=gpu)
+            blocks = backend.partition(X, y, sample_weight, n_blocks=n_blocks, seeds=seeds[:n_seeds],
+                                       validation_fraction=0.0, gpu=gpu)
             rounds = SyncRounds(backend, blocks)
             W0 = np.zeros((n_outputs, d + (1 if bias else 0)))
             common = dict(C=float(self.C), loss=make_loss(self.loss), pos_weight=np.asarray(pos_weight, float),
@@ -280,6 +288,16 @@ class DualCoordinateAscentSVM(ClientParamMixin, LinearClassifierMixin, Classifie
             warnings.warn(f"{method} did not converge: relative duality gap {rel:.3e} > tol {self.tol:g} after "
                           f"{n_passes} {steps}. Increase max_iter.", ConvergenceWarning, stacklevel=2)
         return self
+
+    def _n_blocks_for(self, X, kind):
+        """The fit's blocks for ``solver_`` (None: a dask array's chunks), from the data and the arguments, never
+        from the machine. The dual's ``'auto'`` is one block: two took more passes than one on every real set
+        measured, more than the threads give back (4 to 30 times with CoCoA+'s adding, 1.2 to over 10 times with the
+        line search, docs/benchmarks.md); the primal's rounds are exact sums over the blocks, which cost nothing in
+        passes."""
+        n_blocks = resolve_n_blocks(self.n_blocks, self.n_jobs, X, kind, averaged=False)
+        counted = self.n_blocks != "auto" or (self.n_jobs is not None and self.n_jobs > 0)
+        return 1 if self.solver_ == "dual" and n_blocks is not None and not counted else n_blocks
 
     def _pick_solver(self, shape, kind):
         """``'primal'`` or ``'dual'``: what ``solver`` asks for, ``'auto'`` resolved as the docstring says."""

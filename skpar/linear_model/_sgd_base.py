@@ -29,7 +29,7 @@ from ..parallel._blas import one_blas_thread_each
 from ..parallel._results import Survey
 from ..parallel._sgd import CONSTANT, INVSCALING
 from ..parallel._tasks import zero_loss_task
-from ._n_jobs import default_n_jobs
+from ._n_blocks import n_threads, resolve_n_blocks
 from ._persistence import ClientParamMixin
 from ._validation import check_fit_data
 
@@ -73,7 +73,8 @@ class BaseParallelSGD(ClientParamMixin, BaseEstimator):
 
     def __init__(self, *, penalty, alpha, l1_ratio, fit_intercept, max_iter, tol, n_iter_no_change, early_stopping,
                  validation_fraction, learning_rate, eta0, power_t, warm_start, average, random_state, verbose, mode,
-                 max_staleness, replica_steps, batch_size, local_steps, scaling_rule, warmup, solver, n_jobs, client):
+                 max_staleness, replica_steps, batch_size, local_steps, scaling_rule, warmup, solver, n_blocks, n_jobs,
+                 client):
         # the parameters both SGD estimators take, set once here (each estimator passes its own on, in its own
         # signature's order): scikit-learn's BaseSGD does the same
         self.penalty = penalty
@@ -100,6 +101,7 @@ class BaseParallelSGD(ClientParamMixin, BaseEstimator):
         self.scaling_rule = scaling_rule
         self.warmup = warmup
         self.solver = solver
+        self.n_blocks = n_blocks
         self.n_jobs = n_jobs
         self.client = client
 
@@ -127,6 +129,7 @@ class BaseParallelSGD(ClientParamMixin, BaseEstimator):
         "local_steps": [Interval(Integral, 1, None, closed="left"), StrOptions({"epoch"})],
         "scaling_rule": [StrOptions({"linear", "sqrt"}), None],
         "warmup": [Interval(Real, 0, None, closed="left")],
+        "n_blocks": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "n_jobs": [Integral, None],
         "client": [None, StrOptions({"threads"}), object],
     }
@@ -239,13 +242,14 @@ class BaseParallelSGD(ClientParamMixin, BaseEstimator):
         if not resume:
             self._base_seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
             self._epochs_done = 0
-        backend = get_backend(self.client, default_n_jobs(self.n_jobs, X, kind, averaged=self.mode != "hogwild"),
-                              gpu_local=kind.local_gpu)
+        # the blocks come from the data and the arguments, never from the machine; threads only run them
+        n_blocks = resolve_n_blocks(self.n_blocks, self.n_jobs, X, kind, averaged=self.mode != "hogwild")
+        backend = get_backend(self.client, n_threads(self.n_jobs, n_blocks), gpu_local=kind.local_gpu)
         # GPU rounds are local epochs of thousands of warp workers (skpar.kernels._sgd_cuda), whatever local_steps says
         local_steps = "epoch" if gpu else self.local_steps
         try:
             early = self.early_stopping and self.tol is not None and max_epochs > 1
-            blocks = self._partition(backend, X, y, sample_weight, early, kind)
+            blocks = self._partition(backend, X, y, sample_weight, early, kind, n_blocks)
             # SGD keeps no state on the blocks (the driver holds the model): a round lost with a worker is run again
             # on the blocks placed anew; the asynchronous loop sends a lost block's tasks again itself
             rounds = SyncRounds(backend, blocks, recoverable=True)
@@ -288,13 +292,13 @@ class BaseParallelSGD(ClientParamMixin, BaseEstimator):
             )
         return self
 
-    def _partition(self, backend, X, y, sample_weight, early, kind):
-        """The fit's blocks: one a worker thread (a worker process for Hogwild! on Dask, whose threads share the
-        block's model), or a dask array's row chunks; each with its seed and, with ``early``, its validation rows."""
-        n_blocks = backend.n_workers
+    def _partition(self, backend, X, y, sample_weight, early, kind, n_blocks):
+        """The fit's ``n_blocks`` blocks (None: a dask array's row chunks; a worker process each for Hogwild! on
+        Dask, whose threads share the block's model), each with its seed and, with ``early``, its validation rows.
+        Block ``k``'s seed depends on ``k`` alone, so a block runs the same steps on any thread or worker."""
         if self.mode == "hogwild" and not backend.in_process:
             n_blocks = backend.n_processes
-        n_seeds = len(X.chunks[0]) if kind.dask else max(n_blocks, 1)
+        n_seeds = len(X.chunks[0]) if n_blocks is None else n_blocks
         seeds = [_seed(self._base_seed, 1, k) for k in range(n_seeds)]
         return backend.partition(X, y, sample_weight, n_blocks=n_blocks, seeds=seeds,
                                  validation_fraction=self.validation_fraction if early else 0.0, gpu=kind.gpu)

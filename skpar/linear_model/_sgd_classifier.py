@@ -20,9 +20,12 @@ from ..parallel._dcd_tasks import split_outputs
 from ..parallel._logistic import logistic_newton
 from ..parallel._newton import use_gram
 from ._classifier_mixin import LinearClassifierMixin
-from ._n_jobs import MIN_BLOCK_ROWS_PER_FEATURE
 from ._sgd_base import BaseParallelSGD
 from ._shared_docs import shared_parameters
+
+#: rows per feature below which ``solver='auto'`` leaves SGD (text): its epochs there make slow progress and its stop
+#: rule ends far from the optimum (docs/benchmarks.md)
+FEW_ROWS_PER_FEATURE = 10
 
 #: ``solver='auto'`` takes L-BFGS for the log loss, on rows fewer than 10 per feature, up to this condition
 #: estimate, lambda_max(E[x x^T]) / (4 alpha): tf-idf text sits well below it, and above it SGD's epochs reach the
@@ -160,11 +163,7 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
         text: 20 Newsgroups, Reuters), as L-BFGS's iterations grow with that ratio; else ``'sgd'`` (dorothea, raw
         pixels, dense rows many per feature). ``partial_fit`` always runs an SGD epoch, continuing from the
         solution.
-    n_jobs : int or None, default=None
-        Threads (and blocks) of the thread backend. ``None``: every core, but no more than one thread per
-        200,000 non-zeros and, except with ``mode='hogwild'``, per 10 rows per feature (blocks that are averaged
-        need many rows per feature to pay: on 20 Newsgroups, 0.2 rows per feature, two blocks lost 2.5 points of
-        accuracy).
+    %(block_parameters)s
     client : distributed.Client, 'threads' or None, default=None
         Where to fit (an explicit client, else the active one, else threads).
 
@@ -225,7 +224,7 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
                  learning_rate="constant", eta0="auto", power_t=0.25, class_weight=None, warm_start=False,
                  average="auto", random_state=None, verbose=0, averaging="periodic", mode="sync", max_staleness=1,
                  replica_steps=None, batch_size=16, local_steps="epoch", scaling_rule="linear", warmup=0.1,
-                 solver="auto", n_jobs=None, client=None):
+                 solver="auto", n_blocks="auto", n_jobs=None, client=None):
         self.loss = loss
         self.class_weight = class_weight
         self.averaging = averaging
@@ -235,7 +234,7 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
                          power_t=power_t, warm_start=warm_start, average=average, random_state=random_state,
                          verbose=verbose, mode=mode, max_staleness=max_staleness, replica_steps=replica_steps,
                          batch_size=batch_size, local_steps=local_steps, scaling_rule=scaling_rule, warmup=warmup,
-                         solver=solver, n_jobs=n_jobs, client=client)
+                         solver=solver, n_blocks=n_blocks, n_jobs=n_jobs, client=client)
 
     # ---- hooks of BaseParallelSGD -----------------------------------------------------------------------------
     def _loss(self):
@@ -313,8 +312,8 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
             # dual coordinate ascent where rows are few per feature (text): SGD's epochs there make slow progress
             # and its stop rule ends far from the optimum (20 Newsgroups: objective 0.95 where the optimum is 0.77
             # and SGDClassifier stops at 0.80), where the dual takes a few passes (docs/benchmarks.md); on one
-            # block, as n_jobs=None gives there: several blocks took more passes than one (the SVM's figures)
-            few_rows = X.shape[0] < MIN_BLOCK_ROWS_PER_FEATURE * X.shape[1]
+            # block, as n_blocks='auto' gives there: several blocks took more passes than one (the SVM's figures)
+            few_rows = X.shape[0] < FEW_ROWS_PER_FEATURE * X.shape[1]
             return ("dual", None) if few_rows and rounds.n_blocks == 1 else ("sgd", False)
         if why:
             return "sgd", False
@@ -327,7 +326,7 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
         # accuracy in fewer epochs than L-BFGS takes iterations), and the objective is well conditioned: L-BFGS's
         # iterations grow with the Hessian's condition number, about lambda_max(E[x x^T]) / (4 alpha) for the log
         # loss (docs/benchmarks.md). The estimate is the one SGD's step needs anyway.
-        if X.shape[0] < MIN_BLOCK_ROWS_PER_FEATURE * X.shape[1]:
+        if X.shape[0] < FEW_ROWS_PER_FEATURE * X.shape[1]:
             cbs = self._moments(rounds, X.shape[1], block_train_sizes(rounds))
             if cbs.lambda_max / (4.0 * self.alpha) <= LBFGS_MAX_CONDITION:
                 return "lbfgs", "lbfgs"

@@ -126,13 +126,10 @@ class ParallelSGDRegressor(LinearRegressorMixin, RegressorMixin, BaseParallelSGD
         or sparse rows short enough (at most 64 features, or a mean squared row length of at most 20 times the
         mean row length), as scikit-learn's ``Ridge(solver='auto')`` picks a direct solve. ``partial_fit`` always
         runs an SGD epoch, continuing from the solution.
-    n_jobs : int or None, default=None
-        Threads of the thread backend and so its number of blocks; -1 uses every core. ``None``: every core, but
-        no more than one thread per 200,000 non-zeros and, except with ``mode='hogwild'``, per 10 rows per
-        feature (blocks that are averaged need many rows per feature to pay).
+    %(block_parameters)s
     client : distributed.Client, 'threads' or None, default=None
-        Where to fit: this client's cluster (one block per worker thread for local data, one block per row chunk
-        for dask arrays); ``None`` uses the active ``distributed`` client if there is one, else threads.
+        Where to fit: this client's cluster (local data's blocks scattered over its workers, a dask array's blocks
+        built where its chunks are); ``None`` uses the active ``distributed`` client if there is one, else threads.
 
     Attributes
     ----------
@@ -203,7 +200,7 @@ class ParallelSGDRegressor(LinearRegressorMixin, RegressorMixin, BaseParallelSGD
                  eta0="auto", power_t=0.25, early_stopping=False, validation_fraction=0.1, n_iter_no_change=5,
                  warm_start=False, average="auto", verbose=0, mode="sync", max_staleness=1, replica_steps=None,
                  batch_size=16, local_steps="epoch",
-                 scaling_rule="linear", warmup=0.1, solver="auto", n_jobs=None, client=None):
+                 scaling_rule="linear", warmup=0.1, solver="auto", n_blocks="auto", n_jobs=None, client=None):
         self.loss = loss
         self.epsilon = epsilon
         self.quantile = quantile
@@ -213,7 +210,7 @@ class ParallelSGDRegressor(LinearRegressorMixin, RegressorMixin, BaseParallelSGD
                          n_iter_no_change=n_iter_no_change, warm_start=warm_start, average=average, verbose=verbose,
                          mode=mode, max_staleness=max_staleness, replica_steps=replica_steps, batch_size=batch_size,
                          local_steps=local_steps, scaling_rule=scaling_rule, warmup=warmup, solver=solver,
-                         n_jobs=n_jobs, client=client)
+                         n_blocks=n_blocks, n_jobs=n_jobs, client=client)
 
     def _loss(self):
         return make_loss(self.loss, epsilon=self.epsilon, quantile=self.quantile)

@@ -37,8 +37,33 @@ replica_steps : int or None, default=None
 """
 
 
+#: where the SGD estimators' rows go and what runs them: put where a class docstring says ``%(block_parameters)s``
+BLOCK_PARAMETERS = """\
+n_blocks : int or 'auto', default='auto'
+    How many blocks the rows are cut into (a dask array's row chunks are its blocks: a count rechunks its rows
+    into that many, cut where local data is cut). The blocks, not the threads or workers, decide the model: for a
+    given ``random_state`` and ``n_blocks``, ``mode='sync'`` gives the same coefficients to the bit on any number
+    of threads and on a Dask cluster of any size. ``'auto'``: a dask array's chunks; ``n_jobs`` blocks where
+    ``n_jobs`` is a positive count (a block a thread); else a count from the data alone, never from the machine,
+    so that a default fit is the same everywhere: a power of two, at most 16, at most one block per 200,000
+    non-zeros and, except with ``mode='hogwild'``, per 20 rows per feature (blocks whose models are averaged need
+    many rows per feature to pay: on 20 Newsgroups, 0.2 rows per feature, two blocks lost 2.5 points of
+    accuracy). CuPy data in this process is one block. ``mode='hogwild'`` on a Dask cluster takes a block per
+    worker process, whose threads share it.
+n_jobs : int or None, default=None
+    Threads of the thread backend, never more than there are blocks (a thread runs one block at a time); ``None``
+    or -1: every core. On a Dask cluster the workers' threads run the blocks, and ``n_jobs`` only counts blocks
+    (``n_blocks='auto'``).
+"""
+
+
+def _entries(text):
+    return textwrap.indent(text.rstrip("\n"), "    ").lstrip()
+
+
 def shared_parameters(cls):
-    """Class decorator: the docstring's ``%(execution_parameters)s`` line becomes EXECUTION_PARAMETERS."""
-    entries = textwrap.indent(EXECUTION_PARAMETERS.rstrip("\n"), "    ").lstrip()
-    cls.__doc__ = cls.__doc__ % {"execution_parameters": entries}
+    """Class decorator: the docstring's ``%(execution_parameters)s`` and ``%(block_parameters)s`` lines become
+    EXECUTION_PARAMETERS and BLOCK_PARAMETERS."""
+    cls.__doc__ = cls.__doc__ % {"execution_parameters": _entries(EXECUTION_PARAMETERS),
+                                 "block_parameters": _entries(BLOCK_PARAMETERS)}
     return cls
