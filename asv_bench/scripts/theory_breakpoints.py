@@ -1,0 +1,156 @@
+"""The diagnostics' predictions of where parallelism stops paying, against the breakpoints measured on real sets.
+
+Two predictions, each checked on five problems (real sets from ``../shared/data`` among them):
+
+- ``pstar``: Shotgun's P* = d / rho (``rho`` the spectral radius of X^T X, as ``ShotgunLasso`` estimates it,
+  ``spectral_radius_``), the coordinates updated at once past which the simultaneous updates may make the objective
+  rise (Bradley et al. 2011). Measured: ``ShotgunLasso(alpha=0.05 alpha_max, fit_intercept=False, n_parallel=P,
+  working_set=False, tol=1e-5, max_iter=2000)`` for P = 1, 2, 4, ..., d; the breakpoint is the smallest P whose fit
+  had an epoch that raised the objective (the P-guard's event in ``history_``). Sets: Mug32 (shipped), mug05_12_12,
+  arcene, dorothea (its 0/1 rows, the labels as targets) and a dense correlated 2,000 x 500 problem
+  (``make_correlated_regression``, condition number 1e4).
+- ``kappa``: one-shot averaging (Zhang, Duchi and Wainwright 2013) is as good as one fit on all the data while each
+  block holds about ``kappa = max ||x||^2 / (lambda_min + alpha)`` rows or more (the bound behind
+  :class:`~skpar.exceptions.SmallBlockWarning`), so it predicts a loss past ``K* = n / kappa`` blocks. Measured:
+  ``AveragedSGDClassifier(loss='log_loss', solver='sgd', averaging='oneshot', n_blocks=K, random_state=0)`` for
+  K = 1, 2, 4, ..., 256 (at least 20 rows a block); the breakpoint is the smallest K whose averaged model's training
+  objective (the mean log loss plus ``alpha/2 ||w||^2``) is more than 1% above the one-block fit's. Sets: a9a,
+  ijcnn1, Reuters, dorothea and ``make_classification(100_000, 20)``.
+
+Prints one table per part: the prediction, the measured breakpoint, their ratio, and whether they are within 2x.
+
+Usage: python asv_bench/scripts/theory_breakpoints.py [--parts pstar,kappa]
+"""
+
+import argparse
+import os
+import sys
+import warnings
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+
+from sklearn.datasets import make_classification
+from sklearn.preprocessing import LabelEncoder
+
+from skpar import AveragedSGDClassifier, ShotgunLasso
+from skpar.datasets import load_mug32, make_correlated_regression
+from skpar.linear_model import alpha_max
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+from benchmarks.datasets import available, load  # noqa: E402
+
+warnings.simplefilter("ignore", ConvergenceWarning)
+
+
+def _lasso_problems():
+    A, y = load_mug32()
+    yield "Mug32", A, y
+    for name in ("mug05_12_12", "arcene", "dorothea"):
+        if available(name):
+            X, y = load(name)[:2]
+            yield name, X, np.asarray(y, dtype=float)
+        else:
+            print(f"{name}: files not found; skipped", flush=True)
+    X, y, _ = make_correlated_regression(2000, 500, random_state=0)
+    yield "dense correlated 2,000 x 500", X, y
+
+
+def pstar_rows():
+    rows = []
+    for name, X, y in _lasso_problems():
+        d = X.shape[1]
+        alpha = 0.05 * alpha_max(X, y, fit_intercept=False)
+        first, pstar, steps = None, None, []
+        P = 1
+        while P <= d:
+            est = ShotgunLasso(alpha=alpha, fit_intercept=False, n_parallel=P, working_set=False, tol=1e-5,
+                               max_iter=2000, random_state=0).fit(X, y)
+            pstar = d / est.spectral_radius_
+            steps.append((P, est.history_[-1].get("steps")))
+            if first is None and any("event" in h for h in est.history_):
+                first = P
+                break  # past the first rise every larger P rises too (the guard halves it back)
+            P *= 2
+        rows.append((name, pstar, first, d, steps))
+        print(f"{name}: P* {pstar:.1f}, first P whose objective rose: {first} (d = {d}); steps by P {steps}",
+              flush=True)
+    return rows
+
+
+def _classification_problems():
+    for name in ("a9a", "ijcnn1", "reuters", "dorothea"):
+        if available(name):
+            yield name, *load(name)[:2]
+        else:
+            print(f"{name}: files not found; skipped", flush=True)
+    yield "make_classification 100,000 x 20", *make_classification(100_000, 20, n_informative=10, random_state=0)
+
+
+def kappa_rows():
+    rows = []
+    for name, X, y in _classification_problems():
+        sign = 2.0 * LabelEncoder().fit_transform(y) - 1.0
+        n = X.shape[0]
+
+        def objective(est):
+            z = sign * (X @ np.ravel(est.coef_) + est.intercept_[0])
+            return float(np.logaddexp(0.0, -z).mean()) + 0.5 * est.alpha * float(np.ravel(est.coef_) @
+                                                                                  np.ravel(est.coef_))
+
+        def fit(K):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # SmallBlockWarning is the prediction this measures
+                return AveragedSGDClassifier(loss="log_loss", solver="sgd", averaging="oneshot", n_blocks=K,
+                                             random_state=0).fit(X, y)
+
+        one = fit(1)
+        base, predicted = objective(one), n / one.kappa_
+        first, seen, K = None, [], 2
+        while K <= 256 and n // K >= 20:
+            rise = objective(fit(K)) / base - 1.0
+            seen.append((K, round(rise, 4)))
+            if rise > 0.01:
+                first = K
+                break
+            K *= 2
+        rows.append((name, predicted, first, K // 2 if first is None else None, seen))
+        print(f"{name}: kappa {one.kappa_:.3g}, K* = n / kappa {predicted:.3g}, first K more than 1% above one "
+              f"block: {first}; rises {seen}", flush=True)
+    return [(name, pred, first, last, seen) for name, pred, first, last, seen in rows]
+
+
+def _table(title, unit, rows):
+    print(f"\n{title}\n")
+    print(f"| problem | predicted {unit} | measured {unit} | measured / predicted | within 2x |")
+    print("| --- | ---: | ---: | ---: | --- |")
+    hits = 0
+    for name, predicted, measured, limit, _ in rows:
+        if measured is None:
+            ratio, within = None, predicted >= limit / 2  # no rise up to the limit: within 2x if P* >= limit / 2
+            shown = f"none up to {limit}"
+        else:
+            ratio = measured / predicted
+            within = 0.5 <= ratio <= 2.0
+            shown = f"{measured}"
+        hits += within
+        print(f"| {name} | {predicted:.3g} | {shown} | {'-' if ratio is None else f'{ratio:.2f}'} | "
+              f"{'yes' if within else 'no'} |")
+    print(f"\nwithin 2x on {hits} of {len(rows)}")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--parts", default="pstar,kappa")
+    args = p.parse_args()
+    parts = set(args.parts.split(","))
+    if "kappa" in parts:
+        _table("One-shot averaging: K* = n / kappa against the first K (a power of two) more than 1% above one block",
+               "K", kappa_rows())
+    if "pstar" in parts:
+        _table("Shotgun: P* = d / rho against the first P (a power of two) whose epoch raised the objective", "P",
+               pstar_rows())
+
+
+if __name__ == "__main__":
+    main()
