@@ -28,9 +28,8 @@ import sys
 import warnings
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
-
 from sklearn.datasets import make_classification
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import LabelEncoder
 
 from skpar import AveragedSGDClassifier, ShotgunLasso
@@ -87,28 +86,30 @@ def _classification_problems():
     yield "make_classification 100,000 x 20", *make_classification(100_000, 20, n_informative=10, random_state=0)
 
 
+def _log_objective(est, X, sign):
+    """The mean log loss plus ``alpha/2 ||w||^2`` of a binary fit."""
+    z = sign * (X @ np.ravel(est.coef_) + est.intercept_[0])
+    w = np.ravel(est.coef_)
+    return float(np.logaddexp(0.0, -z).mean()) + 0.5 * est.alpha * float(w @ w)
+
+
+def _oneshot(X, y, K):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # SmallBlockWarning is the prediction this measures
+        return AveragedSGDClassifier(loss="log_loss", solver="sgd", averaging="oneshot", n_blocks=K,
+                                     random_state=0).fit(X, y)
+
+
 def kappa_rows():
     rows = []
     for name, X, y in _classification_problems():
         sign = 2.0 * LabelEncoder().fit_transform(y) - 1.0
         n = X.shape[0]
-
-        def objective(est):
-            z = sign * (X @ np.ravel(est.coef_) + est.intercept_[0])
-            return float(np.logaddexp(0.0, -z).mean()) + 0.5 * est.alpha * float(np.ravel(est.coef_) @
-                                                                                  np.ravel(est.coef_))
-
-        def fit(K):
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # SmallBlockWarning is the prediction this measures
-                return AveragedSGDClassifier(loss="log_loss", solver="sgd", averaging="oneshot", n_blocks=K,
-                                             random_state=0).fit(X, y)
-
-        one = fit(1)
-        base, predicted = objective(one), n / one.kappa_
+        one = _oneshot(X, y, 1)
+        base, predicted = _log_objective(one, X, sign), n / one.kappa_
         first, seen, K = None, [], 2
         while K <= 256 and n // K >= 20:
-            rise = objective(fit(K)) / base - 1.0
+            rise = _log_objective(_oneshot(X, y, K), X, sign) / base - 1.0
             seen.append((K, round(rise, 4)))
             if rise > 0.01:
                 first = K
@@ -117,7 +118,7 @@ def kappa_rows():
         rows.append((name, predicted, first, K // 2 if first is None else None, seen))
         print(f"{name}: kappa {one.kappa_:.3g}, K* = n / kappa {predicted:.3g}, first K more than 1% above one "
               f"block: {first}; rises {seen}", flush=True)
-    return [(name, pred, first, last, seen) for name, pred, first, last, seen in rows]
+    return rows
 
 
 def _table(title, unit, rows):
