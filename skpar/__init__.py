@@ -10,6 +10,7 @@ from .linear_model import (
     DualCoordinateAscentSVM,
     ParallelSGDRegressor,
     ShotgunLasso,
+    ShotgunLassoCV,
     shotgun_lasso_path,
 )
 
@@ -20,6 +21,7 @@ __all__ = [
     "DualCoordinateAscentSVM",
     "ParallelSGDRegressor",
     "ShotgunLasso",
+    "ShotgunLassoCV",
     "__version__",
     "critical_batch_size",
     "shotgun_lasso_path",

@@ -10,7 +10,8 @@ ROOT = Path(__file__).resolve().parents[1] / "skpar"
 
 #: the layers, lowest first: a module may import from its own layer or one below it (each top-level file is a layer
 #: of its own, so that two of them cannot import each other)
-LAYERS = ["exceptions", "_dtypes", "_solver_state", "_device", "_penalties", "_losses", "_lasso_objective", "datasets",
+LAYERS = ["exceptions", "_dtypes", "_solver_state", "_device", "_report", "_penalties", "_losses", "_lasso_objective",
+          "datasets",
           "kernels", "backend", "parallel", "diagnostics", "linear_model", "demo", "__init__", "__main__"]
 
 #: what an estimator never imports by name: the cluster, the GPU, the Dask backend's module and the CUDA kernels

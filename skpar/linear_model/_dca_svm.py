@@ -13,6 +13,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._losses import LOSSES, make_loss
+from .._report import reporting
 from ..backend import get_backend
 from ..parallel import SyncRounds
 from ..parallel._blas import one_blas_thread_each
@@ -22,11 +23,13 @@ from ..parallel._newton import primal_newton, use_gram
 from ._classifier_mixin import LinearClassifierMixin
 from ._n_blocks import n_threads, resolve_n_blocks
 from ._persistence import ClientParamMixin
+from ._shared_docs import shared_parameters
 from ._validation import check_fit_data
 
 _LOSSES = tuple(name for name, cls in LOSSES.items() if cls.dual is not None)
 
 
+@shared_parameters
 class DualCoordinateAscentSVM(ClientParamMixin, LinearClassifierMixin, ClassifierMixin, BaseEstimator):
     """Linear SVM by dual coordinate ascent on blocks of rows, combined as in CoCoA.
 
@@ -73,7 +76,10 @@ class DualCoordinateAscentSVM(ClientParamMixin, LinearClassifierMixin, Classifie
     random_state : int, RandomState instance or None, default=None
         Seeds the order of the rows in each block's passes (a fresh order every pass).
     verbose : int, default=0
-        Print one line per round (primal, dual, relative gap) when positive.
+        The level of the ``skpar`` logger during the fit: 0 leaves it as the application set it; 1 or more logs
+        every round at INFO (the round's ``history_`` row in the record as ``record.row``), to stdout where no
+        handler is configured. With 0, a fit that runs past two seconds where a person is watching (a terminal, a
+        notebook) shows a progress bar instead.
     combine : {'line_search', 'add', 'average'}, default='line_search'
         How ``mode='sync'`` combines the blocks' changes. ``'line_search'``: each block solves its local problem
         as if alone (sigma' = 1), and the driver takes the share of the summed change that maximises the dual
@@ -129,6 +135,7 @@ class DualCoordinateAscentSVM(ClientParamMixin, LinearClassifierMixin, Classifie
         cluster the workers' threads run the blocks, and ``n_jobs`` only counts blocks (``n_blocks='auto'``).
     client : distributed.Client, 'threads' or None, default=None
         Where to fit: an explicit client, else the active one, else threads (on a cluster, a block a worker).
+    %(callback_parameter)s
 
     Attributes
     ----------
@@ -186,12 +193,13 @@ class DualCoordinateAscentSVM(ClientParamMixin, LinearClassifierMixin, Classifie
         "n_blocks": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "n_jobs": [Integral, None],
         "client": [None, StrOptions({"threads"}), object],
+        "callback": [callable, None],
     }
 
     def __init__(self, C=1.0, *, loss="squared_hinge", fit_intercept=True, intercept_scaling=1.0, class_weight=None,
                  tol=1e-4, max_iter=1000, random_state=None, verbose=0, combine="line_search", mode="sync",
                  local_iters="auto", kappa="auto", solver="auto", n_blocks="auto", n_jobs=None,
-                 client=None):
+                 client=None, callback=None):
         self.C = C
         self.loss = loss
         self.fit_intercept = fit_intercept
@@ -209,6 +217,7 @@ class DualCoordinateAscentSVM(ClientParamMixin, LinearClassifierMixin, Classifie
         self.n_blocks = n_blocks
         self.n_jobs = n_jobs
         self.client = client
+        self.callback = callback
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -229,6 +238,10 @@ class DualCoordinateAscentSVM(ClientParamMixin, LinearClassifierMixin, Classifie
         self : DualCoordinateAscentSVM
             Fitted estimator.
         """
+        with reporting(self, self.max_iter):
+            return self._fit(X, y, sample_weight)
+
+    def _fit(self, X, y, sample_weight):
         start = time.perf_counter()
         X, y, sample_weight, kind = check_fit_data(self, X, y, sample_weight, reset=True, y_numeric=False)
         gpu = kind.gpu
@@ -250,7 +263,7 @@ class DualCoordinateAscentSVM(ClientParamMixin, LinearClassifierMixin, Classifie
             n_blocks = self._n_blocks_for(X, kind)
         bias = float(self.intercept_scaling) if self.fit_intercept else 0.0
         d = X.shape[1]
-        self.history_ = []
+        self.history_ = self._log  # the rounds begin: their rows are reported (skpar._report)
         try:
             n_seeds = len(X.chunks[0]) if n_blocks is None else n_blocks
             seeds = np.random.default_rng(base).integers(1 << 30, size=n_seeds + 1)
@@ -261,7 +274,7 @@ class DualCoordinateAscentSVM(ClientParamMixin, LinearClassifierMixin, Classifie
             common = dict(C=float(self.C), loss=make_loss(self.loss), pos_weight=np.asarray(pos_weight, float),
                           neg_weight=np.asarray(neg_weight, float), bias=bias,
                           max_rounds=self.max_iter, tol=self.tol, seed=int(seeds[-1]), history=self.history_,
-                          start_time=start, verbose=self.verbose,
+                          start_time=start,
                           kappa=0.0 if gpu and self.kappa == "auto" else self.kappa)
             with one_blas_thread_each(rounds):  # the blocks' threads are the parallelism (see parallel._blas)
                 W, rel, n_passes, converged, kappa = self._solve(rounds, W0, gpu, common)
@@ -282,7 +295,7 @@ class DualCoordinateAscentSVM(ClientParamMixin, LinearClassifierMixin, Classifie
         self.duality_gap_ = float(rel)
         self.n_iter_ = int(n_passes)
         self.kappa_ = float(kappa)
-        if not converged:
+        if not converged and not self._log.stop:
             method, steps = (("Newton's method on the primal", "iterations") if self.solver_ == "primal" else
                              ("Liblinear-style dual coordinate ascent", "passes"))
             warnings.warn(f"{method} did not converge: relative duality gap {rel:.3e} > tol {self.tol:g} after "
@@ -325,7 +338,7 @@ class DualCoordinateAscentSVM(ClientParamMixin, LinearClassifierMixin, Classifie
             W, rel, n_iter, converged = primal_newton(
                 rounds, W0, C=common["C"], pos_weight=common["pos_weight"], neg_weight=common["neg_weight"],
                 bias=common["bias"], tol=self.tol, max_iter=self.max_iter, gram=gram, history=common["history"],
-                start_time=common["start_time"], verbose=self.verbose)
+                start_time=common["start_time"])
             return W, rel, n_iter, converged, 0.0
         in_process = rounds.backend.in_process
         alone = rounds.n_blocks == 1 and not gpu and in_process and self.local_iters == "auto"

@@ -19,6 +19,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._penalties import Penalty
+from .._report import reporting
 from ..backend import get_backend
 from ..diagnostics import estimate_on_blocks
 from ..exceptions import CriticalBatchSizeWarning
@@ -74,7 +75,7 @@ class BaseParallelSGD(ClientParamMixin, BaseEstimator):
     def __init__(self, *, penalty, alpha, l1_ratio, fit_intercept, max_iter, tol, n_iter_no_change, early_stopping,
                  validation_fraction, learning_rate, eta0, power_t, warm_start, average, random_state, verbose, mode,
                  max_staleness, replica_steps, batch_size, local_steps, scaling_rule, warmup, solver, n_blocks, n_jobs,
-                 client):
+                 client, callback):
         # the parameters both SGD estimators take, set once here (each estimator passes its own on, in its own
         # signature's order): scikit-learn's BaseSGD does the same
         self.penalty = penalty
@@ -104,6 +105,7 @@ class BaseParallelSGD(ClientParamMixin, BaseEstimator):
         self.n_blocks = n_blocks
         self.n_jobs = n_jobs
         self.client = client
+        self.callback = callback
 
     _parameter_constraints: dict = {
         "penalty": [StrOptions({"l2", "l1", "elasticnet"}), None],
@@ -132,6 +134,7 @@ class BaseParallelSGD(ClientParamMixin, BaseEstimator):
         "n_blocks": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "n_jobs": [Integral, None],
         "client": [None, StrOptions({"threads"}), object],
+        "callback": [callable, None],
     }
 
     # ---- plan -------------------------------------------------------------------------------------------------
@@ -226,8 +229,14 @@ class BaseParallelSGD(ClientParamMixin, BaseEstimator):
         ``partial`` says it is ``partial_fit`` (an SGD epoch, whatever the solver).
 
         ``strategy`` is ``'sync'`` (synchronous rounds of ``local_steps``) or ``'oneshot'`` (each block fits alone
-        for up to ``max_epochs`` epochs, then one average).
+        for up to ``max_epochs`` epochs, then one average). The rounds' rows go to a :class:`~skpar._report.FitLog`
+        (logged, a progress bar, the callback), and ``history_`` keeps them as a plain list.
         """
+        with reporting(self, max_epochs):
+            return self._fit_rounds(X, y, sample_weight, max_epochs=max_epochs, incremental=incremental,
+                                    strategy=strategy, partial=partial)
+
+    def _fit_rounds(self, X, y, sample_weight, *, max_epochs, incremental, strategy, partial):
         start = time.perf_counter()
         self._check_mode(strategy)
         resume = incremental and hasattr(self, "_sgd_state")
@@ -285,7 +294,8 @@ class BaseParallelSGD(ClientParamMixin, BaseEstimator):
         self.n_recoveries_ = int(rounds.recoveries)
         if plan is not None:
             self.learning_rate_ = float(plan.eta)
-        if (not incremental or max_epochs > 1) and tol is not None and not converged and n_epochs == max_epochs:
+        if (not incremental or max_epochs > 1) and tol is not None and not converged and n_epochs == max_epochs \
+                and not self._log.stop:
             warnings.warn(
                 "Maximum number of iteration reached before convergence. Consider increasing max_iter to "
                 "improve the fit.", ConvergenceWarning, stacklevel=3,
@@ -309,9 +319,10 @@ class BaseParallelSGD(ClientParamMixin, BaseEstimator):
         converged)``."""
         n_train = [s.n_train for s in survey]
         state, plan = (self._sgd_state, self._sgd_plan) if resume else (SGDState.zeros(n_outputs, X.shape[1]), None)
-        if not resume:
-            self.history_ = []  # filled as the epochs run (as the SVM's is), so that a fit can be watched live
-        history = self.history_
+        if resume:  # the rows before, kept without being reported again
+            self._log.extend(self.history_)
+        # filled as the epochs run (as the SVM's is), so that a fit can be watched live
+        history = self.history_ = self._log
         if plan is None:  # a fresh fit, or SGD continuing a direct solve
             plan = self._new_plan(rounds, X.shape[1], loss, survey, pos_weight, neg_weight, local_steps)
             if resume and plan.avg_start < NEVER:  # (averaging on)
@@ -331,8 +342,7 @@ class BaseParallelSGD(ClientParamMixin, BaseEstimator):
             # binary problem when its own loss stops improving by tol: the sum is asked for K tol
             tol = tol * n_outputs
         common = dict(epoch_seeds=epoch_seeds, max_epochs=max_epochs, tol=tol,
-                      n_iter_no_change=self.n_iter_no_change, history=history, start_time=start,
-                      verbose=self.verbose)
+                      n_iter_no_change=self.n_iter_no_change, history=history, start_time=start)
         state, plan, n_epochs, converged = self._run_strategy(strategy, rounds, X, state, plan, local_steps,
                                                               n_train, early, kind, common)
         return state, history, plan, tol, n_epochs, converged

@@ -121,8 +121,12 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
         Seeds every block's shuffles, drawn up front: the same value and blocks give the same coefficients on every
         backend.
     verbose : int, default=0
-        Print one line per epoch when positive.
+        The level of the ``skpar`` logger during the fit: 0 leaves it as the application set it; 1 or more logs
+        every round at INFO (the round's ``history_`` row in the record as ``record.row``), to stdout where no
+        handler is configured. With 0, a fit that runs past two seconds where a person is watching (a terminal, a
+        notebook) shows a progress bar instead.
     averaging : {'oneshot', 'periodic'}, default='periodic'
+        One-shot or periodic averaging of the blocks' models (above).
     %(execution_parameters)s
     batch_size : int, default=16
         Samples of one local mini-batch step.
@@ -166,6 +170,7 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
     %(block_parameters)s
     client : distributed.Client, 'threads' or None, default=None
         Where to fit (an explicit client, else the active one, else threads).
+    %(callback_parameter)s
 
     Attributes
     ----------
@@ -224,7 +229,7 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
                  learning_rate="constant", eta0="auto", power_t=0.25, class_weight=None, warm_start=False,
                  average="auto", random_state=None, verbose=0, averaging="periodic", mode="sync", max_staleness=1,
                  replica_steps=None, batch_size=16, local_steps="epoch", scaling_rule="linear", warmup=0.1,
-                 solver="auto", n_blocks="auto", n_jobs=None, client=None):
+                 solver="auto", n_blocks="auto", n_jobs=None, client=None, callback=None):
         self.loss = loss
         self.class_weight = class_weight
         self.averaging = averaging
@@ -234,7 +239,7 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
                          power_t=power_t, warm_start=warm_start, average=average, random_state=random_state,
                          verbose=verbose, mode=mode, max_staleness=max_staleness, replica_steps=replica_steps,
                          batch_size=batch_size, local_steps=local_steps, scaling_rule=scaling_rule, warmup=warmup,
-                         solver=solver, n_blocks=n_blocks, n_jobs=n_jobs, client=client)
+                         solver=solver, n_blocks=n_blocks, n_jobs=n_jobs, client=client, callback=callback)
 
     # ---- hooks of BaseParallelSGD -----------------------------------------------------------------------------
     def _loss(self):
@@ -265,13 +270,13 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
         d = X.shape[1]
         n = sum(block_train_sizes(rounds))
         bias = 1.0 if self.fit_intercept else 0.0
-        history = []
+        history = self._log
         W, n_iter, converged = logistic_newton(
             rounds, np.zeros((n_outputs, d + (1 if bias else 0))), C=1.0 / (self.alpha * n),
             pos_weight=np.asarray(pos_weight, float), neg_weight=np.asarray(neg_weight, float), bias=bias,
             max_iter=self.max_iter, gram=gram, history=history,
-            scale=self.alpha, start_time=start, verbose=self.verbose)
-        if not converged:
+            scale=self.alpha, start_time=start)
+        if not converged and not history.stop:
             method = "L-BFGS" if gram == "lbfgs" else "Newton's method"
             warnings.warn(f"{method} did not converge in {n_iter} iterations (max_iter): the gradient is "
                           f"{history[-1]['gradient']:.3e}. Increase max_iter.", ConvergenceWarning, stacklevel=5)
@@ -344,7 +349,7 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
         # every core (the SVM's rule, _dcd_tasks.split_outputs)
         pool = (get_backend("threads", self.n_jobs) if one and split_outputs(X, kind.sparse, n_outputs)
                 else None)
-        history = []
+        history = self._log
         # the SVM's primal is this objective over alpha: a gap of n_outputs tol here is n_outputs tol / alpha there
         gap_tol = 0.0 if self.tol is None else n_outputs * float(self.tol) / self.alpha
         try:
@@ -352,13 +357,14 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
                 rounds, np.zeros((n_outputs, X.shape[1] + (1 if bias else 0))), pool=pool, C=C,
                 loss=make_loss(self.loss), pos_weight=np.asarray(pos_weight, float),
                 neg_weight=np.asarray(neg_weight, float), bias=bias, max_rounds=self.max_iter, tol=0.0,
-                gap_tol=gap_tol, seed=self._base_seed, history=history, start_time=start, verbose=self.verbose)
+                gap_tol=gap_tol, seed=self._base_seed, history=history, start_time=start)
         finally:
             if pool is not None:
                 pool.close()
         for row in history:  # the objective in this estimator's scale, as SGD's rows give it
             row["objective"] = self.alpha * row["primal"]
-        if not converged and self.tol is not None:  # tol=None asks for max_iter passes, as SGD's epochs
+        # tol=None asks for max_iter passes, as SGD's epochs; a stop the callback asked for is no failure
+        if not converged and self.tol is not None and not history.stop:
             warnings.warn(f"Dual coordinate ascent did not converge in {n_passes} passes (max_iter): the duality gap "
                           f"is {self.alpha * history[-1]['gap']:.3e}, above tol per output. Increase max_iter.",
                           ConvergenceWarning, stacklevel=5)

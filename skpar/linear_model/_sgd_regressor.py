@@ -101,7 +101,10 @@ class ParallelSGDRegressor(LinearRegressorMixin, RegressorMixin, BaseParallelSGD
         ``'async'``, and not in ``'hogwild'``, whose threads write one shared model with no average of it (so every
         mode fits with the defaults), nor with an l1 penalty (the average of sparse iterates is not sparse).
     verbose : int, default=0
-        Print one line per epoch.
+        The level of the ``skpar`` logger during the fit: 0 leaves it as the application set it; 1 or more logs
+        every round at INFO (the round's ``history_`` row in the record as ``record.row``), to stdout where no
+        handler is configured. With 0, a fit that runs past two seconds where a person is watching (a terminal, a
+        notebook) shows a progress bar instead.
     %(execution_parameters)s
     batch_size : int, default=16
         Samples of one local mini-batch step on one block.
@@ -130,6 +133,7 @@ class ParallelSGDRegressor(LinearRegressorMixin, RegressorMixin, BaseParallelSGD
     client : distributed.Client, 'threads' or None, default=None
         Where to fit: this client's cluster (local data's blocks scattered over its workers, a dask array's blocks
         built where its chunks are); ``None`` uses the active ``distributed`` client if there is one, else threads.
+    %(callback_parameter)s
 
     Attributes
     ----------
@@ -200,7 +204,8 @@ class ParallelSGDRegressor(LinearRegressorMixin, RegressorMixin, BaseParallelSGD
                  eta0="auto", power_t=0.25, early_stopping=False, validation_fraction=0.1, n_iter_no_change=5,
                  warm_start=False, average="auto", verbose=0, mode="sync", max_staleness=1, replica_steps=None,
                  batch_size=16, local_steps="epoch",
-                 scaling_rule="linear", warmup=0.1, solver="auto", n_blocks="auto", n_jobs=None, client=None):
+                 scaling_rule="linear", warmup=0.1, solver="auto", n_blocks="auto", n_jobs=None, client=None,
+                 callback=None):
         self.loss = loss
         self.epsilon = epsilon
         self.quantile = quantile
@@ -210,7 +215,7 @@ class ParallelSGDRegressor(LinearRegressorMixin, RegressorMixin, BaseParallelSGD
                          n_iter_no_change=n_iter_no_change, warm_start=warm_start, average=average, verbose=verbose,
                          mode=mode, max_staleness=max_staleness, replica_steps=replica_steps, batch_size=batch_size,
                          local_steps=local_steps, scaling_rule=scaling_rule, warmup=warmup, solver=solver,
-                         n_blocks=n_blocks, n_jobs=n_jobs, client=client)
+                         n_blocks=n_blocks, n_jobs=n_jobs, client=client, callback=callback)
 
     def _loss(self):
         return make_loss(self.loss, epsilon=self.epsilon, quantile=self.quantile)
@@ -227,7 +232,7 @@ class ParallelSGDRegressor(LinearRegressorMixin, RegressorMixin, BaseParallelSGD
         self.solver_ = self._pick_solver(rounds, X, kind, early)
         if self.solver_ == "sgd":
             return None
-        history = []
+        history = self._log
         l2 = Penalty.from_params(self.penalty, self.alpha, self.l1_ratio).l2
         w, b = ridge_normal_equations(rounds, l2=l2, fit_intercept=self.fit_intercept, history=history,
                                       start_time=start)

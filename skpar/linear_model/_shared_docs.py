@@ -57,13 +57,23 @@ n_jobs : int or None, default=None
 """
 
 
+#: the per-round callback of every estimator: put where a class docstring says ``%(callback_parameter)s``
+CALLBACK_PARAMETER = """\
+callback : callable or None, default=None
+    ``callback(row)`` after every round (epoch, pass or iteration) with the round's ``history_`` row, a dict; a
+    true return value stops the fit after that round, with the model that round left and no ConvergenceWarning.
+    Rows that a diverged epoch's restart takes back were reported all the same.
+"""
+
+
 def _entries(text):
     return textwrap.indent(text.rstrip("\n"), "    ").lstrip()
 
 
 def shared_parameters(cls):
-    """Class decorator: the docstring's ``%(execution_parameters)s`` and ``%(block_parameters)s`` lines become
-    EXECUTION_PARAMETERS and BLOCK_PARAMETERS."""
+    """Class decorator: the docstring's ``%(execution_parameters)s``, ``%(block_parameters)s`` and
+    ``%(callback_parameter)s`` lines become EXECUTION_PARAMETERS, BLOCK_PARAMETERS and CALLBACK_PARAMETER."""
     cls.__doc__ = cls.__doc__ % {"execution_parameters": _entries(EXECUTION_PARAMETERS),
-                                 "block_parameters": _entries(BLOCK_PARAMETERS)}
+                                 "block_parameters": _entries(BLOCK_PARAMETERS),
+                                 "callback_parameter": _entries(CALLBACK_PARAMETER)}
     return cls

@@ -15,12 +15,14 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
+from .._report import reporting
 from ..backend import check_gpu_fit_data, checked_chunks, compute, data_kind, delayed_column_blocks, get_backend
 from ..backend._select import check_gpu_local_client
 from ..parallel import ColumnBlock, DeviceLassoData, LassoData, SyncRounds, hydra_lasso, shotgun_lasso
 from ..parallel._hydra import column_piece
 from ._persistence import ClientParamMixin
 from ._predict import LinearRegressorMixin
+from ._shared_docs import shared_parameters
 from ._validation import check_fit_data
 
 
@@ -52,6 +54,7 @@ def alpha_max(X, y, sample_weight=None, fit_intercept=True, l1_ratio=1.0):
     return float(np.abs(data.gradient(data.yc)).max()) / max(l1_ratio, 1e-300)
 
 
+@shared_parameters
 class ShotgunLasso(ClientParamMixin, LinearRegressorMixin, RegressorMixin, LinearModel):
     """Lasso and elastic net by Shotgun parallel coordinate descent, on threads or on a Dask cluster.
 
@@ -106,7 +109,11 @@ class ShotgunLasso(ClientParamMixin, LinearRegressorMixin, RegressorMixin, Linea
     client : distributed.Client, 'threads' or None, default=None
         Where to fit (an explicit client, else the active one, else threads).
     verbose : int, default=0
-        Print one line per epoch when positive.
+        The level of the ``skpar`` logger during the fit: 0 leaves it as the application set it; 1 or more logs
+        every round at INFO (the round's ``history_`` row in the record as ``record.row``), to stdout where no
+        handler is configured. With 0, a fit that runs past two seconds where a person is watching (a terminal, a
+        notebook) shows a progress bar instead.
+    %(callback_parameter)s
 
     Attributes
     ----------
@@ -119,7 +126,7 @@ class ShotgunLasso(ClientParamMixin, LinearRegressorMixin, RegressorMixin, Linea
     n_parallel_ : int
         P used by the last step (after any halving by the guard); the number of columns on Dask.
     spectral_radius_ : float
-        Estimate of ``rho`` (threads; on a row sample of at most 2,000 rows, to 1%; NaN on Dask).
+        Estimate of ``rho`` (threads; on a row sample of at most 2,000 rows, to 1%%; NaN on Dask).
     history_ : list of dict
         Per outer iteration (threads) or round (Dask): ``time``, ``epochs``, ``steps`` (parallel steps of P
         updates), ``primal``, ``gap``, ``P``; guard events carry ``event``.
@@ -152,12 +159,13 @@ class ShotgunLasso(ClientParamMixin, LinearRegressorMixin, RegressorMixin, Linea
         "working_set": ["boolean"],
         "n_jobs": [Integral, None],
         "client": [None, StrOptions({"threads"}), object],
+        "callback": [callable, None],
         "verbose": ["verbose"],
     }
 
     def __init__(self, alpha=1.0, *, l1_ratio=1.0, fit_intercept=True, max_iter=1000, tol=1e-4, warm_start=False,
                  positive=False, selection="cyclic", random_state=None, n_parallel="auto", working_set=True,
-                 n_jobs=None, client=None, verbose=0):
+                 n_jobs=None, client=None, verbose=0, callback=None):
         self.alpha = alpha
         self.l1_ratio = l1_ratio
         self.fit_intercept = fit_intercept
@@ -172,6 +180,7 @@ class ShotgunLasso(ClientParamMixin, LinearRegressorMixin, RegressorMixin, Linea
         self.n_jobs = n_jobs
         self.client = client
         self.verbose = verbose
+        self.callback = callback
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -191,6 +200,10 @@ class ShotgunLasso(ClientParamMixin, LinearRegressorMixin, RegressorMixin, Linea
         self : ShotgunLasso
             Fitted estimator.
         """
+        with reporting(self, self.max_iter):
+            return self._fit(X, y, sample_weight)
+
+    def _fit(self, X, y, sample_weight):
         start = time.perf_counter()
         raw = data_kind(X)  # the path (GPU, dask, local) is decided here, once
         if raw.gpu:
@@ -246,7 +259,7 @@ class ShotgunLasso(ClientParamMixin, LinearRegressorMixin, RegressorMixin, Linea
             data, w0, l1, l2, P=P, rho=rho, max_epochs=self.max_iter, tol=tol_abs, positive=self.positive,
             working_set=self.working_set, selection=self.selection,
             rng=np.random.default_rng(rng.randint(1 << 30)), pool=pool, n_threads=n_threads,
-            history=self.history_, start_time=start, verbose=self.verbose, known=known)
+            history=self.history_, start_time=start, known=known)
         return (res.w, res.gap, res.epochs, res.converged, res.P, rho, data.ybar, data.xbar, tol_abs), res
 
     def _fit_path(self, X, y, sample_weight, alphas):
@@ -279,7 +292,9 @@ class ShotgunLasso(ClientParamMixin, LinearRegressorMixin, RegressorMixin, Linea
 
     def _start(self, d):
         """``(l1, l2, w0)``: the penalties and the starting coefficients (the last fit's with ``warm_start``)."""
-        self.history_ = []
+        # a fit's rows are reported (skpar._report); a path's alphas keep theirs as plain lists
+        log = self.__dict__.get("_log")
+        self.history_ = [] if log is None else log
         w0 = np.array(self.coef_, dtype=np.float64) if self.warm_start and hasattr(self, "coef_") \
             and np.shape(self.coef_) == (d,) else np.zeros(d)
         return self.alpha * self.l1_ratio, self.alpha * (1 - self.l1_ratio), w0
@@ -295,7 +310,8 @@ class ShotgunLasso(ClientParamMixin, LinearRegressorMixin, RegressorMixin, Linea
         self.n_parallel_ = int(p)
         self.spectral_radius_ = float(rho)
         self.n_recoveries_ = int(recoveries)
-        if not converged:
+        stopped = getattr(self.history_, "stop", False)  # the callback's call: no warning
+        if not converged and not stopped:
             warnings.warn(f"Objective did not converge: duality gap {gap:.3e} > tolerance {tol_abs:.3e} after "
                           f"{n_iter} epochs. Increase max_iter or tol.", ConvergenceWarning, stacklevel=2)
         return self
@@ -337,7 +353,7 @@ class ShotgunLasso(ClientParamMixin, LinearRegressorMixin, RegressorMixin, Linea
         seeds = rng.randint(1 << 30, size=max(self.max_iter, 1))
         w, gap, n_rounds, converged = hydra_lasso(
             rounds, splits, yc, s, w0, l1, l2, max_rounds=self.max_iter, tol=tol_abs, positive=self.positive,
-            selection=self.selection, seeds=seeds, history=self.history_, start_time=start, verbose=self.verbose)
+            selection=self.selection, seeds=seeds, history=self.history_, start_time=start)
         xbar = np.zeros(d)
         for blk_stats in rounds.run(_stats).results:
             xbar[blk_stats[0]] = blk_stats[1]

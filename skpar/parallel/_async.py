@@ -24,6 +24,7 @@ import warnings
 
 import numpy as np
 
+from .._report import stop_requested
 from ..backend import LostBlocksError
 from ._sgd import SGDState, _diverged
 from ._sync import weighted_average
@@ -134,7 +135,7 @@ class _Server:
 
 
 def sgd_async(rounds, state, plan, *, local_steps, n_train, epoch_seeds, max_epochs, max_staleness=1,
-              tol=None, n_iter_no_change=5, history=None, start_time=None, verbose=0, max_halvings=30):
+              tol=None, n_iter_no_change=5, history=None, start_time=None, max_halvings=30):
     """Asynchronous parameter-server SGD over the blocks of ``rounds``; returns ``(state, plan, epochs, converged)``.
 
     An epoch is ``sum(n_train)`` samples applied; the stopping rule is scikit-learn's, on each epoch's mean loss.
@@ -178,6 +179,9 @@ def sgd_async(rounds, state, plan, *, local_steps, n_train, epoch_seeds, max_epo
         history.append({"round": len(history), "epoch": epoch, "time": time.perf_counter() - start_time,
                         "objective": out.loss_sum / max(out.n_seen, 1) + penalty.value(server.W),
                         "eta": server.local.eta, "n_samples": out.n_seen, "staleness": staleness, "block": k})
+        if stop_requested(history):  # the callback said stop: the model as this update left it
+            stop = True
+            continue
         if done_samples >= (epoch + 1) * total:
             objective = epoch_loss / max(epoch_n, 1) + penalty.value(server.W)
             epoch_loss, epoch_n = 0.0, 0
@@ -192,8 +196,6 @@ def sgd_async(rounds, state, plan, *, local_steps, n_train, epoch_seeds, max_epo
             epoch += 1
             lowest = min(lowest, objective)
             server.epoch_starts = [server.epoch_starts[1], (server.W.copy(), server.B.copy())]
-            if verbose:
-                print(f"-- Epoch {epoch}: objective {objective:.6g}, updates {server.version}")
             if tol is not None:
                 best, no_improvement = _epoch_rule(objective, best, no_improvement, tol)
                 if no_improvement >= n_iter_no_change:
@@ -202,14 +204,14 @@ def sgd_async(rounds, state, plan, *, local_steps, n_train, epoch_seeds, max_epo
                 stop = True
                 continue
         server.submit(k)
-    if not stop and epoch < max_epochs:
+    if not stop and epoch < max_epochs and not stop_requested(history):
         warnings.warn(f"asynchronous SGD stopped after {epoch} of {max_epochs} epochs: the blocks ran out of epoch "
                       "seeds", RuntimeWarning, stacklevel=2)
     return server.state(), server.plan, max(epoch, 1), converged
 
 
 def sgd_hogwild(rounds, state, plan, *, inv_q, epoch_seeds, max_epochs, tol=None, n_iter_no_change=5,
-                history=None, start_time=None, verbose=0, max_halvings=30, own_models=False):
+                history=None, start_time=None, max_halvings=30, own_models=False):
     """Hogwild!: per epoch, every thread runs its block's epoch on one shared model, without locks.
 
     With ``plan.replica_steps > 0`` each thread steps on a replica of the weights of its own and folds its
@@ -265,8 +267,8 @@ def sgd_hogwild(rounds, state, plan, *, inv_q, epoch_seeds, max_epochs, tol=None
         history.append({"round": len(history), "epoch": epoch, "time": time.perf_counter() - start_time,
                         "objective": objective, "eta": plan.eta, "n_samples": n, "threads": threads})
         epoch += 1
-        if verbose:
-            print(f"-- Epoch {epoch}: objective {objective:.6g}")
+        if stop_requested(history):
+            break
         if tol is not None:
             best, no_improvement = _epoch_rule(objective, best, no_improvement, tol)
             if no_improvement >= n_iter_no_change:

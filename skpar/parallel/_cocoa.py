@@ -24,6 +24,7 @@ import time
 
 import numpy as np
 
+from .._report import stop_requested
 from ..backend import LostBlocksError
 from ._catalyst import Catalyst, _on_course, auto_kappa
 from ._dcd_tasks import (
@@ -37,7 +38,7 @@ from ._dcd_tasks import (
 )
 
 
-def _certify(W, sums, rnd, res, history, start_time, verbose, W_primal=None):
+def _certify(W, sums, rnd, res, history, start_time, W_primal=None):
     """Primal, dual and relative duality gap of a round's starting state from the blocks' ``(primal, dual)`` sums;
     one ``history`` row. ``W`` is ``w(alpha)``; the primal sums were taken at ``W_primal`` (default ``W``).
     Returns the relative gap; a non-finite primal raises."""
@@ -48,8 +49,6 @@ def _certify(W, sums, rnd, res, history, start_time, verbose, W_primal=None):
     rel = gap / max(abs(primal), 1e-300)
     history.append({"round": rnd, "time": time.perf_counter() - start_time, "primal": primal, "dual": dual,
                     "gap": gap, "relative_gap": rel, "bytes_sent": res.bytes_sent})
-    if verbose:
-        print(f"-- round {rnd}: primal {primal:.6g}, dual {dual:.6g}, relative gap {rel:.3e}")
     if not np.isfinite(primal):
         raise FloatingPointError("dual coordinate ascent produced a non-finite primal objective")
     return rel
@@ -103,7 +102,7 @@ class _Checkpoints:
 
 
 def cocoa(rounds, W, *, C, loss, pos_weight, neg_weight, bias, combine, local_iters, max_rounds, tol, seed,
-          kappa=0.0, history=None, start_time=None, verbose=0, gap_tol=0.0):
+          kappa=0.0, history=None, start_time=None, gap_tol=0.0):
     """Run CoCoA rounds until the relative duality gap is ``<= tol`` (or the gap itself ``<= gap_tol``), the
     blocks' changes combined by
     ``combine``: ``'line_search'`` (local subproblems without a safety factor, the summed change taken by the share
@@ -134,10 +133,10 @@ def cocoa(rounds, W, *, C, loss, pos_weight, neg_weight, bias, combine, local_it
             W0 = catalyst.start(W)  # the primal point of this round's start, certified with the dual variables
             res = rounds.run(dcd_task, W0, C, loss, pos_weight, neg_weight, bias, sigma * catalyst.scale, theta,
                              local_iters, seed, rnd, line_search)
-            rel = _certify(W, [r[1:3] for r in res.results], rnd, res, history, start_time, verbose, W0)
+            rel = _certify(W, [r[1:3] for r in res.results], rnd, res, history, start_time, W0)
             history[-1]["passes"] = rnd * local_iters
             target = max(tol, gap_tol / max(abs(history[-1]["primal"]), 1e-300))
-            if rel <= target or rnd == max_rounds:
+            if rel <= target or rnd == max_rounds or stop_requested(history):
                 converged = rel <= target
                 rounds.run(discard_task)
                 break
@@ -256,7 +255,7 @@ def next_passes(history, current, done, tol, budget):
 
 
 def passcode(rounds, W, *, C, loss, pos_weight, neg_weight, bias, local_iters, max_rounds, tol, seed,
-             kappa=0.0, history=None, start_time=None, verbose=0, incremental=False, pool=None, gap_tol=0.0):
+             kappa=0.0, history=None, start_time=None, incremental=False, pool=None, gap_tol=0.0):
     """PASSCoDe-Wild on the thread backend: every thread runs dual coordinate ascent on its own block of dual
     variables against one shared ``w``, written without locks (no sigma' penalty: the steps are full).
 
@@ -286,11 +285,11 @@ def passcode(rounds, W, *, C, loss, pos_weight, neg_weight, bias, local_iters, m
         # the certificate at the round's start, (W0, alpha), W = w(alpha) exactly: a pass that reads, apart from the
         # round's passes, so that these keep their shrinking from round to round and a fit that stops wastes none
         res = rounds.run(certificate_task, W0, C, loss, pos_weight, neg_weight, bias, pool)
-        rel = _certify(W, res.results, rnd, res, history, start_time, verbose, W0)
+        rel = _certify(W, res.results, rnd, res, history, start_time, W0)
         history[-1]["passes"] = done
         # the target as a relative gap: an absolute one divided by the primal
         target = max(tol, gap_tol / max(abs(history[-1]["primal"]), 1e-300))
-        if rel <= target or done >= max_rounds:
+        if rel <= target or done >= max_rounds or stop_requested(history):
             converged = rel <= target
             break
         if choose and done >= AUTO_KAPPA_PASSES[1]:

@@ -16,6 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._lasso_objective import duality_gap, primal
+from .._report import stop_requested
 from ..kernels import cd_epochs_csc, cd_epochs_dense, sparse_arrays
 
 
@@ -106,7 +107,7 @@ class _DriverData:
 
 
 def hydra_lasso(rounds, splits, yc, s, w, l1, l2, *, max_rounds, tol, positive=False, local_epochs=1,
-                selection="cyclic", seeds=None, history=None, start_time=None, verbose=0):
+                selection="cyclic", seeds=None, history=None, start_time=None):
     """Minimise the (elastic-net) Lasso over column blocks with CoCoA+-safe additive rounds.
 
     ``rounds`` runs tasks on the column blocks (:class:`~skpar.parallel.SyncRounds`); ``splits`` are the blocks'
@@ -136,12 +137,10 @@ def hydra_lasso(rounds, splits, yc, s, w, l1, l2, *, max_rounds, tol, positive=F
         history.append({"round": len(history), "time": time.perf_counter() - start_time, "epochs": n_rounds,
                         "steps": n_rounds, "primal": primal(data, w, r, l1, l2), "gap": gap, "P": w.size,
                         "bytes_sent": res.bytes_sent})
-        if verbose:
-            print(f"-- round {n_rounds}: gap {gap:.3e}")
         if gap <= tol:
             converged = True
             break
-        if n_rounds == max_rounds:
+        if n_rounds == max_rounds or stop_requested(history):
             break
         for c, (_, wk, dk) in zip(splits, res.results, strict=True):
             w[c] = wk

@@ -39,6 +39,7 @@ import numpy as np
 import scipy.linalg
 
 from .._losses import make_loss
+from .._report import stop_requested
 from ..kernels import sparse_arrays
 from ..kernels._lbfgs import lbfgs_direction, lbfgs_pair
 from ..kernels._newton import logistic_terms, step_losses, transposed_product_csr
@@ -114,7 +115,7 @@ def logistic_line_task(block, S, steps, bias):
 
 
 def logistic_newton(rounds, W, *, C, pos_weight, neg_weight, bias, max_iter, gram, history, scale=1.0,
-                    start_time=None, verbose=0):
+                    start_time=None):
     """Minimise :math:`P` over the blocks of ``rounds`` (see the module's docstring) from ``W`` (K, d~), the
     intercept unpenalised in the last column when ``bias``.
 
@@ -154,12 +155,10 @@ def logistic_newton(rounds, W, *, C, pos_weight, neg_weight, bias, max_iter, gra
         history.append({"round": it, "epoch": it, "time": time.perf_counter() - start_time,
                         "objective": float(scale * primal.sum()), "gradient": float(g_max.max()),
                         "bytes_sent": res.bytes_sent})
-        if verbose:
-            print(f"-- {name} iteration {it}: objective {scale * primal.sum():.8g}, gradient {g_max.max():.3e}")
         if not np.isfinite(primal).all():
             raise FloatingPointError(f"{name} produced a non-finite objective")
         live &= g_max > gtol * np.maximum(g_first, 1e-300)
-        if not live.any() or it >= max_iter:
+        if not live.any() or it >= max_iter or stop_requested(history):
             return W, it, not live.any()
         if first:
             W, step, it = _best_intercepts(W, loss, grad, bias), None, it + 1

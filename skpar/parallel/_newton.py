@@ -30,6 +30,7 @@ import numpy as np
 import scipy.linalg
 
 from .._losses import make_loss
+from .._report import stop_requested
 from ..kernels import sparse_arrays, w_of_alpha_csr, w_of_alpha_dense
 from ..kernels._newton import (
     gram_csr,
@@ -274,8 +275,7 @@ def _line_search(rounds, W, S, G, primal, live, bias, task=None, reg=1.0, stages
     return steps
 
 
-def primal_newton(rounds, W, *, C, pos_weight, neg_weight, bias, tol, max_iter, gram, history, start_time=None,
-                  verbose=0):
+def primal_newton(rounds, W, *, C, pos_weight, neg_weight, bias, tol, max_iter, gram, history, start_time=None):
     """Newton's method on the squared-hinge primal over the blocks of ``rounds``, until the relative duality gap
     ``(P(w) - D(alpha(w))) / P(w)`` is at most ``tol`` or ``max_iter`` iterations are done.
 
@@ -299,12 +299,10 @@ def primal_newton(rounds, W, *, C, pos_weight, neg_weight, bias, tol, max_iter, 
         history.append({"round": it, "time": time.perf_counter() - start_time, "primal": float(primal.sum()),
                         "dual": float(dual.sum()), "gap": float(primal.sum() - dual.sum()), "relative_gap": rel,
                         "bytes_sent": res.bytes_sent, "passes": it})
-        if verbose:
-            print(f"-- Newton iteration {it}: primal {primal.sum():.6g}, relative gap {rel:.3e}")
         if not np.isfinite(primal).all():
             raise FloatingPointError("the primal Newton method produced a non-finite primal objective")
         live &= primal - dual > tol * np.abs(primal)
-        if rel <= tol or it >= max_iter or not live.any():
+        if rel <= tol or it >= max_iter or not live.any() or stop_requested(history):
             return W, rel, it, rel <= tol
         G = W - share
         S = np.zeros_like(W)

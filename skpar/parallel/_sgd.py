@@ -17,6 +17,7 @@ import numpy as np
 
 from .._losses import Loss
 from .._penalties import Penalty
+from .._report import LOGGER, stop_requested
 from ..exceptions import DivergenceError, DivergenceWarning
 from ._sync import SyncRounds, feature_average, weighted_average
 from ._tasks import epoch_diverged, eval_task, oneshot_task, sgd_task
@@ -191,7 +192,7 @@ def _diverged(plan, halvings, max_halvings, where):
 
 
 def sgd_oneshot(rounds, state, plan, *, epoch_seeds, max_epochs, tol=None, n_iter_no_change=5,
-                history=None, start_time=None, verbose=0, max_halvings=30, presence=None):
+                history=None, start_time=None, max_halvings=30, presence=None):
     """One-shot parameter averaging (Zinkevich et al. 2010): every block fits alone, then one average.
 
     Each block runs up to ``max_epochs`` local epochs from ``state`` (stopping on its own by scikit-learn's ``tol``
@@ -218,9 +219,6 @@ def sgd_oneshot(rounds, state, plan, *, epoch_seeds, max_epochs, tol=None, n_ite
         "objective": loss_sum / max(n_seen, 1) + penalty.value(new.w), "eta": plan.eta, "n_samples": n_seen,
         "bytes_sent": res.bytes_sent, "block_spread": spread, "block_loss": block_loss,
     })
-    if verbose:
-        print(f"-- one-shot average of {rounds.n_blocks} blocks after up to {n_epochs} local epochs: "
-              f"objective {history[-1]['objective']:.6g}, spread {max(spread):.3g}")
     return new, plan, n_epochs, all(r[11] for r in res.results)
 
 
@@ -249,6 +247,8 @@ def _epoch(rounds, state, plan, penalty, schedule, seed, presence, history, epoc
             "eta": plan.eta, "n_samples": ns, "bytes_sent": res.bytes_sent, "block_spread": spread,
             "block_loss": block_loss,
         })
+        if stop_requested(history):  # the callback said stop: the epoch ends with this round
+            break
     # the last round's penalty is the epoch's: the model it ended at
     return state, loss_sum / max(n_seen, 1) + pen, False
 
@@ -272,7 +272,7 @@ def _rebase(averaging_began, young_average, n_blocks):
 
 def sgd_sync(rounds, state, plan, *, local_steps, n_train, epoch_seeds, max_epochs, tol=None,
              n_iter_no_change=5, early_stopping=False, adaptive=False, history=None, start_time=None,
-             verbose=0, max_halvings=30, presence=None):
+             max_halvings=30, presence=None):
     """Run synchronous data-parallel SGD for up to ``max_epochs`` epochs.
 
     Stopping follows scikit-learn's SGD: with ``tol`` set, the fit stops once the epoch's objective (or, with
@@ -323,9 +323,8 @@ def sgd_sync(rounds, state, plan, *, local_steps, n_train, epoch_seeds, max_epoc
             continue
         previous = (snapshot, t_snap, epoch, best, no_improvement)
         epoch += 1
-        if verbose:
-            print(f"-- Epoch {epoch}: objective {objective:.6g}, step {plan.eta:.3g}, "
-                  f"T {state.t}, {time.perf_counter() - start_time:.3f} s")
+        if stop_requested(history):  # the callback said stop, after this epoch
+            break
         if tol is None:
             continue
         averaging_began = not early_stopping and state.n_avg > 0 and snapshot.n_avg == 0
@@ -344,8 +343,7 @@ def sgd_sync(rounds, state, plan, *, local_steps, n_train, epoch_seeds, max_epoc
             if adaptive and plan.eta > 1e-4 * eta_first:
                 plan = replace(plan, eta=plan.eta / 5)
                 no_improvement = 0
-                if verbose:
-                    print(f"-- step size divided by 5 to {plan.eta:.3g}")
+                LOGGER.info("step size divided by 5 to %.3g", plan.eta)
             else:
                 converged = True
                 break

@@ -20,6 +20,7 @@ import numpy as np
 
 from .._lasso_objective import duality_gap, gap_from_sums, primal
 from .._penalties import Penalty
+from .._report import stop_requested
 from ..kernels import sparse_arrays
 from ..kernels._cd import (
     cd_epochs_csc,
@@ -296,11 +297,9 @@ def _working_set(data, w, z, penalty, positive):
     return np.sort(np.argpartition(-score, size - 1)[:size]) if size < data.d else np.arange(data.d)
 
 
-def _record(history, start_time, verbose, **row):
-    """One ``history`` row of an outer iteration (and a line of ``verbose`` output)."""
+def _record(history, start_time, **row):
+    """One ``history`` row of an outer iteration (reported where ``history`` is a :class:`skpar._report.FitLog`)."""
     history.append({"round": len(history), "time": time.perf_counter() - start_time, **row})
-    if verbose:
-        print(f"-- epoch {row['epochs']}: gap {row['gap']:.3e}, working set {row['working_set']}, P {row['P']}")
 
 
 class ShotgunResult(NamedTuple):
@@ -318,8 +317,8 @@ class ShotgunResult(NamedTuple):
 
 
 def shotgun_lasso(data, w, l1, l2, *, P, rho, max_epochs, tol, positive=False, working_set=True,
-                  selection="cyclic", rng=None, pool=None, n_threads=1, history=None, start_time=None, verbose=0,
-                  max_inner=200, known=None):
+                  selection="cyclic", rng=None, pool=None, n_threads=1, history=None, start_time=None, max_inner=200,
+                  known=None):
     """Minimise the (elastic-net) Lasso by Shotgun coordinate descent on working sets.
 
     Parameters
@@ -361,17 +360,17 @@ def shotgun_lasso(data, w, l1, l2, *, P, rho, max_epochs, tol, positive=False, w
     while True:
         z = data.gradient(r) if z is None else z
         gap = duality_gap(data, w, r, z, l1, l2, positive)
-        if not exact and (gap <= tol or epochs >= max_epochs):
+        if not exact and (gap <= tol or epochs >= max_epochs or stop_requested(history)):
             # the answer's gap is taken on the residual computed afresh (the carried one holds the rounding drift
             # of many in-place updates): a certificate, not an estimate
             r, z, exact = data.residual(w), None, True
             continue
-        _record(history, start_time, verbose, epochs=epochs, steps=steps, primal=primal(data, w, r, l1, l2), gap=gap,
+        _record(history, start_time, epochs=epochs, steps=steps, primal=primal(data, w, r, l1, l2), gap=gap,
                 P=p_used, working_set=ws_size)
         if gap <= tol:
             converged = True
             break
-        if epochs >= max_epochs:
+        if epochs >= max_epochs or stop_requested(history):  # the budget spent, or the callback said stop
             break
         ws = _working_set(data, w, z, Penalty(l1, l2), positive) if working_set else np.arange(data.d)
         ws_size = ws.size

@@ -1,0 +1,125 @@
+"""What a fit says as it runs: a log record per round on the ``skpar`` logger (the history row in it), ``verbose``
+setting the level, a progress bar for long fits, and a callback that can stop the fit."""
+
+import logging
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification, make_regression
+
+import skpar._report as report
+from skpar import AveragedSGDClassifier, DualCoordinateAscentSVM, ParallelSGDRegressor, ShotgunLasso
+from skpar.datasets import load_mug32
+
+CLS, REG = make_classification(3000, 10, random_state=0), make_regression(3000, 10, noise=1.0, random_state=0)
+
+#: estimator, its arguments (long enough fits to stop early), its data
+CASES = {
+    "classifier-sgd": (AveragedSGDClassifier, dict(solver="sgd", tol=None, max_iter=20), CLS),
+    "classifier-newton": (AveragedSGDClassifier, dict(loss="log_loss", solver="newton", tol=1e-12), CLS),
+    "classifier-async": (AveragedSGDClassifier, dict(solver="sgd", mode="async", n_jobs=2, tol=None, max_iter=20),
+                         CLS),
+    "classifier-hogwild": (AveragedSGDClassifier, dict(mode="hogwild", n_jobs=2, tol=None, max_iter=20), CLS),
+    "regressor-sgd": (ParallelSGDRegressor, dict(solver="sgd", tol=None, max_iter=20), REG),
+    "svm-dual": (DualCoordinateAscentSVM, dict(solver="dual", C=10.0, tol=1e-12), CLS),
+    "svm-primal": (DualCoordinateAscentSVM, dict(solver="primal", C=10.0, tol=1e-14), CLS),
+    "lasso": (ShotgunLasso, dict(alpha=1e-4, fit_intercept=False, tol=1e-12), load_mug32()),
+}
+
+
+def _stop_after(k):
+    seen = []
+
+    def callback(row):
+        seen.append(row)
+        return len(seen) >= k
+
+    return callback, seen
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_the_callback_sees_every_row_and_stops_the_fit(case):
+    estimator, kw, (X, y) = CASES[case]
+    callback, seen = _stop_after(3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a stop asked for is no convergence failure
+        est = estimator(random_state=0, callback=callback, **kw).fit(X, y)
+    full = estimator(random_state=0, **kw)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        full.fit(X, y)
+    assert type(est.history_) is list
+    assert est.history_[: len(seen)] == seen  # the rows the callback saw are the fit's own
+    assert 3 <= len(est.history_) < len(full.history_)
+    assert np.isfinite(est.coef_).all()
+
+
+@pytest.mark.parametrize("estimator, data", [(AveragedSGDClassifier, CLS), (ParallelSGDRegressor, REG)])
+def test_a_stop_after_k_epochs_is_the_fit_of_k_epochs(estimator, data):
+    X, y = data
+    kw = dict(solver="sgd", tol=None, n_blocks=2, random_state=0)
+    stopped = estimator(max_iter=20, callback=_stop_after(4)[0], **kw).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        four = estimator(max_iter=4, **kw).fit(X, y)
+    assert stopped.n_iter_ == four.n_iter_ == 4
+    np.testing.assert_array_equal(stopped.coef_, four.coef_)
+    np.testing.assert_array_equal(stopped.intercept_, four.intercept_)
+
+
+def test_a_record_per_round_with_the_row(caplog):
+    X, y = CLS
+    caplog.set_level(logging.INFO, logger="skpar")
+    est = AveragedSGDClassifier(solver="sgd", tol=None, max_iter=5, random_state=0).fit(X, y)
+    rows = [r for r in caplog.records if r.name == "skpar" and hasattr(r, "row")]
+    assert len(rows) == len(est.history_) == 5
+    assert [r.row for r in rows] == est.history_
+    assert all(r.levelno == logging.INFO and "AveragedSGDClassifier round" in r.getMessage() for r in rows)
+
+
+def test_verbose_sets_the_level_for_the_fit_only(caplog):
+    X, y = REG
+    logger = logging.getLogger("skpar")
+    assert logger.level == logging.NOTSET
+    ShotgunLasso(alpha=0.1).fit(X, y)  # verbose=0: the application's level (WARNING, from the root): no records
+    assert not [r for r in caplog.records if r.name == "skpar"]
+    est = ShotgunLasso(alpha=0.1, verbose=1).fit(X, y)
+    assert len([r for r in caplog.records if r.name == "skpar"]) == len(est.history_) >= 1
+    assert logger.level == logging.NOTSET and not logger.handlers
+
+
+def test_verbose_prints_where_nothing_is_configured():
+    """Run in a fresh interpreter: pytest's capture handler sits on the root logger here."""
+    import subprocess
+    import sys
+
+    code = ("from sklearn.datasets import make_regression; from skpar import ParallelSGDRegressor; "
+            "X, y = make_regression(500, 5, random_state=0); "
+            "ParallelSGDRegressor(solver='sgd', tol=None, max_iter=3, verbose=1, random_state=0).fit(X, y)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.count("-- ParallelSGDRegressor round") == 3
+
+
+def test_a_progress_bar_for_long_fits(monkeypatch, capsys):
+    monkeypatch.setattr(report, "_interactive", lambda: True)
+    monkeypatch.setattr(report, "PROGRESS_AFTER", 0.0)
+    X, y = CLS
+    est = AveragedSGDClassifier(solver="sgd", tol=None, max_iter=6, random_state=0).fit(X, y)
+    err = capsys.readouterr().err
+    assert "AveragedSGDClassifier" in err and "round" in err  # tqdm's bar, on stderr
+    assert type(est.history_) is list and len(est.history_) == 6
+    assert pickle.loads(pickle.dumps(est)).history_ == est.history_
+
+
+@pytest.mark.parametrize("estimator", [AveragedSGDClassifier, ParallelSGDRegressor, DualCoordinateAscentSVM,
+                                       ShotgunLasso])
+def test_a_refused_fit_does_not_look_fitted(estimator):
+    X, y = CLS
+    X = X.copy()
+    X[0, 0] = np.nan
+    est = estimator()
+    with pytest.raises(ValueError, match="NaN"):
+        est.fit(X, y)
+    assert not hasattr(est, "history_") and not hasattr(est, "_log")
