@@ -67,7 +67,8 @@ class Penalty:
         """Build from scikit-learn's SGD parameters ``penalty``, ``alpha`` and ``l1_ratio``."""
         if penalty is None:
             return cls(0.0, 0.0)
-        rho = {"l2": 0.0, "l1": 1.0, "elasticnet": float(l1_ratio)}[penalty]
+        # l1_ratio is read for the elastic net only (it may be None otherwise, as scikit-learn allows)
+        rho = {"l2": 0.0, "l1": 1.0}[penalty] if penalty != "elasticnet" else float(l1_ratio)
         alpha = float(alpha)
         return cls(alpha * rho, alpha * (1.0 - rho))
 

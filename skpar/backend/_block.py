@@ -214,9 +214,12 @@ def make_block(X, y, sample_weight, index, seed, validation_fraction, check_fini
         check_block_values(X, y, sample_weight, index)
     val_rows = None
     n = X.shape[0]
-    if validation_fraction and n > 1:
-        n_val = max(1, int(round(validation_fraction * n)))
-        n_val = min(n_val, n - 1)
+    if validation_fraction:
+        n_val = int(round(validation_fraction * n))
+        if not 1 <= n_val < n:  # scikit-learn refuses an empty side too, rather than move the fraction
+            raise ValueError(f"block {index}: validation_fraction={validation_fraction} of its {n} rows leaves "
+                             f"{n - n_val} training and {n_val} validation rows, and early stopping needs both; "
+                             "change validation_fraction, use fewer blocks, or fit without early_stopping")
         rng = np.random.default_rng(seed)
         val_rows = rng.choice(n, size=n_val, replace=False)
     return Block(X, y, sample_weight, index, val_rows, rows)

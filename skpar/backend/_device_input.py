@@ -96,4 +96,4 @@ def linear_scores(X, coef, intercept):
         return out + cp.asarray(intercept, dtype=out.dtype)
     from sklearn.utils.extmath import safe_sparse_dot
 
-    return safe_sparse_dot(X, coef.T) + intercept
+    return safe_sparse_dot(X, coef.T, dense_output=True) + intercept  # coef_ may be sparsified

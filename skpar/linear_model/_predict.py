@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.utils.extmath import safe_sparse_dot
 
 from .._device import on_gpu
@@ -13,6 +14,8 @@ from ._validation import check_predict_data
 def _predict_block(X, coef, intercept):
     if on_gpu(X):
         return linear_scores(X, coef[None, :], intercept).ravel()
+    if sp.issparse(coef):  # sparsify()'d: scikit-learn's 1-d sparse row, which scipy cannot reshape or transpose
+        coef = np.asarray(coef.toarray()).ravel()
     return safe_sparse_dot(X, coef) + intercept
 
 

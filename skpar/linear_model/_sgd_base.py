@@ -15,6 +15,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator, is_classifier
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model._base import SparseCoefMixin
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
@@ -69,13 +70,14 @@ class _EpochSeeds:
         return _seed(self.base, 3, self.first + e)
 
 
-class BaseParallelSGD(ClientParamMixin, BaseEstimator):
-    """Shared parameters and fit machinery of the data-parallel SGD estimators (not for direct use)."""
+class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, BaseEstimator):
+    """Shared parameters and fit machinery of the data-parallel SGD estimators (not for direct use); ``sparsify`` and
+    ``densify`` as scikit-learn's SGD estimators have them (``coef_`` as CSR for prediction, dense again to fit)."""
 
     def __init__(self, *, penalty, alpha, l1_ratio, fit_intercept, max_iter, tol, n_iter_no_change, early_stopping,
-                 validation_fraction, learning_rate, eta0, power_t, warm_start, average, random_state, verbose, mode,
-                 max_staleness, replica_steps, batch_size, local_steps, scaling_rule, warmup, solver, n_blocks, n_jobs,
-                 client, callback):
+                 validation_fraction, learning_rate, eta0, power_t, warm_start, average, random_state, verbose, shuffle,
+                 mode, max_staleness, replica_steps, batch_size, local_steps, scaling_rule, warmup, solver, n_blocks,
+                 n_jobs, client, callback):
         # the parameters both SGD estimators take, set once here (each estimator passes its own on, in its own
         # signature's order): scikit-learn's BaseSGD does the same
         self.penalty = penalty
@@ -94,6 +96,7 @@ class BaseParallelSGD(ClientParamMixin, BaseEstimator):
         self.average = average
         self.random_state = random_state
         self.verbose = verbose
+        self.shuffle = shuffle
         self.mode = mode
         self.max_staleness = max_staleness
         self.replica_steps = replica_steps
@@ -110,11 +113,12 @@ class BaseParallelSGD(ClientParamMixin, BaseEstimator):
     _parameter_constraints: dict = {
         "penalty": [StrOptions({"l2", "l1", "elasticnet"}), None],
         "alpha": [Interval(Real, 0, None, closed="left")],
-        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both"), None],
         "fit_intercept": ["boolean"],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, None, None, closed="neither"), None],
         "verbose": ["verbose"],
+        "shuffle": ["boolean"],
         "random_state": ["random_state"],
         "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
         "eta0": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
@@ -195,6 +199,7 @@ class BaseParallelSGD(ClientParamMixin, BaseEstimator):
             eta_start=eta0 if warmup_steps else eta, avg_start=avg_start,
             blowup=BLOWUP_FACTOR * max(ref_loss, 1e-12),
             ref_loss=float(ref_loss),
+            shuffle=bool(self.shuffle),
             # test-only straggler hook (tests/test_async.py, asv_bench/scripts): per-block task delays in seconds
             delays=tuple(getattr(self, "_straggler_delays", ())),
         )
@@ -224,9 +229,11 @@ class BaseParallelSGD(ClientParamMixin, BaseEstimator):
         raise NotImplementedError
 
     # ---- fit driver -------------------------------------------------------------------------------------------
-    def _fit_sgd(self, X, y, sample_weight, *, max_epochs, incremental, strategy="sync", partial=False):
+    def _fit_sgd(self, X, y, sample_weight, *, max_epochs, incremental, strategy="sync", partial=False,
+                 init=(None, None)):
         """Fit for ``max_epochs`` epochs; ``incremental`` continues the stored model (warm_start, partial_fit),
-        ``partial`` says it is ``partial_fit`` (an SGD epoch, whatever the solver).
+        ``partial`` says it is ``partial_fit`` (an SGD epoch, whatever the solver), ``init`` is ``fit``'s
+        ``(coef_init, intercept_init)``: where either is given, SGD's epochs start from them.
 
         ``strategy`` is ``'sync'`` (synchronous rounds of ``local_steps``) or ``'oneshot'`` (each block fits alone
         for up to ``max_epochs`` epochs, then one average). The rounds' rows go to a :class:`~skpar._report.FitLog`
@@ -234,9 +241,9 @@ class BaseParallelSGD(ClientParamMixin, BaseEstimator):
         """
         with reporting(self, max_epochs):
             return self._fit_rounds(X, y, sample_weight, max_epochs=max_epochs, incremental=incremental,
-                                    strategy=strategy, partial=partial)
+                                    strategy=strategy, partial=partial, init=init)
 
-    def _fit_rounds(self, X, y, sample_weight, *, max_epochs, incremental, strategy, partial):
+    def _fit_rounds(self, X, y, sample_weight, *, max_epochs, incremental, strategy, partial, init):
         start = time.perf_counter()
         self._check_mode(strategy)
         resume = incremental and hasattr(self, "_sgd_state")
@@ -263,8 +270,9 @@ class BaseParallelSGD(ClientParamMixin, BaseEstimator):
             # on the blocks placed anew; the asynchronous loop sends a lost block's tasks again itself
             rounds = SyncRounds(backend, blocks, recoverable=True)
             with one_blas_thread_each(rounds):
-                direct = None if partial else self._solve_directly(rounds, X, kind, early, start, n_outputs,
-                                                                   pos_weight, neg_weight)
+                start_state = self._initial_state(init, n_outputs, X.shape[1])
+                direct = None if partial or start_state is not None else self._solve_directly(
+                    rounds, X, kind, early, start, n_outputs, pos_weight, neg_weight)
                 if direct is not None:
                     (state, history, n_epochs), plan, tol, converged = direct, None, None, True
                 else:
@@ -275,7 +283,7 @@ class BaseParallelSGD(ClientParamMixin, BaseEstimator):
                                         not resume or self._sgd_plan is None).results
                     state, history, plan, tol, n_epochs, converged = self._fit_epochs(
                         strategy, rounds, X, kind, survey, resume, incremental, early, max_epochs, local_steps,
-                        loss, n_outputs, pos_weight, neg_weight, start)
+                        loss, n_outputs, pos_weight, neg_weight, start, start_state)
         finally:
             backend.close()
             self.__dict__.pop("_moments_memo", None)
@@ -314,11 +322,13 @@ class BaseParallelSGD(ClientParamMixin, BaseEstimator):
                                  validation_fraction=self.validation_fraction if early else 0.0, gpu=kind.gpu)
 
     def _fit_epochs(self, strategy, rounds, X, kind, survey, resume, incremental, early, max_epochs, local_steps,
-                    loss, n_outputs, pos_weight, neg_weight, start):
-        """Run SGD's epochs from a fresh model or the stored one; returns ``(state, history, plan, tol, n_epochs,
-        converged)``."""
+                    loss, n_outputs, pos_weight, neg_weight, start, start_state=None):
+        """Run SGD's epochs from a fresh model, the stored one, or ``start_state`` (``fit``'s ``coef_init`` and
+        ``intercept_init``); returns ``(state, history, plan, tol, n_epochs, converged)``."""
         n_train = [s.n_train for s in survey]
         state, plan = (self._sgd_state, self._sgd_plan) if resume else (SGDState.zeros(n_outputs, X.shape[1]), None)
+        if start_state is not None:
+            state, plan = start_state, None
         if resume:  # the rows before, kept without being reported again
             self._log.extend(self.history_)
         # filled as the epochs run (as the SVM's is), so that a fit can be watched live
@@ -346,6 +356,32 @@ class BaseParallelSGD(ClientParamMixin, BaseEstimator):
         state, plan, n_epochs, converged = self._run_strategy(strategy, rounds, X, state, plan, local_steps,
                                                               n_train, early, kind, common)
         return state, history, plan, tol, n_epochs, converged
+
+    def _initial_state(self, init, n_outputs, d):
+        """The state SGD starts from where ``fit`` was given ``coef_init`` or ``intercept_init`` (scikit-learn's
+        shapes: ``(n_outputs, d)`` or ``(d,)`` for one output, ``(n_outputs,)``), else None."""
+        coef, intercept = init
+        if coef is None and intercept is None:
+            return None
+        if self.solver not in ("auto", "sgd"):
+            raise ValueError(f"coef_init and intercept_init start SGD's epochs; solver={self.solver!r} starts from "
+                             "zero: use solver='sgd' or 'auto'")
+        self.solver_ = "sgd"
+        state = SGDState.zeros(n_outputs, d)
+        if coef is not None:
+            coef = np.asarray(coef, dtype=np.float64)
+            if coef.shape not in ((n_outputs, d),) + (((d,),) if n_outputs == 1 else ()):
+                raise ValueError(f"Provided coef_init does not match dataset: shape {coef.shape}, expected "
+                                 f"{(n_outputs, d)}" + (f" or {(d,)}" if n_outputs == 1 else ""))
+            state.w[:] = coef.reshape(n_outputs, d)
+        if intercept is not None:
+            intercept = np.asarray(intercept, dtype=np.float64).reshape(-1)
+            if intercept.shape != (n_outputs,):
+                raise ValueError(f"Provided intercept_init does not match dataset: shape {intercept.shape}, "
+                                 f"expected {(n_outputs,)}")
+            state.b[:] = intercept
+        state.wbar, state.bbar = state.w.copy(), state.b.copy()
+        return state
 
     def _solve_directly(self, rounds, X, kind, early, start, n_outputs, pos_weight, neg_weight):
         """Hook: ``(state, history, n_iter)`` of a solver that runs no SGD epochs (the model as an
@@ -407,6 +443,11 @@ class BaseParallelSGD(ClientParamMixin, BaseEstimator):
                         presence=_presence(rounds, X, local_steps, kind), **common)
 
     def _check_mode(self, strategy):
+        if self.penalty == "elasticnet" and self.l1_ratio is None:  # scikit-learn's words
+            raise ValueError("l1_ratio must be set when penalty is 'elasticnet'")
+        if self.power_t < 0:  # scikit-learn 1.8 deprecated them; the same warning, for a drop-in
+            warnings.warn("Negative values for `power_t` are deprecated in scikit-learn 1.8 and will raise an error "
+                          "in 1.10; skpar follows it.", FutureWarning, stacklevel=4)
         if self.replica_steps is not None and self.mode != "hogwild":
             raise ValueError(f"replica_steps is a setting of mode='hogwild' (threads folding replicas into the "
                              f"shared model), not of mode={self.mode!r}: leave it None")
@@ -423,6 +464,9 @@ class BaseParallelSGD(ClientParamMixin, BaseEstimator):
 
     def _check_gpu(self):
         """What the GPU path does not do (yet): say so before any work starts."""
+        if not self.shuffle:
+            raise ValueError("shuffle=False: the GPU's warps read their rows in stripes of a random order; fit GPU "
+                             "data with shuffle=True")
         if self.mode != "sync":
             raise ValueError(f"mode={self.mode!r} runs on CPU blocks; GPU data fits with mode='sync' (inside a GPU "
                              "the warps already update asynchronously or in local epochs)")

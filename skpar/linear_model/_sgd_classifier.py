@@ -74,8 +74,9 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
     penalty : {'l2', 'l1', 'elasticnet'} or None, default='l2'
     alpha : float, default=1e-4
         Regularisation strength (the penalty's weight in the objective).
-    l1_ratio : float, default=0.15
-        Share of l1 in the elastic-net penalty (``penalty='elasticnet'``).
+    l1_ratio : float or None, default=0.15
+        Share of l1 in the elastic-net penalty, read with ``penalty='elasticnet'`` only (``None`` is refused there,
+        as scikit-learn refuses it).
     fit_intercept : bool, default=True
         Fit an unpenalised intercept per output.
     max_iter : int, default=1000
@@ -87,6 +88,10 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
         scikit-learn asks each of its K binary problems for ``tol`` (on average over the outputs here, since the
         outputs run together). ``solver_='dual'`` stops instead once its certified duality gap is at most ``tol``
         per output; ``None``: ``max_iter`` passes or epochs, with no convergence warning.
+    shuffle : bool, default=True
+        Whether SGD's epochs visit each block's rows in a fresh order drawn from the epoch's seed (scikit-learn's
+        default) or in their stored order. The exact solvers (normal equations, Newton, L-BFGS) have no order, and
+        dual coordinate ascent keeps its own random coordinate order.
     n_iter_no_change : int, default=5
         Epochs without improvement by ``tol`` before the fit stops.
     early_stopping : bool, default=False
@@ -225,7 +230,7 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
     }
 
     def __init__(self, loss="hinge", *, penalty="l2", alpha=1e-4, l1_ratio=0.15, fit_intercept=True, max_iter=1000,
-                 tol=1e-3, n_iter_no_change=5, early_stopping=False, validation_fraction=0.1,
+                 tol=1e-3, shuffle=True, n_iter_no_change=5, early_stopping=False, validation_fraction=0.1,
                  learning_rate="constant", eta0="auto", power_t=0.25, class_weight=None, warm_start=False,
                  average="auto", random_state=None, verbose=0, averaging="periodic", mode="sync", max_staleness=1,
                  replica_steps=None, batch_size=16, local_steps="epoch", scaling_rule="linear", warmup=0.1,
@@ -237,9 +242,10 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
                          max_iter=max_iter, tol=tol, n_iter_no_change=n_iter_no_change, early_stopping=early_stopping,
                          validation_fraction=validation_fraction, learning_rate=learning_rate, eta0=eta0,
                          power_t=power_t, warm_start=warm_start, average=average, random_state=random_state,
-                         verbose=verbose, mode=mode, max_staleness=max_staleness, replica_steps=replica_steps,
-                         batch_size=batch_size, local_steps=local_steps, scaling_rule=scaling_rule, warmup=warmup,
-                         solver=solver, n_blocks=n_blocks, n_jobs=n_jobs, client=client, callback=callback)
+                         verbose=verbose, shuffle=shuffle, mode=mode, max_staleness=max_staleness,
+                         replica_steps=replica_steps, batch_size=batch_size, local_steps=local_steps,
+                         scaling_rule=scaling_rule, warmup=warmup, solver=solver, n_blocks=n_blocks, n_jobs=n_jobs,
+                         client=client, callback=callback)
 
     # ---- hooks of BaseParallelSGD -----------------------------------------------------------------------------
     def _loss(self):
@@ -377,7 +383,7 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
 
     # ---- public API -------------------------------------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
         """Fit by one-shot or periodic averaging of SGD on blocks.
 
         Parameters
@@ -386,6 +392,11 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
             Training data; float32 is kept as float32.
         y : array-like or dask array of shape (n_samples,)
             Class labels.
+        coef_init : array-like of shape (n_classes, n_features), default=None
+            The coefficients SGD's epochs start from (``(n_features,)`` for two classes), as scikit-learn's
+            ``SGDClassifier`` takes them; ``solver='auto'`` then runs SGD.
+        intercept_init : array-like of shape (n_classes,), default=None
+            The intercepts they start from.
         sample_weight : array-like or dask array of shape (n_samples,), default=None
             Per-sample weights.
 
@@ -395,7 +406,7 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
             Fitted estimator.
         """
         return self._fit_sgd(X, y, sample_weight, max_epochs=self.max_iter, incremental=self.warm_start,
-                             strategy=self.averaging)
+                             strategy=self.averaging, init=(coef_init, intercept_init))
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):

@@ -56,8 +56,9 @@ class ParallelSGDRegressor(LinearRegressorMixin, RegressorMixin, BaseParallelSGD
         Regularisation; l1 uses a proximal (soft-thresholding) step.
     alpha : float, default=1e-4
         Strength of the penalty.
-    l1_ratio : float, default=0.15
-        Share of l1 in the elastic net (used with ``penalty='elasticnet'``).
+    l1_ratio : float or None, default=0.15
+        Share of l1 in the elastic-net penalty, read with ``penalty='elasticnet'`` only (``None`` is refused there,
+        as scikit-learn refuses it).
     fit_intercept : bool, default=True
         Fit an unpenalised intercept ``b``.
     max_iter : int, default=1000
@@ -65,6 +66,10 @@ class ParallelSGDRegressor(LinearRegressorMixin, RegressorMixin, BaseParallelSGD
     tol : float or None, default=1e-3
         Stop when the epoch's objective (or, with ``early_stopping``, the validation R^2) has not improved by
         ``tol`` for ``n_iter_no_change`` epochs in a row. ``None`` runs ``max_iter`` epochs.
+    shuffle : bool, default=True
+        Whether SGD's epochs visit each block's rows in a fresh order drawn from the epoch's seed (scikit-learn's
+        default) or in their stored order. The exact solvers (normal equations, Newton, L-BFGS) have no order, and
+        dual coordinate ascent keeps its own random coordinate order.
     epsilon : float, default=0.1
         Threshold of the ``huber`` and epsilon-insensitive losses.
     quantile : float, default=0.5
@@ -200,12 +205,11 @@ class ParallelSGDRegressor(LinearRegressorMixin, RegressorMixin, BaseParallelSGD
     }
 
     def __init__(self, loss="squared_error", *, penalty="l2", alpha=1e-4, l1_ratio=0.15, fit_intercept=True,
-                 max_iter=1000, tol=1e-3, epsilon=0.1, quantile=0.5, random_state=None, learning_rate="constant",
-                 eta0="auto", power_t=0.25, early_stopping=False, validation_fraction=0.1, n_iter_no_change=5,
-                 warm_start=False, average="auto", verbose=0, mode="sync", max_staleness=1, replica_steps=None,
-                 batch_size=16, local_steps="epoch",
-                 scaling_rule="linear", warmup=0.1, solver="auto", n_blocks="auto", n_jobs=None, client=None,
-                 callback=None):
+                 max_iter=1000, tol=1e-3, shuffle=True, epsilon=0.1, quantile=0.5, random_state=None,
+                 learning_rate="constant", eta0="auto", power_t=0.25, early_stopping=False, validation_fraction=0.1,
+                 n_iter_no_change=5, warm_start=False, average="auto", verbose=0, mode="sync", max_staleness=1,
+                 replica_steps=None, batch_size=16, local_steps="epoch", scaling_rule="linear", warmup=0.1,
+                 solver="auto", n_blocks="auto", n_jobs=None, client=None, callback=None):
         self.loss = loss
         self.epsilon = epsilon
         self.quantile = quantile
@@ -213,9 +217,9 @@ class ParallelSGDRegressor(LinearRegressorMixin, RegressorMixin, BaseParallelSGD
                          max_iter=max_iter, tol=tol, random_state=random_state, learning_rate=learning_rate, eta0=eta0,
                          power_t=power_t, early_stopping=early_stopping, validation_fraction=validation_fraction,
                          n_iter_no_change=n_iter_no_change, warm_start=warm_start, average=average, verbose=verbose,
-                         mode=mode, max_staleness=max_staleness, replica_steps=replica_steps, batch_size=batch_size,
-                         local_steps=local_steps, scaling_rule=scaling_rule, warmup=warmup, solver=solver,
-                         n_blocks=n_blocks, n_jobs=n_jobs, client=client, callback=callback)
+                         shuffle=shuffle, mode=mode, max_staleness=max_staleness, replica_steps=replica_steps,
+                         batch_size=batch_size, local_steps=local_steps, scaling_rule=scaling_rule, warmup=warmup,
+                         solver=solver, n_blocks=n_blocks, n_jobs=n_jobs, client=client, callback=callback)
 
     def _loss(self):
         return make_loss(self.loss, epsilon=self.epsilon, quantile=self.quantile)
@@ -265,7 +269,7 @@ class ParallelSGDRegressor(LinearRegressorMixin, RegressorMixin, BaseParallelSGD
         return "cholesky" if d <= DENSE_CHOLESKY_FEATURES else "sgd"
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
         """Fit the model by data-parallel SGD, or by the normal equations where ``solver`` picks them (``'auto'``:
         dense data of at most 512 features, or sparse data whose Gram matrix is small).
 
@@ -275,6 +279,11 @@ class ParallelSGDRegressor(LinearRegressorMixin, RegressorMixin, BaseParallelSGD
             Training data; float32 is kept as float32.
         y : array-like or dask array of shape (n_samples,)
             Targets.
+        coef_init : array-like of shape (n_features,), default=None
+            The coefficients SGD's epochs start from, as scikit-learn's ``SGDRegressor`` takes them;
+            ``solver='auto'`` then runs SGD.
+        intercept_init : array-like of shape (1,), default=None
+            The intercept they start from.
         sample_weight : array-like or dask array of shape (n_samples,), default=None
             Per-sample weights :math:`s_i`.
 
@@ -283,7 +292,8 @@ class ParallelSGDRegressor(LinearRegressorMixin, RegressorMixin, BaseParallelSGD
         self : ParallelSGDRegressor
             Fitted estimator.
         """
-        return self._fit_sgd(X, y, sample_weight, max_epochs=self.max_iter, incremental=self.warm_start)
+        return self._fit_sgd(X, y, sample_weight, max_epochs=self.max_iter, incremental=self.warm_start,
+                             init=(coef_init, intercept_init))
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):

@@ -60,6 +60,13 @@ class SGDPlan:
     replica_steps: int = 0
     #: the largest mean squared column value (bounds the fold period: skpar.kernels._replica.stable_period)
     replica_curvature: float = 1.0
+    #: each epoch visits a block's rows in an order drawn from its seed; False: in their stored order
+    shuffle: bool = True
+
+    def order_seed(self, epoch_seed):
+        """The seed a block's epoch order is drawn from: ``epoch_seed``, or None (the rows in order) without
+        shuffling."""
+        return epoch_seed if self.shuffle else None
 
     @property
     def penalty(self) -> Penalty:

@@ -53,7 +53,7 @@ def sgd_task(block, state, plan, epoch_seed, offset, n_steps, t0):
     if plan.delays and block.index < len(plan.delays) and plan.delays[block.index]:
         time.sleep(plan.delays[block.index])  # a straggler, for tests and benchmarks only
     W, B, Wbar, Bbar, n_avg = state
-    order = block.epoch_order(epoch_seed)
+    order = block.epoch_order(plan.order_seed(epoch_seed))
     rows = order[offset: offset + n_steps * plan.batch_size]
     args = (rows, W, B, Wbar, Bbar, int(n_avg), int(t0), int(plan.batch_size), int(n_steps), *_common(plan),
             plan.avg_start, plan.blowup)
@@ -78,7 +78,7 @@ def hogwild_task(block, W, B, plan, epoch_seed, t0, inv_q, own_model=False, n_th
     """
     if plan.delays and block.index < len(plan.delays) and plan.delays[block.index]:
         time.sleep(plan.delays[block.index])
-    rows = block.epoch_order(epoch_seed)
+    rows = block.epoch_order(plan.order_seed(epoch_seed))
     if not own_model:
         if replicas > 1:
             return _hogwild_replica(block, W, B, plan, rows, t0, inv_q, replicas)

@@ -1,0 +1,71 @@
+"""What a user swapping skpar in for scikit-learn's SGD estimators finds: ``shuffle``, ``fit(coef_init=,
+intercept_init=)``, ``l1_ratio=None``, ``sparsify()``/``densify()``, scikit-learn's errors. The whole of
+scikit-learn's own SGD test module is run against skpar by ``asv_bench/scripts/sklearn_sgd_suite.py``."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.datasets import make_classification
+
+from skpar import AveragedSGDClassifier, ParallelSGDRegressor
+
+X, Y = make_classification(3000, 10, n_classes=3, n_informative=5, random_state=0)
+CASES = [(AveragedSGDClassifier, Y), (ParallelSGDRegressor, Y.astype(float))]
+
+
+@pytest.mark.parametrize("estimator, y", CASES)
+def test_without_shuffling_the_rows_go_in_order(estimator, y):
+    """``shuffle=False``: no epoch order is drawn, so the seed changes nothing; with shuffling it does."""
+    kw = dict(solver="sgd", max_iter=3, tol=None)
+    a = estimator(shuffle=False, random_state=0, **kw).fit(X, y)
+    b = estimator(shuffle=False, random_state=1, **kw).fit(X, y)
+    c = estimator(random_state=1, **kw).fit(X, y)
+    np.testing.assert_array_equal(a.coef_, b.coef_)
+    assert not np.array_equal(a.coef_, c.coef_)
+
+
+@pytest.mark.parametrize("estimator, y", CASES)
+def test_coef_init_is_where_sgd_starts(estimator, y):
+    """With a step too small to move, one epoch from ``coef_init``/``intercept_init`` ends where it started; from
+    zeros it is the fit that starts from zero."""
+    kw = dict(solver="sgd", max_iter=1, tol=None, random_state=0)
+    start = estimator(random_state=0).fit(X, y)
+    still = estimator(eta0=1e-12, average=False, **kw).fit(X, y, coef_init=start.coef_,
+                                                           intercept_init=start.intercept_)
+    assert still.solver_ == "sgd"
+    np.testing.assert_allclose(still.coef_, start.coef_, atol=1e-8)
+    np.testing.assert_allclose(still.intercept_, start.intercept_, atol=1e-8)
+    cold = estimator(**kw).fit(X, y)
+    zero = estimator(**kw).fit(X, y, coef_init=np.zeros_like(start.coef_))
+    np.testing.assert_array_equal(zero.coef_, cold.coef_)
+    with pytest.raises(ValueError, match="Provided coef_init does not match dataset"):
+        estimator(**kw).fit(X, y, coef_init=np.zeros(3))
+    with pytest.raises(ValueError, match="Provided intercept_init does not match dataset"):
+        estimator(**kw).fit(X, y, intercept_init=np.zeros(7))
+    with pytest.raises(ValueError, match="solver='newton'|solver='cholesky'"):
+        solver = "newton" if estimator is AveragedSGDClassifier else "cholesky"
+        estimator(solver=solver, loss="log_loss" if solver == "newton" else "squared_error").fit(
+            X, y, coef_init=start.coef_)
+
+
+@pytest.mark.parametrize("estimator, y", CASES)
+def test_sparsify_and_densify(estimator, y):
+    est = estimator(penalty="l1", alpha=1e-3, random_state=0).fit(X, y)
+    coef, pred = est.coef_.copy(), est.predict(X)
+    assert sp.issparse(est.sparsify().coef_)
+    np.testing.assert_allclose(est.predict(X), pred)
+    np.testing.assert_allclose(est.predict(sp.csr_matrix(X)), pred)
+    np.testing.assert_array_equal(est.densify().coef_, coef)
+
+
+@pytest.mark.parametrize("estimator, y", CASES)
+def test_l1_ratio_none_and_scikit_learns_errors(estimator, y):
+    a = estimator(penalty="l1", l1_ratio=None, random_state=0).fit(X, y)
+    b = estimator(penalty="l1", l1_ratio=0.7, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(a.coef_, b.coef_)
+    with pytest.raises(ValueError, match="l1_ratio must be set when penalty is 'elasticnet'"):
+        estimator(penalty="elasticnet", l1_ratio=None).fit(X, y)
+    with pytest.raises(ValueError, match="validation_fraction"):
+        estimator(early_stopping=True, validation_fraction=0.99).fit(X[:8], y[:8])
+    with pytest.warns(FutureWarning, match="Negative values for `power_t` are deprecated"):
+        estimator(power_t=-1.0, max_iter=2, tol=None).fit(X, y)
