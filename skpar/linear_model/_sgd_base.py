@@ -246,6 +246,8 @@ class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, BaseEstimator):
     def _fit_rounds(self, X, y, sample_weight, *, max_epochs, incremental, strategy, partial, init):
         start = time.perf_counter()
         self._check_mode(strategy)
+        if partial and self.early_stopping:  # scikit-learn's words
+            raise ValueError("early_stopping should be False with partial_fit: a single epoch has no epochs to stop")
         resume = incremental and hasattr(self, "_sgd_state")
         # the data's kind (GPU or host, dask or local, sparse) is decided here, once, and passed down
         X, y, sample_weight, kind = check_fit_data(self, X, y, sample_weight, reset=not resume,
@@ -264,7 +266,9 @@ class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, BaseEstimator):
         # GPU rounds are local epochs of thousands of warp workers (skpar.kernels._sgd_cuda), whatever local_steps says
         local_steps = "epoch" if gpu else self.local_steps
         try:
-            early = self.early_stopping and self.tol is not None and max_epochs > 1
+            # the validation rows are held out whenever early_stopping is on, as scikit-learn holds them out, even
+            # where tol=None lets no epoch stop the fit
+            early = self.early_stopping and not partial
             blocks = self._partition(backend, X, y, sample_weight, early, kind, n_blocks)
             # SGD keeps no state on the blocks (the driver holds the model): a round lost with a worker is run again
             # on the blocks placed anew; the asynchronous loop sends a lost block's tasks again itself
