@@ -24,15 +24,20 @@ from .._report import reporting
 from ..backend import get_backend
 from ..diagnostics import estimate_on_blocks
 from ..exceptions import CriticalBatchSizeWarning
-from ..kernels import column_counts_csr, column_sq_sums_csr
 from ..parallel import SGDPlan, SGDState, SyncRounds, sgd_oneshot, sgd_sync
 from ..parallel._async import sgd_async, sgd_hogwild
 from ..parallel._blas import one_blas_thread_each
-from ..parallel._results import Survey
 from ..parallel._sgd import CONSTANT, INVSCALING
-from ..parallel._tasks import zero_loss_task
 from ._n_blocks import n_threads, resolve_n_blocks
 from ._persistence import ClientParamMixin
+from ._sgd_blocks import (
+    batch_inverse_frequency_from_counts,
+    column_counts,
+    column_sq_sums,
+    presence,
+    sparse_rows,
+    survey_task,
+)
 from ._validation import check_fit_data
 
 #: rows sampled to estimate the moments behind the critical batch size and the automatic step size
@@ -246,8 +251,8 @@ class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, BaseEstimator):
     def _fit_rounds(self, X, y, sample_weight, *, max_epochs, incremental, strategy, partial, init):
         start = time.perf_counter()
         self._check_mode(strategy)
-        if partial and self.early_stopping:  # scikit-learn's words
-            raise ValueError("early_stopping should be False with partial_fit: a single epoch has no epochs to stop")
+        if partial:
+            self._check_partial()
         resume = incremental and hasattr(self, "_sgd_state")
         # the data's kind (GPU or host, dask or local, sparse) is decided here, once, and passed down
         X, y, sample_weight, kind = check_fit_data(self, X, y, sample_weight, reset=not resume,
@@ -283,7 +288,7 @@ class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, BaseEstimator):
                     # one round for what the plan needs of every block (on a cluster each round is a trip to
                     # every worker); the zero model's loss scales the plan's divergence test, wanted wherever a
                     # plan is made
-                    survey = rounds.run(_survey, loss, pos_weight, neg_weight,
+                    survey = rounds.run(survey_task, loss, pos_weight, neg_weight,
                                         not resume or self._sgd_plan is None).results
                     state, history, plan, tol, n_epochs, converged = self._fit_epochs(
                         strategy, rounds, X, kind, survey, resume, incremental, early, max_epochs, local_steps,
@@ -430,21 +435,21 @@ class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, BaseEstimator):
                 max_staleness=self.max_staleness, **common)
         if self.mode == "hogwild":
             inv_q = np.ones(X.shape[1])
-            if _sparse_rows(rounds, kind):
-                counts = sum(rounds.run(_column_counts, X.shape[1]).results)
+            if sparse_rows(rounds, kind):
+                counts = sum(rounds.run(column_counts, X.shape[1]).results)
                 inv_q = batch_inverse_frequency_from_counts(counts, sum(n_train), self.batch_size)
             plan = replace(plan, replica_steps=int(self.replica_steps or 0))
             if self.replica_steps:  # the weights' largest curvature bounds the fold period (stable_period)
-                sq = sum(rounds.run(_column_sq_sums, X.shape[1]).results)
+                sq = sum(rounds.run(column_sq_sums, X.shape[1]).results)
                 plan = replace(plan, replica_curvature=float(np.max(sq, initial=0.0)) / max(sum(n_train), 1))
             # on Dask the blocks live in other processes: each worker's threads share its own copy
             return sgd_hogwild(rounds, state, plan, inv_q=inv_q, own_models=not rounds.backend.in_process,
                                **common)
         if strategy == "oneshot":
-            return sgd_oneshot(rounds, state, plan, presence=_presence(rounds, X, 2, kind), **common)
+            return sgd_oneshot(rounds, state, plan, presence=presence(rounds, X, 2, kind), **common)
         return sgd_sync(rounds, state, plan, local_steps=local_steps, n_train=n_train,
                         early_stopping=early, adaptive=self.learning_rate == "adaptive",
-                        presence=_presence(rounds, X, local_steps, kind), **common)
+                        presence=presence(rounds, X, local_steps, kind), **common)
 
     def _check_mode(self, strategy):
         if self.penalty == "elasticnet" and self.l1_ratio is None:  # scikit-learn's words
@@ -466,6 +471,11 @@ class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, BaseEstimator):
             raise ValueError("mode='hogwild' has no average of iterates (every thread writes the one shared model): "
                              "set average=False or 'auto'")
 
+    def _check_partial(self):
+        """What ``partial_fit`` refuses, before anything else (scikit-learn's order and words)."""
+        if self.early_stopping:
+            raise ValueError("early_stopping should be False with partial_fit: a single epoch has no epochs to stop")
+
     def _check_gpu(self):
         """What the GPU path does not do (yet): say so before any work starts."""
         if not self.shuffle:
@@ -480,47 +490,3 @@ class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, BaseEstimator):
 
     def _check_blocks(self, cbs, n_train):
         """Hook: warn about blocks too small for the chosen strategy (nothing to check for synchronous rounds)."""
-
-
-def _survey(block, loss, pos_weight, neg_weight, with_loss):
-    """A block's training rows, the loss of the zero model on them, and its SGD workers (warps on a GPU, else 1)."""
-    zero = zero_loss_task(block, loss, pos_weight, neg_weight) if with_loss else 0.0
-    workers = block.n_workers() if block.on_gpu and block.registers else 1
-    return Survey(block.n_train, zero, workers)
-
-
-def _sparse_rows(rounds, kind):
-    """Whether the blocks hold CSR rows: known from local data, asked of the blocks of a dask array."""
-    return kind.sparse if kind.sparse is not None else bool(rounds.run(_is_sparse).results[0])
-
-
-def _presence(rounds, X, local_steps, kind):
-    """Each block's mask of the features its rows hold, for averaging sparse blocks feature by feature after
-    rounds of many local steps (:func:`skpar.parallel._sync.feature_average`); None for dense data, one block,
-    rounds of one step (whose plain average is exactly a mini-batch step on all the blocks' batches) and GPU blocks
-    (whose rounds are the warps' own local SGD, averaged inside the GPU)."""
-    if rounds.n_blocks < 2 or local_steps == 1 or kind.gpu or not _sparse_rows(rounds, kind):
-        return None
-    return [counts > 0 for counts in rounds.run(_column_counts, X.shape[1]).results]
-
-
-def _is_sparse(block):
-    return block.is_sparse
-
-
-def _column_counts(block, d):
-    return column_counts_csr(block.X.indices, d) if block.is_sparse else np.full(d, block.n_rows)
-
-
-def _column_sq_sums(block, d):
-    X = block.X
-    if block.is_sparse:
-        return column_sq_sums_csr(X.data, X.indices, d)
-    return np.einsum("ij,ij->j", X, X, dtype=np.float64)
-
-
-def batch_inverse_frequency_from_counts(counts, n, batch_size):
-    """``1 / P(column j has a non-zero in a batch of batch_size rows)`` from its non-zero count over ``n`` rows."""
-    p = np.asarray(counts, dtype=float) / max(n, 1)
-    q = 1.0 - (1.0 - p) ** batch_size
-    return np.where(q > 0, 1.0 / np.maximum(q, 1e-300), 1.0)

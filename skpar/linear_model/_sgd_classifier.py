@@ -428,6 +428,7 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
         self : AveragedSGDClassifier
             Updated estimator.
         """
+        self._check_partial()
         if not hasattr(self, "classes_"):
             if classes is None:
                 raise ValueError("classes must be passed on the first call to partial_fit.")

@@ -14,7 +14,8 @@ from ..parallel import SGDState
 from ..parallel._newton import MAX_GRAM_WEIGHTS, use_gram
 from ..parallel._normal_equations import ridge_normal_equations
 from ._predict import LinearRegressorMixin
-from ._sgd_base import BaseParallelSGD, _sparse_rows
+from ._sgd_base import BaseParallelSGD
+from ._sgd_blocks import sparse_rows
 from ._shared_docs import shared_parameters
 
 #: dense data of at most this many features is solved by the normal equations under solver='auto': their round
@@ -264,7 +265,7 @@ class ParallelSGDRegressor(LinearRegressorMixin, RegressorMixin, BaseParallelSGD
             return "cholesky"
         if why or X.shape[0] < d:  # (a dask array's unknown row count compares False)
             return "sgd"
-        if _sparse_rows(rounds, kind):
+        if sparse_rows(rounds, kind):
             return "cholesky" if use_gram(rounds, d) else "sgd"
         return "cholesky" if d <= DENSE_CHOLESKY_FEATURES else "sgd"
 

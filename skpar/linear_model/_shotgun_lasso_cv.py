@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.base import RegressorMixin, _fit_context
 from sklearn.linear_model._base import LinearModel
 from sklearn.model_selection import check_cv
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import validate_data
 
 from ..backend import get_backend, resolve_n_jobs
@@ -104,15 +104,10 @@ class ShotgunLassoCV(ClientParamMixin, LinearRegressorMixin, RegressorMixin, Lin
     _parameter_constraints: dict = {
         "eps": [Interval(Real, 0, None, closed="neither")],
         "alphas": [Interval(Integral, 1, None, closed="left"), "array-like"],
-        "fit_intercept": ["boolean"],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "tol": [Interval(Real, 0, None, closed="left")],
         "cv": ["cv_object"],
-        "positive": ["boolean"],
-        "selection": [StrOptions({"cyclic", "random"})],
-        "random_state": ["random_state"],
-        "n_jobs": [Integral, None],
-        "client": [None, StrOptions({"threads"}), object],
+        # the rest as the Lasso's own fits take them
+        **{k: ShotgunLasso._parameter_constraints[k] for k in ("fit_intercept", "max_iter", "tol", "positive",
+                                                               "selection", "random_state", "n_jobs", "client")},
     }
 
     def __init__(self, *, eps=1e-3, alphas=100, fit_intercept=True, max_iter=1000, tol=1e-4, cv=None,
