@@ -1,5 +1,6 @@
-"""Dask arrays of scipy.sparse chunks, for every estimator, on threads and on a LocalCluster: the blocks are the
-chunks, the model is the one local CSR data gives on the same blocks, and predictions stay lazy."""
+"""Dask arrays of scipy.sparse chunks and dask DataFrames, for every estimator, on threads and on a LocalCluster: the
+blocks are the chunks (partitions), the model is the one local data gives on the same blocks, and predictions stay
+lazy: a dask array, or a dask Series with the frame's partitions and index."""
 
 import warnings
 
@@ -46,3 +47,21 @@ def test_sparse_chunks_fit_as_local_csr_does(case, scheduler):
     pred = ours.predict(Xd)
     assert isinstance(pred, da.Array) and pred.chunks[0] == Xd.chunks[0]
     np.testing.assert_allclose(pred.compute(), ours.predict(S), rtol=1e-12)
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_a_dask_dataframe_predicts_a_dask_series_with_its_partitions(case, scheduler):
+    dd = pytest.importorskip("dask.dataframe")
+    import pandas as pd
+
+    estimator, kw, y, _ = CASES[case]
+    frame = pd.DataFrame(X, columns=[f"f{j}" for j in range(X.shape[1])], index=np.arange(X.shape[0]) * 3)
+    df = dd.from_pandas(frame, npartitions=4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = estimator(random_state=0, client=scheduler, **kw).fit(df, da.from_array(y, chunks=500))
+    pred = est.predict(df)
+    assert isinstance(pred, dd.Series) and pred.npartitions == df.npartitions
+    local = pred.compute()
+    np.testing.assert_array_equal(local.index, frame.index)
+    np.testing.assert_array_equal(local.to_numpy(), est.predict(frame))

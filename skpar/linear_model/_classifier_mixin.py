@@ -8,6 +8,7 @@ from sklearn.utils.multiclass import check_classification_targets
 
 from .._device import array_module, on_gpu, to_host
 from ..backend import is_dask_collection, label_counts, linear_scores, unique_labels
+from ._predict import frame_predictions
 from ._validation import check_predict_data
 
 
@@ -124,14 +125,18 @@ class LinearClassifierMixin:
 
         Parameters
         ----------
-        X : {array-like, sparse matrix, dask array, CuPy array} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array, dask DataFrame, CuPy array} of shape (n_samples, n_features)
             The samples to label, each by its largest score (by the sign of its score for two classes).
 
         Returns
         -------
-        labels : ndarray or dask array of shape (n_samples,)
-            The class of the largest score (of a positive score for two classes); lazy for a dask array.
+        labels : ndarray, dask array or dask Series of shape (n_samples,)
+            The class of the largest score (of a positive score for two classes); lazy for a dask array, a dask
+            Series with the same partitions and index for a dask DataFrame.
         """
+        frame = frame_predictions(self, X)
+        if frame is not None:
+            return frame
         scores = self.decision_function(X)
         if is_dask_collection(scores):
             return scores.map_blocks(_label_block, self.classes_, drop_axis=list(range(1, scores.ndim)),

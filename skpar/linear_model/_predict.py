@@ -19,6 +19,24 @@ def _predict_block(X, coef, intercept):
     return safe_sparse_dot(X, coef) + intercept
 
 
+def frame_predictions(est, X):
+    """``est.predict`` of a dask DataFrame, partition by partition: a dask Series with ``X``'s partitions and index
+    (what dask-ml's estimators give); None for any other ``X``. Each partition is predicted as a pandas frame, so
+    its column names are checked as a local frame's are."""
+    if not (is_dask_collection(X) and hasattr(X, "map_partitions") and hasattr(X, "columns")):
+        return None
+    import pandas as pd
+
+    dtype = est.classes_.dtype if hasattr(est, "classes_") else np.result_type(np.float64, est.coef_.dtype)
+    return X.map_partitions(_partition_predictions, est, meta=pd.Series(dtype=dtype))
+
+
+def _partition_predictions(frame, est):
+    import pandas as pd
+
+    return pd.Series(est.predict(frame), index=frame.index)
+
+
 class LinearRegressorMixin:
     """``predict`` from ``coef_`` (n_features,) and ``intercept_`` (a scalar, or an array of one)."""
 
@@ -27,14 +45,18 @@ class LinearRegressorMixin:
 
         Parameters
         ----------
-        X : {array-like, sparse matrix, dask array, CuPy array} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array, dask DataFrame, CuPy array} of shape (n_samples, n_features)
             Samples.
 
         Returns
         -------
-        y_pred : ndarray, CuPy array or dask array of shape (n_samples,)
-            ``X @ coef_ + intercept_``; lazy (``map_blocks``) for a dask array, CuPy for CuPy input.
+        y_pred : ndarray, CuPy array, dask array or dask Series of shape (n_samples,)
+            ``X @ coef_ + intercept_``; lazy (``map_blocks``) for a dask array, a dask Series with the same
+            partitions and index for a dask DataFrame, CuPy for CuPy input.
         """
+        frame = frame_predictions(self, X)
+        if frame is not None:
+            return frame
         X = check_predict_data(self, X)
         b = self.intercept_ if np.ndim(self.intercept_) == 0 else self.intercept_[0]
         if is_dask_collection(X):
