@@ -11,7 +11,7 @@ import scipy.sparse as sp
 from sklearn.datasets import make_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning
 
-from skpar import AveragedSGDClassifier, DualCoordinateAscentSVM, ParallelSGDRegressor
+from skpar import AveragedSGDClassifier, DualCoordinateAscentSVM, ParallelSGDRegressor, ShotgunLasso
 
 N_BLOCKS = 3
 
@@ -114,3 +114,22 @@ def test_bad_n_blocks_is_refused():
             estimator(n_blocks=0).fit(X, y)
         with pytest.raises(ValueError, match="n_blocks"):
             estimator(n_blocks="many").fit(X, y)
+
+
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
+def test_lasso_column_blocks_give_the_same_model_anywhere(sparse, cluster_client, thread_cluster):
+    """ShotgunLasso with a count of blocks runs the column blocks' rounds wherever it fits: the same coefficients on
+    1 and 3 threads and on both clusters."""
+    X, y = make_regression(n_samples=500, n_features=40, n_informative=8, noise=1.0, random_state=0)
+    if sparse:
+        X = sp.csr_matrix(np.where(np.abs(X) < 0.5, 0.0, X))
+    kw = dict(alpha=0.5, n_blocks=N_BLOCKS, tol=1e-8, max_iter=200, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        one = ShotgunLasso(n_jobs=1, client="threads", **kw).fit(X, y)
+        for where in [dict(n_jobs=3, client="threads"), dict(client=cluster_client), dict(client=thread_cluster)]:
+            other = ShotgunLasso(**kw, **where).fit(X, y)
+            np.testing.assert_array_equal(one.coef_, other.coef_)
+            assert one.intercept_ == other.intercept_
+        shotgun = ShotgunLasso(alpha=0.5, tol=1e-8, random_state=0).fit(X, y)  # the same optimum
+    np.testing.assert_allclose(one.coef_, shotgun.coef_, rtol=1e-3, atol=1e-4)

@@ -104,6 +104,12 @@ class ShotgunLasso(ClientParamMixin, LinearRegressorMixin, RegressorMixin, Linea
     working_set : bool, default=True
         Solve on working sets; ``False`` runs Shotgun over all columns every epoch (the paper's algorithm). Thread
         backend only: on Dask every round sweeps each worker's columns, and ``n_parallel`` is the number of columns.
+    n_blocks : int or 'auto', default='auto'
+        Column blocks of the rounds that a Dask cluster runs (Hydra: each block updates its own columns against the
+        round's residual, the changes added with the CoCoA+ factor). A count also runs those rounds on threads, so
+        that the coefficients are the same to the bit on any thread count and on a cluster of any size. ``'auto'``:
+        on threads, Shotgun on one problem (its parallel steps give the same coefficients on any thread count); on a
+        cluster, a block a worker thread.
     n_jobs : int or None, default=None
         Threads; ``None`` uses every core.
     client : distributed.Client, 'threads' or None, default=None
@@ -157,6 +163,7 @@ class ShotgunLasso(ClientParamMixin, LinearRegressorMixin, RegressorMixin, Linea
         "random_state": ["random_state"],
         "n_parallel": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "working_set": ["boolean"],
+        "n_blocks": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "n_jobs": [Integral, None],
         "client": [None, StrOptions({"threads"}), object],
         "callback": [callable, None],
@@ -165,7 +172,7 @@ class ShotgunLasso(ClientParamMixin, LinearRegressorMixin, RegressorMixin, Linea
 
     def __init__(self, alpha=1.0, *, l1_ratio=1.0, fit_intercept=True, max_iter=1000, tol=1e-4, warm_start=False,
                  positive=False, selection="cyclic", random_state=None, n_parallel="auto", working_set=True,
-                 n_jobs=None, client=None, verbose=0, callback=None):
+                 n_blocks="auto", n_jobs=None, client=None, verbose=0, callback=None):
         self.alpha = alpha
         self.l1_ratio = l1_ratio
         self.fit_intercept = fit_intercept
@@ -177,6 +184,7 @@ class ShotgunLasso(ClientParamMixin, LinearRegressorMixin, RegressorMixin, Linea
         self.random_state = random_state
         self.n_parallel = n_parallel
         self.working_set = working_set
+        self.n_blocks = n_blocks
         self.n_jobs = n_jobs
         self.client = client
         self.verbose = verbose
@@ -210,6 +218,9 @@ class ShotgunLasso(ClientParamMixin, LinearRegressorMixin, RegressorMixin, Linea
             if raw.dask:
                 raise ValueError("ShotgunLasso fits CuPy data on one GPU; a dask array of CuPy chunks (several "
                                  "GPUs) is not supported yet: pass the CuPy array itself")
+            if self.n_blocks != "auto":
+                raise ValueError(f"n_blocks={self.n_blocks!r}: CuPy data fits on its GPU as one problem; leave "
+                                 "n_blocks='auto'")
             return self._fit_gpu(X, y, sample_weight, start)
         backend = get_backend(self.client, self.n_jobs)
         if raw.dask:
@@ -227,9 +238,9 @@ class ShotgunLasso(ClientParamMixin, LinearRegressorMixin, RegressorMixin, Linea
         l1, l2, w0 = self._start(X.shape[1])
         recoveries = 0
         try:
-            if not backend.in_process:
+            if not backend.in_process or self.n_blocks != "auto":
                 w, gap, n_iter, converged, p, rho, ybar, tol_abs, xbar, recoveries = self._fit_columns(
-                    backend, X, y, sample_weight, w0, l1, l2, rng, start, raw.dask)
+                    backend, X, y, sample_weight, w0, l1, l2, rng, start, raw.dask and not backend.in_process)
             else:
                 data = LassoData.build(X, y, sample_weight, self.fit_intercept)
                 (w, gap, n_iter, converged, p, rho, ybar, xbar, tol_abs), _ = self._solve_local(
@@ -270,7 +281,7 @@ class ShotgunLasso(ClientParamMixin, LinearRegressorMixin, RegressorMixin, Linea
         raw = data_kind(X)
         backend = get_backend(self.client, self.n_jobs)
         try:
-            if raw.gpu or raw.dask or not backend.in_process:
+            if raw.gpu or raw.dask or not backend.in_process or self.n_blocks != "auto":
                 return None
             X, y = self._validated(X, y)
             y, sample_weight = _checked_targets(y, sample_weight)
@@ -330,12 +341,13 @@ class ShotgunLasso(ClientParamMixin, LinearRegressorMixin, RegressorMixin, Linea
         return self._set_fit(X, *fit)
 
     def _fit_columns(self, backend, X, y, sample_weight, w0, l1, l2, rng, start, dask):
-        """The Dask path: column blocks on the workers, CoCoA+-safe additive rounds (see skpar.parallel._hydra)."""
+        """Column blocks (on a cluster's workers, or on threads with a count of ``n_blocks``), CoCoA+-safe additive
+        rounds (see skpar.parallel._hydra)."""
         n, d = X.shape
         s = np.ones(n) if sample_weight is None else sample_weight * (n / sample_weight.sum())
         ybar = float(s @ y / n) if self.fit_intercept else 0.0
         yc = y - ybar
-        K = max(1, min(backend.n_workers, d))
+        K = max(1, min(backend.n_workers if self.n_blocks == "auto" else int(self.n_blocks), d))
         splits = np.array_split(np.arange(d), K)
         if dask:
             # each block's columns cut from every row chunk where the chunk is (F-ordered pieces), then written
