@@ -20,6 +20,7 @@ from ..parallel._dcd_tasks import split_outputs
 from ..parallel._logistic import logistic_newton
 from ..parallel._newton import use_gram
 from ._classifier_mixin import LinearClassifierMixin
+from ._multinomial_solve import check_multinomial, solve_multinomial
 from ._sgd_base import BaseParallelSGD
 from ._shared_docs import shared_parameters
 
@@ -71,6 +72,13 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
     loss : {'hinge', 'log_loss', 'modified_huber', 'squared_hinge'}, default='hinge'
         :math:`\\ell(z)` of the margin ``z``: :math:`\\max(0, 1 - z)`, :math:`\\log(1 + e^{-z})`, the smoothed
         hinge of scikit-learn, or :math:`\\max(0, 1 - z)^2`.
+    multi_class : {'ovr', 'multinomial'}, default='ovr'
+        For three classes or more: ``'ovr'``, one binary problem a class (scikit-learn's SGDClassifier);
+        ``'multinomial'``, with ``loss='log_loss'``, the softmax cross-entropy of all classes at once,
+        :math:`\\frac1n \\sum_i s_i c_{y_i} (\\log \\sum_k e^{w_k^\\top x_i + b_k} - w_{y_i}^\\top x_i - b_{y_i})
+        + \\frac{\\alpha}{2} \\|W\\|_F^2`, minimised by L-BFGS over the blocks (each evaluation one round;
+        ``max_iter`` its iterations), as ``LogisticRegression`` minimises it; ``predict_proba`` is then the
+        softmax. ``partial_fit`` refuses it.
     penalty : {'l2', 'l1', 'elasticnet'} or None, default='l2'
     alpha : float, default=1e-4
         Regularisation strength (the penalty's weight in the objective).
@@ -225,17 +233,19 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
         **BaseParallelSGD._parameter_constraints,
         "loss": [StrOptions(set(CLASSIFICATION_LOSSES))],
         "class_weight": [StrOptions({"balanced"}), dict, None],
+        "multi_class": [StrOptions({"ovr", "multinomial"})],
         "averaging": [StrOptions({"oneshot", "periodic"})],
         "solver": [StrOptions({"auto", "sgd", "newton", "lbfgs", "dual"})],
     }
 
-    def __init__(self, loss="hinge", *, penalty="l2", alpha=1e-4, l1_ratio=0.15, fit_intercept=True, max_iter=1000,
-                 tol=1e-3, shuffle=True, n_iter_no_change=5, early_stopping=False, validation_fraction=0.1,
-                 learning_rate="constant", eta0="auto", power_t=0.25, class_weight=None, warm_start=False,
-                 average="auto", random_state=None, verbose=0, averaging="periodic", mode="sync", max_staleness=1,
-                 replica_steps=None, batch_size=16, local_steps="epoch", scaling_rule="linear", warmup=0.1,
-                 solver="auto", n_blocks="auto", n_jobs=None, client=None, callback=None):
+    def __init__(self, loss="hinge", *, multi_class="ovr", penalty="l2", alpha=1e-4, l1_ratio=0.15, fit_intercept=True,
+                 max_iter=1000, tol=1e-3, shuffle=True, n_iter_no_change=5, early_stopping=False,
+                 validation_fraction=0.1, learning_rate="constant", eta0="auto", power_t=0.25, class_weight=None,
+                 warm_start=False, average="auto", random_state=None, verbose=0, averaging="periodic", mode="sync",
+                 max_staleness=1, replica_steps=None, batch_size=16, local_steps="epoch", scaling_rule="linear",
+                 warmup=0.1, solver="auto", n_blocks="auto", n_jobs=None, client=None, callback=None):
         self.loss = loss
+        self.multi_class = multi_class
         self.class_weight = class_weight
         self.averaging = averaging
         super().__init__(penalty=penalty, alpha=alpha, l1_ratio=l1_ratio, fit_intercept=fit_intercept,
@@ -268,6 +278,11 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
     def _solve_directly(self, rounds, X, kind, early, start, n_outputs, pos_weight, neg_weight):
         """Newton's method, L-BFGS or dual coordinate ascent where the solver is one of them (see ``solver``), else
         None."""
+        if self.multi_class == "multinomial" and n_outputs > 1:  # three classes or more: the softmax
+            check_multinomial(self, kind, early)
+            self.solver_ = "lbfgs"
+            self._forget_sgd_attributes()
+            return solve_multinomial(self, rounds, X, start, n_outputs, np.asarray(pos_weight, float), self._log)
         self.solver_, gram = self._pick_solver(rounds, X, kind, early)
         if self.solver_ == "sgd":
             return None
@@ -429,6 +444,9 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
             Updated estimator.
         """
         self._check_partial()
+        if self.multi_class == "multinomial":
+            raise ValueError("partial_fit runs SGD's one-vs-rest epochs; multi_class='multinomial' is fitted by "
+                             "L-BFGS: use fit, or multi_class='ovr'")
         if not hasattr(self, "classes_"):
             if classes is None:
                 raise ValueError("classes must be passed on the first call to partial_fit.")
@@ -449,7 +467,8 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
         """Class probabilities, for ``loss='log_loss'`` (logistic) or ``'modified_huber'``.
 
         One-vs-rest outputs are turned into probabilities as scikit-learn's SGDClassifier does: the logistic
-        function (or the clipped linear map of modified Huber) of each output, normalised over classes.
+        function (or the clipped linear map of modified Huber) of each output, normalised over classes; a
+        multinomial model's are the softmax of its scores.
 
         Parameters
         ----------
@@ -466,6 +485,9 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
             scores = scores.compute()
         xp = array_module(scores)  # CuPy scores (GPU input) give CuPy probabilities
         scores = xp.asarray(scores, dtype=xp.float64)
+        if self.multi_class == "multinomial" and scores.ndim == 2:  # the model's own probabilities: the softmax
+            e = xp.exp(scores - scores.max(axis=1, keepdims=True))
+            return e / e.sum(axis=1, keepdims=True)
         if self.loss == "log_loss":
             p = 1.0 / (1.0 + xp.exp(-scores))
         else:

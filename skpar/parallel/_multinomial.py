@@ -1,0 +1,96 @@
+"""Multinomial (softmax) logistic regression by L-BFGS over blocks: each function evaluation is one round.
+
+For ``K >= 3`` classes, weights :math:`W` (K, d) and intercepts :math:`b` (K,), the objective is the mean softmax
+cross-entropy plus the l2 penalty (the SGD estimators' scale),
+
+.. math::
+
+    \\frac{1}{n} \\sum_{i=1}^n s_i c_{y_i} \\Big( \\log \\sum_k e^{w_k^\\top x_i + b_k} - w_{y_i}^\\top x_i - b_{y_i}
+    \\Big) + \\frac{\\alpha}{2} \\|W\\|_F^2,
+
+with sample weights :math:`s_i` and class weights :math:`c_k`, the intercepts unpenalised. Each block returns its
+loss sum and gradient sums at the round's :math:`(W, b)`, in one pass over its rows (the K outputs together: one
+product with X for the scores, one for the gradient, dense or CSR alike); the driver adds them in block order and
+steps with scipy's L-BFGS-B, so the rounds are exact sums and the result does not depend on where the blocks run
+(to the last bit on threads; to rounding on a cluster's worker processes, whose BLAS may sum in another order).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from scipy.optimize import minimize
+from scipy.special import logsumexp
+from sklearn.utils.extmath import safe_sparse_dot
+
+from .._report import stop_requested
+from ._blas import _blas_controller
+
+
+def softmax_terms_task(block, W, B, class_weight):
+    """``(loss sum, gradient sum for W, gradient sum for B)`` of the weighted softmax cross-entropy over the block's
+    training rows at ``(W, B)``; ``block.y`` holds class indices. BLAS runs one thread here wherever the block is (a
+    worker's cores belong to its blocks' tasks, and the sums do not move with a thread count): the same to the bit on
+    any number of threads; in another process (a Dask worker) BLAS may take the unpickled arrays by another path,
+    and the sums agree to about 1e-16 (tests/test_multinomial.py), not to the bit as the compiled kernels' do."""
+    with _blas_controller().limit(limits=1, user_api="blas"):
+        return _softmax_terms(block, W, B, class_weight)
+
+
+def _softmax_terms(block, W, B, class_weight):
+    rows = block.train_rows
+    X, y, s = block.X, block.y, block.sample_weight
+    if rows.shape[0] != block.n_rows:  # validation rows held out
+        X, y, s = X[rows], y[rows], s[rows]
+    t = np.asarray(y, dtype=np.intp)
+    s = np.asarray(s, dtype=np.float64) * class_weight[t]
+    Z = np.asarray(safe_sparse_dot(X, W.T, dense_output=True), dtype=np.float64) + B
+    lse = logsumexp(Z, axis=1)
+    idx = np.arange(t.shape[0])
+    loss = float(s @ (lse - Z[idx, t]))
+    # the gradient of each row's loss in its scores: softmax minus the one-hot target, weighted
+    G = np.exp(Z - lse[:, None])
+    G[idx, t] -= 1.0
+    G *= s[:, None]
+    gW = np.asarray(safe_sparse_dot(G.T, X, dense_output=True), dtype=np.float64)
+    return loss, gW, G.sum(axis=0)
+
+
+def multinomial_lbfgs(rounds, n_classes, d, *, alpha, fit_intercept, class_weight, n, max_iter, gtol, history,
+                      start_time=None):
+    """Minimise the module's objective from zero; returns ``(W, B, n_iter, converged)``.
+
+    ``n``: the training rows (the objective's scale). ``gtol``: L-BFGS-B's bound on the projected gradient's largest
+    entry. Every iteration adds a ``history`` row (``objective``, ``gradient``); a callback's stop
+    (:func:`skpar._report.stop_requested`) ends the fit after that iteration.
+    """
+    start_time = time.perf_counter() if start_time is None else start_time
+    K = n_classes
+    size = K * d
+    cw = np.asarray(class_weight, dtype=np.float64)
+
+    def unpack(x):
+        return x[:size].reshape(K, d), (x[size:] if fit_intercept else np.zeros(K))
+
+    def objective(x):
+        W, B = unpack(x)
+        parts = rounds.run(softmax_terms_task, W, B, cw).results
+        loss = sum(p[0] for p in parts) / n + 0.5 * alpha * float((W * W).sum())
+        gW = sum(p[1] for p in parts) / n + alpha * W
+        grad = gW.ravel() if not fit_intercept else np.concatenate([gW.ravel(), sum(p[2] for p in parts) / n])
+        if not np.isfinite(loss):
+            raise FloatingPointError("the multinomial log loss became non-finite")
+        return loss, grad
+
+    def record(intermediate_result):
+        history.append({"round": len(history), "epoch": len(history), "time": time.perf_counter() - start_time,
+                        "objective": float(intermediate_result.fun)})
+        if stop_requested(history):
+            raise StopIteration  # scipy ends the minimisation at this iterate
+
+    x0 = np.zeros(size + (K if fit_intercept else 0))
+    res = minimize(objective, x0, jac=True, method="L-BFGS-B", callback=record,
+                   options={"maxiter": int(max_iter), "gtol": float(gtol)})
+    W, B = unpack(res.x)
+    return W, np.array(B, dtype=np.float64), int(res.nit), bool(res.success)

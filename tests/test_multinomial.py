@@ -1,0 +1,82 @@
+"""AveragedSGDClassifier(loss='log_loss', multi_class='multinomial'): LogisticRegression's softmax optimum, by L-BFGS
+over the blocks, dense and sparse, the same to the bit on any thread count and to rounding on a LocalCluster."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.datasets import make_classification
+from sklearn.linear_model import LogisticRegression
+
+from skpar import AveragedSGDClassifier
+
+X, Y = make_classification(3000, 20, n_informative=10, n_classes=4, random_state=0)
+ALPHA = 1e-3
+
+
+def _objective(coef, intercept, X, y, alpha, s=None):
+    Z = X @ coef.T + intercept
+    Z = Z - Z.max(axis=1, keepdims=True)
+    lse = np.log(np.exp(Z).sum(axis=1))
+    s = np.ones(len(y)) if s is None else s
+    return float(s @ (lse - Z[np.arange(len(y)), y])) / len(y) + 0.5 * alpha * float((coef * coef).sum())
+
+
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
+def test_the_softmax_optimum_of_logistic_regression(sparse):
+    Xs = sp.csr_matrix(np.where(np.abs(X) < 0.5, 0.0, X)) if sparse else X
+    ours = AveragedSGDClassifier(loss="log_loss", multi_class="multinomial", alpha=ALPHA, n_blocks=2,
+                                 random_state=0).fit(Xs, Y)
+    ref = LogisticRegression(C=1.0 / (ALPHA * len(Y)), tol=1e-10, max_iter=10_000).fit(Xs, Y)
+    assert ours.solver_ == "lbfgs" and ours.coef_.shape == (4, 20)
+    Xd = Xs.toarray() if sparse else Xs
+    f_ours = _objective(ours.coef_, ours.intercept_, Xd, Y, ALPHA)
+    f_ref = _objective(ref.coef_, ref.intercept_, Xd, Y, ALPHA)
+    assert f_ours == pytest.approx(f_ref, rel=1e-7)
+    # the objective is flat along some directions (the softmax's shift, penalised only by alpha): at the same
+    # objective value to 1e-7 the coefficients agree to about a percent of the largest, not to the solvers' tolerance
+    np.testing.assert_allclose(ours.coef_, ref.coef_, atol=1e-2 * np.abs(ref.coef_).max())
+    proba = ours.predict_proba(Xs)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    np.testing.assert_allclose(proba, ref.predict_proba(Xs), atol=2e-3)
+    assert ours.score(Xs, Y) == pytest.approx(ref.score(Xs, Y), abs=2e-3)
+
+
+def test_sample_weights_count_as_repeated_rows():
+    w = np.random.default_rng(0).integers(0, 3, size=len(Y)).astype(float)
+    kw = dict(loss="log_loss", multi_class="multinomial", alpha=ALPHA, random_state=0)
+    weighted = AveragedSGDClassifier(**kw).fit(X, Y, sample_weight=w)
+    rows = np.repeat(np.arange(len(Y)), w.astype(int))
+    repeated = AveragedSGDClassifier(**kw).fit(X[rows], Y[rows])
+    # the same objective up to the rows' count (the mean's denominator): the same minimiser once alpha follows it
+    scaled = AveragedSGDClassifier(**{**kw, "alpha": ALPHA * len(Y) / len(rows)}).fit(X[rows], Y[rows])
+    np.testing.assert_allclose(weighted.coef_, scaled.coef_, atol=1e-3 * np.abs(scaled.coef_).max())
+    assert not np.allclose(weighted.coef_, repeated.coef_, atol=1e-6) or len(rows) == len(Y)
+
+
+def test_threads_agree_to_the_bit_and_a_cluster_to_rounding(cluster_client):
+    kw = dict(loss="log_loss", multi_class="multinomial", alpha=ALPHA, n_blocks=3, random_state=0)
+    a = AveragedSGDClassifier(n_jobs=1, client="threads", **kw).fit(X, Y)
+    b = AveragedSGDClassifier(n_jobs=3, client="threads", **kw).fit(X, Y)
+    np.testing.assert_array_equal(a.coef_, b.coef_)
+    c = AveragedSGDClassifier(client=cluster_client, **kw).fit(X, Y)  # worker processes: their BLAS's sums
+    assert a.n_iter_ == c.n_iter_
+    np.testing.assert_allclose(a.coef_, c.coef_, rtol=1e-9, atol=1e-12)
+
+
+def test_what_it_refuses_and_two_classes():
+    with pytest.raises(ValueError, match="multi_class='multinomial'.*loss='hinge'"):
+        AveragedSGDClassifier(multi_class="multinomial").fit(X, Y)
+    with pytest.raises(ValueError, match="partial_fit"):
+        AveragedSGDClassifier(loss="log_loss", multi_class="multinomial").partial_fit(X, Y, classes=np.arange(4))
+    # two classes: the softmax of two is the logistic; the one-vs-rest fit serves both
+    y2 = (Y > 1).astype(int)
+    kw = dict(loss="log_loss", alpha=ALPHA, random_state=0)
+    np.testing.assert_array_equal(AveragedSGDClassifier(multi_class="multinomial", **kw).fit(X, y2).coef_,
+                                  AveragedSGDClassifier(**kw).fit(X, y2).coef_)
+
+
+def test_the_callback_stops_lbfgs():
+    seen = []
+    est = AveragedSGDClassifier(loss="log_loss", multi_class="multinomial", alpha=ALPHA,
+                                callback=lambda row: seen.append(row) or len(seen) >= 3).fit(X, Y)
+    assert len(seen) == 3 == len(est.history_) and est.n_iter_ <= 4
