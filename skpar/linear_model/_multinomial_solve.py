@@ -10,8 +10,11 @@ from ..parallel import SGDState
 from ..parallel._multinomial import multinomial_lbfgs
 from ..parallel._sgd import block_train_sizes
 
-#: L-BFGS-B's bound on the largest entry of the projected gradient (the objective is a mean over rows)
-MULTINOMIAL_GTOL = 1e-6
+#: L-BFGS-B's bound on the largest entry of the projected gradient (the objective is a mean over rows) is the
+#: estimator's ``tol`` times this: the default tol (1e-3) gives LogisticRegression's default bound, 1e-4 (on 20
+#: Newsgroups, 1e-6 took 92 iterations where 1e-4 takes about LogisticRegression's 55-59, at the same accuracy);
+#: ``tol=None`` asks for the optimum to rounding
+GTOL_PER_TOL = 0.1
 
 
 def check_multinomial(est, kind, early):
@@ -34,7 +37,8 @@ def solve_multinomial(est, rounds, X, start, n_classes, class_weight, history):
     alpha = 0.0 if est.penalty is None else float(est.alpha)
     W, B, n_iter, converged = multinomial_lbfgs(
         rounds, n_classes, d, alpha=alpha, fit_intercept=est.fit_intercept, class_weight=class_weight, n=n,
-        max_iter=est.max_iter, gtol=MULTINOMIAL_GTOL, history=history, start_time=start)
+        max_iter=est.max_iter, gtol=1e-12 if est.tol is None else GTOL_PER_TOL * est.tol, history=history,
+        start_time=start)
     if not converged and not history.stop:
         warnings.warn(f"L-BFGS did not converge in {n_iter} iterations (max_iter) on the multinomial log loss. "
                       "Increase max_iter.", ConvergenceWarning, stacklevel=5)

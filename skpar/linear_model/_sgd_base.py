@@ -229,6 +229,11 @@ class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, BaseEstimator):
         """Return ``(y, n_outputs, pos_weight, neg_weight)``: targets as the kernels read them."""
         raise NotImplementedError
 
+    def _exact_rounds(self, n_outputs):
+        """Hook: whether the fit's rounds are exact sums over the blocks (no average of the blocks' models), so
+        that ``n_blocks='auto'`` needs no rows per feature (the multinomial classifier's L-BFGS)."""
+        return False
+
     def _set_model(self, W, B, dtype):
         """Store the fitted model ``W`` (n_outputs, d), ``B`` (n_outputs,) as ``coef_`` and ``intercept_``."""
         raise NotImplementedError
@@ -266,7 +271,8 @@ class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, BaseEstimator):
             self._base_seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
             self._epochs_done = 0
         # the blocks come from the data and the arguments, never from the machine; threads only run them
-        n_blocks = resolve_n_blocks(self.n_blocks, self.n_jobs, X, kind, averaged=self.mode != "hogwild")
+        n_blocks = resolve_n_blocks(self.n_blocks, self.n_jobs, X, kind,
+                                    averaged=self.mode != "hogwild" and not self._exact_rounds(n_outputs))
         backend = get_backend(self.client, n_threads(self.n_jobs, n_blocks), gpu_local=kind.local_gpu)
         # GPU rounds are local epochs of thousands of warp workers (skpar.kernels._sgd_cuda), whatever local_steps says
         local_steps = "epoch" if gpu else self.local_steps

@@ -77,8 +77,9 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
         ``'multinomial'``, with ``loss='log_loss'``, the softmax cross-entropy of all classes at once,
         :math:`\\frac1n \\sum_i s_i c_{y_i} (\\log \\sum_k e^{w_k^\\top x_i + b_k} - w_{y_i}^\\top x_i - b_{y_i})
         + \\frac{\\alpha}{2} \\|W\\|_F^2`, minimised by L-BFGS over the blocks (each evaluation one round;
-        ``max_iter`` its iterations), as ``LogisticRegression`` minimises it; ``predict_proba`` is then the
-        softmax. ``partial_fit`` refuses it.
+        ``max_iter`` its iterations; it stops once the gradient's largest entry is under ``tol / 10``, which for the
+        default ``tol`` is ``LogisticRegression``'s default bound), as ``LogisticRegression`` minimises it;
+        ``predict_proba`` is then the softmax. ``partial_fit`` refuses it.
     penalty : {'l2', 'l1', 'elasticnet'} or None, default='l2'
     alpha : float, default=1e-4
         Regularisation strength (the penalty's weight in the objective).
@@ -274,6 +275,9 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
                 "as good as one fit on all data. Use averaging='periodic', fewer blocks, or more data.",
                 SmallBlockWarning, stacklevel=4,
             )
+
+    def _exact_rounds(self, n_outputs):
+        return self.multi_class == "multinomial" and n_outputs > 1
 
     def _solve_directly(self, rounds, X, kind, early, start, n_outputs, pos_weight, neg_weight):
         """Newton's method, L-BFGS or dual coordinate ascent where the solver is one of them (see ``solver``), else

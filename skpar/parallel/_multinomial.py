@@ -25,6 +25,7 @@ from scipy.special import logsumexp
 from sklearn.utils.extmath import safe_sparse_dot
 
 from .._report import stop_requested
+from ..kernels._softmax import softmax_terms_csr
 from ._blas import _blas_controller
 
 
@@ -39,6 +40,11 @@ def softmax_terms_task(block, W, B, class_weight):
 
 
 def _softmax_terms(block, W, B, class_weight):
+    if block.is_sparse:  # a compiled pass over the CSR rows, without the GIL
+        gWT, gB = np.zeros((W.shape[1], W.shape[0])), np.zeros(W.shape[0])
+        loss = softmax_terms_csr(*block.kernel_X, block.train_rows, block.y, block.sample_weight, class_weight,
+                                 np.ascontiguousarray(W.T), np.asarray(B, dtype=np.float64), gWT, gB)
+        return loss, gWT.T, gB
     rows = block.train_rows
     X, y, s = block.X, block.y, block.sample_weight
     if rows.shape[0] != block.n_rows:  # validation rows held out
