@@ -12,15 +12,13 @@ from sklearn.utils.metaestimators import available_if
 
 from .._device import array_module
 from .._losses import CLASSIFICATION_LOSSES, make_loss
-from ..backend import get_backend, is_dask_collection
+from ..backend import is_dask_collection
 from ..exceptions import SmallBlockWarning
 from ..parallel import SGDState, block_train_sizes
-from ..parallel._cocoa import dual_ascent
-from ..parallel._dcd_tasks import split_outputs
 from ..parallel._logistic import logistic_newton
 from ..parallel._newton import use_gram
 from ._classifier_mixin import LinearClassifierMixin
-from ._multinomial_solve import check_multinomial, solve_multinomial
+from ._classifier_solvers import check_multinomial, solve_dual, solve_multinomial
 from ._sgd_base import BaseParallelSGD
 from ._shared_docs import shared_parameters
 
@@ -291,7 +289,7 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
         if self.solver_ == "sgd":
             return None
         if self.solver_ == "dual":
-            return self._solve_dual(rounds, X, kind, start, n_outputs, pos_weight, neg_weight)
+            return solve_dual(self, rounds, X, kind, start, n_outputs, pos_weight, neg_weight)
         d = X.shape[1]
         n = sum(block_train_sizes(rounds))
         bias = 1.0 if self.fit_intercept else 0.0
@@ -361,44 +359,6 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
             if cbs.lambda_max / (4.0 * self.alpha) <= LBFGS_MAX_CONDITION:
                 return "lbfgs", "lbfgs"
         return "sgd", False
-
-    def _solve_dual(self, rounds, X, kind, start, n_outputs, pos_weight, neg_weight):
-        """Dual coordinate ascent on the blocks (:func:`~skpar.parallel._cocoa.dual_ascent`), as
-        :class:`~skpar.DualCoordinateAscentSVM` with ``C = 1 / (alpha n)``; it stops once the duality gap, in this
-        objective's scale, is at most ``tol`` per output."""
-        n = sum(block_train_sizes(rounds))
-        C = 1.0 / (self.alpha * n)
-        bias = 1.0 if self.fit_intercept else 0.0
-        one = rounds.n_blocks == 1
-        # one block: its outputs' dual problems are independent, and where they are worth it they share out over
-        # every core (the SVM's rule, _dcd_tasks.split_outputs)
-        pool = (get_backend("threads", self.n_jobs) if one and split_outputs(X, kind.sparse, n_outputs)
-                else None)
-        history = self._log
-        # the SVM's primal is this objective over alpha: a gap of n_outputs tol here is n_outputs tol / alpha there
-        gap_tol = 0.0 if self.tol is None else n_outputs * float(self.tol) / self.alpha
-        try:
-            W, rel, n_passes, converged = dual_ascent(
-                rounds, np.zeros((n_outputs, X.shape[1] + (1 if bias else 0))), pool=pool, C=C,
-                loss=make_loss(self.loss), pos_weight=np.asarray(pos_weight, float),
-                neg_weight=np.asarray(neg_weight, float), bias=bias, max_rounds=self.max_iter, tol=0.0,
-                gap_tol=gap_tol, seed=self._base_seed, history=history, start_time=start)
-        finally:
-            if pool is not None:
-                pool.close()
-        for row in history:  # the objective in this estimator's scale, as SGD's rows give it
-            row["objective"] = self.alpha * row["primal"]
-        # tol=None asks for max_iter passes, as SGD's epochs; a stop the callback asked for is no failure
-        if not converged and self.tol is not None and not history.stop:
-            warnings.warn(f"Dual coordinate ascent did not converge in {n_passes} passes (max_iter): the duality gap "
-                          f"is {self.alpha * history[-1]['gap']:.3e}, above tol per output. Increase max_iter.",
-                          ConvergenceWarning, stacklevel=5)
-        self._forget_sgd_attributes()
-        d = X.shape[1]
-        state = SGDState.zeros(n_outputs, d)
-        state.w[:], state.b[:] = W[:, :d], (W[:, d] * bias if bias else 0.0)
-        state.wbar, state.bbar = state.w, state.b  # partial_fit continues from the solution
-        return state, history, n_passes
 
     # ---- public API -------------------------------------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
