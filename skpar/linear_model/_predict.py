@@ -27,6 +27,7 @@ def frame_predictions(est, X):
         return None
     import pandas as pd
 
+    check_predict_data(est, X)  # now, not when computed: the fit, the column names and their count (lazily cheap)
     dtype = est.classes_.dtype if hasattr(est, "classes_") else np.result_type(np.float64, est.coef_.dtype)
     return X.map_partitions(_partition_predictions, est, meta=pd.Series(dtype=dtype))
 
