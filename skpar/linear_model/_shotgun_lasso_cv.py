@@ -11,7 +11,8 @@ from sklearn.model_selection import check_cv
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import validate_data
 
-from ..backend import get_backend, resolve_n_jobs
+from ..backend import get_backend
+from ._n_blocks import n_threads
 from ._persistence import ClientParamMixin
 from ._predict import LinearRegressorMixin
 from ._shotgun_lasso import ShotgunLasso, _checked_targets, alpha_max, shotgun_lasso_path
@@ -156,7 +157,7 @@ class ShotgunLassoCV(ClientParamMixin, LinearRegressorMixin, RegressorMixin, Lin
             alphas = np.sort(np.asarray(self.alphas, dtype=float).ravel())[::-1]
         folds = list(check_cv(self.cv).split(X, y))
         params = self._lasso_params()
-        backend = get_backend(self.client, min(len(folds), resolve_n_jobs(self.n_jobs)))
+        backend = get_backend(self.client, n_threads(self.n_jobs, len(folds)))  # a thread a fold at most
         try:
             futures = [backend.submit(_fold_path, X, y, sample_weight, train, test, alphas, params)
                        for train, test in folds]
