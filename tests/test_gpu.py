@@ -58,7 +58,8 @@ def test_regressor_reaches_ridge_optimum_like_cpu(regression, kind):
     alpha = 1e-3
     w, b = ridge_optimum(X, y, alpha)
     f_star = ridge_objective(X, y, w, b, alpha)
-    kw = dict(alpha=alpha, learning_rate="constant", average=True, tol=None, batch_size=16, random_state=0)
+    kw = dict(alpha=alpha, learning_rate="constant", average=True, tol=None, batch_size=16, random_state=0,
+              solver="sgd")
     # the GPU's warp workers each take n / workers rows an epoch: averaging them cuts noise, not bias, so an epoch
     # makes less sequential progress than the CPU's two blocks make, and the GPU is given more (cheap) epochs
     # sparse rows run Hogwild! with the steps damped for the rows in flight (skpar.kernels._sgd_cuda.wild_concurrency)
@@ -83,9 +84,41 @@ def test_regressor_host_targets_and_weights(regression):
     w, b = ridge_optimum(X, y, alpha, sw)
     f_star = ridge_objective(X, y, w, b, alpha, sw)
     reg = ParallelSGDRegressor(alpha=alpha, learning_rate="constant", average=True, max_iter=300, tol=None,
-                               random_state=0).fit(cp.asarray(X), y, sample_weight=sw)
+                               random_state=0, solver="sgd").fit(cp.asarray(X), y, sample_weight=sw)
     f = ridge_objective(X, y, reg.coef_, reg.intercept_[0], alpha, sw)
     assert (f - f_star) / f_star < 1e-3
+
+
+@pytest.mark.parametrize("weighted", [False, True], ids=["unit", "weighted"])
+def test_default_regressor_solves_normal_equations_on_gpu(regression, weighted):
+    # the default on dense GPU rows: the scatter formed on the device in float64 chunks (here 8 chunks, merged
+    # exactly), the same optimum as the CPU's solve; float32 rows are widened exactly, so they agree to float64
+    import skpar.parallel._normal_equations as ne
+
+    X, y = regression
+    sw = np.random.default_rng(3).uniform(0.5, 2.0, len(y)) if weighted else None
+    alpha = 1e-3
+    w, b = ridge_optimum(X, y, alpha, sw)
+    old = ne.DEVICE_SCATTER_VALUES
+    ne.DEVICE_SCATTER_VALUES = X.shape[0] * X.shape[1] // 8  # 8 chunks
+    try:
+        gpu = ParallelSGDRegressor(alpha=alpha).fit(cp.asarray(X), cp.asarray(y),
+                                                     sample_weight=None if sw is None else cp.asarray(sw))
+        g32 = ParallelSGDRegressor(alpha=alpha).fit(cp.asarray(X.astype(np.float32)), cp.asarray(y),
+                                                     sample_weight=sw)
+    finally:
+        ne.DEVICE_SCATTER_VALUES = old
+    cpu = ParallelSGDRegressor(alpha=alpha).fit(X.astype(np.float32), y, sample_weight=sw)
+    assert gpu.solver_ == g32.solver_ == cpu.solver_ == "cholesky"
+    assert gpu.n_iter_ == 1
+    np.testing.assert_allclose(gpu.coef_, w, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(gpu.intercept_[0], b, rtol=1e-9)
+    np.testing.assert_allclose(g32.coef_, cpu.coef_, rtol=1e-5)
+    # sparse GPU rows keep SGD (the scatter on the device is dense cuBLAS), and say so for 'cholesky'
+    sparse = cpsp.csr_matrix(_sparsify(X[:2000]))
+    assert ParallelSGDRegressor(max_iter=2, tol=None).fit(sparse, cp.asarray(y[:2000])).solver_ == "sgd"
+    with pytest.raises(ValueError, match="sparse GPU data"):
+        ParallelSGDRegressor(solver="cholesky").fit(sparse, cp.asarray(y[:2000]))
 
 
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
@@ -197,7 +230,7 @@ def test_dca_svm_certified_like_cpu(sparse, loss):
     if sparse:
         X = _sparsify(X)
     C = 0.05
-    kw = dict(C=C, loss=loss, tol=1e-3, max_iter=3000, random_state=0)
+    kw = dict(C=C, loss=loss, tol=1e-3, max_iter=3000, random_state=0, solver="dual")
     gpu = DualCoordinateAscentSVM(**kw).fit(_gpu(X), cp.asarray(y))
     cpu = DualCoordinateAscentSVM(n_jobs=2, **kw).fit(X, y)
     assert gpu.duality_gap_ <= 1e-3 and cpu.duality_gap_ <= 1e-3
@@ -208,6 +241,34 @@ def test_dca_svm_certified_like_cpu(sparse, loss):
     ref = LinearSVC(C=C, loss=loss, tol=1e-8, max_iter=100_000).fit(X, y)
     assert pg <= _svm_primal(X, t, ref.coef_, ref.intercept_, C, loss == "squared_hinge") * (1 + 2e-3)
     assert gpu.dual_coef_.shape == (1, len(y)) and isinstance(gpu.dual_coef_, np.ndarray)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_dca_svm_default_on_dense_gpu_is_newton_like_cpu(dtype):
+    # the default on a CuPy array of dense rows: the primal Newton rounds on the device (parallel._newton_device),
+    # the same iterates as the host's to rounding, certified by the same duality gap
+    X, y = make_classification(n_samples=20_000, n_features=30, n_informative=10, n_classes=3, random_state=0)
+    X = X.astype(dtype)
+    import skpar.parallel._newton_device as nd
+
+    old = nd.ROW_VALUES
+    nd.ROW_VALUES = X.size // 5  # five chunks a pass
+    try:
+        gpu = DualCoordinateAscentSVM(C=0.05).fit(cp.asarray(X), cp.asarray(y))
+    finally:
+        nd.ROW_VALUES = old
+    cpu = DualCoordinateAscentSVM(C=0.05).fit(X, y)
+    assert gpu.solver_ == cpu.solver_ == "primal"
+    assert gpu.duality_gap_ <= 1e-4 and cpu.duality_gap_ <= 1e-4
+    np.testing.assert_allclose(gpu.coef_, cpu.coef_, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(gpu.intercept_, cpu.intercept_, rtol=1e-5, atol=1e-6)
+    assert isinstance(gpu.dual_coef_, np.ndarray) and gpu.dual_coef_.shape == (3, len(y))
+    np.testing.assert_allclose(gpu.dual_coef_, cpu.dual_coef_, rtol=1e-4, atol=1e-8)
+    # sparse GPU rows take the dual, and say so where the primal is asked for
+    Xs = cpsp.csr_matrix(_sparsify(X[:2000].astype(np.float64)))
+    assert DualCoordinateAscentSVM(C=0.05, tol=1e-2).fit(Xs, cp.asarray(y[:2000])).solver_ == "dual"
+    with pytest.raises(ValueError, match="sparse or chunked GPU data"):
+        DualCoordinateAscentSVM(solver="primal").fit(Xs, cp.asarray(y[:2000]))
 
 
 def test_bad_gpu_input_is_named():
@@ -237,7 +298,8 @@ def test_diverging_step_never_returns_nan(regression):
     from skpar.exceptions import DivergenceWarning
 
     with pytest.warns(DivergenceWarning):
-        reg = ParallelSGDRegressor(eta0=50.0, learning_rate="constant", max_iter=3, tol=None, random_state=0).fit(
+        reg = ParallelSGDRegressor(eta0=50.0, learning_rate="constant", max_iter=3, tol=None, random_state=0,
+                                   solver="sgd").fit(
             cp.asarray(X * 100), cp.asarray(y))
     assert np.isfinite(reg.coef_).all()
 
@@ -256,10 +318,15 @@ def test_dask_cupy_chunks_on_local_cuda_cluster(regression):
         Xd = da.from_array(cp.asarray(X), chunks=(len(y) // 2, X.shape[1]))
         yd = da.from_array(cp.asarray(y), chunks=len(y) // 2)
         kw = dict(alpha=alpha, learning_rate="constant", average=True, max_iter=300, tol=None, random_state=0)
-        reg = ParallelSGDRegressor(client=c, **kw).fit(Xd, yd)
+        reg = ParallelSGDRegressor(client=c, solver="sgd", **kw).fit(Xd, yd)
         assert reg.n_blocks_ == 2
         f = ridge_objective(X, y, reg.coef_, reg.intercept_[0], alpha)
         assert (f - f_star) / f_star < 1e-3
+        # the default solves the normal equations: each GPU worker's scatter in float64, combined exactly
+        exact = ParallelSGDRegressor(client=c, alpha=alpha).fit(Xd, yd)
+        assert exact.solver_ == "cholesky" and exact.n_blocks_ == 2
+        np.testing.assert_allclose(exact.coef_, w, rtol=1e-8, atol=1e-10)
+        np.testing.assert_allclose(exact.intercept_[0], b, rtol=1e-8)
         # two blocks on GPUs: CoCoA+ (sigma' = 2) on top of each block's damped warps converges slowly; the
         # certificate is what is asserted, and that the answer is the one-GPU answer's
         labels = y > float(np.median(y))

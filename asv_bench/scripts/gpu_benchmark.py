@@ -13,7 +13,12 @@ DualCoordinateAscentSVM (5,000,000 x 100, relative duality gap 1e-3). For SGD th
 the fewest epochs that reach the target (doubling, then bisection), median of 3; for the certified solvers the time
 of a fit at the target tolerance, median of 3 on the GPU and of 1 on the CPU.
 
-Usage: python asv_bench/scripts/gpu_benchmark.py [--parts passes,ttt] [--scale 1.0]
+Part ``defaults``: ``ParallelSGDRegressor()`` with no arguments on the GPU and on the host's cores (both solve the
+normal equations). Part ``sgd_sweep``: the register SGD kernel's launch geometry (``SWEEP_SGD`` lists
+``workers-an-SM:ring:group`` triples) against its epoch and its time to target. Part ``dcd_sweep``: dense dual
+coordinate ascent by warps at once.
+
+Usage: python asv_bench/scripts/gpu_benchmark.py [--parts passes,ttt,defaults,sgd_sweep] [--scale 1.0]
 """
 
 import argparse
@@ -252,15 +257,120 @@ def _ttt_svm(scale, n_jobs, done):
     n = int(5_000_000 * scale)
     X, y = make_classification(n, 100, n_informative=50, n_redundant=0, flip_y=0.01, random_state=0)
     X = X.astype(np.float32)
-    C = 1.0 / (n * 1e-5)
+    lam = float(os.environ.get("SVM_LAMBDA", 1e-5))  # C = 1 / (n lambda)
+    C = 1.0 / (n * lam)
     Xg, yg = cp.asarray(X), cp.asarray(y)
     DualCoordinateAscentSVM(max_iter=2).fit(Xg[:5000], yg[:5000])
     DualCoordinateAscentSVM(max_iter=2, n_jobs=n_jobs).fit(X[:5000], y[:5000])
-    make = lambda **kw: DualCoordinateAscentSVM(C=C, fit_intercept=False, tol=1e-3, max_iter=1000,  # noqa: E731
-                                                random_state=0, **kw)
+    make = lambda **kw: DualCoordinateAscentSVM(**{  # noqa: E731
+        "C": C, "fit_intercept": False, "tol": 1e-3, "max_iter": 1000, "random_state": 0, **kw})
     gs, ge = timed_fit(make, Xg, yg, repeats=3)
-    cs, ce = timed_fit(lambda: make(n_jobs=n_jobs, client="threads"), X, y, repeats=1)
-    done((f"DualCoordinateAscentSVM {n:,}x100 f32, gap 1e-3", gs, ge.n_iter_, cs, ce.n_iter_, cs / gs))
+    # the host's two ways: its default (one block: PASSCoDe-style passes on one thread) and a block a core (CoCoA+)
+    for label, kw in (("default blocks", {}), (f"{n_jobs} blocks", {"n_jobs": n_jobs})):
+        cs, ce = timed_fit(lambda kw=kw: make(client="threads", **kw), X, y, repeats=1)
+        done((f"DualCoordinateAscentSVM {n:,}x100 f32, lambda {lam:g}, gap 1e-3 (GPU {ge.solver_}, gap "
+              f"{ge.duality_gap_:.1e}; CPU {ce.solver_}, {label}, gap {ce.duality_gap_:.1e})", gs, ge.n_iter_, cs,
+              ce.n_iter_, cs / gs))
+    # the dual on the GPU (TPA-SCD-style warps), for the dual coordinate ascent's own figure
+    ds, de = timed_fit(lambda: make(solver="dual", max_iter=100), Xg, yg, repeats=1)
+    done((f"  the same, GPU solver='dual' (gap {de.duality_gap_:.1e})", ds, de.n_iter_, None, None, None))
+
+
+_PROBLEMS = {}
+
+
+def _regression_problem(n, alpha=1e-4):
+    """The ttt regressor's data (float32 n x 100, condition number 1e4) on host and GPU, and its relative
+    suboptimality function against the exact ridge solution."""
+    import cupy as cp
+
+    from skpar.datasets import make_correlated_regression
+
+    if n in _PROBLEMS:  # the parts of one run share the data (generating 10,000,000 rows takes seconds)
+        return _PROBLEMS[n]
+    X, y, _ = make_correlated_regression(n, 100, dtype=np.float32, random_state=0)
+    Xg, yg = cp.asarray(X), cp.asarray(y)
+    X64 = Xg.astype(cp.float64)
+    xm, ym = X64.mean(axis=0), float(yg.mean())
+    G = X64.T @ X64 / n - cp.outer(xm, xm)
+    c = X64.T @ yg / n - xm * ym
+    w_star = cp.linalg.solve(G + alpha * cp.eye(100), c)
+    b_star = ym - float(xm @ w_star)
+    del X64
+
+    def f_reg(coef, b):
+        r = yg - Xg @ cp.asarray(coef, dtype=cp.float32) - b
+        return 0.5 * float(r @ r) / n + 0.5 * alpha * float(cp.asarray(coef) @ cp.asarray(coef))
+
+    f_star = f_reg(w_star.get(), b_star)
+    _PROBLEMS[n] = X, y, Xg, yg, lambda est: (f_reg(est.coef_, float(est.intercept_[0])) - f_star) / f_star
+    return _PROBLEMS[n]
+
+
+def sgd_sweep(n):
+    """The register SGD kernel's launch geometry: warp workers an SM, ring of rows and group, against the epoch's
+    fraction of the floor (plain and averaged) and the regressor's GPU time to a suboptimality of 1e-3."""
+    import cupy as cp
+
+    from skpar import ParallelSGDRegressor
+    from skpar.backend._gpu_block import make_gpu_block
+    from skpar.kernels._cuda import sgd_warps_kernel
+    from skpar.kernels._sgd_cuda import sgd_epoch_gpu
+    from skpar.parallel._sgd import SGDState
+
+    _, _, Xg, yg, subopt = _regression_problem(n)
+    d = Xg.shape[1]
+    r = yg.astype(cp.float32)
+    t_floor = gpu_time(lambda: Xg.T @ r)
+    block = make_gpu_block(Xg, yg, None, 0)
+    configs = [tuple(int(v) for v in c.split(":")) for c in os.environ.get(
+        "SWEEP_SGD", "3:8:4,3:16:4,3:16:8,3:32:8,4:16:8,6:16:8,8:16:8,6:32:8").split(",")]
+    rows = []
+    for per_sm, ring, group in configs:
+        os.environ.update(SKPAR_SGD_WARPS_PER_SM=str(per_sm), SKPAR_SGD_RING=str(ring),
+                          SKPAR_SGD_GROUP=str(group), SKPAR_SGD_RING_REGS=str(ring * 4))
+        cells = []
+        for average in (False, True):
+            est = ParallelSGDRegressor(solver="sgd", max_iter=1, tol=None, average=average,
+                                       learning_rate="constant", random_state=0).fit(Xg[:200_000], yg[:200_000])
+            plan = est._sgd_plan
+            state = SGDState.zeros(1, d).payload()
+            t = gpu_time(lambda plan=plan, state=state: sgd_epoch_gpu(block, state, plan, 1, 0))
+            fn = sgd_warps_kernel(Xg.dtype, d, average, plan.loss, plan.schedule, plan.batch_size)
+            cells += [t * 1e3, t_floor / t, int(fn.attributes["num_regs"])]
+        workers = block.n_workers(sgd_warps_kernel(Xg.dtype, d, True, plan.loss, plan.schedule, plan.batch_size))
+        found = time_to_target(lambda k: ParallelSGDRegressor(
+            solver="sgd", alpha=1e-4, learning_rate="constant", average=True, max_iter=k, tol=None,
+            random_state=0), Xg, yg, lambda est: subopt(est) <= 1e-3, 64)
+        rows.append((f"{per_sm} an SM ({workers}), ring {ring}, group {group}", *cells,
+                     *(found[:2] if found else (None, ">64"))))
+        print(*rows[-1], flush=True)
+    for key in ("SKPAR_SGD_WARPS_PER_SM", "SKPAR_SGD_RING", "SKPAR_SGD_GROUP", "SKPAR_SGD_RING_REGS"):
+        os.environ.pop(key, None)
+    print(f"\nregister SGD kernel's geometry, {n:,} x {d} float32 (floor {t_floor * 1e3:.3f} ms): epoch ms, fraction "
+          "of the floor and registers, plain then averaged; GPU time to a suboptimality of 1e-3")
+    print_table(rows, ["workers an SM, ring, group", "ms", "floor", "regs", "avg ms", "avg floor", "avg regs",
+                       "ttt s", "epochs"])
+
+
+def defaults(n, n_jobs):
+    """``ParallelSGDRegressor()`` with no arguments on the GPU and on the host's cores, same data: both solve the
+    normal equations (exact); also the SGD default's time to the GPU's answer quality is in the ttt part."""
+    import cupy as cp
+
+    from skpar import ParallelSGDRegressor
+
+    X, y, Xg, yg, subopt = _regression_problem(n)
+    ParallelSGDRegressor().fit(Xg[:10_000], yg[:10_000])
+    ParallelSGDRegressor().fit(X[:10_000], y[:10_000])
+    gs, ge = timed_fit(lambda: ParallelSGDRegressor(), Xg, yg, repeats=5)
+    cp.cuda.Device().synchronize()
+    cs, ce = timed_fit(lambda: ParallelSGDRegressor(n_jobs=n_jobs, client="threads"), X, y, repeats=3)
+    rows = [(f"ParallelSGDRegressor() {n:,}x100 f32", ge.solver_, gs, subopt(ge), ce.solver_, cs, subopt(ce),
+             cs / gs)]
+    print(f"\ndefaults: GPU against the thread backend on {n_jobs} cores (median of 5 and 3 fits)")
+    print_table(rows, ["estimator, data", "GPU solver", "GPU s", "GPU subopt", "CPU solver", "CPU s", "CPU subopt",
+                       "CPU / GPU"])
 
 
 def dcd_sweep(n, d):
@@ -309,6 +419,10 @@ def main():
     parts = args.parts.split(",")
     if "passes" in parts:
         passes(args.rows, 100)
+    if "sgd_sweep" in parts:
+        sgd_sweep(args.rows)
+    if "defaults" in parts:
+        defaults(args.rows, args.n_jobs)
     if "dcd_sweep" in parts:
         dcd_sweep(args.rows // 5, 100)
     if "ttt" in parts:

@@ -102,17 +102,18 @@ def sgd_warps_kernel(dtype, d, average, loss, schedule, batch=1):
     # "Measurements behind the code's choices", has both settings' epochs)
     minb = int(os.environ.get("SKPAR_SGD_MINB", 1))  # for studies (gpu_benchmark.py --parts passes)
     ring, g = sgd_ring(nc, batch, int(os.environ.get("SKPAR_SGD_RING", SGD_RING)),
-                       int(os.environ.get("SKPAR_SGD_GROUP", SGD_GROUP)))
+                       int(os.environ.get("SKPAR_SGD_GROUP", SGD_GROUP)),
+                       int(os.environ.get("SKPAR_SGD_RING_REGS", 64)))
     return kernel("sgd_warps", ctype(dtype), type(loss), NC=nc, AVG=int(average), SCHED=int(schedule),
                   MINB=minb, R=ring, G=g)
 
 
-def sgd_ring(nc, batch, max_ring=SGD_RING, max_group=SGD_GROUP):
+def sgd_ring(nc, batch, max_ring=SGD_RING, max_group=SGD_GROUP, ring_regs=64):
     """``(R, G)`` of the register SGD kernel for rows of ``nc`` chunks of 32 columns and the workers' ``batch``: a
-    ring of ``R`` rows, about 64 registers of them and at most ``max_ring``, worked on in groups of ``G`` rows, a
-    divisor of the batch (the rows of a group share one model) and of ``R``, with ``R >= 2 G`` (one group worked on
-    while the next is in flight)."""
-    ring = max(2, min(int(max_ring), 64 // max(1, int(nc))))
+    ring of ``R`` rows, about ``ring_regs`` registers of them and at most ``max_ring``, worked on in groups of ``G``
+    rows, a divisor of the batch (the rows of a group share one model) and of ``R``, with ``R >= 2 G`` (one group
+    worked on while the next is in flight)."""
+    ring = max(2, min(int(max_ring), int(ring_regs) // max(1, int(nc))))
     g = math.gcd(int(batch), int(max_group), max(1, ring // 2))
     return g * max(2, ring // g), g
 

@@ -19,7 +19,7 @@ from ..parallel import SyncRounds
 from ..parallel._blas import one_blas_thread_each
 from ..parallel._cocoa import cocoa, passcode
 from ..parallel._dcd_tasks import alpha_task, split_outputs
-from ..parallel._newton import primal_newton, use_gram
+from ..parallel._newton import MAX_GRAM_WEIGHTS, primal_newton, use_gram
 from ._classifier_mixin import LinearClassifierMixin
 from ._n_blocks import n_threads, resolve_n_blocks
 from ._persistence import ClientParamMixin
@@ -112,7 +112,8 @@ class DualCoordinateAscentSVM(ClientParamMixin, LinearClassifierMixin, Classifie
         GPUs, whose damped steps are tuned for the plain problem.
     solver : {'auto', 'dual', 'primal'}, default='auto'
         ``'dual'``: dual coordinate ascent (CoCoA+, PASSCoDe), as described above. ``'primal'``: Newton's method on
-        the primal, for the squared hinge on CPU data in ``mode='sync'`` (the hinge has no Hessian). ``'auto'``:
+        the primal, for the squared hinge on CPU data or a CuPy array of dense rows (its passes cuBLAS products in
+        float64) in ``mode='sync'`` (the hinge has no Hessian). ``'auto'``:
         ``'primal'`` where it applies and the data has more rows than features and the fit runs in this process
         (scikit-learn's ``LinearSVC(dual='auto')`` draws the same line), else ``'dual'`` (on a Dask cluster the
         dual's checkpoints recover from lost workers; the primal's rounds raise). Newton's method needs
@@ -316,12 +317,15 @@ class DualCoordinateAscentSVM(ClientParamMixin, LinearClassifierMixin, Classifie
         """``'primal'`` or ``'dual'``: what ``solver`` asks for, ``'auto'`` resolved as the docstring says."""
         if self.solver == "dual":
             return "dual"
-        primal_ok = self.loss == "squared_hinge" and not kind.gpu and self.mode == "sync"
+        # a GPU runs the Newton rounds on dense rows in its memory (parallel._newton_device); sparse GPU rows, and
+        # a dask array's GPU chunks (whose storage the driver does not see), take the dual
+        gpu_ok = not kind.gpu or kind.sparse is False
+        primal_ok = self.loss == "squared_hinge" and gpu_ok and self.mode == "sync"
         if self.solver == "primal":
             if not primal_ok:
-                raise ValueError("solver='primal' is Newton's method on the squared hinge, on CPU data in "
-                                 f"mode='sync'; got loss={self.loss!r}, mode={self.mode!r}"
-                                 + (" and GPU data" if kind.gpu else "") + ": use solver='dual'")
+                raise ValueError("solver='primal' is Newton's method on the squared hinge, on CPU data or a CuPy "
+                                 f"array of dense rows, in mode='sync'; got loss={self.loss!r}, mode={self.mode!r}"
+                                 + ("" if gpu_ok else " and sparse or chunked GPU data") + ": use solver='dual'")
             return "primal"
         return "primal" if primal_ok and not kind.dask and shape[0] > shape[1] else "dual"
 
@@ -334,7 +338,8 @@ class DualCoordinateAscentSVM(ClientParamMixin, LinearClassifierMixin, Classifie
         pass on every real set (docs/benchmarks.md).
         """
         if self.solver_ == "primal":
-            gram = use_gram(rounds, W0.shape[1])
+            # on a GPU the Hessian parts are a GEMM a chunk, cheaper than conjugate gradients' passes
+            gram = (gpu and W0.shape[1] <= MAX_GRAM_WEIGHTS) or use_gram(rounds, W0.shape[1])
             W, rel, n_iter, converged = primal_newton(
                 rounds, W0, C=common["C"], pos_weight=common["pos_weight"], neg_weight=common["neg_weight"],
                 bias=common["bias"], tol=self.tol, max_iter=self.max_iter, gram=gram, history=common["history"],

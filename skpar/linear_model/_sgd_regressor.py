@@ -128,13 +128,13 @@ class ParallelSGDRegressor(LinearRegressorMixin, RegressorMixin, BaseParallelSGD
         rows about their mean, and the driver solves :math:`(C + n\alpha I) w = c` by Cholesky (least squares
         without a penalty); the objective is the same, so the model is the one SGD converges to, as
         :class:`~sklearn.linear_model.Ridge` with ``alpha = n * alpha`` gives it. It needs
-        ``loss='squared_error'``, ``penalty`` ``'l2'`` or None, ``mode='sync'``, CPU data, no
-        ``early_stopping`` and at most 2,048 features; SGD's own parameters (``max_iter``, ``tol``, the step's)
-        are not read. ``'auto'`` picks ``'cholesky'`` where it can run and
-        costs less than SGD's epochs: at least as many rows as features, and dense rows of at most 512 features
-        or sparse rows short enough (at most 64 features, or a mean squared row length of at most 20 times the
-        mean row length), as scikit-learn's ``Ridge(solver='auto')`` picks a direct solve. ``partial_fit`` always
-        runs an SGD epoch, continuing from the solution.
+        ``loss='squared_error'``, ``penalty`` ``'l2'`` or None, ``mode='sync'``, CPU data or dense GPU data
+        (a GPU forms its scatter in float64 through cuBLAS), no ``early_stopping`` and at most 2,048 features;
+        SGD's own parameters (``max_iter``, ``tol``, the step's) are not read. ``'auto'`` picks ``'cholesky'``
+        where it can run and costs less than SGD's epochs: at least as many rows as features, and dense rows of
+        at most 512 features or sparse rows short enough (at most 64 features, or a mean squared row length of at
+        most 20 times the mean row length), as scikit-learn's ``Ridge(solver='auto')`` picks a direct solve.
+        ``partial_fit`` always runs an SGD epoch, continuing from the solution.
     %(block_parameters)s
     client : distributed.Client, 'threads' or None, default=None
         Where to fit: this client's cluster (local data's blocks scattered over its workers, a dask array's blocks
@@ -255,12 +255,14 @@ class ParallelSGDRegressor(LinearRegressorMixin, RegressorMixin, BaseParallelSGD
         l1 = Penalty.from_params(self.penalty, self.alpha, self.l1_ratio).l1
         why = [text for bad, text in [
             (self.loss != "squared_error", f"loss={self.loss!r}"), (l1 > 0, f"penalty={self.penalty!r}"),
-            (self.mode != "sync", f"mode={self.mode!r}"), (kind.gpu, "GPU data"), (early, "early_stopping"),
+            (self.mode != "sync", f"mode={self.mode!r}"), (early, "early_stopping"),
             (d > MAX_GRAM_WEIGHTS, f"{d} features (at most {MAX_GRAM_WEIGHTS})")] if bad]
+        if kind.gpu and not why and sparse_rows(rounds, kind):
+            why.append("sparse GPU data")  # a GPU block's scatter is dense cuBLAS; sparse GPU rows run SGD
         if self.solver == "cholesky":
             if why:
                 raise ValueError("solver='cholesky' solves the l2-penalised squared error's normal equations on CPU "
-                                 "data with mode='sync'; it cannot run with " + ", ".join(why) + ": use "
+                                 "or dense GPU data with mode='sync'; it cannot run with " + ", ".join(why) + ": use "
                                  "solver='sgd'")
             return "cholesky"
         if why or X.shape[0] < d:  # (a dask array's unknown row count compares False)

@@ -19,7 +19,8 @@ there are more rows than features). An iteration is a few rounds over the blocks
 The margins stay on the blocks between rounds (declared solver state, so they travel when Dask moves a block),
 with a token of the iteration they belong to; the first round of an iteration computes them from ``w`` where a
 block lacks them, but the rounds after it need them: a block lost mid-iteration ends the fit with an error (the
-dual, which checkpoints, is what ``solver='auto'`` picks on a cluster).
+dual, which checkpoints, is what ``solver='auto'`` picks on a cluster). A GPU block's rounds run the same tasks on
+the device (:mod:`skpar.parallel._newton_device`).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from ..kernels._newton import (
     step_losses,
     transposed_product_csr,
 )
+from . import _newton_device
 
 #: the squared hinge's compiled scalar function, which the line search's kernel takes
 SQUARED_HINGE = make_loss("squared_hinge").kernel
@@ -114,6 +116,9 @@ def newton_state_task(block, W, step, prev, token, C, pos_weight, neg_weight, bi
     those of iteration ``prev``, else computed. The block keeps the margins, its dual variables ``alpha`` (for
     ``dual_coef_``) and the Hessian's row coefficients, under ``token``.
     """
+    if getattr(block, "on_gpu", False):
+        return _newton_device.newton_state_task(block, W, step, prev, token, C, pos_weight, neg_weight, bias, gram,
+                                                live)
     K = W.shape[0]
     st, P = block_margins(block, W, step, prev, C, pos_weight, neg_weight, bias)
     T, Cst = st["T"], st["C"]
@@ -205,6 +210,8 @@ def gram_part(block, coef, bias, out):
 
 def newton_hess_vec_task(block, V, bias):
     """The block's part of every output's Hessian term times ``V[k]`` (rows of ``V`` that are 0 are skipped)."""
+    if getattr(block, "on_gpu", False):
+        return _newton_device.newton_hess_vec_task(block, V, bias)
     coef = block.newton["coef"]
     out = np.zeros(V.shape)
     go = V.any(axis=1)
@@ -217,6 +224,8 @@ def newton_hess_vec_task(block, V, bias):
 
 def newton_line_task(block, S, steps, bias):
     """The block's loss of every output at ``W + steps[m] S`` for every trial step; keeps the margins of ``S``."""
+    if getattr(block, "on_gpu", False):
+        return _newton_device.newton_line_task(block, S, steps, bias)
     st = block.newton
     Z = _margins(block, S, bias)
     st["Z"] = Z

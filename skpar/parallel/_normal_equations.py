@@ -16,6 +16,9 @@ from raw sums is confined to sparse blocks, whose zeros a centred copy would fil
 ``Ridge`` does. A round costs a pass of BLAS products over dense rows, or half the square of each sparse row's
 non-zeros; with few features that is less than the epochs SGD needs, and the answer is exact.
 
+A GPU block (one GPU's rows, local or a dask-cuda worker's) forms the same scatters on its device, in float64
+chunks through cuBLAS: the float32 rows are widened a chunk at a time, so the sums are float64's, as on the host.
+
 The round keeps nothing on the blocks, so a block lost with its worker is placed again and the round rerun, as
 SGD's rounds are.
 """
@@ -27,11 +30,15 @@ import time
 import numpy as np
 import scipy.linalg
 
+from .._device import cupy_module
 from ..kernels import sparse_arrays
 from ..kernels._newton import gram_csr
 
 #: dense values centred and multiplied at a time (a chunk of rows' float64 copy, 32 MB, not the block's)
 SCATTER_VALUES = 1 << 22
+#: dense values widened to float64 and multiplied at a time on a GPU (512 MB): on an H200, 10,000,000 x 100 float32
+#: took 42 ms in chunks of 16M values and 22 ms in chunks of 64M or 256M (docs/gpu.md)
+DEVICE_SCATTER_VALUES = 1 << 26
 #: sparse blocks at least this full take the dense path, a chunk of rows densified at a time: BLAS on a few
 #: columns beats pairing each row's non-zeros (LIBSVM's cpusmall, 8,192 x 12 and full, stored sparse)
 DENSE_FILL = 0.25
@@ -40,6 +47,8 @@ DENSE_FILL = 0.25
 def scatter_task(block, center):
     """The block's weighted moments over its training rows: total weight ``S``, means ``mx`` and ``my`` (zeros
     without ``center``), the scatters ``Cxx``, ``cxy`` and ``syy`` about them, in float64, and the row count."""
+    if getattr(block, "on_gpu", False):
+        return _device_scatter(block, center)
     rows = block.train_rows
     X, y, s = block.X, block.y, block.sample_weight
     if rows.shape[0] != block.n_rows:  # validation rows held out
@@ -75,6 +84,56 @@ def scatter_task(block, center):
             cxy += Z.T @ r
     syy = float(np.dot(s, (y - my) ** 2))
     return S, mx, my, Cxx, cxy, syy, rows.shape[0]
+
+
+def _device_scatter(block, center):
+    """:func:`scatter_task` on a GPU block's dense rows: each chunk's scatter about its own mean, in float64 on the
+    device, merged into the running one by the same exact pairwise update as :func:`combine_scatters` (the
+    chunk's rows are a block of their own), so no sum of squares is formed far from its centre."""
+    cp = cupy_module()
+    if block.is_sparse:
+        raise TypeError("the normal equations on a GPU take dense rows; sparse GPU rows are fitted by SGD")
+    X, y, s = block.X, block.y, block.sample_weight
+    n, d = X.shape
+    unit = bool((s == 1.0).all())  # the default: no scaling by the weights' roots
+    step = max(1, min(n, DEVICE_SCATTER_VALUES // d))
+    S = 0.0
+    mx, my = cp.zeros(d), cp.zeros(())
+    Cxx, cxy, syy = cp.zeros((d, d)), cp.zeros(d), cp.zeros(())
+    for a in range(0, n, step):
+        Z = X[a:a + step].astype(cp.float64)
+        r = y[a:a + step].astype(cp.float64, copy=True)
+        sk = s[a:a + step]
+        Sk = float(Z.shape[0]) if unit else float(sk.sum())
+        if Sk <= 0:
+            continue
+        if center:
+            # sums over rows as products with the weights (cuBLAS gemv): CuPy's reduction along axis 0 of a
+            # C-ordered chunk ran d outputs at a time and was 40x slower than the scatter itself
+            mk = (sk @ Z) / Sk
+            myk = (sk @ r) / Sk
+            Z -= mk
+            r -= myk
+        else:
+            mk, myk = cp.zeros(d), cp.zeros(())
+        if not unit:
+            root = cp.sqrt(sk)
+            Z *= root[:, None]
+            r *= root
+        Ck, ck, syk = Z.T @ Z, Z.T @ r, r @ r
+        if S == 0.0:
+            S, mx, my, Cxx, cxy, syy = Sk, mk, myk, Ck, ck, syk
+            continue
+        total = S + Sk
+        dx, dy = mk - mx, myk - my
+        f = S * Sk / total
+        Cxx = Cxx + Ck + f * cp.outer(dx, dx)
+        cxy = cxy + ck + f * dx * dy
+        syy = syy + syk + f * dy * dy
+        mx = mx + dx * (Sk / total)
+        my = my + dy * (Sk / total)
+        S = total
+    return (S, cp.asnumpy(mx), float(my), cp.asnumpy(Cxx), cp.asnumpy(cxy), float(syy), n)
 
 
 def combine_scatters(parts):

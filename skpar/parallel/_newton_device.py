@@ -1,0 +1,161 @@
+"""The squared-hinge primal Newton method's block tasks (:mod:`skpar.parallel._newton`) on a GPU block's dense rows.
+
+The rounds, their arguments and their results are the host tasks' (NumPy in, NumPy out, the same sums), so
+:func:`~skpar.parallel._newton.primal_newton` drives a GPU block unchanged. On the device every pass over the rows
+is a cuBLAS product over a chunk of them widened to float64 (:data:`ROW_VALUES` values at a time), so float32 rows
+give float64 margins and sums, as the host kernels do; the margins, costs and row coefficients stay in GPU memory
+between the rounds of an iteration. A block's parts of the Hessian,
+
+.. math::
+
+    H_k^{(b)} = \\sum_{i \\in b} c_{ik} [r_{ik} > 0] \\, 2 \\tilde x_i \\tilde x_i^\\top ,
+
+are one GEMM a chunk on the device, so the driver always assembles the Newton system where it has at most
+:data:`~skpar.parallel._newton.MAX_GRAM_WEIGHTS` weights (no conjugate gradients' passes).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._device import cupy_module
+
+#: dense values widened to float64 at a time (512 MB), as the GPU's normal equations
+#: (:data:`skpar.parallel._normal_equations.DEVICE_SCATTER_VALUES`) take them
+ROW_VALUES = 1 << 26
+
+
+def _chunks(block):
+    """``(start, rows as float64)`` over the block's rows, a chunk at a time."""
+    cp = cupy_module()
+    X = block.X
+    if block.is_sparse:
+        raise TypeError("the primal Newton method on a GPU takes dense rows; sparse GPU rows are fitted by the dual")
+    n, d = X.shape
+    step = max(1, min(n, ROW_VALUES // max(d, 1)))
+    for a in range(0, n, step):
+        yield a, X[a:a + step].astype(cp.float64, copy=False)
+
+
+def _row_sums(A):
+    """Each row's sum of the (K, m) device array ``A``, as a product (cuBLAS) rather than a CuPy reduction."""
+    cp = cupy_module()
+    return A @ cp.ones(A.shape[1])
+
+
+def _margins(block, W, bias):
+    """``(K, n)`` device margins ``W[:, :d] x_i + bias W[:, d]``."""
+    cp = cupy_module()
+    d = block.X.shape[1]
+    Wd = cp.asarray(W[:, :d], dtype=cp.float64)
+    P = cp.empty((W.shape[0], block.n_rows))
+    for a, Xc in _chunks(block):
+        P[:, a:a + Xc.shape[0]] = Wd @ Xc.T
+    if bias != 0.0:
+        P += bias * cp.asarray(W[:, d:], dtype=cp.float64)
+    return P
+
+
+def _transposed(block, V, bias, out):
+    """``out[:, :d] += V X``, ``out[:, d] += bias * sum(V)`` for a (K, n) device ``V``; ``out`` on the host."""
+    cp = cupy_module()
+    d = block.X.shape[1]
+    acc = cp.zeros((V.shape[0], d))
+    for a, Xc in _chunks(block):
+        acc += V[:, a:a + Xc.shape[0]] @ Xc
+    out[:, :d] += cp.asnumpy(acc)
+    if bias != 0.0:
+        out[:, d] += bias * cp.asnumpy(_row_sums(V))
+
+
+def _state(block, K, C, pos_weight, neg_weight):
+    """The block's device targets ``T`` (+-1) and costs, made on first use (see the host ``_targets_and_costs``)."""
+    cp = cupy_module()
+    st = getattr(block, "newton", None)
+    if st is None:
+        y = block.y
+        classes = cp.asarray([1.0]) if K == 1 else cp.arange(K, dtype=cp.float64)
+        T = cp.where(y[None, :] == classes[:, None], 1.0, -1.0)
+        Cst = C * block.sample_weight[None, :] * cp.where(
+            T > 0, cp.asarray(pos_weight, dtype=cp.float64)[:, None], cp.asarray(neg_weight, dtype=cp.float64)[:, None])
+        st = block.newton = {"T": T, "C": cp.maximum(Cst, 0.0), "token": None, "P": None, "Z": None}
+    return st
+
+
+def newton_state_task(block, W, step, prev, token, C, pos_weight, neg_weight, bias, gram, live):
+    """:func:`skpar.parallel._newton.newton_state_task` on a GPU block: the loss, the dual terms and the share of
+    ``w(alpha)`` per output, and the Hessian parts of the live outputs (``gram``) or their diagonals."""
+    cp = cupy_module()
+    K, dw = W.shape
+    st = _state(block, K, C, pos_weight, neg_weight)
+    if st["token"] == prev and st["Z"] is not None and step is not None:
+        P = st["P"] + cp.asarray(step, dtype=cp.float64)[:, None] * st["Z"]
+    else:
+        P = _margins(block, W, bias)
+    T, Cst = st["T"], st["C"]
+    R = cp.maximum(1.0 - T * P, 0.0)
+    cr = Cst * R
+    alpha = 2.0 * cr
+    loss = _row_sums(cr * R)
+    dual_terms = _row_sums(alpha) - loss
+    share = np.zeros(W.shape)
+    _transposed(block, alpha * T, bias, share)
+    coef = cp.where(R > 0.0, 2.0 * Cst, 0.0)
+    d = block.X.shape[1]
+    if gram:
+        parts = np.zeros((K, dw, dw))
+        for k in np.flatnonzero(live):
+            H = cp.zeros((d, d))
+            for a, Xc in _chunks(block):
+                H += Xc.T @ (coef[k, a:a + Xc.shape[0], None] * Xc)
+            parts[k, :d, :d] = cp.asnumpy(H)
+        if bias != 0.0:  # the intercept's row and column: bias * sum_i c_i x_i, and bias^2 * sum_i c_i
+            cross = np.zeros((K, dw))
+            _transposed(block, coef, bias, cross)
+            for k in np.flatnonzero(live):
+                parts[k, :d, d] = parts[k, d, :d] = bias * cross[k, :d]
+                parts[k, d, d] = bias * cross[k, d]
+    else:
+        if "diagonal" not in st:  # once a fit, as on the host: the first iteration's Hessian diagonal
+            diag = np.zeros((K, dw))
+            acc = cp.zeros((K, d))
+            for a, Xc in _chunks(block):
+                acc += coef[:, a:a + Xc.shape[0]] @ (Xc * Xc)
+            diag[:, :d] = cp.asnumpy(acc)
+            if bias != 0.0:
+                diag[:, d] = bias * bias * cp.asnumpy(_row_sums(coef))
+            st["diagonal"] = diag
+        parts = st["diagonal"]
+    st.update(token=token, P=P, Z=None, coef=coef)
+    block.alpha = alpha
+    block.persist("newton", "alpha")
+    return cp.asnumpy(loss), cp.asnumpy(dual_terms), share, parts
+
+
+def newton_hess_vec_task(block, V, bias):
+    """:func:`skpar.parallel._newton.newton_hess_vec_task` on a GPU block: ``sum_i coef_ik (x~_i . v_k) x~_i``."""
+    cp = cupy_module()
+    coef = block.newton["coef"]
+    d = block.X.shape[1]
+    Vd = cp.asarray(V[:, :d], dtype=cp.float64)
+    out = np.zeros(V.shape)
+    U = cp.empty(coef.shape)
+    for a, Xc in _chunks(block):
+        U[:, a:a + Xc.shape[0]] = Vd @ Xc.T
+    if bias != 0.0:
+        U += bias * cp.asarray(V[:, d:], dtype=cp.float64)
+    _transposed(block, coef * U, bias, out)
+    return out
+
+
+def newton_line_task(block, S, steps, bias):
+    """:func:`skpar.parallel._newton.newton_line_task` on a GPU block: every output's squared-hinge loss at each
+    trial step ``W + steps[m] S``; keeps the margins of ``S``."""
+    st = block.newton
+    Z = _margins(block, S, bias)
+    st["Z"] = Z
+    out = np.zeros((S.shape[0], steps.shape[0]))
+    for m, t in enumerate(steps):
+        R = cupy_module().maximum(1.0 - st["T"] * (st["P"] + float(t) * Z), 0.0)
+        out[:, m] = cupy_module().asnumpy(_row_sums(st["C"] * R * R))
+    return out
