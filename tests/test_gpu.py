@@ -341,6 +341,18 @@ def test_dask_cupy_chunks_on_local_cuda_cluster(regression):
         assert p2 == pytest.approx(p1, rel=2e-2)
         pred = reg.predict(Xd)
         assert isinstance(pred.compute(), cp.ndarray)
+        # ShotgunLasso: column blocks in the GPU workers' memory (parallel._hydra_device), one and three blocks
+        # (CoCoA+'s sigma = 3 on one GPU), the host's optimum within float32's tolerance
+        lasso_kw = dict(alpha=0.01, tol=1e-9, max_iter=5000)
+        host = ShotgunLasso(**lasso_kw).fit(X, y)
+        for n_blocks in ("auto", 3):
+            dev = ShotgunLasso(client=c, n_blocks=n_blocks, **lasso_kw).fit(Xd, yd)
+            np.testing.assert_allclose(dev.coef_, host.coef_, rtol=1e-5, atol=1e-7)
+            assert dev.intercept_ == pytest.approx(host.intercept_, rel=1e-6)
+            assert dev.dual_gap_ <= 1e-9 * float(np.mean((y - y.mean()) ** 2))
+    # no cluster: the chunks come together on this process's GPU
+    one = ShotgunLasso(**lasso_kw).fit(Xd, yd)
+    np.testing.assert_allclose(one.coef_, host.coef_, rtol=1e-5, atol=1e-7)
 
 
 @pytest.mark.parametrize("average", [False, True])

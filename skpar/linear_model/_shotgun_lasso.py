@@ -15,11 +15,13 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
+from .._device import to_host
 from .._report import reporting
 from ..backend import check_gpu_fit_data, checked_chunks, compute, data_kind, delayed_column_blocks, get_backend
 from ..backend._select import check_gpu_local_client
 from ..parallel import ColumnBlock, DeviceLassoData, LassoData, SyncRounds, hydra_lasso, shotgun_lasso
 from ..parallel._hydra import column_piece
+from ..parallel._hydra_device import DeviceColumnBlock, device_column_piece
 from ._persistence import ClientParamMixin
 from ._predict import LinearRegressorMixin
 from ._shared_docs import shared_parameters
@@ -214,10 +216,7 @@ class ShotgunLasso(ClientParamMixin, LinearRegressorMixin, RegressorMixin, Linea
     def _fit(self, X, y, sample_weight):
         start = time.perf_counter()
         raw = data_kind(X)  # the path (GPU, dask, local) is decided here, once
-        if raw.gpu:
-            if raw.dask:
-                raise ValueError("ShotgunLasso fits CuPy data on one GPU; a dask array of CuPy chunks (several "
-                                 "GPUs) is not supported yet: pass the CuPy array itself")
+        if raw.gpu and not raw.dask:
             if self.n_blocks != "auto":
                 raise ValueError(f"n_blocks={self.n_blocks!r}: CuPy data fits on its GPU as one problem; leave "
                                  "n_blocks='auto'")
@@ -225,10 +224,14 @@ class ShotgunLasso(ClientParamMixin, LinearRegressorMixin, RegressorMixin, Linea
         backend = get_backend(self.client, self.n_jobs)
         if raw.dask:
             # lazily checked; the targets and weights (n numbers) come to the driver, which keeps the residual.
-            # On threads the chunks are computed into this process; on Dask they become column blocks on workers.
+            # On threads the chunks are computed into this process; on Dask they become column blocks on workers
+            # (GPU column blocks where the chunks are CuPy arrays: parallel._hydra_device).
             X, y, sample_weight, _ = check_fit_data(self, X, y, sample_weight, reset=True)
             X = checked_chunks(X)  # no block is built from the row chunks: NaN and inf are found on each chunk
-            y, sample_weight = compute(y, sample_weight)
+            y, sample_weight = (None if a is None else to_host(a) for a in compute(y, sample_weight))
+            if backend.in_process and raw.gpu:  # no cluster: the chunks come together on this GPU, one problem
+                backend.close()
+                return self._fit_gpu(X.compute(), y, sample_weight, start)
             if backend.in_process:
                 X = X.compute()
         else:
@@ -240,7 +243,8 @@ class ShotgunLasso(ClientParamMixin, LinearRegressorMixin, RegressorMixin, Linea
         try:
             if not backend.in_process or self.n_blocks != "auto":
                 w, gap, n_iter, converged, p, rho, ybar, tol_abs, xbar, recoveries = self._fit_columns(
-                    backend, X, y, sample_weight, w0, l1, l2, rng, start, raw.dask and not backend.in_process)
+                    backend, X, y, sample_weight, w0, l1, l2, rng, start, raw.dask and not backend.in_process,
+                    raw.gpu)
             else:
                 data = LassoData.build(X, y, sample_weight, self.fit_intercept)
                 (w, gap, n_iter, converged, p, rho, ybar, xbar, tol_abs), _ = self._solve_local(
@@ -340,7 +344,7 @@ class ShotgunLasso(ClientParamMixin, LinearRegressorMixin, RegressorMixin, Linea
         fit, _ = self._solve_local(data, None, 1, l1, l2, w0, rng, start)
         return self._set_fit(X, *fit)
 
-    def _fit_columns(self, backend, X, y, sample_weight, w0, l1, l2, rng, start, dask):
+    def _fit_columns(self, backend, X, y, sample_weight, w0, l1, l2, rng, start, dask, gpu=False):
         """Column blocks (on a cluster's workers, or on threads with a count of ``n_blocks``), CoCoA+-safe additive
         rounds (see skpar.parallel._hydra)."""
         n, d = X.shape
@@ -353,8 +357,9 @@ class ShotgunLasso(ClientParamMixin, LinearRegressorMixin, RegressorMixin, Linea
             # each block's columns cut from every row chunk where the chunk is (F-ordered pieces), then written
             # into one F-ordered block on a worker: X never reaches the driver, and no rechunked C-ordered copy
             # is made on the way (dask's rechunk cost every worker three times its block at peak)
-            blocks = backend.place_delayed(delayed_column_blocks(X, splits, column_piece, ColumnBlock.from_pieces,
-                                                                 s=s, fit_intercept=self.fit_intercept))
+            piece, block = (device_column_piece, DeviceColumnBlock) if gpu else (column_piece, ColumnBlock)
+            blocks = backend.place_delayed(delayed_column_blocks(X, splits, piece, block.from_pieces, s=s,
+                                                                 fit_intercept=self.fit_intercept))
         else:
             Xc = X.tocsc() if sp.issparse(X) else X
             blocks = backend.place([ColumnBlock(Xc[:, c], s, c, self.fit_intercept) for c in splits])

@@ -5,7 +5,8 @@ residual; each worker runs a local epoch of coordinate descent over its own colu
 coordinates and its change of the residual; the driver adds the changes. Adding K changes computed from the same
 residual is safe when each worker solves its local problem with the curvature multiplied by ``sigma = K`` (the
 CoCoA+ subproblem, Ma et al. 2015; Hydra, Richtarik and Takac 2016, uses the same separable over-approximation).
-Only the residual (n numbers) and the block's coordinates travel; the columns never move.
+Only the residual (n numbers) and the block's coordinates travel; the columns never move. On a dask-cuda cluster the
+blocks are GPU column blocks (:mod:`skpar.parallel._hydra_device`), the same rounds.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import scipy.sparse as sp
 from .._lasso_objective import duality_gap, primal
 from .._report import stop_requested
 from ..kernels import cd_epochs_csc, cd_epochs_dense, sparse_arrays
+from . import _hydra_device
 
 
 class ColumnBlock:
@@ -75,6 +77,8 @@ def column_block_stats(block):
 
 def centred_matvec(block, v):
     """``(X_k - xbar_k) v`` for the block's coordinates ``v``."""
+    if getattr(block, "on_gpu", False):
+        return _hydra_device.centred_matvec(block, v)
     return np.asarray(block.X @ v).ravel() - float(block.xbar @ v)
 
 
@@ -84,6 +88,8 @@ def hydra_task(block, l1, l2, positive, sigma, n_epochs, r, w, seed, selection):
     Returns ``(z_k, w_k_new, delta_k)`` with ``delta_k = (X_k - xbar_k)(w_k_new - w_k)``, the block's change of the
     centred prediction: the driver subtracts the sum of the blocks' changes from the residual.
     """
+    if getattr(block, "on_gpu", False):  # a dask-cuda worker's columns (parallel._hydra_device)
+        return _hydra_device.hydra_task(block, l1, l2, positive, sigma, n_epochs, r, w, seed, selection)
     z = block.gradient(r)
     m = block.cols.shape[0]
     order = np.random.default_rng(seed).permutation(m) if selection == "random" else np.arange(m)
