@@ -18,7 +18,8 @@ normal equations). Part ``sgd_sweep``: the register SGD kernel's launch geometry
 ``workers-an-SM:ring:group`` triples) against its epoch and its time to target. Part ``dcd_sweep``: dense dual
 coordinate ascent by warps at once.
 
-Usage: python asv_bench/scripts/gpu_benchmark.py [--parts passes,ttt,defaults,sgd_sweep] [--scale 1.0]
+Usage: python asv_bench/scripts/gpu_benchmark.py [--parts passes,ttt,defaults,sgd_sweep] [--scale 1.0] (the default
+runs passes, ttt and defaults: every table the GPU's figures in docs/gpu.md come from, but the sweeps)
 """
 
 import argparse
@@ -429,7 +430,7 @@ def _pair(g, c):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--parts", default="passes,ttt")
+    p.add_argument("--parts", default="passes,ttt,defaults")
     p.add_argument("--scale", type=float, default=1.0)
     p.add_argument("--rows", type=int, default=10_000_000)
     p.add_argument("--n-jobs", type=int, default=os.cpu_count())
