@@ -152,7 +152,7 @@ def test_classifier_reaches_logistic_optimum_like_cpu(sparse):
     alpha = 1e-3
     ref = LogisticRegression(C=1 / (alpha * len(y)), tol=1e-10, max_iter=10_000).fit(X, y)
     f_star = _logistic_objective(X, y, ref.coef_, ref.intercept_, alpha)
-    kw = dict(loss="log_loss", alpha=alpha, tol=None, random_state=0)
+    kw = dict(loss="log_loss", alpha=alpha, tol=None, random_state=0, solver="sgd")
     gpu = AveragedSGDClassifier(max_iter=300, **kw).fit(_gpu(X), cp.asarray(y))  # see the regressor's test
     cpu = AveragedSGDClassifier(max_iter=30, n_jobs=2, **kw).fit(X, y)
     for est in (gpu, cpu):
@@ -163,6 +163,38 @@ def test_classifier_reaches_logistic_optimum_like_cpu(sparse):
     assert abs(float((labels.get() == y).mean()) - cpu.score(X, y)) < 0.01
     proba = gpu.predict_proba(_gpu(X))
     assert isinstance(proba, cp.ndarray) and proba.shape == (len(y), 2)
+
+
+@pytest.mark.parametrize("solver", ["auto", "lbfgs"])
+def test_log_loss_default_on_dense_gpu_is_newton_like_cpu(solver):
+    # the log loss's default on a CuPy array of dense rows: Newton's rounds on the device (parallel._newton_device),
+    # the host's optimum to rounding; L-BFGS's rounds run there too
+    import skpar.parallel._newton_device as nd
+
+    X, y = make_classification(n_samples=20_000, n_features=30, n_informative=10, n_classes=3, random_state=2)
+    X = X.astype(np.float32)
+    alpha = 1e-4
+    old = nd.ROW_VALUES
+    nd.ROW_VALUES = X.size // 4  # four chunks a pass
+    try:
+        gpu = AveragedSGDClassifier(loss="log_loss", alpha=alpha, solver=solver).fit(cp.asarray(X), cp.asarray(y))
+    finally:
+        nd.ROW_VALUES = old
+    cpu = AveragedSGDClassifier(loss="log_loss", alpha=alpha, solver=solver).fit(X, y)
+    assert gpu.solver_ == cpu.solver_ == ("newton" if solver == "auto" else "lbfgs")
+    # Newton: the same iterates to rounding. L-BFGS stops at a gradient 1e-5 times its first, where rounding has
+    # moved the two paths apart by up to their distance from the optimum (5e-3 here on the host)
+    tol = dict(rtol=1e-6, atol=1e-7) if solver == "auto" else dict(rtol=0, atol=1e-2)
+    np.testing.assert_allclose(gpu.coef_, cpu.coef_, **tol)
+    np.testing.assert_allclose(gpu.intercept_, cpu.intercept_, **tol)
+    ref = LogisticRegression(C=1 / (alpha * len(y)), tol=1e-10, max_iter=10_000).fit(X, y == 0)
+    # one-vs-rest: class 0's output is LogisticRegression's on class 0 against the rest
+    np.testing.assert_allclose(gpu.coef_[0], ref.coef_[0], **(dict(rtol=1e-3, atol=1e-4) if solver == "auto" else tol))
+    # sparse GPU rows keep SGD, and say so where Newton is asked for
+    Xs = cpsp.csr_matrix(_sparsify(X[:2000].astype(np.float64)))
+    assert AveragedSGDClassifier(loss="log_loss", max_iter=2, tol=None).fit(Xs, cp.asarray(y[:2000])).solver_ == "sgd"
+    with pytest.raises(ValueError, match="GPU data"):
+        AveragedSGDClassifier(loss="log_loss", solver="newton").fit(Xs, cp.asarray(y[:2000]))
 
 
 def test_multiclass_labels_on_gpu():

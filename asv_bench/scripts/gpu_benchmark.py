@@ -13,10 +13,10 @@ DualCoordinateAscentSVM (5,000,000 x 100, relative duality gap 1e-3). For SGD th
 the fewest epochs that reach the target (doubling, then bisection), median of 3; for the certified solvers the time
 of a fit at the target tolerance, median of 3 on the GPU and of 1 on the CPU.
 
-Part ``defaults``: ``ParallelSGDRegressor()`` with no arguments on the GPU and on the host's cores (both solve the
-normal equations). Part ``sgd_sweep``: the register SGD kernel's launch geometry (``SWEEP_SGD`` lists
-``workers-an-SM:ring:group`` triples) against its epoch and its time to target. Part ``dcd_sweep``: dense dual
-coordinate ascent by warps at once.
+Part ``defaults``: ``ParallelSGDRegressor()`` and ``AveragedSGDClassifier(loss='log_loss')`` with their defaults on
+the GPU and on the host's cores (the normal equations and Newton's method, both sides). Part ``sgd_sweep``: the
+register SGD kernel's launch geometry (``SWEEP_SGD`` lists ``workers-an-SM:ring:group`` triples) against its epoch
+and its time to target. Part ``dcd_sweep``: dense dual coordinate ascent by warps at once.
 
 Usage: python asv_bench/scripts/gpu_benchmark.py [--parts passes,ttt,defaults,sgd_sweep] [--scale 1.0] (the default
 runs passes, ttt and defaults: every table the GPU's figures in docs/gpu.md come from, but the sweeps)
@@ -388,6 +388,25 @@ def defaults(n, n_jobs):
     cs, ce = timed_fit(lambda: ParallelSGDRegressor(n_jobs=n_jobs, client="threads"), X, y, repeats=3)
     rows = [(f"ParallelSGDRegressor() {n:,}x100 f32", ge.solver_, gs, subopt(ge), ce.solver_, cs, subopt(ce),
              cs / gs)]
+    del X, y, Xg, yg
+    _PROBLEMS.clear()
+    # the log loss's default (Newton's method on both sides): the classifier benchmark's data, half the rows
+    from sklearn.datasets import make_classification
+
+    from skpar import AveragedSGDClassifier
+
+    m = n // 2
+    Xc, yc = make_classification(m, 50, n_informative=20, random_state=0)
+    Xc = Xc.astype(np.float32)
+    Xcg, ycg = cp.asarray(Xc), cp.asarray(yc)
+    make = lambda **kw: AveragedSGDClassifier(loss="log_loss", **kw)  # noqa: E731
+    make().fit(Xcg[:10_000], ycg[:10_000])
+    make().fit(Xc[:10_000], yc[:10_000])
+    gs, ge = timed_fit(make, Xcg, ycg, repeats=5)
+    cs, ce = timed_fit(lambda: make(n_jobs=n_jobs, client="threads"), Xc, yc, repeats=3)
+    apart = float(np.abs(ge.coef_ - ce.coef_).max() / np.abs(ce.coef_).max())
+    rows.append((f"AveragedSGDClassifier(loss='log_loss') {m:,}x50 f32 (coefficients apart, relative: {apart:.1e})",
+                 ge.solver_, gs, None, ce.solver_, cs, None, cs / gs))
     print(f"\ndefaults: GPU against the thread backend on {n_jobs} cores (median of 5 and 3 fits)")
     print_table(rows, ["estimator, data", "GPU solver", "GPU s", "GPU subopt", "CPU solver", "CPU s", "CPU subopt",
                        "CPU / GPU"])

@@ -16,7 +16,7 @@ from ..backend import is_dask_collection
 from ..exceptions import SmallBlockWarning
 from ..parallel import SGDState, block_train_sizes
 from ..parallel._logistic import logistic_newton
-from ..parallel._newton import use_gram
+from ..parallel._newton import MAX_GRAM_WEIGHTS, use_gram
 from ._classifier_mixin import LinearClassifierMixin
 from ._classifier_solvers import check_multinomial, solve_dual, solve_multinomial
 from ._sgd_base import BaseParallelSGD
@@ -165,8 +165,9 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
         ``1e-8``. ``'lbfgs'``: limited-memory BFGS, its direction from the last 10 steps and gradient changes
         (held on the driver: 20 times the model's size), one gradient round and one line-search round an
         iteration, no Hessian pass; it stops when the gradient has fallen by ``1e-5``. Both need
-        ``loss='log_loss'``, ``penalty='l2'``, ``mode='sync'``, ``averaging='periodic'``, CPU data and no
-        ``early_stopping``, as ``'dual'`` does; ``max_iter`` caps their iterations, and SGD's own parameters
+        ``loss='log_loss'``, ``penalty='l2'``, ``mode='sync'``, ``averaging='periodic'``, CPU data or a CuPy
+        array of dense rows (their rounds then run on the GPU in float64) and no ``early_stopping``, as
+        ``'dual'`` does (on CPU data only); ``max_iter`` caps their iterations, and SGD's own parameters
         (``tol``, the step's) are not read. ``'auto'`` takes ``'dual'`` for the hinge and squared hinge where rows
         are fewer than 10 per feature (text: 20 Newsgroups, Reuters, dorothea), where SGD's epochs make slow
         progress and its stop rule ends far from the optimum. For the log loss, ``'auto'``, where they can run and
@@ -177,7 +178,9 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
         feature (SGD's epochs then make slow progress, and its stop rule ends short of the optimum) and the
         objective is well conditioned, :math:`\\lambda_{\\max}(E[x x^T]) / (4 \\alpha) \\le 10^4` (tf-idf
         text: 20 Newsgroups, Reuters), as L-BFGS's iterations grow with that ratio; else ``'sgd'`` (dorothea, raw
-        pixels, dense rows many per feature). ``partial_fit`` always runs an SGD epoch, continuing from the
+        pixels, dense rows many per feature). On a CuPy array of dense rows, ``'auto'`` picks ``'newton'`` for the
+        log loss where rows outnumber features and there are at most 2,047 of them (the GPU forms the Hessian's
+        parts by GEMM), else ``'sgd'``. ``partial_fit`` always runs an SGD epoch, continuing from the
         solution.
     %(block_parameters)s
     client : distributed.Client, 'threads' or None, default=None
@@ -315,10 +318,13 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
         from the blocks' Hessian parts, ``False`` for conjugate gradients, ``'lbfgs'`` for L-BFGS."""
         if self.solver == "sgd":
             return "sgd", False
+        # Newton's and L-BFGS's rounds run on a CuPy array of dense rows (parallel._newton_device); sparse GPU
+        # rows and a dask array's GPU chunks (whose storage the driver does not see) run SGD, the dual none of them
+        dense_gpu = kind.gpu and kind.sparse is False
         others = [text for bad, text in [
             (self.penalty != "l2", f"penalty={self.penalty!r}"),
             (self.mode != "sync", f"mode={self.mode!r}"), (self.averaging != "periodic", "averaging='oneshot'"),
-            (kind.gpu, "GPU data"), (early, "early_stopping")] if bad]
+            (kind.gpu and (self.solver == "dual" or not dense_gpu), "GPU data"), (early, "early_stopping")] if bad]
         losses = DUAL_LOSSES if self.solver == "dual" else ("log_loss",)
         why = ([] if self.loss in losses else [f"loss={self.loss!r}"]) + others
         if self.solver == "dual":
@@ -330,11 +336,19 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
             return "dual", None
         if self.solver in ("newton", "lbfgs"):
             if why:
-                raise ValueError(f"solver={self.solver!r} minimises the l2-penalised log loss on CPU data with "
-                                 "mode='sync' and averaging='periodic'; it cannot run with " + ", ".join(why)
-                                 + ": use solver='sgd'")
-            return (self.solver, "lbfgs") if self.solver == "lbfgs" else ("newton", use_gram(rounds, X.shape[1] + 1))
+                raise ValueError(f"solver={self.solver!r} minimises the l2-penalised log loss on CPU data or a CuPy "
+                                 "array of dense rows, with mode='sync' and averaging='periodic'; it cannot run "
+                                 "with " + ", ".join(why) + ": use solver='sgd'")
+            if self.solver == "lbfgs":
+                return "lbfgs", "lbfgs"
+            return "newton", (dense_gpu and X.shape[1] + 1 <= MAX_GRAM_WEIGHTS) or use_gram(rounds, X.shape[1] + 1)
         if others or not rounds.backend.in_process:
+            return "sgd", False
+        if dense_gpu:
+            # on a GPU the Hessian's parts are a float64 GEMM a chunk: Newton's system is assembled wherever it is
+            # small, and its answer is the optimum's, as on the host (docs/gpu.md)
+            if self.loss == "log_loss" and X.shape[0] >= X.shape[1] and X.shape[1] + 1 <= MAX_GRAM_WEIGHTS:
+                return "newton", True
             return "sgd", False
         if self.loss in DUAL_LOSSES:
             # dual coordinate ascent where rows are few per feature (text): SGD's epochs there make slow progress

@@ -43,6 +43,7 @@ from .._report import stop_requested
 from ..kernels import sparse_arrays
 from ..kernels._lbfgs import lbfgs_direction, lbfgs_pair
 from ..kernels._newton import logistic_terms, step_losses, transposed_product_csr
+from . import _newton_device
 from ._newton import (
     LINE_STEPS,
     _conjugate_gradients,
@@ -73,6 +74,9 @@ def logistic_state_task(block, W, step, prev, token, C, pos_weight, neg_weight, 
     those of iteration ``prev``, else computed. The block keeps the margins and the Hessian's row coefficients
     ``c s (1 - s)`` (what :func:`~skpar.parallel._newton.newton_hess_vec_task` reads), under ``token``.
     """
+    if getattr(block, "on_gpu", False):
+        return _newton_device.logistic_state_task(block, W, step, prev, token, C, pos_weight, neg_weight, bias, gram,
+                                                  live)
     K = W.shape[0]
     st, P = block_margins(block, W, step, prev, C, pos_weight, neg_weight, bias)
     T, Cst = st["T"], st["C"]
@@ -106,6 +110,8 @@ def logistic_state_task(block, W, step, prev, token, C, pos_weight, neg_weight, 
 def logistic_line_task(block, S, steps, bias):
     """The block's loss of every output at ``W + steps[m] S`` for every trial step; keeps the margins of ``S``
     (computed on the first call of an iteration, whose token they take)."""
+    if getattr(block, "on_gpu", False):
+        return _newton_device.logistic_line_task(block, S, steps, bias)
     st = block.newton
     if st["Z"] is None:
         st["Z"] = _margins(block, S, bias)

@@ -1,16 +1,20 @@
-"""The squared-hinge primal Newton method's block tasks (:mod:`skpar.parallel._newton`) on a GPU block's dense rows.
+"""The primal Newton methods' block tasks on a GPU block's dense rows: the squared-hinge SVM's
+(:mod:`skpar.parallel._newton`) and the logistic regression's (:mod:`skpar.parallel._logistic`).
 
 The rounds, their arguments and their results are the host tasks' (NumPy in, NumPy out, the same sums), so
-:func:`~skpar.parallel._newton.primal_newton` drives a GPU block unchanged. On the device every pass over the rows
-is a cuBLAS product over a chunk of them widened to float64 (:data:`ROW_VALUES` values at a time), so float32 rows
-give float64 margins and sums, as the host kernels do; the margins, costs and row coefficients stay in GPU memory
-between the rounds of an iteration. A block's parts of the Hessian,
+:func:`~skpar.parallel._newton.primal_newton` and :func:`~skpar.parallel._logistic.logistic_newton` drive a GPU
+block unchanged. On the device every pass over the rows is a cuBLAS product over a chunk of them widened to float64
+(:data:`ROW_VALUES` values at a time), so float32 rows give float64 margins and sums, as the host kernels do; the
+margins, costs and row coefficients stay in GPU memory between the rounds of an iteration. A block's parts of the
+Hessian,
 
 .. math::
 
-    H_k^{(b)} = \\sum_{i \\in b} c_{ik} [r_{ik} > 0] \\, 2 \\tilde x_i \\tilde x_i^\\top ,
+    H_k^{(b)} = \\sum_{i \\in b} h_{ik} \\, \\tilde x_i \\tilde x_i^\\top, \\qquad
+    h_{ik} = 2 c_{ik} [r_{ik} > 0] \\;\\text{(squared hinge)}, \\quad
+    h_{ik} = c_{ik} q_{ik} (1 - q_{ik}) \\;\\text{(log loss)},
 
-are one GEMM a chunk on the device, so the driver always assembles the Newton system where it has at most
+are one GEMM a chunk on the device, so the driver assembles the Newton system wherever it has at most
 :data:`~skpar.parallel._newton.MAX_GRAM_WEIGHTS` weights (no conjugate gradients' passes).
 """
 
@@ -82,16 +86,54 @@ def _state(block, K, C, pos_weight, neg_weight):
     return st
 
 
+def _hessian_parts(block, coef, bias, live, dw):
+    """``(K, dw, dw)`` host parts ``sum_i coef[k, i] x~_i x~_i^T`` of the live outputs, a GEMM a chunk."""
+    cp = cupy_module()
+    K, d = coef.shape[0], block.X.shape[1]
+    parts = np.zeros((K, dw, dw))
+    for k in np.flatnonzero(live):
+        H = cp.zeros((d, d))
+        for a, Xc in _chunks(block):
+            H += Xc.T @ (coef[k, a:a + Xc.shape[0], None] * Xc)
+        parts[k, :d, :d] = cp.asnumpy(H)
+    if bias != 0.0:  # the intercept's row and column: bias * sum_i c_i x_i, and bias^2 * sum_i c_i
+        cross = np.zeros((K, dw))
+        _transposed(block, coef, bias, cross)
+        for k in np.flatnonzero(live):
+            parts[k, :d, d] = parts[k, d, :d] = bias * cross[k, :d]
+            parts[k, d, d] = bias * cross[k, d]
+    return parts
+
+
+def _hessian_diagonal(block, coef, bias, dw):
+    """``(K, dw)`` host diagonals ``sum_i coef[k, i] x~_i^2`` (conjugate gradients' preconditioner)."""
+    cp = cupy_module()
+    K, d = coef.shape[0], block.X.shape[1]
+    diag = np.zeros((K, dw))
+    acc = cp.zeros((K, d))
+    for a, Xc in _chunks(block):
+        acc += coef[:, a:a + Xc.shape[0]] @ (Xc * Xc)
+    diag[:, :d] = cp.asnumpy(acc)
+    if bias != 0.0:
+        diag[:, d] = bias * bias * cp.asnumpy(_row_sums(coef))
+    return diag
+
+
+def _state_margins(block, W, step, prev, C, pos_weight, neg_weight, bias):
+    """The block's device state and the margins at ``W`` (see the host ``block_margins``)."""
+    cp = cupy_module()
+    st = _state(block, W.shape[0], C, pos_weight, neg_weight)
+    if st["token"] == prev and st["Z"] is not None and step is not None:
+        return st, st["P"] + cp.asarray(step, dtype=cp.float64)[:, None] * st["Z"]
+    return st, _margins(block, W, bias)
+
+
 def newton_state_task(block, W, step, prev, token, C, pos_weight, neg_weight, bias, gram, live):
     """:func:`skpar.parallel._newton.newton_state_task` on a GPU block: the loss, the dual terms and the share of
     ``w(alpha)`` per output, and the Hessian parts of the live outputs (``gram``) or their diagonals."""
     cp = cupy_module()
-    K, dw = W.shape
-    st = _state(block, K, C, pos_weight, neg_weight)
-    if st["token"] == prev and st["Z"] is not None and step is not None:
-        P = st["P"] + cp.asarray(step, dtype=cp.float64)[:, None] * st["Z"]
-    else:
-        P = _margins(block, W, bias)
+    dw = W.shape[1]
+    st, P = _state_margins(block, W, step, prev, C, pos_weight, neg_weight, bias)
     T, Cst = st["T"], st["C"]
     R = cp.maximum(1.0 - T * P, 0.0)
     cr = Cst * R
@@ -101,30 +143,11 @@ def newton_state_task(block, W, step, prev, token, C, pos_weight, neg_weight, bi
     share = np.zeros(W.shape)
     _transposed(block, alpha * T, bias, share)
     coef = cp.where(R > 0.0, 2.0 * Cst, 0.0)
-    d = block.X.shape[1]
     if gram:
-        parts = np.zeros((K, dw, dw))
-        for k in np.flatnonzero(live):
-            H = cp.zeros((d, d))
-            for a, Xc in _chunks(block):
-                H += Xc.T @ (coef[k, a:a + Xc.shape[0], None] * Xc)
-            parts[k, :d, :d] = cp.asnumpy(H)
-        if bias != 0.0:  # the intercept's row and column: bias * sum_i c_i x_i, and bias^2 * sum_i c_i
-            cross = np.zeros((K, dw))
-            _transposed(block, coef, bias, cross)
-            for k in np.flatnonzero(live):
-                parts[k, :d, d] = parts[k, d, :d] = bias * cross[k, :d]
-                parts[k, d, d] = bias * cross[k, d]
+        parts = _hessian_parts(block, coef, bias, live, dw)
     else:
         if "diagonal" not in st:  # once a fit, as on the host: the first iteration's Hessian diagonal
-            diag = np.zeros((K, dw))
-            acc = cp.zeros((K, d))
-            for a, Xc in _chunks(block):
-                acc += coef[:, a:a + Xc.shape[0]] @ (Xc * Xc)
-            diag[:, :d] = cp.asnumpy(acc)
-            if bias != 0.0:
-                diag[:, d] = bias * bias * cp.asnumpy(_row_sums(coef))
-            st["diagonal"] = diag
+            st["diagonal"] = _hessian_diagonal(block, coef, bias, dw)
         parts = st["diagonal"]
     st.update(token=token, P=P, Z=None, coef=coef)
     block.alpha = alpha
@@ -158,4 +181,44 @@ def newton_line_task(block, S, steps, bias):
     for m, t in enumerate(steps):
         R = cupy_module().maximum(1.0 - st["T"] * (st["P"] + float(t) * Z), 0.0)
         out[:, m] = cupy_module().asnumpy(_row_sums(st["C"] * R * R))
+    return out
+
+
+def logistic_state_task(block, W, step, prev, token, C, pos_weight, neg_weight, bias, gram, live):
+    """:func:`skpar.parallel._logistic.logistic_state_task` on a GPU block: per output the log loss, the gradient
+    of the loss term and the Hessian's parts (``gram`` True), the first iteration's diagonal (False) or 0 (None)."""
+    cp = cupy_module()
+    dw = W.shape[1]
+    st, P = _state_margins(block, W, step, prev, C, pos_weight, neg_weight, bias)
+    T, Cst = st["T"], st["C"]
+    z = T * P
+    q = 0.5 * (1.0 - cp.tanh(0.5 * z))  # 1 / (1 + exp(z)) without overflow
+    loss = _row_sums(Cst * cp.logaddexp(0.0, -z))
+    dloss = -Cst * T * q
+    coef = Cst * q * (1.0 - q)
+    grad = np.zeros(W.shape)
+    _transposed(block, dloss, bias, grad)
+    if gram is None:
+        parts = 0.0
+    elif gram:
+        parts = _hessian_parts(block, coef, bias, live, dw)
+    else:
+        if "diagonal" not in st:
+            st["diagonal"] = _hessian_diagonal(block, coef, bias, dw)
+        parts = st["diagonal"]
+    st.update(token=token, P=P, Z=None, coef=coef)
+    block.persist("newton")
+    return cp.asnumpy(loss), grad, parts
+
+
+def logistic_line_task(block, S, steps, bias):
+    """:func:`skpar.parallel._logistic.logistic_line_task` on a GPU block: every output's log loss at each trial
+    step; the margins of ``S`` are computed on the iteration's first call and kept."""
+    cp = cupy_module()
+    st = block.newton
+    if st["Z"] is None:
+        st["Z"] = _margins(block, S, bias)
+    out = np.zeros((S.shape[0], steps.shape[0]))
+    for m, t in enumerate(steps):
+        out[:, m] = cp.asnumpy(_row_sums(st["C"] * cp.logaddexp(0.0, -st["T"] * (st["P"] + float(t) * st["Z"]))))
     return out
