@@ -31,10 +31,18 @@ def test_the_same_alpha_as_lassocv_on_the_same_folds(sparse):
     assert ours.intercept_ == pytest.approx(ref.intercept_, rel=1e-6, abs=1e-9)
 
 
-def test_folds_on_a_cluster_give_the_threads_answer(cluster_client):
+def test_folds_on_a_cluster_give_the_threads_answer(cluster_client, monkeypatch):
+    from skpar.backend._dask import DaskBackend
+
     A, y = load_mug32()
     kw = dict(cv=3, alphas=8, fit_intercept=False, tol=1e-6, random_state=0)
     threads = ShotgunLassoCV(client="threads", n_jobs=2, **kw).fit(A, y)
+    placed = []
+    place = DaskBackend.place
+    monkeypatch.setattr(DaskBackend, "place", lambda self, objects: placed.append(len(objects)) or place(self, objects))
     cluster = ShotgunLassoCV(client=cluster_client, **kw).fit(A, y)
+    # the data went to each worker once (two workers), not with each of the three folds' tasks
+    workers = len(cluster_client.scheduler_info()["workers"])
+    assert placed[0] == min(3, workers)
     np.testing.assert_array_equal(threads.mse_path_, cluster.mse_path_)
     assert threads.alpha_ == cluster.alpha_

@@ -18,8 +18,17 @@ from ._predict import LinearRegressorMixin
 from ._shotgun_lasso import ShotgunLasso, _checked_targets, alpha_max, shotgun_lasso_path
 
 
-def _fold_path(X, y, sample_weight, train, test, alphas, params):
-    """Mean squared errors on ``test`` of the path fitted on ``train`` (one per alpha, in ``alphas``' order)."""
+class _FoldData:
+    """The fit's rows, placed once a worker as one object (Dask scatters a tuple's items one by one)."""
+
+    def __init__(self, X, y, sample_weight):
+        self.X, self.y, self.sample_weight = X, y, sample_weight
+
+
+def _fold_path(data, train, test, alphas, params):
+    """Mean squared errors on ``test`` of the path fitted on ``train`` (one per alpha, in ``alphas``' order), from
+    the rows of ``data`` (a :class:`_FoldData`)."""
+    X, y, sample_weight = data.X, data.y, data.sample_weight
     Xt, yt = X[train], y[train]
     st = None if sample_weight is None else sample_weight[train]
     _, coefs, _ = shotgun_lasso_path(Xt, yt, alphas=alphas, sample_weight=st, **params)
@@ -159,8 +168,12 @@ class ShotgunLassoCV(ClientParamMixin, LinearRegressorMixin, RegressorMixin, Lin
         params = self._lasso_params()
         backend = get_backend(self.client, n_threads(self.n_jobs, len(folds)))  # a thread a fold at most
         try:
-            futures = [backend.submit(_fold_path, X, y, sample_weight, train, test, alphas, params)
-                       for train, test in folds]
+            # the data placed once a worker (a handle to the arrays themselves on threads), each fold's task run
+            # where its copy is: a task a fold carrying X would send it once a fold
+            data = _FoldData(X, y, sample_weight)
+            copies = backend.place([data] * max(1, min(len(folds), backend.n_processes)))
+            futures = [backend.submit(_fold_path, copies[f % len(copies)], train, test, alphas, params)
+                       for f, (train, test) in enumerate(folds)]
             mse = np.array(backend.gather(futures)).T
         finally:
             backend.close()
