@@ -182,3 +182,32 @@ def test_anderson_extrapolation_finds_the_fixed_point_of_a_linear_iteration():
         out = acc.push(x)
     assert np.linalg.norm(x - fixed) > 1.0  # six plain steps are still far away
     np.testing.assert_allclose(out, fixed, rtol=1e-6)
+
+
+def test_threaded_column_statistics_and_working_set_copy(monkeypatch):
+    # large dense X takes the compiled moments over fixed row chunks on the fit's threads: the same bits on four
+    # threads as on one, NumPy's statistics to rounding; the working set's columns copied a range of rows a thread
+    from concurrent.futures import ThreadPoolExecutor
+
+    import skpar.parallel._lasso_data as ld
+    from skpar.kernels import gather_columns
+
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(20_000, 60)) + 3.0
+    y = X[:, :5] @ rng.normal(size=5) + rng.normal(size=20_000)
+    sw = rng.uniform(0.5, 2.0, 20_000)
+    monkeypatch.setattr(ld, "MOMENT_VALUES", 0)
+    monkeypatch.setattr(ld, "MOMENT_ROWS", 1000)
+    with ThreadPoolExecutor(4) as pool:
+        four = ld.LassoData.build(X, y, sw, True, pool, 4)
+    one = ld.LassoData.build(X, y, sw, True)
+    assert np.array_equal(four.L, one.L) and np.array_equal(four.xbar, one.xbar)
+    monkeypatch.setattr(ld, "MOMENT_VALUES", 1 << 62)
+    ref = ld.LassoData.build(X, y, sw, True)
+    np.testing.assert_allclose(four.xbar, ref.xbar, rtol=1e-12)
+    np.testing.assert_allclose(four.L, ref.L, rtol=1e-10)
+    ws = np.array([5, 3, 59, 0, 17], dtype=np.int64)
+    out = np.empty((X.shape[0], ws.size), order="F")
+    gather_columns(X, ws, 0, 7000, out)
+    gather_columns(X, ws, 7000, X.shape[0], out)
+    assert np.array_equal(out, X[:, ws])

@@ -10,7 +10,7 @@ from ._hogwild import hogwild_csr
 from ._indices import sparse_arrays
 from ._rows import rows_of
 from ._sgd import sgd_csr, sgd_dense
-from ._stats import column_counts_csr, column_sq_sums_csr, eval_rows, row_sq_norms
+from ._stats import column_counts_csr, column_moments_dense, column_sq_sums_csr, eval_rows, gather_columns, row_sq_norms
 
 __all__ = [
     "certificate_csr",
@@ -18,7 +18,9 @@ __all__ = [
     "cd_epochs_csc",
     "cd_epochs_dense",
     "column_counts_csr",
+    "column_moments_dense",
     "column_sq_sums_csr",
+    "gather_columns",
     "dcd_csr",
     "dcd_dense",
     "eval_rows",

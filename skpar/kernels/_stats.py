@@ -81,3 +81,24 @@ def column_counts_csr(indices, d):
     for r in range(indices.shape[0]):
         out[indices[r]] += 1
     return out
+
+
+@njit(nogil=True, cache=True)
+def column_moments_dense(X, s, start, stop, sq, colsum):
+    """Add ``sum_i s_i x_ij^2`` to ``sq`` and ``sum_i s_i x_ij`` to ``colsum`` (float64) over the rows
+    ``start:stop`` of a C-ordered dense ``X``: one pass over the rows, with no ``x * x`` temporary."""
+    for i in range(start, stop):
+        si = s[i]
+        for j in range(X.shape[1]):
+            v = si * X[i, j]
+            colsum[j] += v
+            sq[j] += v * X[i, j]
+
+
+@njit(nogil=True, cache=True)
+def gather_columns(X, cols, start, stop, out):
+    """``out[i, k] = X[i, cols[k]]`` for the rows ``start:stop`` (a working set's columns copied out of a
+    C-ordered X into the F-ordered ``out``, a range of rows a thread)."""
+    for i in range(start, stop):
+        for k in range(cols.shape[0]):
+            out[i, k] = X[i, cols[k]]

@@ -246,7 +246,8 @@ class ShotgunLasso(ClientParamMixin, LinearRegressorMixin, RegressorMixin, Linea
                     backend, X, y, sample_weight, w0, l1, l2, rng, start, raw.dask and not backend.in_process,
                     raw.gpu)
             else:
-                data = LassoData.build(X, y, sample_weight, self.fit_intercept)
+                data = LassoData.build(X, y, sample_weight, self.fit_intercept, backend.local_pool,
+                                       backend.n_workers)
                 (w, gap, n_iter, converged, p, rho, ybar, xbar, tol_abs), _ = self._solve_local(
                     data, backend.local_pool, backend.n_workers, l1, l2, w0, rng, start)
         finally:
@@ -289,7 +290,7 @@ class ShotgunLasso(ClientParamMixin, LinearRegressorMixin, RegressorMixin, Linea
                 return None
             X, y = self._validated(X, y)
             y, sample_weight = _checked_targets(y, sample_weight)
-            data = LassoData.build(X, y, sample_weight, self.fit_intercept)
+            data = LassoData.build(X, y, sample_weight, self.fit_intercept, backend.local_pool, backend.n_workers)
             coefs, gaps, rho, previous = [], [], None, None
             for a in alphas:
                 start = time.perf_counter()

@@ -21,7 +21,7 @@ import numpy as np
 from .._lasso_objective import duality_gap, gap_from_sums, primal
 from .._penalties import Penalty
 from .._report import stop_requested
-from ..kernels import sparse_arrays
+from ..kernels import gather_columns, sparse_arrays
 from ..kernels._cd import (
     cd_epochs_csc,
     cd_epochs_dense,
@@ -90,6 +90,14 @@ class _Shotgun:
                 self.Xws = X
             elif copy_bytes > GRAM_COPY_FRACTION * X.nbytes and GRAM_ROWS_PER_COLUMN * ws.size <= X.shape[0]:
                 self._gram(ws)
+            elif X.flags.c_contiguous:
+                # the compiled gather, a range of rows a thread (NumPy's column indexing is one thread)
+                self.Xws = np.empty((X.shape[0], ws.size), dtype=X.dtype, order="F")
+                cols = ws.astype(np.int64)
+                if self.pool is not None and self.T > 1:
+                    list(self.pool.map(lambda rr: gather_columns(X, cols, rr[0], rr[1], self.Xws), self.row_ranges))
+                else:
+                    gather_columns(X, cols, 0, X.shape[0], self.Xws)
             else:
                 self.Xws = np.empty((X.shape[0], ws.size), dtype=X.dtype, order="F")
                 for a in range(0, ws.size, 64):
