@@ -387,9 +387,13 @@ def test_dask_cupy_chunks_on_local_cuda_cluster(regression):
     np.testing.assert_allclose(one.coef_, host.coef_, rtol=1e-5, atol=1e-7)
 
 
+@pytest.mark.parametrize("team", [1, 4], ids=["warp-worker", "team-of-4"])
 @pytest.mark.parametrize("average", [False, True])
-def test_sgd_kernel_with_one_worker_is_the_cpu_kernel(average):
-    """With one warp worker the GPU's register kernel takes exactly the CPU kernel's steps over the same rows."""
+def test_sgd_kernel_with_one_worker_is_the_cpu_kernel(average, team, monkeypatch):
+    """With one worker (a warp, or a team of warps sharing each batch) the GPU's register kernel takes the CPU
+    kernel's steps over the same rows."""
+    monkeypatch.setenv("SKPAR_SGD_TEAM", str(team))
+    batch = 4 if team == 1 else 16  # a team of 4 takes a group of 4 rows a warp from each batch
     from skpar.backend._gpu_block import make_gpu_block
     from skpar.kernels import sgd_dense
     from skpar.kernels._sgd_cuda import sgd_epoch_gpu
@@ -399,8 +403,9 @@ def test_sgd_kernel_with_one_worker_is_the_cpu_kernel(average):
     X = rng.normal(size=(1000, 40))
     y = X @ rng.normal(size=40) + 0.1 * rng.normal(size=1000)
     plan = SGDPlan(loss=make_loss("huber", epsilon=1.0), pos_weight=np.ones(1), neg_weight=np.ones(1), l2=1e-3, l1=1e-3,
-                   fit_intercept=True, batch_size=4, schedule=CONSTANT, eta=0.01, power_t=0.25, samples_per_step=4.0,
-                   warmup_steps=20.0, eta_start=0.001, avg_start=0 if average else 1 << 62, blowup=1e30)
+                   fit_intercept=True, batch_size=batch, schedule=CONSTANT, eta=0.01, power_t=0.25,
+                   samples_per_step=4.0, warmup_steps=20.0, eta_start=0.001, avg_start=0 if average else 1 << 62,
+                   blowup=1e30)
     block = make_gpu_block(cp.asarray(X), cp.asarray(y), None, 0)
     assert block.n_workers() == 1
     W0, B0 = rng.normal(size=(1, 40)) * 0.1, np.array([0.5])
@@ -408,7 +413,7 @@ def test_sgd_kernel_with_one_worker_is_the_cpu_kernel(average):
     gpu = sgd_epoch_gpu(block, state, plan, 7, 3)
     s0, a, S, _ = block.stripe_order(7, 1)
     rows = (s0 + a * np.arange(S)) % S
-    cpu = sgd_dense(X, y, np.ones(1000), rows.astype(np.int64), W0, B0, W0.copy(), B0.copy(), 0, 3, 4, 1 << 40,
+    cpu = sgd_dense(X, y, np.ones(1000), rows.astype(np.int64), W0, B0, W0.copy(), B0.copy(), 0, 3, batch, 1 << 40,
                     plan.loss.kernel, False, 1.0, np.ones(1), np.ones(1), 1e-3, 1e-3, True, CONSTANT, 0.01, 0.25,
                     4.0, 20.0, 0.001, 0 if average else 1 << 62, 1e30)
     for k in (0, 1, 2, 3, 5, 6, 7, 9):
@@ -416,10 +421,12 @@ def test_sgd_kernel_with_one_worker_is_the_cpu_kernel(average):
     assert gpu[4] == cpu[4] and not gpu[8]
 
 
-def test_sgd_kernel_workers_are_cpu_kernels_on_their_stripes():
-    """Several warp workers, rows not a multiple of their number: each worker takes the CPU kernel's steps over
-    its rows (one in every full stripe, in the epoch's stripe order, then one in the partial stripe if it has
-    one), and the launch returns their models averaged by the rows each saw."""
+@pytest.mark.parametrize("team", [1, 2], ids=["warp-workers", "teams-of-2"])
+def test_sgd_kernel_workers_are_cpu_kernels_on_their_stripes(team, monkeypatch):
+    """Several workers, rows not a multiple of their number: each worker takes the CPU kernel's steps over its rows
+    (one in every full stripe, in the epoch's stripe order, then one in the partial stripe if it has one), and the
+    launch returns their models averaged by the rows each saw."""
+    monkeypatch.setenv("SKPAR_SGD_TEAM", str(team))
     from skpar.backend._gpu_block import make_gpu_block
     from skpar.kernels import sgd_dense
     from skpar.kernels._cuda import sgd_warps_kernel

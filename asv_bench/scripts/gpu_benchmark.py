@@ -15,8 +15,8 @@ of a fit at the target tolerance, median of 3 on the GPU and of 1 on the CPU.
 
 Part ``defaults``: ``ParallelSGDRegressor()`` and ``AveragedSGDClassifier(loss='log_loss')`` with their defaults on
 the GPU and on the host's cores (the normal equations and Newton's method, both sides). Part ``sgd_sweep``: the
-register SGD kernel's launch geometry (``SWEEP_SGD`` lists ``workers-an-SM:ring:group`` triples) against its epoch
-and its time to target. Part ``dcd_sweep``: dense dual coordinate ascent by warps at once.
+register SGD kernel's launch geometry (``SWEEP_SGD`` lists ``workers-an-SM:ring:group[:team]``, team the warps of a
+worker) against its epoch and its time to target. Part ``dcd_sweep``: dense dual coordinate ascent by warps at once.
 
 Usage: python asv_bench/scripts/gpu_benchmark.py [--parts passes,ttt,defaults,sgd_sweep] [--scale 1.0] (the default
 runs passes, ttt and defaults: every table the GPU's figures in docs/gpu.md come from, but the sweeps)
@@ -58,7 +58,7 @@ def passes(n, d):
     from skpar import ParallelSGDRegressor
     from skpar._losses import make_loss
     from skpar.backend._gpu_block import make_gpu_block
-    from skpar.kernels._cuda import sgd_warps_kernel
+    from skpar.kernels._cuda import _TEAM, sgd_warps_kernel
     from skpar.kernels._dcd_cuda import concurrency, dcd_gpu
     from skpar.kernels._sgd_cuda import sgd_epoch_gpu
     from skpar.parallel import DeviceLassoData
@@ -93,8 +93,9 @@ def passes(n, d):
         state = SGDState.zeros(1, d).payload()
         t = gpu_time(lambda plan=plan, state=state: sgd_epoch_gpu(block, state, plan, 1, 0))
         fn = sgd_warps_kernel(X.dtype, d, average, plan.loss, plan.schedule, plan.batch_size)
-        rows.append((f"SGD epoch, warp workers{', averaged' if average else ''} ({block.n_workers(fn)} warps, "
-                     f"{fn.attributes['num_regs']} regs)", t * 1e3, nbytes / t / 1e9, t_floor / t))
+        rows.append((f"SGD epoch, register workers{', averaged' if average else ''} ({block.n_workers(fn)} workers of "
+                     f"{_TEAM.get(id(fn), 1)} warps, {fn.attributes['num_regs']} regs)", t * 1e3, nbytes / t / 1e9,
+                     t_floor / t))
         os.environ.pop("SKPAR_SGD_MINB", None)
         os.environ.pop("SKPAR_SGD_WARPS_PER_SM", None)
         os.environ.pop("SKPAR_SGD_THREADS", None)
@@ -334,7 +335,7 @@ def sgd_sweep(n):
 
     from skpar import ParallelSGDRegressor
     from skpar.backend._gpu_block import make_gpu_block
-    from skpar.kernels._cuda import sgd_warps_kernel
+    from skpar.kernels._cuda import _TEAM, sgd_warps_kernel
     from skpar.kernels._sgd_cuda import sgd_epoch_gpu
     from skpar.parallel._sgd import SGDState
 
@@ -343,12 +344,12 @@ def sgd_sweep(n):
     r = yg.astype(cp.float32)
     t_floor = gpu_time(lambda: Xg.T @ r)
     block = make_gpu_block(Xg, yg, None, 0)
-    configs = [tuple(int(v) for v in c.split(":")) for c in os.environ.get(
+    configs = [tuple(int(v) for v in (c + ":1").split(":")[:4]) for c in os.environ.get(
         "SWEEP_SGD", "3:8:4,3:16:4,3:16:8,3:32:8,4:16:8,6:16:8,8:16:8,6:32:8").split(",")]
     rows = []
-    for per_sm, ring, group in configs:
+    for per_sm, ring, group, team in configs:
         os.environ.update(SKPAR_SGD_WARPS_PER_SM=str(per_sm), SKPAR_SGD_RING=str(ring),
-                          SKPAR_SGD_GROUP=str(group), SKPAR_SGD_RING_REGS=str(ring * 4))
+                          SKPAR_SGD_GROUP=str(group), SKPAR_SGD_RING_REGS=str(ring * 4), SKPAR_SGD_TEAM=str(team))
         cells = []
         for average in (False, True):
             est = ParallelSGDRegressor(solver="sgd", max_iter=1, tol=None, average=average,
@@ -362,10 +363,13 @@ def sgd_sweep(n):
         found = time_to_target(lambda k: ParallelSGDRegressor(
             solver="sgd", alpha=1e-4, learning_rate="constant", average=True, max_iter=k, tol=None,
             random_state=0), Xg, yg, lambda est: subopt(est) <= 1e-3, 64)
-        rows.append((f"{per_sm} an SM ({workers}), ring {ring}, group {group}", *cells,
+        nw = _TEAM.get(id(sgd_warps_kernel(Xg.dtype, d, True, plan.loss, plan.schedule, plan.batch_size)), 1)
+        rows.append((f"{per_sm} an SM ({workers} x {nw} warps), ring {ring}, group {group}, batch {plan.batch_size}",
+                     *cells,
                      *(found[:2] if found else (None, ">64"))))
         print(*rows[-1], flush=True)
-    for key in ("SKPAR_SGD_WARPS_PER_SM", "SKPAR_SGD_RING", "SKPAR_SGD_GROUP", "SKPAR_SGD_RING_REGS"):
+    for key in ("SKPAR_SGD_WARPS_PER_SM", "SKPAR_SGD_RING", "SKPAR_SGD_GROUP", "SKPAR_SGD_RING_REGS",
+                "SKPAR_SGD_TEAM"):
         os.environ.pop(key, None)
     print(f"\nregister SGD kernel's geometry, {n:,} x {d} float32 (floor {t_floor * 1e3:.3f} ms): epoch ms, fraction "
           "of the floor and registers, plain then averaged; GPU time to a suboptimality of 1e-3")

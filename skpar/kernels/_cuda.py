@@ -24,6 +24,9 @@ SGD_GROUP = 4
 SGD_WARPS_PER_SM = 3
 #: threads per block of the register SGD kernel: one warp, so that the workers spread over every SM
 SGD_THREADS = 32
+#: warps a worker of the register SGD kernel is made of, at most: a batch's rows shared among a team's warps
+#: (a thread block), their gradient sums added in shared memory, so a worker's step costs the time of its share
+SGD_TEAM = 4
 
 
 @functools.cache
@@ -104,8 +107,29 @@ def sgd_warps_kernel(dtype, d, average, loss, schedule, batch=1):
     ring, g = sgd_ring(nc, batch, int(os.environ.get("SKPAR_SGD_RING", SGD_RING)),
                        int(os.environ.get("SKPAR_SGD_GROUP", SGD_GROUP)),
                        int(os.environ.get("SKPAR_SGD_RING_REGS", 64)))
-    return kernel("sgd_warps", ctype(dtype), type(loss), NC=nc, AVG=int(average), SCHED=int(schedule),
-                  MINB=minb, R=ring, G=g)
+    nw = sgd_team(batch, g)
+    fn = kernel("sgd_warps", ctype(dtype), type(loss), NC=nc, AVG=int(average), SCHED=int(schedule),
+                MINB=minb, R=ring, G=g, NW=nw)
+    _TEAM[id(fn)] = nw
+    return fn
+
+
+#: warps a worker of each compiled register SGD kernel (by its id) takes: see sgd_team
+_TEAM = {}
+
+
+def sgd_team(batch, group) -> int:
+    """Warps a worker of the register SGD kernel is made of (``SKPAR_SGD_TEAM`` overrides :data:`SGD_TEAM`, for
+    studies): a divisor of the batch's groups, so that each warp takes an equal share of every batch."""
+    team = int(os.environ.get("SKPAR_SGD_TEAM", SGD_TEAM))
+    return max(1, math.gcd(max(1, int(batch) // max(1, int(group))), max(1, team)))
+
+
+def sgd_launch(fn, n_workers) -> tuple:
+    """``(grid, block)`` of a launch of the register SGD kernel ``fn`` with ``n_workers`` workers."""
+    nw = _TEAM.get(id(fn), 1)
+    threads = nw * 32 if nw > 1 else sgd_threads()
+    return grid(n_workers * nw, threads), (threads,)
 
 
 def sgd_ring(nc, batch, max_ring=SGD_RING, max_group=SGD_GROUP, ring_regs=64):
@@ -123,4 +147,6 @@ def sgd_workers(fn, n_rows, min_rows) -> int:
     those that stay resident at once and at least ``min_rows`` rows each."""
     per_sm = float(os.environ.get("SKPAR_SGD_WARPS_PER_SM", SGD_WARPS_PER_SM))  # for studies
     wanted = int(per_sm * device_attributes()["MultiProcessorCount"])
-    return int(max(1, min(wanted, resident_warps_of(fn, sgd_threads()), n_rows // min_rows)))
+    nw = _TEAM.get(id(fn), 1)
+    resident = resident_warps_of(fn, nw * 32 if nw > 1 else sgd_threads()) // nw
+    return int(max(1, min(wanted, resident, n_rows // min_rows)))

@@ -14,7 +14,9 @@ memory bandwidth, not launch overhead, bounds a pass:
     has one; so the whole GPU sweeps X stripe by stripe (coalesced) while each worker sees rows from stripes in
     random order. A worker holds a ring of ``R`` rows in registers and works on ``G`` of them at once (``G``
     divides the batch, so they share one model): their dot products and warp reductions overlap, and the next
-    group's rows are loading meanwhile. A worker's pace is its chain of latencies, not bandwidth.
+    group's rows are loading meanwhile. A worker's pace is its chain of latencies, not bandwidth, so a worker is a
+    team of ``NW`` warps (a thread block) that share each batch's rows, ``batch / NW`` a warp, and add their
+    gradient sums in shared memory before the step, which every warp of the team takes alike.
 ``sgd_wild``
     CSR rows, or dense rows too wide for registers: Hogwild! on the GPU. A warp per row reads the shared model from
     global memory and adds its step with ``atomicAdd`` (no update is lost, reads may be stale). The l2 shrinkage,

@@ -19,7 +19,7 @@ import math
 import numpy as np
 
 from .._device import cupy_module, resident_warps
-from ._cuda import ctype, f64, grid, i32, i64, kernel, launch, sgd_threads, sgd_warps_kernel
+from ._cuda import ctype, f64, i32, i64, kernel, launch, sgd_launch, sgd_warps_kernel
 from ._schedule import step_size
 
 #: most rows per launch of the Hogwild! kernel (the l2 shrinkage of a launch's steps is applied at its end)
@@ -83,7 +83,7 @@ def _register_epoch(block, state, plan, epoch_seed, t0):
     loss_sum, n_seen, steps, last_eta, new_navg = 0.0, 0, 0, 0.0, int(n_avg)
     for k in range(K):
         w0, wb0 = cp.asarray(W[k], dtype=cp.float64), cp.asarray(Wbar[k], dtype=cp.float64)
-        fn(grid(n_workers, sgd_threads()), (sgd_threads(),), (
+        fn(*sgd_launch(fn, n_workers), (
             X, block.y, block.sample_weight, i64(n), i32(d), i64(s0), i64(sa), i64(n_stripes), i32(n_workers),
             i32(shift), w0, f64(B[k]), wb0, f64(Bbar[k]), i64(n_avg), i64(t0), i32(plan.batch_size),
             f64(plan.loss.param), *_target(plan, K, k), f64(plan.l2), f64(plan.l1),

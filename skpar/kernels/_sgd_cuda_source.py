@@ -8,6 +8,7 @@ SGD_WARPS = r"""
 #define MINB __MINB__
 #define R __R__
 #define G __G__
+#define NW __NW__
 
 // the stripe after s in the epoch's order s0, s0 + a, s0 + 2a, ... (mod S): a random affine permutation of the
 // stripes (a coprime to S), computed, not loaded, so no load stands between a warp and its next row
@@ -55,8 +56,17 @@ extern "C" __global__ void __launch_bounds__(256, MINB) sgd_warps(
     double* __restrict__ seen_out, long long* __restrict__ steps_out, double* __restrict__ eta_out)
 {
     const int lane = threadIdx.x & 31;
+#if NW > 1
+    // a team of NW warps (a thread block) is one worker: each warp takes its share of every batch, and the
+    // warps' gradient sums are added in shared memory before the step, which every warp takes alike
+    const int wid = threadIdx.x >> 5;
+    const long long worker = blockIdx.x;
+    if (worker >= n_workers) return;  // a whole block leaves together
+#else
+    const int wid = 0;
     const long long worker = ((long long)blockIdx.x * blockDim.x + threadIdx.x) >> 5;
     if (worker >= n_workers) return;  // a whole warp leaves together
+#endif
     const long long slot = (worker + shift) % n_workers;
     T w[NC], g[NC];  // the model in the data's precision: float32 data keeps float32 registers
 #if AVG
@@ -77,19 +87,30 @@ extern "C" __global__ void __launch_bounds__(256, MINB) sgd_warps(
     int in_batch = 0;
     // rows of this worker: one in each full stripe and one in the partial stripe if slot < its length
     const long long mine = slot < n ? (n - slot + n_workers - 1) / n_workers : 0;
-    long long done = 0;
     // A ring of R rows in registers: a group of G rows is worked on while the next R - G are in flight. The loops
     // over the ring are unrolled, so a slot is always the same registers and refilling it is a load into them, not
     // a copy between registers. G divides the batch, so the rows of a group share one model: their dot products and
     // warp reductions are independent and go through the pipeline together, instead of one row's chain of shuffles
     // at a time (the latency that bounded a worker's rows; the epochs of each layout are in docs/benchmarks.md).
     T xq[R][NC];
-    double yq[R], sq[R];  // targets and weights travel with their rows
-    long long s = s0, issued = 0, taken = 0;
-#define LOAD_SLOT(u) { \
+    double yq[R], sq[R], vq[R];  // targets, weights and whether the slot holds a row travel with the rows
+    // the worker's batches are PB rows a warp: the warp's i-th row is row q(i) of the worker's pass
+    const long long PB = batch / NW;
+    const long long total = (mine + batch - 1) / batch * PB;  // rows a warp steps through, the last batch padded
+    long long s = s0, issued = 0, jw = 0;  // jw: the warp's rows stepped through
+#if NW > 1
+#define ROW_OF_SLOT(r_) \
+        long long q_ = (issued / PB) * batch + wid * PB + issued % PB; \
+        long long r_ = q_ >= mine ? n : (q_ < n_stripes ? ((s0 + (q_ % n_stripes) * sa) % n_stripes) * n_workers \
+                                                          + slot : n_stripes * n_workers + slot);
+#else
+#define ROW_OF_SLOT(r_) \
         long long r_ = issued < n_stripes ? s * n_workers + slot \
                                           : (issued == n_stripes ? n_stripes * n_workers + slot : n); \
-        s = next_stripe(s, sa, n_stripes); \
+        s = next_stripe(s, sa, n_stripes);
+#endif
+#define LOAD_SLOT(u) { \
+        ROW_OF_SLOT(r_) \
         issued += 1; \
         _Pragma("unroll") for (int c = 0; c < NC; ++c) { \
             int j = lane + 32 * c; \
@@ -97,12 +118,38 @@ extern "C" __global__ void __launch_bounds__(256, MINB) sgd_warps(
         } \
         yq[u] = r_ < n ? y[r_] : 0.0; \
         sq[u] = r_ < n ? sw[r_] : 0.0; \
+        vq[u] = r_ < n ? 1.0 : 0.0; \
     }
+#if NW > 1
+    __shared__ T gsh[NW][NC * 32];
+    __shared__ double gbsh[NW], lsh[NW], ssh[NW];
+    __shared__ int nsh[NW];
+    // the team's batch: the warps' gradient sums and counts added in shared memory, in warp order (every warp the
+    // same sums, so the same step)
+#define TEAM_SUM { \
+        _Pragma("unroll") for (int c = 0; c < NC; ++c) gsh[wid][lane + 32 * c] = g[c]; \
+        if (lane == 0) { gbsh[wid] = gb; nsh[wid] = in_batch; } \
+        __syncthreads(); \
+        _Pragma("unroll") for (int c = 0; c < NC; ++c) { \
+            T acc = 0; \
+            for (int u_ = 0; u_ < NW; ++u_) acc += gsh[u_][lane + 32 * c]; \
+            g[c] = acc; \
+        } \
+        double gbt = 0.0; \
+        int nt = 0; \
+        for (int u_ = 0; u_ < NW; ++u_) { gbt += gbsh[u_]; nt += nsh[u_]; } \
+        gb = gbt; \
+        in_batch = nt; \
+        __syncthreads(); \
+    }
+#else
+#define TEAM_SUM
+#endif
     #pragma unroll
     for (int u = 0; u < R; ++u) LOAD_SLOT(u)
     // the full stripes come first, in random order, then the partial one (rows n_stripes * n_workers ... n - 1),
     // which has a row for the first workers only: the worker's rows are the first `mine` of its pass
-    for (long long k = 0; k < mine; k += R) {
+    for (long long k = 0; k < total; k += R) {
         #pragma unroll
         for (int u0 = 0; u0 < R; u0 += G) {
             T part[G];
@@ -136,7 +183,7 @@ extern "C" __global__ void __launch_bounds__(256, MINB) sgd_warps(
             #pragma unroll
             for (int v = 0; v < G; ++v) {
                 // a slot past the worker's rows holds zeros and adds nothing; it is not counted either
-                const double valid = taken + v < mine ? 1.0 : 0.0;
+                const double valid = vq[u0 + v];
                 double yy, wt;
                 target(classify, yq[u0 + v], cls, pos_w, neg_w, &yy, &wt);
                 double si = sq[u0 + v] * wt;
@@ -161,24 +208,36 @@ extern "C" __global__ void __launch_bounds__(256, MINB) sgd_warps(
                 gb += gi;
                 seen += valid;
             }
-            const int here = (int)min((long long)G, max(0LL, mine - taken));
-            taken += G;
-            done += here;
+            int here = 0;
+            #pragma unroll
+            for (int v = 0; v < G; ++v) here += (int)vq[u0 + v];
             in_batch += here;
-            if (in_batch == batch) SGD_STEP(done == mine)
+            jw += G;
+            if (jw <= total && jw % PB == 0) {  // the end of a batch (the same groups in every warp of a team)
+                TEAM_SUM
+                if (in_batch > 0) SGD_STEP(jw == total)
+            }
             #pragma unroll
             for (int v = 0; v < G; ++v) LOAD_SLOT(u0 + v)  // the rows R after these (past the last stripe: none)
         }
     }
 #undef LOAD_SLOT
-    if (in_batch > 0) SGD_STEP(true)  // the last, partial batch
+#undef ROW_OF_SLOT
+#if NW > 1
+    if (lane == 0) { lsh[wid] = loss; ssh[wid] = seen; }
+    __syncthreads();
+    if (wid != 0) return;  // the team's model is every warp's: the first writes it
+    loss = 0.0;
+    seen = 0.0;
+    for (int u_ = 0; u_ < NW; ++u_) { loss += lsh[u_]; seen += ssh[u_]; }
+#endif
     #pragma unroll
     for (int c = 0; c < NC; ++c) {
-        int j = lane + 32 * c;
-        if (j < d) {
-            W_out[worker * d + j] = w[c];
+        int jj = lane + 32 * c;
+        if (jj < d) {
+            W_out[worker * d + jj] = w[c];
 #if AVG
-            Wbar_out[worker * d + j] = wb[c];
+            Wbar_out[worker * d + jj] = wb[c];
 #endif
         }
     }
