@@ -148,31 +148,14 @@ def ttt(scale, n_jobs, which=("reg", "clf", "lasso", "svm")):
 
 
 def _ttt_regressor(scale, n_jobs, done):
-    import cupy as cp
-
     from skpar import ParallelSGDRegressor
-    from skpar.datasets import make_correlated_regression
 
     n = int(10_000_000 * scale)
-    X, y, _ = make_correlated_regression(n, 100, dtype=np.float32, random_state=0)
     alpha = 1e-4
-    Xg, yg = cp.asarray(X), cp.asarray(y)
-    X64 = Xg.astype(cp.float64)
-    xm, ym = X64.mean(axis=0), float(yg.mean())
-    G = X64.T @ X64 / n - cp.outer(xm, xm)
-    c = X64.T @ yg / n - xm * ym
-    w_star = cp.linalg.solve(G + alpha * cp.eye(100), c)
-    b_star = ym - float(xm @ w_star)
-    del X64
-
-    def f_reg(coef, b):
-        r = yg - Xg @ cp.asarray(coef, dtype=cp.float32) - b
-        return 0.5 * float(r @ r) / n + 0.5 * alpha * float(cp.asarray(coef) @ cp.asarray(coef))
-
-    f_star = f_reg(w_star.get(), b_star)
+    X, y, Xg, yg, subopt = _regression_problem(n, alpha)
 
     def reached_reg(est):
-        return (f_reg(est.coef_, float(est.intercept_[0])) - f_star) / f_star <= 1e-3
+        return subopt(est) <= 1e-3
 
     def reg(**kw):
         return lambda k: ParallelSGDRegressor(solver="sgd", alpha=alpha, learning_rate="constant", average=True,
