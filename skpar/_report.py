@@ -1,5 +1,5 @@
-"""What a fit says as it runs: a record per round on the ``skpar`` logger, a progress bar for long fits, and the
-user's per-round callback, which may stop the fit.
+"""What a fit says as it runs: a record per round on the ``skpar`` logger, a progress bar for long fits, the
+user's per-round callback, which may stop the fit, and scikit-learn's callbacks (``set_callbacks``).
 
 The drivers append one row a round to their ``history`` list (wall time, objective or duality gap, ...). An
 estimator hands them a :class:`FitLog` instead of a plain list: its ``append`` keeps the row, logs it at INFO on
@@ -7,6 +7,12 @@ estimator hands them a :class:`FitLog` instead of a plain list: its ``append`` k
 callback, whose true answer sets :attr:`FitLog.stop`; each driver ends after the round whose row asked it to
 (:func:`stop_requested`). ``verbose`` sets the logger's level for the fit (:func:`fit_logging`); with none of the
 application's own handlers, the records go to stdout, as scikit-learn's ``verbose`` lines do.
+
+Where the installed scikit-learn has its callback protocol (``sklearn.callback``, 1.9 and later), the estimators
+take its callbacks too (:class:`CallbackSupportMixin`'s ``set_callbacks``, e.g. ``ProgressBar``): the fit is the
+root task and every round a subtask whose ``on_fit_task_end`` hook gets the history row as ``metadata``; a hook that
+returns True stops the fit after that round, as the ``callback`` parameter's does. The rounds' models stay on the
+blocks, so the hooks get no ``fitted_estimator`` (scikit-learn's ``ScoringMonitor`` then records nothing).
 """
 
 from __future__ import annotations
@@ -15,6 +21,14 @@ import contextlib
 import logging
 import sys
 import time
+
+try:  # scikit-learn's callback protocol, where the installed version has it
+    from sklearn.callback import CallbackSupportMixin
+except ImportError:  # pragma: no cover - scikit-learn before 1.9
+
+    class CallbackSupportMixin:
+        """Stand-in where the installed scikit-learn has no callback protocol (no ``set_callbacks``)."""
+
 
 #: the package's logger: one INFO record per round, the history row in ``record.row``
 LOGGER = logging.getLogger("skpar")
@@ -53,11 +67,16 @@ class FitLog(list):
         Show a progress bar (tqdm) once the fit has run :data:`PROGRESS_AFTER` seconds.
     total : int or None
         The rounds the bar counts towards (``max_iter``): most fits stop before it.
+    context : sklearn.callback.CallbackContext or None
+        The fit's root task where scikit-learn callbacks are set: each row ends a subtask of it.
+    estimator : estimator or None
+        The estimator the scikit-learn callbacks' hooks are given.
     """
 
-    def __init__(self, name, callback=None, progress=False, total=None):
+    def __init__(self, name, callback=None, progress=False, total=None, context=None, estimator=None):
         super().__init__()
         self.name, self.callback, self.progress, self.total = name, callback, progress, total
+        self.context, self.estimator = context, estimator
         self.stop = False
         self._bar = None
         self._start = time.perf_counter()
@@ -72,6 +91,13 @@ class FitLog(list):
             self._tick(row)
         if self.callback is not None and self.callback(row):
             self.stop = True
+        if self.context is not None:
+            # a round is a subtask of the fit: begun and ended here, where its row is known (its start is not
+            # reported by the drivers)
+            task = self.context.subcontext(task_name="round")
+            task.call_on_fit_task_begin(estimator=self.estimator)
+            if task.call_on_fit_task_end(estimator=self.estimator, metadata=row):
+                self.stop = True
 
     def _tick(self, row):
         if self._bar is None:
@@ -124,14 +150,23 @@ def reporting(estimator, total):
     :func:`fit_logging`. The fit makes the log its ``history_`` once its rounds begin; on the way out ``history_``
     becomes the plain list of rows. A fit that fails before its rounds leaves ``history_`` as it was, so that a fit
     refused for bad input does not look fitted."""
+    context = None
+    if getattr(estimator, "_skl_callbacks", None):
+        # scikit-learn's callbacks: the fit is the root task (their teardown comes from _fit_context)
+        context = estimator._init_callback_context(max_subtasks=None)
+        context.call_on_fit_task_begin(estimator=estimator)
     log = FitLog(type(estimator).__name__, callback=getattr(estimator, "callback", None),
-                 progress=not estimator.verbose and _interactive(), total=total)
+                 progress=not estimator.verbose and _interactive(), total=total, context=context,
+                 estimator=estimator)
     estimator._log = log
     try:
         with fit_logging(estimator.verbose):
             yield log
+        if context is not None:
+            context.call_on_fit_task_end(estimator=estimator)
     finally:
         rows = log.close()
+        log.context = log.estimator = None
         if estimator.__dict__.get("history_") is log:
             estimator.history_ = rows
         del estimator._log

@@ -123,3 +123,62 @@ def test_a_refused_fit_does_not_look_fitted(estimator):
     with pytest.raises(ValueError, match="NaN"):
         est.fit(X, y)
     assert not hasattr(est, "history_") and not hasattr(est, "_log")
+
+
+sklearn_callback = pytest.importorskip("sklearn.callback")
+
+
+class _Recorder:
+    """A scikit-learn ``FitCallback`` that records its hooks' calls and asks to stop after ``stop_after`` rounds."""
+
+    def __init__(self, stop_after=None):
+        self.stop_after, self.calls, self.rows = stop_after, [], []
+
+    def setup(self, estimator, context):
+        self.calls.append(("setup", context.task_name))
+
+    def on_fit_task_begin(self, estimator, context):
+        self.calls.append(("begin", context.task_name))
+
+    def on_fit_task_end(self, estimator, context, *, metadata=None):
+        self.calls.append(("end", context.task_name))
+        if context.task_name == "round":
+            self.rows.append(metadata)
+            return self.stop_after is not None and len(self.rows) >= self.stop_after
+        return False
+
+    def teardown(self, estimator, context):
+        self.calls.append(("teardown", context.task_name))
+
+
+@pytest.mark.parametrize("case", ["classifier-sgd", "svm-dual", "lasso", "regressor-sgd"])
+def test_scikit_learn_callbacks_see_every_round_and_can_stop_the_fit(case):
+    estimator, kw, (X, y) = CASES[case]
+    assert isinstance(_Recorder(), sklearn_callback.FitCallback)
+    watch = _Recorder()
+    full = estimator(random_state=0, **kw).set_callbacks(watch)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        full.fit(X, y)
+    # the fit is the root task, each round a subtask whose end hook gets the history row; setup and teardown once
+    assert watch.calls[:2] == [("setup", "fit"), ("begin", "fit")]
+    assert watch.calls[-2:] == [("end", "fit"), ("teardown", "fit")]
+    assert watch.rows == full.history_ and len(watch.rows) > 3
+    assert watch.calls.count(("begin", "round")) == watch.calls.count(("end", "round")) == len(full.history_)
+    stopper = _Recorder(stop_after=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a stop asked for is no convergence failure
+        est = estimator(random_state=0, **kw).set_callbacks(stopper).fit(X, y)
+    assert est.history_ == stopper.rows and len(est.history_) == 3
+    assert stopper.calls[-1] == ("teardown", "fit")
+    # the fitted estimator keeps no context and pickles
+    assert not hasattr(est, "_callback_fit_ctx")
+    pickle.loads(pickle.dumps(est))
+
+
+def test_a_failed_fit_tears_the_callbacks_down():
+    # the fit began (the callbacks were set up), the input was refused: no end hook, but the teardown
+    watch = _Recorder()
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        ParallelSGDRegressor().set_callbacks(watch).fit(np.ones((10, 2)), np.full(9, 1.0))
+    assert watch.calls == [("setup", "fit"), ("begin", "fit"), ("teardown", "fit")]

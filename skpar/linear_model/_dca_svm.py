@@ -13,7 +13,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._losses import LOSSES, make_loss
-from .._report import reporting
+from .._report import CallbackSupportMixin, reporting
 from ..backend import get_backend
 from ..parallel import SyncRounds
 from ..parallel._blas import one_blas_thread_each
@@ -30,7 +30,8 @@ _LOSSES = tuple(name for name, cls in LOSSES.items() if cls.dual is not None)
 
 
 @shared_parameters
-class DualCoordinateAscentSVM(ClientParamMixin, LinearClassifierMixin, ClassifierMixin, BaseEstimator):
+class DualCoordinateAscentSVM(ClientParamMixin, LinearClassifierMixin, ClassifierMixin, CallbackSupportMixin,
+                              BaseEstimator):
     """Linear SVM by dual coordinate ascent on blocks of rows, combined as in CoCoA.
 
     Minimises the primal of scikit-learn's :class:`~sklearn.svm.LinearSVC`, for each output ``k`` (one per class,

@@ -20,7 +20,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._penalties import Penalty
-from .._report import reporting
+from .._report import CallbackSupportMixin, reporting
 from ..backend import get_backend
 from ..diagnostics import estimate_on_blocks
 from ..exceptions import CriticalBatchSizeWarning
@@ -75,7 +75,7 @@ class _EpochSeeds:
         return _seed(self.base, 3, self.first + e)
 
 
-class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, BaseEstimator):
+class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, CallbackSupportMixin, BaseEstimator):
     """Shared parameters and fit machinery of the data-parallel SGD estimators (not for direct use); ``sparsify`` and
     ``densify`` as scikit-learn's SGD estimators have them (``coef_`` as CSR for prediction, dense again to fit)."""
 

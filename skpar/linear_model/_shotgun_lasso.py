@@ -16,7 +16,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from .._device import to_host
-from .._report import reporting
+from .._report import CallbackSupportMixin, reporting
 from ..backend import check_gpu_fit_data, checked_chunks, compute, data_kind, delayed_column_blocks, get_backend
 from ..backend._select import check_gpu_local_client
 from ..parallel import ColumnBlock, DeviceLassoData, LassoData, SyncRounds, hydra_lasso, shotgun_lasso
@@ -57,7 +57,7 @@ def alpha_max(X, y, sample_weight=None, fit_intercept=True, l1_ratio=1.0):
 
 
 @shared_parameters
-class ShotgunLasso(ClientParamMixin, LinearRegressorMixin, RegressorMixin, LinearModel):
+class ShotgunLasso(ClientParamMixin, LinearRegressorMixin, RegressorMixin, CallbackSupportMixin, LinearModel):
     """Lasso and elastic net by Shotgun parallel coordinate descent, on threads or on a Dask cluster.
 
     Minimises scikit-learn's :class:`~sklearn.linear_model.Lasso` (``l1_ratio=1``) or
