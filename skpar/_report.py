@@ -11,8 +11,9 @@ application's own handlers, the records go to stdout, as scikit-learn's ``verbos
 Where the installed scikit-learn has its callback protocol (``sklearn.callback``, 1.9 and later), the estimators
 take its callbacks too (:class:`CallbackSupportMixin`'s ``set_callbacks``, e.g. ``ProgressBar``): the fit is the
 root task and every round a subtask whose ``on_fit_task_end`` hook gets the history row as ``metadata``; a hook that
-returns True stops the fit after that round, as the ``callback`` parameter's does. The rounds' models stay on the
-blocks, so the hooks get no ``fitted_estimator`` (scikit-learn's ``ScoringMonitor`` then records nothing).
+returns True stops the fit after that round, as the ``callback`` parameter's does. The drivers hand the log rows,
+not their rounds' models, so the hooks get no ``fitted_estimator`` (scikit-learn's ``ScoringMonitor`` then records
+nothing).
 """
 
 from __future__ import annotations
