@@ -54,3 +54,19 @@ def _fmt(v):
     if isinstance(v, float):
         return f"{v:.3g}" if abs(v) < 1e-2 or abs(v) >= 1e4 else f"{v:.3f}"
     return str(v)
+
+
+def real_sets(names):
+    """``(name, load(name))`` for each of the comma-separated set ``names`` whose files are present (the loaders of
+    ``asv_bench/benchmarks/datasets.py``); a set whose files are missing is said and skipped."""
+    import os
+    import sys
+
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+    from benchmarks.datasets import available, load
+
+    for name in names.split(","):
+        if not available(name):
+            print(f"{name}: files not found; skipped")
+            continue
+        yield name, load(name)

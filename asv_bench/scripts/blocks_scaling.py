@@ -36,8 +36,8 @@ from skpar import AveragedSGDClassifier, DualCoordinateAscentSVM, ParallelSGDReg
 
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-from _timing import print_table, time_to_target  # noqa: E402
-from benchmarks.datasets import SETS, available, load  # noqa: E402
+from _timing import print_table, real_sets, time_to_target  # noqa: E402
+from benchmarks.datasets import SETS  # noqa: E402
 
 warnings.simplefilter("ignore", ConvergenceWarning)
 
@@ -111,11 +111,8 @@ def main():
     blocks = [int(k) for k in args.blocks.split(",")]
     only = set(args.only.split(","))
     rows = []
-    for name in args.sets.split(","):
-        if not available(name):
-            print(f"{name}: files not found; skipped")
-            continue
-        X, y = load(name)[:2]
+    for name, data in real_sets(args.sets):
+        X, y = data[:2]
         task = SETS[name][0]
         new = []
         if task in ("binary", "multiclass"):

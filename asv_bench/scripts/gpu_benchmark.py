@@ -290,8 +290,8 @@ def _regression_problem(n, alpha=1e-4):
 
     from skpar.datasets import make_correlated_regression
 
-    if n in _PROBLEMS:  # the parts of one run share the data (generating 10,000,000 rows takes seconds)
-        return _PROBLEMS[n]
+    if (n, alpha) in _PROBLEMS:  # the parts of one run share the data (generating 10,000,000 rows takes seconds)
+        return _PROBLEMS[n, alpha]
     X, y, _ = make_correlated_regression(n, 100, dtype=np.float32, random_state=0)
     Xg, yg = cp.asarray(X), cp.asarray(y)
     X64 = Xg.astype(cp.float64)
@@ -307,8 +307,8 @@ def _regression_problem(n, alpha=1e-4):
         return 0.5 * float(r @ r) / n + 0.5 * alpha * float(cp.asarray(coef) @ cp.asarray(coef))
 
     f_star = f_reg(w_star.get(), b_star)
-    _PROBLEMS[n] = X, y, Xg, yg, lambda est: (f_reg(est.coef_, float(est.intercept_[0])) - f_star) / f_star
-    return _PROBLEMS[n]
+    _PROBLEMS[n, alpha] = X, y, Xg, yg, lambda est: (f_reg(est.coef_, float(est.intercept_[0])) - f_star) / f_star
+    return _PROBLEMS[n, alpha]
 
 
 def sgd_sweep(n):

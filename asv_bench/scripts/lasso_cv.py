@@ -24,8 +24,8 @@ from sklearn.model_selection import KFold
 from skpar import ShotgunLassoCV
 from skpar.linear_model import alpha_max
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-from benchmarks.datasets import available, load  # noqa: E402
+sys.path.insert(0, os.path.dirname(__file__))
+from _timing import real_sets  # noqa: E402
 
 warnings.simplefilter("ignore", ConvergenceWarning)
 
@@ -36,11 +36,8 @@ def main():
     p.add_argument("--repeats", type=int, default=1)
     args = p.parse_args()
     rows = []
-    for name in args.sets.split(","):
-        if not available(name):
-            print(f"{name}: files not found; skipped")
-            continue
-        X, y = load(name)[:2]
+    for name, data in real_sets(args.sets):
+        X, y = data[:2]
         X, y = X.tocsr(), np.asarray(y, dtype=float)
         amax = alpha_max(X, y)
         # LassoCV's default folds (KFold(5), unshuffled), which both take

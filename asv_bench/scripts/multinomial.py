@@ -20,8 +20,8 @@ from sklearn.linear_model import LogisticRegression
 
 from skpar import AveragedSGDClassifier
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-from benchmarks.datasets import available, load  # noqa: E402
+sys.path.insert(0, os.path.dirname(__file__))
+from _timing import real_sets  # noqa: E402
 
 warnings.simplefilter("ignore", ConvergenceWarning)
 ALPHA = 1e-4
@@ -33,11 +33,7 @@ def main():
     p.add_argument("--repeats", type=int, default=1)
     args = p.parse_args()
     rows = []
-    for name in args.sets.split(","):
-        if not available(name):
-            print(f"{name}: files not found; skipped")
-            continue
-        X, y, Xt, yt, _ = load(name)
+    for name, (X, y, Xt, yt, _) in real_sets(args.sets):
         n = X.shape[0]
         makers = {
             "AveragedSGDClassifier(loss='log_loss', multi_class='multinomial')":

@@ -32,12 +32,7 @@ class ColumnBlock:
         and the block, not a third copy."""
         if any(sp.issparse(p) for p in pieces):
             return cls(sp.vstack(pieces, format="csc"), s, cols, fit_intercept)
-        X = np.empty((sum(p.shape[0] for p in pieces), len(cols)), dtype=np.float64, order="F")
-        a = 0
-        for p in pieces:
-            X[a:a + p.shape[0]] = p
-            a += p.shape[0]
-        return cls(X, s, cols, fit_intercept)
+        return cls(stack_pieces(pieces, len(cols), np), s, cols, fit_intercept)
 
     def __init__(self, X, s, cols, fit_intercept):
         if sp.issparse(X):
@@ -61,6 +56,17 @@ class ColumnBlock:
     def gradient(self, r):
         sr = self.s * r
         return (np.asarray(self.X.T @ sr).ravel() - self.xbar * sr.sum()) / self.X.shape[0]
+
+
+def stack_pieces(pieces, width, xp):
+    """Dense row pieces of ``width`` columns written one after another into one F-ordered float64 array of the array
+    module ``xp`` (NumPy, or CuPy for a GPU's block)."""
+    X = xp.empty((sum(p.shape[0] for p in pieces), width), dtype=xp.float64, order="F")
+    a = 0
+    for p in pieces:
+        X[a:a + p.shape[0]] = p
+        a += p.shape[0]
+    return X
 
 
 def column_piece(chunk, cols):

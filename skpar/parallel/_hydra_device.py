@@ -47,13 +47,9 @@ class DeviceColumnBlock:
     @classmethod
     def from_pieces(cls, pieces, s, cols, fit_intercept):
         """The block from its columns' row pieces, written into one F-ordered device array."""
-        cp = cupy_module()
-        X = cp.empty((sum(p.shape[0] for p in pieces), len(cols)), dtype=cp.float64, order="F")
-        a = 0
-        for p in pieces:
-            X[a:a + p.shape[0]] = p
-            a += p.shape[0]
-        return cls(X, s, cols, fit_intercept)
+        from ._hydra import stack_pieces  # (_hydra imports this module)
+
+        return cls(stack_pieces(pieces, len(cols), cupy_module()), s, cols, fit_intercept)
 
     def __init__(self, X, s, cols, fit_intercept):
         cp = cupy_module()

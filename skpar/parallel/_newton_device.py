@@ -91,11 +91,12 @@ def _hessian_parts(block, coef, bias, live, dw):
     cp = cupy_module()
     K, d = coef.shape[0], block.X.shape[1]
     parts = np.zeros((K, dw, dw))
-    for k in np.flatnonzero(live):
-        H = cp.zeros((d, d))
-        for a, Xc in _chunks(block):
-            H += Xc.T @ (coef[k, a:a + Xc.shape[0], None] * Xc)
-        parts[k, :d, :d] = cp.asnumpy(H)
+    outputs = np.flatnonzero(live)
+    H = cp.zeros((outputs.size, d, d))
+    for a, Xc in _chunks(block):  # the chunks outermost: each is widened once for every output
+        for i, k in enumerate(outputs):
+            H[i] += Xc.T @ (coef[k, a:a + Xc.shape[0], None] * Xc)
+    parts[outputs, :d, :d] = cp.asnumpy(H)
     if bias != 0.0:  # the intercept's row and column: bias * sum_i c_i x_i, and bias^2 * sum_i c_i
         cross = np.zeros((K, dw))
         _transposed(block, coef, bias, cross)
