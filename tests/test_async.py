@@ -1,6 +1,6 @@
 """Asynchronous modes: Downpour-style parameter server (mode='async') and Hogwild! (mode='hogwild')."""
 
-import time
+import threading
 
 import numpy as np
 import pytest
@@ -120,38 +120,55 @@ def test_async_and_hogwild_classifiers():
         assert clf.score(X, y) > lr.score(X, y) - 0.01
 
 
-def _straggler_timings(runs, **common):
-    """Wall time of each ``(mode, parameters)`` fit with block 0's tasks sleeping 100 ms (a test-only hook), each
-    checked to reach 1e-2 of the optimum."""
+def _gate(scheduler):
+    """Block 0's straggler gate: its tasks wait at it until the test opens it (skpar.parallel._tasks._straggle)."""
+    if scheduler == "threads":
+        return threading.Event()
+    from distributed import Event
+
+    return Event(client=scheduler)
+
+
+def _held_straggler_fit(scheduler, ahead, **kw):
+    """An asynchronous fit whose block 0 is held at a gate until block 1 has landed ``ahead`` updates (the gate
+    opens from the fit's callback, on the driver). A driver or backend that waited for the straggler would never
+    see those updates: the held task's gate times out and the fit fails, where a timed test would only be slow.
+    How much time this buys is a benchmark's claim (asv_bench/scripts/async_time_to_target.py, its straggler rows)."""
     rng = np.random.default_rng(1)
     X = rng.normal(size=(8000, 10))
     y = X @ rng.normal(size=10) + 0.3 * rng.normal(size=8000)
-    timings = {}
-    for mode, extra in runs:
-        reg = ParallelSGDRegressor(solver="sgd", mode=mode, alpha=ALPHA, local_steps=125, learning_rate="invscaling",
-                                   power_t=0.5, average=False, tol=None, random_state=0, n_jobs=2, **common, **extra)
-        reg._straggler_delays = (0.1, 0.0)
-        start = time.perf_counter()
-        reg.fit(X, y)
-        timings[mode] = time.perf_counter() - start
-        assert _subopt(X, y, reg) < 1e-2, mode
-    return timings
+    gate = _gate(scheduler)
+    landed = []
+
+    def open_when_ahead(row):
+        landed.append(row["block"])
+        if landed.count(1) == ahead:
+            gate.set()
+
+    reg = ParallelSGDRegressor(solver="sgd", mode="async", alpha=ALPHA, local_steps=125, learning_rate="invscaling",
+                               power_t=0.5, average=False, tol=None, random_state=0, n_jobs=2, client=scheduler,
+                               callback=open_when_ahead, **kw)
+    reg._straggler_delays = (gate, 0.0)
+    reg.fit(X, y)
+    assert _subopt(X, y, reg) < 1e-2
+    assert [h["block"] for h in reg.history_] == landed
+    first = landed.index(0)
+    assert first >= ahead and set(landed[:first]) == {1}  # block 1 went on while block 0 was held
+    assert reg.history_[first]["staleness"] >= ahead  # and the held update was applied, damped, when it came
+    return reg
 
 
-def test_async_beats_sync_with_a_straggler(scheduler):
-    """The straggler on a LocalCluster worker, or on the block's own thread: synchronous rounds wait for it every
-    round; the parameter server goes on with the other block's updates."""
-    timings = _straggler_timings([("sync", {}), ("async", {})], max_iter=8, client=scheduler)
-    assert timings["async"] < 0.7 * timings["sync"]
+def test_async_goes_on_without_a_straggler(scheduler):
+    """The straggler on a LocalCluster worker, or on the block's own thread: synchronous rounds would wait for it
+    every round; the parameter server goes on with the other block's updates."""
+    _held_straggler_fit(scheduler, ahead=6, max_iter=8)
 
 
 def test_a_straggler_holds_only_its_own_thread():
     """On the thread backend each block's tasks run on the block's own thread: with two tasks in flight per block
-    (max_staleness=2), the straggler's queued task waits behind its own sleeping one instead of taking the other
-    block's thread."""
-    # four tasks in flight, each update a quarter of a local move: async needs more epochs to the same target
-    timings = _straggler_timings([("sync", dict(max_iter=8)), ("async", dict(max_staleness=2, max_iter=16))])
-    assert timings["async"] < 0.3 * timings["sync"]
+    (max_staleness=2), both of the straggler's tasks are held, and the second waits behind the first on block 0's
+    thread instead of taking block 1's (which would stop block 1 too, and the gate would never open)."""
+    _held_straggler_fit("threads", ahead=8, max_staleness=2, max_iter=16)
 
 
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])

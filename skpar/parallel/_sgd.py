@@ -53,7 +53,8 @@ class SGDPlan:
     avg_start: int
     blowup: float
     ref_loss: float = np.inf
-    #: test-only straggler hook: seconds each block's task sleeps (by block index); empty in real fits
+    #: test-only straggler hook (by block index): seconds each block's task sleeps, or a gate it waits on
+    #: (``skpar.parallel._tasks._straggle``); empty in real fits
     delays: tuple = ()
     #: mode='hogwild': steps a thread takes on its own replica between folds into the shared model; 0, none (every
     #: step writes the shared model)

@@ -42,6 +42,25 @@ def _sgd_epoch_on_gpu(block, state, plan, epoch_seed, offset, n_steps, t0):
     return StepsResult(*sgd_epoch_gpu(block, state, plan, epoch_seed, t0))
 
 
+#: how long a gated straggler waits for its gate (tests only) before its task fails: a gate never opened is a
+#: deadlock in the driver or the backend, which the test must see as an error rather than a hang
+GATE_TIMEOUT = 120.0
+
+
+def _straggle(plan, block):
+    """The test-and-benchmark straggler hook (``plan.delays``, empty in real fits): block ``block.index``'s tasks
+    sleep that many seconds (benchmarks) or, given an object with ``wait(timeout)`` (a ``threading.Event``, a
+    ``distributed.Event``), wait until the test opens it, so that a test orders events without timing them."""
+    hold = plan.delays[block.index] if block.index < len(plan.delays) else None
+    if not hold:
+        return
+    if hasattr(hold, "wait"):
+        if hold.wait(GATE_TIMEOUT) is False:
+            raise TimeoutError(f"block {block.index}'s straggler gate was not opened within {GATE_TIMEOUT:g} s")
+        return
+    time.sleep(hold)
+
+
 @gpu_variant(_sgd_epoch_on_gpu)
 def sgd_task(block, state, plan, epoch_seed, offset, n_steps, t0):
     """Run ``n_steps`` local SGD steps on the block, from ``state``, over its epoch order from ``offset``.
@@ -50,8 +69,7 @@ def sgd_task(block, state, plan, epoch_seed, offset, n_steps, t0):
     rows are the block's training rows shuffled by ``epoch_seed`` (memoised on the block, so a round costs only its
     own steps).
     """
-    if plan.delays and block.index < len(plan.delays) and plan.delays[block.index]:
-        time.sleep(plan.delays[block.index])  # a straggler, for tests and benchmarks only
+    _straggle(plan, block)
     W, B, Wbar, Bbar, n_avg = state
     order = block.epoch_order(plan.order_seed(epoch_seed))
     rows = order[offset: offset + n_steps * plan.batch_size]
@@ -76,8 +94,7 @@ def hogwild_task(block, W, B, plan, epoch_seed, t0, inv_q, own_model=False, n_th
     it), and returns the copy too: ``(loss_sum, n_seen, steps, diverged, last_eta, W, B, n_threads)``; the driver
     averages the blocks' models.
     """
-    if plan.delays and block.index < len(plan.delays) and plan.delays[block.index]:
-        time.sleep(plan.delays[block.index])
+    _straggle(plan, block)
     rows = block.epoch_order(plan.order_seed(epoch_seed))
     if not own_model:
         if replicas > 1:
