@@ -9,6 +9,7 @@ from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 
 from skpar import AveragedSGDClassifier, ParallelSGDRegressor
+from skpar.kernels._replica import STABLE_DELAY
 
 from .conftest import ridge_objective, ridge_optimum
 
@@ -76,17 +77,33 @@ def test_hogwild_replicas_reach_the_optimum(problem, sparse):
     np.testing.assert_array_equal(one.coef_, ParallelSGDRegressor(solver="sgd", n_jobs=1, **kw).fit(X, y).coef_)
 
 
-def test_hogwild_replicas_on_four_threads_asked_to_fold_once_an_epoch(problem):
+def test_hogwild_replicas_on_four_threads_asked_to_fold_once_an_epoch(problem, monkeypatch):
     """Four threads asked to fold only once an epoch, on data where every row moves the intercept and half the
-    weights: the periods are capped by the coordinates' curvature (the cap's arithmetic is tested in
-    test_kernels.py), the step is never cut, and the optimum is reached. (Whether uncapped periods overshoot here
-    depends on whether the four threads' epochs overlap in time, which a 2-core machine does not promise.)"""
+    weights: the fold periods the threads use are capped by the coordinates' curvature (the cap's arithmetic is
+    tested in test_kernels.py), and the optimum is reached. (Whether uncapped periods would overshoot here depends
+    on whether the four threads' epochs overlap in time, which a 2-core machine does not promise: so the periods
+    in use are what is asserted.)"""
+    import skpar.parallel._tasks as tasks
+
+    used = []
+
+    def recorded(steps, n_threads, eta, curvature):
+        period = capped(steps, n_threads, eta, curvature)
+        used.append((steps, n_threads, eta, curvature, period))
+        return period
+
+    capped = tasks.stable_period
+    monkeypatch.setattr(tasks, "stable_period", recorded)
     _, X, y = problem
     kw = dict(alpha=ALPHA, mode="hogwild", learning_rate="invscaling", power_t=0.5, max_iter=20, tol=None,
               random_state=0, n_jobs=4)
     reg = ParallelSGDRegressor(solver="sgd", replica_steps=1_000_000, **kw).fit(X, y)
-    assert reg.learning_rate_ == ParallelSGDRegressor(solver="sgd", **kw).fit(X, y).learning_rate_  # never cut
     assert _subopt(X, y, reg) < 1e-2
+    assert used and {n for _, n, _, _, _ in used} == {4}
+    rows_per_epoch = X.shape[0] // 4
+    for steps, n, eta, curvature, period in used:
+        assert steps == 1_000_000
+        assert period == int(max(1, STABLE_DELAY / (n * eta * curvature))) < rows_per_epoch  # capped within an epoch
 
 
 def test_hogwild_replicas_on_a_dask_worker(problem):

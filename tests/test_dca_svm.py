@@ -201,8 +201,8 @@ def test_multiclass_in_one_pass_matches_linear_svc(solver):
 def test_sample_weight_is_a_per_sample_c(data, solver):
     X, y = data
     sw = np.random.default_rng(0).uniform(0.5, 2, len(y))
-    ref = LinearSVC(C=0.05, dual=True, tol=1e-10, max_iter=200_000).fit(X, y, sample_weight=sw)
-    ours = DualCoordinateAscentSVM(C=0.05, tol=1e-9, max_iter=20_000, n_jobs=2, solver=solver).fit(
+    ref = LinearSVC(C=0.05, dual=True, tol=1e-10, max_iter=200_000, random_state=0).fit(X, y, sample_weight=sw)
+    ours = DualCoordinateAscentSVM(C=0.05, tol=1e-9, max_iter=20_000, n_jobs=2, solver=solver, random_state=0).fit(
         X, y, sample_weight=sw)
     np.testing.assert_allclose(ours.coef_, ref.coef_, atol=1e-4)
 

@@ -156,7 +156,7 @@ def test_dask_array_input_and_lazy_predict(data, scheduler):
 
 
 def test_dask_dataframe_input(data, scheduler):
-    dd = pytest.importorskip("dask.dataframe")
+    import dask.dataframe as dd
     import pandas as pd
 
     X, y = data

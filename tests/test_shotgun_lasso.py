@@ -45,7 +45,7 @@ def test_matches_sklearn_lasso_with_certificate(problem, sparse, working_set):
         X = sp.csr_matrix(np.where(np.random.default_rng(1).random(X.shape) < 0.6, 0.0, X))
     alpha = 0.05 * alpha_max(X, y)
     ref = Lasso(alpha=alpha, tol=1e-10, max_iter=100_000).fit(X, y)
-    ours = ShotgunLasso(alpha=alpha, tol=1e-10, working_set=working_set, n_jobs=2).fit(X, y)
+    ours = ShotgunLasso(random_state=0, alpha=alpha, tol=1e-10, working_set=working_set, n_jobs=2).fit(X, y)
     np.testing.assert_allclose(ours.coef_, ref.coef_, atol=1e-6)
     assert ours.intercept_ == pytest.approx(ref.intercept_, abs=1e-6)
     f = lasso_objective(X, y, ours.coef_, ours.intercept_, alpha)
@@ -65,7 +65,7 @@ def test_elastic_net_positive_and_weights(problem):
         ours = ShotgunLasso(alpha=0.1, tol=1e-10, n_jobs=2, **kw).fit(X, y, sample_weight=sw)
         np.testing.assert_allclose(ours.coef_, ref.coef_, atol=1e-6)
         assert ours.intercept_ == pytest.approx(ref.intercept_, abs=1e-6)
-    assert (ShotgunLasso(alpha=0.1, positive=True, n_jobs=2).fit(X, y).coef_ >= 0).all()
+    assert (ShotgunLasso(random_state=0, alpha=0.1, positive=True, n_jobs=2).fit(X, y).coef_ >= 0).all()
 
 
 @pytest.fixture(scope="module")
@@ -99,8 +99,8 @@ def test_mug32_shotgun_speedup_and_guard(mug32):
 
 def test_threads_and_cluster_agree(problem, cluster_client):
     X, y = problem
-    a = ShotgunLasso(alpha=0.2, tol=1e-12, n_jobs=2, client="threads").fit(X, y)
-    b = ShotgunLasso(alpha=0.2, tol=1e-12, client=cluster_client, max_iter=5000).fit(X, y)
+    a = ShotgunLasso(random_state=0, alpha=0.2, tol=1e-12, n_jobs=2, client="threads").fit(X, y)
+    b = ShotgunLasso(random_state=0, alpha=0.2, tol=1e-12, client=cluster_client, max_iter=5000).fit(X, y)
     np.testing.assert_allclose(a.coef_, b.coef_, atol=1e-6)
     assert a.intercept_ == pytest.approx(b.intercept_, abs=1e-6)
     assert b.history_[-1]["gap"] <= 1e-12 * np.var(y) * 1.0001
@@ -137,7 +137,7 @@ def test_path_refuses_a_negative_alpha(problem):
 def test_path_on_a_dask_array_fits_alpha_by_alpha(problem, scheduler):
     """Where the fits do not run on one host problem (dask data, a cluster) the path fits alpha by alpha, to the same
     coefficients."""
-    da = pytest.importorskip("dask.array")
+    import dask.array as da
     X, y = problem
     alphas, ref, _ = shotgun_lasso_path(X, y, n_alphas=4, eps=1e-1, tol=1e-12, n_jobs=2)
     _, ours, gaps = shotgun_lasso_path(da.from_array(X, chunks=(200, 100)), da.from_array(y, chunks=200),
@@ -148,17 +148,18 @@ def test_path_on_a_dask_array_fits_alpha_by_alpha(problem, scheduler):
 
 def test_pipeline_and_grid_search(problem):
     X, y = problem
-    gs = GridSearchCV(make_pipeline(StandardScaler(), ShotgunLasso(n_jobs=2)),
+    gs = GridSearchCV(make_pipeline(StandardScaler(), ShotgunLasso(random_state=0, n_jobs=2)),
                       {"shotgunlasso__alpha": [0.05, 50.0]}, cv=2).fit(X, y)
     assert gs.best_params_["shotgunlasso__alpha"] == 0.05
 
 
 def test_dask_array_input(problem, scheduler):
-    da = pytest.importorskip("dask.array")
+    import dask.array as da
     X, y = problem
-    ref = ShotgunLasso(alpha=0.2, tol=1e-12, n_jobs=2, client="threads").fit(X, y)
+    ref = ShotgunLasso(random_state=0, alpha=0.2, tol=1e-12, n_jobs=2, client="threads").fit(X, y)
     Xd = da.from_array(X, chunks=(200, 100))
-    ours = ShotgunLasso(alpha=0.2, tol=1e-12, max_iter=5000, client=scheduler).fit(Xd, da.from_array(y, chunks=200))
+    ours = ShotgunLasso(random_state=0, alpha=0.2, tol=1e-12, max_iter=5000, client=scheduler).fit(
+        Xd, da.from_array(y, chunks=200))
     np.testing.assert_allclose(ours.coef_, ref.coef_, atol=1e-6)
     pred = ours.predict(Xd)
     assert isinstance(pred, da.Array)

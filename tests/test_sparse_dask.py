@@ -51,7 +51,7 @@ def test_sparse_chunks_fit_as_local_csr_does(case, scheduler):
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_a_dask_dataframe_predicts_a_dask_series_with_its_partitions(case, scheduler):
-    dd = pytest.importorskip("dask.dataframe")
+    import dask.dataframe as dd
     import pandas as pd
 
     estimator, kw, y, _ = CASES[case]

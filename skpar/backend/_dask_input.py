@@ -7,7 +7,7 @@ import dask.array as da
 import numpy as np
 
 from .._device import array_module
-from .._dtypes import check_values
+from .._dtypes import check_squares_finite, check_values
 from ._base import row_splits
 from ._block import make_block
 
@@ -44,17 +44,21 @@ def label_counts(y_enc, n_classes):
     return da.bincount(y_enc.astype(np.intp), minlength=n_classes).compute()
 
 
-def checked_chunks(X, name="X"):
+def checked_chunks(X, name="X", squares=False):
     """``X`` (a dask array) with each chunk checked for NaN and inf where it is computed, as ``validate_data``
     checks a local array: the check is a task on the chunk's worker, and nothing but the chunk's own result moves.
 
     For data that no block is built from (ShotgunLasso's column pieces, ``predict``): the error comes when the
-    result is computed, as a dask array's errors do."""
-    return X.map_blocks(_checked_chunk, label=name, dtype=X.dtype, meta=X._meta)
+    result is computed, as a dask array's errors do. ``squares`` (fit data): values whose squares overflow float64
+    raise too (:func:`~skpar._dtypes.check_squares_finite`)."""
+    return X.map_blocks(_checked_chunk, label=name, squares=squares, dtype=X.dtype, meta=X._meta)
 
 
-def _checked_chunk(chunk, label):
-    check_values(label, chunk, where=" (in a chunk of the dask array)", xp=array_module(chunk))
+def _checked_chunk(chunk, label, squares):
+    where, xp = " (in a chunk of the dask array)", array_module(chunk)
+    check_values(label, chunk, where=where, xp=xp)
+    if squares:
+        check_squares_finite(label, chunk, where=where, xp=xp)
     return chunk
 
 

@@ -16,6 +16,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from .._device import to_host
+from .._dtypes import check_squares_finite
 from .._report import CallbackSupportMixin, reporting
 from ..backend import check_gpu_fit_data, checked_chunks, compute, data_kind, delayed_column_blocks, get_backend
 from ..backend._select import check_gpu_local_client
@@ -227,7 +228,8 @@ class ShotgunLasso(ClientParamMixin, LinearRegressorMixin, RegressorMixin, Callb
             # On threads the chunks are computed into this process; on Dask they become column blocks on workers
             # (GPU column blocks where the chunks are CuPy arrays: parallel._hydra_device).
             X, y, sample_weight, _ = check_fit_data(self, X, y, sample_weight, reset=True)
-            X = checked_chunks(X)  # no block is built from the row chunks: NaN and inf are found on each chunk
+            # no block is built from the row chunks: NaN, inf and squares past float64 are found on each chunk
+            X = checked_chunks(X, squares=True)
             y, sample_weight = (None if a is None else to_host(a) for a in compute(y, sample_weight))
             if backend.in_process and raw.gpu:  # no cluster: the chunks come together on this GPU, one problem
                 backend.close()
@@ -255,8 +257,11 @@ class ShotgunLasso(ClientParamMixin, LinearRegressorMixin, RegressorMixin, Callb
         return self._set_fit(X, w, gap, n_iter, converged, p, rho, ybar, xbar, tol_abs, recoveries)
 
     def _validated(self, X, y):
-        return validate_data(self, X, y, accept_sparse=("csc", "csr"), dtype=[np.float64, np.float32],
+        X, y = validate_data(self, X, y, accept_sparse=("csc", "csr"), dtype=[np.float64, np.float32],
                              y_numeric=True)
+        check_squares_finite("X", X)
+        check_squares_finite("y", np.asarray(y, dtype=np.float64))
+        return X, y
 
     def _solve_local(self, data, pool, n_threads, l1, l2, w0, rng, start, rho=None, previous=None):
         """The Shotgun driver on data in this process (host data on ``n_threads`` threads of ``pool``, or data on

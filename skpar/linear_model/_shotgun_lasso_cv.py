@@ -11,6 +11,7 @@ from sklearn.model_selection import check_cv
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import validate_data
 
+from .._dtypes import check_squares_finite
 from ..backend import get_backend
 from ._n_blocks import n_threads
 from ._persistence import ClientParamMixin
@@ -158,6 +159,8 @@ class ShotgunLassoCV(ClientParamMixin, LinearRegressorMixin, RegressorMixin, Lin
             Fitted estimator.
         """
         X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32], y_numeric=True)
+        check_squares_finite("X", X)
+        check_squares_finite("y", np.asarray(y, dtype=np.float64))
         y, sample_weight = _checked_targets(y, sample_weight)
         if isinstance(self.alphas, Integral):
             amax = alpha_max(X, y, sample_weight, self.fit_intercept)

@@ -13,7 +13,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils.validation import _check_feature_names, _check_sample_weight, check_is_fitted, validate_data
 
-from .._dtypes import as_float
+from .._dtypes import as_float, check_squares_finite
 from ..backend import check_gpu_fit_data, check_gpu_predict_data, checked_chunks, data_kind, is_dask_collection
 
 
@@ -91,8 +91,10 @@ def _checked_fit_data(est, X, y, sample_weight, reset, y_numeric):
                          y_numeric=y_numeric, reset=reset)
     if sp.issparse(X):
         X = X.tocsr()
+    check_squares_finite("X", X)
     if y_numeric:
         y = np.asarray(y, dtype=np.float64)
+        check_squares_finite("y", y)
     if sample_weight is not None:
         sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
     return X, y, sample_weight

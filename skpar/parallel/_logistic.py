@@ -36,7 +36,6 @@ from __future__ import annotations
 import time
 
 import numpy as np
-import scipy.linalg
 
 from .._losses import make_loss
 from .._report import stop_requested
@@ -52,6 +51,7 @@ from ._newton import (
     _margins,
     block_margins,
     gram_part,
+    newton_direction,
 )
 
 #: the log loss's compiled scalar function, which the kernels take
@@ -256,8 +256,5 @@ def _directions(rounds, G, parts, reg, live, gram, bias):
     S = np.zeros_like(G)
     for k in np.flatnonzero(live):
         H = parts[k] + np.diag(reg)
-        try:
-            S[k] = scipy.linalg.cho_solve(scipy.linalg.cho_factor(H, check_finite=False), -G[k], check_finite=False)
-        except np.linalg.LinAlgError:
-            S[k] = scipy.linalg.lstsq(H, -G[k], check_finite=False)[0]
+        S[k] = newton_direction(H, G[k])
     return S

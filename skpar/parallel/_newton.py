@@ -319,8 +319,7 @@ def primal_newton(rounds, W, *, C, pos_weight, neg_weight, bias, tol, max_iter, 
             for k in np.flatnonzero(live):
                 H = parts[k]
                 H[np.diag_indices(dw)] += 1.0
-                S[k] = scipy.linalg.cho_solve(scipy.linalg.cho_factor(H, check_finite=False), -G[k],
-                                              check_finite=False)
+                S[k] = newton_direction(H, G[k])
         else:
             S = _conjugate_gradients(rounds, G, 1.0 + parts, live, bias)
         step = _line_search(rounds, W, S, G, primal, live, bias)
@@ -329,6 +328,18 @@ def primal_newton(rounds, W, *, C, pos_weight, neg_weight, bias, tol, max_iter, 
             return W, rel, it, rel <= tol
         W = W + step[:, None] * S
         it += 1
+
+
+def newton_direction(H, g):
+    """``-H^{-1} g`` for an assembled Newton system: Cholesky, or least squares where ``H`` is not positive definite
+    in floating point. Both solvers' ``H`` are the identity (or the penalty's diagonal) plus a curvature, positive
+    definite in exact arithmetic; features of magnitude 1e8 make the curvature's entries 1e16 and that identity
+    vanish under rounding (seen: Cholesky's "leading minor is not positive definite" on a two-feature SVM). The
+    line search keeps whatever direction comes back a descent."""
+    try:
+        return scipy.linalg.cho_solve(scipy.linalg.cho_factor(H, check_finite=False), -g, check_finite=False)
+    except np.linalg.LinAlgError:
+        return scipy.linalg.lstsq(H, -g, check_finite=False)[0]
 
 
 def use_gram(rounds, n_weights):
