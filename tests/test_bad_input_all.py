@@ -77,15 +77,16 @@ def _targets(name, X, rng):
     return rng.normal(size=X.shape[0])
 
 
-def _fit(name, X, y, container=None, **kw):
+def _fit(name, X, y, container=None, *, sample_weight=None, **params):
     c = container or Local()
+    kw = {} if sample_weight is None else {"sample_weight": sample_weight}
     with warnings.catch_warnings():
         # an overflow or an invalid value in skpar's code is numerical garbage even where the coefficients end
         # finite (scikit-learn's label check casts NaN labels with a warning of its own before it raises)
         warnings.filterwarnings("error", category=RuntimeWarning, module=r"skpar\.")
         warnings.simplefilter("ignore", ConvergenceWarning)  # the makers' fits are short on purpose
         kw = {k: c.data(v) for k, v in kw.items()}
-        return c.make(name).fit(c.data(X), c.data(y), **kw)
+        return c.make(name).set_params(**params).fit(c.data(X), c.data(y), **kw)
 
 
 def _finite(est):
@@ -215,29 +216,74 @@ def test_odd_but_valid_input_fits(name, kind):
     est = _fit(name, X, y)
     assert _finite(est)
     assert est.predict(X).shape == (X.shape[0],)
+    plain = np.ascontiguousarray(X, dtype=np.float64)
+    if kind in ("int", "bool", "readonly", "noncontiguous"):  # the same numbers as a float64 C array: its model
+        ref = _fit(name, plain, y)  # (to rounding: BLAS sums strided memory in another order)
+        np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(est.intercept_, ref.intercept_, rtol=1e-12, atol=1e-15)
+    elif kind == "float32" and name != "sgd_classifier":  # SGD's float32 path is compared in test_dtypes...
+        ref = _fit(name, plain, y)
+        np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-3, atol=1e-4)
+    elif kind == "constant-feature" and name in ("sgd_regressor", "shotgun_lasso"):
+        assert abs(np.ravel(est.coef_)[1]) < 1e-10  # centred away with the intercept: no weight on it
+    elif kind == "one-sample" and name == "shotgun_lasso":  # (the regressor runs SGD on so few rows)
+        np.testing.assert_allclose(est.predict(X), y, rtol=1e-12)  # the intercept is the one target
+
+
+#: the exact solvers' settings where a test compares two fits' models (the makers' short fits stop anywhere)
+TIGHT = {"sgd_regressor": {}, "shotgun_lasso": dict(tol=1e-12, max_iter=5000),
+         "dca_svm": dict(tol=1e-12, max_iter=5000), "sgd_classifier": {}}
+
+
+def _separable_targets(name, X):
+    return (X @ np.array([1.0, -1.0, 0.5][: X.shape[1]]) > 0).astype(int) if name in CLASSIFIERS else \
+        X @ np.arange(1.0, X.shape[1] + 1) + 0.5
 
 
 @pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("chunks", [(60,), (30, 0, 30), (1,) * 3 + (57,)], ids=["one-chunk", "empty-chunk",
                                                                              "tiny-chunks"])
 def test_dask_partitions_of_any_size(name, chunks):
+    """Chunks of any size, empty ones among them, give the local fit's model: the exact solvers its optimum, SGD
+    its model on the same blocks where the chunks are the blocks a local fit cuts."""
     rng = np.random.default_rng(2)
     X = rng.normal(size=(60, 3))
-    y = _targets(name, X, rng)
-    Xd = da.from_array(X, chunks=(chunks, 3))
-    yd = da.from_array(y, chunks=(chunks,))
-    assert _finite(_fit(name, Xd, yd))
+    y = _separable_targets(name, X)
+    est = _fit(name, da.from_array(X, chunks=(chunks, 3)), da.from_array(y, chunks=(chunks,)), **TIGHT[name])
+    assert _finite(est)
+    if name == "dca_svm":  # the primal is 1-strongly convex: each fit's certified gap bounds its distance to
+        # the optimum, ||w - w*||^2 <= 2 (P - D)
+        ref = _fit(name, X, y, **TIGHT[name])
+        dist = np.linalg.norm(np.append(est.coef_, est.intercept_) - np.append(ref.coef_, ref.intercept_))
+        radius = [np.sqrt(2 * max(e.history_[-1]["gap"], 0.0)) for e in (est, ref)]
+        assert dist <= sum(radius) + 1e-12
+    elif name != "sgd_classifier":
+        ref = _fit(name, X, y, **TIGHT[name])
+        np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-6, atol=1e-9)
+        np.testing.assert_allclose(est.intercept_, ref.intercept_, rtol=1e-6, atol=1e-9)
+    elif chunks != (1,) * 3 + (57,):  # blocks of 60 rows, or 30 and 30 (the empty chunk is no block)
+        ref = _fit(name, X, y, n_blocks=len([c for c in chunks if c]))
+        np.testing.assert_array_equal(est.coef_, ref.coef_)
+    else:  # four blocks of 1, 1, 1 and 57 rows: no local fit cuts those; the same problem solved
+        assert est.score(X, y) >= 0.9
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_more_workers_than_rows(name):
+    """Eight threads, or eight blocks, on three rows: the empty blocks take no part, and the model is the one a
+    single thread fits on the same blocks. No warning but the short fits' ConvergenceWarning."""
     rng = np.random.default_rng(3)
     X = rng.normal(size=(3, 2))
     y = _targets(name, X, rng)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+        warnings.simplefilter("error")
+        warnings.simplefilter("ignore", ConvergenceWarning)
         est = MAKERS[name]().set_params(n_jobs=8).fit(X, y)
-    assert _finite(est)
+        assert _finite(est)
+        eight = MAKERS[name]().set_params(n_jobs=8, n_blocks=8).fit(X, y)
+        one = MAKERS[name]().set_params(n_jobs=1, n_blocks=8).fit(X, y)
+    np.testing.assert_array_equal(eight.coef_, one.coef_)
+    np.testing.assert_array_equal(eight.intercept_, one.intercept_)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -254,7 +300,11 @@ def test_dask_array_from_a_dataframe_with_unknown_chunk_sizes(name):
     assert np.isnan(Xd.shape[0])
     with pytest.raises(ValueError, match="unknown chunk sizes"):
         _fit(name, Xd, yd)
-    assert _finite(_fit(name, ddf[list("abc")].to_dask_array(lengths=True), ddf["y"].to_dask_array(lengths=True)))
+    est = _fit(name, ddf[list("abc")].to_dask_array(lengths=True), ddf["y"].to_dask_array(lengths=True),
+               **TIGHT[name])
+    assert _finite(est)
+    if name in ("sgd_regressor", "shotgun_lasso"):  # exact solvers: the local optimum
+        np.testing.assert_allclose(est.coef_, _fit(name, X, y, **TIGHT[name]).coef_, rtol=1e-6, atol=1e-9)
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -134,3 +134,190 @@ def test_device_column_blocks_solve_the_host_blocks_problem(numpy_device, monkey
     np.testing.assert_allclose(w_dev, w_host, atol=1e-6)
     if selection == "cyclic":  # the same coordinate order: the same rounds
         assert rounds_dev == rounds_host
+
+
+# ---- the host-side choices of the GPU kernels: launch geometry, row orders, steps in flight, input checks ---------
+
+#: an H200's attributes, as CuPy reports the ones the launch arithmetic reads
+H200 = {"MultiProcessorCount": 132, "MaxThreadsPerMultiProcessor": 2048, "MaxRegistersPerMultiprocessor": 65536,
+        "MaxBlocksPerMultiprocessor": 32}
+
+
+class _Rows:
+    """A block's interface as the launch arithmetic reads it: X's shape (and nnz for sparse rows)."""
+
+    def __init__(self, n, d, nnz_per_row=None):
+        self.is_sparse = nnz_per_row is not None
+        self.X = types.SimpleNamespace(shape=(n, d), nnz=(nnz_per_row or d) * n)
+        self.n_rows = n
+
+
+@pytest.mark.parametrize("n, n_workers", [(10, 3), (1000, 7), (4096, 64), (5, 8), (97, 1)])
+def test_stripe_order_visits_every_row_once(n, n_workers):
+    """The register SGD kernel's epoch: full stripes of ``n_workers`` rows in a random affine order (``a`` coprime
+    to the stripe count), a worker's row in each, then the partial stripe. Every row is some worker's, once."""
+    from skpar.backend._gpu_block import GPUBlock
+
+    block = GPUBlock.__new__(GPUBlock)
+    block.X = types.SimpleNamespace(shape=(n, 4))
+    for seed in range(5):
+        s0, a, S, shift = block.stripe_order(seed, n_workers)
+        assert S == n // n_workers and 0 <= shift < n_workers
+        stripes = [(s0 + q * a) % S for q in range(S)] if S else []
+        assert sorted(stripes) == list(range(S))  # a permutation of the stripes
+        rows = [s * n_workers + slot for slot in range(n_workers) for s in stripes]
+        rows += [S * n_workers + slot for slot in range(n % n_workers)]
+        assert sorted(rows) == list(range(n))
+    assert block.stripe_order(1, n_workers) == block.stripe_order(1, n_workers)  # the seed fixes the epoch
+
+
+@pytest.mark.parametrize("regs, threads, expected_blocks_per_sm", [
+    (64, 256, 4),   # 64 registers x 256 threads = 16,384 a block: 4 fit in 65,536
+    (158, 32, 12),  # 158 -> 5,120 a warp (whole units of 256): 12 one-warp blocks an SM
+    (40, 32, 32),   # registers allow 51 one-warp blocks; the SM's cap on blocks is 32
+    (16, 256, 8),   # registers allow 16 blocks of 256 threads; 2,048 threads an SM allow 8
+])
+def test_resident_warps_follow_registers_threads_and_block_caps(monkeypatch, regs, threads, expected_blocks_per_sm):
+    import skpar.kernels._cuda as cuda
+
+    monkeypatch.setattr(cuda, "device_attributes", lambda: H200)
+    fn = types.SimpleNamespace(attributes={"num_regs": regs})
+    assert cuda.resident_warps_of(fn, threads) == expected_blocks_per_sm * (threads // 32) * 132
+
+
+def test_sgd_workers_are_capped_by_rows_residency_and_team(monkeypatch):
+    import skpar.kernels._cuda as cuda
+
+    monkeypatch.setattr(cuda, "device_attributes", lambda: H200)
+    monkeypatch.delenv("SKPAR_SGD_WARPS_PER_SM", raising=False)
+    fn = types.SimpleNamespace(attributes={"num_regs": 64})
+    wanted = cuda.SGD_WARPS_PER_SM * 132
+    assert cuda.sgd_workers(fn, 10_000_000, 1024) == wanted
+    assert cuda.sgd_workers(fn, 50 * 1024 + 5, 1024) == 50  # at least min_rows rows a worker
+    assert cuda.sgd_workers(fn, 10, 1024) == 1
+    monkeypatch.setitem(cuda._TEAM, id(fn), 4)  # a team of 4 warps a worker: a quarter of the resident warps
+    resident = cuda.resident_warps_of(fn, 128) // 4
+    assert cuda.sgd_workers(fn, 10_000_000, 1024) == min(wanted, resident)
+    assert cuda.sgd_launch(fn, 10) == ((10 * 4 * 32 // 128,), (128,))
+
+
+@pytest.mark.parametrize("batch, group, team", [(1, 1, 4), (8, 1, 4), (8, 2, 4), (6, 1, 4), (12, 4, 4), (5, 5, 4)])
+def test_sgd_team_divides_the_batch_groups(monkeypatch, batch, group, team):
+    """Each warp of a worker takes an equal share of every batch's groups: the team divides their count."""
+    from skpar.kernels._cuda import sgd_team
+
+    monkeypatch.delenv("SKPAR_SGD_TEAM", raising=False)
+    nw = sgd_team(batch, group)
+    assert 1 <= nw <= team and (batch // group) % nw == 0
+
+
+@pytest.mark.parametrize("n_warps", [1, 3, 7, 8, 9, 64, 1000])
+def test_launch_starts_exactly_the_warps_asked_under_a_block(n_warps):
+    from skpar.kernels._cuda import THREADS, launch
+
+    (g,), (t,) = launch(n_warps)
+    assert g * t // 32 >= n_warps and t % 32 == 0
+    if n_warps * 32 < THREADS:
+        assert (g, t) == (1, n_warps * 32)  # the grid-stride kernels count their warps from the launch
+    else:
+        assert t == THREADS and (g - 1) * t // 32 < n_warps
+
+
+@pytest.mark.parametrize("n, d, nnz", [(100_000, 20, None), (100_000, 500, None), (500_000, 47_000, 75),
+                                       (10_000, 1_000, 500), (50, 10_000, 3)])
+def test_hogwild_steps_in_flight_add_up_to_about_one(monkeypatch, n, d, nnz):
+    """Hogwild! on the GPU: ``tau`` rows in flight, each touching a fraction ``rho`` of the weights, each step damped
+    by ``1 / (1 + (tau - 1) rho)``, so that the other rows' overlapping steps on a weight add up to less than one
+    step; rows that rarely overlap take the whole GPU at full step."""
+    import skpar.kernels._sgd_cuda as sgd_cuda
+
+    monkeypatch.setattr(sgd_cuda, "resident_warps", lambda: 132 * 64)
+    tau, factor = sgd_cuda.wild_concurrency(_Rows(n, d, nnz))
+    rho = (nnz or d) / d
+    assert 1 <= tau <= min(132 * 64, n)
+    assert (tau - 1) * rho * factor < 1.0
+    if nnz is None:  # dense rows: 32 warps, a 32nd of a step each
+        assert tau == 32 and factor == pytest.approx(1 / 32)
+    if rho * tau < 0.05:
+        assert factor > 0.95
+
+
+def test_dual_warps_and_their_damping(monkeypatch):
+    """The dual CD kernels: 32 warps on dense rows; on sparse rows 4 a column, at least 32, at most what stays
+    resident. The steps in flight start damped by the largest eigenvalue of a batch's normalised Gram matrix,
+    (1 + sqrt(b / d))^2, and the damping doubles after a round in which the block's dual share fell."""
+    import skpar.kernels._dcd_cuda as dcd
+
+    monkeypatch.setattr(dcd, "resident_warps", lambda: 132 * 64)
+    monkeypatch.delenv("SKPAR_DCD_WARPS", raising=False)
+    assert dcd.concurrency(_Rows(1000, 100)) == dcd.DENSE_WARPS
+    assert dcd.concurrency(_Rows(1000, 5, 2)) == 32
+    assert dcd.concurrency(_Rows(1000, 1000, 2)) == 4 * 1000
+    assert dcd.concurrency(_Rows(1000, 10 ** 6, 2)) == 132 * 64
+    monkeypatch.setenv("SKPAR_DCD_WARPS", "7")
+    assert dcd.concurrency(_Rows(1000, 100)) == 7
+    block = _Rows(1000, 100)
+    assert dcd._damping(block, 1) == 1.0
+    assert dcd._damping(block, 25) == pytest.approx((1 + 0.5) ** 2)
+    dcd._after_round(block, 2.25, -10.0)
+    assert block.gpu_damp == 2.25 and dcd._damping(block, 25) == 2.25  # kept for the next round
+    dcd._after_round(block, 2.25, -9.0)  # the dual share rose: safe steps
+    assert block.gpu_damp == 2.25
+    dcd._after_round(block, 2.25, -9.5)  # it fell: the steps in flight were too bold
+    assert block.gpu_damp == 4.5 and block.gpu_dual == -9.5
+
+
+@pytest.fixture
+def numpy_gpu_input(monkeypatch):
+    import skpar.backend._device_input as device_input
+
+    monkeypatch.setattr(device_input, "cupy_module", lambda: NUMPY_AS_CUPY)
+    return device_input
+
+
+def test_gpu_input_checks_name_the_problem(numpy_gpu_input):
+    """The device-side input checks (``check_gpu_fit_data``, ``check_gpu_predict_data``) with NumPy standing in
+    for CuPy: the messages scikit-learn gives for host data."""
+    from skpar import AveragedSGDClassifier, ParallelSGDRegressor
+
+    check_fit, check_predict = numpy_gpu_input.check_gpu_fit_data, numpy_gpu_input.check_gpu_predict_data
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(20, 3)), rng.normal(size=20)
+    reg = ParallelSGDRegressor()
+    Xc, yc, sw = check_fit(reg, X.astype(np.int64), y, None, reset=True)
+    assert Xc.dtype == np.float64 and Xc.flags.c_contiguous and reg.n_features_in_ == 3 and sw is None
+    assert check_fit(reg, np.asfortranarray(X.astype(np.float32)), y, None, reset=True)[0].flags.c_contiguous
+    bad = X.copy()
+    bad[3, 1] = np.nan
+    cases = [
+        (dict(X=bad), ValueError, "Input X contains NaN or infinity"),
+        (dict(X=X[:0]), ValueError, "0 sample"),
+        (dict(X=X[:, :0]), ValueError, "0 feature"),
+        (dict(X=X[:, 0]), ValueError, "Expected a 2D array"),
+        (dict(X=X.astype(np.complex128)), ValueError, "Complex data not supported"),
+        (dict(X=X.astype(object)), TypeError, "must be numeric"),
+        (dict(y=None), ValueError, "requires y"),
+        (dict(y=y[:5]), ValueError, "inconsistent numbers of samples"),
+        (dict(y=np.where(np.arange(20) == 4, np.inf, y)), ValueError, "Input y contains NaN or infinity"),
+        (dict(sample_weight=-np.ones(20)), ValueError, "Negative values in data passed to `sample_weight`"),
+        (dict(sample_weight=np.ones(19)), ValueError, r"sample_weight.shape == \(19,\), expected \(20,\)"),
+    ]
+    for change, err, match in cases:
+        args = dict(X=X, y=y, sample_weight=None) | change
+        with pytest.raises(err, match=match):
+            check_fit(ParallelSGDRegressor(), args["X"], args["y"], args["sample_weight"], reset=True)
+    clf = AveragedSGDClassifier()
+    with pytest.raises(ValueError, match="Unknown label type: continuous"):
+        check_fit(clf, X, y, None, reset=True, y_numeric=False)
+    with pytest.raises(ValueError, match="Unknown label type"):
+        check_fit(clf, X, np.array(["a", "b"] * 10, dtype=object), None, reset=True, y_numeric=False)
+    labels = check_fit(clf, X, (y > 0).astype(float), None, reset=True, y_numeric=False)[1]
+    assert set(np.unique(labels)) <= {0.0, 1.0}
+    with pytest.raises(ValueError, match="X has 2 features, but ParallelSGDRegressor is expecting 3"):
+        check_fit(reg, X[:, :2], y, None, reset=False)
+    fitted = ParallelSGDRegressor().fit(X, y)
+    with pytest.raises(ValueError, match="X has 4 features, but ParallelSGDRegressor is expecting 3"):
+        check_predict(fitted, rng.normal(size=(5, 4)))
+    with pytest.raises(ValueError, match="Input X contains NaN or infinity"):
+        check_predict(fitted, bad)
+    assert check_predict(fitted, X[:5]).shape == (5, 3)

@@ -10,6 +10,8 @@ from hypothesis.extra.numpy import arrays
 
 from skpar import ParallelSGDRegressor
 
+from .conftest import ridge_objective, ridge_optimum
+
 FAST = dict(max_iter=2, tol=None, n_jobs=2, random_state=0)
 
 
@@ -48,10 +50,19 @@ def test_mismatched_lengths(n, extra):
 @settings(max_examples=25, deadline=None)
 @given(X=arrays(np.float64, st.tuples(st.integers(1, 25), st.integers(1, 5)),
                 elements=st.floats(-1e3, 1e3, allow_nan=False)))
-def test_any_finite_input_gives_finite_coefficients(X):
+def test_any_finite_input_gives_the_ridge_optimum(X):
+    """Any finite X (repeated, constant or tiny columns among what hypothesis draws): the default solver's exact
+    ridge optimum where it solves exactly, progress from the start where it runs SGD; not only finite numbers."""
     y = X.sum(axis=1) if X.shape[0] > 1 else np.ones(1)
     reg = ParallelSGDRegressor(**FAST).fit(X, y)
     assert np.isfinite(reg.coef_).all() and np.isfinite(reg.intercept_).all()
+    if reg.solver_ == "cholesky":  # 'auto' where rows outnumber features
+        w, b = ridge_optimum(X, y, reg.alpha)
+        scale = 1.0 + np.abs(y).max()
+        np.testing.assert_allclose(reg.predict(X), X @ w + b, rtol=1e-6, atol=1e-6 * scale)
+    else:  # SGD's two epochs (FAST) end no worse than the zero model they start from
+        start = ridge_objective(X, y, np.zeros(X.shape[1]), 0.0, reg.alpha)
+        assert ridge_objective(X, y, reg.coef_, reg.intercept_[0], reg.alpha) <= start * (1 + 1e-12) + 1e-12
 
 
 @pytest.mark.parametrize("X, err, match", [

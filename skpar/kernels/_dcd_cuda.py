@@ -84,10 +84,17 @@ def dcd_gpu(block, W, Wl, A, C, loss, pos_weight, neg_weight, bias, sigma, n_epo
                 primal += float(s[0])
                 dual += float(s[1])
         Wl[k] = wl.get()
-    now, before = dual - 0.5 * float(np.vdot(W, W)), getattr(block, "gpu_dual", None)
-    block.gpu_damp = 2.0 * damp if before is not None and now < before - 1e-12 * abs(before) else damp
-    block.gpu_dual = now
+    _after_round(block, damp, dual - 0.5 * float(np.vdot(W, W)))
     return primal, dual
+
+
+def _after_round(block, damp, dual_share):
+    """Keep the round's damping on the block, doubled where the block's dual share fell over the round (see
+    :func:`_damping`), and the share to compare the next round's with."""
+    before = getattr(block, "gpu_dual", None)
+    fell = before is not None and dual_share < before - 1e-12 * abs(before)
+    block.gpu_damp = 2.0 * damp if fell else damp
+    block.gpu_dual = dual_share
 
 
 def _damping(block, in_flight):

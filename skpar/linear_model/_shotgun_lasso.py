@@ -325,7 +325,8 @@ class ShotgunLasso(ClientParamMixin, LinearRegressorMixin, RegressorMixin, Callb
             raise FloatingPointError("coordinate descent produced non-finite coefficients")
         dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
         self.coef_ = w.astype(dtype)
-        self.intercept_ = float(ybar - xbar @ w) if self.fit_intercept else 0.0
+        # in X's precision, as coef_ and as scikit-learn's Lasso keeps it (float32 data: a float32 intercept)
+        self.intercept_ = np.dtype(dtype).type(ybar - xbar @ w if self.fit_intercept else 0.0)
         self.dual_gap_ = float(gap)
         self.n_iter_ = int(n_iter)
         self.n_parallel_ = int(p)
