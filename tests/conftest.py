@@ -10,10 +10,13 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import settings
+from hypothesis import HealthCheck, settings
 
-settings.register_profile("ci", derandomize=True, print_blob=True)
-settings.register_profile("explore", derandomize=False, max_examples=200, print_blob=True)
+# no deadline and no too-slow health check: a loaded machine makes an example slow, and speed is a benchmark's
+# claim, not a unit test's
+_UNTIMED = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True)
+settings.register_profile("ci", derandomize=True, **_UNTIMED)
+settings.register_profile("explore", derandomize=False, max_examples=200, **_UNTIMED)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
