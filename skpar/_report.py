@@ -10,10 +10,12 @@ application's own handlers, the records go to stdout, as scikit-learn's ``verbos
 
 Where the installed scikit-learn has its callback protocol (``sklearn.callback``, 1.9 and later), the estimators
 take its callbacks too (:class:`CallbackSupportMixin`'s ``set_callbacks``, e.g. ``ProgressBar``): the fit is the
-root task and every round a subtask whose ``on_fit_task_end`` hook gets the history row as ``metadata``; a hook that
-returns True stops the fit after that round, as the ``callback`` parameter's does. The drivers hand the log rows,
-not their rounds' models, so the hooks get no ``fitted_estimator`` (scikit-learn's ``ScoringMonitor`` then records
-nothing).
+root task and every round a subtask; a hook that returns True at a round's end stops the fit after that round, as
+the ``callback`` parameter's does. The drivers hand the log each row with their model as it stands
+(:func:`record`), and the estimator tells the log how to read it (:meth:`FitLog.report_model`): a hook that asks
+for ``fitted_estimator`` gets a copy of the estimator with that round's ``coef_`` and ``intercept_`` and the rows so
+far as ``history_``; ``X``, ``y`` and ``metadata`` (the fit's ``sample_weight``) are the fit's data, which
+scikit-learn's ``ScoringMonitor`` scores each round's model on.
 """
 
 from __future__ import annotations
@@ -39,6 +41,16 @@ PROGRESS_AFTER = 2.0
 
 #: the row's fields a record's message shows, in this order, where the row has them
 _SHOWN = ("epoch", "objective", "primal", "dual", "gap", "relative_gap", "gradient", "P", "working_set", "eta")
+
+
+def record(history, row, model=None):
+    """Append ``row`` to ``history``; ``model`` (a zero-argument callable giving the driver's model as it stands
+    after the row's round) goes with it where ``history`` is a :class:`FitLog`, for the scikit-learn callbacks that
+    ask for a fitted estimator. Drivers call this rather than ``history.append``, since tests hand them plain lists."""
+    if isinstance(history, FitLog):
+        history.append(row, model=model)
+    else:
+        history.append(row)
 
 
 def stop_requested(history) -> bool:
@@ -78,11 +90,20 @@ class FitLog(list):
         super().__init__()
         self.name, self.callback, self.progress, self.total = name, callback, progress, total
         self.context, self.estimator = context, estimator
+        #: the fit's data and the estimator's reading of its solver's model (:meth:`report_model`)
+        self.data, self.attributes = (None, None, None), None
         self.stop = False
         self._bar = None
         self._start = time.perf_counter()
 
-    def append(self, row):
+    def report_model(self, attributes, X=None, y=None, sample_weight=None):
+        """Set by the estimator before its solver runs: ``attributes(model)`` turns the solver's model (what its
+        driver hands :func:`record`) into the fitted attributes (``coef_``, ``intercept_``) of an estimator as if
+        the fit ended at that round; ``X``, ``y`` and ``sample_weight`` are the fit's data, which scikit-learn's
+        callbacks (its ``ScoringMonitor``) score that estimator on."""
+        self.attributes, self.data = attributes, (X, y, sample_weight)
+
+    def append(self, row, model=None):
         super().append(row)
         if LOGGER.isEnabledFor(logging.INFO):
             shown = ", ".join(f"{k} {row[k]:.6g}" if isinstance(row[k], float) else f"{k} {row[k]}"
@@ -97,7 +118,16 @@ class FitLog(list):
             # reported by the drivers)
             task = self.context.subcontext(task_name="round")
             task.call_on_fit_task_begin(estimator=self.estimator)
-            if task.call_on_fit_task_end(estimator=self.estimator, metadata=row):
+            attributes = None
+            if model is not None and self.attributes is not None:
+                # evaluated only if a callback asks for the fitted estimator, and at once (the driver's arrays move
+                # on); its history_ holds the rows so far, the last one this round's
+                attributes = lambda: {**self.attributes(model()), "history_": list(self)}  # noqa: E731
+            X, y, sample_weight = self.data
+            # metadata is what scikit-learn routes to scorers (its ScoringMonitor passes it on): the fit's weights
+            metadata = {} if sample_weight is None else {"sample_weight": sample_weight}
+            if task.call_on_fit_task_end(estimator=self.estimator, X=X, y=y, metadata=metadata,
+                                         reconstruction_attributes=attributes):
                 self.stop = True
 
     def _tick(self, row):
@@ -167,7 +197,8 @@ def reporting(estimator, total):
             context.call_on_fit_task_end(estimator=estimator)
     finally:
         rows = log.close()
-        log.context = log.estimator = None
+        log.context = log.estimator = log.attributes = None
+        log.data = (None, None, None)
         if estimator.__dict__.get("history_") is log:
             estimator.history_ = rows
         del estimator._log

@@ -140,10 +140,10 @@ class _Recorder:
     def on_fit_task_begin(self, estimator, context):
         self.calls.append(("begin", context.task_name))
 
-    def on_fit_task_end(self, estimator, context, *, metadata=None):
+    def on_fit_task_end(self, estimator, context, *, fitted_estimator=None):
         self.calls.append(("end", context.task_name))
         if context.task_name == "round":
-            self.rows.append(metadata)
+            self.rows.append(fitted_estimator.history_[-1])  # the round's row, the last of the rows so far
             return self.stop_after is not None and len(self.rows) >= self.stop_after
         return False
 
@@ -182,3 +182,74 @@ def test_a_failed_fit_tears_the_callbacks_down():
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):
         ParallelSGDRegressor().set_callbacks(watch).fit(np.ones((10, 2)), np.full(9, 1.0))
     assert watch.calls == [("setup", "fit"), ("begin", "fit"), ("teardown", "fit")]
+
+
+class _Models:
+    """A scikit-learn ``FitCallback`` that keeps each round's fitted estimator and the data its hook is given."""
+
+    def __init__(self):
+        self.models, self.data = [], []
+
+    def setup(self, estimator, context):
+        pass
+
+    def on_fit_task_begin(self, estimator, context):
+        pass
+
+    def on_fit_task_end(self, estimator, context, *, X=None, y=None, fitted_estimator=None):
+        if context.task_name == "round":
+            self.models.append(fitted_estimator)
+            self.data.append((X, y))
+        return False
+
+    def teardown(self, estimator, context):
+        pass
+
+
+#: every solver family's driver, each handing its model to the log in its own form
+MODEL_CASES = {
+    **CASES,
+    "classifier-dual": (AveragedSGDClassifier, dict(solver="dual", tol=1e-12), CLS),
+    "classifier-oneshot": (AveragedSGDClassifier, dict(averaging="oneshot", n_jobs=2, tol=None, max_iter=5), CLS),
+    "classifier-multinomial": (AveragedSGDClassifier, dict(loss="log_loss", multi_class="multinomial"),
+                               make_classification(600, 8, n_informative=5, n_classes=3, random_state=0)),
+    "regressor-cholesky": (ParallelSGDRegressor, dict(), REG),
+    "svm-passcode": (DualCoordinateAscentSVM, dict(solver="dual", mode="passcode", n_jobs=2, C=10.0), CLS),
+    "lasso-blocks": (ShotgunLasso, dict(alpha=1e-4, fit_intercept=True, n_blocks=2, tol=1e-10), REG),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MODEL_CASES))
+def test_each_round_hands_the_callbacks_a_fitted_estimator(case):
+    """A hook that asks for ``fitted_estimator`` gets, every round, a copy of the estimator that predicts with
+    that round's model (the last round's is the fitted model where the fit ends on it), and the fit's data."""
+    estimator, kw, (X, y) = MODEL_CASES[case]
+    watch = _Models()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est = estimator(random_state=0, **kw).set_callbacks(watch).fit(X, y)
+    assert len(watch.models) == len(est.history_) and all(m is not None for m in watch.models)
+    assert all(x is X or np.shares_memory(x, X) for x, _ in watch.data)
+    assert all(m is not est for m in watch.models)
+    for model in watch.models:
+        assert np.shape(model.coef_) == np.shape(est.coef_) and model.predict(X[:5]).shape == (5,)
+    scores = [m.score(X, y) for m in watch.models]
+    assert scores[-1] >= scores[0] - 1e-9  # the fit goes somewhere
+    if case not in ("classifier-oneshot",):  # one-shot's last row is its one average: the model, too
+        last = watch.models[-1]
+        np.testing.assert_allclose(last.coef_, est.coef_, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(last.intercept_, est.intercept_, rtol=1e-12, atol=1e-14)
+
+
+def test_scikit_learns_scoring_monitor_scores_every_round():
+    X, y = CLS
+    monitor = sklearn_callback.ScoringMonitor(scoring="accuracy")
+    est = AveragedSGDClassifier(solver="sgd", tol=None, max_iter=6, random_state=0).set_callbacks(monitor)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est.fit(X, y)
+    rows = monitor.get_logs().data
+    assert [r["task_name"] for r in rows] == ["round"] * len(est.history_)
+    scores = [r["accuracy"] for r in rows]
+    assert scores[-1] == pytest.approx(est.score(X, y))  # the last round's model is the fitted one
+    assert len(set(scores)) > 1  # each round scored its own model

@@ -246,6 +246,7 @@ class DualCoordinateAscentSVM(ClientParamMixin, LinearClassifierMixin, Classifie
     def _fit(self, X, y, sample_weight):
         start = time.perf_counter()
         X, y, sample_weight, kind = check_fit_data(self, X, y, sample_weight, reset=True, y_numeric=False)
+        y_given = y  # the labels, which scikit-learn's scoring callbacks score the rounds' models on
         gpu = kind.gpu
         if gpu and self.mode == "passcode":
             raise ValueError("mode='passcode' shares one w between the threads of this process; on GPUs every "
@@ -266,6 +267,10 @@ class DualCoordinateAscentSVM(ClientParamMixin, LinearClassifierMixin, Classifie
         bias = float(self.intercept_scaling) if self.fit_intercept else 0.0
         d = X.shape[1]
         self.history_ = self._log  # the rounds begin: their rows are reported (skpar._report)
+        dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
+        # every solver's model is W of shape (outputs, d [+ 1]), the intercept's column scaled by bias
+        self._log.report_model(lambda W: {"coef_": np.asarray(W[:, :d], dtype=dtype), "intercept_": np.asarray(
+            W[:, d] * bias if bias else np.zeros(W.shape[0]), dtype=dtype)}, X, y_given, sample_weight)
         try:
             n_seeds = len(X.chunks[0]) if n_blocks is None else n_blocks
             seeds = np.random.default_rng(base).integers(1 << 30, size=n_seeds + 1)

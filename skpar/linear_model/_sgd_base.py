@@ -6,8 +6,10 @@ Estimators subclass :class:`BaseParallelSGD` and supply their loss; the algorith
 
 from __future__ import annotations
 
+import functools
 import math
 import time
+import types
 import warnings
 from dataclasses import replace
 from numbers import Integral, Real
@@ -238,6 +240,20 @@ class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, CallbackSupportMixin, B
         """Store the fitted model ``W`` (n_outputs, d), ``B`` (n_outputs,) as ``coef_`` and ``intercept_``."""
         raise NotImplementedError
 
+    def _round_attributes(self, model, *, d, dtype):
+        """``coef_`` and ``intercept_`` of a round's ``model`` as a driver hands it to the log: ``(W, B)`` (SGD,
+        the normal equations, the softmax), or ``W`` with the intercepts' column (Newton's method, L-BFGS and the
+        dual, bias 1); what ``_set_model`` would store."""
+        if isinstance(model, tuple):
+            W, B = model
+        else:
+            W, B = model[:, :d], (model[:, d] if model.shape[1] > d else np.zeros(model.shape[0]))
+        if not self.fit_intercept:
+            B = np.zeros_like(B)
+        fitted = types.SimpleNamespace()
+        type(self)._set_model(fitted, W, B, dtype)
+        return vars(fitted)
+
     # ---- fit driver -------------------------------------------------------------------------------------------
     def _fit_sgd(self, X, y, sample_weight, *, max_epochs, incremental, strategy="sync", partial=False,
                  init=(None, None)):
@@ -265,6 +281,8 @@ class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, CallbackSupportMixin, B
         gpu = kind.gpu
         if gpu:
             self._check_gpu()
+        self._log.report_model(functools.partial(self._round_attributes, d=X.shape[1], dtype=(
+            X.dtype if X.dtype in (np.float32, np.float64) else np.float64)), X, y, sample_weight)
         y, n_outputs, pos_weight, neg_weight = self._encode_targets(y, sample_weight, first=not resume)
         loss = self._loss()
         if not resume:

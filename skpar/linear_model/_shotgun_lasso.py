@@ -240,7 +240,7 @@ class ShotgunLasso(ClientParamMixin, LinearRegressorMixin, RegressorMixin, Callb
             X, y = self._validated(X, y)
         y, sample_weight = _checked_targets(y, sample_weight)
         rng = check_random_state(self.random_state)
-        l1, l2, w0 = self._start(X.shape[1])
+        l1, l2, w0 = self._start(X.shape[1], X, y, sample_weight)
         recoveries = 0
         try:
             if not backend.in_process or self.n_blocks != "auto":
@@ -311,11 +311,19 @@ class ShotgunLasso(ClientParamMixin, LinearRegressorMixin, RegressorMixin, Callb
             backend.close()
         return coefs, gaps
 
-    def _start(self, d):
-        """``(l1, l2, w0)``: the penalties and the starting coefficients (the last fit's with ``warm_start``)."""
+    def _start(self, d, X=None, y=None, sample_weight=None):
+        """``(l1, l2, w0)``: the penalties and the starting coefficients (the last fit's with ``warm_start``).
+        ``X``, ``y``, ``sample_weight``: a fit's data, with which the rounds' models are reported
+        (:meth:`~skpar._report.FitLog.report_model`)."""
         # a fit's rows are reported (skpar._report); a path's alphas keep theirs as plain lists
         log = self.__dict__.get("_log")
         self.history_ = [] if log is None else log
+        if log is not None and X is not None:
+            dtype = np.dtype(X.dtype if X.dtype in (np.float32, np.float64) else np.float64)
+            # the drivers' model is (w, intercept), the intercept already from the centring
+            log.report_model(lambda m: {"coef_": np.asarray(m[0], dtype=dtype),
+                                        "intercept_": dtype.type(m[1] if self.fit_intercept else 0.0)},
+                              X, y, sample_weight)
         w0 = np.array(self.coef_, dtype=np.float64) if self.warm_start and hasattr(self, "coef_") \
             and np.shape(self.coef_) == (d,) else np.zeros(d)
         return self.alpha * self.l1_ratio, self.alpha * (1 - self.l1_ratio), w0
@@ -346,7 +354,7 @@ class ShotgunLasso(ClientParamMixin, LinearRegressorMixin, RegressorMixin, Callb
         if sample_weight is not None and float(sample_weight.sum()) <= 0:
             raise ValueError("sample_weight sums to zero: there is nothing to fit")
         rng = check_random_state(self.random_state)
-        l1, l2, w0 = self._start(X.shape[1])
+        l1, l2, w0 = self._start(X.shape[1], X, y, sample_weight)
         data = DeviceLassoData.build(X, y, sample_weight, self.fit_intercept)
         fit, _ = self._solve_local(data, None, 1, l1, l2, w0, rng, start)
         return self._set_fit(X, *fit)
@@ -377,7 +385,7 @@ class ShotgunLasso(ClientParamMixin, LinearRegressorMixin, RegressorMixin, Callb
         seeds = rng.randint(1 << 30, size=max(self.max_iter, 1))
         w, gap, n_rounds, converged = hydra_lasso(
             rounds, splits, yc, s, w0, l1, l2, max_rounds=self.max_iter, tol=tol_abs, positive=self.positive,
-            selection=self.selection, seeds=seeds, history=self.history_, start_time=start)
+            selection=self.selection, seeds=seeds, history=self.history_, start_time=start, ybar=ybar)
         xbar = np.zeros(d)
         for blk_stats in rounds.run(_stats).results:
             xbar[blk_stats[0]] = blk_stats[1]

@@ -24,7 +24,7 @@ import warnings
 
 import numpy as np
 
-from .._report import stop_requested
+from .._report import record, stop_requested
 from ..backend import LostBlocksError
 from ._sgd import SGDState, _diverged
 from ._sync import weighted_average
@@ -176,9 +176,10 @@ def sgd_async(rounds, state, plan, *, local_steps, n_train, epoch_seeds, max_epo
         done_samples += out.n_seen
         epoch_loss += out.loss_sum
         epoch_n += out.n_seen
-        history.append({"round": len(history), "epoch": epoch, "time": time.perf_counter() - start_time,
-                        "objective": out.loss_sum / max(out.n_seen, 1) + penalty.value(server.W),
-                        "eta": server.local.eta, "n_samples": out.n_seen, "staleness": staleness, "block": k})
+        record(history, {"round": len(history), "epoch": epoch, "time": time.perf_counter() - start_time,
+                         "objective": out.loss_sum / max(out.n_seen, 1) + penalty.value(server.W),
+                         "eta": server.local.eta, "n_samples": out.n_seen, "staleness": staleness, "block": k},
+               model=lambda: server.state().model())
         if stop_requested(history):  # the callback said stop: the model as this update left it
             stop = True
             continue
@@ -264,8 +265,9 @@ def sgd_hogwild(rounds, state, plan, *, inv_q, epoch_seeds, max_epochs, tol=None
         penalty.prox_l1(W, max(r.last_eta for r in res.results))
         t += max(r.steps for r in res.results)
         objective = loss / max(n, 1) + penalty.value(W)
-        history.append({"round": len(history), "epoch": epoch, "time": time.perf_counter() - start_time,
-                        "objective": objective, "eta": plan.eta, "n_samples": n, "threads": threads})
+        record(history, {"round": len(history), "epoch": epoch, "time": time.perf_counter() - start_time,
+                         "objective": objective, "eta": plan.eta, "n_samples": n, "threads": threads},
+               model=lambda: (W, B))
         epoch += 1
         if stop_requested(history):
             break

@@ -24,7 +24,7 @@ import time
 
 import numpy as np
 
-from .._report import stop_requested
+from .._report import record, stop_requested
 from ..backend import LostBlocksError
 from ._catalyst import Catalyst, _on_course, auto_kappa
 from ._dcd_tasks import (
@@ -47,8 +47,8 @@ def _certify(W, sums, rnd, res, history, start_time, W_primal=None):
     dual = sum(d for _, d in sums) - 0.5 * float(np.vdot(W, W))
     gap = primal - dual
     rel = gap / max(abs(primal), 1e-300)
-    history.append({"round": rnd, "time": time.perf_counter() - start_time, "primal": primal, "dual": dual,
-                    "gap": gap, "relative_gap": rel, "bytes_sent": res.bytes_sent})
+    record(history, {"round": rnd, "time": time.perf_counter() - start_time, "primal": primal, "dual": dual,
+                     "gap": gap, "relative_gap": rel, "bytes_sent": res.bytes_sent}, model=lambda: W_primal)
     if not np.isfinite(primal):
         raise FloatingPointError("dual coordinate ascent produced a non-finite primal objective")
     return rel

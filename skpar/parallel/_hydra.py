@@ -17,7 +17,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._lasso_objective import duality_gap, primal
-from .._report import stop_requested
+from .._report import record, stop_requested
 from ..kernels import cd_epochs_csc, cd_epochs_dense, sparse_arrays
 from . import _hydra_device
 
@@ -119,7 +119,7 @@ class _DriverData:
 
 
 def hydra_lasso(rounds, splits, yc, s, w, l1, l2, *, max_rounds, tol, positive=False, local_epochs=1,
-                selection="cyclic", seeds=None, history=None, start_time=None):
+                selection="cyclic", seeds=None, history=None, start_time=None, ybar=0.0):
     """Minimise the (elastic-net) Lasso over column blocks with CoCoA+-safe additive rounds.
 
     ``rounds`` runs tasks on the column blocks (:class:`~skpar.parallel.SyncRounds`); ``splits`` are the blocks'
@@ -146,9 +146,9 @@ def hydra_lasso(rounds, splits, yc, s, w, l1, l2, *, max_rounds, tol, positive=F
         for c, (zk, _, _) in zip(splits, res.results, strict=True):
             z[c] = zk
         gap = duality_gap(data, w, r, z, l1, l2, positive)
-        history.append({"round": len(history), "time": time.perf_counter() - start_time, "epochs": n_rounds,
-                        "steps": n_rounds, "primal": primal(data, w, r, l1, l2), "gap": gap, "P": w.size,
-                        "bytes_sent": res.bytes_sent})
+        record(history, {"round": len(history), "time": time.perf_counter() - start_time, "epochs": n_rounds,
+                         "steps": n_rounds, "primal": primal(data, w, r, l1, l2), "gap": gap, "P": w.size,
+                         "bytes_sent": res.bytes_sent}, model=lambda: (w, ybar - float(data.xbar @ w)))
         if gap <= tol:
             converged = True
             break

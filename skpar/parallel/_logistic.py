@@ -38,7 +38,7 @@ import time
 import numpy as np
 
 from .._losses import make_loss
-from .._report import stop_requested
+from .._report import record, stop_requested
 from ..kernels import sparse_arrays
 from ..kernels._lbfgs import lbfgs_direction, lbfgs_pair
 from ..kernels._newton import logistic_terms, step_losses, transposed_product_csr
@@ -158,9 +158,9 @@ def logistic_newton(rounds, W, *, C, pos_weight, neg_weight, bias, max_iter, gra
         G = reg * W + grad
         g_max = np.abs(G).max(axis=1)
         g_first = g_max if g_first is None else g_first
-        history.append({"round": it, "epoch": it, "time": time.perf_counter() - start_time,
-                        "objective": float(scale * primal.sum()), "gradient": float(g_max.max()),
-                        "bytes_sent": res.bytes_sent})
+        record(history, {"round": it, "epoch": it, "time": time.perf_counter() - start_time,
+                         "objective": float(scale * primal.sum()), "gradient": float(g_max.max()),
+                         "bytes_sent": res.bytes_sent}, model=lambda W=W: W)
         if not np.isfinite(primal).all():
             raise FloatingPointError(f"{name} produced a non-finite objective")
         live &= g_max > gtol * np.maximum(g_first, 1e-300)

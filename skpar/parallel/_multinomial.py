@@ -24,7 +24,7 @@ from scipy.optimize import minimize
 from scipy.special import logsumexp
 from sklearn.utils.extmath import safe_sparse_dot
 
-from .._report import stop_requested
+from .._report import record, stop_requested
 from ..kernels._softmax import softmax_terms_csr
 from ._blas import _blas_controller
 
@@ -89,14 +89,14 @@ def multinomial_lbfgs(rounds, n_classes, d, *, alpha, fit_intercept, class_weigh
             raise FloatingPointError("the multinomial log loss became non-finite")
         return loss, grad
 
-    def record(intermediate_result):
-        history.append({"round": len(history), "epoch": len(history), "time": time.perf_counter() - start_time,
-                        "objective": float(intermediate_result.fun)})
+    def each_iteration(intermediate_result):
+        record(history, {"round": len(history), "epoch": len(history), "time": time.perf_counter() - start_time,
+                         "objective": float(intermediate_result.fun)}, model=lambda: unpack(intermediate_result.x))
         if stop_requested(history):
             raise StopIteration  # scipy ends the minimisation at this iterate
 
     x0 = np.zeros(size + (K if fit_intercept else 0))
-    res = minimize(objective, x0, jac=True, method="L-BFGS-B", callback=record,
+    res = minimize(objective, x0, jac=True, method="L-BFGS-B", callback=each_iteration,
                    options={"maxiter": int(max_iter), "gtol": float(gtol)})
     W, B = unpack(res.x)
     return W, np.array(B, dtype=np.float64), int(res.nit), bool(res.success)

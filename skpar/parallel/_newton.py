@@ -31,7 +31,7 @@ import numpy as np
 import scipy.linalg
 
 from .._losses import make_loss
-from .._report import stop_requested
+from .._report import record, stop_requested
 from ..kernels import sparse_arrays, w_of_alpha_csr, w_of_alpha_dense
 from ..kernels._newton import (
     gram_csr,
@@ -305,9 +305,9 @@ def primal_newton(rounds, W, *, C, pos_weight, neg_weight, bias, tol, max_iter, 
         primal = 0.5 * (W * W).sum(axis=1) + loss
         dual = dual_terms - 0.5 * (share * share).sum(axis=1)
         rel = (primal.sum() - dual.sum()) / max(abs(primal.sum()), 1e-300)
-        history.append({"round": it, "time": time.perf_counter() - start_time, "primal": float(primal.sum()),
-                        "dual": float(dual.sum()), "gap": float(primal.sum() - dual.sum()), "relative_gap": rel,
-                        "bytes_sent": res.bytes_sent, "passes": it})
+        record(history, {"round": it, "time": time.perf_counter() - start_time, "primal": float(primal.sum()),
+                         "dual": float(dual.sum()), "gap": float(primal.sum() - dual.sum()), "relative_gap": rel,
+                         "bytes_sent": res.bytes_sent, "passes": it}, model=lambda W=W: W)
         if not np.isfinite(primal).all():
             raise FloatingPointError("the primal Newton method produced a non-finite primal objective")
         live &= primal - dual > tol * np.abs(primal)

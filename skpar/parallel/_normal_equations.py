@@ -31,6 +31,7 @@ import numpy as np
 import scipy.linalg
 
 from .._device import cupy_module
+from .._report import record
 from ..kernels import sparse_arrays
 from ..kernels._newton import gram_csr
 
@@ -176,7 +177,8 @@ def ridge_normal_equations(rounds, *, l2, fit_intercept, history, start_time=Non
     # the objective at w from the scatters: sum s (y - xw - b)^2 = syy - 2 w.c + w' C w at the optimal intercept
     sse = max(syy - 2.0 * float(w @ cxy) + float(w @ Cxx @ w), 0.0)
     objective = 0.5 * sse / max(n_samples, 1) + 0.5 * l2 * float(w @ w)
-    history.append({"round": 0, "epoch": 1, "time": time.perf_counter() - start_time, "objective": objective,
-                    "n_samples": int(n_samples), "bytes_sent": res.bytes_sent})
+    record(history, {"round": 0, "epoch": 1, "time": time.perf_counter() - start_time, "objective": objective,
+                     "n_samples": int(n_samples), "bytes_sent": res.bytes_sent},
+           model=lambda: (w[None, :], np.array([b], dtype=np.float64)))
     return w, b
 

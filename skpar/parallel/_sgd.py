@@ -17,7 +17,7 @@ import numpy as np
 
 from .._losses import Loss
 from .._penalties import Penalty
-from .._report import LOGGER, stop_requested
+from .._report import LOGGER, record, stop_requested
 from ..exceptions import DivergenceError, DivergenceWarning
 from ._sync import SyncRounds, feature_average, weighted_average
 from ._tasks import epoch_diverged, eval_task, oneshot_task, sgd_task
@@ -222,11 +222,11 @@ def sgd_oneshot(rounds, state, plan, *, epoch_seeds, max_epochs, tol=None, n_ite
         halvings += 1
         plan = _diverged(plan, halvings, max_halvings, "a block's local fit")
     n_epochs = max(r.epochs for r in res.results)
-    history.append({
+    record(history, {
         "round": len(history), "epoch": n_epochs - 1, "time": time.perf_counter() - start_time,
         "objective": loss_sum / max(n_seen, 1) + penalty.value(new.w), "eta": plan.eta, "n_samples": n_seen,
         "bytes_sent": res.bytes_sent, "block_spread": spread, "block_loss": block_loss,
-    })
+    }, model=new.model)
     return new, plan, n_epochs, all(r[11] for r in res.results)
 
 
@@ -249,12 +249,12 @@ def _epoch(rounds, state, plan, penalty, schedule, seed, presence, history, epoc
         if diverged:
             return state, np.nan, True
         pen = penalty.value(state.w)
-        history.append({
+        record(history, {
             "round": len(history), "epoch": epoch, "time": time.perf_counter() - start_time,
             "objective": (ls / ns if ns else np.nan) + pen,
             "eta": plan.eta, "n_samples": ns, "bytes_sent": res.bytes_sent, "block_spread": spread,
             "block_loss": block_loss,
-        })
+        }, model=state.model)
         if stop_requested(history):  # the callback said stop: the epoch ends with this round
             break
     # the last round's penalty is the epoch's: the model it ended at

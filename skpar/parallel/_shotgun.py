@@ -20,7 +20,7 @@ import numpy as np
 
 from .._lasso_objective import duality_gap, gap_from_sums, primal
 from .._penalties import Penalty
-from .._report import stop_requested
+from .._report import record, stop_requested
 from ..kernels import gather_columns, sparse_arrays
 from ..kernels._cd import (
     cd_epochs_csc,
@@ -305,9 +305,10 @@ def _working_set(data, w, z, penalty, positive):
     return np.sort(np.argpartition(-score, size - 1)[:size]) if size < data.d else np.arange(data.d)
 
 
-def _record(history, start_time, **row):
-    """One ``history`` row of an outer iteration (reported where ``history`` is a :class:`skpar._report.FitLog`)."""
-    history.append({"round": len(history), "time": time.perf_counter() - start_time, **row})
+def _record(history, start_time, model=None, **row):
+    """One ``history`` row of an outer iteration (reported where ``history`` is a :class:`skpar._report.FitLog`,
+    with ``model``, the coefficients and intercept as they stand)."""
+    record(history, {"round": len(history), "time": time.perf_counter() - start_time, **row}, model=model)
 
 
 class ShotgunResult(NamedTuple):
@@ -373,7 +374,8 @@ def shotgun_lasso(data, w, l1, l2, *, P, rho, max_epochs, tol, positive=False, w
             # of many in-place updates): a certificate, not an estimate
             r, z, exact = data.residual(w), None, True
             continue
-        _record(history, start_time, epochs=epochs, steps=steps, primal=primal(data, w, r, l1, l2), gap=gap,
+        _record(history, start_time, model=lambda: (w, data.ybar - float(data.xbar @ w)), epochs=epochs,
+                steps=steps, primal=primal(data, w, r, l1, l2), gap=gap,
                 P=p_used, working_set=ws_size)
         if gap <= tol:
             converged = True
