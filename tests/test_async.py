@@ -1,11 +1,13 @@
 """Asynchronous modes: Downpour-style parameter server (mode='async') and Hogwild! (mode='hogwild')."""
 
 import threading
+import warnings
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from sklearn.datasets import make_classification
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 
 from skpar import AveragedSGDClassifier, ParallelSGDRegressor
@@ -219,8 +221,6 @@ def test_modes_refuse_what_they_cannot_do(problem):
         ParallelSGDRegressor(solver="sgd", mode="hogwild", average=True).fit(X, y)
     with pytest.raises(ValueError, match="periodic"):
         AveragedSGDClassifier(mode="async", averaging="oneshot").fit(X, y > 2)
-    with pytest.raises(ValueError, match="early_stopping"):
-        ParallelSGDRegressor(solver="sgd", mode="async", early_stopping=True).fit(X, y)
     for mode in ("sync", "async"):
         with pytest.raises(ValueError, match="replica_steps is a setting of mode='hogwild'"):
             ParallelSGDRegressor(solver="sgd", mode=mode, replica_steps=100).fit(X, y)
@@ -240,3 +240,41 @@ def test_every_mode_fits_with_the_classifier_defaults():
         assert clf.score(X, y) >= ref - 0.02, mode
     with pytest.raises(ValueError, match="average=False or 'auto'"):
         AveragedSGDClassifier(mode="hogwild", average=True).fit(X, y)
+
+
+@pytest.mark.parametrize("kw", [dict(mode="async", n_jobs=2), dict(mode="hogwild", n_jobs=1),
+                                dict(mode="hogwild", n_jobs=2)], ids=["async", "hogwild-1", "hogwild-2"])
+def test_early_stopping_in_the_asynchronous_modes_watches_the_held_out_rows(kw, monkeypatch):
+    """Few rows, many features, almost no penalty: the training objective goes on falling for many epochs while
+    the accuracy on the held-out rows stops moving. With early_stopping the asynchronous modes watch that accuracy
+    at every epoch's end, and stop once it has not improved by tol for n_iter_no_change epochs, as mode='sync'
+    does; Hogwild!, whose epochs are rounds, stops long before the objective's rule would stop it."""
+    import skpar.parallel._async as async_driver
+
+    watched = []
+    original = async_driver._stopping_value
+
+    def spy(rounds, model, plan, objective, early_stopping):
+        value = original(rounds, model, plan, objective, early_stopping)
+        watched.append((early_stopping, value))
+        return value
+
+    monkeypatch.setattr(async_driver, "_stopping_value", spy)
+    X, y = make_classification(n_samples=400, n_features=200, n_informative=5, random_state=0)
+    common = dict(loss="log_loss", alpha=1e-7, tol=1e-3, n_iter_no_change=3, max_iter=300, random_state=0,
+                  average=False, **kw)
+    est = AveragedSGDClassifier(early_stopping=True, **common).fit(X, y)
+    assert watched and all(flag for flag, _ in watched) and len(watched) == est.n_iter_ < 300
+    values = [v for _, v in watched]
+    n_val = 40  # a tenth of each block's rows held out
+    assert all(-1.0 <= v <= 0.0 and abs(v * n_val - round(v * n_val)) < 1e-9 for v in values)  # -accuracies
+    best_before = min(values[:-3])
+    assert all(v >= best_before - 1e-3 for v in values[-3:])  # the rule's stop: 3 epochs without improvement
+    assert est.score(X, y) > 0.85
+    if kw["mode"] == "hogwild":
+        watched.clear()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            on_objective = AveragedSGDClassifier(**common).fit(X, y)
+        assert not any(flag for flag, _ in watched)
+        assert est.n_iter_ < on_objective.n_iter_ / 3

@@ -456,7 +456,7 @@ class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, CallbackSupportMixin, B
         if self.mode == "async":
             return sgd_async(
                 rounds, state, plan, local_steps=self.local_steps, n_train=n_train,
-                max_staleness=self.max_staleness, **common)
+                max_staleness=self.max_staleness, early_stopping=early, **common)
         if self.mode == "hogwild":
             inv_q = np.ones(X.shape[1])
             if sparse_rows(rounds, kind):
@@ -468,7 +468,7 @@ class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, CallbackSupportMixin, B
                 plan = replace(plan, replica_curvature=float(np.max(sq, initial=0.0)) / max(sum(n_train), 1))
             # on Dask the blocks live in other processes: each worker's threads share its own copy
             return sgd_hogwild(rounds, state, plan, inv_q=inv_q, own_models=not rounds.backend.in_process,
-                               **common)
+                               early_stopping=early, **common)
         if strategy == "oneshot":
             return sgd_oneshot(rounds, state, plan, presence=presence(rounds, X, 2, kind), **common)
         return sgd_sync(rounds, state, plan, local_steps=local_steps, n_train=n_train,
@@ -486,8 +486,6 @@ class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, CallbackSupportMixin, B
                              f"shared model), not of mode={self.mode!r}: leave it None")
         if self.mode == "sync":
             return
-        if self.early_stopping:
-            raise ValueError(f"early_stopping is implemented for mode='sync', not mode={self.mode!r}")
         if strategy == "oneshot":
             raise ValueError(f"one-shot averaging is a synchronous strategy; mode={self.mode!r} needs "
                              "averaging='periodic'")

@@ -102,7 +102,8 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
     n_iter_no_change : int, default=5
         Epochs without improvement by ``tol`` before the fit stops.
     early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of every block and stop on the validation accuracy (``periodic``).
+        Hold out ``validation_fraction`` of every block and stop on the validation accuracy, in every ``mode``
+        with ``averaging='periodic'`` (GPU data refuses it: its blocks hold out no rows).
     validation_fraction : float, default=0.1
         Share of each block's rows held out for ``early_stopping``.
     learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'

@@ -93,7 +93,8 @@ class ParallelSGDRegressor(LinearRegressorMixin, RegressorMixin, BaseParallelSGD
     power_t : float, default=0.25
         Exponent of ``invscaling``.
     early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of every block's rows and stop on the validation R^2.
+        Hold out ``validation_fraction`` of every block's rows and stop on the validation R^2, in every ``mode``
+        (GPU data refuses it: its blocks hold out no rows).
     validation_fraction : float, default=0.1
         Share of each block held out with ``early_stopping``.
     n_iter_no_change : int, default=5

@@ -26,7 +26,7 @@ import numpy as np
 
 from .._report import record, stop_requested
 from ..backend import LostBlocksError
-from ._sgd import SGDState, _diverged
+from ._sgd import SGDState, _diverged, evaluate, score_from_sums
 from ._sync import weighted_average
 from ._tasks import epoch_diverged, hogwild_task, sgd_task
 
@@ -34,6 +34,15 @@ from ._tasks import epoch_diverged, hogwild_task, sgd_task
 def _epoch_rule(objective, best, no_improvement, tol):
     improved = objective < best - tol
     return min(best, objective), 0 if improved else no_improvement + 1
+
+
+def _stopping_value(rounds, model, plan, objective, early_stopping):
+    """What scikit-learn's rule watches at an epoch's end: the epoch's objective, or with ``early_stopping`` minus
+    the validation score (R^2 or accuracy) of ``model`` on the blocks' held-out rows, as :func:`sgd_sync` does.
+    The evaluation is a round of read-only tasks, which on each block waits behind the tasks in flight there."""
+    if not early_stopping:
+        return objective
+    return -score_from_sums(evaluate(rounds, model, plan, "val"), plan.loss.margin)
 
 
 class _Server:
@@ -135,10 +144,11 @@ class _Server:
 
 
 def sgd_async(rounds, state, plan, *, local_steps, n_train, epoch_seeds, max_epochs, max_staleness=1,
-              tol=None, n_iter_no_change=5, history=None, start_time=None, max_halvings=30):
+              tol=None, n_iter_no_change=5, early_stopping=False, history=None, start_time=None, max_halvings=30):
     """Asynchronous parameter-server SGD over the blocks of ``rounds``; returns ``(state, plan, epochs, converged)``.
 
-    An epoch is ``sum(n_train)`` samples applied; the stopping rule is scikit-learn's, on each epoch's mean loss.
+    An epoch is ``sum(n_train)`` samples applied; the stopping rule is scikit-learn's, on each epoch's mean loss
+    (with ``early_stopping``, on the validation score of the server's model at the epoch's end).
     ``history`` gets one row per applied update with its ``staleness``. On a Dask cluster, a worker that leaves
     costs only its tasks in flight: its blocks are placed again on live workers and those tasks sent again.
     """
@@ -198,7 +208,8 @@ def sgd_async(rounds, state, plan, *, local_steps, n_train, epoch_seeds, max_epo
             lowest = min(lowest, objective)
             server.epoch_starts = [server.epoch_starts[1], (server.W.copy(), server.B.copy())]
             if tol is not None:
-                best, no_improvement = _epoch_rule(objective, best, no_improvement, tol)
+                watched = _stopping_value(rounds, server.state().model(), server.local, objective, early_stopping)
+                best, no_improvement = _epoch_rule(watched, best, no_improvement, tol)
                 if no_improvement >= n_iter_no_change:
                     converged = True
             if converged or epoch >= max_epochs:
@@ -212,7 +223,7 @@ def sgd_async(rounds, state, plan, *, local_steps, n_train, epoch_seeds, max_epo
 
 
 def sgd_hogwild(rounds, state, plan, *, inv_q, epoch_seeds, max_epochs, tol=None, n_iter_no_change=5,
-                history=None, start_time=None, max_halvings=30, own_models=False):
+                early_stopping=False, history=None, start_time=None, max_halvings=30, own_models=False):
     """Hogwild!: per epoch, every thread runs its block's epoch on one shared model, without locks.
 
     With ``plan.replica_steps > 0`` each thread steps on a replica of the weights of its own and folds its
@@ -221,7 +232,8 @@ def sgd_hogwild(rounds, state, plan, *, inv_q, epoch_seeds, max_epochs, tol=None
     ``own_models`` (Dask, where blocks live in other processes): each block's task runs Hogwild! over its share of
     its worker's threads on its own copy of the epoch's model, and the driver averages the copies weighted by the
     rows each saw (one average an epoch, as ``mode='sync'`` with ``local_steps='epoch'``). Returns ``(state, plan,
-    epochs, converged)``; ``history`` gets one row per epoch, with the threads of each block (``threads``).
+    epochs, converged)``; ``history`` gets one row per epoch, with the threads of each block (``threads``). The
+    stopping rule is scikit-learn's on the epoch's objective, or with ``early_stopping`` on the validation score.
     """
     penalty = plan.penalty
     history = [] if history is None else history
@@ -272,7 +284,8 @@ def sgd_hogwild(rounds, state, plan, *, inv_q, epoch_seeds, max_epochs, tol=None
         if stop_requested(history):
             break
         if tol is not None:
-            best, no_improvement = _epoch_rule(objective, best, no_improvement, tol)
+            watched = _stopping_value(rounds, (W, B), plan, objective, early_stopping)
+            best, no_improvement = _epoch_rule(watched, best, no_improvement, tol)
             if no_improvement >= n_iter_no_change:
                 converged = True
                 break
