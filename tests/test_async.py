@@ -254,9 +254,9 @@ def test_early_stopping_in_the_asynchronous_modes_watches_the_held_out_rows(kw, 
     watched = []
     original = async_driver._stopping_value
 
-    def spy(rounds, model, plan, objective, early_stopping):
-        value = original(rounds, model, plan, objective, early_stopping)
-        watched.append((early_stopping, value))
+    def spy(model, objective, validation):
+        value = original(model, objective, validation)
+        watched.append((validation is not None, value))
         return value
 
     monkeypatch.setattr(async_driver, "_stopping_value", spy)

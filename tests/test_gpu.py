@@ -316,13 +316,38 @@ def test_bad_gpu_input_is_named():
         ParallelSGDRegressor().fit(X, y[:50])
     with pytest.raises(ValueError, match="hogwild"):
         ParallelSGDRegressor(mode="hogwild", average=False).fit(X, y)
-    with pytest.raises(ValueError, match="early_stopping"):
+    with pytest.raises(ValueError, match="early_stopping holds out validation rows on the CPU path only"):
         ParallelSGDRegressor(early_stopping=True).fit(X, y)
     reg = ParallelSGDRegressor(max_iter=2, tol=None).fit(X, y)
     with pytest.raises(ValueError, match="features"):
         reg.predict(cp.ones((3, 4)))
     with pytest.raises(ValueError, match="continuous"):
         AveragedSGDClassifier().fit(X, y + 0.5)
+
+
+def test_early_stopping_on_a_gpu_validation_set(regression):
+    """GPU data holds out no rows, but an explicit validation set on the GPU drives early stopping there: the rule
+    stops the fit, and its last score is the fitted model's R^2 on the validation set."""
+    from skpar.linear_model import _sgd_base
+
+    X, y = regression
+    seen = []
+    make = _sgd_base.BaseParallelSGD._explicit_score
+
+    def recorded(self, *args):
+        score = make(self, *args)
+        return lambda model: seen.append(score(model)) or seen[-1]
+
+    _sgd_base.BaseParallelSGD._explicit_score = recorded
+    try:
+        reg = ParallelSGDRegressor(solver="sgd", early_stopping=True, tol=1e-4, n_iter_no_change=2, average=False,
+                                   max_iter=200, random_state=0).fit(cp.asarray(X[:30_000]), cp.asarray(y[:30_000]),
+                                                                    X_val=cp.asarray(X[30_000:]),
+                                                                    y_val=y[30_000:])
+    finally:
+        _sgd_base.BaseParallelSGD._explicit_score = make
+    assert len(seen) == reg.n_iter_ < 200
+    assert seen[-1] == pytest.approx(reg.score(X[30_000:], y[30_000:]), abs=1e-6)
 
 
 def test_diverging_step_never_returns_nan(regression):

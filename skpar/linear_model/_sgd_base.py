@@ -21,15 +21,17 @@ from sklearn.linear_model._base import SparseCoefMixin
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from .._device import to_host
 from .._penalties import Penalty
 from .._report import CallbackSupportMixin, reporting
 from ..backend import get_backend
+from ..backend._device_input import linear_scores
 from ..diagnostics import estimate_on_blocks
 from ..exceptions import CriticalBatchSizeWarning
 from ..parallel import SGDPlan, SGDState, SyncRounds, sgd_oneshot, sgd_sync
 from ..parallel._async import sgd_async, sgd_hogwild
 from ..parallel._blas import one_blas_thread_each
-from ..parallel._sgd import CONSTANT, INVSCALING
+from ..parallel._sgd import CONSTANT, INVSCALING, held_out_score
 from ._n_blocks import n_threads, resolve_n_blocks
 from ._persistence import ClientParamMixin
 from ._sgd_blocks import (
@@ -40,7 +42,7 @@ from ._sgd_blocks import (
     sparse_rows,
     survey_task,
 )
-from ._validation import check_fit_data
+from ._validation import check_fit_data, check_validation_data
 
 #: rows sampled to estimate the moments behind the critical batch size and the automatic step size
 MOMENT_SAMPLES = 20_000
@@ -240,6 +242,20 @@ class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, CallbackSupportMixin, B
         """Store the fitted model ``W`` (n_outputs, d), ``B`` (n_outputs,) as ``coef_`` and ``intercept_``."""
         raise NotImplementedError
 
+    def _validation_targets(self, X_val, y_val, sample_weight_val):
+        """The explicit validation set with its targets as the score reads them (a classifier: class indices)."""
+        return X_val, y_val, sample_weight_val
+
+    def _explicit_score(self, X_val, y_val, sample_weight_val):
+        """Early stopping's score of a model ``(W, B)`` on an explicit validation set: R^2 (regressor) or accuracy
+        (classifier), weighted by ``sample_weight_val``; the products on the validation set's device."""
+        def score(model):
+            W, B = model
+            out = linear_scores(X_val, W, B if self.fit_intercept else np.zeros_like(B))
+            return self._score_outputs(to_host(out).reshape(out.shape[0], -1), y_val, sample_weight_val)
+
+        return score
+
     def _round_attributes(self, model, *, d, dtype):
         """``coef_`` and ``intercept_`` of a round's ``model`` as a driver hands it to the log: ``(W, B)`` (SGD,
         the normal equations, the softmax), or ``W`` with the intercepts' column (Newton's method, L-BFGS and the
@@ -256,20 +272,22 @@ class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, CallbackSupportMixin, B
 
     # ---- fit driver -------------------------------------------------------------------------------------------
     def _fit_sgd(self, X, y, sample_weight, *, max_epochs, incremental, strategy="sync", partial=False,
-                 init=(None, None)):
+                 init=(None, None), validation_set=(None, None, None)):
         """Fit for ``max_epochs`` epochs; ``incremental`` continues the stored model (warm_start, partial_fit),
         ``partial`` says it is ``partial_fit`` (an SGD epoch, whatever the solver), ``init`` is ``fit``'s
         ``(coef_init, intercept_init)``: where either is given, SGD's epochs start from them.
 
         ``strategy`` is ``'sync'`` (synchronous rounds of ``local_steps``) or ``'oneshot'`` (each block fits alone
         for up to ``max_epochs`` epochs, then one average). The rounds' rows go to a :class:`~skpar._report.FitLog`
-        (logged, a progress bar, the callback), and ``history_`` keeps them as a plain list.
+        (logged, a progress bar, the callback), and ``history_`` keeps them as a plain list. ``validation_set``:
+        ``fit``'s ``(X_val, y_val, sample_weight_val)``, early stopping's data in place of held-out rows.
         """
         with reporting(self, max_epochs):
             return self._fit_rounds(X, y, sample_weight, max_epochs=max_epochs, incremental=incremental,
-                                    strategy=strategy, partial=partial, init=init)
+                                    strategy=strategy, partial=partial, init=init, validation_set=validation_set)
 
-    def _fit_rounds(self, X, y, sample_weight, *, max_epochs, incremental, strategy, partial, init):
+    def _fit_rounds(self, X, y, sample_weight, *, max_epochs, incremental, strategy, partial, init,
+                    validation_set=(None, None, None)):
         start = time.perf_counter()
         self._check_mode(strategy)
         if partial:
@@ -280,10 +298,14 @@ class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, CallbackSupportMixin, B
                                                    y_numeric=not is_classifier(self))
         gpu = kind.gpu
         if gpu:
-            self._check_gpu()
+            self._check_gpu(validation_given=validation_set[0] is not None)
         self._log.report_model(functools.partial(self._round_attributes, d=X.shape[1], dtype=(
             X.dtype if X.dtype in (np.float32, np.float64) else np.float64)), X, y, sample_weight)
         y, n_outputs, pos_weight, neg_weight = self._encode_targets(y, sample_weight, first=not resume)
+        # (after the targets: a classifier's validation labels are checked against its classes)
+        val = check_validation_data(self, *validation_set, early_stopping=self.early_stopping and not partial,
+                                    y_numeric=not is_classifier(self))
+        val = None if val is None else self._validation_targets(*val)
         loss = self._loss()
         if not resume:
             self._base_seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
@@ -298,7 +320,8 @@ class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, CallbackSupportMixin, B
             # the validation rows are held out whenever early_stopping is on, as scikit-learn holds them out, even
             # where tol=None lets no epoch stop the fit
             early = self.early_stopping and not partial
-            blocks = self._partition(backend, X, y, sample_weight, early, kind, n_blocks)
+            # an explicit validation set takes the held-out rows' place
+            blocks = self._partition(backend, X, y, sample_weight, early and val is None, kind, n_blocks)
             # SGD keeps no state on the blocks (the driver holds the model): a round lost with a worker is run again
             # on the blocks placed anew; the asynchronous loop sends a lost block's tasks again itself
             rounds = SyncRounds(backend, blocks, recoverable=True)
@@ -316,7 +339,7 @@ class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, CallbackSupportMixin, B
                                         not resume or self._sgd_plan is None).results
                     state, history, plan, tol, n_epochs, converged = self._fit_epochs(
                         strategy, rounds, X, kind, survey, resume, incremental, early, max_epochs, local_steps,
-                        loss, n_outputs, pos_weight, neg_weight, start, start_state)
+                        loss, n_outputs, pos_weight, neg_weight, start, start_state, val)
         finally:
             backend.close()
             self.__dict__.pop("_moments_memo", None)
@@ -355,7 +378,7 @@ class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, CallbackSupportMixin, B
                                  validation_fraction=self.validation_fraction if early else 0.0, gpu=kind.gpu)
 
     def _fit_epochs(self, strategy, rounds, X, kind, survey, resume, incremental, early, max_epochs, local_steps,
-                    loss, n_outputs, pos_weight, neg_weight, start, start_state=None):
+                    loss, n_outputs, pos_weight, neg_weight, start, start_state=None, val=None):
         """Run SGD's epochs from a fresh model, the stored one, or ``start_state`` (``fit``'s ``coef_init`` and
         ``intercept_init``); returns ``(state, history, plan, tol, n_epochs, converged)``."""
         n_train = [s.n_train for s in survey]
@@ -386,8 +409,11 @@ class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, CallbackSupportMixin, B
             tol = tol * n_outputs
         common = dict(epoch_seeds=epoch_seeds, max_epochs=max_epochs, tol=tol,
                       n_iter_no_change=self.n_iter_no_change, history=history, start_time=start)
+        validation = None
+        if early:  # the score early stopping watches: an explicit validation set's, or the held-out rows'
+            validation = self._explicit_score(*val) if val is not None else held_out_score(rounds, plan)
         state, plan, n_epochs, converged = self._run_strategy(strategy, rounds, X, state, plan, local_steps,
-                                                              n_train, early, kind, common)
+                                                              n_train, validation, kind, common)
         return state, history, plan, tol, n_epochs, converged
 
     def _initial_state(self, init, n_outputs, d):
@@ -450,13 +476,13 @@ class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, CallbackSupportMixin, B
         self.__dict__["_moments_memo"] = (rounds, cbs)
         return cbs
 
-    def _run_strategy(self, strategy, rounds, X, state, plan, local_steps, n_train, early, kind, common):
+    def _run_strategy(self, strategy, rounds, X, state, plan, local_steps, n_train, validation, kind, common):
         """Run the fit's strategy (``mode``, or one-shot averaging) over the blocks; returns ``(state, plan,
         n_epochs, converged)``."""
         if self.mode == "async":
             return sgd_async(
                 rounds, state, plan, local_steps=self.local_steps, n_train=n_train,
-                max_staleness=self.max_staleness, early_stopping=early, **common)
+                max_staleness=self.max_staleness, validation=validation, **common)
         if self.mode == "hogwild":
             inv_q = np.ones(X.shape[1])
             if sparse_rows(rounds, kind):
@@ -468,11 +494,11 @@ class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, CallbackSupportMixin, B
                 plan = replace(plan, replica_curvature=float(np.max(sq, initial=0.0)) / max(sum(n_train), 1))
             # on Dask the blocks live in other processes: each worker's threads share its own copy
             return sgd_hogwild(rounds, state, plan, inv_q=inv_q, own_models=not rounds.backend.in_process,
-                               early_stopping=early, **common)
+                               validation=validation, **common)
         if strategy == "oneshot":
             return sgd_oneshot(rounds, state, plan, presence=presence(rounds, X, 2, kind), **common)
         return sgd_sync(rounds, state, plan, local_steps=local_steps, n_train=n_train,
-                        early_stopping=early, adaptive=self.learning_rate == "adaptive",
+                        validation=validation, adaptive=self.learning_rate == "adaptive",
                         presence=presence(rounds, X, local_steps, kind), **common)
 
     def _check_mode(self, strategy):
@@ -498,7 +524,7 @@ class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, CallbackSupportMixin, B
         if self.early_stopping:
             raise ValueError("early_stopping should be False with partial_fit: a single epoch has no epochs to stop")
 
-    def _check_gpu(self):
+    def _check_gpu(self, validation_given=False):
         """What the GPU path does not do (yet): say so before any work starts."""
         if not self.shuffle:
             raise ValueError("shuffle=False: the GPU's warps read their rows in stripes of a random order; fit GPU "
@@ -506,9 +532,9 @@ class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, CallbackSupportMixin, B
         if self.mode != "sync":
             raise ValueError(f"mode={self.mode!r} runs on CPU blocks; GPU data fits with mode='sync' (inside a GPU "
                              "the warps already update asynchronously or in local epochs)")
-        if self.early_stopping:
-            raise ValueError("early_stopping holds out validation rows on the CPU path only; fit GPU data with "
-                             "early_stopping=False")
+        if self.early_stopping and not validation_given:
+            raise ValueError("early_stopping holds out validation rows on the CPU path only; on GPU data give fit "
+                             "an explicit validation set (X_val, y_val) or set early_stopping=False")
 
     def _check_blocks(self, cbs, n_train):
         """Hook: warn about blocks too small for the chosen strategy (nothing to check for synchronous rounds)."""

@@ -264,6 +264,19 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
     def _loss(self):
         return make_loss(self.loss)
 
+    def _validation_targets(self, X_val, y_val, sample_weight_val):
+        """The validation labels as indices into ``classes_`` (a label the training data lacks is an error)."""
+        unseen = np.setdiff1d(np.unique(y_val), self.classes_)
+        if unseen.size:
+            raise ValueError(f"y_val has labels that y does not: {unseen.tolist()[:5]}")
+        return X_val, np.searchsorted(self.classes_, y_val), sample_weight_val
+
+    def _score_outputs(self, scores, y, sample_weight):
+        """Accuracy of the decisions ``scores`` (one column for two classes) on an explicit validation set."""
+        predicted = (scores[:, 0] > 0).astype(np.int64) if scores.shape[1] == 1 else np.argmax(scores, axis=1)
+        s = np.ones(y.shape[0]) if sample_weight is None else sample_weight
+        return float(s @ (predicted == y)) / max(float(s.sum()), 1e-300)
+
     def _set_model(self, W, B, dtype):
         self.coef_ = np.asarray(W, dtype=dtype)
         self.intercept_ = np.asarray(B, dtype=dtype)
@@ -377,7 +390,8 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
 
     # ---- public API -------------------------------------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
+    def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None, *, X_val=None, y_val=None,
+            sample_weight_val=None):
         """Fit by one-shot or periodic averaging of SGD on blocks.
 
         Parameters
@@ -393,6 +407,15 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
             The intercepts they start from.
         sample_weight : array-like or dask array of shape (n_samples,), default=None
             Per-sample weights.
+        X_val : {array-like, sparse matrix, dask array, CuPy array} of shape (n_val, n_features), default=None
+            A validation set for ``early_stopping`` (scikit-learn's names, from ``HistGradientBoostingClassifier``):
+            its accuracy is watched instead of that of rows held out of X, and no row of X is held out. It is
+            scored on the driver each epoch (a dask array is computed there once; a CuPy array stays on its GPU,
+            where early stopping then also runs).
+        y_val : array-like of shape (n_val,), default=None
+            Its labels, each one of y's.
+        sample_weight_val : array-like of shape (n_val,), default=None
+            Its weights.
 
         Returns
         -------
@@ -400,7 +423,8 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
             Fitted estimator.
         """
         return self._fit_sgd(X, y, sample_weight, max_epochs=self.max_iter, incremental=self.warm_start,
-                             strategy=self.averaging, init=(coef_init, intercept_init))
+                             strategy=self.averaging, init=(coef_init, intercept_init),
+                             validation_set=(X_val, y_val, sample_weight_val))
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):

@@ -229,6 +229,15 @@ class ParallelSGDRegressor(LinearRegressorMixin, RegressorMixin, BaseParallelSGD
     def _encode_targets(self, y, sample_weight, first):
         return y, 1, np.ones(1), np.ones(1)
 
+    def _score_outputs(self, scores, y, sample_weight):
+        """R^2 of the predictions ``scores[:, 0]`` on an explicit validation set (weighted)."""
+        s = np.ones(y.shape[0]) if sample_weight is None else sample_weight
+        residual = y - scores[:, 0]
+        total = y - (s @ y) / max(s.sum(), 1e-300)
+        sst = float(s @ (total * total))
+        sse = float(s @ (residual * residual))
+        return 1.0 - sse / sst if sst > 0 else (1.0 if sse <= 0 else 0.0)
+
     def _set_model(self, W, B, dtype):
         self.coef_ = np.asarray(W[0], dtype=dtype)
         self.intercept_ = np.asarray(B[:1], dtype=dtype)
@@ -273,7 +282,8 @@ class ParallelSGDRegressor(LinearRegressorMixin, RegressorMixin, BaseParallelSGD
         return "cholesky" if d <= DENSE_CHOLESKY_FEATURES else "sgd"
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
+    def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None, *, X_val=None, y_val=None,
+            sample_weight_val=None):
         """Fit the model by data-parallel SGD, or by the normal equations where ``solver`` picks them (``'auto'``:
         dense data of at most 512 features, or sparse data whose Gram matrix is small).
 
@@ -290,6 +300,15 @@ class ParallelSGDRegressor(LinearRegressorMixin, RegressorMixin, BaseParallelSGD
             The intercept they start from.
         sample_weight : array-like or dask array of shape (n_samples,), default=None
             Per-sample weights :math:`s_i`.
+        X_val : {array-like, sparse matrix, dask array, CuPy array} of shape (n_val, n_features), default=None
+            A validation set for ``early_stopping`` (scikit-learn's names, from ``HistGradientBoostingRegressor``):
+            its R^2 is watched instead of that of rows held out of X, and no row of X is held out. It is scored on
+            the driver each epoch (a dask array is computed there once; a CuPy array stays on its GPU, where
+            early stopping then also runs).
+        y_val : array-like of shape (n_val,), default=None
+            Its targets.
+        sample_weight_val : array-like of shape (n_val,), default=None
+            Its weights.
 
         Returns
         -------
@@ -297,7 +316,7 @@ class ParallelSGDRegressor(LinearRegressorMixin, RegressorMixin, BaseParallelSGD
             Fitted estimator.
         """
         return self._fit_sgd(X, y, sample_weight, max_epochs=self.max_iter, incremental=self.warm_start,
-                             init=(coef_init, intercept_init))
+                             init=(coef_init, intercept_init), validation_set=(X_val, y_val, sample_weight_val))
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):

@@ -13,8 +13,10 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils.validation import _check_feature_names, _check_sample_weight, check_is_fitted, validate_data
 
+from .._device import to_host
 from .._dtypes import as_float, check_squares_finite
 from ..backend import check_gpu_fit_data, check_gpu_predict_data, checked_chunks, data_kind, is_dask_collection
+from ..backend._device_input import check_gpu_X
 
 
 def _dask_to_array(X, name="X"):
@@ -104,9 +106,56 @@ def check_predict_data(est, X):
     """Validate data for ``predict``: dask collections stay lazy, with their column names and feature count checked
     now and their values (NaN, inf) where each chunk is computed."""
     check_is_fitted(est)
-    kind = data_kind(X)
-    if kind.local_gpu:
+    if data_kind(X).local_gpu:
         return check_gpu_predict_data(est, X)
+    return _checked_rows(est, X)
+
+
+def check_validation_data(est, X_val, y_val, sample_weight_val, *, early_stopping, y_numeric):
+    """``fit``'s explicit validation set (``X_val``, ``y_val``, ``sample_weight_val``, scikit-learn's names from
+    ``HistGradientBoosting*``), checked as ``predict``'s data against the features ``fit`` has just read:
+    ``(X_val, y_val, sample_weight_val)``, or None where none was given. ``y_val`` is float64 for a regressor,
+    the labels as given for a classifier (which checks them against its classes)."""
+    if X_val is None and y_val is None:
+        if sample_weight_val is not None:
+            raise ValueError("sample_weight_val is given without X_val and y_val")
+        return None
+    if y_val is None:
+        raise ValueError("X_val is provided, but y_val was not provided.")
+    if X_val is None:
+        raise ValueError("y_val is provided, but X_val was not provided.")
+    if not early_stopping:
+        raise ValueError("X_val and y_val are passed to fit while early_stopping is False: they are the validation "
+                         "set of early stopping; set early_stopping=True")
+    if data_kind(X_val).local_gpu:  # (check_gpu_predict_data asks for a fitted estimator)
+        X_val = check_gpu_X(X_val, "X_val")
+        if X_val.shape[1] != est.n_features_in_:
+            raise ValueError(f"X_val has {X_val.shape[1]} features, but {type(est).__name__} is expecting "
+                             f"{est.n_features_in_} features as input.")
+    else:
+        X_val = _checked_rows(est, X_val)
+        if is_dask_collection(X_val):  # a validation set is small: it comes to the driver once, where it is scored
+            X_val = X_val.compute()
+    n_val = X_val.shape[0]
+    if is_dask_collection(y_val):
+        y_val = y_val.compute()
+    y_val = to_host(y_val).reshape(-1)
+    if y_numeric:
+        y_val = y_val.astype(np.float64)
+        if not np.isfinite(y_val).all():
+            raise ValueError("Input y_val contains NaN or infinity.")
+    if y_val.shape[0] != n_val:
+        raise ValueError(f"Found input variables with inconsistent numbers of samples: X_val has {n_val}, y_val "
+                         f"{y_val.shape[0]}")
+    if sample_weight_val is not None:
+        sample_weight_val = _check_sample_weight(to_host(sample_weight_val), np.empty((n_val, 0)),
+                                                 dtype=np.float64, ensure_non_negative=True)
+    return X_val, y_val, sample_weight_val
+
+
+def _checked_rows(est, X):
+    """Host or dask rows for a fitted model's methods (or ``fit``'s validation set), checked as ``predict``'s."""
+    kind = data_kind(X)
     if kind.dask:
         _check_feature_names(est, X._meta, reset=False)
         if hasattr(X, "to_dask_array"):

@@ -26,7 +26,7 @@ import numpy as np
 
 from .._report import record, stop_requested
 from ..backend import LostBlocksError
-from ._sgd import SGDState, _diverged, evaluate, score_from_sums
+from ._sgd import SGDState, _diverged
 from ._sync import weighted_average
 from ._tasks import epoch_diverged, hogwild_task, sgd_task
 
@@ -36,13 +36,13 @@ def _epoch_rule(objective, best, no_improvement, tol):
     return min(best, objective), 0 if improved else no_improvement + 1
 
 
-def _stopping_value(rounds, model, plan, objective, early_stopping):
-    """What scikit-learn's rule watches at an epoch's end: the epoch's objective, or with ``early_stopping`` minus
-    the validation score (R^2 or accuracy) of ``model`` on the blocks' held-out rows, as :func:`sgd_sync` does.
-    The evaluation is a round of read-only tasks, which on each block waits behind the tasks in flight there."""
-    if not early_stopping:
+def _stopping_value(model, objective, validation):
+    """What scikit-learn's rule watches at an epoch's end: the epoch's objective, or given ``validation`` minus the
+    validation score (R^2 or accuracy) of ``model``, as :func:`~skpar.parallel._sgd.sgd_sync` does. On held-out
+    rows the evaluation is a round of read-only tasks, which on each block waits behind the tasks in flight."""
+    if validation is None:
         return objective
-    return -score_from_sums(evaluate(rounds, model, plan, "val"), plan.loss.margin)
+    return -validation(model)
 
 
 class _Server:
@@ -144,11 +144,11 @@ class _Server:
 
 
 def sgd_async(rounds, state, plan, *, local_steps, n_train, epoch_seeds, max_epochs, max_staleness=1,
-              tol=None, n_iter_no_change=5, early_stopping=False, history=None, start_time=None, max_halvings=30):
+              tol=None, n_iter_no_change=5, validation=None, history=None, start_time=None, max_halvings=30):
     """Asynchronous parameter-server SGD over the blocks of ``rounds``; returns ``(state, plan, epochs, converged)``.
 
     An epoch is ``sum(n_train)`` samples applied; the stopping rule is scikit-learn's, on each epoch's mean loss
-    (with ``early_stopping``, on the validation score of the server's model at the epoch's end).
+    (given ``validation``, on the validation score of the server's model at the epoch's end).
     ``history`` gets one row per applied update with its ``staleness``. On a Dask cluster, a worker that leaves
     costs only its tasks in flight: its blocks are placed again on live workers and those tasks sent again.
     """
@@ -208,7 +208,7 @@ def sgd_async(rounds, state, plan, *, local_steps, n_train, epoch_seeds, max_epo
             lowest = min(lowest, objective)
             server.epoch_starts = [server.epoch_starts[1], (server.W.copy(), server.B.copy())]
             if tol is not None:
-                watched = _stopping_value(rounds, server.state().model(), server.local, objective, early_stopping)
+                watched = _stopping_value(server.state().model(), objective, validation)
                 best, no_improvement = _epoch_rule(watched, best, no_improvement, tol)
                 if no_improvement >= n_iter_no_change:
                     converged = True
@@ -223,7 +223,7 @@ def sgd_async(rounds, state, plan, *, local_steps, n_train, epoch_seeds, max_epo
 
 
 def sgd_hogwild(rounds, state, plan, *, inv_q, epoch_seeds, max_epochs, tol=None, n_iter_no_change=5,
-                early_stopping=False, history=None, start_time=None, max_halvings=30, own_models=False):
+                validation=None, history=None, start_time=None, max_halvings=30, own_models=False):
     """Hogwild!: per epoch, every thread runs its block's epoch on one shared model, without locks.
 
     With ``plan.replica_steps > 0`` each thread steps on a replica of the weights of its own and folds its
@@ -233,7 +233,7 @@ def sgd_hogwild(rounds, state, plan, *, inv_q, epoch_seeds, max_epochs, tol=None
     its worker's threads on its own copy of the epoch's model, and the driver averages the copies weighted by the
     rows each saw (one average an epoch, as ``mode='sync'`` with ``local_steps='epoch'``). Returns ``(state, plan,
     epochs, converged)``; ``history`` gets one row per epoch, with the threads of each block (``threads``). The
-    stopping rule is scikit-learn's on the epoch's objective, or with ``early_stopping`` on the validation score.
+    stopping rule is scikit-learn's on the epoch's objective, or given ``validation`` on the validation score.
     """
     penalty = plan.penalty
     history = [] if history is None else history
@@ -284,7 +284,7 @@ def sgd_hogwild(rounds, state, plan, *, inv_q, epoch_seeds, max_epochs, tol=None
         if stop_requested(history):
             break
         if tol is not None:
-            watched = _stopping_value(rounds, (W, B), plan, objective, early_stopping)
+            watched = _stopping_value((W, B), objective, validation)
             best, no_improvement = _epoch_rule(watched, best, no_improvement, tol)
             if no_improvement >= n_iter_no_change:
                 converged = True

@@ -129,6 +129,12 @@ def evaluate(rounds, model, plan, which):
     return np.sum(parts, axis=0)
 
 
+def held_out_score(rounds, plan):
+    """The validation score of a model ``(W, B)`` on the blocks' held-out rows (``early_stopping`` without an
+    explicit validation set): a round of read-only tasks, whose sums give accuracy or R^2."""
+    return lambda model: score_from_sums(evaluate(rounds, model, plan, "val"), plan.loss.margin)
+
+
 def score_from_sums(s, classification):
     """Validation score from the sums of :func:`evaluate`: accuracy, or R^2 for regression."""
     if classification:
@@ -279,13 +285,13 @@ def _rebase(averaging_began, young_average, n_blocks):
 
 
 def sgd_sync(rounds, state, plan, *, local_steps, n_train, epoch_seeds, max_epochs, tol=None,
-             n_iter_no_change=5, early_stopping=False, adaptive=False, history=None, start_time=None,
+             n_iter_no_change=5, validation=None, adaptive=False, history=None, start_time=None,
              max_halvings=30, presence=None):
     """Run synchronous data-parallel SGD for up to ``max_epochs`` epochs.
 
-    Stopping follows scikit-learn's SGD: with ``tol`` set, the fit stops once the epoch's objective (or, with
-    ``early_stopping``, the validation score: R^2 or accuracy) has failed to improve by ``tol`` for
-    ``n_iter_no_change`` epochs in a row;
+    Stopping follows scikit-learn's SGD: with ``tol`` set, the fit stops once the epoch's objective (or, given
+    ``validation``, a function of the model, the validation score: R^2 or accuracy, :func:`held_out_score` or an
+    explicit validation set's) has failed to improve by ``tol`` for ``n_iter_no_change`` epochs in a row;
     with ``adaptive``, the step is divided by 5 instead, until it falls below ``1e-4`` times its first value.
 
     A round whose loss blows up or turns non-finite sends the fit back to the start of the epoch with half the
@@ -335,12 +341,12 @@ def sgd_sync(rounds, state, plan, *, local_steps, n_train, epoch_seeds, max_epoc
             break
         if tol is None:
             continue
-        averaging_began = not early_stopping and state.n_avg > 0 and snapshot.n_avg == 0
+        averaging_began = validation is None and state.n_avg > 0 and snapshot.n_avg == 0
         rebase, young_average = _rebase(averaging_began, young_average, rounds.n_blocks)
         if averaging_began:
             best, no_improvement = np.inf, 0
-        if early_stopping:
-            score = score_from_sums(evaluate(rounds, state.model(), plan, "val"), plan.loss.margin)
+        if validation is not None:
+            score = validation(state.model())
             improved = -score < best - tol
             best = min(best, -score)
         else:
