@@ -61,9 +61,11 @@ def check_squares_finite(name, arr, *, where="", xp=np):
         total = np.einsum("i,i->", flat, flat) if xp is np else xp.vdot(flat, flat)
     if bool(xp.isfinite(total)):
         return
+    # worded to match scikit-learn's SGD error for the same data, so that code written against it still reads it
     raise ValueError(
-        f"Input {name} has values too large to square in float64 (largest magnitude "
-        f"{float(xp.abs(flat).max()):.3g}){where}: scale it first, for example with sklearn's StandardScaler."
+        f"Floating-point under-/overflow occurred at epoch #0 (before the first): Input {name} has values too large "
+        f"to square in float64 (largest magnitude {float(xp.abs(flat).max()):.3g}){where}. Scaling input data with "
+        "StandardScaler or MinMaxScaler might help."
     )
 
 

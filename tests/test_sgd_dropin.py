@@ -69,3 +69,11 @@ def test_l1_ratio_none_and_scikit_learns_errors(estimator, y):
         estimator(early_stopping=True, validation_fraction=0.99).fit(X[:8], y[:8])
     with pytest.warns(FutureWarning, match="Negative values for `power_t` are deprecated"):
         estimator(power_t=-1.0, max_iter=2, tol=None).fit(X, y)
+
+
+def test_partial_fit_refuses_balanced_class_weights_in_scikit_learns_words():
+    X, y = np.random.default_rng(0).normal(size=(30, 3)), np.arange(30) % 2
+    with pytest.raises(ValueError, match=r"class_weight 'balanced' is not supported for partial_fit\. .*"
+                                         r"compute_class_weight\('balanced', classes=classes, y=y\)"):
+        AveragedSGDClassifier(class_weight="balanced").partial_fit(X, y, classes=[0, 1])
+    AveragedSGDClassifier(class_weight={0: 1.0, 1: 2.0}).partial_fit(X, y, classes=[0, 1])  # explicit weights do

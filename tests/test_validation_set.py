@@ -108,6 +108,7 @@ def test_bad_validation_sets_are_named(classification):
         (dict(X_val=np.where(np.arange(Xva.size).reshape(Xva.shape) == 7, np.nan, Xva), y_val=yva), "NaN"),
         (dict(X_val=Xva, y_val=yva, sample_weight_val=-np.ones(yva.size)), "Negative values"),
         (dict(sample_weight_val=np.ones(3)), "sample_weight_val is given without X_val"),
+        (dict(X_val=Xva, y_val=yva, sample_weight_val=np.zeros(yva.size)), "at least one non-zero"),
     ]
     for kw, match in cases:
         with pytest.raises(ValueError, match=match):
@@ -127,3 +128,14 @@ def test_the_held_out_rows_stay_the_default(classification, monkeypatch):
                         lambda rounds, plan: (called.append(1), original(rounds, plan))[1])
     est = AveragedSGDClassifier(early_stopping=True, solver="sgd", random_state=0, n_jobs=2).fit(Xtr, ytr)
     assert called and sum(h["n_samples"] for h in est.history_ if h["epoch"] == 0) == 360
+
+
+def test_held_out_rows_of_zero_weight_are_refused(classification):
+    """Held-out rows whose weights are all zero have no score: scikit-learn's error, not a score of 0 that
+    stops the fit."""
+    Xtr, ytr, _, _ = classification
+    w = np.zeros(ytr.size)
+    w[:3] = 1.0  # three rows weigh; with random_state=0 none of them is among the held-out tenth
+    with pytest.raises(ValueError, match="The sample weights for validation set are all zero"):
+        AveragedSGDClassifier(early_stopping=True, solver="sgd", random_state=0, n_jobs=1,
+                              validation_fraction=0.1).fit(Xtr, ytr, sample_weight=w)

@@ -447,6 +447,13 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
             Updated estimator.
         """
         self._check_partial()
+        if isinstance(self.class_weight, str) and self.class_weight == "balanced":
+            # scikit-learn's refusal, in its words: a batch's class counts are not the problem's
+            raise ValueError("class_weight 'balanced' is not supported for partial_fit. In order to use 'balanced' "
+                             "weights, use compute_class_weight('balanced', classes=classes, y=y). In place of y you "
+                             "can use a large enough sample of the full training set target to properly estimate the "
+                             "class frequency distributions. Pass the resulting weights as the class_weight "
+                             "parameter.")
         if self.multi_class == "multinomial":
             raise ValueError("partial_fit runs SGD's one-vs-rest epochs; multi_class='multinomial' is fitted by "
                              "L-BFGS: use fit, or multi_class='ovr'")

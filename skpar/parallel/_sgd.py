@@ -131,8 +131,16 @@ def evaluate(rounds, model, plan, which):
 
 def held_out_score(rounds, plan):
     """The validation score of a model ``(W, B)`` on the blocks' held-out rows (``early_stopping`` without an
-    explicit validation set): a round of read-only tasks, whose sums give accuracy or R^2."""
-    return lambda model: score_from_sums(evaluate(rounds, model, plan, "val"), plan.loss.margin)
+    explicit validation set): a round of read-only tasks, whose sums give accuracy or R^2. Held-out rows whose
+    weights are all zero have no score (it would read 0 every epoch and stop the fit): scikit-learn's error."""
+    def score(model):
+        sums = evaluate(rounds, model, plan, "val")
+        if sums[2] <= 0:
+            raise ValueError("The sample weights for validation set are all zero, consider using a different "
+                             "random state.")
+        return score_from_sums(sums, plan.loss.margin)
+
+    return score
 
 
 def score_from_sums(s, classification):
