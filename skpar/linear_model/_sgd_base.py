@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 import math
 import time
-import types
 import warnings
 from dataclasses import replace
 from numbers import Integral, Real
@@ -238,8 +237,8 @@ class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, CallbackSupportMixin, B
         that ``n_blocks='auto'`` needs no rows per feature (the multinomial classifier's L-BFGS)."""
         return False
 
-    def _set_model(self, W, B, dtype):
-        """Store the fitted model ``W`` (n_outputs, d), ``B`` (n_outputs,) as ``coef_`` and ``intercept_``."""
+    def _model_attributes(self, W, B, dtype):
+        """``coef_`` and ``intercept_`` of the model ``W`` (n_outputs, d), ``B`` (n_outputs,), as a dict."""
         raise NotImplementedError
 
     def _validation_targets(self, X_val, y_val, sample_weight_val):
@@ -259,16 +258,14 @@ class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, CallbackSupportMixin, B
     def _round_attributes(self, model, *, d, dtype):
         """``coef_`` and ``intercept_`` of a round's ``model`` as a driver hands it to the log: ``(W, B)`` (SGD,
         the normal equations, the softmax), or ``W`` with the intercepts' column (Newton's method, L-BFGS and the
-        dual, bias 1); what ``_set_model`` would store."""
+        dual, bias 1); what the fit stores (``_model_attributes``)."""
         if isinstance(model, tuple):
             W, B = model
         else:
             W, B = model[:, :d], (model[:, d] if model.shape[1] > d else np.zeros(model.shape[0]))
         if not self.fit_intercept:
             B = np.zeros_like(B)
-        fitted = types.SimpleNamespace()
-        type(self)._set_model(fitted, W, B, dtype)
-        return vars(fitted)
+        return self._model_attributes(W, B, dtype)
 
     # ---- fit driver -------------------------------------------------------------------------------------------
     def _fit_sgd(self, X, y, sample_weight, *, max_epochs, incremental, strategy="sync", partial=False,
@@ -350,7 +347,9 @@ class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, CallbackSupportMixin, B
             B = np.zeros_like(B)
         self._sgd_state, self._sgd_plan = state, plan
         self._epochs_done += n_epochs
-        self._set_model(W, B, X.dtype if X.dtype in (np.float32, np.float64) else np.float64)
+        for name, value in self._model_attributes(
+                W, B, X.dtype if X.dtype in (np.float32, np.float64) else np.float64).items():
+            setattr(self, name, value)
         self.n_iter_ = int(n_epochs)
         self.t_ = int(state.t)
         self.history_ = history

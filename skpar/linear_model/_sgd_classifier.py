@@ -277,9 +277,8 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
         s = np.ones(y.shape[0]) if sample_weight is None else sample_weight
         return float(s @ (predicted == y)) / max(float(s.sum()), 1e-300)
 
-    def _set_model(self, W, B, dtype):
-        self.coef_ = np.asarray(W, dtype=dtype)
-        self.intercept_ = np.asarray(B, dtype=dtype)
+    def _model_attributes(self, W, B, dtype):
+        return {"coef_": np.asarray(W, dtype=dtype), "intercept_": np.asarray(B, dtype=dtype)}
 
     def _check_blocks(self, cbs, n_train):
         self.kappa_ = float(cbs.max_sq_norm / (cbs.lambda_min + self.alpha))

@@ -238,9 +238,8 @@ class ParallelSGDRegressor(LinearRegressorMixin, RegressorMixin, BaseParallelSGD
         sse = float(s @ (residual * residual))
         return 1.0 - sse / sst if sst > 0 else (1.0 if sse <= 0 else 0.0)
 
-    def _set_model(self, W, B, dtype):
-        self.coef_ = np.asarray(W[0], dtype=dtype)
-        self.intercept_ = np.asarray(B[:1], dtype=dtype)
+    def _model_attributes(self, W, B, dtype):
+        return {"coef_": np.asarray(W[0], dtype=dtype), "intercept_": np.asarray(B[:1], dtype=dtype)}
 
     def _solve_directly(self, rounds, X, kind, early, start, n_outputs, pos_weight, neg_weight):
         """The normal equations' model where the solver is ``'cholesky'`` (see ``solver``), else None."""
