@@ -41,6 +41,10 @@ def check_values(name, arr, *, where="", xp=np, non_negative=False):
         raise ValueError(f"Negative values in data passed to `{name}`{where}.")
 
 
+#: values from which :func:`check_squares_finite` sums on BLAS's threads (2^22: 32 MB of float64)
+SQUARES_BLAS_VALUES = 1 << 22
+
+
 def check_squares_finite(name, arr, *, where="", xp=np):
     """Raise a ValueError naming ``arr`` when the sum of its squared float64 entries overflows.
 
@@ -56,9 +60,11 @@ def check_squares_finite(name, arr, *, where="", xp=np):
         return
     flat = values.ravel(order="K") if values.flags.c_contiguous or values.flags.f_contiguous else values.ravel()
     with np.errstate(over="ignore"):  # the overflow is the finding, said below
-        # not BLAS (``flat @ flat``, ``vdot``): right after a fit's compiled epochs its threads sleep, and waking
-        # them took 4-15 ms a call on Reuters' 340,000 values with both cores busy; einsum's own loop, one thread
-        total = np.einsum("i,i->", flat, flat) if xp is np else xp.vdot(flat, flat)
+        # Few values: einsum's own loop, one thread. BLAS's threads sleep after a fit's compiled epochs, and waking
+        # them took 4-15 ms a call on Reuters' 340,000 values with both cores busy. Many values: BLAS's dot on its
+        # threads, since one thread's pass over gigabytes costs more than the fit's own validation
+        small = flat.size < SQUARES_BLAS_VALUES
+        total = np.einsum("i,i->", flat, flat) if xp is np and small else xp.vdot(flat, flat)
     if bool(xp.isfinite(total)):
         return
     # worded to match scikit-learn's SGD error for the same data, so that code written against it still reads it
