@@ -368,3 +368,19 @@ def test_reordered_dataframe_columns_are_named(name, container):
     if hasattr(est, "partial_fit"):
         with pytest.raises(ValueError, match="feature names should match"):
             est.partial_fit(swapped, container.data(y))
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("scale", [1e20, 1e30])
+def test_large_float32_values_fit_as_their_float64_copy(name, scale):
+    """float32 squares overflow past 1.8e19; the kernels square in float64, so float32 data of that magnitude fits
+    as its float64 copy does (a row norm squared in float32 once made SGD's step 0: a zero model, said nowhere)."""
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(200, 3))
+    y = _separable_targets(name, X)
+    X32 = (X * scale).astype(np.float32)
+    est32 = _fit(name, X32, y, **TIGHT[name])
+    est64 = _fit(name, X32.astype(np.float64), y, **TIGHT[name])
+    assert _finite(est32)
+    assert est32.score(X32, y) == pytest.approx(est64.score(X32.astype(np.float64), y), abs=0.02)
+    assert est32.score(X32, y) > 0.9

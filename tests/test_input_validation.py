@@ -137,3 +137,20 @@ def test_odd_but_valid_inputs_fit(kind):
 def test_bad_parameters(params, match):
     with pytest.raises(ValueError, match=match):
         ParallelSGDRegressor(**params).fit(np.ones((4, 2)), np.ones(4))
+
+
+@pytest.mark.parametrize("n", [1000, (1 << 22) + 7], ids=["einsum", "blas"])
+def test_squares_past_float64_are_found_on_both_paths(n):
+    """The overflow check sums squares by einsum below SQUARES_BLAS_VALUES and on BLAS's threads above: both find
+    one value whose square overflows, in a dense array, an F-ordered one and a CSR matrix's stored values."""
+    from skpar._dtypes import SQUARES_BLAS_VALUES, check_squares_finite
+
+    assert (n >= SQUARES_BLAS_VALUES) == (n > 1000)
+    x = np.ones(n)
+    check_squares_finite("X", x)  # fine
+    x[n // 2] = 2e154  # its square, 4e308, overflows
+    for arr in (x, np.asfortranarray(x.reshape(-1, 1)), sp.csr_matrix(x.reshape(1, -1))):
+        with pytest.raises(ValueError, match=r"Input X has values too large to square in float64 \(largest "
+                                             r"magnitude 2e\+154\)"):
+            check_squares_finite("X", arr)
+    check_squares_finite("X", np.full(n, 3e38, dtype=np.float32))  # float32 squares, summed in float64, never do

@@ -6,6 +6,7 @@ when it compiles the kernel for the type of ``X``, so each compiled kernel has o
 the same arithmetic as a kernel written for that format alone.
 """
 
+import numpy as np
 from numba import types
 from numba.extending import overload
 
@@ -54,7 +55,8 @@ def _row_sq_norm(X, i):
         def dense(X, i):
             acc = 0.0
             for j in range(X.shape[1]):
-                acc += X[i, j] * X[i, j]
+                v = np.float64(X[i, j])  # float32 squares overflow past 1.8e19: square in float64
+                acc += v * v
             return acc
         return dense
 
@@ -62,6 +64,7 @@ def _row_sq_norm(X, i):
         data, indptr = X[0], X[2]
         acc = 0.0
         for k in range(indptr[i], indptr[i + 1]):
-            acc += data[k] * data[k]
+            v = np.float64(data[k])
+            acc += v * v
         return acc
     return csr

@@ -113,7 +113,9 @@ class LassoData:
         if sp.issparse(X):
             X = X.tocsc()
             X.sort_indices()
-            sq = np.asarray(X.multiply(X).T @ s).ravel()
+            squares = X.copy()
+            squares.data = np.square(X.data, dtype=np.float64)  # float32 squares overflow past 1.8e19
+            sq = np.asarray(squares.T @ s).ravel()
             colsum = np.asarray(X.T @ s).ravel() if fit_intercept else np.zeros(X.shape[1])
         elif X.flags.c_contiguous and X.size >= MOMENT_VALUES:
             sq, colsum = _column_moments(X, s, pool, n_threads)
@@ -124,7 +126,7 @@ class LassoData:
             sq = np.zeros(X.shape[1])
             step = max(1, (1 << 21) // max(X.shape[1], 1))
             for a in range(0, n, step):
-                xa = X[a:a + step]
+                xa = np.asarray(X[a:a + step], dtype=np.float64)  # float32 squares overflow past 1.8e19
                 sq += (xa * xa).T @ s[a:a + step]
             colsum = dense_t_dot(X, s) if fit_intercept else np.zeros(X.shape[1])
         xbar = colsum / n
@@ -241,7 +243,9 @@ class DeviceLassoData:
         n, d = X.shape
         s = cp.ones(n) if sample_weight is None else sample_weight * (n / float(sample_weight.sum()))
         if is_sparse_gpu(X):
-            sq = X.multiply(X).T @ s.astype(X.dtype)
+            squares = X.copy()
+            squares.data = cp.square(X.data.astype(cp.float64))  # float32 squares overflow past 1.8e19
+            sq = squares.T @ s
         else:
             sq = cp.zeros(d)
             step = max(1, (1 << 24) // max(d, 1))  # row chunks: no n x d temporary for X * X
