@@ -245,6 +245,11 @@ class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, CallbackSupportMixin, B
         """The explicit validation set with its targets as the score reads them (a classifier: class indices)."""
         return X_val, y_val, sample_weight_val
 
+    def _score_outputs(self, scores, y, sample_weight):
+        """The validation score (R^2 or accuracy) of the outputs ``scores`` (n_val, n_outputs) for the targets
+        ``y``, weighted by ``sample_weight`` (None: ones)."""
+        raise NotImplementedError
+
     def _explicit_score(self, X_val, y_val, sample_weight_val):
         """Early stopping's score of a model ``(W, B)`` on an explicit validation set: R^2 (regressor) or accuracy
         (classifier), weighted by ``sample_weight_val``; the products on the validation set's device."""
