@@ -140,7 +140,7 @@ def test_device_column_blocks_solve_the_host_blocks_problem(numpy_device, monkey
 
 #: an H200's attributes, as CuPy reports the ones the launch arithmetic reads
 H200 = {"MultiProcessorCount": 132, "MaxThreadsPerMultiProcessor": 2048, "MaxRegistersPerMultiprocessor": 65536,
-        "MaxBlocksPerMultiprocessor": 32}
+        "MaxBlocksPerMultiprocessor": 32, "MaxRegistersPerBlock": 65536}
 
 
 class _Rows:
@@ -199,6 +199,10 @@ def test_sgd_workers_are_capped_by_rows_residency_and_team(monkeypatch):
     resident = cuda.resident_warps_of(fn, 128) // 4
     assert cuda.sgd_workers(fn, 10_000_000, 1024) == min(wanted, resident)
     assert cuda.sgd_launch(fn, 10) == ((10 * 4 * 32 // 128,), (128,))
+    big = types.SimpleNamespace(attributes={"num_regs": 160})
+    monkeypatch.setitem(cuda._TEAM, id(big), 16)  # 512 threads x 160 registers: past a block's 65,536
+    with pytest.raises(ValueError, match="a team of 16 warps .* needs 81920 registers .* at most 12"):
+        cuda.sgd_launch(big, 10)
 
 
 @pytest.mark.parametrize("batch, group, team", [(1, 1, 4), (8, 1, 4), (8, 2, 4), (6, 1, 4), (12, 4, 4), (5, 5, 4)])

@@ -126,9 +126,17 @@ def sgd_team(batch, group) -> int:
 
 
 def sgd_launch(fn, n_workers) -> tuple:
-    """``(grid, block)`` of a launch of the register SGD kernel ``fn`` with ``n_workers`` workers."""
+    """``(grid, block)`` of a launch of the register SGD kernel ``fn`` with ``n_workers`` workers. A team whose
+    block would need more registers than the GPU gives a block (``SKPAR_SGD_TEAM=16`` at 160 registers a thread)
+    raises, naming the largest team that fits, where CUDA would only say "invalid argument"."""
     nw = _TEAM.get(id(fn), 1)
     threads = nw * 32 if nw > 1 else sgd_threads()
+    need = threads * int(fn.attributes["num_regs"])
+    limit = int(device_attributes().get("MaxRegistersPerBlock", 65536))
+    if need > limit:
+        raise ValueError(f"a team of {nw} warps ({threads} threads of {fn.attributes['num_regs']} registers) needs "
+                         f"{need} registers a block, more than this GPU's {limit}: set SKPAR_SGD_TEAM to at most "
+                         f"{max(1, limit // (32 * int(fn.attributes['num_regs'])))}")
     return grid(n_workers * nw, threads), (threads,)
 
 
