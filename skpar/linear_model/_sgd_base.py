@@ -260,6 +260,13 @@ class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, CallbackSupportMixin, B
 
         return score
 
+    def _checked_validation_set(self, validation_set, partial):
+        """``fit``'s explicit validation set, checked (after the targets: a classifier's validation labels are checked
+        against its classes) and with its targets as the score reads them; None where none was given."""
+        val = check_validation_data(self, *validation_set, early_stopping=self.early_stopping and not partial,
+                                    y_numeric=not is_classifier(self))
+        return None if val is None else self._validation_targets(*val)
+
     def _round_attributes(self, model, *, d, dtype):
         """``coef_`` and ``intercept_`` of a round's ``model`` as a driver hands it to the log: ``(W, B)`` (SGD,
         the normal equations, the softmax), or ``W`` with the intercepts' column (Newton's method, L-BFGS and the
@@ -304,10 +311,7 @@ class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, CallbackSupportMixin, B
         self._log.report_model(functools.partial(self._round_attributes, d=X.shape[1], dtype=(
             X.dtype if X.dtype in (np.float32, np.float64) else np.float64)), X, y, sample_weight)
         y, n_outputs, pos_weight, neg_weight = self._encode_targets(y, sample_weight, first=not resume)
-        # (after the targets: a classifier's validation labels are checked against its classes)
-        val = check_validation_data(self, *validation_set, early_stopping=self.early_stopping and not partial,
-                                    y_numeric=not is_classifier(self))
-        val = None if val is None else self._validation_targets(*val)
+        val = self._checked_validation_set(validation_set, partial)
         loss = self._loss()
         if not resume:
             self._base_seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
