@@ -13,6 +13,7 @@ from .._penalties import Penalty
 from ..parallel import SGDState
 from ..parallel._newton import MAX_GRAM_WEIGHTS, use_gram
 from ..parallel._normal_equations import ridge_normal_equations
+from ..parallel._sgd import r2_from_sums
 from ._predict import LinearRegressorMixin
 from ._sgd_base import BaseParallelSGD
 from ._sgd_blocks import sparse_rows
@@ -233,10 +234,8 @@ class ParallelSGDRegressor(LinearRegressorMixin, RegressorMixin, BaseParallelSGD
         """R^2 of the predictions ``scores[:, 0]`` on an explicit validation set (weighted)."""
         s = np.ones(y.shape[0]) if sample_weight is None else sample_weight
         residual = y - scores[:, 0]
-        total = y - (s @ y) / max(s.sum(), 1e-300)
-        sst = float(s @ (total * total))
-        sse = float(s @ (residual * residual))
-        return 1.0 - sse / sst if sst > 0 else (1.0 if sse <= 0 else 0.0)
+        # the held-out rows' sums, [sum s l, SSE, sum s, sum s y, sum s y^2], read as they are (parallel._sgd)
+        return r2_from_sums([0.0, float(s @ (residual * residual)), float(s.sum()), float(s @ y), float(s @ (y * y))])
 
     def _model_attributes(self, W, B, dtype):
         return {"coef_": np.asarray(W[0], dtype=dtype), "intercept_": np.asarray(B[:1], dtype=dtype)}
