@@ -19,7 +19,10 @@ margin ``z = y p`` with ``y`` in {-1, +1} (classification, ``margin = True``). E
     quadratic term :math:`\\tfrac{D}{2}\\alpha^2` with :math:`D = (D C) / C`.
 
 Adding a loss is adding a class here (and naming it in the estimator's ``loss`` parameter's docstring): the
-estimators read their choices from :data:`LOSSES`.
+estimators read their choices from :data:`LOSSES` (the regressor) and :data:`CLASSIFIER_LOSSES` (the classifiers).
+A regression loss is a classifier's loss too, as scikit-learn's ``SGDClassifier`` takes it: with ``y`` in
+{-1, +1}, ``(p - y)^2 = (1 - y p)^2`` and ``|p - y| = |1 - y p|``, so each is a function of the margin; its twin
+(:func:`_for_classes`) is the same function with ``margin = True``.
 """
 
 from __future__ import annotations
@@ -31,8 +34,11 @@ from typing import ClassVar
 import numpy as np
 from numba import njit
 
-#: every loss by its ``loss`` parameter's name, filled as the classes below are defined
+#: every loss by its ``loss`` parameter's name, filled as the classes below are defined: the regression losses and
+#: the margin losses
 LOSSES: dict[str, type[Loss]] = {}
+#: the classifiers' losses by name: the margin losses and the regression losses' twins for classes
+CLASSIFIER_LOSSES: dict[str, type[Loss]] = {}
 
 
 def _stable_identity(fn, name):
@@ -81,19 +87,24 @@ class Loss:
     _kernel: ClassVar = None
     cuda: ClassVar[str] = ""
     dual: ClassVar[tuple | None] = None
+    #: the estimator's parameters the loss takes (its fields; a margin loss's ``epsilon`` is a constant)
+    takes: ClassVar[tuple[str, ...]] = ("epsilon",)
 
     epsilon: float = 0.1
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         if cls.name:
-            LOSSES[cls.name] = cls
+            if cls.margin:
+                CLASSIFIER_LOSSES[cls.name] = cls
+            # a regression loss's twin for classes keeps the name, which stays the regression loss's here
+            LOSSES.setdefault(cls.name, cls)
             _stable_identity(cls._kernel, f"{cls.__module__}.{cls.__qualname__}")
 
     @classmethod
     def from_params(cls, **params):
         """The loss built from the estimator's parameters (those it does not take are ignored)."""
-        return cls(**{f.name: float(params[f.name]) for f in fields(cls) if f.name in params})
+        return cls(**{f.name: float(params[f.name]) for f in fields(cls) if f.name in params and f.name in cls.takes})
 
     @property
     def kernel(self):
@@ -211,6 +222,7 @@ class Pinball(Loss):
     objective of scikit-learn's ``QuantileRegressor``, there with an l1 penalty)."""
 
     name = "quantile"
+    takes = ("quantile",)
     _kernel = _pinball
     cuda = "double r = y - p; if (r > 0.0) { *l = eps * r; *g = -eps; } else { *l = (eps - 1.0) * r; *g = 1.0 - eps; }"
     quantile: float = 0.5
@@ -236,6 +248,7 @@ class Hinge(Loss):
 
     name = "hinge"
     margin = True
+    takes = ()
     # no curvature: the logistic loss's step, measured as good on the real sets (docs/benchmarks.md)
     step_curvature = 0.25
     _kernel = _hinge
@@ -258,6 +271,7 @@ class SquaredHinge(Loss):
 
     name = "squared_hinge"
     margin = True
+    takes = ()
     _kernel = _squared_hinge
     cuda = ("double z = p * y;"
             "if (z < 1.0) { *l = (1.0 - z) * (1.0 - z); *g = -2.0 * y * (1.0 - z); } else { *l = 0.0; *g = 0.0; }")
@@ -283,6 +297,7 @@ class LogLoss(Loss):
 
     name = "log_loss"
     margin = True
+    takes = ()
     # its largest second derivative is 1/4: four times the squared error's step
     step_curvature = 0.25
     _kernel = _log_loss
@@ -309,6 +324,7 @@ class ModifiedHuber(Loss):
 
     name = "modified_huber"
     margin = True
+    takes = ()
     _kernel = _modified_huber
     cuda = ("double z = p * y;"
             "if (z >= 1.0) { *l = 0.0; *g = 0.0; }"
@@ -317,11 +333,53 @@ class ModifiedHuber(Loss):
     epsilon: float = 0.0
 
 
-def make_loss(name, **params) -> Loss:
-    """The loss called ``name``, built from the estimator's parameters (``epsilon=...``, ...)."""
-    return LOSSES[name].from_params(**params)
+@njit(inline="always", nogil=True, cache=True)
+def _perceptron(p, y, eps):
+    z = p * y
+    # at z = 0 too, as scikit-learn's (a hinge at threshold 0): from the zero model every sample steps
+    if z <= 0.0:
+        return -z, -y
+    return 0.0, 0.0
+
+
+@dataclass(frozen=True)
+class Perceptron(Loss):
+    """:math:`\\max(0, -z)`, the perceptron's criterion (scikit-learn's ``SGDClassifier(loss='perceptron')``)."""
+
+    name = "perceptron"
+    margin = True
+    takes = ()
+    # no curvature: the hinge's step
+    step_curvature = 0.25
+    _kernel = _perceptron
+    cuda = "double z = p * y; if (z <= 0.0) { *l = -z; *g = -y; } else { *l = 0.0; *g = 0.0; }"
+    epsilon: float = 0.0
+
+
+def _for_classes(cls):
+    """The classifiers' twin of the regression loss ``cls``: the same function and CUDA text, of ``p`` and ``y`` in
+    {-1, +1} (a function of the margin there, see the module's docstring), registered in
+    :data:`CLASSIFIER_LOSSES` under the same name."""
+    twin = type(f"{cls.__name__}ForClasses", (cls,), {
+        "margin": True, "__module__": __name__, "__qualname__": f"{cls.__name__}ForClasses",
+        "__doc__": f"{cls.__doc__.rstrip('.')}, ``y`` in {{-1, +1}}: scikit-learn's ``SGDClassifier(loss="
+                   f"{cls.name!r})``."})
+    return dataclass(frozen=True)(twin)
+
+
+# module names, so that a plan carrying one pickles
+SquaredErrorForClasses = _for_classes(SquaredError)
+HuberForClasses = _for_classes(Huber)
+EpsilonInsensitiveForClasses = _for_classes(EpsilonInsensitive)
+SquaredEpsilonInsensitiveForClasses = _for_classes(SquaredEpsilonInsensitive)
+
+
+def make_loss(name, *, classification=False, **params) -> Loss:
+    """The loss called ``name`` (a classifier's with ``classification``), built from the estimator's parameters
+    (``epsilon=...``, ...)."""
+    return (CLASSIFIER_LOSSES if classification else LOSSES)[name].from_params(**params)
 
 
 #: the ``loss`` choices of the regressor and of the classifiers, in the order defined
 REGRESSION_LOSSES = tuple(n for n, c in LOSSES.items() if not c.margin)
-CLASSIFICATION_LOSSES = tuple(n for n, c in LOSSES.items() if c.margin)
+CLASSIFICATION_LOSSES = tuple(CLASSIFIER_LOSSES)

@@ -69,9 +69,9 @@ def test_regressor_divergence_on_a_cluster(kw, cluster_client):
 @pytest.mark.parametrize("kw", MODES)
 def test_a_step_no_halving_can_save_ends_with_divergence_error(kw):
     X, y = _regression()
-    reg = ParallelSGDRegressor(solver="sgd", eta0=1e15, learning_rate="constant", n_jobs=2, random_state=0,
-                               max_iter=3, tol=None,
-                               client="threads", **kw)
+    # no l2 penalty, so nothing caps the step at 1 / alpha before the halvings (see below)
+    reg = ParallelSGDRegressor(solver="sgd", eta0=1e15, learning_rate="constant", penalty=None, n_jobs=2,
+                               random_state=0, max_iter=3, tol=None, client="threads", **kw)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DivergenceWarning)
         with pytest.raises(DivergenceError, match="halved"):
@@ -86,21 +86,45 @@ def test_a_step_no_halving_can_save_ends_with_divergence_error(kw):
     pytest.param(dict(averaging="periodic", mode="hogwild", average=False), id="hogwild"),
 ])
 def test_classifier_step_far_too_large_is_halved_until_it_fits(kw):
-    # with the L2 penalty, eta * alpha > 2 makes the weights grow geometrically whatever the loss
+    # alpha small enough that the cap at 1 / alpha (below) leaves the step far too large for the loss
     X, y = _classification()
-    clf = AveragedSGDClassifier(loss="log_loss", solver="sgd", alpha=1e-2, eta0=1e4, learning_rate="constant", n_jobs=2,
+    clf = AveragedSGDClassifier(loss="log_loss", solver="sgd", alpha=1e-6, eta0=1e8, learning_rate="constant", n_jobs=2,
                                 random_state=0, max_iter=10, tol=None, client="threads", **kw)
     with pytest.warns(DivergenceWarning, match="diverged"):
         clf.fit(X, y)
     assert np.isfinite(clf.coef_).all() and np.isfinite(clf.intercept_).all()
-    # what the docs promise (docs/user_guide/sgd.rst, "Divergence"): the step cut to where the penalty's factor
-    # 1 - eta alpha no longer grows the weights. A classifier's accuracy is promised only for synchronous rounds:
-    # a step just under that limit keeps the iterates swinging (classification losses grow only linearly, so an
-    # epoch's mean loss is no divergence signal for them), and where stale or unaveraged iterates stop depends on
-    # the machine's timing (0.62-0.83 under load)
-    assert clf.learning_rate_ * clf.alpha < 2
+    # what the docs promise (docs/user_guide/sgd.rst, "Divergence"): the step halved until no batch blows up, never
+    # above 1 / alpha. A classifier's accuracy is promised only for synchronous rounds: where stale or unaveraged
+    # iterates stop depends on the machine's timing
+    assert clf.learning_rate_ < 1e8 / 2**10 and clf.learning_rate_ * clf.alpha <= 1
     if kw.get("mode", "sync") == "sync":
         assert clf.score(X, y) > 0.9
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_a_step_past_one_over_alpha_is_capped_and_a_huge_alpha_reaches_its_optimum(sparse):
+    """At a step of 1 / alpha the penalty's decay alone takes the weights to zero; past it they swung in sign (the
+    kernels now stop them at zero, as scikit-learn does) and settled at the step times the batch gradient, far from
+    the optimum. The step is capped at 1 / alpha, however it was set, and with alpha = 1e5 on iris the fit reaches
+    the objective of the exact optimum, whose weights are the mean of y x over alpha while every margin is under 1."""
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    T = np.where(y[:, None] == np.arange(3), 1.0, -1.0)
+    alpha = 1e5
+    optimum = (T.T @ X) / len(y) / alpha  # every margin far under 1: the hinge's gradient is -mean(t x)
+    assert np.abs(X @ optimum.T).max() < 1e-2
+
+    def objective(W):
+        return (np.maximum(0.0, 1.0 - T * (X @ W.T)).mean(axis=0) + 0.5 * alpha * (W * W).sum(axis=1)).sum()
+
+    for kw in [dict(), dict(learning_rate="constant", eta0=0.1), dict(learning_rate="optimal")]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", DivergenceWarning)  # capped, not halved
+            clf = AveragedSGDClassifier(alpha=alpha, solver="sgd", fit_intercept=False, shuffle=False, tol=None,
+                                        max_iter=6, random_state=0, **kw).fit(sp.csr_matrix(X) if sparse else X, y)
+        assert clf.learning_rate_ <= 1 / alpha
+        assert objective(clf.coef_) - objective(optimum) < 1e-3 * objective(optimum)
 
 
 @pytest.mark.parametrize("n_jobs", [1, 2])

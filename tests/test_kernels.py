@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from skpar._losses import CLASSIFICATION_LOSSES, LOSSES, REGRESSION_LOSSES, make_loss
+from skpar._losses import CLASSIFICATION_LOSSES, CLASSIFIER_LOSSES, LOSSES, REGRESSION_LOSSES, make_loss
 from skpar._penalties import Penalty
 from skpar.backend._block import interleaved_shuffle
 from skpar.kernels import _loss as kloss
@@ -25,24 +25,28 @@ def _reference(name, p, y, eps):
         "squared_hinge": np.maximum(0.0, 1.0 - z) ** 2,
         "log_loss": np.logaddexp(0.0, -z),
         "modified_huber": np.where(z >= -1.0, np.maximum(0.0, 1.0 - z) ** 2, -4.0 * z),
+        "perceptron": np.maximum(0.0, -z),
     }[name]
 
 
-@pytest.mark.parametrize("name", REGRESSION_LOSSES + CLASSIFICATION_LOSSES)
-def test_each_loss_is_its_definition_and_its_derivative(name):
+@pytest.mark.parametrize("name, classification", [(n, False) for n in REGRESSION_LOSSES]
+                         + [(n, True) for n in CLASSIFICATION_LOSSES])
+def test_each_loss_is_its_definition_and_its_derivative(name, classification):
     """One compiled definition per loss: its values are the textbook formula's, its derivative the formula's
     central difference (away from the kinks), and the scalar kernel, the NumPy methods and the kernels' weighted
-    ``target_loss`` all read it."""
-    loss = make_loss(name, epsilon=0.3, quantile=0.3)
-    assert LOSSES[name] is type(loss) and loss.margin == (name in CLASSIFICATION_LOSSES)
+    ``target_loss`` all read it. A classifier's regression loss (scikit-learn's ``SGDClassifier(loss='huber')``)
+    is the regression formula at the target -1 or +1."""
+    loss = make_loss(name, classification=classification, epsilon=0.3, quantile=0.3)
+    assert (CLASSIFIER_LOSSES if classification else LOSSES)[name] is type(loss) and loss.margin == classification
+    of_margin = classification and name not in REGRESSION_LOSSES  # a function of z = p y, kinks at 1, 0, -1
     rng = np.random.default_rng(0)
     p = rng.normal(size=400) * 3
     y = rng.choice([-1.0, 1.0], size=400) if loss.margin else rng.normal(size=400)
-    p[:4] = [40.0, -40.0, 0.999, -0.999] if loss.margin else [40.0, -40.0, y[2] + 0.299, y[3] - 0.301]
+    p[:4] = [40.0, -40.0, 0.999, -0.999] if of_margin else [40.0, -40.0, y[2] + 0.299, y[3] - 0.301]
     np.testing.assert_allclose(loss.value(p, y), _reference(name, p, y, 0.3), rtol=1e-12, atol=1e-14)
     h = 1e-6
-    kinks = np.array([1.0, -1.0]) if loss.margin else np.array([0.0, 0.3, -0.3])
-    far = np.abs((p * y if loss.margin else p - y)[:, None] - kinks).min(axis=1) > 10 * h
+    kinks = np.array([1.0, 0.0, -1.0]) if of_margin else np.array([0.0, 0.3, -0.3])
+    far = np.abs((p * y if of_margin else p - y)[:, None] - kinks).min(axis=1) > 10 * h
     fd = (_reference(name, p + h, y, 0.3) - _reference(name, p - h, y, 0.3)) / (2 * h)
     np.testing.assert_allclose(loss.derivative(p, y)[far], fd[far], rtol=1e-6, atol=1e-6)
     weights = np.array([2.0]), np.array([0.5])

@@ -202,17 +202,31 @@ class np_warnings_as_errors:
 
 
 @pytest.mark.parametrize("n_classes", [2, 3])
-def test_warm_start_resumes_exactly(n_classes):
-    """A fit cut in two with warm_start takes the same steps as one uninterrupted fit (same seeds, same rounds)."""
+def test_warm_start_is_a_fit_from_the_last_model_and_partial_fit_resumes_exactly(n_classes):
+    """warm_start is scikit-learn's: a fit from the last coef_ and intercept_, as from coef_init and intercept_init
+    (its schedule and average restarted, t_ counted again); partial_fit calls take the same steps as one
+    uninterrupted fit (same seeds, same rounds)."""
     X, y = make_classification(n_samples=3000, n_features=10, n_informative=6, n_classes=n_classes,
                                random_state=0)
-    kw = dict(max_iter=6, tol=None, n_jobs=2, random_state=0, averaging="periodic")
-    one = AveragedSGDClassifier(**kw).fit(X, y)
-    two = AveragedSGDClassifier(**{**kw, "max_iter": 3}, warm_start=True).fit(X, y)
-    two.fit(X, y)
-    np.testing.assert_array_equal(one.coef_, two.coef_)
-    np.testing.assert_array_equal(one.intercept_, two.intercept_)
-    assert one.t_ == two.t_
+    kw = dict(max_iter=3, tol=None, n_jobs=2, random_state=0, averaging="periodic", solver="sgd")
+    first = AveragedSGDClassifier(**kw).fit(X, y)
+    warm = AveragedSGDClassifier(**kw, warm_start=True).fit(X, y)
+    np.testing.assert_array_equal(warm.coef_, first.coef_)
+    warm.set_params(alpha=1e-3).fit(X, y)
+    cold = AveragedSGDClassifier(**{**kw, "alpha": 1e-3}).fit(X, y, coef_init=first.coef_,
+                                                                  intercept_init=first.intercept_)
+    np.testing.assert_array_equal(warm.coef_, cold.coef_)
+    np.testing.assert_array_equal(warm.intercept_, cold.intercept_)
+    assert not np.array_equal(warm.coef_, AveragedSGDClassifier(**{**kw, "alpha": 1e-3}).fit(X, y).coef_)
+    assert warm.t_ == cold.t_ == 1 + 3 * X.shape[0]
+
+    one = AveragedSGDClassifier(**{**kw, "max_iter": 6}).fit(X, y)
+    inc = AveragedSGDClassifier(**kw)
+    for _ in range(6):
+        inc.partial_fit(X, y, classes=np.unique(y))
+    np.testing.assert_array_equal(one.coef_, inc.coef_)
+    np.testing.assert_array_equal(one.intercept_, inc.intercept_)
+    assert one.t_ == inc.t_ == 1 + 6 * X.shape[0]
 
 
 def test_feature_average_keeps_the_progress_of_features_one_block_holds():

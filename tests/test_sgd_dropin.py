@@ -77,3 +77,27 @@ def test_partial_fit_refuses_balanced_class_weights_in_scikit_learns_words():
                                          r"compute_class_weight\('balanced', classes=classes, y=y\)"):
         AveragedSGDClassifier(class_weight="balanced").partial_fit(X, y, classes=[0, 1])
     AveragedSGDClassifier(class_weight={0: 1.0, 1: 2.0}).partial_fit(X, y, classes=[0, 1])  # explicit weights do
+
+
+@pytest.mark.parametrize("loss, learning_rate", [
+    ("hinge", "optimal"), ("perceptron", "optimal"), ("hinge", "invscaling"), ("log_loss", "invscaling"),
+    ("perceptron", "constant"), ("squared_error", "constant"), ("huber", "constant"),
+    ("epsilon_insensitive", "constant"), ("squared_epsilon_insensitive", "constant")])
+def test_per_sample_steps_are_scikit_learns_steps(loss, learning_rate):
+    """With a batch of one row, no scaling rule, no warm-up, no average and the rows in order, one block's epoch
+    is scikit-learn's per-sample SGD: its schedules (``'optimal'``'s offset from Bottou's heuristic,
+    ``'invscaling'`` with the classifier's default ``power_t``) and its classifier losses, step for step."""
+    from sklearn.linear_model import SGDClassifier
+
+    Xb, yb = make_classification(500, 5, random_state=0)
+    kw = dict(loss=loss, learning_rate=learning_rate, eta0=0.01, shuffle=False, max_iter=2, tol=None, average=False)
+    ours = AveragedSGDClassifier(batch_size=1, scaling_rule=None, warmup=0, n_blocks=1, solver="sgd", **kw).fit(Xb, yb)
+    theirs = SGDClassifier(**kw).fit(Xb, yb)
+    np.testing.assert_allclose(ours.coef_, theirs.coef_, rtol=1e-10)
+    np.testing.assert_allclose(ours.intercept_, theirs.intercept_, rtol=1e-10, atol=1e-12)
+    assert ours.t_ == theirs.t_
+
+
+def test_optimal_needs_a_penalty_weight_in_scikit_learns_words():
+    with pytest.raises(ValueError, match="alpha must be > 0 since learning_rate is 'optimal'"):
+        AveragedSGDClassifier(learning_rate="optimal", alpha=0.0).fit(X, Y)

@@ -113,7 +113,7 @@ def test_one_local_step_is_synchronous_minibatch_sgd(data):
     reg = ParallelSGDRegressor(solver="sgd", learning_rate="constant", average=False, eta0=0.01, scaling_rule=None,
                                local_steps=1, batch_size=4, max_iter=1, tol=None, alpha=0.0, n_jobs=2, random_state=0,
                                warmup=0).fit(X, y)
-    assert reg.t_ == 32  # 128 rows a block, 4 a step
+    assert reg.t_ == 1 + 256  # scikit-learn's count: the samples seen (32 steps of 4 rows on each of 2 blocks)
     from skpar.backend import make_block
     from skpar.linear_model._sgd_base import _seed
 
@@ -197,14 +197,21 @@ def test_critical_batch_size_reported_and_warned(data):
         ParallelSGDRegressor(solver="sgd", n_jobs=2, local_steps=1, batch_size=1000, max_iter=1, tol=None).fit(X, y)
 
 
-def test_partial_fit_and_warm_start_continue(data):
+def test_partial_fit_continues_and_warm_start_starts_from_the_last_model(data):
     X, y = data
     kw = dict(n_jobs=2, random_state=0, tol=None, learning_rate="constant")
     full = ParallelSGDRegressor(solver="sgd", max_iter=4, **kw).fit(X, y)
-    part = ParallelSGDRegressor(solver="sgd", max_iter=2, warm_start=True, **kw).fit(X, y)
-    part.fit(X, y)
-    np.testing.assert_allclose(part.coef_, full.coef_, rtol=1e-12)
-    assert part.t_ == full.t_
+    assert full.t_ == 1 + 4 * X.shape[0]  # scikit-learn's count, in samples
+    # scikit-learn's warm start: a fit from the last coef_ and intercept_ (the direct solver's here), as from
+    # coef_init, which runs SGD's epochs
+    part = ParallelSGDRegressor(max_iter=2, warm_start=True, **kw).fit(X, y)
+    assert part.solver_ != "sgd"
+    start = (part.coef_.copy(), part.intercept_.copy())
+    part.set_params(alpha=1e-2).fit(X, y)
+    cold = ParallelSGDRegressor(max_iter=2, alpha=1e-2, **kw).fit(X, y, coef_init=start[0], intercept_init=start[1])
+    assert part.solver_ == cold.solver_ == "sgd"
+    np.testing.assert_array_equal(part.coef_, cold.coef_)
+    assert part.t_ == cold.t_ == 1 + 2 * X.shape[0]
     inc = ParallelSGDRegressor(solver="sgd", **kw)
     for _ in range(4):
         inc.partial_fit(X, y)

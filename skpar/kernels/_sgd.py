@@ -112,7 +112,9 @@ def sgd_dense(X, y, sw, rows, W, B, Wbar, Bbar, n_avg, t0, batch_size, n_steps,
             break
         last = s == n_steps - 1 or stop >= n_rows
         scale = e / m
-        shrink = 1.0 - e * l2
+        # a step of 1 / alpha or more takes the weights to zero and not past it (scikit-learn's max(0, .)): a
+        # negative factor flipped their sign every step, and the average kept the swings (issue 23's large alpha)
+        shrink = max(0.0, 1.0 - e * l2)
         thr = 0.0 if last else e * l1
         for k in range(K):
             for j in range(d):
@@ -382,9 +384,14 @@ def sgd_csr(data, indices, indptr, y, sw, rows, W, B, Wbar, Bbar, n_avg, t0, bat
         if e < 0.0:
             diverged = True
             break
-        wscale *= 1.0 - e * l2
-        if wscale < 1e-6:
-            A, wscale = _fold_scale(V, T, A, wscale, lazy)
+        decay = 1.0 - e * l2
+        if decay > 0.0:
+            wscale *= decay
+            if wscale < 1e-6:
+                A, wscale = _fold_scale(V, T, A, wscale, lazy)
+        else:  # a step of 1 / alpha or more: the weights go to zero, not past it (see sgd_dense); the lazy sum
+            A, wscale = _fold_scale(V, T, A, wscale, lazy)  # keeps what they were, folded into T first
+            V[:] = 0.0
         c = e / m / wscale
         for h in range(ng):
             i = grow[h]

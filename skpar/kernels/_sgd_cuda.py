@@ -149,7 +149,7 @@ def _wild_epoch(block, state, plan, epoch_seed, t0):
             loss_sum += float(loss_out.sum())
             # the shrinkage of the launch's m steps, then (except after the last launch: the caller's) the l1 step
             if plan.l2 > 0:
-                w *= (1.0 - e * plan.l2) ** m
+                w *= max(0.0, 1.0 - e * plan.l2) ** m  # to zero and not past it, as the CPU kernels
             if a + m < n:
                 plan.penalty.prox_l1(w, e * m)
             t += -(-m // plan.batch_size)

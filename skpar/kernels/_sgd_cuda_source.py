@@ -32,7 +32,7 @@ __device__ __forceinline__ long long next_stripe(long long s, long long a, long 
 #endif
 #define SGD_STEP(last) { \
     e = step_size(t, SCHED, eta, power_t, sps, warm, eta_start); \
-    double decay = 1.0 - e * l2, sc = e / in_batch, thr = (last) ? 0.0 : e * l1; \
+    double decay = fmax(0.0, 1.0 - e * l2), sc = e / in_batch, thr = (last) ? 0.0 : e * l1; \
     _Pragma("unroll") for (int c = 0; c < NC; ++c) { \
         w[c] = w[c] * (T)decay - (T)sc * g[c]; g[c] = 0; \
         if (thr > 0.0) w[c] = (T)soft((double)w[c], thr); \

@@ -14,6 +14,7 @@ from dataclasses import replace
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model._base import SparseCoefMixin
@@ -30,7 +31,7 @@ from ..exceptions import CriticalBatchSizeWarning
 from ..parallel import SGDPlan, SGDState, SyncRounds, sgd_oneshot, sgd_sync
 from ..parallel._async import sgd_async, sgd_hogwild
 from ..parallel._blas import one_blas_thread_each
-from ..parallel._sgd import CONSTANT, INVSCALING, held_out_score
+from ..parallel._sgd import CONSTANT, INVSCALING, block_sizes, held_out_score
 from ._n_blocks import n_threads, resolve_n_blocks
 from ._persistence import ClientParamMixin
 from ._sgd_blocks import (
@@ -76,6 +77,15 @@ class _EpochSeeds:
         if not 0 <= e < self.n:
             raise IndexError(e)
         return _seed(self.base, 3, self.first + e)
+
+
+def optimal_schedule(loss, alpha):
+    """``(eta0, t0)`` of scikit-learn's ``learning_rate='optimal'``: the step :math:`1 / (\\alpha (t_0 + s))`
+    after ``s`` samples, with ``t0`` from Bottou's heuristic (a typical weight :math:`(1/\\sqrt{\\alpha})^{1/2}`
+    and the loss's slope there), so that the first step is ``eta0 = 1 / (alpha t0)``."""
+    typw = math.sqrt(1.0 / math.sqrt(alpha))
+    eta0 = typw / max(1.0, float(loss.derivative(-typw, 1.0)))
+    return eta0, 1.0 / (eta0 * alpha)
 
 
 class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, CallbackSupportMixin, BaseEstimator):
@@ -128,7 +138,7 @@ class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, CallbackSupportMixin, B
         "verbose": ["verbose"],
         "shuffle": ["boolean"],
         "random_state": ["random_state"],
-        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "learning_rate": [StrOptions({"constant", "optimal", "invscaling", "adaptive"})],
         "eta0": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
         "power_t": [Interval(Real, None, None, closed="neither")],
         "early_stopping": ["boolean"],
@@ -171,8 +181,19 @@ class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, CallbackSupportMixin, B
         # The largest stable step grows linearly with the batch only up to the critical batch size and then
         # saturates at about 1 / lambda_max (McCandlish et al. 2018): scale up to it and no further.
         grow = min(batch, max(1.0, cbs.lower))
+        schedule, power_t, per_step = (INVSCALING if self.learning_rate == "invscaling" else CONSTANT,
+                                       float(self.power_t), float(batch * max(workers)))
+        if self.learning_rate == "optimal":
+            eta0, t0 = optimal_schedule(loss, self.alpha)
+            # 1 / (alpha (t0 + s)) after s samples is invscaling's decay with exponent 1 in units of t0 samples
+            schedule, power_t, per_step = INVSCALING, 1.0, per_step / t0
         factor = {"linear": grow, "sqrt": math.sqrt(grow), None: 1.0}[self.scaling_rule]
-        eta = eta0 * factor
+        penalty = Penalty.from_params(self.penalty, self.alpha, self.l1_ratio)
+        # At a step of 1 / l2 or more the penalty's decay alone takes the weights to zero (the kernels stop it there,
+        # as scikit-learn does, rather than flip their sign), and the iterates settle at the batch gradient times
+        # the step, not at the optimum: alpha = 1e5 on iris ended at an objective of 4,233 against about 3. So the
+        # step, however it was set, stays at or under 1 / l2.
+        eta = min(eta0 * factor, 1.0 / penalty.l2 if penalty.l2 > 0 else np.inf)
         steps_per_epoch = max(1, max(math.ceil(n / (self.batch_size * w)) for n, w in zip(n_train, workers,
                                                                                             strict=True)))
         warmup_steps = self.warmup * steps_per_epoch if factor > 1 else 0.0
@@ -196,16 +217,15 @@ class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, CallbackSupportMixin, B
                 "steps, only more work per step. Lower batch_size or use local_steps > 1.",
                 CriticalBatchSizeWarning, stacklevel=4,
             )
-        penalty = Penalty.from_params(self.penalty, self.alpha, self.l1_ratio)
         plan = SGDPlan(
             loss=loss, pos_weight=np.asarray(pos_weight, dtype=np.float64),
             neg_weight=np.asarray(neg_weight, dtype=np.float64), l2=penalty.l2, l1=penalty.l1,
             fit_intercept=bool(self.fit_intercept), batch_size=int(self.batch_size),
-            schedule=INVSCALING if self.learning_rate == "invscaling" else CONSTANT, eta=eta,
-            power_t=float(self.power_t), samples_per_step=float(batch * max(workers)),
+            schedule=schedule, eta=eta, power_t=power_t, samples_per_step=per_step,
             warmup_steps=float(warmup_steps),
-            eta_start=eta0 if warmup_steps else eta, avg_start=avg_start,
-            blowup=BLOWUP_FACTOR * max(ref_loss, 1e-12),
+            eta_start=min(eta0, eta) if warmup_steps else eta, avg_start=avg_start,
+            # a zero model that loses nothing (the perceptron's criterion) gives no scale: only a non-finite loss
+            blowup=BLOWUP_FACTOR * ref_loss if ref_loss > 0 else np.inf,
             ref_loss=float(ref_loss),
             shuffle=bool(self.shuffle),
             # test-only straggler hook (tests/test_async.py, asv_bench/scripts): per-block task delays in seconds
@@ -331,6 +351,9 @@ class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, CallbackSupportMixin, B
             # SGD keeps no state on the blocks (the driver holds the model): a round lost with a worker is run again
             # on the blocks placed anew; the asynchronous loop sends a lost block's tasks again itself
             rounds = SyncRounds(backend, blocks, recoverable=True)
+            # the rows, validation rows too, as scikit-learn counts them in t_ (a dask array's unknown count is read
+            # from its blocks)
+            n_rows = X.shape[0] if isinstance(X.shape[0], Integral) else sum(block_sizes(rounds))
             with one_blas_thread_each(rounds):
                 start_state = self._initial_state(init, n_outputs, X.shape[1])
                 direct = None if partial or start_state is not None else self._solve_directly(
@@ -349,23 +372,8 @@ class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, CallbackSupportMixin, B
         finally:
             backend.close()
             self.__dict__.pop("_moments_memo", None)
-        W, B = state.model()
-        if not (np.isfinite(W).all() and np.isfinite(B).all()):  # the strategies guard this; never hand out NaN
-            raise FloatingPointError("SGD produced non-finite coefficients")
-        if not self.fit_intercept:
-            B = np.zeros_like(B)
-        self._sgd_state, self._sgd_plan = state, plan
-        self._epochs_done += n_epochs
-        for name, value in self._model_attributes(
-                W, B, X.dtype if X.dtype in (np.float32, np.float64) else np.float64).items():
-            setattr(self, name, value)
-        self.n_iter_ = int(n_epochs)
-        self.t_ = int(state.t)
-        self.history_ = history
-        self.n_blocks_ = rounds.n_blocks
-        self.n_recoveries_ = int(rounds.recoveries)
-        if plan is not None:
-            self.learning_rate_ = float(plan.eta)
+        self._store_fit(state, plan, history, rounds, n_epochs, X.dtype,
+                        (self.t_ if resume and hasattr(self, "t_") else 1) + int(n_epochs) * n_rows)
         if (not incremental or max_epochs > 1) and tol is not None and not converged and n_epochs == max_epochs \
                 and not self._log.stop:
             warnings.warn(
@@ -373,6 +381,27 @@ class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, CallbackSupportMixin, B
                 "improve the fit.", ConvergenceWarning, stacklevel=3,
             )
         return self
+
+    def _store_fit(self, state, plan, history, rounds, n_epochs, dtype, t):
+        """The fitted attributes from the fit's final ``state`` (never non-finite ones); ``t`` is ``t_``,
+        scikit-learn's count: 1 plus the samples this fit's epochs went over, partial_fit's calls adding theirs."""
+        W, B = state.model()
+        if not (np.isfinite(W).all() and np.isfinite(B).all()):  # the strategies guard this; never hand out NaN
+            raise FloatingPointError("SGD produced non-finite coefficients")
+        if not self.fit_intercept:
+            B = np.zeros_like(B)
+        self._sgd_state, self._sgd_plan = state, plan
+        self._epochs_done += n_epochs
+        for name, value in self._model_attributes(W, B, dtype if dtype in (np.float32, np.float64)
+                                                  else np.float64).items():
+            setattr(self, name, value)
+        self.n_iter_ = int(n_epochs)
+        self.t_ = int(t)
+        self.history_ = history
+        self.n_blocks_ = rounds.n_blocks
+        self.n_recoveries_ = int(rounds.recoveries)
+        if plan is not None:
+            self.learning_rate_ = float(plan.eta)
 
     def _partition(self, backend, X, y, sample_weight, early, kind, n_blocks):
         """The fit's ``n_blocks`` blocks (None: a dask array's row chunks; a worker process each for Hogwild! on
@@ -424,15 +453,30 @@ class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, CallbackSupportMixin, B
                                                               n_train, validation, kind, common)
         return state, history, plan, tol, n_epochs, converged
 
+    def _fit_start(self, coef_init, intercept_init):
+        """``fit``'s ``init``: ``(coef_init, intercept_init)``, with ``warm_start`` the last fit's ``coef_`` and
+        ``intercept_`` where they are not given. This is scikit-learn's warm start, a fit that starts from them
+        with its step schedule and averages restarted (``partial_fit`` continues a fit's own steps instead); where
+        the fit's solver starts from zero (an exact solver asked for, the softmax's L-BFGS) there is nothing to
+        start from."""
+        if not (self.warm_start and hasattr(self, "coef_")) or self.solver not in ("auto", "sgd") \
+                or self._exact_rounds(self.coef_.shape[0]):
+            return coef_init, intercept_init
+        coef = self.coef_.toarray() if sp.issparse(self.coef_) else self.coef_
+        return (coef if coef_init is None else coef_init), (self.intercept_ if intercept_init is None
+                                                             else intercept_init)
+
     def _initial_state(self, init, n_outputs, d):
         """The state SGD starts from where ``fit`` was given ``coef_init`` or ``intercept_init`` (scikit-learn's
         shapes: ``(n_outputs, d)`` or ``(d,)`` for one output, ``(n_outputs,)``), else None."""
         coef, intercept = init
         if coef is None and intercept is None:
             return None
-        if self.solver not in ("auto", "sgd"):
-            raise ValueError(f"coef_init and intercept_init start SGD's epochs; solver={self.solver!r} starts from "
-                             "zero: use solver='sgd' or 'auto'")
+        if self.solver not in ("auto", "sgd") or self._exact_rounds(n_outputs):
+            solver = "multi_class='multinomial' (L-BFGS)" if self._exact_rounds(n_outputs) else \
+                f"solver={self.solver!r}"
+            raise ValueError(f"coef_init and intercept_init start SGD's epochs; {solver} starts from zero: use "
+                             "solver='sgd' or 'auto'" + (" with multi_class='ovr'" if "multi" in solver else ""))
         self.solver_ = "sgd"
         state = SGDState.zeros(n_outputs, d)
         if coef is not None:
@@ -512,6 +556,9 @@ class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, CallbackSupportMixin, B
     def _check_mode(self, strategy):
         if self.penalty == "elasticnet" and self.l1_ratio is None:  # scikit-learn's words
             raise ValueError("l1_ratio must be set when penalty is 'elasticnet'")
+        if self.learning_rate == "optimal" and self.alpha == 0:  # scikit-learn's words
+            raise ValueError("alpha must be > 0 since learning_rate is 'optimal'. alpha is used to compute the "
+                             "optimal learning rate.")
         if self.power_t < 0:  # scikit-learn 1.8 deprecated them; the same warning, for a drop-in
             warnings.warn("Negative values for `power_t` are deprecated in scikit-learn 1.8 and will raise an error "
                           "in 1.10; skpar follows it.", FutureWarning, stacklevel=4)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import warnings
+from numbers import Real
 
 import numpy as np
 from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils._param_validation import StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 
 from .._device import array_module
@@ -67,9 +68,13 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
 
     Parameters
     ----------
-    loss : {'hinge', 'log_loss', 'modified_huber', 'squared_hinge'}, default='hinge'
+    loss : {'hinge', 'log_loss', 'modified_huber', 'squared_hinge', 'perceptron', 'squared_error', 'huber', \
+'epsilon_insensitive', 'squared_epsilon_insensitive'}, default='hinge'
         :math:`\\ell(z)` of the margin ``z``: :math:`\\max(0, 1 - z)`, :math:`\\log(1 + e^{-z})`, the smoothed
-        hinge of scikit-learn, or :math:`\\max(0, 1 - z)^2`.
+        hinge of scikit-learn, :math:`\\max(0, 1 - z)^2` or :math:`\\max(0, -z)` (the perceptron's); or one of
+        :class:`~skpar.ParallelSGDRegressor`'s losses of the prediction against the target :math:`\\pm 1`, as
+        scikit-learn's SGDClassifier takes them (with ``y = \\pm 1`` each is a function of the margin:
+        :math:`(p - y)^2 = (1 - z)^2`).
     multi_class : {'ovr', 'multinomial'}, default='ovr'
         For three classes or more: ``'ovr'``, one binary problem a class (scikit-learn's SGDClassifier);
         ``'multinomial'``, with ``loss='log_loss'``, the softmax cross-entropy of all classes at once,
@@ -106,21 +111,26 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
         with ``averaging='periodic'`` (GPU data refuses it: its blocks hold out no rows).
     validation_fraction : float, default=0.1
         Share of each block's rows held out for ``early_stopping``.
-    learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
+    learning_rate : {'constant', 'optimal', 'invscaling', 'adaptive'}, default='constant'
         Step schedule, as in :class:`~skpar.ParallelSGDRegressor` (constant steps with Polyak averaging are the
-        averaged SGD of Bach and Moulines).
+        averaged SGD of Bach and Moulines; ``'optimal'``, scikit-learn's default, is its
+        :math:`1 / (\\alpha (t_0 + s))` after ``s`` samples).
     eta0 : float or 'auto', default='auto'
         Step for a batch of one sample, before the scaling rule. ``'auto'`` takes :math:`1 / (2 c\\, E\\|x\\|^2)`,
         half the largest stable step for a loss of curvature :math:`c`: with averaging, :math:`c = 1/4` for
         ``'log_loss'`` (and ``'hinge'``, which takes the same step), else :math:`c = 1` (the average cancels the
         larger step's noise; an iterate that is not averaged keeps it). scikit-learn's ``SGDClassifier`` starts
         from its ``'optimal'`` schedule instead, whose first steps depend on ``alpha``.
-    power_t : float, default=0.25
-        Exponent of the ``'invscaling'`` decay.
+    power_t : float, default=0.5
+        Exponent of the ``'invscaling'`` decay (scikit-learn's SGDClassifier default; its SGDRegressor's is 0.25).
+    epsilon : float, default=0.1
+        Threshold of the ``huber`` and epsilon-insensitive losses (scikit-learn's default).
     class_weight : dict, 'balanced' or None, default=None
         Weights of the classes; ``'balanced'`` uses ``n_samples / (n_classes * count)``.
     warm_start : bool, default=False
-        Continue from the previous fit (``coef_`` and the step count).
+        ``fit`` starts from the previous fit's ``coef_`` and ``intercept_`` (as from ``coef_init`` and
+        ``intercept_init``), with the step schedule and the average restarted, as scikit-learn's warm start does;
+        ``partial_fit`` continues a fit's own steps instead. An exact solver asked for starts from zero.
     average : bool, int or 'auto', default='auto'
         Polyak averaging of the iterates inside each block (from the start, or after that many samples).
         ``'auto'`` averages from the end of the first epoch (an average from the first step keeps a tail of the
@@ -199,7 +209,8 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
     solver_ : {'sgd', 'newton', 'lbfgs', 'dual'}
         The solver that ran.
     t_ : int
-        Global steps taken.
+        scikit-learn's count: 1 plus the samples the epochs went over (``n_iter_`` times the rows) since the last
+        ``fit``, each ``partial_fit`` adding its rows.
     history_ : list of dict
         One row per round: ``time``, ``objective``, ``eta``, ``n_samples``, ``bytes_sent``, ``block_spread`` (each
         block's distance from the average, relative to its norm) and ``block_loss`` (each block's mean loss on its
@@ -235,6 +246,7 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
     _parameter_constraints: dict = {
         **BaseParallelSGD._parameter_constraints,
         "loss": [StrOptions(set(CLASSIFICATION_LOSSES))],
+        "epsilon": [Interval(Real, 0, None, closed="left")],
         "class_weight": [StrOptions({"balanced"}), dict, None],
         "multi_class": [StrOptions({"ovr", "multinomial"})],
         "averaging": [StrOptions({"oneshot", "periodic"})],
@@ -243,11 +255,13 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
 
     def __init__(self, loss="hinge", *, multi_class="ovr", penalty="l2", alpha=1e-4, l1_ratio=0.15, fit_intercept=True,
                  max_iter=1000, tol=1e-3, shuffle=True, n_iter_no_change=5, early_stopping=False,
-                 validation_fraction=0.1, learning_rate="constant", eta0="auto", power_t=0.25, class_weight=None,
+                 validation_fraction=0.1, learning_rate="constant", eta0="auto", power_t=0.5, epsilon=0.1,
+                 class_weight=None,
                  warm_start=False, average="auto", random_state=None, verbose=0, averaging="periodic", mode="sync",
                  max_staleness=1, replica_steps=None, batch_size=16, local_steps="epoch", scaling_rule="linear",
                  warmup=0.1, solver="auto", n_blocks="auto", n_jobs=None, client=None, callback=None):
         self.loss = loss
+        self.epsilon = epsilon
         self.multi_class = multi_class
         self.class_weight = class_weight
         self.averaging = averaging
@@ -262,7 +276,7 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
 
     # ---- hooks of BaseParallelSGD -----------------------------------------------------------------------------
     def _loss(self):
-        return make_loss(self.loss)
+        return make_loss(self.loss, classification=True, epsilon=self.epsilon)
 
     def _validation_targets(self, X_val, y_val, sample_weight_val):
         """The validation labels as indices into ``classes_`` (a label the training data lacks is an error)."""
@@ -421,8 +435,8 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
         self : AveragedSGDClassifier
             Fitted estimator.
         """
-        return self._fit_sgd(X, y, sample_weight, max_epochs=self.max_iter, incremental=self.warm_start,
-                             strategy=self.averaging, init=(coef_init, intercept_init),
+        return self._fit_sgd(X, y, sample_weight, max_epochs=self.max_iter, incremental=False,
+                             strategy=self.averaging, init=self._fit_start(coef_init, intercept_init),
                              validation_set=(X_val, y_val, sample_weight_val))
 
     @_fit_context(prefer_skip_nested_validation=True)

@@ -79,11 +79,13 @@ class ParallelSGDRegressor(LinearRegressorMixin, RegressorMixin, BaseParallelSGD
     random_state : int, RandomState instance or None, default=None
         Seeds every block's validation split and every epoch's shuffle, drawn up front: the same value and the same
         number of blocks give the same coefficients on every backend.
-    learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
+    learning_rate : {'constant', 'optimal', 'invscaling', 'adaptive'}, default='constant'
         Schedule of the step: ``constant`` keeps the scaled step :math:`\\eta`; ``invscaling`` uses
         :math:`\\eta / (1 + t B)^{\\text{power\\_t}}` after ``t`` steps of ``B`` samples (as scikit-learn does per
-        sample); ``adaptive`` keeps :math:`\\eta` and divides it by 5 whenever ``n_iter_no_change`` epochs pass
-        without improvement. scikit-learn's SGDRegressor defaults to ``invscaling`` without averaging; here the
+        sample); ``optimal`` is scikit-learn's :math:`1 / (\\alpha (t_0 + t B))`, with :math:`t_0` from Bottou's
+        heuristic and ``eta0`` unused (the batch's scaling rule multiplies it, up to :math:`t_0`); ``adaptive``
+        keeps :math:`\\eta` and divides it by 5 whenever ``n_iter_no_change`` epochs pass without improvement.
+        scikit-learn's SGDRegressor defaults to ``invscaling`` without averaging; here the
         default is a constant step with Polyak averaging (``average='auto'``): the constant step makes fast progress
         and the average removes the noise it leaves, where the decaying step stalls on ill-conditioned data (on
         1,000,000 x 100 with condition number 1e4, ``invscaling`` stopped at a suboptimality of 2.6e-3, the
@@ -101,7 +103,9 @@ class ParallelSGDRegressor(LinearRegressorMixin, RegressorMixin, BaseParallelSGD
     n_iter_no_change : int, default=5
         Epochs without improvement before stopping (or, for ``adaptive``, cutting the step).
     warm_start : bool, default=False
-        Continue from the previous fit's model, step count and step size.
+        ``fit`` starts from the previous fit's ``coef_`` and ``intercept_`` (as from ``coef_init`` and
+        ``intercept_init``), with the step schedule and the average restarted, as scikit-learn's warm start does;
+        ``partial_fit`` continues a fit's own steps instead. An exact solver asked for starts from zero.
     average : bool, int or 'auto', default='auto'
         Polyak averaging: ``coef_`` is the average of the iterates, from the first step (``True``) or once
         ``average`` samples have been seen. ``'auto'`` averages from the end of the first epoch (an average from
@@ -151,7 +155,8 @@ class ParallelSGDRegressor(LinearRegressorMixin, RegressorMixin, BaseParallelSGD
     n_iter_ : int
         Epochs run by the last fit (1 for ``'cholesky'``, whose round reads the data once).
     t_ : int
-        Global steps taken since the first fit.
+        scikit-learn's count: 1 plus the samples the epochs went over (``n_iter_`` times the rows) since the last
+        ``fit``, each ``partial_fit`` adding its rows.
     history_ : list of dict
         One row per round: ``round``, ``epoch``, ``time`` (seconds since fit started), ``objective`` (the round's
         progressive training loss, each sample's loss taken just before its step, plus the penalty), ``eta``,
@@ -313,8 +318,9 @@ class ParallelSGDRegressor(LinearRegressorMixin, RegressorMixin, BaseParallelSGD
         self : ParallelSGDRegressor
             Fitted estimator.
         """
-        return self._fit_sgd(X, y, sample_weight, max_epochs=self.max_iter, incremental=self.warm_start,
-                             init=(coef_init, intercept_init), validation_set=(X_val, y_val, sample_weight_val))
+        return self._fit_sgd(X, y, sample_weight, max_epochs=self.max_iter, incremental=False,
+                             init=self._fit_start(coef_init, intercept_init),
+                             validation_set=(X_val, y_val, sample_weight_val))
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):

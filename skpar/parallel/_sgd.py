@@ -114,6 +114,15 @@ def block_train_sizes(rounds: SyncRounds):
     return [int(n) for n in rounds.run(_n_train).results]
 
 
+def _n_rows(block):
+    return block.n_rows
+
+
+def block_sizes(rounds: SyncRounds):
+    """Rows of every block, held-out rows too (one small round)."""
+    return [int(n) for n in rounds.run(_n_rows).results]
+
+
 def epoch_rounds(n_train, batch_size, local_steps):
     """``(offset, n_steps)`` of each round of an epoch: one round of a whole local epoch, or chunks of steps."""
     steps = max(1, math.ceil(max(n_train) / batch_size))
