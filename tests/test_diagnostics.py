@@ -95,3 +95,61 @@ def test_power_iteration_stops_at_once_on_an_eigenvector(monkeypatch):
     lam = float(np.mean(np.asarray(X.multiply(X).sum(1)).ravel()))  # E[a^2] ||u||^2, the one non-zero eigenvalue
     assert est.lambda_max == pytest.approx(lam, rel=1e-10)
     assert len(rounds) == 1
+
+
+def _normalised_gram(X, s, fit_intercept):
+    """The column-normalised, centred, weighted Gram matrix A of skpar.diagnostics._shotgun, written out."""
+    s = s * len(s) / s.sum()
+    Xc = X - (s @ X) / s.sum() if fit_intercept else X
+    G = Xc.T @ (s[:, None] * Xc)
+    norms = np.sqrt(np.diag(G))
+    return G / np.outer(norms, norms)
+
+
+@pytest.mark.parametrize("fit_intercept", [False, True])
+def test_shotgun_parallelism_is_the_gram_matrix_spectrum(fit_intercept):
+    """P* from the top eigenvalue and the typical P from tr(A^2) / tr(A) of the column-normalised Gram matrix,
+    dense and sparse alike, with sample weights."""
+    from skpar.diagnostics import shotgun_parallelism
+    from skpar.datasets import make_correlated_regression
+
+    X, _, _ = make_correlated_regression(600, 80, random_state=0)
+    s = np.random.default_rng(0).uniform(0.5, 2.0, size=600)
+    lam = np.linalg.eigvalsh(_normalised_gram(X, s, fit_intercept))
+    rho, rho_typ = lam.max(), (lam ** 2).sum() / lam.sum()
+    for Xf in (X, sp.csr_matrix(X)):
+        r = shotgun_parallelism(Xf, sample_weight=s, fit_intercept=fit_intercept, random_state=0)
+        assert r.rho == pytest.approx(rho, rel=1e-4) and r.pstar == pytest.approx(80 / rho, rel=1e-4)
+        assert r.rho_typical == pytest.approx(rho_typ, rel=0.1)
+        assert r.typical == pytest.approx(1 + 79 / (r.rho_typical - 1)) and r.pstar < r.typical < 80
+        assert r.n_features == 80
+
+
+def test_shotgun_parallelism_of_orthogonal_columns_is_every_column():
+    from skpar.diagnostics import shotgun_parallelism
+
+    X = np.kron(np.eye(20), np.ones((5, 1)))  # 20 columns on disjoint rows
+    r = shotgun_parallelism(X, fit_intercept=False, random_state=0)
+    assert r.rho == pytest.approx(1.0) and r.rho_typical == pytest.approx(1.0)
+    assert r.pstar == r.typical == 20
+
+
+def test_the_typical_p_is_where_shotguns_objective_starts_to_rise():
+    """The prediction the diagnostic makes, on the shipped Mug32: at half the typical P no epoch raises the
+    objective, at twice it one does (the P-guard's event); Bradley et al.'s P* is 2.6 times lower."""
+    from skpar import ShotgunLasso
+    from skpar.datasets import load_mug32
+    from skpar.diagnostics import shotgun_parallelism
+    from skpar.linear_model import alpha_max
+
+    X, y = load_mug32()
+    r = shotgun_parallelism(X, fit_intercept=False, random_state=0)
+    assert 2 * r.pstar < r.typical
+    alpha = 0.05 * alpha_max(X, y, fit_intercept=False)
+
+    def rose(P):
+        est = ShotgunLasso(alpha=alpha, fit_intercept=False, n_parallel=P, working_set=False, tol=1e-5,
+                           max_iter=2000, random_state=0).fit(X, y)
+        return any("event" in h for h in est.history_)
+
+    assert not rose(int(r.typical / 2)) and rose(int(2 * r.typical))

@@ -2,11 +2,13 @@
 
 Two predictions, each checked on five problems (real sets from ``../shared/data`` among them):
 
-- ``pstar``: Shotgun's P* = d / rho (``rho`` the spectral radius of X^T X, as ``ShotgunLasso`` estimates it,
-  ``spectral_radius_``), the coordinates updated at once past which the simultaneous updates may make the objective
-  rise (Bradley et al. 2011). Measured: ``ShotgunLasso(alpha=0.05 alpha_max, fit_intercept=False, n_parallel=P,
-  working_set=False, tol=1e-5, max_iter=2000)`` for P = 1, 2, 4, ..., d; the breakpoint is the smallest P whose fit
-  had an epoch that raised the objective (the P-guard's event in ``history_``). Sets: Mug32 (shipped), mug05_12_12,
+- ``pstar``: Shotgun's P* = d / rho (``rho`` the spectral radius of the column-normalised X^T X on every row), the
+  coordinates updated at once past which the simultaneous updates may make the objective rise (Bradley et al. 2011),
+  and the typical breakpoint 1 + (d - 1) / (rho_typ - 1) with rho_typ = tr(A^2) / tr(A), the curvature along a
+  typical gradient (both from :func:`skpar.diagnostics.shotgun_parallelism`). Measured: ``ShotgunLasso(alpha=0.05
+  alpha_max, fit_intercept=False, n_parallel=P, working_set=False, tol=1e-5, max_iter=2000)`` for P = 1, 2, 4, ...,
+  d; the breakpoint is the smallest P whose fit had an epoch that raised the objective (the P-guard's event in
+  ``history_``), then bisected three times between it and the power of two below. Sets: Mug32 (shipped), mug05_12_12,
   arcene, dorothea (its 0/1 rows, the labels as targets) and a dense correlated 2,000 x 500 problem
   (``make_correlated_regression``, condition number 1e4).
 - ``kappa``: one-shot averaging (Zhang, Duchi and Wainwright 2013) is as good as one fit on all the data while each
@@ -34,6 +36,7 @@ from sklearn.preprocessing import LabelEncoder
 
 from skpar import AveragedSGDClassifier, ShotgunLasso
 from skpar.datasets import load_mug32, make_correlated_regression
+from skpar.diagnostics import shotgun_parallelism
 from skpar.linear_model import alpha_max
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
@@ -55,25 +58,45 @@ def _lasso_problems():
     yield "dense correlated 2,000 x 500", X, y
 
 
+def _rises(X, y, alpha, P):
+    """``(rose, steps)``: whether Shotgun with ``P`` coordinates at once had an epoch that raised the objective (the
+    P-guard's event in ``history_``), and its steps."""
+    est = ShotgunLasso(alpha=alpha, fit_intercept=False, n_parallel=P, working_set=False, tol=1e-5, max_iter=2000,
+                       random_state=0).fit(X, y)
+    return any("event" in h for h in est.history_), est.history_[-1].get("steps"), est
+
+
 def pstar_rows():
+    """One row per problem: ``(name, P*, typical P, measured breakpoint, d, steps by P)``. The breakpoint is the first
+    power of two whose fit rose, then bisected three times between it and the power below (whose fit did not)."""
     rows = []
     for name, X, y in _lasso_problems():
         d = X.shape[1]
         alpha = 0.05 * alpha_max(X, y, fit_intercept=False)
-        first, pstar, steps = None, None, []
-        P = 1
+        diag = shotgun_parallelism(X, fit_intercept=False, random_state=0)
+        first, steps, P = None, [], 1
         while P <= d:
-            est = ShotgunLasso(alpha=alpha, fit_intercept=False, n_parallel=P, working_set=False, tol=1e-5,
-                               max_iter=2000, random_state=0).fit(X, y)
-            pstar = d / est.spectral_radius_
-            steps.append((P, est.history_[-1].get("steps")))
-            if first is None and any("event" in h for h in est.history_):
+            rose, n_steps, est = _rises(X, y, alpha, P)
+            steps.append((P, n_steps))
+            if rose:
                 first = P
                 break  # past the first rise every larger P rises too (the guard halves it back)
             P *= 2
-        rows.append((name, pstar, first, d, steps))
-        print(f"{name}: P* {pstar:.1f}, first P whose objective rose: {first} (d = {d}); steps by P {steps}",
-              flush=True)
+        if first is not None and first > 2:
+            lo, hi = first // 2, first
+            for _ in range(3):
+                mid = (lo + hi) // 2
+                if mid in (lo, hi):
+                    break
+                if _rises(X, y, alpha, mid)[0]:
+                    hi = mid
+                else:
+                    lo = mid
+            first = hi
+        rows.append((name, diag.pstar, diag.typical, first, d, steps))
+        print(f"{name}: P* {diag.pstar:.1f} (rho {diag.rho:.2f}; ShotgunLasso's row-sample estimate "
+              f"{d / est.spectral_radius_:.1f}), typical P {diag.typical:.1f} (rho_typ {diag.rho_typical:.2f}), first "
+              f"P whose objective rose: {first} (d = {d}); steps by P {steps}", flush=True)
     return rows
 
 
@@ -126,7 +149,7 @@ def _table(title, unit, rows):
     print(f"| problem | predicted {unit} | measured {unit} | measured / predicted | within 2x |")
     print("| --- | ---: | ---: | ---: | --- |")
     hits = 0
-    for name, predicted, measured, limit, _ in rows:
+    for name, predicted, measured, limit, *_ in rows:
         if measured is None:
             ratio, within = None, predicted >= limit / 2  # no rise up to the limit: within 2x if P* >= limit / 2
             shown = f"none up to {limit}"
@@ -149,8 +172,11 @@ def main():
         _table("One-shot averaging: K* = n / kappa against the first K (a power of two) more than 1% above one block",
                "K", kappa_rows())
     if "pstar" in parts:
-        _table("Shotgun: P* = d / rho against the first P (a power of two) whose epoch raised the objective", "P",
-               pstar_rows())
+        rows = pstar_rows()
+        _table("Shotgun: P* = d / rho (every row) against the first P whose epoch raised the objective", "P",
+               [(name, pstar, first, d) for name, pstar, _, first, d, _ in rows])
+        _table("Shotgun: the typical P = 1 + (d - 1) / (rho_typ - 1), rho_typ = tr(A^2) / tr(A), against the same",
+               "P", [(name, typical, first, d) for name, _, typical, first, d, _ in rows])
 
 
 if __name__ == "__main__":

@@ -152,9 +152,18 @@ class LassoData:
         when the estimate changes by less than ``rtol``. ``rho`` lies in ``[1, d]``; ``d / rho`` is Shotgun's P*.
         """
         rng = np.random.default_rng(seed)
+        gram, live = self.scaled_gram(max_rows=max_rows, rng=rng)
+        if not live.any():
+            return 1.0
+        return max(power_iteration(gram, rng.standard_normal(live.shape[0]) * live, n_iter, rtol)[0], 1.0)
+
+    def scaled_gram(self, *, max_rows=None, rng=None):
+        """``(gram, live)``: the product ``v -> D^-1/2 X~^T S X~ D^-1/2 v`` on ``max_rows`` rows drawn by ``rng``
+        (every row where None or at least ``n``), never densifying X, and the mask of the columns of non-zero norm
+        (the others are left out: their rows and columns of the matrix are 0)."""
         n = self.n
         xbar = self.xbar
-        if n <= max_rows:
+        if max_rows is None or n <= max_rows:
             # every row: X itself (no copy, no change of format), and the centred column norms from the data's own
             # sums, sum_i s_i (x_ij - xbar_j)^2 = sq_j - 2 xbar_j colsum_j + xbar_j^2 sum_i s_i with sq_j = n (L_j +
             # xbar_j^2), with no pass over X
@@ -174,30 +183,35 @@ class LassoData:
                 norms2 = ((Xs - xbar) ** 2 * (sq * sq)[:, None]).sum(axis=0)
         norms = np.sqrt(np.maximum(norms2, 0.0))
         live = norms > 1e-12 * max(norms.max(initial=0.0), 1e-300)
-        if not live.any():
-            return 1.0
         scale = np.where(live, 1.0 / np.where(live, norms, 1.0), 0.0)
 
-        def gram(v):  # D^-1/2 X~^T S X~ D^-1/2 v on the sample
+        def gram(v):  # D^-1/2 X~^T S X~ D^-1/2 v on the rows
             u = scale * v
             z = sq * (np.asarray(Xs @ u).ravel() - float(xbar @ u))
             z = sq * z
             return scale * (np.asarray(Xs.T @ z).ravel() - xbar * z.sum())
 
-        v = rng.standard_normal(Xs.shape[1]) * live
-        v /= np.linalg.norm(v)
-        lam = 0.0
-        for _ in range(n_iter):
-            u = gram(v)
-            new = float(np.linalg.norm(u))
-            # as in the critical batch size's estimate: done when the estimate stands still, or when ||Hv|| meets the
-            # Rayleigh quotient v.Hv (v already an eigenvector)
-            done = abs(new - lam) <= rtol * new or new - float(v @ u) <= rtol * new
-            v = u / new
-            lam = new
-            if done:
-                break
-        return max(lam, 1.0)
+        return gram, live
+
+
+def power_iteration(op, v, n_iter, rtol):
+    """``(lam, v)``: the largest eigenvalue of the symmetric positive semi-definite operator ``op`` and its unit
+    eigenvector, by power iteration from ``v`` (not zero); it stops when the estimate changes by less than ``rtol``,
+    or when ``||op v||`` meets the Rayleigh quotient ``v . op v`` (``v`` already an eigenvector), as the critical
+    batch size's estimate does."""
+    v = v / np.linalg.norm(v)
+    lam = 0.0
+    for _ in range(n_iter):
+        u = op(v)
+        new = float(np.linalg.norm(u))
+        if new == 0.0:
+            return 0.0, v
+        done = abs(new - lam) <= rtol * new or new - float(v @ u) <= rtol * new
+        v = u / new
+        lam = new
+        if done:
+            break
+    return lam, v
 
 
 #: rows sampled for the spectral radius estimate on a GPU
