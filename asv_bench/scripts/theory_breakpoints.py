@@ -19,9 +19,20 @@ Two predictions, each checked on five problems (real sets from ``../shared/data`
   objective (the mean log loss plus ``alpha/2 ||w||^2``) is more than 1% above the one-block fit's. Sets: a9a,
   ijcnn1, Reuters, dorothea and ``make_classification(100_000, 20)``.
 
+- ``batch``: the critical batch size ``E||x||^2 / lambda_max`` (``critical_batch_size(X).lower``, McCandlish et al.
+  2018), past which the largest stable step of mini-batch SGD on the square loss stops growing with the batch. For
+  the square loss the step's stability limit is about ``2 b / (E||x||^2 + (b - 1) lambda_max)``, so the largest stable
+  step at batch ``b`` falls to half of linear growth (``b`` times the one-row step, halved) at ``b = 1 + E||x||^2 /
+  lambda_max``: the prediction is ``1 + lower``. Measured: ``ParallelSGDRegressor(solver='sgd', alpha=1e-4,
+  learning_rate='constant', average=False, scaling_rule=None, warmup=0, n_blocks=1, max_iter=2, tol=None)`` with
+  ``batch_size=b`` for b = 1, 2, 4, ..., 4,096, the largest stable ``eta0`` (no DivergenceWarning in two epochs)
+  bisected in the log to a factor 2^(1/8); the breakpoint is where ``eta(b) / eta(1) = b / 2``, interpolated in the
+  logs between the two batches around it. Sets: digits (standardised, the digit as the target), cpusmall (the
+  target standardised), a9a, ijcnn1 and Reuters (the labels as targets +-1).
+
 Prints one table per part: the prediction, the measured breakpoint, their ratio, and whether they are within 2x.
 
-Usage: python asv_bench/scripts/theory_breakpoints.py [--parts pstar,kappa]
+Usage: python asv_bench/scripts/theory_breakpoints.py [--parts pstar,kappa,batch]
 """
 
 import argparse
@@ -34,9 +45,10 @@ from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import LabelEncoder
 
-from skpar import AveragedSGDClassifier, ShotgunLasso
+from skpar import AveragedSGDClassifier, ParallelSGDRegressor, ShotgunLasso, critical_batch_size
 from skpar.datasets import load_mug32, make_correlated_regression
 from skpar.diagnostics import shotgun_parallelism
+from skpar.exceptions import DivergenceError, DivergenceWarning
 from skpar.linear_model import alpha_max
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
@@ -144,6 +156,76 @@ def kappa_rows():
     return rows
 
 
+def _batch_problems():
+    from sklearn.datasets import load_digits
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_digits(return_X_y=True)
+    yield "digits", StandardScaler().fit_transform(X), y.astype(float)
+    for name in ("cpusmall", "a9a", "ijcnn1", "reuters"):
+        if not available(name):
+            print(f"{name}: files not found; skipped", flush=True)
+            continue
+        X, y = load(name)[:2]
+        y = np.asarray(y, dtype=float)
+        y = (y - y.mean()) / y.std() if name == "cpusmall" else np.where(y == y.max(), 1.0, -1.0)
+        yield name, X, y
+
+
+def _stable(X, y, b, eta):
+    """Two epochs of plain mini-batch SGD (batch ``b``, step ``eta``) without a DivergenceWarning."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DivergenceWarning)
+        try:
+            ParallelSGDRegressor(solver="sgd", alpha=1e-4, learning_rate="constant", eta0=eta, average=False,
+                                 scaling_rule=None, warmup=0, batch_size=b, n_blocks=1, max_iter=2, tol=None,
+                                 random_state=0).fit(X, y)
+        except (DivergenceWarning, DivergenceError):
+            return False
+    return True
+
+
+def _largest_step(X, y, b, guess):
+    """The largest stable step at batch ``b``, within a factor 2^(1/8), searched from ``guess``."""
+    if _stable(X, y, b, guess):
+        lo, hi = guess, 2.0 * guess
+        while _stable(X, y, b, hi):
+            lo, hi = hi, 2.0 * hi
+    else:
+        lo, hi = guess / 2.0, guess
+        while not _stable(X, y, b, lo):
+            lo, hi = lo / 2.0, lo
+    while hi / lo > 2 ** 0.125:
+        mid = float(np.sqrt(lo * hi))
+        lo, hi = (mid, hi) if _stable(X, y, b, mid) else (lo, mid)
+    return lo
+
+
+def batch_rows():
+    rows = []
+    for name, X, y in _batch_problems():
+        cbs = critical_batch_size(X, random_state=0, client="threads", n_jobs=1)
+        eta1 = _largest_step(X, y, 1, 2.0 / cbs.mean_sq_norm)
+        ratios, first, b, eta = [(1, 1.0)], None, 2, eta1
+        while b <= 4096 and b <= X.shape[0] // 4:
+            eta = _largest_step(X, y, b, 2.0 * eta)
+            ratios.append((b, eta / eta1))
+            if eta / eta1 <= b / 2:
+                # interpolate log(ratio / b) between the batch before and this one to where it is log(1/2)
+                (b0, r0), (b1, r1) = ratios[-2], ratios[-1]
+                f0, f1 = np.log(r0 / b0), np.log(r1 / b1)
+                t = (np.log(0.5) - f0) / (f1 - f0) if f1 != f0 else 1.0
+                first = float(np.exp(np.log(b0) + t * (np.log(b1) - np.log(b0))))
+                break
+            b *= 2
+        predicted = 1.0 + cbs.lower
+        rows.append((name, predicted, None if first is None else round(first, 1), b // 2, ratios))
+        print(f"{name}: E||x||^2 {cbs.mean_sq_norm:.3g}, lambda_max {cbs.lambda_max:.3g}, predicted 1 + lower "
+              f"{predicted:.3g}; largest stable step at batch 1 {eta1:.3g}; eta(b) / eta(1) by b "
+              f"{[(bb, round(r, 2)) for bb, r in ratios]}; half of linear at b = {first}", flush=True)
+    return rows
+
+
 def _table(title, unit, rows):
     print(f"\n{title}\n")
     print(f"| problem | predicted {unit} | measured {unit} | measured / predicted | within 2x |")
@@ -165,12 +247,15 @@ def _table(title, unit, rows):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--parts", default="pstar,kappa")
+    p.add_argument("--parts", default="pstar,kappa,batch")
     args = p.parse_args()
     parts = set(args.parts.split(","))
     if "kappa" in parts:
         _table("One-shot averaging: K* = n / kappa against the first K (a power of two) more than 1% above one block",
                "K", kappa_rows())
+    if "batch" in parts:
+        _table("Critical batch size: 1 + E||x||^2 / lambda_max against the batch at which the largest stable step "
+               "is half of linear growth", "b", batch_rows())
     if "pstar" in parts:
         rows = pstar_rows()
         _table("Shotgun: P* = d / rho (every row) against the first P whose epoch raised the objective", "P",

@@ -1,4 +1,5 @@
-"""What every data-parallel SGD estimator shares: parameters, seeds, the step-size plan and the fit driver.
+"""What every data-parallel SGD estimator shares: parameters, seeds and the fit driver (the step-size plan is
+:mod:`._sgd_plan`'s).
 
 Estimators subclass :class:`BaseParallelSGD` and supply their loss; the algorithm itself lives in
 :mod:`skpar.parallel` and knows nothing of estimators.
@@ -22,16 +23,14 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._device import to_host
-from .._penalties import Penalty
 from .._report import CallbackSupportMixin, reporting
 from ..backend import get_backend
 from ..backend._device_input import linear_scores
 from ..diagnostics import estimate_on_blocks
-from ..exceptions import CriticalBatchSizeWarning
-from ..parallel import SGDPlan, SGDState, SyncRounds, sgd_oneshot, sgd_sync
+from ..parallel import SGDState, SyncRounds, sgd_oneshot, sgd_sync
 from ..parallel._async import sgd_async, sgd_hogwild
 from ..parallel._blas import one_blas_thread_each
-from ..parallel._sgd import CONSTANT, INVSCALING, block_sizes, held_out_score
+from ..parallel._sgd import block_sizes, held_out_score
 from ._n_blocks import n_threads, resolve_n_blocks
 from ._persistence import ClientParamMixin
 from ._sgd_blocks import (
@@ -42,16 +41,11 @@ from ._sgd_blocks import (
     sparse_rows,
     survey_task,
 )
+from ._sgd_plan import NEVER, make_plan
 from ._validation import check_fit_data, check_validation_data
 
 #: rows sampled to estimate the moments behind the critical batch size and the automatic step size
 MOMENT_SAMPLES = 20_000
-#: a step count never reached: the plan's ``avg_start`` without averaging
-NEVER = 1 << 62
-#: a task reports divergence when its loss per sample exceeds this many times the loss of the zero model
-BLOWUP_FACTOR = 1e4
-
-
 
 
 def _seed(base, *keys):
@@ -77,15 +71,6 @@ class _EpochSeeds:
         if not 0 <= e < self.n:
             raise IndexError(e)
         return _seed(self.base, 3, self.first + e)
-
-
-def optimal_schedule(loss, alpha):
-    """``(eta0, t0)`` of scikit-learn's ``learning_rate='optimal'``: the step :math:`1 / (\\alpha (t_0 + s))`
-    after ``s`` samples, with ``t0`` from Bottou's heuristic (a typical weight :math:`(1/\\sqrt{\\alpha})^{1/2}`
-    and the loss's slope there), so that the first step is ``eta0 = 1 / (alpha t0)``."""
-    typw = math.sqrt(1.0 / math.sqrt(alpha))
-    eta0 = typw / max(1.0, float(loss.derivative(-typw, 1.0)))
-    return eta0, 1.0 / (eta0 * alpha)
 
 
 class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, CallbackSupportMixin, BaseEstimator):
@@ -160,84 +145,11 @@ class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, CallbackSupportMixin, B
     }
 
     # ---- plan -------------------------------------------------------------------------------------------------
-    def _effective_batch(self, n_blocks, local_steps=None):
-        """Samples behind one gradient step: all blocks' batches when a round is one all-reduced step."""
-        if (self.local_steps if local_steps is None else local_steps) == 1:
-            return self.batch_size * n_blocks
-        return self.batch_size
-
-    def _make_plan(self, loss, cbs, ref_loss, n_blocks, n_train, pos_weight, neg_weight, local_steps=None,
-                   workers=None):
-        """The step-size plan. ``workers`` are the SGD workers inside each block (warps on a GPU, else 1): a
-        global step consumes a batch of each, which sets the invscaling decay and the warm-up length."""
-        workers = [1] * n_blocks if workers is None else workers
-        # half the largest stable single-sample step for the loss's curvature (Loss.step_curvature) where the
-        # iterates are averaged; an iterate that is not averaged keeps a noise floor that grows with the step, and
-        # takes the squared error's (Hogwild! log_loss on 8,000 x 20: 71.0% training accuracy with the larger step,
-        # against LogisticRegression's 72.4%)
-        curvature = loss.step_curvature if self._average() not in (False, 0) else 1.0
-        eta0 = 0.5 / (curvature * cbs.mean_sq_norm) if self.eta0 == "auto" else float(self.eta0)
-        batch = self._effective_batch(n_blocks, local_steps)
-        # The largest stable step grows linearly with the batch only up to the critical batch size and then
-        # saturates at about 1 / lambda_max (McCandlish et al. 2018): scale up to it and no further.
-        grow = min(batch, max(1.0, cbs.lower))
-        schedule, power_t, per_step = (INVSCALING if self.learning_rate == "invscaling" else CONSTANT,
-                                       float(self.power_t), float(batch * max(workers)))
-        if self.learning_rate == "optimal":
-            eta0, t0 = optimal_schedule(loss, self.alpha)
-            # 1 / (alpha (t0 + s)) after s samples is invscaling's decay with exponent 1 in units of t0 samples
-            schedule, power_t, per_step = INVSCALING, 1.0, per_step / t0
-        factor = {"linear": grow, "sqrt": math.sqrt(grow), None: 1.0}[self.scaling_rule]
-        penalty = Penalty.from_params(self.penalty, self.alpha, self.l1_ratio)
-        # At a step of 1 / l2 or more the penalty's decay alone takes the weights to zero (the kernels stop it there,
-        # as scikit-learn does, rather than flip their sign), and the iterates settle at the batch gradient times
-        # the step, not at the optimum: alpha = 1e5 on iris ended at an objective of 4,233 against about 3. So the
-        # step, however it was set, stays at or under 1 / l2.
-        eta = min(eta0 * factor, 1.0 / penalty.l2 if penalty.l2 > 0 else np.inf)
-        steps_per_epoch = max(1, max(math.ceil(n / (self.batch_size * w)) for n, w in zip(n_train, workers,
-                                                                                            strict=True)))
-        warmup_steps = self.warmup * steps_per_epoch if factor > 1 else 0.0
-        average = self._average()
-        if average is False or average == 0:
-            avg_start = NEVER
-        elif isinstance(self.average, str):
-            # 'auto' averages from the end of the first epoch: an average from the first step carries the start's
-            # distance from the optimum as a 1/t tail that the stop rule waits out (docs/benchmarks.md)
-            avg_start = steps_per_epoch
-        elif average is True:
-            avg_start = 0
-        else:
-            avg_start = int(average) // (self.batch_size * n_blocks)
-        # "far past": ten times the upper estimate, and large enough to be a choice rather than the kernel's
-        # default grain (a batch of 16 costs hardly more per sample than a batch of 1)
-        if batch > 10 * max(cbs.upper, 1.0) and batch >= 64:
-            warnings.warn(
-                f"the batch of one gradient step ({batch} samples) is more than 10 times the critical batch size "
-                f"(estimated between {cbs.lower:.3g} and {cbs.upper:.3g}): past it a larger batch buys no fewer "
-                "steps, only more work per step. Lower batch_size or use local_steps > 1.",
-                CriticalBatchSizeWarning, stacklevel=4,
-            )
-        plan = SGDPlan(
-            loss=loss, pos_weight=np.asarray(pos_weight, dtype=np.float64),
-            neg_weight=np.asarray(neg_weight, dtype=np.float64), l2=penalty.l2, l1=penalty.l1,
-            fit_intercept=bool(self.fit_intercept), batch_size=int(self.batch_size),
-            schedule=schedule, eta=eta, power_t=power_t, samples_per_step=per_step,
-            warmup_steps=float(warmup_steps),
-            eta_start=min(eta0, eta) if warmup_steps else eta, avg_start=avg_start,
-            # a zero model that loses nothing (the perceptron's criterion) gives no scale: only a non-finite loss
-            blowup=BLOWUP_FACTOR * ref_loss if ref_loss > 0 else np.inf,
-            ref_loss=float(ref_loss),
-            shuffle=bool(self.shuffle),
-            # test-only straggler hook (tests/test_async.py, asv_bench/scripts): per-block task delays in seconds
-            delays=tuple(getattr(self, "_straggler_delays", ())),
-        )
-        return plan
-
     def _average(self):
         """``average`` with ``'auto'`` resolved: Polyak averaging in the modes that keep it (``'sync'`` and
         ``'async'``), none for ``'hogwild'``, whose threads write one shared model with no average of it, and none
         with an l1 penalty, whose proximal steps leave exact zeros in the iterates that their average loses.
-        Where it averages, it starts after the first epoch (``_make_plan``)."""
+        Where it averages, it starts after the first epoch (:func:`~skpar.linear_model._sgd_plan.make_plan`)."""
         if isinstance(self.average, str):  # 'auto'
             l1 = self.penalty == "l1" or (self.penalty == "elasticnet" and self.l1_ratio > 0)
             return self.mode != "hogwild" and not l1
@@ -510,7 +422,7 @@ class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, CallbackSupportMixin, B
         n_train = [s.n_train for s in survey]
         cbs = self._moments(rounds, d, n_train)
         zero_loss = sum(s.zero_loss for s in survey)
-        plan = self._make_plan(loss, cbs, zero_loss / max(sum(n_train), 1), rounds.n_blocks, n_train, pos_weight,
+        plan = make_plan(self, loss, cbs, zero_loss / max(sum(n_train), 1), rounds.n_blocks, n_train, pos_weight,
                                neg_weight, local_steps, [s.workers for s in survey])
         self._check_blocks(cbs, n_train)
         self.critical_batch_size_ = float(cbs.lower)
