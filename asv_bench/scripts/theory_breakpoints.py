@@ -41,6 +41,7 @@ import sys
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import LabelEncoder
@@ -201,6 +202,23 @@ def _largest_step(X, y, b, guess):
     return lo
 
 
+def _mean_square_batch(X, n_iter=300):
+    """``1 + E[||x||^2 (v.x)^2] / lambda^2`` (x extended by a 1, ``(lambda, v)`` the top eigenpair of E[x x^T]): the
+    batch at which the mean-square stability limit along ``v``, ``2 lambda / (lambda^2 + (M - lambda^2) / b)``,
+    is half of linear growth. For rows of equal norm it is ``1 + E||x||^2 / lambda``; heavy rows raise it."""
+    n = X.shape[0]
+    X1 = sp.hstack([X, np.ones((n, 1))]).tocsr() if sp.issparse(X) else np.hstack([X, np.ones((n, 1))])
+    v = np.asarray(X1.mean(axis=0)).ravel()
+    lam = 0.0
+    for _ in range(n_iter):
+        u = np.asarray(X1.T @ (X1 @ v)).ravel() / n
+        lam = float(np.linalg.norm(u))
+        v = u / lam
+    p = np.asarray(X1 @ v).ravel()
+    sq = np.asarray(X1.multiply(X1).sum(axis=1)).ravel() if sp.issparse(X1) else (X1 * X1).sum(axis=1)
+    return 1.0 + float(np.mean(sq * p * p)) / lam ** 2
+
+
 def batch_rows():
     rows = []
     for name, X, y in _batch_problems():
@@ -219,7 +237,8 @@ def batch_rows():
                 break
             b *= 2
         predicted = 1.0 + cbs.lower
-        rows.append((name, predicted, None if first is None else round(first, 1), b // 2, ratios))
+        rows.append((name, predicted, None if first is None else round(first, 1), b // 2, ratios,
+                     _mean_square_batch(X)))
         print(f"{name}: E||x||^2 {cbs.mean_sq_norm:.3g}, lambda_max {cbs.lambda_max:.3g}, predicted 1 + lower "
               f"{predicted:.3g}; largest stable step at batch 1 {eta1:.3g}; eta(b) / eta(1) by b "
               f"{[(bb, round(r, 2)) for bb, r in ratios]}; half of linear at b = {first}", flush=True)
@@ -254,8 +273,11 @@ def main():
         _table("One-shot averaging: K* = n / kappa against the first K (a power of two) more than 1% above one block",
                "K", kappa_rows())
     if "batch" in parts:
+        rows = batch_rows()
         _table("Critical batch size: 1 + E||x||^2 / lambda_max against the batch at which the largest stable step "
-               "is half of linear growth", "b", batch_rows())
+               "is half of linear growth", "b", rows)
+        _table("The same against 1 + E[||x||^2 (v.x)^2] / lambda_max^2 (mean-square stability along the top "
+               "eigenvector)", "b", [(name, ms, first, limit) for name, _, first, limit, _, ms in rows])
     if "pstar" in parts:
         rows = pstar_rows()
         _table("Shotgun: P* = d / rho (every row) against the first P whose epoch raised the objective", "P",
