@@ -133,3 +133,30 @@ def test_lasso_column_blocks_give_the_same_model_anywhere(sparse, cluster_client
             assert one.intercept_ == other.intercept_
         shotgun = ShotgunLasso(alpha=0.5, tol=1e-8, random_state=0).fit(X, y)  # the same optimum
     np.testing.assert_allclose(one.coef_, shotgun.coef_, rtol=1e-3, atol=1e-4)
+
+
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
+def test_lasso_default_on_a_cluster_does_not_depend_on_its_size(sparse, cluster_client, thread_cluster):
+    """n_blocks='auto' on a cluster counts column blocks from the data alone: a default fit gives the same
+    coefficients on a 2-worker and a 3-worker cluster, with local data and with a dask array, and they are the
+    threads' fit with that count."""
+    import dask.array as da
+
+    from skpar.backend import data_kind
+    from skpar.linear_model._n_blocks import auto_column_blocks
+
+    X, y = make_regression(n_samples=3000, n_features=400, n_informative=8, noise=1.0, random_state=0)
+    if sparse:
+        X = sp.csr_matrix(np.where(np.abs(X) < 0.5, 0.0, X))
+    K = auto_column_blocks(X, data_kind(X))
+    assert K == (2 if sparse else 4)  # 740,000 non-zeros, or 1.2 million values: not the clusters' 2 or 3 workers
+    kw = dict(alpha=0.5, tol=1e-8, max_iter=100, random_state=0)
+    Xd = da.from_array(X, chunks=(1000, 400))
+    assert auto_column_blocks(Xd, data_kind(Xd)) == K
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ref = ShotgunLasso(n_blocks=K, n_jobs=1, client="threads", **kw).fit(X, y)
+        for client in (cluster_client, thread_cluster):
+            for data in (X, Xd):
+                fit = ShotgunLasso(client=client, **kw).fit(data, y)
+                np.testing.assert_array_equal(fit.coef_, ref.coef_)

@@ -157,7 +157,8 @@ def test_shotgun_lasso_column_rounds_finish_after_a_worker_is_lost(nanny_cluster
     rng = np.random.default_rng(1)
     X = rng.normal(size=(3000, 40))
     y = X[:, :5] @ rng.normal(size=5) + 0.1 * rng.normal(size=3000)
-    kw = dict(alpha=0.01, tol=1e-10, max_iter=5000, random_state=0)
+    # two column blocks, a worker each (n_blocks='auto' counts one on data this small)
+    kw = dict(alpha=0.01, tol=1e-10, max_iter=5000, random_state=0, n_blocks=2)
     undisturbed = ShotgunLasso(client=client, **kw).fit(X, y)
     assert undisturbed.n_iter_ > 10
     lasso = ShotgunLasso(client=client, callback=_kill_at_row(client, _first_worker(client), 5), **kw)

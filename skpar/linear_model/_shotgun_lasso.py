@@ -23,6 +23,7 @@ from ..backend._select import check_gpu_local_client
 from ..parallel import ColumnBlock, DeviceLassoData, LassoData, SyncRounds, hydra_lasso, shotgun_lasso
 from ..parallel._hydra import column_piece
 from ..parallel._hydra_device import DeviceColumnBlock, device_column_piece
+from ._n_blocks import auto_column_blocks
 from ._persistence import ClientParamMixin
 from ._predict import LinearRegressorMixin
 from ._shared_docs import shared_parameters
@@ -112,7 +113,8 @@ class ShotgunLasso(ClientParamMixin, LinearRegressorMixin, RegressorMixin, Callb
         round's residual, the changes added with the CoCoA+ factor). A count also runs those rounds on threads, so
         that the coefficients are the same to the bit on any thread count and on a cluster of any size. ``'auto'``:
         on threads, Shotgun on one problem (its parallel steps give the same coefficients on any thread count); on a
-        cluster, a block a worker thread.
+        cluster, a count from the data alone (a power of two up to 16, a block per 200,000 stored values at most),
+        so that a default fit is the same on a cluster of any size.
     n_jobs : int or None, default=None
         Threads; ``None`` uses every core.
     client : distributed.Client, 'threads' or None, default=None
@@ -366,7 +368,8 @@ class ShotgunLasso(ClientParamMixin, LinearRegressorMixin, RegressorMixin, Callb
         s = np.ones(n) if sample_weight is None else sample_weight * (n / sample_weight.sum())
         ybar = float(s @ y / n) if self.fit_intercept else 0.0
         yc = y - ybar
-        K = max(1, min(backend.n_workers if self.n_blocks == "auto" else int(self.n_blocks), d))
+        # from the data alone with 'auto': the model does not depend on the cluster's size
+        K = max(1, min(auto_column_blocks(X, data_kind(X)) if self.n_blocks == "auto" else int(self.n_blocks), d))
         splits = np.array_split(np.arange(d), K)
         if dask:
             # each block's columns cut from every row chunk where the chunk is (F-ordered pieces), then written
