@@ -241,6 +241,24 @@ def test_each_round_hands_the_callbacks_a_fitted_estimator(case):
         np.testing.assert_allclose(last.intercept_, est.intercept_, rtol=1e-12, atol=1e-14)
 
 
+def test_the_p_guards_event_rows_hand_the_callbacks_the_model_the_guard_kept():
+    """ShotgunLasso's P-guard undoes an epoch that raised the objective and records the event: its row's fitted
+    estimator is the model the guard went back to, whose objective is the row's ``primal``."""
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(3000, 1)) + 0.3 * rng.normal(size=(3000, 64))  # strongly correlated columns: P* is 1
+    y = X[:, :4] @ np.ones(4) + 0.1 * rng.normal(size=3000)
+    watch = _Models()
+    est = ShotgunLasso(alpha=1e-3, n_parallel=64, n_jobs=2, tol=1e-8, max_iter=5000, working_set=False,
+                       random_state=0).set_callbacks(watch).fit(X, y)
+    events = [k for k, h in enumerate(est.history_) if "event" in h]
+    assert events and len(watch.models) == len(est.history_)
+    for k in events:
+        model = watch.models[k]
+        r = y - X @ model.coef_ - model.intercept_
+        objective = 0.5 * r @ r / len(y) + 1e-3 * np.abs(model.coef_).sum()
+        assert objective == pytest.approx(est.history_[k]["primal"], rel=1e-9)
+
+
 def test_scikit_learns_scoring_monitor_scores_every_round():
     X, y = CLS
     monitor = sklearn_callback.ScoringMonitor(scoring="accuracy")

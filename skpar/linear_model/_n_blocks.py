@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from numbers import Integral
 
-from ..backend import resolve_n_jobs
+import numpy as np
+
+from ..backend import compute, resolve_n_jobs
 
 #: with ``n_blocks='auto'``, a block per this many non-zeros of the data, at the most
 MIN_BLOCK_NONZEROS = 200_000
@@ -54,11 +56,11 @@ def auto_column_blocks(X, kind) -> int:
     averaged), and at most a block a column. A dask array of sparse chunks has its non-zeros counted, a task a
     chunk (one small round before the fit)."""
     n, d = X.shape
-    # a dask array's chunks are sparse where its meta (an empty chunk) is
+    # a dask array's chunks are sparse where its meta (an empty chunk) is: a count a chunk, added up
     if kind.dask and hasattr(getattr(X, "_meta", None), "nnz"):
-        import dask
-
-        nnz = sum(dask.compute(*[dask.delayed(_stored)(c) for c in X.to_delayed().ravel()]))
+        counts = X.map_blocks(_stored, dtype=np.int64, chunks=tuple((1,) * len(c) for c in X.chunks),
+                              meta=np.empty((0, 0), dtype=np.int64))
+        nnz = int(compute(counts.sum())[0])
     else:
         nnz = X.nnz if kind.sparse else n * d
     most = min(MAX_AUTO_BLOCKS, nnz // MIN_BLOCK_NONZEROS, d)
@@ -66,7 +68,7 @@ def auto_column_blocks(X, kind) -> int:
 
 
 def _stored(chunk):
-    return int(chunk.nnz)
+    return np.array([[chunk.nnz]], dtype=np.int64)
 
 
 def resolve_n_blocks(n_blocks, n_jobs, X, kind, averaged=True):

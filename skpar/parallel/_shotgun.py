@@ -13,6 +13,7 @@ is below a fraction of the global one.
 
 from __future__ import annotations
 
+import functools
 import time
 from typing import NamedTuple
 
@@ -268,13 +269,14 @@ class _Anderson:
         return c @ Xs[1:]
 
 
-def _cut_parallelism(p_ws, P, rho, ws_size, history, row):
+def _cut_parallelism(p_ws, P, rho, ws_size, history, row, model=None):
     """The P-guard's cut after an epoch that raised the objective: half of ``p_ws``, or at once the P* of the
     estimated ``rho`` if that is smaller; with P chosen automatically, ``rho`` is raised to match. Records the event
-    in ``history``; returns ``(p_ws, P, rho)``."""
+    in ``history`` with ``model`` (the coefficients the undone epoch left as they were, see :func:`_record`);
+    returns ``(p_ws, P, rho)``."""
     p_new = max(1, min(p_ws // 2, int(ws_size / rho)))
-    history.append({"round": len(history), **row, "gap": np.nan, "P": p_ws, "working_set": ws_size,
-                    "event": f"objective rose: P {p_ws} -> {p_new}"})
+    record(history, {"round": len(history), **row, "gap": np.nan, "P": p_ws, "working_set": ws_size,
+                     "event": f"objective rose: P {p_ws} -> {p_new}"}, model=model)
     P = p_new if P is not None else None
     rho = max(rho, ws_size / p_new) if P is None else rho
     return p_new, P, rho
@@ -393,7 +395,7 @@ def shotgun_lasso(data, w, l1, l2, *, P, rho, max_epochs, tol, positive=False, w
         ww, state, epochs, steps, p_last, P, rho = _working_set_epochs(
             solver, ww, state, p_ws, P, rho, inner_tol=inner_tol, epochs=epochs, steps=steps, max_epochs=max_epochs,
             max_inner=max_inner, order=_orders(ws.size, selection, rng), anderson=not positive, history=history,
-            start_time=start_time)
+            start_time=start_time, model_of=functools.partial(_model_with, data, w, ws))
         p_used = p_last or p_used
         w[ws] = ww
         # the epochs carried the residual along (on the Gram matrix they carry correlations instead): a pass over
@@ -401,6 +403,17 @@ def shotgun_lasso(data, w, l1, l2, *, P, rho, max_epochs, tol, positive=False, w
         r, exact = (state, False) if solver.G is None else (data.residual(w), True)
         z = None
     return ShotgunResult(w, gap, epochs, converged, p_used, r, z)
+
+
+def _model_with(data, w, ws, part):
+    """The :func:`_record` callable of the whole model with the working set ``ws``'s coefficients at ``part`` (a
+    copy: the epochs go on in place)."""
+    full = w.copy()
+    full[ws] = part
+
+    def model():
+        return full, data.ybar - float(data.xbar @ full)
+    return model
 
 
 def _orders(size, selection, rng):
@@ -411,11 +424,12 @@ def _orders(size, selection, rng):
 
 
 def _working_set_epochs(solver, ww, state, p_ws, P, rho, *, inner_tol, epochs, steps, max_epochs, max_inner, order,
-                        anderson, history, start_time):
+                        anderson, history, start_time, model_of=None):
     """Shotgun epochs of ``p_ws`` updates at once on the working set (``ww``, ``state``) until its gap is at most
     ``inner_tol`` (checked every 5 epochs), ``max_inner`` epochs or the fit's ``max_epochs``, with the P-guard and
-    Anderson extrapolation. Returns ``(ww, state, epochs, steps, p_used, P, rho)``: ``p_used`` is the last P whose
-    epoch was kept (None if none was), ``P`` and ``rho`` as the P-guard left them."""
+    Anderson extrapolation. ``model_of(ww)``: the whole model's callable for :func:`_record`. Returns ``(ww, state,
+    epochs, steps, p_used, P, rho)``: ``p_used`` is the last P whose epoch was kept (None if none was), ``P`` and
+    ``rho`` as the P-guard left them."""
     prev = solver.primal(ww, state)  # the working set holds the support: the other coordinates are zero
     accel = _Anderson(ANDERSON_DEPTH) if anderson else None
     p_used = None
@@ -436,7 +450,8 @@ def _working_set_epochs(solver, ww, state, p_ws, P, rho, *, inner_tol, epochs, s
             # correlated columns undo each other without the objective going up)
             ww, state = snapshot
             p_ws, P, rho = _cut_parallelism(p_ws, P, rho, ww.size, history, {
-                "time": time.perf_counter() - start_time, "epochs": epochs, "steps": steps, "primal": prev})
+                "time": time.perf_counter() - start_time, "epochs": epochs, "steps": steps, "primal": prev},
+                model=None if model_of is None else model_of(ww))
             continue
         p_used = p_ws
         ww, state, prev = _extrapolate(accel, solver, ww, state, cur)
