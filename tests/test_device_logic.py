@@ -325,3 +325,10 @@ def test_gpu_input_checks_name_the_problem(numpy_gpu_input):
     with pytest.raises(ValueError, match="Input X contains NaN or infinity"):
         check_predict(fitted, bad)
     assert check_predict(fitted, X[:5]).shape == (5, 3)
+    # fit's X_val, checked as predict's data before the estimator is fitted, named as X_val
+    unfitted = ParallelSGDRegressor()
+    unfitted.n_features_in_ = 3
+    with pytest.raises(ValueError, match="X_val has 4 features, but ParallelSGDRegressor is expecting 3"):
+        check_predict(unfitted, rng.normal(size=(5, 4)), "X_val")
+    with pytest.raises(ValueError, match="Input X_val contains NaN or infinity"):
+        check_predict(unfitted, bad, "X_val")

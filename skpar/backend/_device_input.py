@@ -77,12 +77,15 @@ def check_gpu_fit_data(est, X, y, sample_weight, *, reset, y_numeric=True):
     return X, y, sample_weight
 
 
-def check_gpu_predict_data(est, X):
-    """Checks for ``predict`` on CuPy input (the result stays a CuPy array)."""
-    check_is_fitted(est)
-    X = check_gpu_X(X)
+def check_gpu_predict_data(est, X, name="X"):
+    """Checks for ``predict`` on CuPy input (the result stays a CuPy array); ``name`` the argument's name in the
+    messages (``fit``'s ``X_val`` is checked as ``predict``'s data against the features ``fit`` has just read,
+    before the estimator is fitted)."""
+    if name == "X":
+        check_is_fitted(est)
+    X = check_gpu_X(X, name)
     if X.shape[1] != est.n_features_in_:
-        raise ValueError(f"X has {X.shape[1]} features, but {type(est).__name__} is expecting "
+        raise ValueError(f"{name} has {X.shape[1]} features, but {type(est).__name__} is expecting "
                          f"{est.n_features_in_} features as input.")
     return X
 

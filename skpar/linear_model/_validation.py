@@ -16,7 +16,6 @@ from sklearn.utils.validation import _check_feature_names, _check_sample_weight,
 from .._device import to_host
 from .._dtypes import as_float, check_squares_finite
 from ..backend import check_gpu_fit_data, check_gpu_predict_data, checked_chunks, data_kind, is_dask_collection
-from ..backend._device_input import check_gpu_X
 
 
 def _dask_to_array(X, name="X"):
@@ -127,11 +126,8 @@ def check_validation_data(est, X_val, y_val, sample_weight_val, *, early_stoppin
     if not early_stopping:
         raise ValueError("X_val and y_val are passed to fit while early_stopping is False: they are the validation "
                          "set of early stopping; set early_stopping=True")
-    if data_kind(X_val).local_gpu:  # (check_gpu_predict_data asks for a fitted estimator)
-        X_val = check_gpu_X(X_val, "X_val")
-        if X_val.shape[1] != est.n_features_in_:
-            raise ValueError(f"X_val has {X_val.shape[1]} features, but {type(est).__name__} is expecting "
-                             f"{est.n_features_in_} features as input.")
+    if data_kind(X_val).local_gpu:
+        X_val = check_gpu_predict_data(est, X_val, "X_val")
     else:
         X_val = _checked_rows(est, X_val)
         if is_dask_collection(X_val):  # a validation set is small: it comes to the driver once, where it is scored
