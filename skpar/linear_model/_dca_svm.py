@@ -101,8 +101,8 @@ class DualCoordinateAscentSVM(ClientParamMixin, LinearClassifierMixin, Classifie
         variables that sit at a bound and look set to stay there (liblinear's shrinking). ``'auto'``: one in
         ``mode='sync'`` and in ``mode='passcode'`` on several threads (the threads meet every pass: in longer
         rounds a thread left alone runs many passes on its block, which converges slowly); on one thread, as many
-        as the duality gap's rate of decrease says half the remaining way to ``tol`` takes (so about ``log2`` of
-        the passes are certified, not every one).
+        as the duality gap's rate of decrease says the remaining way to ``tol`` takes, at most as many again as
+        were done (a few passes are certified, not every one).
     kappa : float or 'auto', default='auto'
         Catalyst acceleration (Lin, Mairal and Harchaoui 2015): each round is a pass on the proximal problem with
         ``kappa / 2 ||w - y||^2`` added, whose centre ``y`` moves with momentum; the passes needed grow with the
