@@ -101,3 +101,20 @@ def test_per_sample_steps_are_scikit_learns_steps(loss, learning_rate):
 def test_optimal_needs_a_penalty_weight_in_scikit_learns_words():
     with pytest.raises(ValueError, match="alpha must be > 0 since learning_rate is 'optimal'"):
         AveragedSGDClassifier(learning_rate="optimal", alpha=0.0).fit(X, Y)
+
+
+def test_loss_functions_list_the_choices_and_say_which_give_probabilities():
+    """``loss_functions``, as scikit-learn's SGD estimators list theirs: every name is a valid ``loss``, and a
+    classifier has ``predict_proba`` for the log loss and the modified Huber loss only."""
+    from skpar._losses import CLASSIFICATION_LOSSES, REGRESSION_LOSSES
+
+    assert list(AveragedSGDClassifier.loss_functions) == list(CLASSIFICATION_LOSSES)
+    assert list(ParallelSGDRegressor.loss_functions) == list(REGRESSION_LOSSES)
+    for loss in AveragedSGDClassifier.loss_functions:
+        clf = AveragedSGDClassifier(loss=loss)
+        assert hasattr(clf, "predict_proba") == (loss in ("log_loss", "modified_huber"))
+        if loss in ("log_loss", "modified_huber"):
+            clf.fit(X[:300], Y[:300])
+            np.testing.assert_allclose(clf.predict_proba(X[:5]).sum(axis=1), 1.0)
+    with pytest.raises(TypeError):
+        AveragedSGDClassifier.loss_functions["mine"] = None  # read only: the registry is skpar._losses'

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from numbers import Real
+from types import MappingProxyType
 
 import numpy as np
 from sklearn.base import ClassifierMixin, _fit_context
@@ -12,7 +13,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 
 from .._device import array_module
-from .._losses import CLASSIFICATION_LOSSES, make_loss
+from .._losses import CLASSIFICATION_LOSSES, CLASSIFIER_LOSSES, make_loss
 from ..backend import is_dask_collection
 from ..exceptions import SmallBlockWarning
 from ..parallel import SGDState, block_train_sizes
@@ -242,6 +243,9 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
     >>> clf.score(X, y) > 0.85
     True
     """
+
+    #: the ``loss`` choices and their classes (:mod:`skpar._losses`), as scikit-learn's SGDClassifier lists its own
+    loss_functions = MappingProxyType(CLASSIFIER_LOSSES)
 
     _parameter_constraints: dict = {
         **BaseParallelSGD._parameter_constraints,

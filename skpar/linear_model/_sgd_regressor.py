@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from numbers import Real
+from types import MappingProxyType
 
 import numpy as np
 from sklearn.base import RegressorMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from .._losses import REGRESSION_LOSSES, make_loss
+from .._losses import LOSSES, REGRESSION_LOSSES, make_loss
 from .._penalties import Penalty
 from ..parallel import SGDState
 from ..parallel._newton import MAX_GRAM_WEIGHTS, use_gram
@@ -203,6 +204,9 @@ class ParallelSGDRegressor(LinearRegressorMixin, RegressorMixin, BaseParallelSGD
     >>> reg.score(X, y) > 0.99
     True
     """
+
+    #: the ``loss`` choices and their classes (:mod:`skpar._losses`), as scikit-learn's SGDRegressor lists its own
+    loss_functions = MappingProxyType({name: LOSSES[name] for name in REGRESSION_LOSSES})
 
     _parameter_constraints: dict = {
         **BaseParallelSGD._parameter_constraints,
