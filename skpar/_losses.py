@@ -356,6 +356,25 @@ class Perceptron(Loss):
     epsilon: float = 0.0
 
 
+@dataclass(frozen=True)
+class SoftmaxLogLoss(Loss):
+    """The softmax cross-entropy of the K outputs at once, :math:`\\log \\sum_k e^{p_k} - p_y` (``multi_class=
+    'multinomial'``). Not a ``loss`` choice and not a function of one output's score: the CPU kernels take it as
+    their ``margin`` code ``kernels._loss.SOFTMAX`` (``_kernel`` is the log loss's only so that the kernels'
+    argument types stay those of a margin loss), and the GPU kernels do not take it."""
+
+    margin = 2  # skpar.kernels._loss.SOFTMAX
+    takes = ()
+    # the softmax's Hessian in the scores has eigenvalues at most 1/2
+    step_curvature = 0.5
+    _kernel = _log_loss
+    epsilon: float = 0.0
+
+    def zero_model_loss(self, n_outputs):
+        """The loss of a sample at the zero model: every class has the same score."""
+        return float(np.log(n_outputs))
+
+
 def _for_classes(cls):
     """The classifiers' twin of the regression loss ``cls``: the same function and CUDA text, of ``p`` and ``y`` in
     {-1, +1} (a function of the margin there, see the module's docstring), registered in

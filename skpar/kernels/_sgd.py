@@ -22,7 +22,7 @@ import numpy as np
 from numba import njit
 
 from .._penalties import soft_threshold as _soft
-from ._loss import target_loss
+from ._loss import SOFTMAX, softmax_terms, target_loss
 from ._prefetch import ROWS_AHEAD, prefetch_row
 from ._schedule import batch_step, n_batches
 
@@ -37,11 +37,42 @@ def intercept_step(B, gb, scale, fit_intercept):
 
 
 @njit(inline="always", nogil=True, cache=True)
+def _dense_softmax_row(X, i, yi, swi, W, B, Wbar, Bbar, G, gb, averaging, pos_weight, batch_loss, loss_sum):
+    """:func:`_dense_row` for the softmax cross-entropy over the K outputs at once (``margin == SOFTMAX``); the row
+    weighs its sample weight times its class's weight (``pos_weight[yi]``)."""
+    K, d = W.shape
+    P, Pa, g = np.empty(K), np.empty(K), np.empty(K)
+    for k in range(K):
+        p = B[k]
+        for j in range(d):
+            p += X[i, j] * W[k, j]
+        P[k] = p
+        if averaging:
+            pa = Bbar[k]
+            for j in range(d):
+                pa += X[i, j] * Wbar[k, j]
+            Pa[k] = pa
+    w = swi * pos_weight[int(yi)]
+    lv = softmax_terms(P, yi, w, g)
+    batch_loss += lv
+    loss_sum += softmax_terms(Pa, yi, w, P) if averaging else lv
+    for k in range(K):
+        if g[k] != 0.0:
+            gb[k] += g[k]
+            for j in range(d):
+                G[k, j] += g[k] * X[i, j]
+    return batch_loss, loss_sum
+
+
+@njit(inline="always", nogil=True, cache=True)
 def _dense_row(X, i, yi, swi, W, B, Wbar, Bbar, G, gb, averaging, loss, margin, eps, pos_weight, neg_weight,
                batch_loss, loss_sum):
     """A dense row's losses and gradients, by output, added to ``G`` and ``gb``; returns the running
     ``(batch_loss, loss_sum)`` (the progressive loss at the average once averaging)."""
     K, d = W.shape
+    if margin == SOFTMAX:
+        return _dense_softmax_row(X, i, yi, swi, W, B, Wbar, Bbar, G, gb, averaging, pos_weight, batch_loss,
+                                  loss_sum)
     for k in range(K):
         p = B[k]
         pa = Bbar[k]
@@ -245,6 +276,27 @@ def _catch_up_row(indices, a, z, V, seen_u, u, wscale):
 
 
 @njit(inline="always", nogil=True, cache=True)
+def _softmax_row(pk, pak, wscale, A, n_avg, lazy, B, Bbar, averaging, yi, w, g, gb, batch_loss, loss_sum):
+    """A CSR row's softmax cross-entropy (weight ``w``) from its raw scores ``pk`` (and the average's ``pak``):
+    its gradient by output into ``g``, the intercepts' sums into ``gb``; returns the running ``(batch_loss,
+    loss_sum)``. ``pk`` and ``pak`` are overwritten with the scores."""
+    K = pk.shape[0]
+    for k in range(K):
+        if averaging:
+            pak[k] = ((pak[k] + A * pk[k]) / n_avg if lazy else pak[k]) + Bbar[k]
+        pk[k] = pk[k] * wscale + B[k]
+    lv = softmax_terms(pk, yi, w, g)
+    batch_loss += lv
+    if averaging:
+        loss_sum += softmax_terms(pak, yi, w, pk)  # pk is free now: scratch for the average's gradient
+    else:
+        loss_sum += lv
+    for k in range(K):
+        gb[k] += g[k]
+    return batch_loss, loss_sum
+
+
+@njit(inline="always", nogil=True, cache=True)
 def _batch_gradients(data, indices, indptr, y, sw, rows, pos, stop, V, T, B, Bbar, pk, pak, gb, gbuf, grow, seen_u,
                      u, wscale, A, n_avg, lazy, averaging, loss, margin, eps, pos_weight, neg_weight, loss_sum):
     """The scores and gradients of the batch ``rows[pos:stop]``: each row's gradients by output into ``gbuf`` (the
@@ -265,6 +317,12 @@ def _batch_gradients(data, indices, indptr, y, sw, rows, pos, stop, V, T, B, Bba
         # the row's non-zeros outermost, its outputs innermost (one cache line of V a feature); every output
         # still sums its terms in the row's order
         _row_scores(data, indices, a, z, V, T, pk, pak, averaging)
+        if margin == SOFTMAX:  # the K outputs' scores at once: the row's gradient by output into gbuf[ng]
+            batch_loss, loss_sum = _softmax_row(pk, pak, wscale, A, n_avg, lazy, B, Bbar, averaging, y[i],
+                                                sw[i] * pos_weight[int(y[i])], gbuf[ng], gb, batch_loss, loss_sum)
+            grow[ng] = i
+            ng += 1
+            continue
         any_g = False
         for k in range(K):
             p = pk[k] * wscale + B[k]

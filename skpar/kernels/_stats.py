@@ -7,17 +7,20 @@ up over blocks. The model has ``K`` outputs (``W`` of shape (K, d), ``B`` of sha
 import numpy as np
 from numba import njit
 
-from ._loss import target_loss
+from ._loss import SOFTMAX, softmax_terms, target_loss
 from ._rows import row_scores, row_sq_norm
 
 
 @njit(inline="always", nogil=True, cache=True)
-def _accumulate(out, loss, margin, P, yi, s, eps, pos_weight, neg_weight):
+def _accumulate(out, loss, margin, P, yi, s, eps, pos_weight, neg_weight, scratch):
     K = P.shape[0]
     lsum = 0.0
-    for k in range(K):
-        lv, _ = target_loss(loss, margin, P[k], yi, k, K, eps, pos_weight, neg_weight)
-        lsum += lv
+    if margin == SOFTMAX:  # the K outputs at once, the row weighed by its class (scratch: the unused gradient)
+        lsum = softmax_terms(P, yi, pos_weight[int(yi)], scratch)
+    else:
+        for k in range(K):
+            lv, _ = target_loss(loss, margin, P[k], yi, k, K, eps, pos_weight, neg_weight)
+            lsum += lv
     out[0] += s * lsum
     if not margin:
         r = yi - P[0]
@@ -42,11 +45,11 @@ def eval_rows(X, y, sw, rows, W, B, loss, margin, eps, pos_weight, neg_weight):
     weighted squared error (regression) or the weight of correctly classified rows (classification).
     """
     out = np.zeros(5)
-    P = np.empty(W.shape[0])
+    P, scratch = np.empty(W.shape[0]), np.empty(W.shape[0])
     for q in range(rows.shape[0]):
         i = rows[q]
         row_scores(X, i, W, B, P)
-        _accumulate(out, loss, margin, P, y[i], sw[i], eps, pos_weight, neg_weight)
+        _accumulate(out, loss, margin, P, y[i], sw[i], eps, pos_weight, neg_weight, scratch)
     return out
 
 

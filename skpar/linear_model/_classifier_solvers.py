@@ -23,16 +23,32 @@ from ..parallel._sgd import block_train_sizes
 GTOL_PER_TOL = 0.1
 
 
+def multinomial_by_lbfgs(est, early):
+    """Whether ``multi_class='multinomial'`` is fitted by L-BFGS over the blocks (``solver='auto'`` or ``'lbfgs'``,
+    the l2 penalty or none, synchronous rounds of the periodic averaging's blocks, no early stopping), rather than
+    by SGD's epochs on the softmax (:func:`check_multinomial`)."""
+    return (est.solver in ("auto", "lbfgs") and est.penalty in ("l2", None) and est.mode == "sync"
+            and est.averaging == "periodic" and not early)
+
+
 def check_multinomial(est, kind, early):
-    """Refuse what the multinomial fit does not do, naming it."""
+    """``'lbfgs'`` or ``'sgd'``: how ``multi_class='multinomial'`` is fitted (:func:`multinomial_by_lbfgs`, else
+    SGD's epochs on the softmax in the CPU kernels); refuse what neither does, naming it."""
     why = [text for bad, text in [
         (est.loss != "log_loss", f"loss={est.loss!r} (the softmax is the log loss's)"),
-        (est.penalty not in ("l2", None), f"penalty={est.penalty!r}"),
-        (est.mode != "sync", f"mode={est.mode!r}"), (est.solver not in ("auto", "lbfgs"), f"solver={est.solver!r}"),
-        (kind.gpu, "GPU data"), (early, "early_stopping")] if bad]
+        (kind.gpu, "GPU data"), (est.solver in ("newton", "dual"), f"solver={est.solver!r}")] if bad]
+    lbfgs = multinomial_by_lbfgs(est, early)
+    if est.solver == "lbfgs" and not lbfgs:
+        why += [text for bad, text in [
+            (est.penalty not in ("l2", None), f"penalty={est.penalty!r}"), (est.mode != "sync", f"mode={est.mode!r}"),
+            (est.averaging != "periodic", "averaging='oneshot'"), (early, "early_stopping")] if bad]
+    if not lbfgs and est.mode == "hogwild":
+        why.append("mode='hogwild' (its kernels take one output's loss at a time)")
     if why:
-        raise ValueError("multi_class='multinomial' fits the l2-penalised softmax log loss by L-BFGS over the blocks "
-                         "on CPU data; it cannot run with " + ", ".join(why) + ": use multi_class='ovr'")
+        raise ValueError("multi_class='multinomial' fits the softmax log loss on CPU data, by L-BFGS over the blocks "
+                         "(solver='lbfgs', or 'auto' in synchronous rounds) or by SGD's epochs (solver='sgd', modes "
+                         "'sync' and 'async'); it cannot run with " + ", ".join(why) + ": use multi_class='ovr'")
+    return "lbfgs" if lbfgs else "sgd"
 
 
 def solve_multinomial(est, rounds, X, start, n_classes, class_weight, history):

@@ -27,6 +27,7 @@ from .._report import CallbackSupportMixin, reporting
 from ..backend import get_backend
 from ..backend._device_input import linear_scores
 from ..diagnostics import estimate_on_blocks
+from ..kernels._loss import SOFTMAX
 from ..parallel import SGDState, SyncRounds, sgd_oneshot, sgd_sync
 from ..parallel._async import sgd_async, sgd_hogwild
 from ..parallel._blas import one_blas_thread_each
@@ -156,8 +157,8 @@ class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, CallbackSupportMixin, B
         return self.average
 
     # ---- hooks for subclasses -----------------------------------------------------------------------------------
-    def _loss(self):
-        """The loss object (a :class:`skpar._losses.Loss`)."""
+    def _loss(self, n_outputs):
+        """The loss object (a :class:`skpar._losses.Loss`) of a fit with ``n_outputs`` outputs."""
         raise NotImplementedError
 
     def _encode_targets(self, y, sample_weight, first):
@@ -244,7 +245,7 @@ class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, CallbackSupportMixin, B
             X.dtype if X.dtype in (np.float32, np.float64) else np.float64)), X, y, sample_weight)
         y, n_outputs, pos_weight, neg_weight = self._encode_targets(y, sample_weight, first=not resume)
         val = self._checked_validation_set(validation_set, partial)
-        loss = self._loss()
+        loss = self._loss(n_outputs)
         if not resume:
             self._base_seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
             self._epochs_done = 0
@@ -352,9 +353,10 @@ class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, CallbackSupportMixin, B
         n_seeds = max_epochs * (rounds.n_blocks if self.mode == "async" else 1)
         epoch_seeds = _EpochSeeds(self._base_seed, self._epochs_done, n_seeds)
         tol = None if incremental and max_epochs == 1 else self.tol
-        if tol is not None and not early:
+        if tol is not None and not early and loss.margin != SOFTMAX:
             # one-vs-rest: the objective is the sum of the K outputs' objectives, and scikit-learn stops each
-            # binary problem when its own loss stops improving by tol: the sum is asked for K tol
+            # binary problem when its own loss stops improving by tol: the sum is asked for K tol (the softmax's
+            # is one objective of all the outputs: tol itself)
             tol = tol * n_outputs
         common = dict(epoch_seeds=epoch_seeds, max_epochs=max_epochs, tol=tol,
                       n_iter_no_change=self.n_iter_no_change, history=history, start_time=start)

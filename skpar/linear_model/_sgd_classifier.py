@@ -13,14 +13,14 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 
 from .._device import array_module
-from .._losses import CLASSIFICATION_LOSSES, CLASSIFIER_LOSSES, make_loss
+from .._losses import CLASSIFICATION_LOSSES, CLASSIFIER_LOSSES, SoftmaxLogLoss, make_loss
 from ..backend import is_dask_collection
 from ..exceptions import SmallBlockWarning
 from ..parallel import SGDState, block_train_sizes
 from ..parallel._logistic import logistic_newton
 from ..parallel._newton import MAX_GRAM_WEIGHTS, use_gram
 from ._classifier_mixin import LinearClassifierMixin
-from ._classifier_solvers import check_multinomial, solve_dual, solve_multinomial
+from ._classifier_solvers import check_multinomial, multinomial_by_lbfgs, solve_dual, solve_multinomial
 from ._sgd_base import BaseParallelSGD
 from ._shared_docs import shared_parameters
 
@@ -83,7 +83,10 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
         + \\frac{\\alpha}{2} \\|W\\|_F^2`, minimised by L-BFGS over the blocks (each evaluation one round;
         ``max_iter`` its iterations; it stops once the gradient's largest entry is under ``tol / 10``, which for the
         default ``tol`` is ``LogisticRegression``'s default bound), as ``LogisticRegression`` minimises it;
-        ``predict_proba`` is then the softmax. ``partial_fit`` refuses it.
+        ``predict_proba`` is then the softmax. With ``solver='sgd'``, or where L-BFGS does not run (``mode='async'``,
+        one-shot averaging, early stopping, an l1 penalty), and in ``partial_fit``, by SGD's epochs on the same
+        objective (the CPU kernels take the K scores of a row at once); not on GPU data nor with
+        ``mode='hogwild'``.
     penalty : {'l2', 'l1', 'elasticnet'} or None, default='l2'
     alpha : float, default=1e-4
         Regularisation strength (the penalty's weight in the objective).
@@ -279,7 +282,9 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
                          client=client, callback=callback)
 
     # ---- hooks of BaseParallelSGD -----------------------------------------------------------------------------
-    def _loss(self):
+    def _loss(self, n_outputs=1):
+        if self.multi_class == "multinomial" and n_outputs > 1:  # SGD's epochs on the softmax (L-BFGS has its own)
+            return SoftmaxLogLoss()
         return make_loss(self.loss, classification=True, epsilon=self.epsilon)
 
     def _validation_targets(self, X_val, y_val, sample_weight_val):
@@ -308,15 +313,28 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
                 SmallBlockWarning, stacklevel=4,
             )
 
+    def _check_mode(self, strategy):
+        super()._check_mode(strategy)
+        if self.multi_class == "multinomial" and self.mode == "hogwild":  # (partial_fit too: it runs SGD's epochs)
+            raise ValueError("multi_class='multinomial' cannot run with mode='hogwild' (its kernels take one "
+                             "output's loss at a time): use mode='sync' or 'async', or multi_class='ovr'")
+
+    def _check_gpu(self, validation_given=False):
+        super()._check_gpu(validation_given)
+        if self.multi_class == "multinomial":
+            raise ValueError("multi_class='multinomial' fits CPU data (the GPU kernels take one output's loss at a "
+                             "time): use multi_class='ovr' on GPU data")
+
     def _exact_rounds(self, n_outputs):
-        return self.multi_class == "multinomial" and n_outputs > 1
+        return self.multi_class == "multinomial" and n_outputs > 1 and multinomial_by_lbfgs(self, self.early_stopping)
 
     def _solve_directly(self, rounds, X, kind, early, start, n_outputs, pos_weight, neg_weight):
         """Newton's method, L-BFGS or dual coordinate ascent where the solver is one of them (see ``solver``), else
         None."""
         if self.multi_class == "multinomial" and n_outputs > 1:  # three classes or more: the softmax
-            check_multinomial(self, kind, early)
-            self.solver_ = "lbfgs"
+            self.solver_ = check_multinomial(self, kind, early)
+            if self.solver_ == "sgd":  # SGD's epochs, the kernels on the softmax (see _loss)
+                return None
             self._forget_sgd_attributes()
             return solve_multinomial(self, rounds, X, start, n_outputs, np.asarray(pos_weight, float), self._log)
         self.solver_, gram = self._pick_solver(rounds, X, kind, early)
@@ -471,9 +489,6 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
                              "can use a large enough sample of the full training set target to properly estimate the "
                              "class frequency distributions. Pass the resulting weights as the class_weight "
                              "parameter.")
-        if self.multi_class == "multinomial":
-            raise ValueError("partial_fit runs SGD's one-vs-rest epochs; multi_class='multinomial' is fitted by "
-                             "L-BFGS: use fit, or multi_class='ovr'")
         if not hasattr(self, "classes_"):
             if classes is None:
                 raise ValueError("classes must be passed on the first call to partial_fit.")

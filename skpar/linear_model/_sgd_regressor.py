@@ -233,7 +233,7 @@ class ParallelSGDRegressor(LinearRegressorMixin, RegressorMixin, BaseParallelSGD
                          batch_size=batch_size, local_steps=local_steps, scaling_rule=scaling_rule, warmup=warmup,
                          solver=solver, n_blocks=n_blocks, n_jobs=n_jobs, client=client, callback=callback)
 
-    def _loss(self):
+    def _loss(self, n_outputs=1):
         return make_loss(self.loss, epsilon=self.epsilon, quantile=self.quantile)
 
     def _encode_targets(self, y, sample_weight, first):

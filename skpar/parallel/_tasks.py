@@ -19,6 +19,7 @@ from ..kernels import (
     sgd_dense,
     sparse_arrays,
 )
+from ..kernels._loss import SOFTMAX
 from ..kernels._replica import fold_replica, hogwild_csr_replica, stable_period
 from ..kernels._sgd_cuda import sgd_epoch_gpu
 from ..kernels._stats_cuda import matvec_gpu, moments_gpu, zero_loss_gpu
@@ -271,6 +272,8 @@ def zero_loss_task(block, loss, pos_weight, neg_weight):
     s, y = block.sample_weight[rows], block.y[rows]
     if not loss.margin:  # regression
         return float(np.dot(s, loss.value(np.zeros(rows.shape[0]), y)))
+    if loss.margin == SOFTMAX:  # every class scores 0: log K a sample, weighted by its class
+        return loss.zero_model_loss(pos_weight.shape[0]) * float(np.dot(s, pos_weight[y.astype(np.int64)]))
     # one-vs-rest: every output has margin 0, so each sample pays l(0) once per output, weighted as its class is
     l0 = float(loss.value(np.zeros(1), np.ones(1))[0])
     K = pos_weight.shape[0]
