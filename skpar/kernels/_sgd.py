@@ -3,7 +3,8 @@
 One call runs ``n_steps`` mini-batch steps over ``rows`` (a slice of the block's shuffled training rows) from a given
 model and returns the new model. The model has ``K`` outputs, ``W`` of shape (K, d) and ``B`` of shape (K,): one
 for regression, one per class for one-vs-rest classification (one for binary), so one pass over the block trains
-every class. The update of step ``t`` with the mini-batch ``B_t`` is the proximal step, for every output ``k``,
+every class; with the ``margin`` code ``SOFTMAX`` the K outputs share one loss, the softmax cross-entropy of the row's
+K scores (``multi_class='multinomial'``), and the steps are otherwise the same. The update of step ``t`` with the mini-batch ``B_t`` is the proximal step, for every output ``k``,
 
 .. math::
 
@@ -144,7 +145,7 @@ def sgd_dense(X, y, sw, rows, W, B, Wbar, Bbar, n_avg, t0, batch_size, n_steps,
         last = s == n_steps - 1 or stop >= n_rows
         scale = e / m
         # a step of 1 / alpha or more takes the weights to zero and not past it (scikit-learn's max(0, .)): a
-        # negative factor flipped their sign every step, and the average kept the swings (issue 23's large alpha)
+        # negative factor flipped their sign every step, and the average kept the swings (alpha = 1e5 on iris)
         shrink = max(0.0, 1.0 - e * l2)
         thr = 0.0 if last else e * l1
         for k in range(K):
