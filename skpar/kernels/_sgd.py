@@ -4,7 +4,8 @@ One call runs ``n_steps`` mini-batch steps over ``rows`` (a slice of the block's
 model and returns the new model. The model has ``K`` outputs, ``W`` of shape (K, d) and ``B`` of shape (K,): one
 for regression, one per class for one-vs-rest classification (one for binary), so one pass over the block trains
 every class; with the ``margin`` code ``SOFTMAX`` the K outputs share one loss, the softmax cross-entropy of the row's
-K scores (``multi_class='multinomial'``), and the steps are otherwise the same. The update of step ``t`` with the mini-batch ``B_t`` is the proximal step, for every output ``k``,
+K scores (``multi_class='multinomial'``), and the steps are otherwise the same. The update of step ``t`` with the
+mini-batch ``B_t`` is the proximal step, for every output ``k``,
 
 .. math::
 
