@@ -136,10 +136,12 @@ def _hogwild_rows(block, W, B, plan, rows, t0, inv_q, shared):
 
 
 def _loss_args(plan):
-    """The plan's loss arguments, in the order the kernels take them: the loss's compiled function, whether it is a
-    margin loss, its parameter and the outputs' class weights."""
+    """The plan's loss arguments, in the order the kernels take them: the loss's compiled function, its ``margin``
+    code (0 regression, 1 a margin loss, ``SOFTMAX`` the softmax of the outputs), its parameter and the outputs'
+    class weights. The code is an int for every loss, so that each kernel compiles once for it, not once for a bool
+    and again for the softmax's int."""
     loss = plan.loss
-    return loss.kernel, loss.margin, loss.param, plan.pos_weight, plan.neg_weight
+    return loss.kernel, int(loss.margin), loss.param, plan.pos_weight, plan.neg_weight
 
 
 def _common(plan):
