@@ -110,8 +110,8 @@ def _normalised_gram(X, s, fit_intercept):
 def test_shotgun_parallelism_is_the_gram_matrix_spectrum(fit_intercept):
     """P* from the top eigenvalue and the typical P from tr(A^2) / tr(A) of the column-normalised Gram matrix,
     dense and sparse alike, with sample weights."""
-    from skpar.diagnostics import shotgun_parallelism
     from skpar.datasets import make_correlated_regression
+    from skpar.diagnostics import shotgun_parallelism
 
     X, _, _ = make_correlated_regression(600, 80, random_state=0)
     s = np.random.default_rng(0).uniform(0.5, 2.0, size=600)
