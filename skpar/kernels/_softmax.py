@@ -3,6 +3,8 @@
 import numpy as np
 from numba import njit
 
+from ._loss import softmax_terms
+
 
 @njit(nogil=True, cache=True)
 def softmax_terms_csr(data, indices, indptr, rows, y, s, class_weight, WT, B, gWT, gB):
@@ -15,7 +17,7 @@ def softmax_terms_csr(data, indices, indptr, rows, y, s, class_weight, WT, B, gW
     one cost 1.4 times scipy's products on 20 Newsgroups); compiled, the loop releases the GIL, where scipy's
     sparse products hold it and the blocks' threads took turns."""
     K = WT.shape[1]
-    P = np.empty(K)
+    P, G = np.empty(K), np.empty(K)
     loss = 0.0
     for q in range(rows.shape[0]):
         i = rows[q]
@@ -25,22 +27,12 @@ def softmax_terms_csr(data, indices, indptr, rows, y, s, class_weight, WT, B, gW
             x, j = data[r], indices[r]
             for k in range(K):
                 P[k] += x * WT[j, k]
-        t = int(y[i])
-        z_t = P[t]
-        top = P[0]
-        for k in range(1, K):
-            top = max(top, P[k])
-        total = 0.0
+        # the row's loss, and its gradient in its scores into G (the SGD kernels' one definition of the softmax)
+        loss += softmax_terms(P, y[i], s[i] * class_weight[int(y[i])], G)
         for k in range(K):
-            P[k] = np.exp(P[k] - top)
-            total += P[k]
-        w = s[i] * class_weight[t]
-        loss += w * (top + np.log(total) - z_t)
-        for k in range(K):
-            P[k] = w * (P[k] / total - (1.0 if k == t else 0.0))  # now the row's gradient in its scores
-            gB[k] += P[k]
+            gB[k] += G[k]
         for r in range(indptr[i], indptr[i + 1]):
             x, j = data[r], indices[r]
             for k in range(K):
-                gWT[j, k] += x * P[k]
+                gWT[j, k] += x * G[k]
     return loss
