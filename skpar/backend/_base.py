@@ -27,10 +27,11 @@ class Backend(Protocol):
     #: an executor over this process's threads that drivers may use for their own parallel work, or None
     local_pool: Any
 
-    def partition(self, X, y, sample_weight, *, n_blocks, seeds, validation_fraction) -> list[Any]:
+    def partition(self, X, y, sample_weight, *, n_blocks, seeds, validation_fraction, held_out=None) -> list[Any]:
         """Split the data into ``n_blocks`` blocks that stay where they live; return one handle per block, in order.
         A dask array's row chunks are the blocks: ``n_blocks`` None keeps its chunks, a count cuts its rows anew
-        into that many, as local data is cut (:func:`~skpar.backend._dask_input.rechunk_rows`)."""
+        into that many, as local data is cut (:func:`~skpar.backend._dask_input.rechunk_rows`). Each block holds
+        out ``validation_fraction`` of its rows, or, for local data, its rows of the boolean mask ``held_out``."""
 
     def place(self, objects) -> list[Any]:
         """Put objects (blocks built on the driver) where tasks will use them; one handle each."""

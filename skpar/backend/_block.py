@@ -180,9 +180,11 @@ class Block(SolverState):
                 persisted_state(self))
 
 
-def make_block(X, y, sample_weight, index, seed, validation_fraction, check_finite=False, gpu=False, rows=None):
-    """Build a :class:`Block` where its data lives, holding out ``validation_fraction`` of its rows; ``rows`` says
-    which rows of the fit's data it holds (see :class:`Block`).
+def make_block(X, y, sample_weight, index, seed, validation_fraction, check_finite=False, gpu=False, rows=None,
+               held_out=None):
+    """Build a :class:`Block` where its data lives, holding out ``validation_fraction`` of its rows (drawn from
+    ``seed``), or the rows where the boolean mask ``held_out`` is True (drawn on the driver over all the rows, as
+    scikit-learn draws them); ``rows`` says which rows of the fit's data it holds (see :class:`Block`).
 
     ``check_finite`` is for data that was never validated on the driver (chunks of a dask array): NaN or inf in a
     block, or a negative weight, raise a ``ValueError`` that names the block. ``gpu`` (found where the data entered
@@ -214,7 +216,12 @@ def make_block(X, y, sample_weight, index, seed, validation_fraction, check_fini
         check_block_values(X, y, sample_weight, index)
     val_rows = None
     n = X.shape[0]
-    if validation_fraction:
+    if held_out is not None:
+        val_rows = np.flatnonzero(held_out)
+        if val_rows.shape[0] >= n:  # a block may hold no validation rows, but it must train on some
+            raise ValueError(f"block {index}: all of its {n} rows are validation rows (early_stopping's "
+                             f"validation_fraction={validation_fraction}); use fewer blocks or a smaller fraction")
+    elif validation_fraction:
         n_val = int(round(validation_fraction * n))
         if not 1 <= n_val < n:  # scikit-learn refuses an empty side too, rather than move the fraction
             raise ValueError(f"block {index}: validation_fraction={validation_fraction} of its {n} rows leaves "

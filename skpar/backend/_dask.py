@@ -57,7 +57,8 @@ class DaskBackend:
         self._where = {}  # block key -> the worker holding it
         self._recipes = {}  # block key -> how to make the block again: ("object", block) or ("delayed", delayed)
 
-    def partition(self, X, y, sample_weight, *, n_blocks, seeds, validation_fraction, gpu=False):
+    def partition(self, X, y, sample_weight, *, n_blocks, seeds, validation_fraction, gpu=False,
+                  held_out=None):
         if is_dask_collection(X):
             return self.place_delayed(delayed_blocks(rechunk_rows(X, n_blocks), y, sample_weight, seeds,
                                                      validation_fraction, gpu))
@@ -68,7 +69,8 @@ class DaskBackend:
         else:
             return self.place([
                 make_block(take_rows(X, rows), y[rows], None if sample_weight is None else sample_weight[rows], k,
-                           int(seeds[k]), validation_fraction, rows=rows)
+                           int(seeds[k]), validation_fraction, rows=rows,
+                           held_out=None if held_out is None else held_out[rows])
                 for k, rows in enumerate(row_groups(y, n_blocks))
             ])
 

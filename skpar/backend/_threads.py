@@ -35,7 +35,8 @@ class ThreadBackend:
         self._pool = cf.ThreadPoolExecutor(max_workers=self.n_workers, thread_name_prefix="skpar")
         self._lanes = {}
 
-    def partition(self, X, y, sample_weight, *, n_blocks, seeds, validation_fraction, gpu=False):
+    def partition(self, X, y, sample_weight, *, n_blocks, seeds, validation_fraction, gpu=False,
+                  held_out=None):
         if is_dask_collection(X):
             # a dask array without a cluster: each chunk becomes a block in this process, computed once
             return self.place_delayed(delayed_blocks(rechunk_rows(X, n_blocks), y, sample_weight, seeds,
@@ -47,7 +48,7 @@ class ThreadBackend:
         for k, rows in enumerate(row_groups(y, n_blocks)):
             sw = None if sample_weight is None else sample_weight[rows]
             blocks.append(make_block(take_rows(X, rows), y[rows], sw, k, int(seeds[k]), validation_fraction,
-                                     rows=rows))
+                                     rows=rows, held_out=None if held_out is None else held_out[rows]))
         return blocks
 
     def place_delayed(self, objects):

@@ -17,6 +17,7 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, is_classifier
+from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model._base import SparseCoefMixin
 from sklearn.utils import check_random_state
@@ -42,7 +43,7 @@ from ._sgd_blocks import (
     sparse_rows,
     survey_task,
 )
-from ._sgd_plan import NEVER, make_plan
+from ._sgd_plan import NEVER, divergence_reference, make_plan
 from ._validation import check_fit_data, check_validation_data
 
 #: rows sampled to estimate the moments behind the critical batch size and the automatic step size
@@ -246,6 +247,11 @@ class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, CallbackSupportMixin, B
         y, n_outputs, pos_weight, neg_weight = self._encode_targets(y, sample_weight, first=not resume)
         val = self._checked_validation_set(validation_set, partial)
         loss = self._loss(n_outputs)
+        # the validation rows are held out whenever early_stopping is on, as scikit-learn holds them out, even
+        # where tol=None lets no epoch stop the fit; an explicit validation set takes their place. They are drawn
+        # before the blocks' seeds, as scikit-learn draws them before its own from the same random_state.
+        early = self.early_stopping and not partial
+        held_out = self._held_out_rows(y, sample_weight, kind) if early and val is None else None
         if not resume:
             self._base_seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
             self._epochs_done = 0
@@ -256,11 +262,7 @@ class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, CallbackSupportMixin, B
         # GPU rounds are local epochs of thousands of warp workers (skpar.kernels._sgd_cuda), whatever local_steps says
         local_steps = "epoch" if gpu else self.local_steps
         try:
-            # the validation rows are held out whenever early_stopping is on, as scikit-learn holds them out, even
-            # where tol=None lets no epoch stop the fit
-            early = self.early_stopping and not partial
-            # an explicit validation set takes the held-out rows' place
-            blocks = self._partition(backend, X, y, sample_weight, early and val is None, kind, n_blocks)
+            blocks = self._partition(backend, X, y, sample_weight, early and val is None, kind, n_blocks, held_out)
             # SGD keeps no state on the blocks (the driver holds the model): a round lost with a worker is run again
             # on the blocks placed anew; the asynchronous loop sends a lost block's tasks again itself
             rounds = SyncRounds(backend, blocks, recoverable=True)
@@ -275,10 +277,9 @@ class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, CallbackSupportMixin, B
                     (state, history, n_epochs), plan, tol, converged = direct, None, None, True
                 else:
                     # one round for what the plan needs of every block (on a cluster each round is a trip to
-                    # every worker); the zero model's loss scales the plan's divergence test, wanted wherever a
-                    # plan is made
-                    survey = rounds.run(survey_task, loss, pos_weight, neg_weight,
-                                        not resume or self._sgd_plan is None).results
+                    # every worker); the zero model's loss on this call's rows scales the divergence test, of a
+                    # fresh plan and of one that partial_fit continues on new rows
+                    survey = rounds.run(survey_task, loss, pos_weight, neg_weight).results
                     state, history, plan, tol, n_epochs, converged = self._fit_epochs(
                         strategy, rounds, X, kind, survey, resume, incremental, early, max_epochs, local_steps,
                         loss, n_outputs, pos_weight, neg_weight, start, start_state, val)
@@ -305,9 +306,10 @@ class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, CallbackSupportMixin, B
             B = np.zeros_like(B)
         self._sgd_state, self._sgd_plan = state, plan
         self._epochs_done += n_epochs
-        for name, value in self._model_attributes(W, B, dtype if dtype in (np.float32, np.float64)
-                                                  else np.float64).items():
+        dtype = dtype if dtype in (np.float32, np.float64) else np.float64
+        for name, value in self._model_attributes(W, B, dtype).items():
             setattr(self, name, value)
+        self._store_iterates(state, plan, dtype)
         self.n_iter_ = int(n_epochs)
         self.t_ = int(t)
         self.history_ = history
@@ -316,16 +318,54 @@ class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, CallbackSupportMixin, B
         if plan is not None:
             self.learning_rate_ = float(plan.eta)
 
-    def _partition(self, backend, X, y, sample_weight, early, kind, n_blocks):
+    def _store_iterates(self, state, plan, dtype):
+        """With averaging on, the last iterate and the average apart, under scikit-learn's names
+        (``_standard_coef``, ``_standard_intercept``, ``_average_coef``, ``_average_intercept``), beside ``coef_``
+        (the average once it has started); a fit without averaging has none of them, as scikit-learn's has not."""
+        names = ("_standard_coef", "_standard_intercept", "_average_coef", "_average_intercept")
+        for name in names:
+            self.__dict__.pop(name, None)
+        if plan is None or plan.avg_start >= NEVER:
+            return
+        for prefix, (W, B) in (("_standard", (state.w, state.b)), ("_average", (state.wbar, state.bbar))):
+            model = self._model_attributes(W, B if self.fit_intercept else np.zeros_like(B), dtype)
+            setattr(self, prefix + "_coef", model["coef_"])
+            setattr(self, prefix + "_intercept", model["intercept_"])
+
+    def _held_out_rows(self, y, sample_weight, kind):
+        """``early_stopping``'s validation rows of local data as a boolean mask, drawn as scikit-learn draws them:
+        a shuffle split of all the rows from ``random_state`` (stratified by class for a classifier), so the same
+        rows on any number of blocks. None for a dask array, whose blocks hold out ``validation_fraction`` of their
+        own rows each (drawn from their seeds: the rows are never all in one place)."""
+        if kind.dask:
+            return None
+        splitter = StratifiedShuffleSplit if is_classifier(self) else ShuffleSplit
+        split = splitter(test_size=self.validation_fraction, random_state=self.random_state)
+        try:
+            _, rows = next(split.split(np.zeros((y.shape[0], 1)), y))
+        except ValueError as exc:  # an empty side, or a class too rare to stratify: say which parameter it is
+            raise ValueError(f"early_stopping cannot hold out validation_fraction={self.validation_fraction} of "
+                             f"{y.shape[0]} rows: {exc} Change validation_fraction, fit more rows, or fit without "
+                             "early_stopping.") from exc
+        if sample_weight is not None and not np.any(np.asarray(sample_weight)[rows] > 0):
+            raise ValueError("The sample weights for validation set are all zero, consider using a different "
+                             "random state.")
+        mask = np.zeros(y.shape[0], dtype=bool)
+        mask[rows] = True
+        return mask
+
+    def _partition(self, backend, X, y, sample_weight, early, kind, n_blocks, held_out=None):
         """The fit's ``n_blocks`` blocks (None: a dask array's row chunks; a worker process each for Hogwild! on
-        Dask, whose threads share the block's model), each with its seed and, with ``early``, its validation rows.
-        Block ``k``'s seed depends on ``k`` alone, so a block runs the same steps on any thread or worker."""
+        Dask, whose threads share the block's model), each with its seed and, with ``early``, its validation rows
+        (its rows of ``held_out``, where given). Block ``k``'s seed depends on ``k`` alone, so a block runs the
+        same steps on any thread or worker."""
         if self.mode == "hogwild" and not backend.in_process:
             n_blocks = backend.n_processes
         n_seeds = len(X.chunks[0]) if n_blocks is None else n_blocks
         seeds = [_seed(self._base_seed, 1, k) for k in range(n_seeds)]
         return backend.partition(X, y, sample_weight, n_blocks=n_blocks, seeds=seeds,
-                                 validation_fraction=self.validation_fraction if early else 0.0, gpu=kind.gpu)
+                                 validation_fraction=self.validation_fraction if early else 0.0, gpu=kind.gpu,
+                                 held_out=held_out)
 
     def _fit_epochs(self, strategy, rounds, X, kind, survey, resume, incremental, early, max_epochs, local_steps,
                     loss, n_outputs, pos_weight, neg_weight, start, start_state=None, val=None):
@@ -348,7 +388,10 @@ class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, CallbackSupportMixin, B
                 state.t = max(state.t, plan.avg_start)
                 state.n_avg = max(1, math.ceil(max(n_train) / self.batch_size))
         else:
-            plan = replace(plan, pos_weight=np.asarray(pos_weight, float), neg_weight=np.asarray(neg_weight, float))
+            # partial_fit on new rows: their targets may sit far from the first call's (y = 1 there, 2 here: the
+            # first call's zero-model loss of 0.5 made the second's objective of 1.3 a divergence, halved 30 times)
+            plan = replace(plan, pos_weight=np.asarray(pos_weight, float), neg_weight=np.asarray(neg_weight, float),
+                           **divergence_reference(sum(s.zero_loss for s in survey) / max(sum(n_train), 1)))
         # asynchronous blocks run at their own pace: a fast block may run up to n_blocks times the epochs
         n_seeds = max_epochs * (rounds.n_blocks if self.mode == "async" else 1)
         epoch_seeds = _EpochSeeds(self._base_seed, self._epochs_done, n_seeds)

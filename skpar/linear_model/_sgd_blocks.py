@@ -10,9 +10,10 @@ from ..parallel._results import Survey
 from ..parallel._tasks import zero_loss_task
 
 
-def survey_task(block, loss, pos_weight, neg_weight, with_loss):
-    """A block's training rows, the loss of the zero model on them, and its SGD workers (warps on a GPU, else 1)."""
-    zero = zero_loss_task(block, loss, pos_weight, neg_weight) if with_loss else 0.0
+def survey_task(block, loss, pos_weight, neg_weight):
+    """A block's training rows, the loss of the zero model on them (it reads the targets alone), and its SGD workers
+    (warps on a GPU, else 1)."""
+    zero = zero_loss_task(block, loss, pos_weight, neg_weight)
     workers = block.n_workers() if block.on_gpu and block.registers else 1
     return Survey(block.n_train, zero, workers)
 

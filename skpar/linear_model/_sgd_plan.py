@@ -78,7 +78,15 @@ def _avg_start(est, steps_per_epoch, n_blocks):
         return steps_per_epoch
     if average is True:
         return 0
-    return int(average) // (est.batch_size * n_blocks)
+    # scikit-learn averages from its ``average``-th sample on (counting from 1): the step that holds that sample
+    return max(int(average) - 1, 0) // (est.batch_size * n_blocks)
+
+
+def divergence_reference(ref_loss):
+    """The plan's divergence test from the zero model's loss per sample on the rows being fitted: ``ref_loss``
+    itself (an epoch far above it has diverged) and ``blowup``, the loss per sample of a batch that has."""
+    # a zero model that loses nothing (the perceptron's criterion) gives no scale: only a non-finite loss
+    return {"blowup": BLOWUP_FACTOR * ref_loss if ref_loss > 0 else np.inf, "ref_loss": float(ref_loss)}
 
 
 def make_plan(est, loss, cbs, ref_loss, n_blocks, n_train, pos_weight, neg_weight, local_steps=None, workers=None):
@@ -108,9 +116,7 @@ def make_plan(est, loss, cbs, ref_loss, n_blocks, n_train, pos_weight, neg_weigh
         schedule=schedule, eta=eta, power_t=power_t, samples_per_step=per_step,
         warmup_steps=float(warmup_steps),
         eta_start=min(eta0, eta) if warmup_steps else eta, avg_start=_avg_start(est, steps_per_epoch, n_blocks),
-        # a zero model that loses nothing (the perceptron's criterion) gives no scale: only a non-finite loss
-        blowup=BLOWUP_FACTOR * ref_loss if ref_loss > 0 else np.inf,
-        ref_loss=float(ref_loss),
+        **divergence_reference(ref_loss),
         shuffle=bool(est.shuffle),
         # test-only straggler hook (tests/test_async.py, asv_bench/scripts): per-block task delays in seconds
         delays=tuple(getattr(est, "_straggler_delays", ())),
