@@ -12,7 +12,8 @@ numpydoc_validate = pytest.importorskip("numpydoc.validate")
 IGNORED = {"SA01", "EX01", "ES01", "RT02", "GL01", "GL02", "SS06", "PR06", "YD01"}
 
 PUBLIC = {
-    "skpar": ["ParallelSGDRegressor", "AveragedSGDClassifier", "ShotgunLasso", "DualCoordinateAscentSVM",
+    "skpar": ["ParallelSGDRegressor", "AveragedSGDClassifier", "SGDClassifier", "SGDRegressor", "ShotgunLasso",
+              "DualCoordinateAscentSVM",
               "critical_batch_size", "shotgun_lasso_path"],
     "skpar.linear_model": ["alpha_max"],
     "skpar.datasets": ["make_correlated_regression", "make_sparse_design"],

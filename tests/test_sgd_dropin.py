@@ -1,13 +1,20 @@
 """What a user swapping skpar in for scikit-learn's SGD estimators finds: ``shuffle``, ``fit(coef_init=,
-intercept_init=)``, ``l1_ratio=None``, ``sparsify()``/``densify()``, scikit-learn's errors. The whole of
+intercept_init=)``, ``l1_ratio=None``, ``sparsify()``/``densify()``, scikit-learn's errors, and the drop-in
+classes ``skpar.SGDClassifier`` and ``skpar.SGDRegressor``, whose defaults take scikit-learn's steps. The whole of
 scikit-learn's own SGD test module is run against skpar by ``asv_bench/scripts/sklearn_sgd_suite.py``."""
+
+import inspect
+import warnings
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
+import sklearn.linear_model as sklm
 from sklearn.datasets import make_classification
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skpar import AveragedSGDClassifier, ParallelSGDRegressor
+from skpar import AveragedSGDClassifier, ParallelSGDRegressor, SGDClassifier, SGDRegressor
 
 X, Y = make_classification(3000, 10, n_classes=3, n_informative=5, random_state=0)
 CASES = [(AveragedSGDClassifier, Y), (ParallelSGDRegressor, Y.astype(float))]
@@ -88,12 +95,10 @@ def test_per_sample_steps_are_scikit_learns_steps(loss, learning_rate):
     """With a batch of one row, no scaling rule, no warm-up, no average and the rows in order, one block's epoch
     is scikit-learn's per-sample SGD: its schedules (``'optimal'``'s offset from Bottou's heuristic,
     ``'invscaling'`` with the classifier's default ``power_t``) and its classifier losses, step for step."""
-    from sklearn.linear_model import SGDClassifier
-
     Xb, yb = make_classification(500, 5, random_state=0)
     kw = dict(loss=loss, learning_rate=learning_rate, eta0=0.01, shuffle=False, max_iter=2, tol=None, average=False)
     ours = AveragedSGDClassifier(batch_size=1, scaling_rule=None, warmup=0, n_blocks=1, solver="sgd", **kw).fit(Xb, yb)
-    theirs = SGDClassifier(**kw).fit(Xb, yb)
+    theirs = sklm.SGDClassifier(**kw).fit(Xb, yb)
     np.testing.assert_allclose(ours.coef_, theirs.coef_, rtol=1e-10)
     np.testing.assert_allclose(ours.intercept_, theirs.intercept_, rtol=1e-10, atol=1e-12)
     assert ours.t_ == theirs.t_
@@ -119,3 +124,59 @@ def test_loss_functions_list_the_choices_and_say_which_give_probabilities():
             np.testing.assert_allclose(clf.predict_proba(X[:5]).sum(axis=1), 1.0)
     with pytest.raises(TypeError):
         AveragedSGDClassifier.loss_functions["mine"] = None  # read only: the registry is skpar._losses'
+
+
+# ---- the drop-in classes: scikit-learn's defaults on skpar's estimators ---------------------------------------------
+DROPIN = [(SGDClassifier, sklm.SGDClassifier), (SGDRegressor, sklm.SGDRegressor)]
+
+
+@parametrize_with_checks([SGDClassifier(), SGDRegressor()], expected_failed_checks=lambda est: {
+    check: "SGD: weight 2 differs from a repeated row in a shuffled pass (scikit-learn marks its own SGD so)"
+    for check in ("check_sample_weight_equivalence_on_dense_data", "check_sample_weight_equivalence_on_sparse_data")})
+def test_dropin_sklearn_api(estimator, check):
+    check(estimator)
+
+
+@pytest.mark.parametrize("ours, theirs", DROPIN)
+def test_dropin_has_every_parameter_of_scikit_learns_with_its_default(ours, theirs):
+    mine = inspect.signature(ours).parameters
+    for name, p in inspect.signature(theirs).parameters.items():
+        assert name in mine, name
+        assert mine[name].default == p.default, (name, mine[name].default, p.default)
+    # and the rest are the fast estimator's, whose class it is
+    parent = inspect.signature(ours.__mro__[1]).parameters
+    assert set(mine) == set(parent)
+
+
+def _pair(ours, theirs, X, y, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # ConvergenceWarning alike on both sides
+        return ours(**kw).fit(X, y), theirs(**kw).fit(X, y)
+
+
+@pytest.mark.parametrize("case", ["regressor", "hinge", "log_loss", "early_stopping", "average", "late_average"])
+def test_dropin_defaults_take_scikit_learns_steps_and_stop_where_it_stops(case):
+    """Called as scikit-learn's estimators are called, with rows in order (scikit-learn's shuffle draws from its
+    own generator): the same epochs, the same stop (``tol``'s rule on the training loss), the same coefficients.
+    With ``early_stopping``, the same held-out rows, so the same epochs on the other rows; ``tol=None`` there,
+    because scikit-learn scores its validation rows with the weights before their l2 scale (its ``WeightVector``'s
+    ``wscale``) is applied, so its stop can come epochs apart. With averaging, ``tol=None`` too: skpar's rule
+    watches the average's loss, scikit-learn's the iterate's."""
+    X, y = make_classification(600, 8, random_state=0)
+    X = StandardScaler().fit_transform(X)
+    kw = dict(shuffle=False)
+    if case in ("regressor", "average", "late_average"):
+        y = X @ np.arange(8.0) + 0.1 * np.random.default_rng(0).normal(size=600)
+        if case != "regressor":  # (skpar's rule watches the average's loss, scikit-learn's the iterate's)
+            kw.update(average={"average": True, "late_average": 50}[case], tol=None, max_iter=5)
+        ours, theirs = _pair(SGDRegressor, sklm.SGDRegressor, X, y, **kw)
+    else:
+        if case == "early_stopping":
+            kw.update(early_stopping=True, validation_fraction=0.3, random_state=0, tol=None, max_iter=6)
+        ours, theirs = _pair(SGDClassifier, sklm.SGDClassifier, X, y, loss="log_loss" if case == "log_loss"
+                             else "hinge", **kw)
+    assert 1 < ours.n_iter_ == theirs.n_iter_ < 1000
+    assert ours.t_ == theirs.t_
+    np.testing.assert_allclose(ours.coef_, theirs.coef_, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(ours.intercept_, theirs.intercept_, rtol=1e-9, atol=1e-12)
+    assert hasattr(ours, "_average_coef") == hasattr(theirs, "_average_coef")

@@ -14,11 +14,13 @@ Pairs (defaults on both sides):
   ``LogisticRegression(C=1/(alpha n))`` (the same objective as the classifier's default ``alpha=1e-4``),
   ``DualCoordinateAscentSVM()`` vs ``LinearSVC()``;
 - regression sets: ``ParallelSGDRegressor()`` vs ``SGDRegressor()`` and ``Ridge()``;
+- ``--only dropin``: skpar's drop-in ``SGDClassifier()`` and ``SGDRegressor()`` (scikit-learn's defaults on skpar's
+  estimators: one block, a sample a step) vs scikit-learn's, same ``random_state``;
 - Lasso problems (mug05_12_12, arcene, dorothea): ``ShotgunLasso(alpha)`` vs ``Lasso(alpha)``, skglm's and celer's
   ``Lasso(alpha)`` where installed (the ``bench`` extra), at ``alpha = --alpha-frac * alpha_max`` (alpha is the
   problem, not a solver setting).
 
-Usage: python asv_bench/scripts/realdata.py [--sets a9a,ijcnn1,...] [--only sgd,svm,lasso] [--repeats 3]
+Usage: python asv_bench/scripts/realdata.py [--sets a9a,ijcnn1,...] [--only sgd,svm,lasso,dropin] [--repeats 3]
 """
 
 import argparse
@@ -33,6 +35,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Lasso, LogisticRegression, Ridge, SGDClassifier, SGDRegressor
 from sklearn.svm import LinearSVC
 
+import skpar
 from skpar import AveragedSGDClassifier, DualCoordinateAscentSVM, ParallelSGDRegressor, ShotgunLasso
 from skpar.linear_model import alpha_max
 
@@ -58,10 +61,17 @@ def pairs(task, family, alpha=None, n_train=None):
                       ("LogisticRegression(C=1/(alpha n))", lambda: LogisticRegression(C=same))])]
         if "svm" in family:
             out += [("DualCoordinateAscentSVM()", DualCoordinateAscentSVM, [("LinearSVC()", LinearSVC)])]
+        if "dropin" in family:
+            out += [("skpar.SGDClassifier()", lambda: skpar.SGDClassifier(random_state=0),
+                     [("SGDClassifier()", lambda: SGDClassifier(random_state=0))])]
         return out
     if task == "regression":
-        return [("ParallelSGDRegressor()", ParallelSGDRegressor,
-                 [("SGDRegressor()", SGDRegressor), ("Ridge()", Ridge)])] if "sgd" in family else []
+        out = [("ParallelSGDRegressor()", ParallelSGDRegressor,
+                [("SGDRegressor()", SGDRegressor), ("Ridge()", Ridge)])] if "sgd" in family else []
+        if "dropin" in family:
+            out += [("skpar.SGDRegressor()", lambda: skpar.SGDRegressor(random_state=0),
+                     [("SGDRegressor()", lambda: SGDRegressor(random_state=0))])]
+        return out
     if task == "lasso":
         if "lasso" not in family:
             return []
@@ -138,7 +148,7 @@ def run_set(name, task, family, repeats, alpha_frac):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sets", default=",".join(SETS), help="comma-separated set names")
-    parser.add_argument("--only", default="sgd,svm,lasso", help="estimator families: sgd, svm, lasso")
+    parser.add_argument("--only", default="sgd,svm,lasso", help="estimator families: sgd, svm, lasso, dropin")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--alpha-frac", type=float, default=0.01, help="Lasso alpha as a fraction of alpha_max")
     args = parser.parse_args()

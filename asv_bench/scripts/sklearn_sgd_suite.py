@@ -1,6 +1,7 @@
 """scikit-learn's own SGD test module (``sklearn/linear_model/tests/test_sgd.py`` of the installed scikit-learn), run
-with skpar's estimators in place of scikit-learn's: how much of a drop-in ``AveragedSGDClassifier`` and
-``ParallelSGDRegressor`` are.
+with skpar's estimators in place of scikit-learn's: how much of a drop-in skpar's ``SGDClassifier`` and
+``SGDRegressor`` are (``--estimators fast``: ``AveragedSGDClassifier`` and ``ParallelSGDRegressor``, the same
+classes with defaults for speed on many cores).
 
 Before the module is collected, ``sklearn.linear_model.SGDClassifier`` and ``SGDRegressor`` are replaced by skpar's
 two estimators, so the module's factories and its sparse subclasses build skpar's. The tests of
@@ -8,7 +9,7 @@ two estimators, so the module's factories and its sparse subclasses build skpar'
 are not about the swapped estimators and are left out (``-k``). Prints the counts, then every failure's test name
 and the last line of its error, grouped by that line.
 
-Usage: python asv_bench/scripts/sklearn_sgd_suite.py [--show 40]
+Usage: python asv_bench/scripts/sklearn_sgd_suite.py [--estimators dropin|fast] [--show 40]
 """
 
 import argparse
@@ -24,16 +25,19 @@ LEFT_OUT = "not OneClass and not one_class and not ocsvm and not loss_function a
 class Swap:
     """A pytest plugin: skpar's estimators in scikit-learn's place, and a record of every test's outcome."""
 
-    def __init__(self):
+    def __init__(self, estimators="dropin"):
         self.outcomes = {}
+        self.estimators = estimators
 
     def pytest_configure(self, config):
         import sklearn.linear_model as lm
 
         import skpar
 
-        lm.SGDClassifier = skpar.AveragedSGDClassifier
-        lm.SGDRegressor = skpar.ParallelSGDRegressor
+        if self.estimators == "dropin":
+            lm.SGDClassifier, lm.SGDRegressor = skpar.SGDClassifier, skpar.SGDRegressor
+        else:
+            lm.SGDClassifier, lm.SGDRegressor = skpar.AveragedSGDClassifier, skpar.ParallelSGDRegressor
 
     def pytest_runtest_logreport(self, report):
         if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
@@ -47,14 +51,17 @@ class Swap:
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--show", type=int, default=40, help="failure groups to print")
+    p.add_argument("--estimators", choices=["dropin", "fast"], default="dropin",
+                   help="skpar.SGDClassifier/SGDRegressor (scikit-learn's defaults), or the fast-default classes")
     args = p.parse_args()
     import sklearn
 
     path = os.path.join(os.path.dirname(sklearn.__file__), "linear_model", "tests", "test_sgd.py")
-    swap = Swap()
+    swap = Swap(args.estimators)
     pytest.main([path, "-q", "-p", "no:cacheprovider", "-k", LEFT_OUT, "-W", "ignore"], plugins=[swap])
     counts = collections.Counter(outcome for outcome, _ in swap.outcomes.values())
-    print(f"\nscikit-learn {sklearn.__version__}'s test_sgd.py with skpar's estimators: {counts['passed']} passed, "
+    print(f"\nscikit-learn {sklearn.__version__}'s test_sgd.py with skpar's {args.estimators} estimators: "
+          f"{counts['passed']} passed, "
           f"{counts['failed']} failed, {counts['skipped']} skipped of {len(swap.outcomes)}")
     groups = collections.defaultdict(list)
     for node, (outcome, message) in swap.outcomes.items():

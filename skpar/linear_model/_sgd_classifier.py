@@ -235,6 +235,7 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
 
     See Also
     --------
+    skpar.SGDClassifier : This estimator with scikit-learn's defaults (its steps, to swap in).
     sklearn.linear_model.SGDClassifier : The same objective on one core.
 
     Examples

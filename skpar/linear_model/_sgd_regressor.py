@@ -183,6 +183,7 @@ class ParallelSGDRegressor(LinearRegressorMixin, RegressorMixin, BaseParallelSGD
 
     See Also
     --------
+    skpar.SGDRegressor : This estimator with scikit-learn's defaults (its steps, to swap in).
     sklearn.linear_model.SGDRegressor : The same objective on one core.
 
     Notes
