@@ -13,6 +13,14 @@ loss sum and gradient sums at the round's :math:`(W, b)`, in one pass over its r
 product with X for the scores, one for the gradient, dense or CSR alike); the driver adds them in block order and
 steps with scipy's L-BFGS-B, so the rounds are exact sums and the result does not depend on where the blocks run
 (to the last bit on threads; to rounding on a cluster's worker processes, whose BLAS may sum in another order).
+
+With intercepts, L-BFGS steps in centred coordinates: it moves :math:`(W, b')` with :math:`b = b' - W \\mu`,
+:math:`\\mu` the rows' weighted mean, so that its scores are :math:`W (x_i - \\mu) + b'`. The objective and its
+optimum are the same (the intercepts absorb the shift, and the penalty is on :math:`W` alone); the blocks still
+score their own rows at :math:`(W, b)` and the driver moves the gradient, :math:`\\nabla_W - \\nabla_b \\mu^\\top`.
+Uncentred rows of non-negative features (pixels, tf-idf) share a large common direction, the mean, that makes the
+problem ill conditioned: centred, L-BFGS took 186 iterations on Fashion-MNIST where it took 387 (20 Newsgroups: 48
+and 55; docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -21,7 +29,6 @@ import time
 
 import numpy as np
 from scipy.optimize import minimize
-from scipy.special import logsumexp
 from sklearn.utils.extmath import safe_sparse_dot
 
 from .._report import record, stop_requested
@@ -51,16 +58,29 @@ def _softmax_terms(block, W, B, class_weight):
         X, y, s = X[rows], y[rows], s[rows]
     t = np.asarray(y, dtype=np.intp)
     s = np.asarray(s, dtype=np.float64) * class_weight[t]
-    Z = np.asarray(safe_sparse_dot(X, W.T, dense_output=True), dtype=np.float64) + B
-    lse = logsumexp(Z, axis=1)
+    # the scores class-major, (K, n): BLAS forms W X^T (a wide product) in 25 ms where X W^T (a thin one) took 38
+    # (Fashion-MNIST, 30,000 rows, one thread); the softmax and the gradient's product G X stay in that layout
+    Z = np.asarray(W @ X.T, dtype=np.float64) + B[:, None]
+    top = Z.max(axis=0)
+    E = np.exp(Z - top)  # the one exponential: the log-sum-exp and the softmax both come from it
+    total = E.sum(axis=0)
     idx = np.arange(t.shape[0])
-    loss = float(s @ (lse - Z[idx, t]))
+    loss = float(s @ (top + np.log(total) - Z[t, idx]))
     # the gradient of each row's loss in its scores: softmax minus the one-hot target, weighted
-    G = np.exp(Z - lse[:, None])
-    G[idx, t] -= 1.0
-    G *= s[:, None]
-    gW = np.asarray(safe_sparse_dot(G.T, X, dense_output=True), dtype=np.float64)
-    return loss, gW, G.sum(axis=0)
+    E /= total
+    E[t, idx] -= 1.0
+    E *= s
+    gW = np.asarray(E @ X, dtype=np.float64)
+    return loss, gW, E.sum(axis=1)
+
+
+def weighted_sum_task(block, class_weight):
+    """``(sum_i w_i x_i, sum_i w_i)`` over the block's training rows, ``w_i = s_i c_{y_i}`` (the objective's row
+    weights)."""
+    rows = block.train_rows
+    w = np.asarray(block.sample_weight[rows], dtype=np.float64) * class_weight[np.asarray(block.y[rows], np.intp)]
+    X = block.X if rows.shape[0] == block.n_rows else block.X[rows]
+    return np.asarray(safe_sparse_dot(w, X, dense_output=True), dtype=np.float64).ravel(), float(w.sum())
 
 
 def multinomial_lbfgs(rounds, n_classes, d, *, alpha, fit_intercept, class_weight, n, max_iter, gtol, history,
@@ -75,16 +95,26 @@ def multinomial_lbfgs(rounds, n_classes, d, *, alpha, fit_intercept, class_weigh
     K = n_classes
     size = K * d
     cw = np.asarray(class_weight, dtype=np.float64)
+    mu = np.zeros(d)
+    if fit_intercept:  # the centre of the coordinates L-BFGS steps in (the module's docstring); one round
+        sums = rounds.run(weighted_sum_task, cw).results
+        mu = sum(s[0] for s in sums) / max(sum(s[1] for s in sums), 1e-300)
 
     def unpack(x):
-        return x[:size].reshape(K, d), (x[size:] if fit_intercept else np.zeros(K))
+        """The model ``(W, b)`` at L-BFGS's point ``(W, b')``: ``b = b' - W mu``."""
+        W = x[:size].reshape(K, d)
+        return W, (x[size:] - W @ mu if fit_intercept else np.zeros(K))
 
     def objective(x):
         W, B = unpack(x)
         parts = rounds.run(softmax_terms_task, W, B, cw).results
         loss = sum(p[0] for p in parts) / n + 0.5 * alpha * float((W * W).sum())
         gW = sum(p[1] for p in parts) / n + alpha * W
-        grad = gW.ravel() if not fit_intercept else np.concatenate([gW.ravel(), sum(p[2] for p in parts) / n])
+        if not fit_intercept:
+            grad = gW.ravel()
+        else:
+            gB = sum(p[2] for p in parts) / n
+            grad = np.concatenate([(gW - np.outer(gB, mu)).ravel(), gB])
         if not np.isfinite(loss):
             raise FloatingPointError("the multinomial log loss became non-finite")
         return loss, grad
