@@ -9,7 +9,7 @@ import numpy as np
 from numba import njit
 
 from .._penalties import soft_threshold as _soft
-from ._loss import target_loss
+from ._loss import SOFTMAX, softmax_terms, target_loss
 from ._prefetch import prefetch_write
 from ._schedule import batch_step, n_batches, step_size
 from ._sgd import intercept_step
@@ -27,9 +27,12 @@ def _hogwild_csr_rows(data, indices, indptr, y, sw, rows, W, B, inv_q, t0, n_ste
     ``prefetch`` (other threads write ``W`` too): while a row's dot products are summed, the weights of the next
     row are prefetched for writing, so that the lines the other cores took come back while this row is worked on
     (it pays on many cores, not on two: docs/benchmarks.md). Prefetching is a hint: the steps are the same to the
-    bit."""
+    bit.
+
+    With the softmax (``margin == SOFTMAX``) the row's K scores are taken first, then :func:`softmax_terms` gives
+    its gradient by output, and the step is the same as for one-vs-rest."""
     K, d = W.shape
-    gk = np.zeros(K)
+    gk, P = np.zeros(K), np.zeros(K)
     n_rows = rows.shape[0]
     loss_sum = 0.0
     steps = 0
@@ -54,9 +57,14 @@ def _hogwild_csr_rows(data, indices, indptr, y, sw, rows, W, B, inv_q, t0, n_ste
                 p += data[r] * wk[indices[r]]
             for r in range(a2 + m, z2):
                 prefetch_write(wk, indices[r])
+            if margin == SOFTMAX:  # the K scores first (below)
+                P[k] = p
+                continue
             lv, g = target_loss(loss, margin, p, y[i], k, K, eps, pos_weight, neg_weight)
             row_loss += sw[i] * lv
             gk[k] = g * sw[i]
+        if margin == SOFTMAX:
+            row_loss = softmax_terms(P, y[i], sw[i] * pos_weight[int(y[i])], gk)
         loss_sum += row_loss
         if not np.isfinite(row_loss) or row_loss > blowup:
             diverged = True
@@ -89,7 +97,8 @@ def hogwild_csr(data, indices, indptr, y, sw, rows, W, B, inv_q, t0, batch_size,
                 schedule, eta, power_t, samples_per_step, warmup_steps, eta_start, blowup, distinct=False,
                 prefetch=False):
     """Hogwild! (Niu et al. 2011) on CSR rows: mini-batch steps that write the shared ``W`` and ``B`` in place,
-    without locks, touching only the coordinates of the batch's non-zeros.
+    without locks, touching only the coordinates of the batch's non-zeros (the softmax's rows, ``margin ==
+    SOFTMAX``: their K scores first, then their gradient by output from :func:`softmax_terms`).
 
     The separable penalty is split over the steps as the paper does: a coordinate in the batch gets the penalty
     step scaled by ``inv_q[j] = 1 / P(j in a batch)``, so that its expected penalty per step is the full one and no
@@ -105,6 +114,7 @@ def hogwild_csr(data, indices, indptr, y, sw, rows, W, B, inv_q, t0, batch_size,
                                  samples_per_step, warmup_steps, eta_start, blowup, prefetch)
     K, d = W.shape
     G, gb = np.zeros((K, d)), np.zeros(K)
+    P, gk = np.zeros(K), np.zeros(K)  # a row's scores and its gradient by output
     mark = np.full(d, -1, dtype=np.int64)
     touched = np.empty(d, dtype=np.int64)
     n_rows = rows.shape[0]
@@ -120,9 +130,16 @@ def hogwild_csr(data, indices, indptr, y, sw, rows, W, B, inv_q, t0, batch_size,
                 p = B[k]
                 for r in range(a, z):
                     p += data[r] * W[k, indices[r]]
-                lv, g = target_loss(loss, margin, p, y[i], k, K, eps, pos_weight, neg_weight)
-                batch_loss += sw[i] * lv
-                g *= sw[i]
+                P[k] = p
+            if margin == SOFTMAX:
+                batch_loss += softmax_terms(P, y[i], sw[i] * pos_weight[int(y[i])], gk)
+            for k in range(K):
+                if margin == SOFTMAX:
+                    g = gk[k]
+                else:
+                    lv, g = target_loss(loss, margin, P[k], y[i], k, K, eps, pos_weight, neg_weight)
+                    batch_loss += sw[i] * lv
+                    g *= sw[i]
                 if g != 0.0:
                     gb[k] += g
                     for r in range(a, z):

@@ -42,12 +42,10 @@ def check_multinomial(est, kind, early):
         why += [text for bad, text in [
             (est.penalty not in ("l2", None), f"penalty={est.penalty!r}"), (est.mode != "sync", f"mode={est.mode!r}"),
             (est.averaging != "periodic", "averaging='oneshot'"), (early, "early_stopping")] if bad]
-    if not lbfgs and est.mode == "hogwild":
-        why.append("mode='hogwild' (its kernels take one output's loss at a time)")
     if why:
         raise ValueError("multi_class='multinomial' fits the softmax log loss on CPU data, by L-BFGS over the blocks "
-                         "(solver='lbfgs', or 'auto' in synchronous rounds) or by SGD's epochs (solver='sgd', modes "
-                         "'sync' and 'async'); it cannot run with " + ", ".join(why) + ": use multi_class='ovr'")
+                         "(solver='lbfgs', or 'auto' in synchronous rounds) or by SGD's epochs (solver='sgd', or "
+                         "any mode); it cannot run with " + ", ".join(why) + ": use multi_class='ovr'")
     return "lbfgs" if lbfgs else "sgd"
 
 

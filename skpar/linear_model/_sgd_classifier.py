@@ -85,8 +85,8 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
         default ``tol`` is ``LogisticRegression``'s default bound), as ``LogisticRegression`` minimises it;
         ``predict_proba`` is then the softmax. With ``solver='sgd'``, or where L-BFGS does not run (``mode='async'``,
         one-shot averaging, early stopping, an l1 penalty), and in ``partial_fit``, by SGD's epochs on the same
-        objective (the CPU kernels take the K scores of a row at once); not on GPU data nor with
-        ``mode='hogwild'``.
+        objective (the CPU kernels take the K scores of a row at once), in every mode, Hogwild!'s too; not on GPU
+        data.
     penalty : {'l2', 'l1', 'elasticnet'} or None, default='l2'
     alpha : float, default=1e-4
         Regularisation strength (the penalty's weight in the objective).
@@ -313,12 +313,6 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
                 "as good as one fit on all data. Use averaging='periodic', fewer blocks, or more data.",
                 SmallBlockWarning, stacklevel=4,
             )
-
-    def _check_mode(self, strategy):
-        super()._check_mode(strategy)
-        if self.multi_class == "multinomial" and self.mode == "hogwild":  # (partial_fit too: it runs SGD's epochs)
-            raise ValueError("multi_class='multinomial' cannot run with mode='hogwild' (its kernels take one "
-                             "output's loss at a time): use mode='sync' or 'async', or multi_class='ovr'")
 
     def _check_gpu(self, validation_given=False):
         super()._check_gpu(validation_given)
