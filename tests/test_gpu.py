@@ -209,6 +209,29 @@ def test_multiclass_labels_on_gpu():
     assert abs(gpu.score(X, labels) - cpu.score(X, labels)) < 0.02
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_multinomial_lbfgs_on_gpu_is_the_cpu_fit(dtype):
+    """``multi_class='multinomial'``: L-BFGS's rounds on a CuPy array of dense rows (the same sums in float64 by
+    cuBLAS, a chunk at a time) give the CPU fit's model; SGD's epochs, sparse GPU rows and partial_fit are refused
+    with a message."""
+    X, y = make_classification(n_samples=20_000, n_features=30, n_informative=10, n_classes=4, random_state=2)
+    X = X.astype(dtype)
+    kw = dict(loss="log_loss", multi_class="multinomial", alpha=1e-3, tol=1e-6)
+    gpu = AveragedSGDClassifier(**kw).fit(cp.asarray(X), cp.asarray(y))
+    cpu = AveragedSGDClassifier(**kw).fit(X, y)
+    assert gpu.solver_ == cpu.solver_ == "lbfgs"
+    np.testing.assert_allclose(gpu.coef_, cpu.coef_, atol=1e-4 * np.abs(cpu.coef_).max())
+    np.testing.assert_allclose(gpu.intercept_, cpu.intercept_, atol=1e-4 * np.abs(cpu.coef_).max())
+    proba = gpu.predict_proba(cp.asarray(X[:100]))
+    np.testing.assert_allclose(cp.asnumpy(proba), cpu.predict_proba(X[:100]), atol=1e-4)
+    with pytest.raises(ValueError, match="multinomial.*GPU"):
+        AveragedSGDClassifier(**kw, solver="sgd").fit(cp.asarray(X), cp.asarray(y))
+    with pytest.raises(ValueError, match="multinomial.*GPU"):
+        AveragedSGDClassifier(**kw).fit(cpsp.csr_matrix(cp.asarray(X[:2000])), cp.asarray(y[:2000]))
+    with pytest.raises(ValueError, match="multinomial.*GPU"):
+        AveragedSGDClassifier(**kw).partial_fit(cp.asarray(X), cp.asarray(y), classes=np.arange(4))
+
+
 @pytest.mark.parametrize("kind", ["float64", "float32", "sparse"])
 def test_shotgun_lasso_matches_sklearn(kind):
     rng = np.random.default_rng(0)

@@ -86,8 +86,12 @@ def test_what_it_refuses_and_two_classes():
         AveragedSGDClassifier(multi_class="multinomial").fit(X, Y)
     with pytest.raises(ValueError, match="multi_class='multinomial'.*solver='lbfgs'|mode='async'"):
         AveragedSGDClassifier(loss="log_loss", multi_class="multinomial", solver="lbfgs", mode="async").fit(X, Y)
-    with pytest.raises(ValueError, match="multi_class='multinomial' fits CPU data"):
-        AveragedSGDClassifier(loss="log_loss", multi_class="multinomial")._check_gpu()  # (GPU data's check)
+    # GPU data's check: L-BFGS runs there (tests/test_gpu.py), SGD's epochs and partial_fit do not
+    AveragedSGDClassifier(loss="log_loss", multi_class="multinomial")._check_gpu()
+    for est, partial in [(AveragedSGDClassifier(loss="log_loss", multi_class="multinomial", solver="sgd"), False),
+                         (AveragedSGDClassifier(loss="log_loss", multi_class="multinomial"), True)]:
+        with pytest.raises(ValueError, match="multi_class='multinomial' fits GPU data by L-BFGS only"):
+            est._check_gpu(partial=partial)
     # two classes: the softmax of two is the logistic; the one-vs-rest fit serves both
     y2 = (Y > 1).astype(int)
     kw = dict(loss="log_loss", alpha=ALPHA, random_state=0)
@@ -168,3 +172,30 @@ def test_lbfgs_steps_in_centred_coordinates_so_a_shift_of_the_features_changes_n
     assert shifted.n_iter_ == plain.n_iter_
     np.testing.assert_allclose(shifted.coef_, plain.coef_, rtol=1e-6, atol=1e-9)
     np.testing.assert_allclose(shifted.intercept_, plain.intercept_ - plain.coef_ @ c, rtol=1e-6, atol=1e-6)
+
+
+def test_the_gpu_sums_code_with_numpy_in_cupys_place_gives_the_hosts_sums(monkeypatch):
+    """The device module's softmax sums and weighted row sum (chunks of rows widened to float64, products, the
+    shared ``softmax_sums``) run here with NumPy standing in for CuPy, on a stand-in GPU block cut into several
+    chunks: the host's sums to rounding. (tests/test_gpu.py fits on a device where one is present.)"""
+    import types
+
+    from skpar.parallel import _multinomial, _multinomial_device, _newton_device
+
+    fake = types.SimpleNamespace(**{k: getattr(np, k) for k in dir(np) if not k.startswith("_")},
+                                 asnumpy=np.asarray)
+    monkeypatch.setattr(_newton_device, "cupy_module", lambda: fake)
+    monkeypatch.setattr(_multinomial_device, "cupy_module", lambda: fake)
+    monkeypatch.setattr(_newton_device, "ROW_VALUES", 700 * X.shape[1])  # several chunks of 700 rows
+    rng = np.random.default_rng(0)
+    s, cw = rng.uniform(0.5, 2.0, len(Y)), np.array([1.0, 2.0, 0.5, 1.5])
+    block = types.SimpleNamespace(X=X.astype(np.float32), y=Y.astype(np.float64), sample_weight=s, on_gpu=True,
+                                  is_sparse=False, n_rows=len(Y), train_rows=np.arange(len(Y)))
+    host = types.SimpleNamespace(**{**vars(block), "on_gpu": False})
+    W, B = rng.normal(size=(4, X.shape[1])), rng.normal(size=4)
+    for got, want in zip(_multinomial.softmax_terms_task(block, W, B, cw),
+                         _multinomial.softmax_terms_task(host, W, B, cw), strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-6)
+    for got, want in zip(_multinomial.weighted_sum_task(block, cw), _multinomial.weighted_sum_task(host, cw),
+                         strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-6)

@@ -33,19 +33,24 @@ def multinomial_by_lbfgs(est, early):
 
 def check_multinomial(est, kind, early):
     """``'lbfgs'`` or ``'sgd'``: how ``multi_class='multinomial'`` is fitted (:func:`multinomial_by_lbfgs`, else
-    SGD's epochs on the softmax in the CPU kernels); refuse what neither does, naming it."""
+    SGD's epochs on the softmax in the CPU kernels); refuse what neither does, naming it. L-BFGS's rounds run on
+    a CuPy array of dense rows too (:mod:`skpar.parallel._multinomial_device`); the GPU's SGD kernels take one
+    output's loss at a time."""
+    lbfgs = multinomial_by_lbfgs(est, early)
     why = [text for bad, text in [
         (est.loss != "log_loss", f"loss={est.loss!r} (the softmax is the log loss's)"),
-        (kind.gpu, "GPU data"), (est.solver in ("newton", "dual"), f"solver={est.solver!r}")] if bad]
-    lbfgs = multinomial_by_lbfgs(est, early)
+        (kind.gpu and not (lbfgs and kind.sparse is False),
+         "GPU data other than a CuPy array of dense rows fitted by L-BFGS"),
+        (est.solver in ("newton", "dual"), f"solver={est.solver!r}")] if bad]
     if est.solver == "lbfgs" and not lbfgs:
         why += [text for bad, text in [
             (est.penalty not in ("l2", None), f"penalty={est.penalty!r}"), (est.mode != "sync", f"mode={est.mode!r}"),
             (est.averaging != "periodic", "averaging='oneshot'"), (early, "early_stopping")] if bad]
     if why:
-        raise ValueError("multi_class='multinomial' fits the softmax log loss on CPU data, by L-BFGS over the blocks "
-                         "(solver='lbfgs', or 'auto' in synchronous rounds) or by SGD's epochs (solver='sgd', or "
-                         "any mode); it cannot run with " + ", ".join(why) + ": use multi_class='ovr'")
+        raise ValueError("multi_class='multinomial' fits the softmax log loss by L-BFGS over the blocks "
+                         "(solver='lbfgs', or 'auto' in synchronous rounds; CPU data or a CuPy array of dense rows) "
+                         "or by SGD's epochs (solver='sgd', any mode; CPU data); it cannot run with "
+                         + ", ".join(why) + ": use multi_class='ovr'")
     return "lbfgs" if lbfgs else "sgd"
 
 

@@ -241,7 +241,7 @@ class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, CallbackSupportMixin, B
                                                    y_numeric=not is_classifier(self))
         gpu = kind.gpu
         if gpu:
-            self._check_gpu(validation_given=validation_set[0] is not None)
+            self._check_gpu(validation_given=validation_set[0] is not None, partial=partial)
         self._log.report_model(functools.partial(self._round_attributes, d=X.shape[1], dtype=(
             X.dtype if X.dtype in (np.float32, np.float64) else np.float64)), X, y, sample_weight)
         y, n_outputs, pos_weight, neg_weight = self._encode_targets(y, sample_weight, first=not resume)
@@ -536,8 +536,8 @@ class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, CallbackSupportMixin, B
         if self.early_stopping:
             raise ValueError("early_stopping should be False with partial_fit: a single epoch has no epochs to stop")
 
-    def _check_gpu(self, validation_given=False):
-        """What the GPU path does not do (yet): say so before any work starts."""
+    def _check_gpu(self, validation_given=False, partial=False):
+        """What the GPU path does not do (yet): say so before any work starts (``partial``: for ``partial_fit``)."""
         if not self.shuffle:
             raise ValueError("shuffle=False: the GPU's warps read their rows in stripes of a random order; fit GPU "
                              "data with shuffle=True")

@@ -33,6 +33,7 @@ from sklearn.utils.extmath import safe_sparse_dot
 
 from .._report import record, stop_requested
 from ..kernels._softmax import softmax_terms_csr
+from . import _multinomial_device
 from ._blas import _blas_controller
 
 
@@ -42,8 +43,27 @@ def softmax_terms_task(block, W, B, class_weight):
     worker's cores belong to its blocks' tasks, and the sums do not move with a thread count): the same to the bit on
     any number of threads; in another process (a Dask worker) BLAS may take the unpickled arrays by another path,
     and the sums agree to about 1e-16 (tests/test_multinomial.py), not to the bit as the compiled kernels' do."""
+    if getattr(block, "on_gpu", False):  # a CuPy array of dense rows: the same sums on its device
+        return _multinomial_device.softmax_terms_task(block, W, B, class_weight)
     with _blas_controller().limit(limits=1, user_api="blas"):
         return _softmax_terms(block, W, B, class_weight)
+
+
+def softmax_sums(xp, Z, t, s):
+    """The weighted softmax cross-entropy of the scores ``Z`` (K, m; class-major) of ``m`` rows of classes ``t``
+    and weights ``s``: ``(loss sum, G)``, ``G`` (K, m) the gradient of each row's loss in its scores, softmax minus
+    the one-hot target, weighted (``Z`` is overwritten). ``xp`` is NumPy or CuPy, wherever the rows are."""
+    top = Z.max(axis=0)
+    idx = xp.arange(t.shape[0])
+    picked = Z[t, idx]
+    Z -= top
+    xp.exp(Z, out=Z)  # the one exponential: the log-sum-exp and the softmax both come from it
+    total = Z.sum(axis=0)
+    loss = s @ (top + xp.log(total) - picked)
+    Z /= total
+    Z[t, idx] -= 1.0
+    Z *= s
+    return loss, Z
 
 
 def _softmax_terms(block, W, B, class_weight):
@@ -60,23 +80,15 @@ def _softmax_terms(block, W, B, class_weight):
     s = np.asarray(s, dtype=np.float64) * class_weight[t]
     # the scores class-major, (K, n): BLAS forms W X^T (a wide product) in 25 ms where X W^T (a thin one) took 38
     # (Fashion-MNIST, 30,000 rows, one thread); the softmax and the gradient's product G X stay in that layout
-    Z = np.asarray(W @ X.T, dtype=np.float64) + B[:, None]
-    top = Z.max(axis=0)
-    E = np.exp(Z - top)  # the one exponential: the log-sum-exp and the softmax both come from it
-    total = E.sum(axis=0)
-    idx = np.arange(t.shape[0])
-    loss = float(s @ (top + np.log(total) - Z[t, idx]))
-    # the gradient of each row's loss in its scores: softmax minus the one-hot target, weighted
-    E /= total
-    E[t, idx] -= 1.0
-    E *= s
-    gW = np.asarray(E @ X, dtype=np.float64)
-    return loss, gW, E.sum(axis=1)
+    loss, G = softmax_sums(np, np.asarray(W @ X.T, dtype=np.float64) + B[:, None], t, s)
+    return float(loss), np.asarray(G @ X, dtype=np.float64), G.sum(axis=1)
 
 
 def weighted_sum_task(block, class_weight):
     """``(sum_i w_i x_i, sum_i w_i)`` over the block's training rows, ``w_i = s_i c_{y_i}`` (the objective's row
     weights)."""
+    if getattr(block, "on_gpu", False):
+        return _multinomial_device.weighted_sum_task(block, class_weight)
     rows = block.train_rows
     w = np.asarray(block.sample_weight[rows], dtype=np.float64) * class_weight[np.asarray(block.y[rows], np.intp)]
     X = block.X if rows.shape[0] == block.n_rows else block.X[rows]
