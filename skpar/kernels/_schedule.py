@@ -17,7 +17,10 @@ def step_size(t, schedule, eta, power_t, samples_per_step, warmup_steps, eta_sta
     unscaled step) to that value (Goyal et al. 2017).
     """
     if schedule == INVSCALING:
-        e = eta / (1.0 + t * samples_per_step) ** power_t
+        # exponent 1 (learning_rate='optimal') divides without pow, a call that cost more than the rest of a sparse
+        # row's step; pow(x, 1) is x exactly, so the steps are the same to the bit
+        base = 1.0 + t * samples_per_step
+        e = eta / base if power_t == 1.0 else eta / base ** power_t
     else:
         e = eta
     if t < warmup_steps:

@@ -43,7 +43,7 @@ from ._sgd_blocks import (
     sparse_rows,
     survey_task,
 )
-from ._sgd_plan import NEVER, divergence_reference, make_plan
+from ._sgd_plan import NEVER, NOT_READ, divergence_reference, make_plan, reads_moments
 from ._validation import check_fit_data, check_validation_data
 
 #: rows sampled to estimate the moments behind the critical batch size and the automatic step size
@@ -463,15 +463,16 @@ class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, CallbackSupportMixin, B
 
     def _new_plan(self, rounds, d, loss, survey, pos_weight, neg_weight, local_steps):
         """The plan of a fresh fit, from the blocks' survey and a moment sample (the critical batch
-        size, stored as ``critical_batch_size_``)."""
+        size, stored as ``critical_batch_size_``; NaN where the plan reads no moments and none are taken)."""
         n_train = [s.n_train for s in survey]
-        cbs = self._moments(rounds, d, n_train)
+        read = reads_moments(self, rounds.n_blocks, local_steps)
+        cbs = self._moments(rounds, d, n_train) if read else NOT_READ
         zero_loss = sum(s.zero_loss for s in survey)
         plan = make_plan(self, loss, cbs, zero_loss / max(sum(n_train), 1), rounds.n_blocks, n_train, pos_weight,
-                               neg_weight, local_steps, [s.workers for s in survey])
+                         neg_weight, local_steps, [s.workers for s in survey])
         self._check_blocks(cbs, n_train)
-        self.critical_batch_size_ = float(cbs.lower)
-        self.critical_batch_size_upper_ = float(cbs.upper)
+        self.critical_batch_size_ = float(cbs.lower) if read else math.nan
+        self.critical_batch_size_upper_ = float(cbs.upper) if read else math.nan
         return plan
 
     def _moments(self, rounds, d, n_train):

@@ -224,6 +224,8 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
     kappa_ : float
         :math:`\\max\\|x\\|^2 / (\\lambda_{\\min} + \\alpha)`, the rows a block needs for one-shot averaging.
     critical_batch_size_ : float
+        NaN, as ``kappa_``, where the step's plan reads no moments (a given ``eta0`` or ``'optimal'``, one row a
+        step, no scaling rule: :class:`~skpar.SGDClassifier`'s defaults), so none are taken.
     learning_rate_ : float
         This, ``kappa_`` and ``critical_batch_size_`` are SGD's: a ``'newton'``, ``'lbfgs'`` or ``'dual'`` fit
         sets none of them.

@@ -168,7 +168,8 @@ class ParallelSGDRegressor(LinearRegressorMixin, RegressorMixin, BaseParallelSGD
     critical_batch_size_ : float
         :math:`E\\|x\\|^2 / \\lambda_{\\max}(E[x x^\\top])`, estimated on a row sample (see
         :func:`skpar.diagnostics.critical_batch_size`); ``critical_batch_size_upper_`` uses
-        :math:`\\max\\|x\\|^2`.
+        :math:`\\max\\|x\\|^2`. NaN where the step's plan reads no moments (a given ``eta0``, one row a step,
+        no scaling rule: :class:`~skpar.SGDRegressor`'s defaults), so none are taken.
     learning_rate_ : float
         The scaled step at the end of the fit (after any cut for divergence or by ``adaptive``). This and the
         critical batch size are SGD's: a ``'cholesky'`` fit sets neither.
