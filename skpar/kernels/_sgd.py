@@ -394,6 +394,19 @@ def _finished(V, T, A, wscale, seen_u, u, Wbar, n_avg, n0, lazy):
     return _transposed(V), Wbar, np.isfinite(V).all()
 
 
+@njit(inline="always", nogil=True, cache=True)
+def _fold_scale_1d(V, T, A, wscale, to_zero):
+    """:func:`_fold_scale` for one output's ``V`` (d,): the lazy sum takes ``A V``, then ``V`` the scale, or zero
+    (``to_zero``: a step of 1 / alpha or more). Returns ``(A, wscale)``."""
+    if A > 0.0:
+        for j in range(V.shape[0]):
+            T[j] += A * V[j]
+        A = 0.0
+    for j in range(V.shape[0]):
+        V[j] = 0.0 if to_zero else V[j] * wscale
+    return A, 1.0
+
+
 @njit(nogil=True, cache=True)
 def _sgd_csr_rows(data, indices, indptr, y, sw, rows, W, B, Wbar, Bbar, n_avg, t0, n_steps, loss, margin, eps,
                   pos_weight, neg_weight, l2, fit_intercept, schedule, eta, power_t, samples_per_step, warmup_steps,
@@ -443,14 +456,8 @@ def _sgd_csr_rows(data, indices, indptr, y, sw, rows, W, B, Wbar, Bbar, n_avg, t
         decay = 1.0 - e * l2
         if decay > 0.0:
             wscale *= decay
-        if decay <= 0.0 or wscale < 1e-6:  # fold the scale in (and, at a step of 1 / alpha or more, go to zero)
-            if A > 0.0:
-                for j in range(d):
-                    T[j] += A * V[j]
-                A = 0.0
-            for j in range(d):
-                V[j] = 0.0 if decay <= 0.0 else V[j] * wscale
-            wscale = 1.0
+        if decay <= 0.0 or wscale < 1e-6:
+            A, wscale = _fold_scale_1d(V, T, A, wscale, decay <= 0.0)
         cg = e / wscale * g  # (the batch path's c = e / m / wscale, then c g: the same rounding)
         if cg != 0.0:
             if A != 0.0:
@@ -470,16 +477,10 @@ def _sgd_csr_rows(data, indices, indptr, y, sw, rows, W, B, Wbar, Bbar, n_avg, t
             bbar += (b - bbar) * (1.0 / n_avg)
         steps += 1
         last_eta = e
-    Wn = np.empty((1, d))
-    Wa = Wbar.copy()
-    for j in range(d):
-        Wn[0, j] = V[j] * wscale
-    if n_avg > n0:
-        for j in range(d):
-            Wa[0, j] = (T[j] + A * V[j]) / n_avg
-    Bn, Ba = np.empty(1), np.empty(1)
-    Bn[0], Ba[0] = b, bbar
-    return Wn, Bn, Wa, Ba, n_avg, loss_sum, n_seen, steps, diverged or not np.isfinite(Wn).all(), last_eta
+    Wn = (V * wscale).reshape(1, d)
+    Wa = ((T + A * V) / n_avg).reshape(1, d) if n_avg > n0 else Wbar.copy()
+    return (Wn, np.full(1, b), Wa, np.full(1, bbar), n_avg, loss_sum, n_seen, steps,
+            diverged or not np.isfinite(Wn).all(), last_eta)
 
 
 @njit(nogil=True, cache=True)
