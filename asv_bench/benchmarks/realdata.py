@@ -9,6 +9,7 @@ the same comparison as one table with ratios.
 from sklearn.linear_model import LogisticRegression, Ridge, SGDClassifier, SGDRegressor
 from sklearn.svm import LinearSVC
 
+import skpar
 from skpar import AveragedSGDClassifier, DualCoordinateAscentSVM, ParallelSGDRegressor
 
 from .common import Benchmark, Estimator, profile_scale
@@ -20,11 +21,14 @@ CLASSIFIERS = {
     "AveragedSGDClassifier()": AveragedSGDClassifier,
     "AveragedSGDClassifier(loss='log_loss')": lambda: AveragedSGDClassifier(loss="log_loss"),
     "SGDClassifier()": SGDClassifier,
+    # the drop-in: scikit-learn's defaults on skpar's estimator, against SGDClassifier() above
+    "skpar.SGDClassifier()": skpar.SGDClassifier,
     "LogisticRegression()": LogisticRegression,
     "DualCoordinateAscentSVM()": DualCoordinateAscentSVM,
     "LinearSVC()": LinearSVC,
 }
-REGRESSORS = {"ParallelSGDRegressor()": ParallelSGDRegressor, "SGDRegressor()": SGDRegressor, "Ridge()": Ridge}
+REGRESSORS = {"ParallelSGDRegressor()": ParallelSGDRegressor, "SGDRegressor()": SGDRegressor, "Ridge()": Ridge,
+              "skpar.SGDRegressor()": skpar.SGDRegressor}
 
 
 def _sets(tasks):
