@@ -50,10 +50,10 @@ class SGDClassifier(AveragedSGDClassifier):
     by scikit-learn's steps: one sample a step (``batch_size=1``), ``learning_rate='optimal'``, no averaging
     (``average=False``), no scaling rule nor warm-up, SGD on any data (``solver='sgd'``) and all the rows in one
     block (``n_blocks=1``), so that ``n_jobs`` does not change the model. With ``shuffle=False`` its epochs equal
-    scikit-learn's to rounding, and scikit-learn's own test module of its SGD estimators passes with this class in
-    place of its own (``docs/benchmarks.md``, "A drop-in"); with shuffling the order of the rows is drawn by
-    skpar, so the iterates differ while the objective is the same. Early stopping holds out scikit-learn's split
-    of the rows.
+    scikit-learn's to rounding, and scikit-learn's own SGD tests pass with this class in place of its own but for
+    the differences listed in ``docs/benchmarks.md`` ("A drop-in": the intercept's step on sparse input, the l1
+    step, the step's cap at ``1 / alpha``); with shuffling the order of the rows is drawn by skpar, so the
+    iterates differ while the objective is the same. Early stopping holds out scikit-learn's split of the rows.
 
     The class is :class:`~skpar.AveragedSGDClassifier` with other defaults, and nothing else: to fit on several
     cores, set ``n_blocks`` (blocks whose models are averaged) and ``batch_size`` (steps of a mini-batch, the step
