@@ -180,3 +180,17 @@ def test_dropin_defaults_take_scikit_learns_steps_and_stop_where_it_stops(case):
     np.testing.assert_allclose(ours.coef_, theirs.coef_, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(ours.intercept_, theirs.intercept_, rtol=1e-9, atol=1e-12)
     assert hasattr(ours, "_average_coef") == hasattr(theirs, "_average_coef")
+
+
+@pytest.mark.parametrize("early_stopping", [False, True], ids=["all-rows", "held-out"])
+def test_dropin_on_a_cluster_takes_the_same_steps(scheduler, early_stopping):
+    """On threads or on a LocalCluster's worker (``client=``), the drop-in's one block takes scikit-learn's steps;
+    with early stopping the held-out rows, drawn on the driver, travel with the block to the worker."""
+    X, y = make_classification(2000, 10, random_state=0)
+    kw = dict(shuffle=False, tol=None, max_iter=4, random_state=0)
+    if early_stopping:
+        kw.update(early_stopping=True, validation_fraction=0.25)
+    ours = SGDClassifier(client=scheduler, **kw).fit(X, y)
+    theirs = sklm.SGDClassifier(**kw).fit(X, y)
+    np.testing.assert_allclose(ours.coef_, theirs.coef_, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(ours.intercept_, theirs.intercept_, rtol=1e-10, atol=1e-12)
