@@ -394,19 +394,6 @@ def _finished(V, T, A, wscale, seen_u, u, Wbar, n_avg, n0, lazy):
     return _transposed(V), Wbar, np.isfinite(V).all()
 
 
-@njit(inline="always", nogil=True, cache=True)
-def _fold_scale_1d(V, T, A, wscale, to_zero):
-    """:func:`_fold_scale` for one output's ``V`` (d,): the lazy sum takes ``A V``, then ``V`` the scale, or zero
-    (``to_zero``: a step of 1 / alpha or more). Returns ``(A, wscale)``."""
-    if A > 0.0:
-        for j in range(V.shape[0]):
-            T[j] += A * V[j]
-        A = 0.0
-    for j in range(V.shape[0]):
-        V[j] = 0.0 if to_zero else V[j] * wscale
-    return A, 1.0
-
-
 @njit(nogil=True, cache=True)
 def _sgd_csr_rows(data, indices, indptr, y, sw, rows, W, B, Wbar, Bbar, n_avg, t0, n_steps, loss, margin, eps,
                   pos_weight, neg_weight, l2, fit_intercept, schedule, eta, power_t, samples_per_step, warmup_steps,
@@ -456,8 +443,10 @@ def _sgd_csr_rows(data, indices, indptr, y, sw, rows, W, B, Wbar, Bbar, n_avg, t
         decay = 1.0 - e * l2
         if decay > 0.0:
             wscale *= decay
-        if decay <= 0.0 or wscale < 1e-6:
-            A, wscale = _fold_scale_1d(V, T, A, wscale, decay <= 0.0)
+        if decay <= 0.0 or wscale < 1e-6:  # the batch path's fold (one output's V is (d,)), and its zero
+            A, wscale = _fold_scale(V, T, A, wscale, True)
+            if decay <= 0.0:
+                V[:] = 0.0
         cg = e / wscale * g  # (the batch path's c = e / m / wscale, then c g: the same rounding)
         if cg != 0.0:
             if A != 0.0:
