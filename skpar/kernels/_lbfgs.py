@@ -5,11 +5,14 @@ ring buffer ``S, Y`` of shape (m, K, d) with :math:`\\rho = 1 / s \\cdot y` (0 f
 curvature is not positive) and :math:`y \\cdot M^{-1} y`. The direction :math:`-H g` comes from the two-loop
 recursion from :math:`H_0 = \\gamma M^{-1}`, ``M`` a fixed diagonal scale and
 :math:`\\gamma = s \\cdot y / y \\cdot M^{-1} y` of the newest pair that counts. Compiled, the recursion is 4 m K d
-multiply-adds with no temporaries, where NumPy allocates an array an operation (docs/benchmarks.md).
+multiply-adds with no temporaries, where NumPy allocates an array an operation (docs/benchmarks.md); its dot products
+take four partial sums (:mod:`._dot`), since one running sum is bound by the adder's latency.
 """
 
 import numpy as np
 from numba import njit
+
+from ._dot import row_dot_dense
 
 
 @njit(nogil=True, cache=True)
@@ -51,10 +54,7 @@ def lbfgs_direction(S, Y, rho, ymy, n_pairs, newest, scale, G, live, out):
             if rho[p, k] == 0.0:
                 alpha[p] = 0.0
                 continue
-            a = 0.0
-            for j in range(d):
-                a += S[p, k, j] * out[k, j]
-            a *= rho[p, k]
+            a = rho[p, k] * row_dot_dense(S[p], k, out, k, d)
             alpha[p] = a
             for j in range(d):
                 out[k, j] -= a * Y[p, k, j]
@@ -67,9 +67,6 @@ def lbfgs_direction(S, Y, rho, ymy, n_pairs, newest, scale, G, live, out):
             p = (newest - c) % m
             if rho[p, k] == 0.0:
                 continue
-            b = 0.0
-            for j in range(d):
-                b += Y[p, k, j] * out[k, j]
-            b = alpha[p] - rho[p, k] * b
+            b = alpha[p] - rho[p, k] * row_dot_dense(Y[p], k, out, k, d)
             for j in range(d):
                 out[k, j] += b * S[p, k, j]

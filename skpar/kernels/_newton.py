@@ -69,15 +69,17 @@ def transposed_product_csr(data, indices, indptr, D, out):
     derivatives ``D``), without the GIL; feature-major inside, as :func:`margins_csr`."""
     K = D.shape[0]
     d = out.shape[1]
-    OT = np.zeros((d, K))
-    c = np.empty(K)  # the row's derivatives, read once from their K strided places
-    for i in range(indptr.shape[0] - 1):
-        if K == 1:
+    if K == 1:  # straight into the output's row: no scratch
+        o = out[0]
+        for i in range(indptr.shape[0] - 1):
             ci = D[0, i]
             if ci != 0.0:
                 for r in range(indptr[i], indptr[i + 1]):
-                    OT[indices[r], 0] += ci * data[r]
-            continue
+                    o[indices[r]] += ci * data[r]
+        return
+    OT = np.zeros((d, K))
+    c = np.empty(K)  # the row's derivatives, read once from their K strided places
+    for i in range(indptr.shape[0] - 1):
         for k in range(K):
             c[k] = D[k, i]
         for r in range(indptr[i], indptr[i + 1]):

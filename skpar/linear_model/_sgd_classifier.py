@@ -20,7 +20,7 @@ from ..parallel import SGDState, block_train_sizes
 from ..parallel._logistic import logistic_newton
 from ..parallel._newton import MAX_GRAM_WEIGHTS, use_gram
 from ._classifier_mixin import LinearClassifierMixin
-from ._classifier_solvers import check_multinomial, multinomial_by_lbfgs, solve_dual, solve_multinomial
+from ._classifier_solvers import check_multinomial, lbfgs_gtol, multinomial_by_lbfgs, solve_dual, solve_multinomial
 from ._sgd_base import BaseParallelSGD
 from ._shared_docs import shared_parameters
 
@@ -178,12 +178,14 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
         and Hessian parts (few features, short rows) or Hessian-vector products (conjugate gradients), then prices
         every trial step of a line search in one round; it stops when the gradient's largest entry has fallen by
         ``1e-8``. ``'lbfgs'``: limited-memory BFGS, its direction from the last 10 steps and gradient changes
-        (held on the driver: 20 times the model's size), one gradient round and one line-search round an
-        iteration, no Hessian pass; it stops when the gradient has fallen by ``1e-5``. Both need
+        (held on the driver: 20 times the model's size), no Hessian pass, and one round an iteration where the
+        unit step passes the line search (it prices the step and the gradient there at once); it stops when no
+        entry of an output's gradient exceeds ``0.1 tol`` in the objective's scale (LogisticRegression's bound,
+        ``1e-4`` at the default ``tol``; ``tol=None``: to rounding). Both need
         ``loss='log_loss'``, ``penalty='l2'``, ``mode='sync'``, ``averaging='periodic'``, CPU data or a CuPy
         array of dense rows (their rounds then run on the GPU in float64) and no ``early_stopping``, as
         ``'dual'`` does (on CPU data only); ``max_iter`` caps their iterations, and SGD's own parameters
-        (``tol``, the step's) are not read. ``'auto'`` takes ``'dual'`` for the hinge and squared hinge where rows
+        (the step's; ``tol`` for Newton) are not read. ``'auto'`` takes ``'dual'`` for the hinge and squared hinge where rows
         are fewer than 10 per feature (text: 20 Newsgroups, Reuters, dorothea), where SGD's epochs make slow
         progress and its stop rule ends far from the optimum. For the log loss, ``'auto'``, where they can run and
         the fit runs in this process (their margins stay on the
@@ -350,7 +352,7 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
             rounds, np.zeros((n_outputs, d + (1 if bias else 0))), C=1.0 / (self.alpha * n),
             pos_weight=np.asarray(pos_weight, float), neg_weight=np.asarray(neg_weight, float), bias=bias,
             max_iter=self.max_iter, gram=gram, history=history,
-            scale=self.alpha, start_time=start)
+            scale=self.alpha, gtol=lbfgs_gtol(self.tol) / self.alpha, start_time=start)
         if not converged and not history.stop:
             method = "L-BFGS" if gram == "lbfgs" else "Newton's method"
             warnings.warn(f"{method} did not converge in {n_iter} iterations (max_iter): the gradient is "

@@ -27,8 +27,9 @@ Where the Newton system is too large to assemble and conjugate gradients would t
 iterations run limited-memory BFGS instead (Liu and Nocedal 1989; scikit-learn's ``lbfgs``): the direction comes
 from the last steps and gradient changes (:class:`LBFGSMemory`, on the driver), with no Hessian round.
 
-The fit stops when every output's largest gradient entry, in :math:`P`'s scale (LogisticRegression's), is at most
-:data:`GTOL` (Newton) or :data:`LBFGS_GTOL` (L-BFGS) times its first iteration's, or after ``max_iter`` iterations.
+Newton's method stops when every output's largest gradient entry, in :math:`P`'s scale (LogisticRegression's), is at
+most :data:`GTOL` times its first iteration's; L-BFGS when it is at most the caller's bound (the estimator's, from its
+``tol``, as LogisticRegression bounds it), or after ``max_iter`` iterations.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from ..kernels._lbfgs import lbfgs_direction, lbfgs_pair
 from ..kernels._newton import logistic_terms, step_losses, transposed_product_csr
 from . import _newton_device
 from ._newton import (
+    ARMIJO,
     LINE_STEPS,
     _conjugate_gradients,
     _hessian_diagonal,
@@ -59,8 +61,6 @@ LOG_LOSS = make_loss("log_loss").kernel
 #: the line search's trial steps in two rounds: Newton's full step passes in all but the first iterations, and
 #: pricing the smaller ones only where it does not saves most of the pass (on a process's threads a round is cheap)
 LINE_STAGES = (LINE_STEPS[:2], LINE_STEPS[2:])
-#: L-BFGS's unit step passes in nearly every iteration: its first round prices that step alone
-LBFGS_LINE_STAGES = (LINE_STEPS[:1], LINE_STEPS[1:])
 #: the gradient's largest entry, relative to the first iteration's, at which the fit stops (Newton's quadratic
 #: convergence makes the last factor of ten cost about one iteration)
 GTOL = 1e-8
@@ -77,24 +77,12 @@ def logistic_state_task(block, W, step, prev, token, C, pos_weight, neg_weight, 
     if getattr(block, "on_gpu", False):
         return _newton_device.logistic_state_task(block, W, step, prev, token, C, pos_weight, neg_weight, bias, gram,
                                                   live)
-    K = W.shape[0]
     st, P = block_margins(block, W, step, prev, C, pos_weight, neg_weight, bias)
-    T, Cst = st["T"], st["C"]
-    loss, dloss, coef = np.zeros(K), np.empty_like(P), np.empty_like(P)
-    logistic_terms(LOG_LOSS, P, T, Cst, dloss, coef, loss)
-    X = block.X
-    grad = np.zeros(W.shape)
-    d = X.shape[1]
-    if block.is_sparse:  # compiled, without the GIL: the blocks' rounds run on threads at once
-        transposed_product_csr(*sparse_arrays(X), dloss, grad[:, :d])
-    else:
-        grad[:, :d] = dloss @ X
-    if bias != 0.0:
-        grad[:, d] = bias * dloss.sum(axis=1)
+    loss, grad, coef = _loss_and_gradient(block, st, P, bias, W.shape)
     if gram is None:
         parts = 0.0
     elif gram:
-        parts = np.zeros((K, W.shape[1], W.shape[1]))
+        parts = np.zeros((W.shape[0], W.shape[1], W.shape[1]))
         for k in np.flatnonzero(live):
             gram_part(block, coef[k], bias, parts[k])
     else:
@@ -105,6 +93,48 @@ def logistic_state_task(block, W, step, prev, token, C, pos_weight, neg_weight, 
     st.update(token=token, P=P, Z=None, coef=coef)
     block.persist("newton")
     return loss, grad, parts
+
+
+def _loss_and_gradient(block, st, P, bias, shape):
+    """At margins ``P``: each output's loss, the loss term's gradient (``shape``: the model's) and the Hessian's row
+    coefficients, in one pass over the margins and one over the rows."""
+    loss, dloss, coef = np.zeros(shape[0]), np.empty_like(P), np.empty_like(P)
+    logistic_terms(LOG_LOSS, P, st["T"], st["C"], dloss, coef, loss)
+    X = block.X
+    grad = np.zeros(shape)
+    d = X.shape[1]
+    if block.is_sparse:  # compiled, without the GIL: the blocks' rounds run on threads at once
+        transposed_product_csr(*sparse_arrays(X), dloss, grad[:, :d])
+    else:
+        grad[:, :d] = dloss @ X
+    if bias != 0.0:
+        grad[:, d] = bias * dloss.sum(axis=1)
+    return loss, grad, coef
+
+
+def logistic_trial_task(block, W, S, steps, it, adopt, bias):
+    """A trial of L-BFGS's line search in one round: at ``W + steps[k] S[k]``, each output's loss and the loss
+    term's gradient (what the next iteration's first round would compute, were the steps taken).
+
+    The block keeps the margins at ``W`` (iteration ``it``'s), those of ``S`` (computed at the iteration's first
+    trial, ``adopt`` not None) and those of the trial. ``adopt``: ``W`` is iteration ``it - 1``'s last trial, which
+    the driver took, so the margins at it are the ones this task kept then; otherwise they are the block's (its
+    first round of iteration ``it``) or, lacking those, computed.
+    """
+    if getattr(block, "on_gpu", False):
+        return _newton_device.logistic_trial_task(block, W, S, steps, it, adopt, bias)
+    st = block.newton
+    if st.get("trial") != it:  # the iteration's first trial
+        if adopt and st.get("trial") == it - 1:
+            st.update(P=st["trial_P"], token=it)
+        elif st["token"] != it:
+            st.update(P=_margins(block, W, bias), token=it)
+        st["Z"] = _margins(block, S, bias)
+    P = st["P"] + steps[:, None] * st["Z"]
+    loss, grad, _ = _loss_and_gradient(block, st, P, bias, W.shape)
+    st.update(trial=it, trial_P=P)
+    block.persist("newton")
+    return loss, grad
 
 
 def logistic_line_task(block, S, steps, bias):
@@ -121,7 +151,7 @@ def logistic_line_task(block, S, steps, bias):
 
 
 def logistic_newton(rounds, W, *, C, pos_weight, neg_weight, bias, max_iter, gram, history, scale=1.0,
-                    start_time=None):
+                    gtol=None, start_time=None):
     """Minimise :math:`P` over the blocks of ``rounds`` (see the module's docstring) from ``W`` (K, d~), the
     intercept unpenalised in the last column when ``bias``.
 
@@ -129,9 +159,9 @@ def logistic_newton(rounds, W, *, C, pos_weight, neg_weight, bias, max_iter, gra
     ``False``, Newton's method, its system solved by conjugate gradients; ``'lbfgs'``, limited-memory BFGS
     (:class:`LBFGSMemory`: directions from the last steps and gradient changes, no Hessian pass at all). Every
     iteration adds a ``history`` row whose objective is :math:`P` times ``scale`` (the estimator's scale). Each output
-    stops on its own gradient (:data:`GTOL` for Newton, :data:`LBFGS_GTOL` for L-BFGS, relative to the first
-    iteration's). Returns ``(W, n_iter, converged)``. The caller holds BLAS to a thread a call
-    (:func:`skpar.parallel._blas.one_blas_thread_each`), as the fits do.
+    stops on its own gradient's largest entry: at most ``gtol`` (in :math:`P`'s scale; L-BFGS), else at most
+    :data:`GTOL` times its first iteration's. Returns ``(W, n_iter, converged)``. The caller holds BLAS to a thread
+    a call (:func:`skpar.parallel._blas.one_blas_thread_each`), as the fits do.
     """
     start_time = time.perf_counter() if start_time is None else start_time
     W = np.array(W, dtype=np.float64)
@@ -142,28 +172,33 @@ def logistic_newton(rounds, W, *, C, pos_weight, neg_weight, bias, max_iter, gra
     live = np.ones(K, dtype=bool)
     lbfgs = gram == "lbfgs"
     memory = LBFGSMemory(reg) if lbfgs else None
-    gtol, name = (LBFGS_GTOL, "L-BFGS") if lbfgs else (GTOL, "Newton")
+    name = "L-BFGS" if lbfgs else "Newton"
     step, it, g_first = None, 0, None
+    taken = None  # (loss, gradient, bytes) at W when L-BFGS's trial round priced it
     # from the zero model, the first round only prices it (no Hessian parts) and the fit starts from the best
     # intercept-only model, whose intercepts that round gives in closed form
     intercept_start = bias != 0.0 and not W.any()
     while True:
         first = intercept_start and it == 0
-        # L-BFGS takes the Hessian's diagonal once, for the scale of its first steps
-        wants = (False if memory.scale is None and not first else None) if lbfgs else gram
-        res = rounds.run(logistic_state_task, W, step, it - 1, it, C, pos_weight, neg_weight, bias, wants,
-                         live & (not first))
-        loss, grad, parts = (sum(part) for part in zip(*res.results, strict=True))
+        if taken is None:
+            # L-BFGS takes the Hessian's diagonal once, for the scale of its first steps
+            wants = (False if memory.scale is None and not first else None) if lbfgs else gram
+            res = rounds.run(logistic_state_task, W, step, it - 1, it, C, pos_weight, neg_weight, bias, wants,
+                             live & (not first))
+            loss, grad, parts = (sum(part) for part in zip(*res.results, strict=True))
+            sent = res.bytes_sent
+        else:
+            (loss, grad, sent), parts = taken, None
         primal = 0.5 * (reg * W * W).sum(axis=1) + loss
         G = reg * W + grad
         g_max = np.abs(G).max(axis=1)
         g_first = g_max if g_first is None else g_first
         record(history, {"round": it, "epoch": it, "time": time.perf_counter() - start_time,
                          "objective": float(scale * primal.sum()), "gradient": float(g_max.max()),
-                         "bytes_sent": res.bytes_sent}, model=lambda W=W: W)
+                         "bytes_sent": sent}, model=lambda W=W: W)
         if not np.isfinite(primal).all():
             raise FloatingPointError(f"{name} produced a non-finite objective")
-        live &= g_max > gtol * np.maximum(g_first, 1e-300)
+        live &= g_max > (gtol if lbfgs and gtol is not None else GTOL * np.maximum(g_first, 1e-300))
         if not live.any() or it >= max_iter or stop_requested(history):
             return W, it, not live.any()
         if first:
@@ -172,10 +207,11 @@ def logistic_newton(rounds, W, *, C, pos_weight, neg_weight, bias, max_iter, gra
         if lbfgs:
             memory.update(W, G, parts)
             S = memory.direction(G, live)
+            step, taken = _lbfgs_step(rounds, W, S, G, primal, live, bias, reg, it, taken is not None)
         else:
             S = _directions(rounds, G, parts, reg, live, gram, bias)
-        step = _line_search(rounds, W, S, G, primal, live, bias, task=logistic_line_task, reg=reg,
-                            stages=LBFGS_LINE_STAGES if lbfgs else LINE_STAGES)
+            step = _line_search(rounds, W, S, G, primal, live, bias, task=logistic_line_task, reg=reg,
+                                stages=LINE_STAGES)
         live &= step > 0.0  # rounding ended this output's progress
         if not live.any():
             return W, it, True
@@ -183,11 +219,40 @@ def logistic_newton(rounds, W, *, C, pos_weight, neg_weight, bias, max_iter, gra
         it += 1
 
 
+def _lbfgs_step(rounds, W, S, G, primal, live, bias, reg, it, adopt):
+    """Each output's step along L-BFGS's directions ``S`` (0 where none decreases the objective), and ``(loss,
+    gradient, bytes)`` at ``W + step S`` (None where an output found no step).
+
+    Each trial is one round that prices the steps with the gradient there (:func:`logistic_trial_task`): the last
+    one is the next iteration's first round, so an iteration costs one round and one pass of the loss where the
+    unit step passes Armijo's test, as it does in nearly every iteration. An output that fails it backtracks to the
+    minimiser of the quadratic through its objective and slope at 0 and its objective at the failed step, kept
+    within a tenth and a half of that step (Nocedal and Wright 2006, section 3.5).
+    """
+    slope = (G * S).sum(axis=1)
+    steps = np.where(live, 1.0, 0.0)
+    pending = live.copy()
+    for _ in range(MAX_TRIALS):
+        res = rounds.run(logistic_trial_task, W, S, steps, it, adopt, bias)
+        loss, grad = (sum(part) for part in zip(*res.results, strict=True))
+        Wt = W + steps[:, None] * S
+        value = 0.5 * (reg * Wt * Wt).sum(axis=1) + loss
+        failed = pending & ~(value <= primal + ARMIJO * steps * slope)
+        if not failed.any():
+            return steps, (loss, grad, res.bytes_sent)
+        pending = failed
+        t = steps[failed]
+        curve = value[failed] - primal[failed] - slope[failed] * t
+        guess = np.where(curve > 0.0, -slope[failed] * t * t / (2.0 * np.where(curve > 0.0, curve, 1.0)), 0.5 * t)
+        steps[failed] = np.clip(guess, 0.1 * t, 0.5 * t)
+    # rounding ends these outputs' progress: they take no step, and the next iteration prices its own point
+    return np.where(pending, 0.0, steps), None
+
+
+#: trials of L-BFGS's line search before an output takes no step (a tenth at least each time: below 1e-11)
+MAX_TRIALS = 12
 #: the steps and gradient changes L-BFGS keeps per output (scipy's and scikit-learn's choice)
 LBFGS_MEMORY = 10
-#: L-BFGS stops at this largest gradient entry relative to the first iteration's: its convergence is linear, so
-#: Newton's 1e-8 would cost many iterations for digits that move no prediction (docs/benchmarks.md)
-LBFGS_GTOL = 1e-5
 
 
 class LBFGSMemory:

@@ -185,20 +185,26 @@ def newton_line_task(block, S, steps, bias):
     return out
 
 
+def _logistic_terms(block, st, P, bias, shape):
+    """At the device margins ``P``: each output's log loss (device), the loss term's gradient (host, ``shape``) and
+    the Hessian's row coefficients (device)."""
+    cp = cupy_module()
+    T, Cst = st["T"], st["C"]
+    z = T * P
+    q = 0.5 * (1.0 - cp.tanh(0.5 * z))  # 1 / (1 + exp(z)) without overflow
+    loss = _row_sums(Cst * cp.logaddexp(0.0, -z))
+    grad = np.zeros(shape)
+    _transposed(block, -Cst * T * q, bias, grad)
+    return loss, grad, Cst * q * (1.0 - q)
+
+
 def logistic_state_task(block, W, step, prev, token, C, pos_weight, neg_weight, bias, gram, live):
     """:func:`skpar.parallel._logistic.logistic_state_task` on a GPU block: per output the log loss, the gradient
     of the loss term and the Hessian's parts (``gram`` True), the first iteration's diagonal (False) or 0 (None)."""
     cp = cupy_module()
     dw = W.shape[1]
     st, P = _state_margins(block, W, step, prev, C, pos_weight, neg_weight, bias)
-    T, Cst = st["T"], st["C"]
-    z = T * P
-    q = 0.5 * (1.0 - cp.tanh(0.5 * z))  # 1 / (1 + exp(z)) without overflow
-    loss = _row_sums(Cst * cp.logaddexp(0.0, -z))
-    dloss = -Cst * T * q
-    coef = Cst * q * (1.0 - q)
-    grad = np.zeros(W.shape)
-    _transposed(block, dloss, bias, grad)
+    loss, grad, coef = _logistic_terms(block, st, P, bias, W.shape)
     if gram is None:
         parts = 0.0
     elif gram:
@@ -223,3 +229,21 @@ def logistic_line_task(block, S, steps, bias):
     for m, t in enumerate(steps):
         out[:, m] = cp.asnumpy(_row_sums(st["C"] * cp.logaddexp(0.0, -st["T"] * (st["P"] + float(t) * st["Z"]))))
     return out
+
+
+def logistic_trial_task(block, W, S, steps, it, adopt, bias):
+    """:func:`skpar.parallel._logistic.logistic_trial_task` on a GPU block: at ``W + steps[k] S[k]``, each output's
+    log loss and the loss term's gradient; the margins stay on the device."""
+    cp = cupy_module()
+    st = block.newton
+    if st.get("trial") != it:
+        if adopt and st.get("trial") == it - 1:
+            st.update(P=st["trial_P"], token=it)
+        elif st["token"] != it:
+            st.update(P=_margins(block, W, bias), token=it)
+        st["Z"] = _margins(block, S, bias)
+    P = st["P"] + cp.asarray(steps, dtype=cp.float64)[:, None] * st["Z"]
+    loss, grad, _ = _logistic_terms(block, st, P, bias, W.shape)
+    st.update(trial=it, trial_P=P)
+    block.persist("newton")
+    return cp.asnumpy(loss), grad
