@@ -338,9 +338,10 @@ def test_newton_is_logistic_regressions_optimum(n_classes, sparse, direction, mo
         monkeypatch.setattr(_sgd_classifier, "use_gram", lambda rounds, n_weights: False)
     sw = np.random.default_rng(1).uniform(0.0, 2.0, size=len(y))
     alpha = 1e-3
-    # 'auto' takes Newton's method where the system is assembled; conjugate gradients run when asked for
-    clf = AveragedSGDClassifier(loss="log_loss", alpha=alpha, n_jobs=3, solver="newton" if direction == "cg" else
-                                "auto").fit(X, y, sample_weight=sw)
+    # 'auto' takes Newton's method where the system is assembled; conjugate gradients run when asked for;
+    # tol=None: to the gradient's 1e-8th
+    clf = AveragedSGDClassifier(loss="log_loss", alpha=alpha, n_jobs=3, tol=None, solver="newton" if direction == "cg"
+                                else "auto").fit(X, y, sample_weight=sw)
     assert clf.solver_ == "newton" and clf.n_blocks_ == 3 and clf.n_iter_ < 30
     coef, intercept = _ovr_logistic_regression(X, y, alpha, sw)
     np.testing.assert_allclose(clf.coef_, coef, rtol=1e-5, atol=1e-6 * np.abs(coef).max())
@@ -353,7 +354,7 @@ def test_newton_class_weights_and_no_intercept():
     cw = {0: 1.0, 1: 3.0, 2: 0.5}
     alpha = 1e-3
     clf = AveragedSGDClassifier(loss="log_loss", alpha=alpha, class_weight=cw, fit_intercept=False,
-                                n_jobs=2).fit(X, y)
+                                n_jobs=2, tol=None).fit(X, y)
     assert clf.solver_ == "newton"
     coef, _ = _ovr_logistic_regression(X, y, alpha, class_weight=cw, fit_intercept=False)
     np.testing.assert_allclose(clf.coef_, coef, rtol=1e-5, atol=1e-6 * np.abs(coef).max())
@@ -460,13 +461,18 @@ def test_lbfgs_is_logistic_regressions_optimum(n_classes, sparse):
 
 
 @pytest.mark.parametrize("n_classes", [2, 3])
-def test_lbfgs_stops_where_logistic_regression_stops(n_classes):
-    """One-vs-rest L-BFGS stops at the first iteration whose gradient, in the mean objective's scale, has no entry
-    above 0.1 tol (LogisticRegression's bound at its default tol, and the softmax's)."""
-    X, y = _tfidf_like(400, 600, n_classes, seed=n_classes)
+@pytest.mark.parametrize("solver", ["lbfgs", "newton"])
+def test_exact_solvers_stop_where_logistic_regression_stops(solver, n_classes):
+    """Newton's method and one-vs-rest L-BFGS stop at the first iteration whose gradient, in the mean objective's
+    scale, has no entry above 0.1 tol (LogisticRegression's bound at its default tol, and the softmax's)."""
+    if solver == "lbfgs":  # more features than rows, well conditioned: 'auto' takes L-BFGS
+        X, y = _tfidf_like(400, 600, n_classes, seed=n_classes)
+    else:  # rows outnumber a few features: 'auto' takes Newton's method
+        X, y = make_classification(n_samples=3000, n_features=12, n_informative=6, n_classes=n_classes,
+                                   random_state=8)
     alpha, tol = 1e-3, 1e-3
     clf = AveragedSGDClassifier(loss="log_loss", alpha=alpha, n_jobs=2).fit(X, y)
-    assert clf.solver_ == "lbfgs" and clf.tol == tol
+    assert clf.solver_ == solver and clf.tol == tol
     gradients = [h["gradient"] * alpha for h in clf.history_]  # history's gradient is in the scale of C
     assert gradients[-1] <= 0.1 * tol < min(gradients[:-1])
 

@@ -24,8 +24,8 @@ GTOL_PER_TOL = 0.1
 
 
 def lbfgs_gtol(tol):
-    """L-BFGS's bound on the largest gradient entry of the mean objective, softmax or one-vs-rest (see
-    :data:`GTOL_PER_TOL`)."""
+    """The exact solvers' bound on the largest gradient entry of the mean objective: L-BFGS's (softmax or
+    one-vs-rest) and Newton's (see :data:`GTOL_PER_TOL`)."""
     return 1e-12 if tol is None else GTOL_PER_TOL * tol
 
 

@@ -176,16 +176,16 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
         same, so the model is the one SGD converges to: :class:`~sklearn.linear_model.LogisticRegression`'s
         optimum with ``C = 1 / (alpha n)``, one-vs-rest. ``'newton'``: each iteration sums the blocks' gradients
         and Hessian parts (few features, short rows) or Hessian-vector products (conjugate gradients), then prices
-        every trial step of a line search in one round; it stops when the gradient's largest entry has fallen by
-        ``1e-8``. ``'lbfgs'``: limited-memory BFGS, its direction from the last 10 steps and gradient changes
-        (held on the driver: 20 times the model's size), no Hessian pass, and one round an iteration where the
-        unit step passes the line search (it prices the step and the gradient there at once); it stops when no
-        entry of an output's gradient exceeds ``0.1 tol`` in the objective's scale (LogisticRegression's bound,
-        ``1e-4`` at the default ``tol``; ``tol=None``: to rounding). Both need
+        every trial step of a line search in one round. ``'lbfgs'``: limited-memory BFGS, its direction from the
+        last 10 steps and gradient changes (held on the driver: 20 times the model's size), no Hessian pass, and
+        one round an iteration where the unit step passes the line search (it prices the step and the gradient
+        there at once). Both stop when no entry of an output's gradient exceeds ``0.1 tol`` in the objective's
+        scale (LogisticRegression's bound: ``1e-4`` at the default ``tol``) or ``1e-8`` times its first one
+        (``tol=None``: that alone, the optimum to rounding). Both need
         ``loss='log_loss'``, ``penalty='l2'``, ``mode='sync'``, ``averaging='periodic'``, CPU data or a CuPy
         array of dense rows (their rounds then run on the GPU in float64) and no ``early_stopping``, as
         ``'dual'`` does (on CPU data only); ``max_iter`` caps their iterations, and SGD's own parameters
-        (the step's; ``tol`` for Newton) are not read. ``'auto'`` takes ``'dual'`` for the hinge and squared hinge where rows
+        (the step's) are not read. ``'auto'`` takes ``'dual'`` for the hinge and squared hinge where rows
         are fewer than 10 per feature (text: 20 Newsgroups, Reuters, dorothea), where SGD's epochs make slow
         progress and its stop rule ends far from the optimum. For the log loss, ``'auto'``, where they can run and
         the fit runs in this process (their margins stay on the

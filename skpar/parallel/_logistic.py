@@ -27,9 +27,9 @@ Where the Newton system is too large to assemble and conjugate gradients would t
 iterations run limited-memory BFGS instead (Liu and Nocedal 1989; scikit-learn's ``lbfgs``): the direction comes
 from the last steps and gradient changes (:class:`LBFGSMemory`, on the driver), with no Hessian round.
 
-Newton's method stops when every output's largest gradient entry, in :math:`P`'s scale (LogisticRegression's), is at
-most :data:`GTOL` times its first iteration's; L-BFGS when it is at most the caller's bound (the estimator's, from its
-``tol``, as LogisticRegression bounds it), or after ``max_iter`` iterations.
+An output stops when its gradient's largest entry, in :math:`P`'s scale (LogisticRegression's), is at most the
+caller's bound (the estimator's, from its ``tol``, as LogisticRegression bounds it) or :data:`GTOL` times its first
+iteration's, whichever is larger; the fit stops when every output has, or after ``max_iter`` iterations.
 """
 
 from __future__ import annotations
@@ -61,8 +61,9 @@ LOG_LOSS = make_loss("log_loss").kernel
 #: the line search's trial steps in two rounds: Newton's full step passes in all but the first iterations, and
 #: pricing the smaller ones only where it does not saves most of the pass (on a process's threads a round is cheap)
 LINE_STAGES = (LINE_STEPS[:2], LINE_STEPS[2:])
-#: the gradient's largest entry, relative to the first iteration's, at which the fit stops (Newton's quadratic
-#: convergence makes the last factor of ten cost about one iteration)
+#: the gradient's largest entry, relative to the first iteration's, at which an output stops whatever the caller's
+#: bound (``tol=None``: the optimum to rounding; Newton's quadratic convergence makes the last factor of ten cost
+#: about one iteration)
 GTOL = 1e-8
 
 
@@ -82,9 +83,7 @@ def logistic_state_task(block, W, step, prev, token, C, pos_weight, neg_weight, 
     if gram is None:
         parts = 0.0
     elif gram:
-        parts = np.zeros((W.shape[0], W.shape[1], W.shape[1]))
-        for k in np.flatnonzero(live):
-            gram_part(block, coef[k], bias, parts[k])
+        parts = _hessian_parts(block, coef, bias, live, W.shape)
     else:
         # conjugate gradients' preconditioner, from the first iteration's Hessian, as for the squared hinge
         if "diagonal" not in st:
@@ -112,29 +111,54 @@ def _loss_and_gradient(block, st, P, bias, shape):
     return loss, grad, coef
 
 
+def _hessian_parts(block, coef, bias, live, shape):
+    """The live outputs' Hessian parts ``sum_i coef[k, i] x~_i x~_i^T`` on the block, (K, d~, d~)."""
+    parts = np.zeros((shape[0], shape[1], shape[1]))
+    for k in np.flatnonzero(live):
+        gram_part(block, coef[k], bias, parts[k])
+    return parts
+
+
 def logistic_trial_task(block, W, S, steps, it, adopt, bias):
-    """A trial of L-BFGS's line search in one round: at ``W + steps[k] S[k]``, each output's loss and the loss
-    term's gradient (what the next iteration's first round would compute, were the steps taken).
+    """A trial of the line search in one round: at ``W + steps[k] S[k]``, each output's loss and the loss term's
+    gradient (what the next iteration's first round would compute, were the steps taken).
 
     The block keeps the margins at ``W`` (iteration ``it``'s), those of ``S`` (computed at the iteration's first
-    trial, ``adopt`` not None) and those of the trial. ``adopt``: ``W`` is iteration ``it - 1``'s last trial, which
-    the driver took, so the margins at it are the ones this task kept then; otherwise they are the block's (its
-    first round of iteration ``it``) or, lacking those, computed.
+    trial) and the trial's margins and Hessian row coefficients. ``adopt``: ``W`` is iteration ``it - 1``'s last
+    trial, which the driver took, so the margins at it are the ones this task kept then; otherwise they are the
+    block's (its first round of iteration ``it``) or, lacking those, computed.
     """
     if getattr(block, "on_gpu", False):
         return _newton_device.logistic_trial_task(block, W, S, steps, it, adopt, bias)
     st = block.newton
     if st.get("trial") != it:  # the iteration's first trial
-        if adopt and st.get("trial") == it - 1:
-            st.update(P=st["trial_P"], token=it)
-        elif st["token"] != it:
+        if not _adopt(st, it, adopt):
             st.update(P=_margins(block, W, bias), token=it)
         st["Z"] = _margins(block, S, bias)
     P = st["P"] + steps[:, None] * st["Z"]
-    loss, grad, _ = _loss_and_gradient(block, st, P, bias, W.shape)
-    st.update(trial=it, trial_P=P)
+    loss, grad, coef = _loss_and_gradient(block, st, P, bias, W.shape)
+    st.update(trial=it, trial_P=P, trial_coef=coef)
     block.persist("newton")
     return loss, grad
+
+
+def _adopt(st, it, adopt):
+    """Make iteration ``it - 1``'s last trial the block's point of iteration ``it`` where the driver took it and the
+    block has not yet; True where the block's point is iteration ``it``'s after it."""
+    if adopt and st["token"] != it and st.get("trial") == it - 1:
+        st.update(P=st["trial_P"], coef=st["trial_coef"], token=it)
+    return st["token"] == it
+
+
+def logistic_hessian_task(block, it, adopt, bias, live):
+    """The live outputs' Hessian parts at iteration ``it``'s point, the trial the driver took (Newton's assembled
+    system, after :func:`logistic_trial_task`: assembled only once the gradient there says the fit goes on)."""
+    if getattr(block, "on_gpu", False):
+        return _newton_device.logistic_hessian_task(block, it, adopt, bias, live)
+    st = block.newton
+    if not _adopt(st, it, adopt):
+        raise RuntimeError("the block lost the Newton iteration's margins")
+    return _hessian_parts(block, st["coef"], bias, live, (len(live), block.X.shape[1] + (bias != 0.0)))
 
 
 def logistic_line_task(block, S, steps, bias):
@@ -159,8 +183,8 @@ def logistic_newton(rounds, W, *, C, pos_weight, neg_weight, bias, max_iter, gra
     ``False``, Newton's method, its system solved by conjugate gradients; ``'lbfgs'``, limited-memory BFGS
     (:class:`LBFGSMemory`: directions from the last steps and gradient changes, no Hessian pass at all). Every
     iteration adds a ``history`` row whose objective is :math:`P` times ``scale`` (the estimator's scale). Each output
-    stops on its own gradient's largest entry: at most ``gtol`` (in :math:`P`'s scale; L-BFGS), else at most
-    :data:`GTOL` times its first iteration's. Returns ``(W, n_iter, converged)``. The caller holds BLAS to a thread
+    stops on its own gradient's largest entry: at most ``gtol`` (in :math:`P`'s scale; None: 0) or :data:`GTOL`
+    times its first iteration's. Returns ``(W, n_iter, converged)``. The caller holds BLAS to a thread
     a call (:func:`skpar.parallel._blas.one_blas_thread_each`), as the fits do.
     """
     start_time = time.perf_counter() if start_time is None else start_time
@@ -174,7 +198,7 @@ def logistic_newton(rounds, W, *, C, pos_weight, neg_weight, bias, max_iter, gra
     memory = LBFGSMemory(reg) if lbfgs else None
     name = "L-BFGS" if lbfgs else "Newton"
     step, it, g_first = None, 0, None
-    taken = None  # (loss, gradient, bytes) at W when L-BFGS's trial round priced it
+    taken = None  # (loss, gradient, bytes) at W when the last trial round priced it
     # from the zero model, the first round only prices it (no Hessian parts) and the fit starts from the best
     # intercept-only model, whose intercepts that round gives in closed form
     intercept_start = bias != 0.0 and not W.any()
@@ -198,18 +222,23 @@ def logistic_newton(rounds, W, *, C, pos_weight, neg_weight, bias, max_iter, gra
                          "bytes_sent": sent}, model=lambda W=W: W)
         if not np.isfinite(primal).all():
             raise FloatingPointError(f"{name} produced a non-finite objective")
-        live &= g_max > (gtol if lbfgs and gtol is not None else GTOL * np.maximum(g_first, 1e-300))
+        live &= g_max > np.maximum(gtol or 0.0, GTOL * np.maximum(g_first, 1e-300))
         if not live.any() or it >= max_iter or stop_requested(history):
             return W, it, not live.any()
         if first:
             W, step, it = _best_intercepts(W, loss, grad, bias), None, it + 1
             continue
+        adopt = taken is not None
         if lbfgs:
             memory.update(W, G, parts)
             S = memory.direction(G, live)
-            step, taken = _lbfgs_step(rounds, W, S, G, primal, live, bias, reg, it, taken is not None)
         else:
+            if adopt:  # the trial taken priced the gradient: its Hessian, now that the fit goes on
+                parts = sum(rounds.run(logistic_hessian_task, it, adopt, bias, live).results)
             S = _directions(rounds, G, parts, reg, live, gram, bias)
+        if lbfgs or gram is True:
+            step, taken = _trial_step(rounds, W, S, G, primal, live, bias, reg, it, adopt)
+        else:  # conjugate gradients' Hessian passes read the coefficients at W from the blocks: no trial ahead
             step = _line_search(rounds, W, S, G, primal, live, bias, task=logistic_line_task, reg=reg,
                                 stages=LINE_STAGES)
         live &= step > 0.0  # rounding ended this output's progress
@@ -219,15 +248,18 @@ def logistic_newton(rounds, W, *, C, pos_weight, neg_weight, bias, max_iter, gra
         it += 1
 
 
-def _lbfgs_step(rounds, W, S, G, primal, live, bias, reg, it, adopt):
-    """Each output's step along L-BFGS's directions ``S`` (0 where none decreases the objective), and ``(loss,
-    gradient, bytes)`` at ``W + step S`` (None where an output found no step).
+def _trial_step(rounds, W, S, G, primal, live, bias, reg, it, adopt):
+    """Each output's step along the directions ``S`` (0 where none decreases the objective), and ``(loss, gradient,
+    bytes)`` at ``W + step S`` (None where an output found no step).
 
     Each trial is one round that prices the steps with the gradient there (:func:`logistic_trial_task`): the last
-    one is the next iteration's first round, so an iteration costs one round and one pass of the loss where the
-    unit step passes Armijo's test, as it does in nearly every iteration. An output that fails it backtracks to the
-    minimiser of the quadratic through its objective and slope at 0 and its objective at the failed step, kept
-    within a tenth and a half of that step (Nocedal and Wright 2006, section 3.5).
+    one is the next iteration's first round (Newton's adds its Hessian, :func:`logistic_hessian_task`, only once
+    the gradient says the fit goes on), so an iteration costs one pass of the loss where the unit step passes
+    Armijo's test, as L-BFGS's and Newton's do in nearly every iteration. An output that fails it backtracks to
+    the minimiser of the quadratic through its objective and slope at 0 and its objective at the failed step, kept
+    within a tenth and a half of that step (Nocedal and Wright 2006, section 3.5); where rounding hides the
+    decrease near the optimum, the approximate Wolfe test of Hager and Zhang (2005) accepts a step. ``adopt``:
+    ``W`` is the previous iteration's last trial.
     """
     slope = (G * S).sum(axis=1)
     steps = np.where(live, 1.0, 0.0)
@@ -237,7 +269,12 @@ def _lbfgs_step(rounds, W, S, G, primal, live, bias, reg, it, adopt):
         loss, grad = (sum(part) for part in zip(*res.results, strict=True))
         Wt = W + steps[:, None] * S
         value = 0.5 * (reg * Wt * Wt).sum(axis=1) + loss
-        failed = pending & ~(value <= primal + ARMIJO * steps * slope)
+        # Armijo's decrease, or where rounding hides it near the optimum, Hager and Zhang's approximate test: the
+        # objective up by no more than rounding and the slope at the trial no steeper upwards than at 0 downwards
+        # (the trial's gradient is at hand)
+        rounding = (value <= primal + ROUNDING * np.abs(primal)) & (
+            ((reg * Wt + grad) * S).sum(axis=1) <= (2.0 * ARMIJO - 1.0) * slope)
+        failed = pending & ~((value <= primal + ARMIJO * steps * slope) | rounding)
         if not failed.any():
             return steps, (loss, grad, res.bytes_sent)
         pending = failed
@@ -249,7 +286,10 @@ def _lbfgs_step(rounds, W, S, G, primal, live, bias, reg, it, adopt):
     return np.where(pending, 0.0, steps), None
 
 
-#: trials of L-BFGS's line search before an output takes no step (a tenth at least each time: below 1e-11)
+#: the objective's relative rise that the line search's approximate test puts down to rounding (its sums over rows
+#: carry about 1e-13 of it)
+ROUNDING = 1e-10
+#: trials of the line search before an output takes no step (a tenth at least each time: below 1e-11)
 MAX_TRIALS = 12
 #: the steps and gradient changes L-BFGS keeps per output (scipy's and scikit-learn's choice)
 LBFGS_MEMORY = 10

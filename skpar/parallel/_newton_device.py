@@ -233,17 +233,27 @@ def logistic_line_task(block, S, steps, bias):
 
 def logistic_trial_task(block, W, S, steps, it, adopt, bias):
     """:func:`skpar.parallel._logistic.logistic_trial_task` on a GPU block: at ``W + steps[k] S[k]``, each output's
-    log loss and the loss term's gradient; the margins stay on the device."""
+    log loss and the loss term's gradient; the margins and the row coefficients stay on the device."""
+    from ._logistic import _adopt  # the host tasks' bookkeeping (that module imports this one)
+
     cp = cupy_module()
     st = block.newton
     if st.get("trial") != it:
-        if adopt and st.get("trial") == it - 1:
-            st.update(P=st["trial_P"], token=it)
-        elif st["token"] != it:
+        if not _adopt(st, it, adopt):
             st.update(P=_margins(block, W, bias), token=it)
         st["Z"] = _margins(block, S, bias)
     P = st["P"] + cp.asarray(steps, dtype=cp.float64)[:, None] * st["Z"]
-    loss, grad, _ = _logistic_terms(block, st, P, bias, W.shape)
-    st.update(trial=it, trial_P=P)
+    loss, grad, coef = _logistic_terms(block, st, P, bias, W.shape)
+    st.update(trial=it, trial_P=P, trial_coef=coef)
     block.persist("newton")
     return cp.asnumpy(loss), grad
+
+
+def logistic_hessian_task(block, it, adopt, bias, live):
+    """:func:`skpar.parallel._logistic.logistic_hessian_task` on a GPU block: a GEMM a chunk."""
+    from ._logistic import _adopt
+
+    st = block.newton
+    if not _adopt(st, it, adopt):
+        raise RuntimeError("the block lost the Newton iteration's margins")
+    return _hessian_parts(block, st["coef"], bias, live, block.X.shape[1] + (bias != 0.0))
