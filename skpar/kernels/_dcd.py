@@ -32,7 +32,7 @@ import numpy as np
 from numba import njit
 
 from ._dot import row_dot_csr, row_dot_dense
-from ._prefetch import ROWS_AHEAD, prefetch_row
+from ._prefetch import prefetch_distance, prefetch_row
 
 
 @njit(inline="always", nogil=True, cache=True)
@@ -195,11 +195,12 @@ def dcd_csr(data, indices, indptr, sqn, y, sw, order, W, Wl, A, C, loss, dual, p
     sums = np.zeros(2)  # the certificate's primal and dual sums
     shrinking, pg = _pass_start(active, thresholds)
     n_order = order.shape[0]
+    distance = prefetch_distance(indptr)
     for k in range(K):  # the outputs outermost, as in dcd_dense
         for q in range(n_order):
             i = order[q]
-            if q + ROWS_AHEAD < n_order:  # rows in random order: ask for the rows ahead (see prefetch_row) ...
-                ahead = order[q + ROWS_AHEAD]
+            if q + distance < n_order:  # rows in random order: ask for the rows ahead (see prefetch_row) ...
+                ahead = order[q + distance]
                 if not shrinking or active[k, ahead]:  # ... that will be visited: shrunk rows are skipped unread
                     prefetch_row(data, indices, indptr, ahead)
             if shrinking and not active[k, i]:

@@ -47,6 +47,22 @@ prefetch_read = _prefetch_intrinsic(0, """Prefetch ``arr[index]`` (a 1-d array) 
 #: rows ahead of the current one that the CSR kernels prefetch (measured on ijcnn1's 13 non-zeros a row: 4 to 16
 #: all gave about the same, 8 is the middle)
 ROWS_AHEAD = 8
+#: the CSR kernels prefetch rows ahead only where rows hold at most this many values on average. A dual coordinate
+#: ascent pass, median of 11, prefetching every row's lines against none: ijcnn1 (13 a row) 3.80 against 3.95-4.02
+#: ms, a9a (14) 2.54 against 2.57; Reuters (44) 0.95-0.98 against 0.79-0.82, dorothea (about 900) 1.10 against 0.96,
+#: 20 Newsgroups (108) 2.42-2.57 against 2.32-2.75 (docs/benchmarks.md): a long row's own stream keeps the core's
+#: prefetcher busy, and the asked-for lines only add instructions and evict
+SHORT_ROW_VALUES = 24
+
+
+@njit(inline="always", nogil=True, cache=True)
+def prefetch_distance(indptr):
+    """How far ahead a CSR kernel prefetches rows: :data:`ROWS_AHEAD` where the rows are short on average (see
+    :data:`SHORT_ROW_VALUES`), else past the last row (no prefetch)."""
+    n = indptr.shape[0] - 1
+    if n > 0 and indptr[n] - indptr[0] <= SHORT_ROW_VALUES * n:
+        return ROWS_AHEAD
+    return n + 1
 
 
 @njit(inline="always", nogil=True, cache=True)

@@ -25,7 +25,7 @@ from numba import njit
 
 from .._penalties import soft_threshold as _soft
 from ._loss import SOFTMAX, softmax_terms, target_loss
-from ._prefetch import ROWS_AHEAD, prefetch_row
+from ._prefetch import prefetch_distance, prefetch_row
 from ._schedule import batch_step, n_batches
 
 
@@ -309,10 +309,11 @@ def _batch_gradients(data, indices, indptr, y, sw, rows, pos, stop, V, T, B, Bba
     n_rows = rows.shape[0]
     batch_loss = 0.0
     ng = 0
+    distance = prefetch_distance(indptr)
     for q in range(pos, stop):
         i = rows[q]
-        if q + ROWS_AHEAD < n_rows:  # a shuffled order makes each row a miss: ask for the rows ahead
-            prefetch_row(data, indices, indptr, rows[q + ROWS_AHEAD])
+        if q + distance < n_rows:  # a shuffled order makes each short row a miss: ask for the rows ahead
+            prefetch_row(data, indices, indptr, rows[q + distance])
         a, z = indptr[i], indptr[i + 1]
         if u > 0.0:  # no l1 threshold yet (or no l1 at all): nothing to catch up, no read of seen_u
             _catch_up_row(indices, a, z, V, seen_u, u, wscale)
@@ -408,11 +409,12 @@ def _sgd_csr_rows(data, indices, indptr, y, sw, rows, W, B, Wbar, Bbar, n_avg, t
     n0 = n_avg
     wscale, A = 1.0, 0.0
     n_rows = rows.shape[0]
+    distance = prefetch_distance(indptr)
     loss_sum, n_seen, steps, diverged, last_eta = 0.0, 0, 0, False, 0.0
     for s in range(min(n_steps, n_rows)):
         i = rows[s]
-        if s + ROWS_AHEAD < n_rows:
-            prefetch_row(data, indices, indptr, rows[s + ROWS_AHEAD])
+        if s + distance < n_rows:
+            prefetch_row(data, indices, indptr, rows[s + distance])
         a, z = indptr[i], indptr[i + 1]
         t = t0 + s
         averaging = t >= avg_start and n_avg > 0
