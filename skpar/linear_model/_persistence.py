@@ -1,10 +1,17 @@
-"""A Dask client given as a parameter never blocks cloning or pickling, and a saved model never holds one."""
+"""A Dask client given as a parameter never blocks cloning or pickling, and a saved model never holds one; the
+parameters' names, which cloning reads, are read once a class."""
 
 from __future__ import annotations
 
 import copy
+import functools
 
-from sklearn.base import _clone_parametrized
+from sklearn.base import BaseEstimator, _clone_parametrized
+
+
+@functools.cache
+def _param_names(cls):
+    return tuple(BaseEstimator._get_param_names.__func__(cls))
 
 
 def _live(client) -> bool:
@@ -21,6 +28,12 @@ class ClientParamMixin:
     estimator, fitted or not, keeps ``client=None``, so a loaded model holds no reference to a cluster and fits
     on the active client, if any, else on threads (the approach of xgboost's and LightGBM's Dask estimators).
     """
+
+    @classmethod
+    def _get_param_names(cls):
+        # scikit-learn inspects __init__'s signature at every get_params (each fit's parameter validation, each
+        # clone): 53 us for these estimators' thirty parameters against a fit of 1,000 x 10 in about 1 ms
+        return list(_param_names(cls))
 
     def __sklearn_clone__(self):
         if not _live(getattr(self, "client", None)):

@@ -56,10 +56,11 @@ def scatter_task(block, center):
         X, y, s = X[rows], y[rows], s[rows]
     y = np.asarray(y, dtype=np.float64)
     s = np.asarray(s, dtype=np.float64)
-    S = float(s.sum())
+    unit = bool((s == 1.0).all())  # unit weights (the default) skip the products with them
+    S = float(s.shape[0]) if unit else float(s.sum())
     d = X.shape[1]
     scale = 1.0 / S if center and S > 0 else 0.0
-    sy = s * y
+    sy = y if unit else s * y
     my = float(sy.sum()) * scale
     if block.is_sparse and X.nnz < DENSE_FILL * X.shape[0] * d:
         mx = np.asarray(X.T @ s, dtype=np.float64).ravel() * scale
@@ -68,22 +69,24 @@ def scatter_task(block, center):
         gram_csr(data, indices, indptr, s, 0.0, Cxx)
         Cxx -= S * np.outer(mx, mx)
         cxy = np.asarray(X.T @ sy, dtype=np.float64).ravel() - S * mx * my
+        r = y - my
+        syy = float(r @ r if unit else np.dot(s, r * r))
     else:
         mx = np.asarray(s @ X, dtype=np.float64) * scale
-        Cxx, cxy = np.zeros((d, d)), np.zeros(d)
-        root = None if (s == 1.0).all() else np.sqrt(s)  # unit weights (the default) skip the scaling
+        Cxx, cxy, syy = np.zeros((d, d)), np.zeros(d), 0.0
         step = max(1, min(X.shape[0], SCATTER_VALUES // d))
         buf = np.empty((step, d))  # one buffer: a fresh one a chunk paid page faults on every chunk
         for a in range(0, X.shape[0], step):
-            part = X[a:a + step]
+            part = X if step >= X.shape[0] else X[a:a + step]  # one chunk: no slice (a sparse slice is a copy)
             Z = np.subtract(part.toarray() if block.is_sparse else part, mx, out=buf[:part.shape[0]])
             r = y[a:a + step] - my
-            if root is not None:
-                Z *= root[a:a + step, None]
-                r *= root[a:a + step]
+            if not unit:
+                root = np.sqrt(s[a:a + step])
+                Z *= root[:, None]
+                r *= root
             Cxx += Z.T @ Z
             cxy += Z.T @ r
-    syy = float(np.dot(s, (y - my) ** 2))
+            syy += float(r @ r)
     return S, mx, my, Cxx, cxy, syy, rows.shape[0]
 
 
