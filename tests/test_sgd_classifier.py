@@ -390,14 +390,16 @@ def test_auto_picks_newton_where_it_runs(kw, solver):
     clf = AveragedSGDClassifier(**{"n_jobs": 2, "max_iter": 3, "tol": None, "random_state": 0, **kw}).fit(X, y)
     assert clf.solver_ == solver
     assert hasattr(clf, "learning_rate_") == (solver == "sgd")
-    # dense rows of many features: no Newton system to assemble. L-BFGS where rows are fewer than 10 per feature
-    # and the condition estimate lambda_max(E[x x^T]) / (4 alpha) is at most LBFGS_MAX_CONDITION (about 2.4 / 4e-4
-    # here); SGD where it is not (the same rows ten times larger: 100 times the estimate), or with rows enough
+    # dense rows of many features: no Newton system to assemble. L-BFGS, except where rows are fewer than 10 per
+    # feature and the condition estimate lambda_max(E[x x^T]) / (4 alpha) exceeds LBFGS_MAX_CONDITION (about
+    # 2.4 / 4e-4 here; the same rows ten times larger: 100 times the estimate); rows enough take L-BFGS whatever
+    # the estimate
     few = np.random.default_rng(0).normal(size=(300, 100))
     assert AveragedSGDClassifier(loss="log_loss", max_iter=3, tol=None).fit(few, y[:300]).solver_ == "lbfgs"
     assert AveragedSGDClassifier(loss="log_loss", max_iter=3, tol=None).fit(10 * few, y[:300]).solver_ == "sgd"
     many = np.random.default_rng(0).normal(size=(1000, 100))
-    assert AveragedSGDClassifier(loss="log_loss", max_iter=3, tol=None).fit(many, y).solver_ == "sgd"
+    for scale in (1, 10):
+        assert AveragedSGDClassifier(loss="log_loss", max_iter=3, tol=None).fit(scale * many, y).solver_ == "lbfgs"
     wide = np.random.default_rng(0).normal(size=(40, 60))
     assert AveragedSGDClassifier(loss="log_loss", alpha=1e-2, max_iter=3, tol=None).fit(wide, y[:40]).solver_ \
         == "lbfgs"
