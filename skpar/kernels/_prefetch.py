@@ -48,10 +48,10 @@ prefetch_read = _prefetch_intrinsic(0, """Prefetch ``arr[index]`` (a 1-d array) 
 #: all gave about the same, 8 is the middle)
 ROWS_AHEAD = 8
 #: the CSR kernels prefetch rows ahead only where rows hold at most this many values on average. A dual coordinate
-#: ascent pass, median of 11, prefetching every row's lines against none: ijcnn1 (13 a row) 3.80 against 3.95-4.02
-#: ms, a9a (14) 2.54 against 2.57; Reuters (44) 0.95-0.98 against 0.79-0.82, dorothea (about 900) 1.10 against 0.96,
-#: 20 Newsgroups (108) 2.42-2.57 against 2.32-2.75 (docs/benchmarks.md): a long row's own stream keeps the core's
-#: prefetcher busy, and the asked-for lines only add instructions and evict
+#: ascent pass prefetching every row's lines against none (asv_bench/scripts/dcd_prefetch.py, docs/benchmarks.md):
+#: ijcnn1 (13 a row) and a9a (14) 3-16% and 1-5% faster with; Reuters (44) and dorothea (922) 13-20% faster
+#: without; 20 Newsgroups (130) about 5% faster with in 4 runs of 5. A long row's own stream keeps the core's
+#: prefetcher busy, and the asked-for lines add instructions and evict
 SHORT_ROW_VALUES = 24
 
 

@@ -175,8 +175,9 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
         with an l2 penalty minimised exactly over the blocks (:mod:`skpar.parallel._logistic`). The objective is the
         same, so the model is the one SGD converges to: :class:`~sklearn.linear_model.LogisticRegression`'s
         optimum with ``C = 1 / (alpha n)``, one-vs-rest. ``'newton'``: each iteration sums the blocks' gradients
-        and Hessian parts (few features, short rows) or Hessian-vector products (conjugate gradients), then prices
-        every trial step of a line search in one round. ``'lbfgs'``: limited-memory BFGS, its direction from the
+        and Hessian parts (few features, short rows) or Hessian-vector products (conjugate gradients), then runs a
+        line search (with the assembled system, a trial step a round, priced with the gradient there, as
+        ``'lbfgs'``'s; with conjugate gradients every trial step in one round). ``'lbfgs'``: limited-memory BFGS, its direction from the
         last 10 steps and gradient changes (held on the driver: 20 times the model's size), no Hessian pass, and
         one round an iteration where the unit step passes the line search (it prices the step and the gradient
         there at once). Both stop when no entry of an output's gradient exceeds ``0.1 tol`` in the objective's
