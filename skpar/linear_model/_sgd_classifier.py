@@ -180,9 +180,9 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
         ``'lbfgs'``'s; with conjugate gradients every trial step in one round). ``'lbfgs'``: limited-memory BFGS,
         its direction from the last 10 steps and gradient changes (held on the driver: 20 times the model's size),
         no Hessian pass, and one round an iteration where the unit step passes the line search (it prices the step
-        and the gradient there at once). Both stop when no entry of an output's gradient exceeds ``0.1 tol`` in the objective's
-        scale (LogisticRegression's bound: ``1e-4`` at the default ``tol``) or ``1e-8`` times its first one
-        (``tol=None``: that alone, the optimum to rounding). Both need
+        and the gradient there at once). Both stop when no entry of an output's gradient exceeds ``0.1 tol`` in the
+        objective's scale (LogisticRegression's bound: ``1e-4`` at the default ``tol``) or ``1e-8`` times its first
+        one (``tol=None``: that alone, the optimum to rounding). Both need
         ``loss='log_loss'``, ``penalty='l2'``, ``mode='sync'``, ``averaging='periodic'``, CPU data or a CuPy
         array of dense rows (their rounds then run on the GPU in float64) and no ``early_stopping``, as
         ``'dual'`` does (on CPU data only); ``max_iter`` caps their iterations, and SGD's own parameters
