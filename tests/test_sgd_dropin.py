@@ -182,6 +182,28 @@ def test_dropin_defaults_take_scikit_learns_steps_and_stop_where_it_stops(case):
     assert hasattr(ours, "_average_coef") == hasattr(theirs, "_average_coef")
 
 
+@pytest.mark.parametrize("case", ["regressor", "hinge", "average"])
+def test_dropin_damps_the_intercept_on_sparse_rows_as_scikit_learn(case):
+    """On sparse rows scikit-learn steps the intercept by a hundredth of its step (its ``intercept_decay``): the
+    drop-ins take the same steps there."""
+    X, y = make_classification(600, 8, random_state=1)
+    X = StandardScaler().fit_transform(X)
+    X[np.abs(X) < 0.5] = 0.0
+    Xs = sp.csr_matrix(X)
+    kw = dict(shuffle=False, max_iter=8, tol=None)
+    if case == "hinge":
+        ours, theirs = _pair(SGDClassifier, sklm.SGDClassifier, Xs, y, **kw)
+    else:
+        y = X @ np.arange(8.0) + 3.0 + 0.1 * np.random.default_rng(0).normal(size=600)
+        kw["average"] = case == "average"
+        ours, theirs = _pair(SGDRegressor, sklm.SGDRegressor, Xs, y, **kw)
+    np.testing.assert_allclose(ours.coef_, theirs.coef_, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(ours.intercept_, theirs.intercept_, rtol=1e-9, atol=1e-12)
+    # the same rows dense: no damping on either side, so a different intercept from the sparse fit's
+    dense, _ = _pair(type(ours), type(theirs), X, y, **kw)
+    assert not np.allclose(dense.intercept_, ours.intercept_, rtol=1e-3)
+
+
 @pytest.mark.parametrize("early_stopping", [False, True], ids=["all-rows", "held-out"])
 def test_dropin_on_a_cluster_takes_the_same_steps(scheduler, early_stopping):
     """On threads or on a LocalCluster's worker (``client=``), the drop-in's one block takes scikit-learn's steps;

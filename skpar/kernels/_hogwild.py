@@ -85,7 +85,7 @@ def _hogwild_csr_rows(data, indices, indptr, y, sw, rows, W, B, inv_q, t0, n_ste
                     j = indices[r]
                     wk[j] = max(0.0, 1.0 - el2 * inv_q[j]) * wk[j] - eg * data[r]
             if fit_intercept:
-                B[k] -= eg
+                B[k] -= eg * fit_intercept
         steps += 1
         last_eta = e
     return loss_sum, steps, steps, diverged, last_eta

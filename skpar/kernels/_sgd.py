@@ -31,10 +31,11 @@ from ._schedule import batch_step, n_batches
 
 @njit(inline="always", nogil=True, cache=True)
 def intercept_step(B, gb, scale, fit_intercept):
-    # the intercepts take their step from the batch's summed gradients, which start again from 0
+    # the intercepts take their step from the batch's summed gradients, which start again from 0; ``fit_intercept``
+    # is the step's factor (0: no intercept; scikit-learn's intercept_decay where a drop-in fits sparse rows)
     for k in range(B.shape[0]):
         if fit_intercept:
-            B[k] -= scale * gb[k]
+            B[k] -= scale * gb[k] * fit_intercept
         gb[k] = 0.0
 
 
@@ -461,7 +462,7 @@ def _sgd_csr_rows(data, indices, indptr, y, sw, rows, W, B, Wbar, Bbar, n_avg, t
                 for r in range(a, z):
                     V[indices[r]] -= cg * data[r]
         if fit_intercept:
-            b -= e * g
+            b -= e * g * fit_intercept
         if t >= avg_start:
             n_avg += 1
             A += wscale

@@ -51,11 +51,12 @@ class SGDClassifier(AveragedSGDClassifier):
     (``average=False``), no scaling rule nor warm-up, SGD on any data (``solver='sgd'``) and all the rows in one
     block (``n_blocks=1``), so that ``n_jobs`` does not change the model. With ``shuffle=False`` its epochs equal
     scikit-learn's to rounding, and scikit-learn's own SGD tests pass with this class in place of its own but for
-    the differences listed in ``docs/benchmarks.md`` ("A drop-in": the intercept's step on sparse input, the l1
-    step, the step's cap at ``1 / alpha``); with shuffling the order of the rows is drawn by skpar, so the
+    the differences listed in ``docs/benchmarks.md`` ("A drop-in": the l1 step, the step's cap at ``1 / alpha``);
+    with shuffling the order of the rows is drawn by skpar, so the
     iterates differ while the objective is the same. Early stopping holds out scikit-learn's split of the rows.
 
-    The class is :class:`~skpar.AveragedSGDClassifier` with other defaults, and nothing else: to fit on several
+    The class is :class:`~skpar.AveragedSGDClassifier` with other defaults and scikit-learn's damping of the
+    intercept's step on sparse rows (by 0.01), and nothing else: to fit on several
     cores, set ``n_blocks`` (blocks whose models are averaged) and ``batch_size`` (steps of a mini-batch, the step
     scaled with ``scaling_rule``); ``mode``, ``client`` and CuPy or dask input work as they do there. Its defaults
     are fast on many cores instead.
@@ -75,6 +76,9 @@ class SGDClassifier(AveragedSGDClassifier):
     """)
 
     # the parent's parameters in the parent's order (its docstring's), scikit-learn's defaults where it has them
+    #: scikit-learn's SPARSE_INTERCEPT_DECAY: its SGD steps the intercept by a hundredth of its step on sparse rows
+    _sparse_intercept_decay = 0.01
+
     def __init__(self, loss="hinge", *, multi_class="ovr", penalty="l2", alpha=1e-4, l1_ratio=0.15, fit_intercept=True,
                  max_iter=1000, tol=1e-3, shuffle=True, n_iter_no_change=5, early_stopping=False,
                  validation_fraction=0.1, learning_rate="optimal", eta0=0.01, power_t=0.5, epsilon=0.1,
@@ -110,7 +114,8 @@ class SGDRegressor(ParallelSGDRegressor):
     one block (``n_blocks=1``). With ``shuffle=False`` its epochs equal scikit-learn's to rounding; with shuffling
     the order of the rows is drawn by skpar. Early stopping holds out scikit-learn's split of the rows.
 
-    The class is :class:`~skpar.ParallelSGDRegressor` with other defaults, and nothing else: set ``n_blocks`` and
+    The class is :class:`~skpar.ParallelSGDRegressor` with other defaults and scikit-learn's damping of the
+    intercept's step on sparse rows (by 0.01), and nothing else: set ``n_blocks`` and
     ``batch_size`` to fit on several cores; ``mode``, ``client`` and CuPy or dask input work as they do there.
 """, {**DROPIN_DEFAULTS, "learning_rate": "'invscaling'"}, """    See Also
     --------
@@ -126,6 +131,9 @@ class SGDRegressor(ParallelSGDRegressor):
     >>> reg.score(X, y) > 0.99
     True
     """)
+
+    #: scikit-learn's SPARSE_INTERCEPT_DECAY: its SGD steps the intercept by a hundredth of its step on sparse rows
+    _sparse_intercept_decay = 0.01
 
     def __init__(self, loss="squared_error", *, penalty="l2", alpha=1e-4, l1_ratio=0.15, fit_intercept=True,
                  max_iter=1000, tol=1e-3, shuffle=True, epsilon=0.1, quantile=0.5, random_state=None,

@@ -63,6 +63,10 @@ class SGDPlan:
     replica_curvature: float = 1.0
     #: each epoch visits a block's rows in an order drawn from its seed; False: in their stored order
     shuffle: bool = True
+    #: the factor of the intercepts' steps (scikit-learn's ``intercept_decay``: 0.01 for its SGD estimators on
+    #: sparse rows, whose drop-ins take it; 1 elsewhere). The kernels take it as their ``fit_intercept`` argument,
+    #: 0 without an intercept (:func:`skpar.parallel._tasks._common`)
+    intercept_decay: float = 1.0
 
     def order_seed(self, epoch_seed):
         """The seed a block's epoch order is drawn from: ``epoch_seed``, or None (the rows in order) without
