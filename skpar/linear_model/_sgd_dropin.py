@@ -56,7 +56,7 @@ class SGDClassifier(AveragedSGDClassifier):
     iterates differ while the objective is the same. Early stopping holds out scikit-learn's split of the rows.
 
     The class is :class:`~skpar.AveragedSGDClassifier` with other defaults and scikit-learn's damping of the
-    intercept's step on sparse rows (by 0.01), and nothing else: to fit on several
+    intercept's step on sparse CPU rows (by 0.01), and nothing else: to fit on several
     cores, set ``n_blocks`` (blocks whose models are averaged) and ``batch_size`` (steps of a mini-batch, the step
     scaled with ``scaling_rule``); ``mode``, ``client`` and CuPy or dask input work as they do there. Its defaults
     are fast on many cores instead.
@@ -115,7 +115,7 @@ class SGDRegressor(ParallelSGDRegressor):
     the order of the rows is drawn by skpar. Early stopping holds out scikit-learn's split of the rows.
 
     The class is :class:`~skpar.ParallelSGDRegressor` with other defaults and scikit-learn's damping of the
-    intercept's step on sparse rows (by 0.01), and nothing else: set ``n_blocks`` and
+    intercept's step on sparse CPU rows (by 0.01), and nothing else: set ``n_blocks`` and
     ``batch_size`` to fit on several cores; ``mode``, ``client`` and CuPy or dask input work as they do there.
 """, {**DROPIN_DEFAULTS, "learning_rate": "'invscaling'"}, """    See Also
     --------

@@ -64,8 +64,8 @@ class SGDPlan:
     #: each epoch visits a block's rows in an order drawn from its seed; False: in their stored order
     shuffle: bool = True
     #: the factor of the intercepts' steps (scikit-learn's ``intercept_decay``: 0.01 for its SGD estimators on
-    #: sparse rows, whose drop-ins take it; 1 elsewhere). The kernels take it as their ``fit_intercept`` argument,
-    #: 0 without an intercept (:func:`skpar.parallel._tasks._common`)
+    #: sparse rows, whose drop-ins take it; 1 elsewhere). The CPU kernels take it as their ``fit_intercept``
+    #: argument, 0 without an intercept (:func:`skpar.parallel._tasks._common`); the GPU's take the flag alone
     intercept_decay: float = 1.0
 
     def order_seed(self, epoch_seed):
