@@ -242,6 +242,7 @@ def sgd_hogwild(rounds, state, plan, *, inv_q, epoch_seeds, max_epochs, tol=None
     t = state.t
     best, no_improvement, converged, halvings, epoch = np.inf, 0, False, 0, 0
     previous = None  # the start of the last epoch (see sgd_sync)
+    retry = False  # this epoch runs again after diverging
     lowest = np.inf  # the lowest epoch objective since the step was last cut (see epoch_diverged)
     while epoch < max_epochs:
         snapshot = (W.copy(), B.copy(), len(history), epoch, t, best, no_improvement)
@@ -266,13 +267,15 @@ def sgd_hogwild(rounds, state, plan, *, inv_q, epoch_seeds, max_epochs, tol=None
             halvings += 1
             lowest = np.inf
             plan = _diverged(plan, halvings, max_halvings, f"epoch {epoch + 1}")
-            if not blew_up and previous is not None:
-                snapshot, previous = previous, None  # the epoch before may have spoiled the model: again too
+            if (retry or not blew_up) and previous is not None:
+                # the epoch before may have spoiled the model (see sgd_sync): again too
+                snapshot, previous = previous, None
             W[...], B[...] = snapshot[0], snapshot[1]
             del history[snapshot[2]:]
             epoch, t, best, no_improvement = snapshot[3:]
+            retry = True
             continue
-        previous = snapshot
+        previous, retry = snapshot, False
         lowest = min(lowest, loss / max(n, 1))
         penalty.prox_l1(W, max(r.last_eta for r in res.results))
         t += max(r.steps for r in res.results)

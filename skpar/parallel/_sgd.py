@@ -340,6 +340,7 @@ def sgd_sync(rounds, state, plan, *, local_steps, n_train, epoch_seeds, max_epoc
     converged = False
     epoch = 0
     previous = None  # the start of the last epoch: (state, history length, epoch, best, no_improvement)
+    retry = False  # this epoch runs again after diverging
     young_average = False  # the last epoch was the first with averaging, on several blocks (see below)
     while epoch < max_epochs:
         snapshot, t_snap = state.copy(), len(history)
@@ -348,15 +349,17 @@ def sgd_sync(rounds, state, plan, *, local_steps, n_train, epoch_seeds, max_epoc
         if diverged or epoch_diverged(objective, plan):
             halvings += 1
             plan = _diverged(plan, halvings, max_halvings, f"epoch {epoch + 1}")
-            if not diverged and previous is not None:
-                # no batch blew up, yet the epoch's mean loss is far above the zero model's: the last steps of the
-                # epoch before may have left a model that no smaller step can repair; run that epoch again too
+            if (retry or not diverged) and previous is not None:
+                # no batch blew up, yet the epoch's mean loss is far above the zero model's, or the epoch diverged
+                # again with half the step: the last steps of the epoch before may have left a model that no
+                # smaller step can repair (a margin loss's epoch ends finite however large its model); run that
+                # epoch again too
                 snapshot, t_snap, epoch, best, no_improvement = previous
                 previous = None
-            state = snapshot
+            state, retry = snapshot, True
             del history[t_snap:]
             continue
-        previous = (snapshot, t_snap, epoch, best, no_improvement)
+        previous, retry = (snapshot, t_snap, epoch, best, no_improvement), False
         epoch += 1
         if stop_requested(history):  # the callback said stop, after this epoch
             break
