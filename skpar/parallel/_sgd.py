@@ -351,11 +351,9 @@ def sgd_sync(rounds, state, plan, *, local_steps, n_train, epoch_seeds, max_epoc
             plan = _diverged(plan, halvings, max_halvings, f"epoch {epoch + 1}")
             if (retry or not diverged) and previous is not None:
                 # no batch blew up, yet the epoch's mean loss is far above the zero model's, or the epoch diverged
-                # again with half the step: the last steps of the epoch before may have left a model that no
-                # smaller step can repair (a margin loss's epoch ends finite however large its model); run that
-                # epoch again too
-                snapshot, t_snap, epoch, best, no_improvement = previous
-                previous = None
+                # again with half the step: the epoch before may have left a model that no smaller step repairs (a
+                # margin loss's epoch ends finite however large its model); run that epoch again too
+                (snapshot, t_snap, epoch, best, no_improvement), previous = previous, None
             state, retry = snapshot, True
             del history[t_snap:]
             continue
