@@ -362,6 +362,21 @@ def _fold_scale(V, T, A, wscale, lazy):
 
 
 @njit(inline="always", nogil=True, cache=True)
+def _penalty_decay(V, T, A, wscale, shrink, lazy):
+    """The l2 penalty's step on the scaled weights: the scale times ``1 - shrink`` (``shrink = eta l2``), folded
+    into ``V`` when it falls under 1e-6. Returns ``(A, wscale)``."""
+    decay = 1.0 - shrink
+    if decay > 0.0:
+        wscale *= decay
+        if wscale < 1e-6:
+            A, wscale = _fold_scale(V, T, A, wscale, lazy)
+    else:  # a step of 1 / alpha or more: the weights go to zero, not past it (see sgd_dense); the lazy sum
+        A, wscale = _fold_scale(V, T, A, wscale, lazy)  # keeps what they were, folded into T first
+        V[:] = 0.0
+    return A, wscale
+
+
+@njit(inline="always", nogil=True, cache=True)
 def _average_step(V, T, B, Bbar, seen_u, u, wscale, A, n_avg, lazy):
     """Add the iterate to the average (``n_avg`` iterates with it): lazily, ``A`` takes the scale; with an l1
     penalty over every coordinate, after its catch-up. Returns the new ``A``."""
@@ -443,13 +458,7 @@ def _sgd_csr_rows(data, indices, indptr, y, sw, rows, W, B, Wbar, Bbar, n_avg, t
         if e < 0.0:
             diverged = True
             break
-        decay = 1.0 - e * l2
-        if decay > 0.0:
-            wscale *= decay
-        if decay <= 0.0 or wscale < 1e-6:  # the batch path's fold (one output's V is (d,)), and its zero
-            A, wscale = _fold_scale(V, T, A, wscale, True)
-            if decay <= 0.0:
-                V[:] = 0.0
+        A, wscale = _penalty_decay(V, T, A, wscale, e * l2, True)  # the batch path's (one output's V is (d,))
         cg = e / wscale * g  # (the batch path's c = e / m / wscale, then c g: the same rounding)
         if cg != 0.0:
             if A != 0.0:
@@ -529,14 +538,7 @@ def sgd_csr(data, indices, indptr, y, sw, rows, W, B, Wbar, Bbar, n_avg, t0, bat
         if e < 0.0:
             diverged = True
             break
-        decay = 1.0 - e * l2
-        if decay > 0.0:
-            wscale *= decay
-            if wscale < 1e-6:
-                A, wscale = _fold_scale(V, T, A, wscale, lazy)
-        else:  # a step of 1 / alpha or more: the weights go to zero, not past it (see sgd_dense); the lazy sum
-            A, wscale = _fold_scale(V, T, A, wscale, lazy)  # keeps what they were, folded into T first
-            V[:] = 0.0
+        A, wscale = _penalty_decay(V, T, A, wscale, e * l2, lazy)
         c = e / m / wscale
         for h in range(ng):
             i = grow[h]
