@@ -23,7 +23,7 @@ from ..parallel._sgd import block_train_sizes
 GTOL_PER_TOL = 0.1
 
 
-def lbfgs_gtol(tol):
+def gradient_bound(tol):
     """The exact solvers' bound on the largest gradient entry of the mean objective: L-BFGS's (softmax or
     one-vs-rest) and Newton's (see :data:`GTOL_PER_TOL`)."""
     return 1e-12 if tol is None else GTOL_PER_TOL * tol
@@ -68,7 +68,7 @@ def solve_multinomial(est, rounds, X, start, n_classes, class_weight, history):
     alpha = 0.0 if est.penalty is None else float(est.alpha)
     W, B, n_iter, converged = multinomial_lbfgs(
         rounds, n_classes, d, alpha=alpha, fit_intercept=est.fit_intercept, class_weight=class_weight, n=n,
-        max_iter=est.max_iter, gtol=lbfgs_gtol(est.tol), history=history,
+        max_iter=est.max_iter, gtol=gradient_bound(est.tol), history=history,
         start_time=start)
     if not converged and not history.stop:
         warnings.warn(f"L-BFGS did not converge in {n_iter} iterations (max_iter) on the multinomial log loss. "

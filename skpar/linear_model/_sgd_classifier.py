@@ -20,7 +20,7 @@ from ..parallel import SGDState, block_train_sizes
 from ..parallel._logistic import logistic_newton
 from ..parallel._newton import MAX_GRAM_WEIGHTS, use_gram
 from ._classifier_mixin import LinearClassifierMixin
-from ._classifier_solvers import check_multinomial, lbfgs_gtol, multinomial_by_lbfgs, solve_dual, solve_multinomial
+from ._classifier_solvers import check_multinomial, gradient_bound, multinomial_by_lbfgs, solve_dual, solve_multinomial
 from ._sgd_base import BaseParallelSGD
 from ._shared_docs import shared_parameters
 
@@ -352,7 +352,7 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
             rounds, np.zeros((n_outputs, d + (1 if bias else 0))), C=1.0 / (self.alpha * n),
             pos_weight=np.asarray(pos_weight, float), neg_weight=np.asarray(neg_weight, float), bias=bias,
             max_iter=self.max_iter, gram=gram, history=history,
-            scale=self.alpha, gtol=lbfgs_gtol(self.tol) / self.alpha, start_time=start)
+            scale=self.alpha, gtol=gradient_bound(self.tol) / self.alpha, start_time=start)
         if not converged and not history.stop:
             method = "L-BFGS" if gram == "lbfgs" else "Newton's method"
             warnings.warn(f"{method} did not converge in {n_iter} iterations (max_iter): the gradient is "

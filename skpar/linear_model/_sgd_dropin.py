@@ -23,6 +23,10 @@ DROPIN_DEFAULTS = {"average": "False", "batch_size": "1", "scaling_rule": "None"
                    "solver": "'sgd'", "n_blocks": "1", "eta0": "0.01"}
 
 
+#: scikit-learn's ``SPARSE_INTERCEPT_DECAY``: its SGD steps the intercept by a hundredth of its step on sparse rows,
+#: and both drop-ins do the same (the base class's ``_sparse_intercept_decay``)
+SPARSE_INTERCEPT_DECAY = 0.01
+
 def _dropin_doc(parent, head, defaults, examples):
     """``parent``'s docstring from its Parameters on, with the ``default=`` of each name in ``defaults`` rewritten,
     under ``head`` and over ``examples`` (the parent's See Also, Notes and Examples are the parent's)."""
@@ -76,8 +80,7 @@ class SGDClassifier(AveragedSGDClassifier):
     """)
 
     # the parent's parameters in the parent's order (its docstring's), scikit-learn's defaults where it has them
-    #: scikit-learn's SPARSE_INTERCEPT_DECAY: its SGD steps the intercept by a hundredth of its step on sparse rows
-    _sparse_intercept_decay = 0.01
+    _sparse_intercept_decay = SPARSE_INTERCEPT_DECAY
 
     def __init__(self, loss="hinge", *, multi_class="ovr", penalty="l2", alpha=1e-4, l1_ratio=0.15, fit_intercept=True,
                  max_iter=1000, tol=1e-3, shuffle=True, n_iter_no_change=5, early_stopping=False,
@@ -132,8 +135,7 @@ class SGDRegressor(ParallelSGDRegressor):
     True
     """)
 
-    #: scikit-learn's SPARSE_INTERCEPT_DECAY: its SGD steps the intercept by a hundredth of its step on sparse rows
-    _sparse_intercept_decay = 0.01
+    _sparse_intercept_decay = SPARSE_INTERCEPT_DECAY
 
     def __init__(self, loss="squared_error", *, penalty="l2", alpha=1e-4, l1_ratio=0.15, fit_intercept=True,
                  max_iter=1000, tol=1e-3, shuffle=True, epsilon=0.1, quantile=0.5, random_state=None,
