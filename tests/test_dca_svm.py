@@ -317,22 +317,3 @@ def test_primal_solver_that_runs_out_of_iterations_says_so():
     with pytest.warns(ConvergenceWarning, match="Newton's method on the primal did not converge.*after 1 iterations"):
         svm = DualCoordinateAscentSVM(solver="primal", tol=1e-12, max_iter=1).fit(X, y)
     assert svm.n_iter_ == 1 and np.isfinite(svm.coef_).all() and svm.duality_gap_ > 1e-12
-
-
-def test_dual_outputs_one_a_call_are_the_same_on_any_number_of_threads(monkeypatch):
-    """A pass that runs one output a kernel call shares the outputs over the threads; each output's steps are its
-    own, so one thread and two give the same model to the bit."""
-    from skpar.parallel import _dcd_tasks
-
-    monkeypatch.setattr(_dcd_tasks, "SPLIT_OUTPUTS_WORK", 0)
-    X, y = make_classification(n_samples=200, n_features=300, n_informative=20, n_classes=4, random_state=3)
-    kw = dict(C=0.1, tol=1e-6, random_state=0, solver="dual")
-    one = DualCoordinateAscentSVM(n_jobs=1, **kw).fit(X, y)
-    many = DualCoordinateAscentSVM(**kw).fit(X, y)  # one block, its outputs over every core
-    assert one.n_blocks_ == many.n_blocks_ == 1 and one.duality_gap_ <= 1e-6
-    np.testing.assert_array_equal(one.coef_, many.coef_)
-    np.testing.assert_array_equal(one.dual_coef_, many.dual_coef_)
-    ref = LinearSVC(C=0.1, dual=True, tol=1e-10, max_iter=100_000).fit(X, y)
-    classes = np.unique(y)
-    p_ref = svm_primal(ref.coef_, ref.intercept_, X, y, 0.1, "squared_hinge", classes)
-    assert abs(svm_primal(one.coef_, one.intercept_, X, y, 0.1, "squared_hinge", classes) - p_ref) / p_ref < 1e-5

@@ -470,7 +470,7 @@ def test_newton_passes_are_products_with_the_rows(n_out, bias):
 def test_certificate_kernel_is_the_duality_gaps_sums(loss_name, sparse):
     """The read-only certificate kernel gives the primal losses and dual terms written out in NumPy, at any pair
     ``(W, A)`` (with the bias column, weights by class and sample, and a sample of weight 0 left out)."""
-    from skpar.kernels import certificate_csr, certificate_dense, sparse_arrays
+    from skpar.kernels import certificate_csr, certificate_csr_outputs, certificate_dense, sparse_arrays
 
     rng = np.random.default_rng(3)
     n, d, K, C, bias = 120, 9, 3, 0.7, 1.5
@@ -485,6 +485,9 @@ def test_certificate_kernel_is_the_duality_gaps_sums(loss_name, sparse):
     args = (y, sw, W, A, C, loss.kernel, loss.dual, pos, neg, bias)
     Xs = sp.csr_matrix(X)
     got = certificate_csr(*sparse_arrays(Xs), *args) if sparse else certificate_dense(X, *args)
+    if sparse:  # the rows read once for every output (W in Fortran order) gives the same sums
+        rows_once = certificate_csr_outputs(*sparse_arrays(Xs), y, sw, np.asfortranarray(W), *args[3:])
+        np.testing.assert_allclose(rows_once, got, rtol=1e-12)
     T = np.where(y[None, :] == np.arange(K)[:, None], 1.0, -1.0)
     Ci = C * sw[None, :] * np.where(T > 0, pos[:, None], neg[:, None])
     z = T * (W[:, :d] @ X.T + bias * W[:, d:])
@@ -495,13 +498,64 @@ def test_certificate_kernel_is_the_duality_gaps_sums(loss_name, sparse):
     np.testing.assert_allclose(got, (primal, dual), rtol=1e-12)
 
 
+@pytest.mark.parametrize("loss_name", ["hinge", "squared_hinge"])
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
+@pytest.mark.parametrize("bias", [0.0, 1.5])
+def test_outputs_kernel_is_each_outputs_own_passes(loss_name, sparse, bias):
+    """A pass of several one-vs-rest outputs with the rows outermost (each row read once for all of them) takes for
+    every output the steps of that output's own pass in the same order: the same dual variables, weights,
+    shrinking flags and thresholds, and certificate sums, over six passes with shrinking (weights by class and
+    sample, a sample of weight 0 left out). Only the margins' order of summation differs."""
+    from skpar.kernels import dcd_csr, dcd_csr_outputs, dcd_dense, dcd_dense_outputs, sparse_arrays
+
+    rng = np.random.default_rng(5)
+    n, d, K, C, sigma = 150, 12, 4, 0.05, 1.3
+    X = rng.normal(size=(n, d)) * (rng.random((n, d)) < 0.5)
+    y = rng.integers(0, K, size=n).astype(np.float64)
+    sw = rng.random(n) + 0.5
+    sw[7] = 0.0
+    pos, neg = rng.random(K) + 0.5, rng.random(K) + 0.5
+    loss = make_loss(loss_name)
+    sqn = (X * X).sum(axis=1)
+    Xs = sp.csr_matrix(X)
+    dw = d + (1 if bias else 0)
+    W0 = rng.normal(size=(K, dw)) * 0.1
+    Wl_all, A_all = np.array(W0, order="F"), np.zeros((K, n))
+    act_all, th_all = np.ones((K, n), dtype=np.bool_), np.tile([np.inf, -np.inf, np.inf, -np.inf], (K, 1))
+    one = [(W0[k:k + 1].copy(), np.zeros((1, n)), np.ones((1, n), dtype=np.bool_),
+            np.array([np.inf, -np.inf, np.inf, -np.inf])) for k in range(K)]
+    for p in range(6):
+        order = rng.permutation(n)
+        certify = p == 0
+        common = (C, loss.kernel, loss.dual)
+        tail = (bias, sigma, certify)
+        if sparse:
+            got = dcd_csr_outputs(*sparse_arrays(Xs), sqn, y, sw, order, np.asfortranarray(W0), Wl_all, A_all, 0, K,
+                                  *common, pos, neg, *tail, act_all, th_all)
+        else:
+            got = dcd_dense_outputs(X, sqn, y, sw, order, np.asfortranarray(W0), Wl_all, A_all, 0, K, *common, pos,
+                                    neg, *tail, act_all, th_all)
+        want = np.zeros(2)
+        for k, (Wl, A, act, th) in enumerate(one):
+            yk = (y == k).astype(np.float64)  # the one output's targets: 1 for its class
+            args = (sqn, yk, sw, order, W0[k:k + 1], Wl, A, *common, pos[k:k + 1], neg[k:k + 1], *tail, act, th)
+            want += dcd_csr(*sparse_arrays(Xs), *args) if sparse else dcd_dense(X, *args)
+        np.testing.assert_allclose(got, want, rtol=1e-10)
+        for k, (Wl, A, act, th) in enumerate(one):
+            np.testing.assert_allclose(A_all[k], A[0], rtol=1e-9, atol=1e-12)
+            np.testing.assert_allclose(Wl_all[k], Wl[0], rtol=1e-9, atol=1e-12)
+            np.testing.assert_array_equal(act_all[k], act[0])
+            np.testing.assert_allclose(th_all[k], th, rtol=1e-9, atol=1e-12)
+    assert (A_all > 0).any() and (loss_name == "squared_hinge" or not act_all.all())  # steps; the hinge shrank
+
+
 def test_shrinking_visits_every_variable_again_once_the_shrunk_problem_is_solved():
     """liblinear's rule, kept across PASSCoDe's rounds: the first pass sets the target (a tenth of its spread of
     violations); a pass whose spread falls to it brings every shrunk variable back and lowers the target tenfold."""
     from skpar.parallel._dcd_tasks import Shrinking
 
     state = Shrinking()
-    active, (th,) = state.arrays((1, 6), 1)
+    active, (th,) = state.arrays((1, 6))
     th[2:4] = 2.0, -2.0  # the first pass: spread 4
     state.after_pass(active, th)
     assert th[4] == pytest.approx(0.4)
@@ -512,7 +566,7 @@ def test_shrinking_visits_every_variable_again_once_the_shrunk_problem_is_solved
     th[2:4] = 0.1, -0.1  # spread 0.2 <= 0.4: every variable again, no shrinking in the next pass
     state.after_pass(active, th)
     assert active.all() and th[4] == pytest.approx(0.04) and (th[0], th[1]) == (np.inf, -np.inf)
-    assert state.arrays((1, 6), 1)[0] is active  # the state carries over to the next call
+    assert state.arrays((1, 6))[0] is active  # the state carries over to the next call
 
 
 @pytest.mark.parametrize("loss_name", ["hinge", "squared_hinge"])

@@ -6,6 +6,7 @@ steps' own kernels (``_cd.py``) are imported by their one driver from there.
 
 from ._cd import cd_epochs_csc, cd_epochs_dense
 from ._dcd import certificate_csr, certificate_dense, dcd_csr, dcd_dense, w_of_alpha_csr, w_of_alpha_dense
+from ._dcd_outputs import certificate_csr_outputs, dcd_csr_outputs, dcd_dense_outputs
 from ._hogwild import hogwild_csr
 from ._indices import sparse_arrays
 from ._rows import rows_of
@@ -14,6 +15,7 @@ from ._stats import column_counts_csr, column_moments_dense, column_sq_sums_csr,
 
 __all__ = [
     "certificate_csr",
+    "certificate_csr_outputs",
     "certificate_dense",
     "cd_epochs_csc",
     "cd_epochs_dense",
@@ -22,7 +24,9 @@ __all__ = [
     "column_sq_sums_csr",
     "gather_columns",
     "dcd_csr",
+    "dcd_csr_outputs",
     "dcd_dense",
+    "dcd_dense_outputs",
     "eval_rows",
     "hogwild_csr",
     "row_sq_norms",

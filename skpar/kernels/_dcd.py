@@ -117,10 +117,10 @@ def _pass_start(active, thresholds):
 
 
 @njit(inline="always", nogil=True, cache=True)
-def _visit(p, p0, A, k, i, t, Ci, loss, dual, certify, shrinking, pg, sums, sigma, sq, active, Wl, d, bias):
+def _visit(p, p0, A, k, i, t, Ci, loss, dual, certify, shrinking, pg, sums, sigma, sq, active):
     """Visit dual variable ``(k, i)`` given its margins (see :func:`_coordinate`): add its certificate terms to
-    ``sums``, shrink it or step it (``A`` and the bias weight of ``Wl`` change here). Returns the step its row
-    takes in ``Wl[k]`` (0: none), which the caller adds over the row's values."""
+    ``sums``, shrink it or step it (``A`` changes here). Returns the step its row ``x~_i`` takes in ``Wl[k]`` (0:
+    none), which the caller adds over the row's values and its bias column."""
     a_new, pa, da, PG, out = _coordinate(p, p0, A[k, i], t, Ci, loss, dual, certify, shrinking, pg[2], pg[3], sigma,
                                          sq)
     sums[0] += pa
@@ -133,10 +133,7 @@ def _visit(p, p0, A, k, i, t, Ci, loss, dual, certify, shrinking, pg, sums, sigm
     if delta == 0.0:
         return 0.0
     A[k, i] = a_new
-    step = sigma * delta * t
-    if bias != 0.0:
-        Wl[k, d] += step * bias
-    return step
+    return sigma * delta * t
 
 
 @njit(nogil=True, cache=True)
@@ -177,11 +174,12 @@ def dcd_dense(X, sqn, y, sw, order, W, Wl, A, C, loss, dual, pos_weight, neg_wei
                 continue
             p = (bias * Wl[k, d] if bias != 0.0 else 0.0) + row_dot_dense(X, i, Wl, k, d)
             p0 = (bias * W[k, d] if bias != 0.0 else 0.0) + row_dot_dense(X, i, W, k, d) if certify else 0.0
-            step = _visit(p, p0, A, k, i, t, Ci, loss, dual, certify, shrinking, pg, sums, sigma, sq, active, Wl,
-                          d, bias)
+            step = _visit(p, p0, A, k, i, t, Ci, loss, dual, certify, shrinking, pg, sums, sigma, sq, active)
             if step != 0.0:
                 for j in range(d):
                     Wl[k, j] += step * X[i, j]
+                if bias != 0.0:
+                    Wl[k, d] += step * bias
     _end_pass(shrinking, thresholds, pg[0], pg[1])
     return sums[0], sums[1]
 
@@ -213,11 +211,12 @@ def dcd_csr(data, indices, indptr, sqn, y, sw, order, W, Wl, A, C, loss, dual, p
                 continue
             p = (bias * Wl[k, d] if bias != 0.0 else 0.0) + row_dot_csr(data, indices, a, z, Wl, k)
             p0 = (bias * W[k, d] if bias != 0.0 else 0.0) + row_dot_csr(data, indices, a, z, W, k) if certify else 0.0
-            step = _visit(p, p0, A, k, i, t, Ci, loss, dual, certify, shrinking, pg, sums, sigma, sq, active, Wl,
-                          d, bias)
+            step = _visit(p, p0, A, k, i, t, Ci, loss, dual, certify, shrinking, pg, sums, sigma, sq, active)
             if step != 0.0:
                 for r in range(a, z):
                     Wl[k, indices[r]] += step * data[r]
+                if bias != 0.0:
+                    Wl[k, d] += step * bias
     _end_pass(shrinking, thresholds, pg[0], pg[1])
     return sums[0], sums[1]
 

@@ -9,10 +9,8 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from .._losses import make_loss
-from ..backend import get_backend
 from ..parallel import SGDState
 from ..parallel._cocoa import dual_ascent
-from ..parallel._dcd_tasks import split_outputs
 from ..parallel._multinomial import multinomial_lbfgs
 from ..parallel._sgd import block_train_sizes
 
@@ -86,23 +84,13 @@ def solve_dual(est, rounds, X, kind, start, n_outputs, pos_weight, neg_weight):
     n = sum(block_train_sizes(rounds))
     C = 1.0 / (est.alpha * n)
     bias = 1.0 if est.fit_intercept else 0.0
-    one = rounds.n_blocks == 1
-    # one block: its outputs' dual problems are independent, and where they are worth it they share out over
-    # every core (the SVM's rule, _dcd_tasks.split_outputs)
-    pool = (get_backend("threads", est.n_jobs) if one and split_outputs(X, kind.sparse, n_outputs)
-            else None)
     history = est._log
     # the SVM's primal is this objective over alpha: a gap of n_outputs tol here is n_outputs tol / alpha there
     gap_tol = 0.0 if est.tol is None else n_outputs * float(est.tol) / est.alpha
-    try:
-        W, rel, n_passes, converged = dual_ascent(
-            rounds, np.zeros((n_outputs, X.shape[1] + (1 if bias else 0))), pool=pool, C=C,
-            loss=make_loss(est.loss), pos_weight=np.asarray(pos_weight, float),
-            neg_weight=np.asarray(neg_weight, float), bias=bias, max_rounds=est.max_iter, tol=0.0,
-            gap_tol=gap_tol, seed=est._base_seed, history=history, start_time=start)
-    finally:
-        if pool is not None:
-            pool.close()
+    W, rel, n_passes, converged = dual_ascent(
+        rounds, np.zeros((n_outputs, X.shape[1] + (1 if bias else 0))), C=C, loss=make_loss(est.loss),
+        pos_weight=np.asarray(pos_weight, float), neg_weight=np.asarray(neg_weight, float), bias=bias,
+        max_rounds=est.max_iter, tol=0.0, gap_tol=gap_tol, seed=est._base_seed, history=history, start_time=start)
     for row in history:  # the objective in this estimator's scale, as SGD's rows give it
         row["objective"] = est.alpha * row["primal"]
     # tol=None asks for max_iter passes, as SGD's epochs; a stop the callback asked for is no failure

@@ -18,7 +18,7 @@ from ..backend import get_backend
 from ..parallel import SyncRounds
 from ..parallel._blas import one_blas_thread_each
 from ..parallel._cocoa import cocoa, passcode
-from ..parallel._dcd_tasks import alpha_task, split_outputs
+from ..parallel._dcd_tasks import alpha_task
 from ..parallel._newton import MAX_GRAM_WEIGHTS, primal_newton, use_gram
 from ._classifier_mixin import LinearClassifierMixin
 from ._n_blocks import n_threads, resolve_n_blocks
@@ -257,8 +257,6 @@ class DualCoordinateAscentSVM(ClientParamMixin, LinearClassifierMixin, Classifie
         self.solver_ = self._pick_solver(X.shape, kind)
         n_blocks = self._n_blocks_for(X, kind)
         threads = n_threads(self.n_jobs, n_blocks)
-        if n_blocks == 1 and self.solver_ == "dual" and split_outputs(X, kind.sparse, n_outputs):
-            threads = n_threads(self.n_jobs, None)  # the block's outputs, where it passes them one a call
         backend = get_backend(self.client, threads, gpu_local=kind.local_gpu)
         if self.solver == "auto" and not backend.in_process and self.solver_ != "dual":
             # a cluster: the dual, whose state the driver checkpoints against lost workers
@@ -357,8 +355,7 @@ class DualCoordinateAscentSVM(ClientParamMixin, LinearClassifierMixin, Classifie
             if not in_process:
                 raise ValueError("mode='passcode' shares one w between the threads of this process; on a Dask "
                                  "cluster use mode='sync' (CoCoA+)")
-            return passcode(rounds, W0, local_iters=self.local_iters, incremental=alone,
-                            pool=rounds.backend if alone else None, **common)
+            return passcode(rounds, W0, local_iters=self.local_iters, incremental=alone, **common)
         local = 1 if self.local_iters == "auto" else int(self.local_iters)
         common = {**common, "max_rounds": -(-self.max_iter // local)}
         # GPU blocks take damped steps of warps running wild on one w (kernels/_dcd_cuda.py): the line search's

@@ -160,14 +160,14 @@ def cocoa(rounds, W, *, C, loss, pos_weight, neg_weight, bias, combine, local_it
     return W0, rel, rnd, converged, catalyst.kappa
 
 
-def dual_ascent(rounds, W, *, pool=None, **common):
+def dual_ascent(rounds, W, **common):
     """Dual coordinate ascent to a certificate, reproducible and without acceleration (``kappa = 0``): on one block
-    liblinear's method (:func:`passcode` on one thread, the block's outputs over the threads of ``pool``), on several
+    liblinear's method (:func:`passcode` on one thread), on several
     CoCoA rounds of one pass with the line search (:func:`cocoa`). ``common``: the drivers' other arguments
     (``tol`` and ``gap_tol`` among them). Returns ``(W, relative_gap, n_passes, converged)``."""
     common = {**common, "kappa": 0.0}
     if rounds.n_blocks == 1:
-        W, rel, n_passes, converged, _ = passcode(rounds, W, local_iters="auto", incremental=True, pool=pool, **common)
+        W, rel, n_passes, converged, _ = passcode(rounds, W, local_iters="auto", incremental=True, **common)
     else:
         W, rel, n_passes, converged, _ = cocoa(rounds, W, combine="line_search", local_iters=1, **common)
     return W, rel, n_passes, converged
@@ -256,15 +256,14 @@ def next_passes(history, current, done, tol, budget):
 
 
 def passcode(rounds, W, *, C, loss, pos_weight, neg_weight, bias, local_iters, max_rounds, tol, seed,
-             kappa=0.0, history=None, start_time=None, incremental=False, pool=None, gap_tol=0.0):
+             kappa=0.0, history=None, start_time=None, incremental=False, gap_tol=0.0):
     """PASSCoDe-Wild on the thread backend: every thread runs dual coordinate ascent on its own block of dual
     variables against one shared ``w``, written without locks (no sigma' penalty: the steps are full).
 
     Lost updates make the shared ``w`` drift from ``w(alpha)``; so every round starts from the exact ``w(alpha)``
     (a reduction over the blocks) and the duality gap is computed at that exact pair, a true certificate.
     ``incremental`` (one block on one thread, where no update is lost): ``w(alpha)`` follows the shared ``w``'s
-    change instead, as in CoCoA rounds. ``pool``: a thread backend whose threads take the block's outputs (one
-    block; see :func:`~skpar.parallel._dcd_tasks._dcd`).
+    change instead, as in CoCoA rounds.
     ``kappa`` as in :func:`cocoa`. A round runs ``local_iters`` passes; with ``local_iters='auto'``, one on several
     blocks (the threads meet every pass) and under Catalyst (one pass a proximal problem is what the scheme
     needs), else as many as :func:`next_passes` says.
@@ -285,7 +284,7 @@ def passcode(rounds, W, *, C, loss, pos_weight, neg_weight, bias, local_iters, m
         W0 = catalyst.start(W)
         # the certificate at the round's start, (W0, alpha), W = w(alpha) exactly: a pass that reads, apart from the
         # round's passes, so that these keep their shrinking from round to round and a fit that stops wastes none
-        res = rounds.run(certificate_task, W0, C, loss, pos_weight, neg_weight, bias, pool)
+        res = rounds.run(certificate_task, W0, C, loss, pos_weight, neg_weight, bias)
         rel = _certify(W, res.results, rnd, res, history, start_time, W0)
         history[-1]["passes"] = done
         # the target as a relative gap: an absolute one divided by the primal
@@ -305,9 +304,9 @@ def passcode(rounds, W, *, C, loss, pos_weight, neg_weight, bias, local_iters, m
             since, choose = len(history) - 1, False
             passes = _round_passes(local_iters, rounds.n_blocks, choose, catalyst.kappa, history, passes, done,
                                    target, max_rounds)
-        shared = W0.copy()
+        shared = np.array(W0, order="F")  # a feature's outputs adjacent (skpar.kernels._dcd_outputs)
         rounds.run(passcode_task, W0, shared, C, loss, pos_weight, neg_weight, bias, catalyst.scale, passes, seed,
-                   rnd, pool)
+                   rnd)
         if incremental:
             # one thread in this process: no write was lost, so the shared w moved by exactly scale times the
             # change of w(alpha), as a CoCoA round's does; the reduction (a pass over the support vectors, as

@@ -6,16 +6,17 @@ start of the next round once the driver has taken the matching change of ``w`` (
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 
 from .._device import array_module, to_host
 from ..kernels import (
     certificate_csr,
+    certificate_csr_outputs,
     certificate_dense,
     dcd_csr,
+    dcd_csr_outputs,
     dcd_dense,
+    dcd_dense_outputs,
     row_sq_norms,
     sparse_arrays,
     w_of_alpha_csr,
@@ -87,23 +88,21 @@ def dcd_task(block, W0, C, loss, pos_weight, neg_weight, bias, sigma, theta, n_e
     K = W0.shape[0]
     if getattr(block, "alpha", None) is None or block.alpha.shape != (K, block.n_rows):
         block.alpha = _zeros(block, (K, block.n_rows))
-    Wl, A = W0.copy(), block.alpha.copy()
+    Wl, A = np.array(W0, order="F"), block.alpha.copy()  # Fortran order: see _dcd
     ps, ds = _dcd(block, W0, Wl, A, C, loss, pos_weight, neg_weight, bias, sigma, n_epochs, seed, rnd)
     block.pending = A - block.alpha
     terms = step_terms(block, block.alpha, block.pending, C, loss.dual, pos_weight, neg_weight) if line_search else None
     return (Wl - W0) / sigma, ps, ds, terms
 
 
-def _dcd_on_gpu(block, W, Wl, A, C, loss, pos_weight, neg_weight, bias, sigma, n_epochs, seed, rnd=0, pool=None,
-                shrink=None):
+def _dcd_on_gpu(block, W, Wl, A, C, loss, pos_weight, neg_weight, bias, sigma, n_epochs, seed, rnd=0, shrink=None):
     # TPA-SCD passes on the device (skpar.kernels._dcd_cuda): no shrinking, one seed a round
     return dcd_gpu(block, W, Wl, A, C, loss, pos_weight, neg_weight, bias, sigma, n_epochs,
                    (seed + 7919 * rnd) % (1 << 31))
 
 
 @gpu_variant(_dcd_on_gpu)
-def _dcd(block, W, Wl, A, C, loss, pos_weight, neg_weight, bias, sigma, n_epochs, seed, rnd=0, pool=None,
-         shrink=None):
+def _dcd(block, W, Wl, A, C, loss, pos_weight, neg_weight, bias, sigma, n_epochs, seed, rnd=0, shrink=None):
     """``n_epochs`` passes of the kernel on the block's rows in orders drawn from ``seed``, the round ``rnd`` and the
     pass; ``Wl`` and ``A`` change in place. Returns the certificate's sums of the first pass, or ``(0, 0)`` with
     ``shrink``.
@@ -119,46 +118,51 @@ def _dcd(block, W, Wl, A, C, loss, pos_weight, neg_weight, bias, sigma, n_epochs
     after 3,000 passes): fresh orders are the robust choice. On the CPU a pass is one kernel call; the shrinking
     state goes from call to call.
 
-    Several outputs (one-vs-rest) on a block with work enough (:data:`SPLIT_OUTPUTS_WORK`) are passed one output a
-    kernel call, each with its own shrinking thresholds: the outputs' dual problems are independent, so they can
-    run on the threads of ``pool`` (a thread backend) at once, and the steps are the same whichever thread takes an
-    output and whether there is a pool at all.
+    Several outputs (one-vs-rest) run in one kernel call that visits each row once for all of them
+    (:mod:`skpar.kernels._dcd_outputs`, ``Wl`` in Fortran order): on 20 Newsgroups a pass of the 20 outputs costs
+    31 ms where 20 passes of one output cost 60-76 ms. Splitting the outputs over two threads, each reading every
+    row for its half, gained nothing on 2 cores (30 ms), and lost where the threads' halves shared cache lines, so
+    a block's passes run on one thread.
     """
     sqn = _row_sq_norms(block)
     K = W.shape[0]
-    split = split_outputs(block.X, block.is_sparse, K)
-    groups = [range(k, k + 1) for k in range(K)] if split else [range(K)]
     if shrink is not None:
-        active, thresholds = shrink.arrays(A.shape, len(groups))
+        active, thresholds = shrink.arrays(A.shape)
     else:
         active = np.ones(A.shape if n_epochs > 1 else (0, 0), dtype=np.bool_)
-        thresholds = [np.array([np.inf, -np.inf]) for _ in groups]
+        thresholds = np.tile([np.inf, -np.inf], (K, 1))
     certify = shrink is None
+    # the kernel of several outputs reads a feature's outputs together (Fortran order); the drivers' working w is
+    # made so (a copy here would hide other blocks' stores to a PASSCoDe w shared in place)
+    Wl_run = Wl if K == 1 or Wl.flags.f_contiguous else np.asfortranarray(Wl)
+    if K > 1 and certify:
+        W = np.asfortranarray(W)
     sums = (0.0, 0.0)
     for epoch in range(n_epochs):
         order = block.permutation((seed + 7919 * rnd + 104729 * epoch) % (1 << 31))
-
-        def run(g, order=order, epoch=epoch):
-            ks = slice(groups[g].start, groups[g].stop)
-            y = _output_targets(block, ks.start) if split else block.y
-            kernel_args = (sqn, y, block.sample_weight, order, W[ks], Wl[ks], A[ks], C, loss.kernel, loss.dual,
-                           pos_weight[ks], neg_weight[ks], bias, sigma, certify and epoch == 0,
-                           active[ks] if active.shape[0] else active, thresholds[g])
-            out = dcd_csr(*sparse_arrays(block.X), *kernel_args) if block.is_sparse else dcd_dense(block.X,
-                                                                                                    *kernel_args)
-            if shrink is not None:
-                shrink.after_pass(active[ks], thresholds[g])
-            return out
-
-        per_group = _map_groups(run, len(groups), pool)
-        if certify and epoch == 0:
-            sums = (sum(p for p, _ in per_group), sum(d for _, d in per_group))
+        first = certify and epoch == 0
+        if K == 1:
+            args = (sqn, block.y, block.sample_weight, order, W, Wl, A, C, loss.kernel, loss.dual, pos_weight,
+                    neg_weight, bias, sigma, first, active, thresholds[0])
+            out = dcd_csr(*sparse_arrays(block.X), *args) if block.is_sparse else dcd_dense(block.X, *args)
+        else:
+            args = (sqn, block.y, block.sample_weight, order, W, Wl_run, A, 0, K, C, loss.kernel, loss.dual,
+                    pos_weight, neg_weight, bias, sigma, first, active, thresholds)
+            out = dcd_csr_outputs(*sparse_arrays(block.X), *args) if block.is_sparse else dcd_dense_outputs(
+                block.X, *args)
+        if shrink is not None:
+            for k in range(K):
+                shrink.after_pass(active[k], thresholds[k])
+        if first:
+            sums = out
+    if Wl_run is not Wl:
+        Wl[...] = Wl_run
     return sums
 
 
 class Shrinking:
     """liblinear's shrinking kept across the calls of a solve (Hsieh et al. 2008, section 3.2, and liblinear's
-    ``solve_l2r_l1l2_svc``): which dual variables are still visited, and by output group the thresholds
+    ``solve_l2r_l1l2_svc``): which dual variables are still visited, and by output the thresholds
     ``[max_old, min_old, max, min, target]``: the previous pass's largest violations as the kernel uses them, the
     last pass's as they are, and the spread of violations at which the shrunk problem counts as solved.
 
@@ -173,15 +177,15 @@ class Shrinking:
     def __init__(self):
         self.active, self.thresholds = None, None
 
-    def arrays(self, shape, n_groups):
-        """The flags (``shape``: outputs x rows) and one row of thresholds per output group, made on first use."""
-        if self.active is None or self.active.shape != shape or len(self.thresholds) != n_groups:
+    def arrays(self, shape):
+        """The flags (``shape``: outputs x rows) and one row of thresholds per output, made on first use."""
+        if self.active is None or self.active.shape != shape:
             self.active = np.ones(shape, dtype=np.bool_)
-            self.thresholds = [np.array([np.inf, -np.inf, np.inf, -np.inf, np.nan]) for _ in range(n_groups)]
+            self.thresholds = np.tile([np.inf, -np.inf, np.inf, -np.inf, np.nan], (shape[0], 1))
         return self.active, self.thresholds
 
     def after_pass(self, active, th):
-        """Judge the pass that left ``th`` (one group's thresholds) on the flags ``active`` of that group."""
+        """Judge the pass that left ``th`` (one output's thresholds) on that output's flags ``active``."""
         spread = th[2] - th[3]
         if np.isnan(th[4]):
             th[4] = self.FACTOR * spread
@@ -190,43 +194,6 @@ class Shrinking:
             if not active.all():
                 active[...] = True
                 th[0], th[1] = np.inf, -np.inf
-
-
-#: below this many stored values times outputs a pass runs all its outputs in one kernel call
-SPLIT_OUTPUTS_WORK = 4_000_000
-
-
-def split_outputs(X, sparse, n_outputs):
-    """Whether a block of rows ``X`` passes its ``n_outputs`` one a kernel call (see :func:`_dcd`)."""
-    return n_outputs > 1 and (X.nnz if sparse else X.shape[0] * X.shape[1]) * n_outputs >= SPLIT_OUTPUTS_WORK
-
-
-def _output_targets(block, k):
-    """Targets that make one-vs-rest output ``k`` the kernel's one output: 1 for class ``k``, else 0 (memoised)."""
-    memo = block.__dict__.setdefault("output_targets", {})
-    if k not in memo:
-        memo[k] = (np.asarray(block.y) == k).astype(np.float64)
-    return memo[k]
-
-
-def _map_groups(run, n_groups, pool):
-    """``[run(g) for g in range(n_groups)]``, the groups taken one by one, as each thread comes free, by this thread
-    and the other threads of the thread backend ``pool``: outputs that take longer do not hold up a thread's share."""
-    n_threads = 1 if pool is None else min(pool.n_workers, n_groups)
-    out = [None] * n_groups
-    taken = itertools.count()  # next() is atomic under the GIL: every group goes to exactly one thread
-
-    def work():
-        for g in iter(taken.__next__, None):
-            if g >= n_groups:
-                return
-            out[g] = run(g)
-
-    futures = [pool.submit(work) for _ in range(n_threads - 1)]
-    work()
-    for f in futures:
-        f.result()
-    return out
 
 
 def _row_sq_norms(block):
@@ -247,18 +214,18 @@ def _alpha(block, K):
     return block.alpha
 
 
-def passcode_task(block, W, W_shared, C, loss, pos_weight, neg_weight, bias, sigma, n_epochs, seed, rnd, pool=None):
+def passcode_task(block, W, W_shared, C, loss, pos_weight, neg_weight, bias, sigma, n_epochs, seed, rnd):
     """PASSCoDe-Wild (Hsieh et al. 2015): epochs on the block's dual variables that write the shared ``w`` of the
     process without locks, ``sigma`` times each step (``1 / (1 + kappa)`` under Catalyst), shrinking as the
-    rounds before left it (:class:`Shrinking`). ``pool``: threads for the block's outputs (see :func:`_dcd`)."""
+    rounds before left it (:class:`Shrinking`)."""
     shrink = block.__dict__.setdefault("shrinking", Shrinking())
     _dcd(block, W, W_shared, _alpha(block, W.shape[0]), C, loss, pos_weight, neg_weight, bias, sigma, n_epochs, seed,
-         rnd, pool, shrink)
+         rnd, shrink)
 
 
-def certificate_task(block, W, C, loss, pos_weight, neg_weight, bias, pool=None):
-    """The block's primal and dual sums at ``(W, alpha)``, read only (see :func:`~skpar.kernels.certificate_csr`);
-    ``pool`` takes output groups as in :func:`_dcd`.
+def certificate_task(block, W, C, loss, pos_weight, neg_weight, bias):
+    """The block's primal and dual sums at ``(W, alpha)``, read only (see :func:`~skpar.kernels.certificate_csr`;
+    sparse rows of several outputs are read once for all of them).
 
     At the start (``W = 0`` and every ``alpha = 0``) every margin is 0: the sums come from the rows' costs alone,
     without a pass over the data (on 20 Newsgroups a pass of 20 outputs costs 36 ms)."""
@@ -268,19 +235,13 @@ def certificate_task(block, W, C, loss, pos_weight, neg_weight, bias, pool=None)
         T, costs = _targets_and_costs(block, K, C, pos_weight, neg_weight)
         at_zero = np.where(T > 0, loss.kernel(0.0, 1.0, 0.0)[0], loss.kernel(0.0, -1.0, 0.0)[0])
         return float((costs * at_zero).sum()), 0.0
-    split = split_outputs(block.X, block.is_sparse, K)
-    groups = [range(k, k + 1) for k in range(K)] if split else [range(K)]
-
-    def run(g):
-        ks = slice(groups[g].start, groups[g].stop)
-        y = _output_targets(block, ks.start) if split else block.y
-        args = (y, block.sample_weight, W[ks], A[ks], C, loss.kernel, loss.dual, pos_weight[ks], neg_weight[ks], bias)
-        if block.is_sparse:
-            return certificate_csr(*sparse_arrays(block.X), *args)
-        return certificate_dense(block.X, *args)
-
-    per_group = _map_groups(run, len(groups), pool)
-    return sum(p for p, _ in per_group), sum(d for _, d in per_group)
+    args = (block.y, block.sample_weight, W, A, C, loss.kernel, loss.dual, pos_weight, neg_weight, bias)
+    if block.is_sparse and K > 1:  # each row read once for every output (a feature's outputs adjacent in W)
+        return certificate_csr_outputs(*sparse_arrays(block.X), block.y, block.sample_weight, np.asfortranarray(W),
+                                       *args[3:])
+    if block.is_sparse:
+        return certificate_csr(*sparse_arrays(block.X), *args)
+    return certificate_dense(block.X, *args)
 
 
 @gpu_variant(w_of_alpha_gpu)
