@@ -230,14 +230,16 @@ def best_share(terms, W0, dA, scale):
     return np.clip(theta, 0.0, top)
 
 
-def next_passes(history, current, done, tol, budget):
+def next_passes(history, done, tol, budget):
     """Passes to run before the next certificate, from the duality gaps certified so far (PASSCoDe rounds).
 
     A certificate costs a pass that reads every row, so certifying every pass (95 certificates on the sparse
     benchmark) costs about as much as the passes. The gap falls about geometrically: its rate per pass between the
-    last two certificates (``history`` rows, each with the ``passes`` done before it) predicts where the round in
-    progress (``current`` passes; ``done`` counts them) will take it and how many passes ``R`` remain after that;
-    the next round runs them all, at most twice ``done`` and at least one. Late passes, most variables shrunk, cost
+    last two certificates (``history`` rows, each with the ``passes`` done before it; the last one taken after the
+    ``done`` passes so far) predicts how many passes ``R`` remain; the next round runs them all, at most twice
+    ``done`` and at least one. Until 2026-12-05 the round was chosen before the certificate of the round just run
+    was taken, from the two before it: on 20 Newsgroups the slow rate of passes 1-2 then sent the fit from pass 6
+    to 14 or 18 where 9-10 passes reached the target (docs/benchmarks.md). Late passes, most variables shrunk, cost
     less than a certificate (Reuters: 0.3 ms against 0.4 ms), so a round that ends a pass past the target wastes
     less than an extra certificate costs; the earlier rule, half of ``R`` (about ``log2`` of the passes certified),
     took 1.1-1.2x the time on Reuters and 20 Newsgroups (SVM and hinge classifier, docs/benchmarks.md).
@@ -247,11 +249,10 @@ def next_passes(history, current, done, tol, budget):
     g0, g1 = history[-2]["relative_gap"], history[-1]["relative_gap"]
     between = history[-1]["passes"] - history[-2]["passes"]
     if not (0.0 < g1 < g0) or between <= 0 or tol <= 0.0:
-        need = 2.0 * current  # no measurable progress (or no target): keep the rounds' length
+        need = 2.0 * between  # no measurable progress (or no target): double the rounds' length
     else:
         rate = (g1 / g0) ** (1.0 / between)
-        expected = g1 * rate ** current
-        need = np.log(max(tol, 1e-300) / expected) / np.log(rate) if expected > tol else 0.0
+        need = np.log(max(tol, 1e-300) / g1) / np.log(rate)
     return int(max(1, min(np.ceil(need), 2 * done, budget - done)))
 
 
@@ -278,8 +279,6 @@ def passcode(rounds, W, *, C, loss, pos_weight, neg_weight, bias, local_iters, m
     rel, converged, done, rnd, since = np.inf, False, 0, 0, 0  # since: the history row at which kappa was switched on
     choose = kappa == "auto"  # kappa is still to be chosen, from the plain passes' rate
     # one block choosing kappa: its first certificates at passes 3 and 7 (see below); else passes 1, 2, ...
-    passes = AUTO_KAPPA_PASSES[0] if choose and rounds.n_blocks == 1 and local_iters == "auto" else \
-        _round_passes(local_iters, rounds.n_blocks, False, 0.0, [], 1, 0, tol, max_rounds)
     while True:
         W0 = catalyst.start(W)
         # the certificate at the round's start, (W0, alpha), W = w(alpha) exactly: a pass that reads, apart from the
@@ -302,8 +301,8 @@ def passcode(rounds, W, *, C, loss, pos_weight, neg_weight, bias, local_iters, m
             catalyst.switch_on(auto_kappa([early, history[-1]], share=1.0), W)
             W0 = catalyst.start(W)  # the same point: the proximal problem starts centred on it
             since, choose = len(history) - 1, False
-            passes = _round_passes(local_iters, rounds.n_blocks, choose, catalyst.kappa, history, passes, done,
-                                   target, max_rounds)
+        # the round's passes, from the certificates up to this one
+        passes = _round_passes(local_iters, rounds.n_blocks, choose, catalyst.kappa, history, done, target, max_rounds)
         shared = np.array(W0, order="F")  # a feature's outputs adjacent (skpar.kernels._dcd_outputs)
         rounds.run(passcode_task, W0, shared, C, loss, pos_weight, neg_weight, bias, catalyst.scale, passes, seed,
                    rnd)
@@ -320,15 +319,14 @@ def passcode(rounds, W, *, C, loss, pos_weight, neg_weight, bias, local_iters, m
         if kappa == "auto" and catalyst.kappa and astray(history, catalyst.kappa, since):
             catalyst.switch_on(0.0, W)
             history[-1]["catalyst_off"] = True
-        passes = _round_passes(local_iters, rounds.n_blocks, choose, catalyst.kappa, history, passes, done, target,
-                               max_rounds)
     return W0, rel, done, converged, catalyst.kappa
 
 
-def _round_passes(local_iters, n_blocks, choose, kappa, history, passes, done, target, budget):
-    """The passes of PASSCoDe's next round (see :func:`passcode`): ``local_iters`` if it is a number; one on
-    several blocks; on one block, up to pass 7 while ``kappa='auto'`` is still to be chosen, one a round under
-    Catalyst, else as many as :func:`next_passes` says."""
+def _round_passes(local_iters, n_blocks, choose, kappa, history, done, target, budget):
+    """The passes of PASSCoDe's next round (see :func:`passcode`), ``done`` passes and the certificates of
+    ``history`` behind it: ``local_iters`` if it is a number; one on several blocks; on one block, to passes 3 and
+    then 7 while ``kappa='auto'`` is still to be chosen, one a round under Catalyst, else as many as
+    :func:`next_passes` says."""
     if local_iters != "auto":
         return int(local_iters)
     if n_blocks > 1:
@@ -337,8 +335,8 @@ def _round_passes(local_iters, n_blocks, choose, kappa, history, passes, done, t
         # are many per feature (docs/benchmarks.md); each round's exact w(alpha) also drops the pass's lost writes
         return 1
     if choose:
-        return max(AUTO_KAPPA_PASSES[1] - done, 1)
-    return 1 if kappa else next_passes(history, passes, done, target, budget)
+        return max((AUTO_KAPPA_PASSES[0] if done < AUTO_KAPPA_PASSES[0] else AUTO_KAPPA_PASSES[1]) - done, 1)
+    return 1 if kappa else next_passes(history, done, target, budget)
 
 
 #: the passes after which PASSCoDe's driver certifies to choose ``kappa='auto'`` (see :func:`passcode`)
