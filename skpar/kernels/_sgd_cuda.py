@@ -87,7 +87,7 @@ def _register_epoch(block, state, plan, epoch_seed, t0):
             X, block.y, block.sample_weight, i64(n), i32(d), i64(s0), i64(sa), i64(n_stripes), i32(n_workers),
             i32(shift), w0, f64(B[k]), wb0, f64(Bbar[k]), i64(n_avg), i64(t0), i32(plan.batch_size),
             f64(plan.loss.param), *_target(plan, K, k), f64(plan.l2), f64(plan.l1),
-            i32(plan.fit_intercept), i32(plan.schedule), f64(plan.eta), f64(plan.power_t),
+            f64(plan.intercept_step), i32(plan.schedule), f64(plan.eta), f64(plan.power_t),
             f64(plan.samples_per_step), f64(plan.warmup_steps), f64(plan.eta_start), i64(min(plan.avg_start,
                                                                                            1 << 62)),
             W_out, B_out, Wbar_out, Bbar_out, navg_out, loss_out, seen_out, steps_out, eta_out))
@@ -145,7 +145,7 @@ def _wild_epoch(block, state, plan, epoch_seed, t0):
             fn(g, blk, (
                 data, indices, indptr, block.y, block.sample_weight, i64(n), i32(d), rows[a:a + m], i64(m), w, b,
                 wbar, f64(bbar), i32(use_avg), i64(t), f64(plan.loss.param),
-                *_target(plan, K, k), i32(plan.fit_intercept), f64(e), loss_out, seen_out))
+                *_target(plan, K, k), f64(plan.intercept_step), f64(e), loss_out, seen_out))
             loss_sum += float(loss_out.sum())
             # the shrinkage of the launch's m steps, then (except after the last launch: the caller's) the l1 step
             if plan.l2 > 0:

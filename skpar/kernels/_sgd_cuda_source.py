@@ -37,7 +37,7 @@ __device__ __forceinline__ long long next_stripe(long long s, long long a, long 
         w[c] = w[c] * (T)decay - (T)sc * g[c]; g[c] = 0; \
         if (thr > 0.0) w[c] = (T)soft((double)w[c], thr); \
     } \
-    if (fit_intercept) b -= sc * gb; \
+    b -= sc * gb * fit_intercept; /* the intercept's step factor: 0 without one */ \
     gb = 0.0; \
     AVERAGE_STEP \
     t += 1; \
@@ -49,7 +49,7 @@ extern "C" __global__ void __launch_bounds__(256, MINB) sgd_warps(
     long long n, int d, long long s0, long long sa, long long n_stripes, int n_workers, int shift,
     const double* __restrict__ w0, double b0, const double* __restrict__ wbar0, double bbar0, long long navg0,
     long long t0, int batch, double eps, int classify, double cls, double pos_w, double neg_w,
-    double l2, double l1, int fit_intercept, int schedule, double eta, double power_t, double sps, double warm,
+    double l2, double l1, double fit_intercept, int schedule, double eta, double power_t, double sps, double warm,
     double eta_start, long long avg_start,
     double* __restrict__ W_out, double* __restrict__ B_out, double* __restrict__ Wbar_out,
     double* __restrict__ Bbar_out, long long* __restrict__ navg_out, double* __restrict__ loss_out,
@@ -265,7 +265,7 @@ extern "C" __global__ void sgd_wild(
     long long n, int d, const long long* __restrict__ rows, long long n_rows,
     double* W, double* B, const double* __restrict__ Wbar, double bbar, int use_avg,
     long long t0, double eps, int classify, double cls, double pos_w, double neg_w,
-    int fit_intercept, double e, double* __restrict__ loss_out, double* __restrict__ seen_out)
+    double fit_intercept, double e, double* __restrict__ loss_out, double* __restrict__ seen_out)
 {
     const int lane = threadIdx.x & 31;
     const long long warp = ((long long)blockIdx.x * blockDim.x + threadIdx.x) >> 5;
@@ -313,7 +313,7 @@ extern "C" __global__ void sgd_wild(
 #endif
                 atomicAdd(W + j, -sc * (double)data[r]);
             }
-            if (fit_intercept && lane == 0) atomicAdd(B, -sc);
+            if (fit_intercept != 0.0 && lane == 0) atomicAdd(B, -sc * fit_intercept);
         }
     }
     if (lane == 0) { loss_out[warp] = loss; seen_out[warp] = seen; }

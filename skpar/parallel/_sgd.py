@@ -64,9 +64,14 @@ class SGDPlan:
     #: each epoch visits a block's rows in an order drawn from its seed; False: in their stored order
     shuffle: bool = True
     #: the factor of the intercepts' steps (scikit-learn's ``intercept_decay``: 0.01 for its SGD estimators on
-    #: sparse rows, whose drop-ins take it; 1 elsewhere). The CPU kernels take it as their ``fit_intercept``
-    #: argument, 0 without an intercept (:func:`skpar.parallel._tasks._common`); the GPU's take the flag alone
+    #: sparse rows, whose drop-ins take it; 1 elsewhere); the kernels take :attr:`intercept_step`
     intercept_decay: float = 1.0
+
+    @property
+    def intercept_step(self):
+        """The factor on the intercepts' steps that the CPU and GPU kernels take as their ``fit_intercept``
+        argument: 0 without an intercept, else :attr:`intercept_decay`."""
+        return float(self.intercept_decay) if self.fit_intercept else 0.0
 
     def order_seed(self, epoch_seed):
         """The seed a block's epoch order is drawn from: ``epoch_seed``, or None (the rows in order) without

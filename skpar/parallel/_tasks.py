@@ -146,9 +146,7 @@ def _loss_args(plan):
 
 def _common(plan):
     """The plan's loss, penalty and step-size arguments, in the order the kernels take them."""
-    # the intercepts' step factor: 0 without an intercept, else the plan's decay (1 but in the drop-ins on sparse rows)
-    intercept = float(plan.intercept_decay) if plan.fit_intercept else 0.0
-    return (*_loss_args(plan), plan.l2, plan.l1, intercept, plan.schedule, plan.eta, plan.power_t,
+    return (*_loss_args(plan), plan.l2, plan.l1, plan.intercept_step, plan.schedule, plan.eta, plan.power_t,
             plan.samples_per_step, plan.warmup_steps, plan.eta_start)
 
 
