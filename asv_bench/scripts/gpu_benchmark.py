@@ -17,6 +17,8 @@ Part ``defaults``: ``ParallelSGDRegressor()`` and ``AveragedSGDClassifier(loss='
 the GPU and on the host's cores (the normal equations and Newton's method, both sides). Part ``sgd_sweep``: the
 register SGD kernel's launch geometry (``SWEEP_SGD`` lists ``workers-an-SM:ring:group[:team]``, team the warps of a
 worker) against its epoch and its time to target. Part ``dcd_sweep``: dense dual coordinate ascent by warps at once.
+Part ``sparse_dual``: the dual on sparse rows (1,000,000 x 500,000, 30 values a row), its epoch against cuSPARSE's
+``X.T @ r`` and its time to a gap of 1e-3 on the GPU and on the host's cores.
 
 Usage: python asv_bench/scripts/gpu_benchmark.py [--parts passes,ttt,defaults,sgd_sweep] [--scale 1.0] (the default
 runs passes, ttt and defaults: every table the GPU's figures in docs/gpu.md come from, but the sweeps)
@@ -428,6 +430,69 @@ def dcd_sweep(n, d):
     print_table(rows, ["warps", "flush rows", "seconds", "rounds", "relative gap"])
 
 
+def sparse_dual(n, d, per_row, n_jobs):
+    """The dual coordinate ascent on sparse rows, where TPA-SCD is meant to run: ``n`` x ``d`` float32 CSR rows of
+    ``per_row`` values (one in each of ``per_row`` equal ranges of the features: no duplicates; unit norm, as
+    tf-idf rows), labels from a random linear model with 10% of them flipped. Prints the epoch against the floor
+    (cuSPARSE's ``X.T @ r`` over the same CSR arrays) and the time to a relative duality gap of 1e-3 of
+    ``DualCoordinateAscentSVM(C=1)`` (its default loss; the dual on both sides) on the GPU and on the host's cores."""
+    import cupy as cp
+    import cupyx.scipy.sparse as cpsp
+    import scipy.sparse as sp
+
+    from skpar import DualCoordinateAscentSVM
+    from skpar._losses import make_loss
+    from skpar.backend._gpu_block import make_gpu_block
+    from skpar.kernels._dcd_cuda import concurrency, dcd_gpu
+
+    rs = cp.random.RandomState(0)
+    width = d // per_row
+    indices = (cp.arange(per_row, dtype=cp.int32)[None, :] * width
+               + rs.randint(0, width, size=(n, per_row)).astype(cp.int32)).ravel()
+    data = rs.uniform(0.1, 1.0, size=(n, per_row)).astype(cp.float32)
+    data /= cp.sqrt((data * data).sum(axis=1, keepdims=True))
+    indptr = cp.arange(0, n * per_row + 1, per_row, dtype=cp.int32)
+    X = cpsp.csr_matrix((data.ravel(), indices, indptr), shape=(n, d))
+    w = rs.standard_normal(d, dtype=cp.float32)
+    y = (X @ w > 0).astype(cp.int64)
+    flip = rs.uniform(size=n) < 0.1
+    y = cp.where(flip, 1 - y, y)
+    nbytes = X.data.nbytes + X.indices.nbytes + X.indptr.nbytes
+    r = cp.ones(n, dtype=cp.float32)
+    t_floor = gpu_time(lambda: X.T @ r)
+    rows = [("X.T @ r (cuSPARSE, the floor)", t_floor * 1e3, nbytes / t_floor / 1e9, 1.0)]
+    labels = y.astype(cp.float64)
+    block = make_gpu_block(X, labels, None, 0)
+    W = np.zeros((1, d + 1))
+    A = cp.zeros((1, n))
+    loss = make_loss("squared_hinge")
+
+    def epoch():
+        dcd_gpu(block, W, W.copy(), A, 1.0, loss, np.ones(1), np.ones(1), 1.0, 1.0, 1, 5)
+
+    t = gpu_time(epoch, repeats=5)
+    rows.append((f"dual CD epoch, TPA-SCD style ({concurrency(block)} warps)", t * 1e3, nbytes / t / 1e9,
+                 t_floor / t))
+    name = cp.cuda.runtime.getDeviceProperties(0)["name"].decode()
+    print(f"\nsparse dual passes over {n:,} x {d:,} float32 CSR, {per_row} values a row ({nbytes / 1e9:.2f} GB) "
+          f"on {name}")
+    print_table(rows, ["kernel", "ms", "GB/s", "fraction of floor"])
+    Xh = sp.csr_matrix((X.data.get(), X.indices.get(), X.indptr.get()), shape=(n, d))
+    yh = y.get()
+    make = lambda **kw: DualCoordinateAscentSVM(**{"C": 1.0, "tol": 1e-3, "max_iter": 300,  # noqa: E731
+                                                   "random_state": 0, **kw})
+    make(max_iter=2).fit(X[:5000], y[:5000])
+    make(max_iter=2).fit(Xh[:5000], yh[:5000])
+    fits = [("GPU", X, y, {}), ("CPU, its default blocks", Xh, yh, {"client": "threads"}),
+            (f"CPU, {n_jobs} blocks", Xh, yh, {"client": "threads", "n_jobs": n_jobs})]
+    out = []
+    for label, Xf, yf, kw in fits:
+        secs, est = timed_fit(lambda kw=kw: make(**kw), Xf, yf)
+        out.append((label, secs, est.n_iter_, est.n_blocks_, est.duality_gap_))
+    print("\nDualCoordinateAscentSVM(C=1, tol=1e-3) on the same sparse rows (one fit each, after a warm-up)")
+    print_table(out, ["where", "seconds", "passes", "blocks", "relative gap"])
+
+
 def _pair(g, c):
     gs, ge = (g[0], g[1]) if g else (None, ">64")
     cs, ce = (c[0], c[1]) if c else (None, ">64")
@@ -453,6 +518,8 @@ def main():
         dcd_sweep(args.rows // 5, 100)
     if "ttt" in parts:
         ttt(args.scale, args.n_jobs, args.estimators.split(","))
+    if "sparse_dual" in parts:
+        sparse_dual(args.rows // 10, 500_000, 30, args.n_jobs)
 
 
 if __name__ == "__main__":
