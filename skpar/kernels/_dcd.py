@@ -162,6 +162,7 @@ def dcd_dense(X, sqn, y, sw, order, W, Wl, A, C, loss, dual, pos_weight, neg_wei
     shrinking, pg = _pass_start(active, thresholds)
     # the outputs outermost: an output's dual variables touch only its own row of w, so each output's steps are
     # the same whichever loop is outside, and with the outputs outside an output's w stays in cache for the pass
+    # (the solvers pass one output here; several take skpar.kernels._dcd_outputs, each row read once for all)
     for k in range(K):
         for q in range(order.shape[0]):
             i = order[q]
