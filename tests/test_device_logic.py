@@ -333,3 +333,76 @@ def test_gpu_input_checks_name_the_problem(numpy_gpu_input):
         check_predict(unfitted, rng.normal(size=(5, 4)), "X_val")
     with pytest.raises(ValueError, match="Input X_val contains NaN or infinity"):
         check_predict(unfitted, bad, "X_val")
+
+
+class _HostArray(np.ndarray):
+    """A NumPy array with CuPy's ``get()``."""
+
+    def get(self):
+        return np.asarray(self)
+
+
+def _softmax_warp(args):
+    """``sgd_wild_softmax`` on the host, one warp: its arguments in the kernel's order, its steps row by row."""
+    (data, _, _, y, sw, _, d, rows, _, W, B, Wbar, Bbar, use_avg, cw, fit_intercept, e, loss_out, seen_out) = args
+    K = B.shape[0]
+    W2, Wb = W.reshape(K, int(d)), np.asarray(Wbar).reshape(K, int(d))
+    loss = 0.0
+    for i in rows:
+        P = W2 @ data[i] + B
+        Q = Wb @ data[i] + Bbar if use_avg else P.copy()
+        c, s = int(y[i]), sw[i] * cw[int(y[i])]
+        loss += s * (np.logaddexp.reduce(Q) - Q[c])
+        G = e * s * (np.exp(P - np.logaddexp.reduce(P)) - np.eye(K)[c])
+        W2 -= np.outer(G, data[i])
+        B -= G * fit_intercept
+    loss_out[:], seen_out[:] = 0.0, 0.0
+    loss_out[0], seen_out[0] = loss, len(rows)
+
+
+def test_gpu_softmax_epochs_take_the_softmax_kernel(monkeypatch):
+    """``multi_class='multinomial'`` with SGD on a GPU block: every epoch runs the softmax's Hogwild! kernel (dense
+    rows too, where one-output losses take the register kernel), whose arguments, l2 shrinkage and Polyak average
+    the launcher passes and keeps as the kernel's order says; the kernel here is its host twin on one warp, so the
+    epoch's loss falls from log K and the model moves off zero."""
+    from sklearn.datasets import make_classification
+
+    import skpar.kernels._sgd_cuda as sgd_cuda
+    import skpar.parallel._sgd as sgd_driver
+    from skpar import AveragedSGDClassifier
+
+    wrap = lambda f: lambda *a, **k: np.asarray(f(*a, **k)).view(_HostArray)  # noqa: E731
+    fake = types.SimpleNamespace(**{k: getattr(np, k) for k in dir(np) if not k.startswith("_")})
+    for name in ("asarray", "empty", "zeros", "full", "array"):
+        setattr(fake, name, wrap(getattr(np, name)))
+    launched = []
+
+    def fake_kernel(name, dtype, loss, **macros):
+        launched.append((name, macros))
+        return lambda grid, block, args: _softmax_warp(args)
+
+    captured = {}
+    task = sgd_driver.sgd_task
+
+    def capture(block, state, plan, *args):
+        captured.setdefault("call", (block, state, plan))
+        return task(block, state, plan, *args)
+
+    monkeypatch.setattr(sgd_driver, "sgd_task", capture)
+    X, y = make_classification(n_samples=600, n_features=12, n_informative=6, n_classes=4, random_state=2)
+    AveragedSGDClassifier(loss="log_loss", multi_class="multinomial", solver="sgd", max_iter=1, tol=None,
+                          random_state=0).fit(X, y)
+    block, state, plan = captured["call"]
+    monkeypatch.setattr(sgd_cuda, "cupy_module", lambda: fake)
+    monkeypatch.setattr(sgd_cuda, "kernel", fake_kernel)
+    monkeypatch.setattr(sgd_cuda, "wild_concurrency", lambda b: (32, 1.0))
+    gpu_block = types.SimpleNamespace(X=block.X, is_sparse=False, registers=True, n_rows=block.X.shape[0],
+                                      y=block.y, sample_weight=block.sample_weight,
+                                      row_order=lambda seed: np.random.default_rng(seed).permutation(
+                                          block.X.shape[0]))
+    zero = tuple(np.zeros_like(a) if isinstance(a, np.ndarray) else 0 for a in state)
+    W, B, Wbar, Bbar, n_avg, loss_sum, n_seen, steps, diverged, _ = sgd_cuda.sgd_epoch_gpu(gpu_block, zero, plan, 3, 0)
+    assert {name for name, _ in launched} == {"sgd_wild_softmax"} and launched[0][1] == {"CSR": 0, "K": 4}
+    assert not diverged and n_seen == block.X.shape[0] and steps > 0
+    assert loss_sum / n_seen < np.log(4) and np.abs(W).max() > 0 and W.shape == (4, 12)
+    assert np.isfinite(Wbar).all() and np.isfinite(Bbar).all()

@@ -214,7 +214,7 @@ def test_multiclass_labels_on_gpu():
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_multinomial_lbfgs_on_gpu_is_the_cpu_fit(dtype):
     """``multi_class='multinomial'``: L-BFGS's rounds on a CuPy array of dense rows (the same sums in float64 by
-    cuBLAS, a chunk at a time) give the CPU fit's model; SGD's epochs, sparse GPU rows and partial_fit are refused
+    cuBLAS, a chunk at a time) give the CPU fit's model; sparse GPU rows, where L-BFGS does not run, are refused
     with a message."""
     X, y = make_classification(n_samples=20_000, n_features=30, n_informative=10, n_classes=4, random_state=2)
     X = X.astype(dtype)
@@ -226,12 +226,38 @@ def test_multinomial_lbfgs_on_gpu_is_the_cpu_fit(dtype):
     np.testing.assert_allclose(gpu.intercept_, cpu.intercept_, atol=1e-4 * np.abs(cpu.coef_).max())
     proba = gpu.predict_proba(cp.asarray(X[:100]))
     np.testing.assert_allclose(cp.asnumpy(proba), cpu.predict_proba(X[:100]), atol=1e-4)
-    with pytest.raises(ValueError, match="multinomial.*GPU"):
-        AveragedSGDClassifier(**kw, solver="sgd").fit(cp.asarray(X), cp.asarray(y))
-    with pytest.raises(ValueError, match="multinomial.*GPU"):
+    # L-BFGS does not run on sparse GPU rows: asked for (or chosen by 'auto'), it is refused with a message
+    with pytest.raises(ValueError, match="multinomial.*sparse GPU rows fitted by L-BFGS"):
         AveragedSGDClassifier(**kw).fit(cpsp.csr_matrix(cp.asarray(X[:2000])), cp.asarray(y[:2000]))
-    with pytest.raises(ValueError, match="multinomial.*GPU"):
-        AveragedSGDClassifier(**kw).partial_fit(cp.asarray(X), cp.asarray(y), classes=np.arange(4))
+
+
+def _softmax_objective(est, X, y, alpha):
+    proba = est.predict_proba(X)
+    return float(-np.log(proba[np.arange(len(y)), y]).mean() + 0.5 * alpha * (est.coef_ ** 2).sum())
+
+
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
+def test_multinomial_sgd_on_gpu_reaches_the_softmax_optimum(sparse):
+    """``multi_class='multinomial', solver='sgd'`` on GPU rows: the Hogwild! kernel of the softmax
+    (``sgd_wild_softmax``: a row's K scores, then its K steps) comes near the optimum that L-BFGS finds on the CPU,
+    and ``partial_fit`` runs there too."""
+    X, y = make_classification(n_samples=20_000, n_features=30, n_informative=10, n_classes=4, random_state=2)
+    alpha = 1e-3
+    if sparse:
+        X = _sparsify(X).toarray()
+    best = AveragedSGDClassifier(loss="log_loss", multi_class="multinomial", alpha=alpha, tol=None).fit(X, y)
+    f_star = _softmax_objective(best, X, y, alpha)
+    Xg = cpsp.csr_matrix(cp.asarray(X)) if sparse else cp.asarray(X)
+    gpu = AveragedSGDClassifier(loss="log_loss", multi_class="multinomial", alpha=alpha, solver="sgd", max_iter=30,
+                                tol=None, random_state=0).fit(Xg, cp.asarray(y))
+    assert gpu.solver_ == "sgd" and gpu.coef_.shape == (4, 30) and np.isfinite(gpu.coef_).all()
+    f = _softmax_objective(gpu, X, y, alpha)
+    assert (f - f_star) / f_star < 2e-2, (f, f_star)
+    assert abs(gpu.score(X, y) - best.score(X, y)) < 0.02
+    inc = AveragedSGDClassifier(loss="log_loss", multi_class="multinomial", alpha=alpha, random_state=0)
+    for _ in range(3):
+        inc.partial_fit(Xg, cp.asarray(y), classes=np.arange(4))
+    assert (_softmax_objective(inc, X, y, alpha) - f_star) / f_star < 0.1
 
 
 @pytest.mark.parametrize("kind", ["float64", "float32", "sparse"])

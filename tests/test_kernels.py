@@ -69,6 +69,10 @@ def test_a_loss_is_one_class_and_reaches_the_gpu_source():
             "__ldcg", "")
     dual = source("dcd_wild", "double", LOSSES["squared_hinge"], CSR=1)
     assert "0.5 > 0.0 ? 0.5 / Ci" in dual and "double U = 0 ? Ci" in dual
+    softmax = source("sgd_wild_softmax", "float", None, CSR=1, K=7)  # the softmax's K outputs, fixed at compile time
+    assert "#define K 7" in softmax and "#define CSR 1" in softmax and "sgd_wild_softmax(" in softmax
+    assert "__" not in softmax.replace("__device__", "").replace("__global__", "").replace("__restrict__", "").replace(
+        "__forceinline__", "").replace("__shfl_xor_sync", "").replace("__ldcg", "")
     assert set(REGRESSION_LOSSES) >= {"squared_error", "huber"} and "hinge" in CLASSIFICATION_LOSSES
 
 

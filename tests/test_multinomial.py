@@ -86,12 +86,19 @@ def test_what_it_refuses_and_two_classes():
         AveragedSGDClassifier(multi_class="multinomial").fit(X, Y)
     with pytest.raises(ValueError, match="multi_class='multinomial'.*solver='lbfgs'|mode='async'"):
         AveragedSGDClassifier(loss="log_loss", multi_class="multinomial", solver="lbfgs", mode="async").fit(X, Y)
-    # GPU data's check: L-BFGS runs there (tests/test_gpu.py), SGD's epochs and partial_fit do not
-    AveragedSGDClassifier(loss="log_loss", multi_class="multinomial")._check_gpu()
-    for est, partial in [(AveragedSGDClassifier(loss="log_loss", multi_class="multinomial", solver="sgd"), False),
-                         (AveragedSGDClassifier(loss="log_loss", multi_class="multinomial"), True)]:
-        with pytest.raises(ValueError, match="multi_class='multinomial' fits GPU data by L-BFGS only"):
-            est._check_gpu(partial=partial)
+    # GPU data (tests/test_gpu.py runs them): L-BFGS on dense rows, SGD's epochs on any; L-BFGS on sparse GPU rows
+    # is refused, naming the way that fits them
+    from types import SimpleNamespace
+
+    from skpar.linear_model._classifier_solvers import check_multinomial
+
+    auto = AveragedSGDClassifier(loss="log_loss", multi_class="multinomial")
+    sgd = AveragedSGDClassifier(loss="log_loss", multi_class="multinomial", solver="sgd")
+    dense, sparse = SimpleNamespace(gpu=True, sparse=False), SimpleNamespace(gpu=True, sparse=True)
+    assert check_multinomial(auto, dense, False) == "lbfgs"
+    assert check_multinomial(sgd, dense, False) == check_multinomial(sgd, sparse, False) == "sgd"
+    with pytest.raises(ValueError, match="sparse GPU rows fitted by L-BFGS.*solver='sgd'"):
+        check_multinomial(auto, sparse, False)
     # two classes: the softmax of two is the logistic; the one-vs-rest fit serves both
     y2 = (Y > 1).astype(int)
     kw = dict(loss="log_loss", alpha=ALPHA, random_state=0)

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from .._penalties import SOFT_THRESHOLD_CUDA
 from ._dcd_cuda_source import DCD_WARPS, DCD_WILD
-from ._sgd_cuda_source import SGD_WARPS, SGD_WILD
+from ._sgd_cuda_source import SGD_WARPS, SGD_WILD, SGD_WILD_SOFTMAX
 
 #: widest dense row the register kernel takes, in chunks of 32 columns
 MAX_CHUNKS = 32
@@ -81,11 +81,12 @@ __device__ __forceinline__ void target(int classify, double yi, double cls, doub
 
 
 def source(kernel: str, dtype: str, loss=None, **macros) -> str:
-    """The full source of ``kernel`` ('sgd_warps', 'sgd_wild', 'dcd_wild' or 'dcd_warps') for ``dtype`` ('float'
-    or 'double') and the loss class ``loss`` (a :class:`skpar._losses.Loss` subclass: its ``cuda`` text becomes
-    ``loss_deriv``, its ``dual`` the dual kernels' box), with its macros (``NC``, ``AVG``, ``SCHED``, ``MINB``,
-    ``CSR``) filled in."""
-    body = {"sgd_warps": SGD_WARPS, "sgd_wild": SGD_WILD, "dcd_wild": DCD_WILD, "dcd_warps": DCD_WARPS}[kernel]
+    """The full source of ``kernel`` ('sgd_warps', 'sgd_wild', 'sgd_wild_softmax', 'dcd_wild' or 'dcd_warps') for
+    ``dtype`` ('float' or 'double') and the loss class ``loss`` (a :class:`skpar._losses.Loss` subclass: its ``cuda``
+    text becomes ``loss_deriv``, its ``dual`` the dual kernels' box), with its macros (``NC``, ``AVG``, ``SCHED``,
+    ``MINB``, ``CSR``, ``K``) filled in."""
+    body = {"sgd_warps": SGD_WARPS, "sgd_wild": SGD_WILD, "sgd_wild_softmax": SGD_WILD_SOFTMAX, "dcd_wild": DCD_WILD,
+            "dcd_warps": DCD_WARPS}[kernel]
     text = COMMON.replace("__TYPE__", dtype).replace("__SOFT_THRESHOLD__", SOFT_THRESHOLD_CUDA) + body
     text = text.replace("__LOSS_BODY__", loss.cuda if loss is not None else "*l = 0.0; *g = 0.0;")
     dual = loss.dual if loss is not None and loss.dual is not None else (0.0, True)

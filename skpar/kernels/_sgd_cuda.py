@@ -4,9 +4,10 @@ GPU.
 Dense rows of up to 1024 columns run the register kernel: every warp is a worker with its own model, and the
 workers' models are averaged, weighted by the samples each saw (local SGD with one average per epoch, as the CPU
 ``sync`` rounds with ``local_steps='epoch'``; across GPUs, Dask averages the GPUs' results the same way). Sparse or
-wider rows run Hogwild!: all warps update one model with atomic adds, each sample adding its share (``1 /
-batch_size``) of the plan's step, in launches of :data:`WILD_ROWS` rows after each of which the l2 shrinkage and
-the l1 proximal step of the launch's samples are applied.
+wider rows, and the softmax of ``multi_class='multinomial'`` on any rows (``sgd_wild_softmax``), run Hogwild!: all
+warps update one model with atomic adds, each sample adding its share (``1 / batch_size``) of the plan's step, in
+launches of :data:`WILD_ROWS` rows after each of which the l2 shrinkage and the l1 proximal step of the launch's
+samples are applied.
 
 The task returns what the CPU task returns, as NumPy: ``(W, B, Wbar, Bbar, n_avg, loss_sum, n_seen, steps,
 diverged, last_eta)``.
@@ -20,6 +21,7 @@ import numpy as np
 
 from .._device import cupy_module, resident_warps
 from ._cuda import ctype, f64, i32, i64, kernel, launch, sgd_launch, sgd_warps_kernel
+from ._loss import SOFTMAX
 from ._schedule import step_size
 
 #: most rows per launch of the Hogwild! kernel (the l2 shrinkage of a launch's steps is applied at its end)
@@ -57,6 +59,8 @@ def wild_concurrency(block):
 
 def sgd_epoch_gpu(block, state, plan, epoch_seed, t0):
     """One local epoch of the block's rows from ``state`` (see the module docstring)."""
+    if plan.loss.margin == SOFTMAX:  # the K outputs' one loss: Hogwild! on dense rows too (a register worker holds
+        return _wild_epoch(block, state, plan, epoch_seed, t0, softmax=True)  # one output's model)
     if block.registers:
         return _register_epoch(block, state, plan, epoch_seed, t0)
     return _wild_epoch(block, state, plan, epoch_seed, t0)
@@ -110,7 +114,9 @@ def _register_epoch(block, state, plan, epoch_seed, t0):
     return newW, newB, newWbar, newBbar, new_navg, loss_sum, n_seen, steps, diverged, last_eta
 
 
-def _wild_epoch(block, state, plan, epoch_seed, t0):
+def _wild_epoch(block, state, plan, epoch_seed, t0, softmax=False):
+    """Hogwild! over the block's rows, one output at a time (``sgd_wild``), or with ``softmax`` the K outputs'
+    softmax cross-entropy at once (``sgd_wild_softmax``: a row's K scores, then its K steps)."""
     cp = cupy_module()
     W, B, Wbar, Bbar, n_avg = state
     K, d = W.shape
@@ -121,16 +127,22 @@ def _wild_epoch(block, state, plan, epoch_seed, t0):
         data, indices, indptr = X.data, X.indices, X.indptr
     else:
         data, indices, indptr = X, cp.empty(1, dtype=cp.int32), cp.empty(1, dtype=cp.int32)
-    fn = kernel("sgd_wild", ctype(X.dtype), type(plan.loss), CSR=int(block.is_sparse))
+    if softmax:
+        fn = kernel("sgd_wild_softmax", ctype(X.dtype), None, CSR=int(block.is_sparse), K=K)
+        class_weight = cp.asarray(plan.pos_weight, dtype=cp.float64)  # a row weighs by its class's weight
+        groups = [slice(0, K)]
+    else:
+        fn = kernel("sgd_wild", ctype(X.dtype), type(plan.loss), CSR=int(block.is_sparse))
+        groups = [slice(k, k + 1) for k in range(K)]
     n_warps, damping = wild_concurrency(block)
     g, blk = launch(n_warps)
     loss_out, seen_out = cp.empty(g[0] * blk[0] // 32), cp.empty(g[0] * blk[0] // 32)
     newW, newB, newWbar, newBbar = (np.array(a, dtype=np.float64) for a in (W, B, Wbar, Bbar))
     loss_sum, t, navg, last_eta = 0.0, int(t0), int(n_avg), 0.0
-    for k in range(K):
-        w = cp.asarray(W[k], dtype=cp.float64)
-        b = cp.full(1, float(B[k]))
-        wbar, bbar = cp.asarray(Wbar[k], dtype=cp.float64), float(Bbar[k])
+    for ks in groups:
+        w = cp.asarray(W[ks], dtype=cp.float64)
+        b = cp.asarray(B[ks], dtype=cp.float64)
+        wbar, bbar = cp.asarray(Wbar[ks], dtype=cp.float64), np.array(Bbar[ks], dtype=np.float64)
         t, navg = int(t0), int(n_avg)
         # launches short enough that the shrinkage applied at their end stays close to the per-sample one
         # (e l2 m <= 1e-2) and that the average gets many points an epoch, long enough to fill the warps
@@ -142,10 +154,13 @@ def _wild_epoch(block, state, plan, epoch_seed, t0):
             # a mini-batch step of the plan, spread over its samples: each sample adds its share as it goes
             e = _step(t, plan) / plan.batch_size * damping
             use_avg = navg > 0
-            fn(g, blk, (
-                data, indices, indptr, block.y, block.sample_weight, i64(n), i32(d), rows[a:a + m], i64(m), w, b,
-                wbar, f64(bbar), i32(use_avg), i64(t), f64(plan.loss.param),
-                *_target(plan, K, k), f64(plan.intercept_step), f64(e), loss_out, seen_out))
+            head = (data, indices, indptr, block.y, block.sample_weight, i64(n), i32(d), rows[a:a + m], i64(m), w, b)
+            if softmax:
+                fn(g, blk, (*head, wbar, cp.asarray(bbar), i32(use_avg), class_weight, f64(plan.intercept_step),
+                            f64(e), loss_out, seen_out))
+            else:
+                fn(g, blk, (*head, wbar, f64(bbar[0]), i32(use_avg), i64(t), f64(plan.loss.param),
+                            *_target(plan, K, ks.start), f64(plan.intercept_step), f64(e), loss_out, seen_out))
             loss_sum += float(loss_out.sum())
             # the shrinkage of the launch's m steps, then (except after the last launch: the caller's) the l1 step
             if plan.l2 > 0:
@@ -157,9 +172,9 @@ def _wild_epoch(block, state, plan, epoch_seed, t0):
             if t >= plan.avg_start:
                 navg += 1
                 wbar += (w - wbar) / navg
-                bbar += (float(b[0]) - bbar) / navg
-        newW[k], newB[k] = w.get(), float(b[0])
-        newWbar[k], newBbar[k] = wbar.get(), bbar
+                bbar += (b.get() - bbar) / navg
+        newW[ks], newB[ks] = w.get(), b.get()
+        newWbar[ks], newBbar[ks] = wbar.get(), bbar
     diverged = not (math.isfinite(loss_sum) and np.isfinite(newW).all() and np.isfinite(newB).all()) \
         or loss_sum > plan.blowup * max(n, 1)
     return newW, newB, newWbar, newBbar, navg, loss_sum, n, t - int(t0), diverged, last_eta

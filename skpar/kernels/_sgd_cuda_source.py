@@ -1,5 +1,5 @@
-"""CUDA C source of the SGD kernels (``sgd_warps``, ``sgd_wild``); see :mod:`skpar.kernels._cuda_source` for what
-they do and how a source is assembled."""
+"""CUDA C source of the SGD kernels (``sgd_warps``, ``sgd_wild``, ``sgd_wild_softmax``); see
+:mod:`skpar.kernels._cuda_source` for what they do and how a source is assembled."""
 
 SGD_WARPS = r"""
 #define NC __NC__
@@ -314,6 +314,95 @@ extern "C" __global__ void sgd_wild(
                 atomicAdd(W + j, -sc * (double)data[r]);
             }
             if (fit_intercept != 0.0 && lane == 0) atomicAdd(B, -sc * fit_intercept);
+        }
+    }
+    if (lane == 0) { loss_out[warp] = loss; seen_out[warp] = seen; }
+}
+"""
+
+
+SGD_WILD_SOFTMAX = r"""
+#define CSR __CSR__
+#define K __K__
+
+// Hogwild! SGD on the softmax cross-entropy of K outputs (multi_class='multinomial'), a warp per row: the row's K
+// scores, their softmax and the K gradient coefficients, then atomic adds of the K steps along the row into W
+// (K x d, an output's weights in a row) and B. The loss is taken at the average (Wbar, Bbar) once averaging, as the
+// CPU kernels take it (skpar.kernels._sgd._softmax_row); the class weights cw[y] multiply the sample weights.
+extern "C" __global__ void sgd_wild_softmax(
+    const T* __restrict__ data, const int* __restrict__ indices, const int* __restrict__ indptr,
+    const double* __restrict__ y, const double* __restrict__ sw,
+    long long n, int d, const long long* __restrict__ rows, long long n_rows,
+    double* W, double* B, const double* __restrict__ Wbar, const double* __restrict__ Bbar, int use_avg,
+    const double* __restrict__ cw, double fit_intercept, double e, double* __restrict__ loss_out,
+    double* __restrict__ seen_out)
+{
+    const int lane = threadIdx.x & 31;
+    const long long warp = ((long long)blockIdx.x * blockDim.x + threadIdx.x) >> 5;
+    const long long n_warps = ((long long)gridDim.x * blockDim.x) >> 5;
+    double loss = 0.0, seen = 0.0;
+    for (long long q = warp; q < n_rows; q += n_warps) {
+        long long i = rows[q];
+        long long a, z;
+#if CSR
+        a = indptr[i]; z = indptr[i + 1];
+#else
+        a = i * d; z = a + d;
+#endif
+        double P[K], Q[K];
+        #pragma unroll
+        for (int k = 0; k < K; ++k) { P[k] = 0.0; Q[k] = 0.0; }
+        for (long long r = a + lane; r < z; r += 32) {
+#if CSR
+            int j = indices[r];
+#else
+            int j = (int)(r - a);
+#endif
+            double x = (double)data[r];
+            #pragma unroll
+            for (int k = 0; k < K; ++k) {
+                P[k] += x * __ldcg(W + (long long)k * d + j);  // .cg: the L2 copy the other warps add to
+                if (use_avg) Q[k] += x * Wbar[(long long)k * d + j];
+            }
+        }
+        #pragma unroll
+        for (int k = 0; k < K; ++k) {
+            P[k] = warp_sum(P[k]) + __ldcg(B + k);
+            Q[k] = use_avg ? warp_sum(Q[k]) + Bbar[k] : P[k];
+        }
+        int c = (int)y[i];
+        double si = sw[i] * cw[c];
+        // the loss at Q (the average's scores once averaging): log sum_k e^{Q_k} - Q_c, shifted by the largest
+        double top = Q[0];
+        #pragma unroll
+        for (int k = 1; k < K; ++k) top = fmax(top, Q[k]);
+        double total = 0.0;
+        #pragma unroll
+        for (int k = 0; k < K; ++k) total += exp(Q[k] - top);
+        loss += si * (top + log(total) - Q[c]);
+        seen += 1.0;
+        // the gradient in the scores at P: si (softmax_k(P) - [k = c]), into P
+        top = P[0];
+        #pragma unroll
+        for (int k = 1; k < K; ++k) top = fmax(top, P[k]);
+        total = 0.0;
+        #pragma unroll
+        for (int k = 0; k < K; ++k) { P[k] = exp(P[k] - top); total += P[k]; }
+        #pragma unroll
+        for (int k = 0; k < K; ++k) P[k] = e * si * (P[k] / total - (k == c ? 1.0 : 0.0));
+        for (long long r = a + lane; r < z; r += 32) {
+#if CSR
+            int j = indices[r];
+#else
+            int j = (int)(r - a);
+#endif
+            double x = (double)data[r];
+            #pragma unroll
+            for (int k = 0; k < K; ++k) if (P[k] != 0.0) atomicAdd(W + (long long)k * d + j, -P[k] * x);
+        }
+        if (fit_intercept != 0.0 && lane == 0) {
+            #pragma unroll
+            for (int k = 0; k < K; ++k) atomicAdd(B + k, -P[k] * fit_intercept);
         }
     }
     if (lane == 0) { loss_out[warp] = loss; seen_out[warp] = seen; }

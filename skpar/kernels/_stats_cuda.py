@@ -9,6 +9,7 @@ import functools
 import numpy as np
 
 from .._device import cupy_module
+from ._loss import SOFTMAX
 
 
 def _sample(block, max_rows, seed):
@@ -68,6 +69,9 @@ def zero_loss_gpu(block, loss, pos_weight, neg_weight):
         # on the device, from the loss's own CUDA text (the definition the GPU kernels compile): y stays there
         values = _loss_values(type(loss))(cp.zeros(y.shape[0]), y.astype(cp.float64), float(loss.param))
         return float(s.astype(cp.float64) @ values)
+    if loss.margin == SOFTMAX:  # every class scores 0: log K a sample, weighted by its class
+        weights = cp.asarray(pos_weight, dtype=cp.float64)[y.astype(cp.int64)]
+        return loss.zero_model_loss(pos_weight.shape[0]) * float(s.astype(cp.float64) @ weights)
     l0 = float(loss.value(np.zeros(1), np.ones(1))[0])
     K = pos_weight.shape[0]
     if K == 1:

@@ -37,14 +37,14 @@ def multinomial_by_lbfgs(est, early):
 
 def check_multinomial(est, kind, early):
     """``'lbfgs'`` or ``'sgd'``: how ``multi_class='multinomial'`` is fitted (:func:`multinomial_by_lbfgs`, else
-    SGD's epochs on the softmax in the CPU kernels); refuse what neither does, naming it. L-BFGS's rounds run on
-    a CuPy array of dense rows too (:mod:`skpar.parallel._multinomial_device`); the GPU's SGD kernels take one
-    output's loss at a time."""
+    SGD's epochs on the softmax in the CPU kernels, or the GPU's Hogwild! kernel ``sgd_wild_softmax``); refuse what
+    neither does, naming it. L-BFGS's rounds run on a CuPy array of dense rows too
+    (:mod:`skpar.parallel._multinomial_device`), not on sparse GPU rows."""
     lbfgs = multinomial_by_lbfgs(est, early)
     why = [text for bad, text in [
         (est.loss != "log_loss", f"loss={est.loss!r} (the softmax is the log loss's)"),
-        (kind.gpu and not (lbfgs and kind.sparse is False),
-         "GPU data other than a CuPy array of dense rows fitted by L-BFGS"),
+        (kind.gpu and lbfgs and kind.sparse is not False,
+         "sparse GPU rows fitted by L-BFGS (solver='sgd' fits them by SGD's epochs)"),
         (est.solver in ("newton", "dual"), f"solver={est.solver!r}")] if bad]
     if est.solver == "lbfgs" and not lbfgs:
         why += [text for bad, text in [
@@ -53,7 +53,8 @@ def check_multinomial(est, kind, early):
     if why:
         raise ValueError("multi_class='multinomial' fits the softmax log loss by L-BFGS over the blocks "
                          "(solver='lbfgs', or 'auto' in synchronous rounds; CPU data or a CuPy array of dense rows) "
-                         "or by SGD's epochs (solver='sgd', any mode; CPU data); it cannot run with "
+                         "or by SGD's epochs (solver='sgd'; CPU data in any mode, GPU data in mode='sync'); it cannot "
+                         "run with "
                          + ", ".join(why) + ": use multi_class='ovr'")
     return "lbfgs" if lbfgs else "sgd"
 

@@ -318,15 +318,6 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
                 SmallBlockWarning, stacklevel=4,
             )
 
-    def _check_gpu(self, validation_given=False, partial=False):
-        super()._check_gpu(validation_given, partial)
-        # L-BFGS's rounds run on the GPU (check_multinomial decides once the data's storage is known); SGD's
-        # epochs would not: the GPU kernels take one output's loss at a time
-        if self.multi_class == "multinomial" and (partial or not multinomial_by_lbfgs(self, self.early_stopping)):
-            raise ValueError("multi_class='multinomial' fits GPU data by L-BFGS only (solver='auto' or 'lbfgs', "
-                             "in fit; the GPU's SGD kernels take one output's loss at a time): use "
-                             "multi_class='ovr', or fit")
-
     def _exact_rounds(self, n_outputs):
         return self.multi_class == "multinomial" and n_outputs > 1 and multinomial_by_lbfgs(self, self.early_stopping)
 
