@@ -85,8 +85,8 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
         default ``tol`` is ``LogisticRegression``'s default bound), as ``LogisticRegression`` minimises it;
         ``predict_proba`` is then the softmax. With ``solver='sgd'``, or where L-BFGS does not run (``mode='async'``,
         one-shot averaging, early stopping, an l1 penalty), and in ``partial_fit``, by SGD's epochs on the same
-        objective (the CPU kernels take the K scores of a row at once), in every mode, Hogwild!'s too; not on GPU
-        data.
+        objective (the kernels take the K scores of a row at once), in every mode, Hogwild!'s too; on GPU data in
+        synchronous rounds (Hogwild! warps; L-BFGS runs on dense CuPy rows, not on sparse ones).
     penalty : {'l2', 'l1', 'elasticnet'} or None, default='l2'
     alpha : float, default=1e-4
         Regularisation strength (the penalty's weight in the objective).
