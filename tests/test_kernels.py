@@ -474,7 +474,13 @@ def test_newton_passes_are_products_with_the_rows(n_out, bias):
 def test_certificate_kernel_is_the_duality_gaps_sums(loss_name, sparse):
     """The read-only certificate kernel gives the primal losses and dual terms written out in NumPy, at any pair
     ``(W, A)`` (with the bias column, weights by class and sample, and a sample of weight 0 left out)."""
-    from skpar.kernels import certificate_csr, certificate_csr_outputs, certificate_dense, sparse_arrays
+    from skpar.kernels import (
+        certificate_csr,
+        certificate_csr_outputs,
+        certificate_dense,
+        certificate_dense_outputs,
+        sparse_arrays,
+    )
 
     rng = np.random.default_rng(3)
     n, d, K, C, bias = 120, 9, 3, 0.7, 1.5
@@ -489,9 +495,11 @@ def test_certificate_kernel_is_the_duality_gaps_sums(loss_name, sparse):
     args = (y, sw, W, A, C, loss.kernel, loss.dual, pos, neg, bias)
     Xs = sp.csr_matrix(X)
     got = certificate_csr(*sparse_arrays(Xs), *args) if sparse else certificate_dense(X, *args)
-    if sparse:  # the rows read once for every output (W in Fortran order) gives the same sums
-        rows_once = certificate_csr_outputs(*sparse_arrays(Xs), y, sw, np.asfortranarray(W), *args[3:])
-        np.testing.assert_allclose(rows_once, got, rtol=1e-12)
+    # the rows read once for every output (W in Fortran order) give the same sums
+    rows_args = (y, sw, np.asfortranarray(W), *args[3:])
+    rows_once = (certificate_csr_outputs(*sparse_arrays(Xs), *rows_args) if sparse
+                 else certificate_dense_outputs(X, *rows_args))
+    np.testing.assert_allclose(rows_once, got, rtol=1e-12)
     T = np.where(y[None, :] == np.arange(K)[:, None], 1.0, -1.0)
     Ci = C * sw[None, :] * np.where(T > 0, pos[:, None], neg[:, None])
     z = T * (W[:, :d] @ X.T + bias * W[:, d:])

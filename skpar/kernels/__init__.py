@@ -6,7 +6,7 @@ steps' own kernels (``_cd.py``) are imported by their one driver from there.
 
 from ._cd import cd_epochs_csc, cd_epochs_dense
 from ._dcd import certificate_csr, certificate_dense, dcd_csr, dcd_dense, w_of_alpha_csr, w_of_alpha_dense
-from ._dcd_outputs import certificate_csr_outputs, dcd_csr_outputs, dcd_dense_outputs
+from ._dcd_outputs import certificate_csr_outputs, certificate_dense_outputs, dcd_csr_outputs, dcd_dense_outputs
 from ._hogwild import hogwild_csr
 from ._indices import sparse_arrays
 from ._rows import rows_of
@@ -17,6 +17,7 @@ __all__ = [
     "certificate_csr",
     "certificate_csr_outputs",
     "certificate_dense",
+    "certificate_dense_outputs",
     "cd_epochs_csc",
     "cd_epochs_dense",
     "column_counts_csr",

@@ -186,3 +186,27 @@ def certificate_csr_outputs(data, indices, indptr, y, sw, W, A, C, loss, dual, p
                 primal_sum += pa
                 dual_sum += da
     return primal_sum, dual_sum
+
+
+@njit(nogil=True, cache=True)
+def certificate_dense_outputs(X, y, sw, W, A, C, loss, dual, pos_weight, neg_weight, bias):
+    """The dense twin of :func:`certificate_csr_outputs`."""
+    K = W.shape[0]
+    d = X.shape[1]
+    primal_sum, dual_sum = 0.0, 0.0
+    p0 = np.empty(K)
+    for i in range(X.shape[0]):
+        for k in range(K):
+            p0[k] = bias * W[k, d] if bias != 0.0 else 0.0
+        for j in range(d):
+            x = X[i, j]
+            for k in range(K):
+                p0[k] += x * W[k, j]
+        for k in range(K):
+            t = _target(y[i], k, K)
+            Ci = _cost(C, sw[i], t, k, pos_weight, neg_weight)
+            if Ci > 0.0:
+                pa, da = _certificate_terms(p0[k], A[k, i], t, Ci, loss, dual)
+                primal_sum += pa
+                dual_sum += da
+    return primal_sum, dual_sum

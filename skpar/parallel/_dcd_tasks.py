@@ -13,6 +13,7 @@ from ..kernels import (
     certificate_csr,
     certificate_csr_outputs,
     certificate_dense,
+    certificate_dense_outputs,
     dcd_csr,
     dcd_csr_outputs,
     dcd_dense,
@@ -235,13 +236,12 @@ def certificate_task(block, W, C, loss, pos_weight, neg_weight, bias):
         T, costs = _targets_and_costs(block, K, C, pos_weight, neg_weight)
         at_zero = np.where(T > 0, loss.kernel(0.0, 1.0, 0.0)[0], loss.kernel(0.0, -1.0, 0.0)[0])
         return float((costs * at_zero).sum()), 0.0
+    if K > 1:  # each row read once for every output (a feature's outputs adjacent in W)
+        W = np.asfortranarray(W)
     args = (block.y, block.sample_weight, W, A, C, loss.kernel, loss.dual, pos_weight, neg_weight, bias)
-    if block.is_sparse and K > 1:  # each row read once for every output (a feature's outputs adjacent in W)
-        return certificate_csr_outputs(*sparse_arrays(block.X), block.y, block.sample_weight, np.asfortranarray(W),
-                                       *args[3:])
     if block.is_sparse:
-        return certificate_csr(*sparse_arrays(block.X), *args)
-    return certificate_dense(block.X, *args)
+        return (certificate_csr_outputs if K > 1 else certificate_csr)(*sparse_arrays(block.X), *args)
+    return (certificate_dense_outputs if K > 1 else certificate_dense)(block.X, *args)
 
 
 @gpu_variant(w_of_alpha_gpu)
