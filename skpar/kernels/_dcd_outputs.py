@@ -47,6 +47,36 @@ def _any_active(active, k0, k1, i):
 
 
 @njit(inline="always", nogil=True, cache=True)
+def _bias_scores(p, W, d, bias):
+    """Start each output's score ``p[c]`` at its bias term ``bias W[c, d]`` (0 without an intercept)."""
+    for c in range(p.shape[0]):
+        p[c] = bias * W[c, d] if bias != 0.0 else 0.0
+
+
+@njit(inline="always", nogil=True, cache=True)
+def _bias_steps(Wl, steps, d, bias):
+    """Each output's step along the row's bias column."""
+    if bias != 0.0:
+        for c in range(steps.shape[0]):
+            Wl[c, d] += steps[c] * bias
+
+
+@njit(inline="always", nogil=True, cache=True)
+def _row_certificate(i, p0, y, sw, A, C, loss, dual, pos_weight, neg_weight):
+    """Row ``i``'s terms of the certificate's primal and dual sums over all outputs, given its margins ``p0``."""
+    K = A.shape[0]
+    primal, dual_terms = 0.0, 0.0
+    for k in range(K):
+        t = _target(y[i], k, K)
+        Ci = _cost(C, sw[i], t, k, pos_weight, neg_weight)
+        if Ci > 0.0:
+            pa, da = _certificate_terms(p0[k], A[k, i], t, Ci, loss, dual)
+            primal += pa
+            dual_terms += da
+    return primal, dual_terms
+
+
+@njit(inline="always", nogil=True, cache=True)
 def _visit_outputs(i, p, p0, steps, y, sw, A, k0, k1, K, C, loss, dual, pos_weight, neg_weight, certify, shrinking,
                    pg, sums, sigma, sq, active):
     """Visit row ``i``'s dual variable of each output ``k0 + c`` given its margins ``p[c]`` (``p0[c]`` at the
@@ -96,15 +126,13 @@ def dcd_csr_outputs(data, indices, indptr, sqn, y, sw, order, W, Wl, A, k0, k1, 
         if shrinking and not _any_active(active, k0, k1, i):
             continue
         a, z = indptr[i], indptr[i + 1]
-        for c in range(m):
-            p[c] = bias * Wl[c, d] if bias != 0.0 else 0.0
+        _bias_scores(p, Wl, d, bias)
         for r in range(a, z):
             x, j = data[r], indices[r]
             for c in range(m):
                 p[c] += x * Wl[c, j]
         if certify:
-            for c in range(m):
-                p0[c] = bias * W[c, d] if bias != 0.0 else 0.0
+            _bias_scores(p0, W, d, bias)
             for r in range(a, z):
                 x, j = data[r], indices[r]
                 for c in range(m):
@@ -115,9 +143,7 @@ def dcd_csr_outputs(data, indices, indptr, sqn, y, sw, order, W, Wl, A, k0, k1, 
                 x, j = data[r], indices[r]
                 for c in range(m):
                     Wl[c, j] += steps[c] * x
-            if bias != 0.0:
-                for c in range(m):
-                    Wl[c, d] += steps[c] * bias
+            _bias_steps(Wl, steps, d, bias)
     _outputs_end(shrinking, thresholds, pg, k0, k1)
     return sums[0], sums[1]
 
@@ -137,15 +163,13 @@ def dcd_dense_outputs(X, sqn, y, sw, order, W, Wl, A, k0, k1, C, loss, dual, pos
         i = order[q]
         if shrinking and not _any_active(active, k0, k1, i):
             continue
-        for c in range(m):
-            p[c] = bias * Wl[c, d] if bias != 0.0 else 0.0
+        _bias_scores(p, Wl, d, bias)
         for j in range(d):
             x = X[i, j]
             for c in range(m):
                 p[c] += x * Wl[c, j]
         if certify:
-            for c in range(m):
-                p0[c] = bias * W[c, d] if bias != 0.0 else 0.0
+            _bias_scores(p0, W, d, bias)
             for j in range(d):
                 x = X[i, j]
                 for c in range(m):
@@ -156,9 +180,7 @@ def dcd_dense_outputs(X, sqn, y, sw, order, W, Wl, A, k0, k1, C, loss, dual, pos
                 x = X[i, j]
                 for c in range(m):
                     Wl[c, j] += steps[c] * x
-            if bias != 0.0:
-                for c in range(m):
-                    Wl[c, d] += steps[c] * bias
+            _bias_steps(Wl, steps, d, bias)
     _outputs_end(shrinking, thresholds, pg, k0, k1)
     return sums[0], sums[1]
 
@@ -172,19 +194,14 @@ def certificate_csr_outputs(data, indices, indptr, y, sw, W, A, C, loss, dual, p
     primal_sum, dual_sum = 0.0, 0.0
     p0 = np.empty(K)
     for i in range(indptr.shape[0] - 1):
-        for k in range(K):
-            p0[k] = bias * W[k, d] if bias != 0.0 else 0.0
+        _bias_scores(p0, W, d, bias)
         for r in range(indptr[i], indptr[i + 1]):
             x, j = data[r], indices[r]
             for k in range(K):
                 p0[k] += x * W[k, j]
-        for k in range(K):
-            t = _target(y[i], k, K)
-            Ci = _cost(C, sw[i], t, k, pos_weight, neg_weight)
-            if Ci > 0.0:
-                pa, da = _certificate_terms(p0[k], A[k, i], t, Ci, loss, dual)
-                primal_sum += pa
-                dual_sum += da
+        pa, da = _row_certificate(i, p0, y, sw, A, C, loss, dual, pos_weight, neg_weight)
+        primal_sum += pa
+        dual_sum += da
     return primal_sum, dual_sum
 
 
@@ -196,17 +213,12 @@ def certificate_dense_outputs(X, y, sw, W, A, C, loss, dual, pos_weight, neg_wei
     primal_sum, dual_sum = 0.0, 0.0
     p0 = np.empty(K)
     for i in range(X.shape[0]):
-        for k in range(K):
-            p0[k] = bias * W[k, d] if bias != 0.0 else 0.0
+        _bias_scores(p0, W, d, bias)
         for j in range(d):
             x = X[i, j]
             for k in range(K):
                 p0[k] += x * W[k, j]
-        for k in range(K):
-            t = _target(y[i], k, K)
-            Ci = _cost(C, sw[i], t, k, pos_weight, neg_weight)
-            if Ci > 0.0:
-                pa, da = _certificate_terms(p0[k], A[k, i], t, Ci, loss, dual)
-                primal_sum += pa
-                dual_sum += da
+        pa, da = _row_certificate(i, p0, y, sw, A, C, loss, dual, pos_weight, neg_weight)
+        primal_sum += pa
+        dual_sum += da
     return primal_sum, dual_sum
