@@ -136,8 +136,8 @@ def _dcd(block, W, Wl, A, C, loss, pos_weight, neg_weight, bias, sigma, n_epochs
     # the kernel of several outputs reads a feature's outputs together (Fortran order); the drivers' working w is
     # made so (a copy here would hide other blocks' stores to a PASSCoDe w shared in place)
     Wl_run = Wl if K == 1 or Wl.flags.f_contiguous else np.asfortranarray(Wl)
-    if K > 1 and certify:
-        W = np.asfortranarray(W)
+    if K > 1:  # the kernel reads W only where it certifies; else W's place takes Wl, one compiled layout for both
+        W = np.asfortranarray(W) if certify else Wl_run
     sums = (0.0, 0.0)
     for epoch in range(n_epochs):
         order = block.permutation((seed + 7919 * rnd + 104729 * epoch) % (1 << 31))
