@@ -542,11 +542,11 @@ def test_outputs_kernel_is_each_outputs_own_passes(loss_name, sparse, bias):
         common = (C, loss.kernel, loss.dual)
         tail = (bias, sigma, certify)
         if sparse:
-            got = dcd_csr_outputs(*sparse_arrays(Xs), sqn, y, sw, order, np.asfortranarray(W0), Wl_all, A_all, 0, K,
+            got = dcd_csr_outputs(*sparse_arrays(Xs), sqn, y, sw, order, np.asfortranarray(W0), Wl_all, A_all,
                                   *common, pos, neg, *tail, act_all, th_all)
         else:
-            got = dcd_dense_outputs(X, sqn, y, sw, order, np.asfortranarray(W0), Wl_all, A_all, 0, K, *common, pos,
-                                    neg, *tail, act_all, th_all)
+            got = dcd_dense_outputs(X, sqn, y, sw, order, np.asfortranarray(W0), Wl_all, A_all, *common, pos, neg,
+                                    *tail, act_all, th_all)
         want = np.zeros(2)
         for k, (Wl, A, act, th) in enumerate(one):
             yk = (y == k).astype(np.float64)  # the one output's targets: 1 for its class

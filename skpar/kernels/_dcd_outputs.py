@@ -2,16 +2,16 @@
 
 :func:`~skpar.kernels.dcd_csr` and :func:`~skpar.kernels.dcd_dense` take the outputs one after another, so a pass
 over ``K`` outputs reads the rows ``K`` times and gathers each row's weights from a different ``w_k`` each time.
-The kernels here visit a row once for a range ``k0 <= k < k1`` of outputs: the row's values are read once, its
-margins :math:`w_k \\cdot \\tilde x_i` for every output of the range come from one sweep in which the weights of
+The kernels here visit a row once for all outputs: the row's values are read once, its margins
+:math:`w_k \\cdot \\tilde x_i` for every output come from one sweep in which the weights of
 feature ``j`` for all outputs are adjacent in memory (``Wl`` in Fortran order, ``Wl[:, j]`` contiguous), and the
 outputs' steps go back in one more sweep. On 20 Newsgroups (20 outputs, 130 values a row) a pass over all outputs
 costs about a quarter of the 20 one-output passes (docs/benchmarks.md).
 
 Each output's dual problem is its own: output ``k``'s steps, shrinking flags ``active[k]`` and thresholds
 ``thresholds[k]`` are exactly what a pass of the one-output kernel in the same order would give (its margins summed
-in a different order aside), so the outputs can be split into ranges over threads with the same result to the bit
-whatever the split.
+in a different order aside). Two threads each taking half of the outputs gained nothing on 2 cores (the rows' reads
+bound the pass), so the drivers run a block's outputs in one call.
 """
 
 import numpy as np
@@ -22,25 +22,25 @@ from ._prefetch import prefetch_distance, prefetch_row
 
 
 @njit(inline="always", nogil=True, cache=True)
-def _outputs_start(active, thresholds, k0, k1):
-    """:func:`skpar.kernels._dcd._pass_start` for each output of ``k0:k1``: ``pg[c]`` for output ``k0 + c``."""
+def _outputs_start(active, thresholds, K):
+    """:func:`skpar.kernels._dcd._pass_start` for each of the ``K`` outputs: ``pg[k]`` for output ``k``."""
     shrinking = active.shape[0] > 0
-    pg = np.empty((k1 - k0, 4))
-    for c in range(k1 - k0):
-        pg[c, 0], pg[c, 1] = -np.inf, np.inf
-        pg[c, 2], pg[c, 3] = (thresholds[k0 + c, 0], thresholds[k0 + c, 1]) if shrinking else (np.inf, -np.inf)
+    pg = np.empty((K, 4))
+    for k in range(K):
+        pg[k, 0], pg[k, 1] = -np.inf, np.inf
+        pg[k, 2], pg[k, 3] = (thresholds[k, 0], thresholds[k, 1]) if shrinking else (np.inf, -np.inf)
     return shrinking, pg
 
 
 @njit(inline="always", nogil=True, cache=True)
-def _outputs_end(shrinking, thresholds, pg, k0, k1):
-    for c in range(k1 - k0):
-        _end_pass(shrinking, thresholds[k0 + c], pg[c, 0], pg[c, 1])
+def _outputs_end(shrinking, thresholds, pg):
+    for k in range(pg.shape[0]):
+        _end_pass(shrinking, thresholds[k], pg[k, 0], pg[k, 1])
 
 
 @njit(inline="always", nogil=True, cache=True)
-def _any_active(active, k0, k1, i):
-    for k in range(k0, k1):
+def _any_active(active, i):
+    for k in range(active.shape[0]):
         if active[k, i]:
             return True
     return False
@@ -77,111 +77,105 @@ def _row_certificate(i, p0, y, sw, A, C, loss, dual, pos_weight, neg_weight):
 
 
 @njit(inline="always", nogil=True, cache=True)
-def _visit_outputs(i, p, p0, steps, y, sw, A, k0, k1, K, C, loss, dual, pos_weight, neg_weight, certify, shrinking,
-                   pg, sums, sigma, sq, active):
-    """Visit row ``i``'s dual variable of each output ``k0 + c`` given its margins ``p[c]`` (``p0[c]`` at the
-    certified point); ``steps[c]`` receives the step the row takes in ``Wl[k0 + c]`` (0: none). Returns whether any
-    output stepped."""
+def _visit_outputs(i, p, p0, steps, y, sw, A, C, loss, dual, pos_weight, neg_weight, certify, shrinking, pg, sums,
+                   sigma, sq, active):
+    """Visit row ``i``'s dual variable of each output ``k`` given its margins ``p[k]`` (``p0[k]`` at the certified
+    point); ``steps[k]`` receives the step the row takes in ``Wl[k]`` (0: none). Returns whether any output
+    stepped."""
+    K = A.shape[0]
     moved = False
-    for c in range(k1 - k0):
-        k = k0 + c
-        steps[c] = 0.0
+    for k in range(K):
+        steps[k] = 0.0
         if shrinking and not active[k, i]:
             continue
         t = _target(y[i], k, K)
         Ci = _cost(C, sw[i], t, k, pos_weight, neg_weight)
         if Ci <= 0.0:
             continue
-        steps[c] = _visit(p[c], p0[c], A, k, i, t, Ci, loss, dual, certify, shrinking, pg[c], sums, sigma, sq, active)
-        moved = moved or steps[c] != 0.0
+        steps[k] = _visit(p[k], p0[k], A, k, i, t, Ci, loss, dual, certify, shrinking, pg[k], sums, sigma, sq, active)
+        moved = moved or steps[k] != 0.0
     return moved
 
 
 @njit(nogil=True, cache=True)
-def dcd_csr_outputs(data, indices, indptr, sqn, y, sw, order, W, Wl, A, k0, k1, C, loss, dual, pos_weight,
-                    neg_weight, bias, sigma, certify, active, thresholds):
-    """One pass of dual coordinate ascent for the outputs ``k0:k1`` over the CSR block in ``order``, the rows
-    outermost; ``Wl`` and ``A`` change **in place** in those outputs only.
+def dcd_csr_outputs(data, indices, indptr, sqn, y, sw, order, W, Wl, A, C, loss, dual, pos_weight, neg_weight, bias,
+                    sigma, certify, active, thresholds):
+    """One pass of dual coordinate ascent for every output over the CSR block in ``order``, the rows outermost;
+    ``Wl`` and ``A`` change **in place**.
 
-    The arguments are :func:`~skpar.kernels.dcd_csr`'s, but ``W`` and ``Wl`` hold the range's outputs only
-    (``(k1 - k0, d + [bias])``, row ``c`` for output ``k0 + c``) while ``A``, ``active`` ((K, n)), ``pos_weight``,
-    ``neg_weight`` ((K,)) and ``thresholds`` ((K, 2 or more): each output its own row) hold all ``K``; ``y`` is
-    the class index of each row, or 1/0 where ``K == 1``. ``Wl`` (and ``W``, read only where ``certify``) should be
+    The arguments are :func:`~skpar.kernels.dcd_csr`'s, with ``thresholds`` of shape (K, 2 or more), each output
+    its own row, and ``y`` the class index of each row. ``Wl`` (and ``W``, read only where ``certify``) should be
     in Fortran order: the kernel reads and writes ``Wl[:, j]`` together. Returns the certificate's ``(primal_sum,
-    dual_sum)`` over the range's outputs at the incoming ``(W, A)`` with ``certify``, else ``(0, 0)``.
+    dual_sum)`` at the incoming ``(W, A)`` with ``certify``, else ``(0, 0)``.
     """
-    K, dw = A.shape[0], Wl.shape[1]
+    K, dw = Wl.shape
     d = dw - 1 if bias != 0.0 else dw
-    k0 = max(k0, 0)  # an index known not negative: no wrap-around test, so the loops over outputs vectorise (2.7x)
-    m = k1 - k0
     sums = np.zeros(2)
-    shrinking, pg = _outputs_start(active, thresholds, k0, k1)
-    p, p0, steps = np.empty(m), np.zeros(m), np.empty(m)
+    shrinking, pg = _outputs_start(active, thresholds, K)
+    p, p0, steps = np.empty(K), np.zeros(K), np.empty(K)
     n_order = order.shape[0]
     distance = prefetch_distance(indptr)
     for q in range(n_order):
         i = order[q]
         if q + distance < n_order:
             prefetch_row(data, indices, indptr, order[q + distance])
-        if shrinking and not _any_active(active, k0, k1, i):
+        if shrinking and not _any_active(active, i):
             continue
         a, z = indptr[i], indptr[i + 1]
         _bias_scores(p, Wl, d, bias)
         for r in range(a, z):
             x, j = data[r], indices[r]
-            for c in range(m):
-                p[c] += x * Wl[c, j]
+            for k in range(K):
+                p[k] += x * Wl[k, j]
         if certify:
             _bias_scores(p0, W, d, bias)
             for r in range(a, z):
                 x, j = data[r], indices[r]
-                for c in range(m):
-                    p0[c] += x * W[c, j]
-        if _visit_outputs(i, p, p0, steps, y, sw, A, k0, k1, K, C, loss, dual, pos_weight, neg_weight, certify,
-                          shrinking, pg, sums, sigma, bias * bias + sqn[i], active):
+                for k in range(K):
+                    p0[k] += x * W[k, j]
+        if _visit_outputs(i, p, p0, steps, y, sw, A, C, loss, dual, pos_weight, neg_weight, certify, shrinking, pg,
+                          sums, sigma, bias * bias + sqn[i], active):
             for r in range(a, z):
                 x, j = data[r], indices[r]
-                for c in range(m):
-                    Wl[c, j] += steps[c] * x
+                for k in range(K):
+                    Wl[k, j] += steps[k] * x
             _bias_steps(Wl, steps, d, bias)
-    _outputs_end(shrinking, thresholds, pg, k0, k1)
+    _outputs_end(shrinking, thresholds, pg)
     return sums[0], sums[1]
 
 
 @njit(nogil=True, cache=True)
-def dcd_dense_outputs(X, sqn, y, sw, order, W, Wl, A, k0, k1, C, loss, dual, pos_weight, neg_weight, bias, sigma,
-                      certify, active, thresholds):
+def dcd_dense_outputs(X, sqn, y, sw, order, W, Wl, A, C, loss, dual, pos_weight, neg_weight, bias, sigma, certify,
+                      active, thresholds):
     """The dense twin of :func:`dcd_csr_outputs`."""
     K = A.shape[0]
     d = X.shape[1]
-    k0 = max(k0, 0)  # see dcd_csr_outputs
-    m = k1 - k0
     sums = np.zeros(2)
-    shrinking, pg = _outputs_start(active, thresholds, k0, k1)
-    p, p0, steps = np.empty(m), np.zeros(m), np.empty(m)
+    shrinking, pg = _outputs_start(active, thresholds, K)
+    p, p0, steps = np.empty(K), np.zeros(K), np.empty(K)
     for q in range(order.shape[0]):
         i = order[q]
-        if shrinking and not _any_active(active, k0, k1, i):
+        if shrinking and not _any_active(active, i):
             continue
         _bias_scores(p, Wl, d, bias)
         for j in range(d):
             x = X[i, j]
-            for c in range(m):
-                p[c] += x * Wl[c, j]
+            for k in range(K):
+                p[k] += x * Wl[k, j]
         if certify:
             _bias_scores(p0, W, d, bias)
             for j in range(d):
                 x = X[i, j]
-                for c in range(m):
-                    p0[c] += x * W[c, j]
-        if _visit_outputs(i, p, p0, steps, y, sw, A, k0, k1, K, C, loss, dual, pos_weight, neg_weight, certify,
-                          shrinking, pg, sums, sigma, bias * bias + sqn[i], active):
+                for k in range(K):
+                    p0[k] += x * W[k, j]
+        if _visit_outputs(i, p, p0, steps, y, sw, A, C, loss, dual, pos_weight, neg_weight, certify, shrinking, pg,
+                          sums, sigma, bias * bias + sqn[i], active):
             for j in range(d):
                 x = X[i, j]
-                for c in range(m):
-                    Wl[c, j] += steps[c] * x
+                for k in range(K):
+                    Wl[k, j] += steps[k] * x
             _bias_steps(Wl, steps, d, bias)
-    _outputs_end(shrinking, thresholds, pg, k0, k1)
+    _outputs_end(shrinking, thresholds, pg)
     return sums[0], sums[1]
 
 

@@ -162,8 +162,8 @@ def cocoa(rounds, W, *, C, loss, pos_weight, neg_weight, bias, combine, local_it
 
 def dual_ascent(rounds, W, **common):
     """Dual coordinate ascent to a certificate, reproducible and without acceleration (``kappa = 0``): on one block
-    liblinear's method (:func:`passcode` on one thread), on several
-    CoCoA rounds of one pass with the line search (:func:`cocoa`). ``common``: the drivers' other arguments
+    liblinear's method (:func:`passcode` on one thread), on several CoCoA rounds of one pass with the line search
+    (:func:`cocoa`). ``common``: the drivers' other arguments
     (``tol`` and ``gap_tol`` among them). Returns ``(W, relative_gap, n_passes, converged)``."""
     common = {**common, "kappa": 0.0}
     if rounds.n_blocks == 1:

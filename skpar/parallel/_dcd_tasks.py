@@ -133,11 +133,10 @@ def _dcd(block, W, Wl, A, C, loss, pos_weight, neg_weight, bias, sigma, n_epochs
         active = np.ones(A.shape if n_epochs > 1 else (0, 0), dtype=np.bool_)
         thresholds = np.tile([np.inf, -np.inf], (K, 1))
     certify = shrink is None
-    # the kernel of several outputs reads a feature's outputs together (Fortran order); the drivers' working w is
-    # made so (a copy here would hide other blocks' stores to a PASSCoDe w shared in place)
-    Wl_run = Wl if K == 1 or Wl.flags.f_contiguous else np.asfortranarray(Wl)
-    if K > 1:  # the kernel reads W only where it certifies; else W's place takes Wl, one compiled layout for both
-        W = np.asfortranarray(W) if certify else Wl_run
+    # the kernel of several outputs reads a feature's outputs together: the drivers make the working w Fortran-
+    # ordered; it reads W only where it certifies, else W's place takes Wl (one compiled layout for both)
+    if K > 1:
+        W = np.asfortranarray(W) if certify else Wl
     sums = (0.0, 0.0)
     for epoch in range(n_epochs):
         order = block.permutation((seed + 7919 * rnd + 104729 * epoch) % (1 << 31))
@@ -147,8 +146,8 @@ def _dcd(block, W, Wl, A, C, loss, pos_weight, neg_weight, bias, sigma, n_epochs
                     neg_weight, bias, sigma, first, active, thresholds[0])
             out = dcd_csr(*sparse_arrays(block.X), *args) if block.is_sparse else dcd_dense(block.X, *args)
         else:
-            args = (sqn, block.y, block.sample_weight, order, W, Wl_run, A, 0, K, C, loss.kernel, loss.dual,
-                    pos_weight, neg_weight, bias, sigma, first, active, thresholds)
+            args = (sqn, block.y, block.sample_weight, order, W, Wl, A, C, loss.kernel, loss.dual, pos_weight,
+                    neg_weight, bias, sigma, first, active, thresholds)
             out = dcd_csr_outputs(*sparse_arrays(block.X), *args) if block.is_sparse else dcd_dense_outputs(
                 block.X, *args)
         if shrink is not None:
@@ -156,8 +155,6 @@ def _dcd(block, W, Wl, A, C, loss, pos_weight, neg_weight, bias, sigma, n_epochs
                 shrink.after_pass(active[k], thresholds[k])
         if first:
             sums = out
-    if Wl_run is not Wl:
-        Wl[...] = Wl_run
     return sums
 
 
