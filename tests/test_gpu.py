@@ -490,8 +490,8 @@ def test_sgd_kernel_with_one_worker_is_the_cpu_kernel(average, team, monkeypatch
     s0, a, S, _ = block.stripe_order(7, 1)
     rows = (s0 + a * np.arange(S)) % S
     cpu = sgd_dense(X, y, np.ones(1000), rows.astype(np.int64), W0, B0, W0.copy(), B0.copy(), 0, 3, batch, 1 << 40,
-                    plan.loss.kernel, False, 1.0, np.ones(1), np.ones(1), 1e-3, 1e-3, True, CONSTANT, 0.01, 0.25,
-                    4.0, 20.0, 0.001, 0 if average else 1 << 62, 1e30)
+                    plan.loss.kernel, 0, 1.0, np.ones(1), np.ones(1), 1e-3, 1e-3, 1.0, CONSTANT, 0.01, 0.25,
+                    4.0, 20.0, 0.001, 0 if average else 1 << 62, 1e30, False)
     for k in (0, 1, 2, 3, 5, 6, 7, 9):
         np.testing.assert_allclose(gpu[k], cpu[k], rtol=1e-9, atol=1e-12, err_msg=f"output {k}")
     assert gpu[4] == cpu[4] and not gpu[8]
@@ -530,8 +530,8 @@ def test_sgd_kernel_workers_are_cpu_kernels_on_their_stripes(team, monkeypatch):
         if S * nw + slot < n:
             rows = np.append(rows, S * nw + slot)
         out = sgd_dense(X, y, np.ones(n), rows.astype(np.int64), W0, B0, W0.copy(), B0.copy(), 0, 0, 8, 1 << 40,
-                        plan.loss.kernel, False, 0.1, np.ones(1), np.ones(1), 1e-3, 0.0, True, CONSTANT, 0.01, 0.25,
-                        8.0, 0.0, 0.01, 0, 1e30)
+                        plan.loss.kernel, 0, 0.1, np.ones(1), np.ones(1), 1e-3, 0.0, 1.0, CONSTANT, 0.01, 0.25,
+                        8.0, 0.0, 0.01, 0, 1e30, False)
         W, B, Wbar = W + len(rows) * out[0][0], B + len(rows) * out[1][0], Wbar + len(rows) * out[2][0]
         seen.append(len(rows))
     assert sorted(seen) == [S, S + 1, S + 1] and gpu[6] == n

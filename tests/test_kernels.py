@@ -96,15 +96,17 @@ def test_a_loss_is_the_same_compiled_function_in_every_process():
 
 
 def _loss(name):
+    # the margin an int and the intercept's factor a float (below), as the tasks pass them (parallel/_tasks.py):
+    # numba compiles a kernel again for a bool in their place
     loss = make_loss(name)
-    return loss.kernel, loss.margin
+    return loss.kernel, int(loss.margin)
 
 
 def _args(n_steps, batch, l2, l1, avg_start=1 << 62, loss="squared_error", n_out=1):
     # t0, batch, n_steps, loss, margin, eps, pos_w, neg_w, l2, l1, intercept, schedule, eta, power_t, sps, warmup,
     # eta_start, avg_start, blowup
     w = np.ones(n_out)
-    return (0, batch, n_steps, *_loss(loss), 0.1, w, w, l2, l1, True, 0, 0.05, 0.25, float(batch), 0.0, 0.05, avg_start,
+    return (0, batch, n_steps, *_loss(loss), 0.1, w, w, l2, l1, 1.0, 0, 0.05, 0.25, float(batch), 0.0, 0.05, avg_start,
             1e10)
 
 
@@ -123,7 +125,7 @@ def test_steps_are_proximal_minibatch_steps(dtype):
     rows = rng.permutation(n).astype(np.int64)
     l2, l1, eta = 0.1, 0.02, 0.05
     w, b = rng.normal(size=d), 0.3
-    out = sgd_dense(X, y, sw, rows, *_model(w, b), *_args(3, bs, l2, l1))
+    out = sgd_dense(X, y, sw, rows, *_model(w, b), *_args(3, bs, l2, l1), False)
     # reference: three proximal steps in NumPy, the last one's l1 prox left to the caller
     wr, br = w.copy(), b
     for s in range(3):
@@ -155,7 +157,7 @@ def test_csr_kernel_matches_dense(penalty, batch, task):
     rows = rng.permutation(n).astype(np.int64)
     w0 = rng.normal(size=(n_out, d)) * 0.1
     args = (rows, *_model(w0), *_args(40, batch, *penalty, avg_start=10, loss=loss, n_out=n_out))
-    dense = sgd_dense(X.toarray(), y, sw, *args)
+    dense = sgd_dense(X.toarray(), y, sw, *args, False)
     csr = sgd_csr(X.data, X.indices, X.indptr, y, sw, *args)
     # lazy l1 thresholds commute with the l2 scale only to first order in eta * l2
     tol = 1e-12 if penalty[1] == 0 or penalty[0] == 0 else 1e-5
@@ -179,12 +181,12 @@ def test_lazy_csr_average_is_the_dense_average(l2):
     args[12] = args[16] = 0.2  # with l2 = 0.3 the shrink 1 - eta l2 = 0.94 rescales V after 224 of the 400 steps
     w0 = rng.normal(size=d) * 0.1
     outs = {}
-    for name, kernel, data in [("dense", sgd_dense, (X.toarray(),)),
-                               ("csr", sgd_csr, (X.data, X.indices, X.indptr))]:
-        first = kernel(*data, y, sw, rows, *_model(w0), *args)
+    for name, kernel, data, extra in [("dense", sgd_dense, (X.toarray(),), (False,)),
+                                      ("csr", sgd_csr, (X.data, X.indices, X.indptr), ())]:
+        first = kernel(*data, y, sw, rows, *_model(w0), *args, *extra)
         resume = list(args)
         resume[0] = first[7]  # the global step count goes on
-        outs[name] = kernel(*data, y, sw, rows[::-1].copy(), *first[:5], *resume)
+        outs[name] = kernel(*data, y, sw, rows[::-1].copy(), *first[:5], *resume, *extra)
     for a, b in zip(outs["dense"][:5], outs["csr"][:5], strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
     assert outs["dense"][4] == outs["csr"][4] == 2 * 400 - 7
@@ -198,7 +200,7 @@ def test_divergence_is_reported_not_returned():
     args = list(_args(500, 1, 0.0, 0.0))
     args[12] = 10.0  # a step size far too large
     args[-1] = 1e4  # blow-up threshold per sample
-    out = sgd_dense(X, y, np.ones(500), np.arange(500), *_model(np.zeros(5)), *args)
+    out = sgd_dense(X, y, np.ones(500), np.arange(500), *_model(np.zeros(5)), *args, False)
     assert out[8]
     assert out[7] < 500
 
@@ -282,7 +284,7 @@ def test_hogwild_one_row_path_is_the_batch_path(penalty, n_out):
     for distinct in (False, True):
         W, B = np.full((n_out, 60), 0.01), np.zeros(n_out)
         res = hogwild_csr(X.data, X.indices, X.indptr, y, sw, rows, W, B, inv_q, 3, 1, 1 << 62, *_loss(loss), 0.1,
-                          ones, ones, 1e-3, l1, True, 1, 0.05 if n_out == 1 else 0.5, 0.25, 1.0, 50.0, 0.01, 1e12,
+                          ones, ones, 1e-3, l1, 1.0, 1, 0.05 if n_out == 1 else 0.5, 0.25, 1.0, 50.0, 0.01, 1e12,
                           distinct)
         out.append((W, B, res))
     np.testing.assert_allclose(out[0][0], out[1][0], rtol=1e-12, atol=1e-15)
@@ -308,7 +310,7 @@ def test_hogwild_write_prefetch_changes_no_step(n_out):
     for prefetch in (False, True):
         W, B = np.zeros((n_out, 50)), np.zeros(n_out)
         res = _hogwild_csr_rows(X.data, X.indices, X.indptr, y, np.ones(300), rows, W, B, inv_q, 0, 1 << 62,
-                                *_loss(loss), 0.1, ones, ones, 1e-3, 1e-4, True, 0, 0.05, 0.25, 1.0, 0.0, 0.05, 1e12,
+                                *_loss(loss), 0.1, ones, ones, 1e-3, 1e-4, 1.0, 0, 0.05, 0.25, 1.0, 0.0, 0.05, 1e12,
                                 prefetch)
         out.append((W, B, res))
     np.testing.assert_array_equal(out[0][0], out[1][0])
@@ -352,7 +354,7 @@ def test_hogwild_replica_alone_is_hogwild(n_out):
     ones = np.ones(n_out)
     rows = rng.permutation(400)
     loss = "log_loss" if n_out == 3 else "squared_error"
-    common = (*_loss(loss), 0.1, ones, ones, 1e-3, 1e-4, True, 1, 0.05, 0.25, 1.0, 20.0, 0.01, 1e12, True)
+    common = (*_loss(loss), 0.1, ones, ones, 1e-3, 1e-4, 1.0, 1, 0.05, 0.25, 1.0, 20.0, 0.01, 1e12, True)
     W, B = np.zeros((n_out, 60)), np.zeros(n_out)
     ref = hogwild_csr(X.data, X.indices, X.indptr, y, np.ones(400), rows, W, B, inv_q, 0, 1, 1 << 62, *common)
     G, GB = np.zeros((n_out, 60)), np.zeros(n_out)

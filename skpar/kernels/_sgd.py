@@ -20,6 +20,8 @@ Kernels are pure functions (inputs are not modified), compiled with ``nogil=True
 parallel, and accept float32 or float64 data; the model is kept in float64.
 """
 
+import math
+
 import numpy as np
 from numba import njit
 
@@ -27,6 +29,47 @@ from .._penalties import soft_threshold as _soft
 from ._loss import SOFTMAX, softmax_terms, target_loss
 from ._prefetch import prefetch_distance, prefetch_row
 from ._schedule import batch_step, n_batches
+
+# Whole-array updates as loops over a contiguous array's values, not NumPy expressions (``V *= s``, ``T + A * V``,
+# ``np.isfinite(V).all()``): numba lowers each array expression into a function of its own, compiled again in every
+# specialisation of the kernels; the loops took a third off the lowering of ``sgd_csr`` (3.9 -> 2.6 s of a first
+# fit's compile, docs/benchmarks.md). They run once a call or on a rare fold of the scale: their speed is moot.
+
+
+@njit(inline="always", nogil=True, cache=True)
+def _scale_all(V, s):
+    # V *= s
+    v = V.reshape(-1)
+    for i in range(v.shape[0]):
+        v[i] *= s
+
+
+@njit(inline="always", nogil=True, cache=True)
+def _add_scaled(T, A, V):
+    # T += A * V
+    t, v = T.reshape(-1), V.reshape(-1)
+    for i in range(t.shape[0]):
+        t[i] += A * v[i]
+
+
+@njit(inline="always", nogil=True, cache=True)
+def _finite(V):
+    # np.isfinite(V).all()
+    v = V.reshape(-1)
+    for i in range(v.shape[0]):
+        if not math.isfinite(v[i]):
+            return False
+    return True
+
+
+@njit(inline="always", nogil=True, cache=True)
+def _lazy_mean(T, A, V, n):
+    # (T + A * V) / n, the lazy average's value
+    out = np.empty(T.shape)
+    o, t, v = out.reshape(-1), T.reshape(-1), V.reshape(-1)
+    for i in range(t.shape[0]):
+        o[i] = (t[i] + A * v[i]) / n
+    return out
 
 
 @njit(inline="always", nogil=True, cache=True)
@@ -103,7 +146,7 @@ def _dense_row(X, i, yi, swi, W, B, Wbar, Bbar, G, gb, averaging, loss, margin, 
 @njit(nogil=True, cache=True)
 def sgd_dense(X, y, sw, rows, W, B, Wbar, Bbar, n_avg, t0, batch_size, n_steps,
               loss, margin, eps, pos_weight, neg_weight, l2, l1, fit_intercept,
-              schedule, eta, power_t, samples_per_step, warmup_steps, eta_start, avg_start, blowup, inplace=False):
+              schedule, eta, power_t, samples_per_step, warmup_steps, eta_start, avg_start, blowup, inplace):
     """Run ``n_steps`` mini-batch steps over ``rows`` of the dense block ``X``.
 
     Returns ``(W, B, Wbar, Bbar, n_avg, loss_sum, n_seen, steps, diverged, last_eta)``: the new model and its
@@ -165,7 +208,7 @@ def sgd_dense(X, y, sw, rows, W, B, Wbar, Bbar, n_avg, t0, batch_size, n_steps,
                 Bbar[k] += (B[k] - Bbar[k]) * mu
         steps += 1
         last_eta = e
-    if not np.isfinite(W).all():
+    if not _finite(W):
         diverged = True
     return W, B, Wbar, Bbar, n_avg, loss_sum, n_seen, steps, diverged, last_eta
 
@@ -355,9 +398,9 @@ def _fold_scale(V, T, A, wscale, lazy):
     starts again from its value, so that ``A`` stays of the order of the steps since the fold. Returns
     ``(A, wscale)``."""
     if lazy and A > 0.0:
-        T += A * V
+        _add_scaled(T, A, V)
         A = 0.0
-    V *= wscale
+    _scale_all(V, wscale)
     return A, 1.0
 
 
@@ -372,7 +415,7 @@ def _penalty_decay(V, T, A, wscale, shrink, lazy):
             A, wscale = _fold_scale(V, T, A, wscale, lazy)
     else:  # a step of 1 / alpha or more: the weights go to zero, not past it (see sgd_dense); the lazy sum
         A, wscale = _fold_scale(V, T, A, wscale, lazy)  # keeps what they were, folded into T first
-        V[:] = 0.0
+        _scale_all(V, 0.0)
     return A, wscale
 
 
@@ -404,11 +447,11 @@ def _finished(V, T, A, wscale, seen_u, u, Wbar, n_avg, n0, lazy):
         if seen_u[j] < u:
             _catch_up_fm(V, j, wscale, u - seen_u[j])
     if lazy:
-        Wbar = _transposed((T + A * V) / n_avg) if n_avg > n0 else Wbar.copy()
+        Wbar = _transposed(_lazy_mean(T, A, V, n_avg)) if n_avg > n0 else Wbar.copy()
     else:
         Wbar = _transposed(T)
-    V *= wscale
-    return _transposed(V), Wbar, np.isfinite(V).all()
+    _scale_all(V, wscale)
+    return _transposed(V), Wbar, _finite(V)
 
 
 @njit(nogil=True, cache=True)
@@ -479,12 +522,11 @@ def _sgd_csr_rows(data, indices, indptr, y, sw, rows, W, B, Wbar, Bbar, n_avg, t
         steps += 1
         last_eta = e
     Wn = (V * wscale).reshape(1, d)
-    Wa = ((T + A * V) / n_avg).reshape(1, d) if n_avg > n0 else Wbar.copy()
+    Wa = _lazy_mean(T, A, V, n_avg).reshape(1, d) if n_avg > n0 else Wbar.copy()
     return (Wn, np.full(1, b), Wa, np.full(1, bbar), n_avg, loss_sum, n_seen, steps,
-            diverged or not np.isfinite(Wn).all(), last_eta)
+            diverged or not _finite(Wn), last_eta)
 
 
-@njit(nogil=True, cache=True)
 def sgd_csr(data, indices, indptr, y, sw, rows, W, B, Wbar, Bbar, n_avg, t0, batch_size, n_steps,
             loss, margin, eps, pos_weight, neg_weight, l2, l1, fit_intercept,
             schedule, eta, power_t, samples_per_step, warmup_steps, eta_start, avg_start, blowup):
@@ -503,12 +545,27 @@ def sgd_csr(data, indices, indptr, y, sw, rows, W, B, Wbar, Bbar, n_avg, t0, bat
     cache line a row's non-zeros cost a few lines instead of K scattered ones (docs/benchmarks.md). A batch's
     step goes into ``V`` row by row from its rows' gradients, after all their scores are taken (a d-long gradient
     buffer, with marks of its features, cost one more pass and two more arrays visited at random).
+
+    One row a step with one output and no l1 penalty runs :func:`_sgd_csr_rows`, the batches
+    :func:`_sgd_csr_batches`; the choice is made here, in Python, so that numba compiles only the loop a fit runs
+    (a compiled choice compiled both for every loss: 2 of the 10 s a first fit of ``AveragedSGDClassifier()`` on
+    sparse rows spent compiling, docs/benchmarks.md).
     """
-    K, d = W.shape
-    if batch_size == 1 and K == 1 and l1 == 0.0:
+    if batch_size == 1 and W.shape[0] == 1 and l1 == 0.0:
         return _sgd_csr_rows(data, indices, indptr, y, sw, rows, W, B, Wbar, Bbar, n_avg, t0, n_steps, loss, margin,
                              eps, pos_weight, neg_weight, l2, fit_intercept, schedule, eta, power_t, samples_per_step,
                              warmup_steps, eta_start, avg_start, blowup)
+    return _sgd_csr_batches(data, indices, indptr, y, sw, rows, W, B, Wbar, Bbar, n_avg, t0, batch_size, n_steps,
+                            loss, margin, eps, pos_weight, neg_weight, l2, l1, fit_intercept, schedule, eta, power_t,
+                            samples_per_step, warmup_steps, eta_start, avg_start, blowup)
+
+
+@njit(nogil=True, cache=True)
+def _sgd_csr_batches(data, indices, indptr, y, sw, rows, W, B, Wbar, Bbar, n_avg, t0, batch_size, n_steps,
+                     loss, margin, eps, pos_weight, neg_weight, l2, l1, fit_intercept,
+                     schedule, eta, power_t, samples_per_step, warmup_steps, eta_start, avg_start, blowup):
+    """:func:`sgd_csr`'s batch loop (any batch, outputs and penalty)."""
+    K, d = W.shape
     V = _transposed(W)
     B = B.copy()
     Bbar = Bbar.copy()
@@ -521,7 +578,7 @@ def sgd_csr(data, indices, indptr, y, sw, rows, W, B, Wbar, Bbar, n_avg, t0, bat
     n0 = n_avg
     T = _transposed(Wbar)
     if lazy:
-        T *= n0
+        _scale_all(T, float(n0))
     wscale, A, u = 1.0, 0.0, 0.0
     n_rows = rows.shape[0]
     loss_sum, n_seen, steps, diverged, last_eta = 0.0, 0, 0, False, 0.0

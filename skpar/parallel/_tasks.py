@@ -79,7 +79,9 @@ def sgd_task(block, state, plan, epoch_seed, offset, n_steps, t0):
     X = block.X
     if block.is_sparse:
         return StepsResult(*sgd_csr(*sparse_arrays(X), block.y, block.sample_weight, *args))
-    return StepsResult(*sgd_dense(X, block.y, block.sample_weight, *args))
+    # ``inplace`` passed, never left to its default: an omitted argument and a bool are two types to numba, and
+    # each compiles the kernel again (Hogwild! passes True)
+    return StepsResult(*sgd_dense(X, block.y, block.sample_weight, *args, False))
 
 
 def hogwild_task(block, W, B, plan, epoch_seed, t0, inv_q, own_model=False, n_threads=1, shared=False,
