@@ -32,7 +32,8 @@ from dataclasses import dataclass, fields
 from typing import ClassVar
 
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.core.registry import CPUDispatcher
 
 #: every loss by its ``loss`` parameter's name, filled as the classes below are defined: the regression losses and
 #: the margin losses
@@ -58,6 +59,22 @@ def _stable_identity(fn, name):
         fn._set_uuid(f"{name}:{digest}")
     except (AttributeError, AssertionError):  # another numba, or an identity already drawn
         pass
+
+
+class _TypedOnce(CPUDispatcher):
+    """A loss's compiled function that gives numba its type from a memo.
+
+    A kernel called with the loss as an argument has numba type the argument at every call; for a compiled
+    function that builds a new ``types.Dispatcher`` each time (its name from the function's repr, then interned),
+    about 5 us a call against 0.75 with the memo, 1.4-2.5% of a default fit on Reuters (docs/benchmarks.md). The
+    memo holds the interned type numba would build, so the kernels compiled for it are the ones found."""
+
+    @property
+    def _numba_type_(self):
+        typ = self.__dict__.get("_skpar_numba_type")
+        if typ is None:
+            typ = self.__dict__["_skpar_numba_type"] = types.Dispatcher(self)
+        return typ
 
 
 @njit(nogil=True, cache=True)
@@ -100,6 +117,8 @@ class Loss:
             # a regression loss's twin for classes keeps the name, which stays the regression loss's here
             LOSSES.setdefault(cls.name, cls)
             _stable_identity(cls._kernel, f"{cls.__module__}.{cls.__qualname__}")
+            if type(cls._kernel) is CPUDispatcher:  # (another numba's dispatcher class: left as it is)
+                cls._kernel.__class__ = _TypedOnce
 
     @classmethod
     def from_params(cls, **params):
