@@ -317,30 +317,3 @@ def test_primal_solver_that_runs_out_of_iterations_says_so():
     with pytest.warns(ConvergenceWarning, match="Newton's method on the primal did not converge.*after 1 iterations"):
         svm = DualCoordinateAscentSVM(solver="primal", tol=1e-12, max_iter=1).fit(X, y)
     assert svm.n_iter_ == 1 and np.isfinite(svm.coef_).all() and svm.duality_gap_ > 1e-12
-
-
-@pytest.mark.parametrize("kappa", [0.0, "auto"])
-@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
-def test_certificates_beside_the_passes_give_the_one_core_fit(monkeypatch, kappa, sparse):
-    """One block with a second core (``n_jobs=None``) certifies each round beside the next round's first pass
-    (``parallel._cocoa._PassAhead``); the pass reads the state the certificate reads and is dropped where the
-    certificate ends the fit or Catalyst comes on (``kappa='auto'`` switches it on here, as in the test above): the
-    fit is the one-core fit, bit for bit."""
-    from skpar.parallel import _cocoa
-
-    snapshots = []
-    real = _cocoa.snapshot_task
-    monkeypatch.setattr(_cocoa, "snapshot_task", lambda block: snapshots.append(1) or real(block))
-    X, y = make_classification(n_samples=3000, n_features=40, n_informative=20, flip_y=0.05, random_state=2)
-    if sparse:
-        X = sp.csr_matrix(np.where(np.abs(X) < 0.5, 0.0, X))
-    kw = dict(C=0.03, tol=1e-6, max_iter=300, random_state=0, fit_intercept=False, solver="dual", kappa=kappa)
-    one = DualCoordinateAscentSVM(n_jobs=1, **kw).fit(X, y)
-    assert not snapshots
-    two = DualCoordinateAscentSVM(n_jobs=None, **kw).fit(X, y)
-    assert len(snapshots) >= 3 and one.n_blocks_ == two.n_blocks_ == 1
-    assert (two.kappa_ > 0) == (kappa == "auto")
-    np.testing.assert_array_equal(one.coef_, two.coef_)
-    np.testing.assert_array_equal(one.dual_coef_, two.dual_coef_)
-    assert one.n_iter_ == two.n_iter_ and one.duality_gap_ == two.duality_gap_
-    assert [h["relative_gap"] for h in one.history_] == [h["relative_gap"] for h in two.history_]

@@ -9,7 +9,6 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from .._losses import make_loss
-from ..backend import resolve_n_jobs
 from ..parallel import SGDState
 from ..parallel._cocoa import dual_ascent
 from ..parallel._multinomial import multinomial_lbfgs
@@ -92,8 +91,7 @@ def solve_dual(est, rounds, X, kind, start, n_outputs, pos_weight, neg_weight):
     W, rel, n_passes, converged = dual_ascent(
         rounds, np.zeros((n_outputs, X.shape[1] + (1 if bias else 0))), C=C, loss=make_loss(est.loss),
         pos_weight=np.asarray(pos_weight, float), neg_weight=np.asarray(neg_weight, float), bias=bias,
-        max_rounds=est.max_iter, tol=0.0, gap_tol=gap_tol, seed=est._base_seed, history=history, start_time=start,
-        overlap=resolve_n_jobs(est.n_jobs) > 1)
+        max_rounds=est.max_iter, tol=0.0, gap_tol=gap_tol, seed=est._base_seed, history=history, start_time=start)
     for row in history:  # the objective in this estimator's scale, as SGD's rows give it
         row["objective"] = est.alpha * row["primal"]
     # tol=None asks for max_iter passes, as SGD's epochs; a stop the callback asked for is no failure

@@ -14,7 +14,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._losses import LOSSES, make_loss
 from .._report import CallbackSupportMixin, reporting
-from ..backend import get_backend, resolve_n_jobs
+from ..backend import get_backend
 from ..parallel import SyncRounds
 from ..parallel._blas import one_blas_thread_each
 from ..parallel._cocoa import cocoa, passcode
@@ -355,9 +355,7 @@ class DualCoordinateAscentSVM(ClientParamMixin, LinearClassifierMixin, Classifie
             if not in_process:
                 raise ValueError("mode='passcode' shares one w between the threads of this process; on a Dask "
                                  "cluster use mode='sync' (CoCoA+)")
-            # a second core the fit may use certifies beside the passes (one block: the passes take one thread)
-            return passcode(rounds, W0, local_iters=self.local_iters, incremental=alone,
-                            overlap=alone and resolve_n_jobs(self.n_jobs) > 1, **common)
+            return passcode(rounds, W0, local_iters=self.local_iters, incremental=alone, **common)
         local = 1 if self.local_iters == "auto" else int(self.local_iters)
         common = {**common, "max_rounds": -(-self.max_iter // local)}
         # GPU blocks take damped steps of warps running wild on one w (kernels/_dcd_cuda.py): the line search's

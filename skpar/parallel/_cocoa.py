@@ -20,7 +20,6 @@ Checkpoints are taken so that fetching them costs at most about a tenth of the f
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import time
 
 import numpy as np
@@ -34,12 +33,9 @@ from ._dcd_tasks import (
     dcd_task,
     discard_task,
     passcode_task,
-    restore_task,
     set_alpha_task,
-    snapshot_task,
     w_of_alpha_task,
 )
-from ._sync import Round
 
 
 def _certify(W, sums, rnd, res, history, start_time, W_primal=None):
@@ -164,15 +160,14 @@ def cocoa(rounds, W, *, C, loss, pos_weight, neg_weight, bias, combine, local_it
     return W0, rel, rnd, converged, catalyst.kappa
 
 
-def dual_ascent(rounds, W, overlap=False, **common):
+def dual_ascent(rounds, W, **common):
     """Dual coordinate ascent to a certificate, reproducible and without acceleration (``kappa = 0``): on one block
-    liblinear's method (:func:`passcode` on one thread; ``overlap``: its certificates on a second core, beside the
-    passes), on several CoCoA rounds of one pass with the line search (:func:`cocoa`). ``common``: the drivers'
-    other arguments (``tol`` and ``gap_tol`` among them). Returns ``(W, relative_gap, n_passes, converged)``."""
+    liblinear's method (:func:`passcode` on one thread), on several CoCoA rounds of one pass with the line search
+    (:func:`cocoa`). ``common``: the drivers' other arguments
+    (``tol`` and ``gap_tol`` among them). Returns ``(W, relative_gap, n_passes, converged)``."""
     common = {**common, "kappa": 0.0}
     if rounds.n_blocks == 1:
-        W, rel, n_passes, converged, _ = passcode(rounds, W, local_iters="auto", incremental=True,
-                                                  overlap=overlap and rounds.backend.in_process, **common)
+        W, rel, n_passes, converged, _ = passcode(rounds, W, local_iters="auto", incremental=True, **common)
     else:
         W, rel, n_passes, converged, _ = cocoa(rounds, W, combine="line_search", local_iters=1, **common)
     return W, rel, n_passes, converged
@@ -261,63 +256,15 @@ def next_passes(history, done, tol, budget):
     return int(max(1, min(np.ceil(need), 2 * done, budget - done)))
 
 
-class _PassAhead:
-    """The certificate of a round's start on a second core, beside the round's first pass (one block in this
-    process, ``incremental``).
-
-    The pass cannot wait for the certificate's verdict, so it runs from the state the certificate reads while the
-    certificate reads a copy of the dual variables (:func:`snapshot_task`); where the verdict ends the fit, or
-    changes the round's problem (Catalyst switched on), the pass is dropped and the copy put back
-    (:func:`restore_task`). Kept or dropped, the fit is the one of a certificate, then the round's passes, bit for
-    bit. On Reuters a certificate cost 0.41 ms beside passes of 0.45-0.8 ms (docs/benchmarks.md).
-    """
-
-    def __init__(self, rounds, on):
-        self.rounds, self.ahead = rounds, False
-        self.pool = cf.ThreadPoolExecutor(1, thread_name_prefix="skpar-certificate") if on else None
-
-    def certificate(self, W0, shared, cert_args, pass_args, first_pass, free):
-        """The certificate's round at ``(W0, alpha)``; with the second core (and a certificate that reads the data:
-        not ``free``), ``first_pass`` (the round's first pass, ``passcode_task``'s trailing arguments) into
-        ``shared`` beside it."""
-        self.ahead = self.pool is not None and not free
-        if not self.ahead:
-            return self.rounds.run(certificate_task, W0, *cert_args)
-        start = time.perf_counter()
-        (A,) = self.rounds.run(snapshot_task).results
-        sums = self.pool.submit(certificate_task, self.rounds.blocks[0], W0, *cert_args, A=A)
-        try:
-            self.rounds.run(passcode_task, W0, shared, *pass_args, *first_pass)
-        finally:
-            result = sums.result()
-        return Round([result], time.perf_counter() - start, 0)
-
-    def drop(self):
-        """Drop the pass run ahead, if any: the block's dual state as the certificate read it."""
-        if self.ahead:
-            self.rounds.run(restore_task)
-            self.ahead = False
-
-    def taken(self):
-        """The passes of the round already run (1 where a pass ran ahead and stands)."""
-        ran, self.ahead = int(self.ahead), False
-        return ran
-
-    def close(self):
-        if self.pool is not None:
-            self.pool.shutdown(wait=True)
-
-
 def passcode(rounds, W, *, C, loss, pos_weight, neg_weight, bias, local_iters, max_rounds, tol, seed,
-             kappa=0.0, history=None, start_time=None, incremental=False, gap_tol=0.0, overlap=False):
+             kappa=0.0, history=None, start_time=None, incremental=False, gap_tol=0.0):
     """PASSCoDe-Wild on the thread backend: every thread runs dual coordinate ascent on its own block of dual
     variables against one shared ``w``, written without locks (no sigma' penalty: the steps are full).
 
     Lost updates make the shared ``w`` drift from ``w(alpha)``; so every round starts from the exact ``w(alpha)``
     (a reduction over the blocks) and the duality gap is computed at that exact pair, a true certificate.
     ``incremental`` (one block on one thread, where no update is lost): ``w(alpha)`` follows the shared ``w``'s
-    change instead, as in CoCoA rounds; with ``overlap`` (a second core the fit may use) each certificate runs on
-    it beside the next round's first pass (:class:`_PassAhead`).
+    change instead, as in CoCoA rounds.
     ``kappa`` as in :func:`cocoa`. A round runs ``local_iters`` passes; with ``local_iters='auto'``, one on several
     blocks (the threads meet every pass) and under Catalyst (one pass a proximal problem is what the scheme
     needs), else as many as :func:`next_passes` says.
@@ -331,67 +278,48 @@ def passcode(rounds, W, *, C, loss, pos_weight, neg_weight, bias, local_iters, m
     catalyst = Catalyst(0.0 if kappa == "auto" else kappa, W)
     rel, converged, done, rnd, since = np.inf, False, 0, 0, 0  # since: the history row at which kappa was switched on
     choose = kappa == "auto"  # kappa is still to be chosen, from the plain passes' rate
-    ahead = _PassAhead(rounds, overlap and incremental and max_rounds > 0)
-    cert_args = (C, loss, pos_weight, neg_weight, bias)
-    try:
-        while True:
-            W0 = catalyst.start(W)
-            shared = np.array(W0, order="F")  # a feature's outputs adjacent (skpar.kernels._dcd_outputs)
-            pass_args = (*cert_args, catalyst.scale)
-            # the certificate at the round's start, (W0, alpha), W = w(alpha) exactly: a pass that reads, apart from
-            # the round's passes, so that these keep their shrinking from round to round and a fit that stops wastes
-            # none (one ahead of it on a second core is dropped)
-            res = ahead.certificate(W0, shared, cert_args, pass_args, (1, seed, rnd, 0), free=done == 0)
-            rel = _certify(W, res.results, rnd, res, history, start_time, W0)
-            history[-1]["passes"] = done
-            # the target as a relative gap: an absolute one divided by the primal
-            target = max(tol, gap_tol / max(abs(history[-1]["primal"]), 1e-300))
-            if rel <= target or done >= max_rounds or stop_requested(history):
-                converged = rel <= target
-                ahead.drop()
-                break
-            if choose and done >= AUTO_KAPPA_PASSES[1]:
-                since, choose = _choose_kappa(catalyst, history, W), False
-                W0 = catalyst.start(W)  # the same point: the proximal problem starts centred on it
-                if catalyst.kappa:  # a pass run ahead took the plain problem's steps
-                    ahead.drop()
-                    shared, pass_args = np.array(W0, order="F"), (*cert_args, catalyst.scale)
-            # the round's passes, from the certificates up to this one
-            passes = _round_passes(local_iters, rounds.n_blocks, choose, catalyst.kappa, history, done, target,
-                                   max_rounds)
-            taken = ahead.taken()
-            if passes > taken:
-                rounds.run(passcode_task, W0, shared, *pass_args, passes - taken, seed, rnd, taken)
-            if incremental:
-                # one thread in this process: no write was lost, so the shared w moved by exactly scale times the
-                # change of w(alpha), as a CoCoA round's does; the reduction (a pass over the support vectors, as
-                # costly as a pass on dense data with many of them) is not needed
-                W = W + (shared - W0) / catalyst.scale
-            else:
-                W = sum(rounds.run(w_of_alpha_task, W.shape, bias).results)
-            done += passes
-            rnd += 1
-            catalyst.step(W, _on_course(history))
-            if kappa == "auto" and catalyst.kappa and astray(history, catalyst.kappa, since):
-                catalyst.switch_on(0.0, W)
-                history[-1]["catalyst_off"] = True
-    finally:
-        ahead.close()
+    # one block choosing kappa: its first certificates at passes 3 and 7 (see below); else passes 1, 2, ...
+    while True:
+        W0 = catalyst.start(W)
+        # the certificate at the round's start, (W0, alpha), W = w(alpha) exactly: a pass that reads, apart from the
+        # round's passes, so that these keep their shrinking from round to round and a fit that stops wastes none
+        res = rounds.run(certificate_task, W0, C, loss, pos_weight, neg_weight, bias)
+        rel = _certify(W, res.results, rnd, res, history, start_time, W0)
+        history[-1]["passes"] = done
+        # the target as a relative gap: an absolute one divided by the primal
+        target = max(tol, gap_tol / max(abs(history[-1]["primal"]), 1e-300))
+        if rel <= target or done >= max_rounds or stop_requested(history):
+            converged = rel <= target
+            break
+        if choose and done >= AUTO_KAPPA_PASSES[1]:
+            # kappa='auto' reads the plain passes' rate between the certificates at passes 3 and 7, not 1 and 2 as
+            # CoCoA does: the first passes often show a plateau that plain passes then leave (dorothea: gaps 0.96,
+            # 0.91 after passes 1 and 2, then 0.12 after 3, where the rate of passes 1-2 chose kappa 9.5 and took 137
+            # passes), and the rate of one pass is noisy (passes 2-3 of one dense problem chose kappa 1.5 or 13-19
+            # by the seed, then 225 or 26-29 passes; docs/benchmarks.md)
+            early = [h for h in history if h["passes"] <= AUTO_KAPPA_PASSES[0]][-1]
+            catalyst.switch_on(auto_kappa([early, history[-1]], share=1.0), W)
+            W0 = catalyst.start(W)  # the same point: the proximal problem starts centred on it
+            since, choose = len(history) - 1, False
+        # the round's passes, from the certificates up to this one
+        passes = _round_passes(local_iters, rounds.n_blocks, choose, catalyst.kappa, history, done, target, max_rounds)
+        shared = np.array(W0, order="F")  # a feature's outputs adjacent (skpar.kernels._dcd_outputs)
+        rounds.run(passcode_task, W0, shared, C, loss, pos_weight, neg_weight, bias, catalyst.scale, passes, seed,
+                   rnd)
+        if incremental:
+            # one thread in this process: no write was lost, so the shared w moved by exactly scale times the
+            # change of w(alpha), as a CoCoA round's does; the reduction (a pass over the support vectors, as
+            # costly as a pass on dense data with many of them) is not needed
+            W = W + (shared - W0) / catalyst.scale
+        else:
+            W = sum(rounds.run(w_of_alpha_task, W.shape, bias).results)
+        done += passes
+        rnd += 1
+        catalyst.step(W, _on_course(history))
+        if kappa == "auto" and catalyst.kappa and astray(history, catalyst.kappa, since):
+            catalyst.switch_on(0.0, W)
+            history[-1]["catalyst_off"] = True
     return W0, rel, done, converged, catalyst.kappa
-
-
-def _choose_kappa(catalyst, history, W):
-    """Switch Catalyst on with ``kappa='auto'``'s choice at the certificate of pass ``AUTO_KAPPA_PASSES[1]``;
-    returns the ``history`` row it was chosen at.
-
-    kappa='auto' reads the plain passes' rate between the certificates at passes 3 and 7, not 1 and 2 as CoCoA
-    does: the first passes often show a plateau that plain passes then leave (dorothea: gaps 0.96, 0.91 after
-    passes 1 and 2, then 0.12 after 3, where the rate of passes 1-2 chose kappa 9.5 and took 137 passes), and the
-    rate of one pass is noisy (passes 2-3 of one dense problem chose kappa 1.5 or 13-19 by the seed, then 225 or
-    26-29 passes; docs/benchmarks.md)."""
-    early = [h for h in history if h["passes"] <= AUTO_KAPPA_PASSES[0]][-1]
-    catalyst.switch_on(auto_kappa([early, history[-1]], share=1.0), W)
-    return len(history) - 1
 
 
 def _round_passes(local_iters, n_blocks, choose, kappa, history, done, target, budget):

@@ -96,19 +96,17 @@ def dcd_task(block, W0, C, loss, pos_weight, neg_weight, bias, sigma, theta, n_e
     return (Wl - W0) / sigma, ps, ds, terms
 
 
-def _dcd_on_gpu(block, W, Wl, A, C, loss, pos_weight, neg_weight, bias, sigma, n_epochs, seed, rnd=0, shrink=None,
-                first_epoch=0):
+def _dcd_on_gpu(block, W, Wl, A, C, loss, pos_weight, neg_weight, bias, sigma, n_epochs, seed, rnd=0, shrink=None):
     # TPA-SCD passes on the device (skpar.kernels._dcd_cuda): no shrinking, one seed a round
     return dcd_gpu(block, W, Wl, A, C, loss, pos_weight, neg_weight, bias, sigma, n_epochs,
                    (seed + 7919 * rnd) % (1 << 31))
 
 
 @gpu_variant(_dcd_on_gpu)
-def _dcd(block, W, Wl, A, C, loss, pos_weight, neg_weight, bias, sigma, n_epochs, seed, rnd=0, shrink=None,
-         first_epoch=0):
+def _dcd(block, W, Wl, A, C, loss, pos_weight, neg_weight, bias, sigma, n_epochs, seed, rnd=0, shrink=None):
     """``n_epochs`` passes of the kernel on the block's rows in orders drawn from ``seed``, the round ``rnd`` and the
-    pass (the round's passes ``first_epoch`` on); ``Wl`` and ``A`` change in place. Returns the certificate's sums
-    of the first pass, or ``(0, 0)`` with ``shrink``.
+    pass; ``Wl`` and ``A`` change in place. Returns the certificate's sums of the first pass, or ``(0, 0)`` with
+    ``shrink``.
 
     ``shrink``: a :class:`Shrinking` state kept from call to call (PASSCoDe rounds, whose certificates are taken
     apart, by :func:`certificate_task`): the passes shrink from the first, and no pass certifies. Without it every
@@ -140,9 +138,9 @@ def _dcd(block, W, Wl, A, C, loss, pos_weight, neg_weight, bias, sigma, n_epochs
     if K > 1:
         W = np.asfortranarray(W) if certify else Wl
     sums = (0.0, 0.0)
-    for epoch in range(first_epoch, first_epoch + n_epochs):
+    for epoch in range(n_epochs):
         order = block.permutation((seed + 7919 * rnd + 104729 * epoch) % (1 << 31))
-        first = certify and epoch == first_epoch
+        first = certify and epoch == 0
         if K == 1:
             args = (sqn, block.y, block.sample_weight, order, W, Wl, A, C, loss.kernel, loss.dual, pos_weight,
                     neg_weight, bias, sigma, first, active, thresholds[0])
@@ -214,41 +212,23 @@ def _alpha(block, K):
     return block.alpha
 
 
-def passcode_task(block, W, W_shared, C, loss, pos_weight, neg_weight, bias, sigma, n_epochs, seed, rnd,
-                  first_epoch=0):
+def passcode_task(block, W, W_shared, C, loss, pos_weight, neg_weight, bias, sigma, n_epochs, seed, rnd):
     """PASSCoDe-Wild (Hsieh et al. 2015): epochs on the block's dual variables that write the shared ``w`` of the
     process without locks, ``sigma`` times each step (``1 / (1 + kappa)`` under Catalyst), shrinking as the
-    rounds before left it (:class:`Shrinking`); the round's passes ``first_epoch`` to ``first_epoch + n_epochs``
-    (a round run in two calls takes the orders of one)."""
+    rounds before left it (:class:`Shrinking`)."""
     shrink = block.__dict__.setdefault("shrinking", Shrinking())
     _dcd(block, W, W_shared, _alpha(block, W.shape[0]), C, loss, pos_weight, neg_weight, bias, sigma, n_epochs, seed,
-         rnd, shrink, first_epoch)
+         rnd, shrink)
 
 
-def snapshot_task(block):
-    """Keep a copy of the block's dual variables and shrinking state (:func:`restore_task` puts it back): the state
-    a certificate reads while a pass run ahead of it changes the block's own (``skpar.parallel._cocoa``)."""
-    shrink = block.__dict__.setdefault("shrinking", Shrinking())
-    copy = lambda a: None if a is None else a.copy()  # noqa: E731
-    block.snapshot = (copy(getattr(block, "alpha", None)), copy(shrink.active), copy(shrink.thresholds))
-    return block.snapshot[0]
-
-
-def restore_task(block):
-    """Put back the state :func:`snapshot_task` kept (a pass run ahead is dropped)."""
-    block.alpha, block.shrinking.active, block.shrinking.thresholds = block.snapshot
-    block.snapshot = None
-
-
-def certificate_task(block, W, C, loss, pos_weight, neg_weight, bias, A=None):
+def certificate_task(block, W, C, loss, pos_weight, neg_weight, bias):
     """The block's primal and dual sums at ``(W, alpha)``, read only (see :func:`~skpar.kernels.certificate_csr`;
-    sparse rows of several outputs are read once for all of them); ``A``: these dual variables in place of the
-    block's (a :func:`snapshot_task` copy).
+    sparse rows of several outputs are read once for all of them).
 
     At the start (``W = 0`` and every ``alpha = 0``) every margin is 0: the sums come from the rows' costs alone,
     without a pass over the data (on 20 Newsgroups a pass of 20 outputs costs 36 ms)."""
     K = W.shape[0]
-    A = _alpha(block, K) if A is None else A
+    A = _alpha(block, K)
     if not W.any() and not A.any():
         T, costs = _targets_and_costs(block, K, C, pos_weight, neg_weight)
         at_zero = np.where(T > 0, loss.kernel(0.0, 1.0, 0.0)[0], loss.kernel(0.0, -1.0, 0.0)[0])
