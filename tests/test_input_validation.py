@@ -1,5 +1,8 @@
 """Bad input gets a clear error naming the problem; good input of odd kinds fits."""
 
+import re
+import warnings
+
 import dask.array as da
 import numpy as np
 import pytest
@@ -154,3 +157,29 @@ def test_squares_past_float64_are_found_on_both_paths(n):
                                              r"magnitude 2e\+154\)"):
             check_squares_finite("X", arr)
     check_squares_finite("X", np.full(n, 3e38, dtype=np.float32))  # float32 squares, summed in float64, never do
+
+
+@pytest.mark.parametrize("y", [
+    np.array([0.0, 1.0, 1.0, 0.0]), np.array([-1.0, 1.0, 1.0]), np.array([3, 1, 2, 2]), np.array([True, False, True]),
+    np.array([0.0, 0.5, 1.0]), np.array([0.0, np.nan, 1.0]), np.array([0.0, np.inf, 1.0]), np.array([0.0, 1e300]),
+    np.array([0.0, 2.0 ** 60]), np.array(["b", "a", "b"]), np.array([1.0, 2.0, 3.0], dtype=np.float32),
+], ids=lambda y: f"{y.dtype}:{y.tolist()}")
+def test_label_check_is_scikit_learns(y):
+    """The classifiers' label check (``_classifier_mixin._checked_labels``) reads 1-D numbers off their distinct
+    values; it accepts exactly what scikit-learn's ``check_classification_targets`` accepts, with its labels, and
+    raises scikit-learn's error where that refuses."""
+    from sklearn.utils.multiclass import check_classification_targets
+
+    from skpar.linear_model._classifier_mixin import _checked_labels
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # scikit-learn casts inf and 1e300 to int
+            check_classification_targets(y)
+    except ValueError as exc:
+        with pytest.raises(ValueError, match=re.escape(str(exc))), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            _checked_labels(y)
+        return
+    labels = _checked_labels(y)
+    assert labels is None or np.array_equal(labels, np.unique(y))

@@ -40,6 +40,24 @@ def _label_block(scores, classes):
     return xp.asarray(classes)[idx] if classes.dtype.kind in "biuf" else classes[to_host(idx)]
 
 
+def _checked_labels(y):
+    """The distinct labels of a host ``y`` (None where ``y`` is not a 1-D array of numbers), after scikit-learn's
+    check that they are classes (not a regression target).
+
+    1-D numbers whose distinct values are integers (exactly representable) are binary or multiclass targets for
+    scikit-learn too: for them the check is read off the distinct values, which the fit needs anyway, instead of
+    ``check_classification_targets``' own passes over ``y`` (180 us of a 10 ms fit on Reuters' 7,770 labels,
+    against 40 us for the distinct values: docs/benchmarks.md). Anything else goes through scikit-learn's check,
+    which names what is wrong."""
+    if isinstance(y, np.ndarray) and y.ndim == 1 and y.size and y.dtype.kind in "biuf":
+        labels = np.unique(y)
+        if y.dtype.kind != "f" or (np.isfinite(labels).all() and (np.abs(labels) < 2.0 ** 53).all()
+                                   and (labels == np.round(labels)).all()):
+            return labels
+    check_classification_targets(y)
+    return None
+
+
 class LinearClassifierMixin:
     """Label encoding for one-vs-rest outputs and prediction from ``coef_`` (n_outputs, d) and ``intercept_``."""
 
@@ -53,8 +71,7 @@ class LinearClassifierMixin:
         elif on_gpu(y):  # checked on the GPU by skpar.backend._device_input; the distinct labels come to the host
             labels = to_host(array_module(y).unique(y)) if classes is None else None
         else:
-            check_classification_targets(y)
-            labels = None
+            labels = _checked_labels(y)
         if first:
             if classes is not None:
                 self.classes_ = np.unique(np.asarray(classes))
