@@ -11,7 +11,13 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.utils.validation import _check_feature_names, _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _assert_all_finite,
+    _check_feature_names,
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
 
 from .._device import to_host
 from .._dtypes import as_float, check_squares_finite
@@ -88,17 +94,37 @@ def _checked_fit_data(est, X, y, sample_weight, reset, y_numeric):
             if (sample_weight < 0).any():
                 raise ValueError("Negative values in data passed to `sample_weight`")
         return X, y, sample_weight
+    # X's values are checked once, below, not also by validate_data
     X, y = validate_data(est, X, y, accept_sparse=("csr", "csc"), dtype=[np.float64, np.float32],
-                         y_numeric=y_numeric, reset=reset)
+                         y_numeric=y_numeric, reset=reset, ensure_all_finite=False)
     if sp.issparse(X):
         X = X.tocsr()
-    check_squares_finite("X", X)
+    _check_values(est, X)
     if y_numeric:
         y = np.asarray(y, dtype=np.float64)
         check_squares_finite("y", y)
     if sample_weight is not None:
         sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
     return X, y, sample_weight
+
+
+def _check_values(est, X):
+    """NaN, inf and values too large to square in X, with scikit-learn's error for the first two.
+
+    Float64 values are read once: the sum of their squares (:func:`check_squares_finite`, which every solver needs)
+    is finite only where every value is, so scikit-learn's own pass (``_assert_all_finite``) runs only where that
+    sum is not, to name NaN or inf as scikit-learn does. Validation read them twice before: 104 of ``validate_data``'s
+    243 us on Reuters, 299 of 440 on 20 Newsgroups (docs/benchmarks.md). Float32 squares cannot overflow in float64,
+    so float32 values take scikit-learn's check alone."""
+    values = X.data if sp.issparse(X) else X
+    if values.dtype != np.float64:
+        _assert_all_finite(values, input_name="X", estimator_name=type(est).__name__)
+        return
+    try:
+        check_squares_finite("X", X)
+    except ValueError:
+        _assert_all_finite(values, input_name="X", estimator_name=type(est).__name__)  # NaN or inf, named
+        raise  # finite values too large to square
 
 
 def check_predict_data(est, X):
