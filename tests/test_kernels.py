@@ -617,3 +617,23 @@ def test_compiled_shuffle_is_a_uniform_permutation():
         counts[out - 10, np.arange(5)] += 1
     assert np.abs(counts / 4000 - 0.2).max() < 0.035  # 4 standard errors of a share of 4,000 draws
     assert not np.array_equal(shuffled(rows, 1), shuffled(rows, 2)) and np.array_equal(rows, np.arange(5) + 10)
+
+
+def test_csr_row_norms_in_partial_sums_are_the_rows_norms():
+    """The CSR row norm sums its squares in four partial sums (``kernels/_rows.py``): rows of every length modulo 4,
+    empty rows among them, give the squared norms scipy computes, to rounding, and float32 values are squared in
+    float64."""
+    from skpar.kernels import row_sq_norms, sparse_arrays
+
+    rng = np.random.default_rng(11)
+    lengths = np.arange(40) % 11  # 0 to 10 values a row
+    indptr = np.concatenate([[0], np.cumsum(lengths)])
+    data = rng.normal(size=indptr[-1]) * 1e10
+    indices = np.concatenate([rng.choice(50, size=k, replace=False) for k in lengths]).astype(np.int32)
+    X = sp.csr_matrix((data, indices, indptr), shape=(40, 50))
+    expected = np.asarray(X.multiply(X).sum(axis=1)).ravel()
+    got = row_sq_norms(sparse_arrays(X), np.arange(40))
+    np.testing.assert_allclose(got, expected, rtol=1e-14)
+    assert got[lengths == 0].tolist() == [0.0] * int((lengths == 0).sum())
+    X32 = sp.csr_matrix((np.full(indptr[-1], 3e30, dtype=np.float32), indices, indptr), shape=(40, 50))
+    np.testing.assert_allclose(row_sq_norms(sparse_arrays(X32), np.arange(40)), lengths * 9e60, rtol=1e-6)
