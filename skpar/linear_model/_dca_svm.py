@@ -82,10 +82,11 @@ class DualCoordinateAscentSVM(ClientParamMixin, LinearClassifierMixin, Classifie
         handler is configured. With 0, a fit that runs past two seconds where a person is watching (a terminal, a
         notebook) shows a progress bar instead.
     combine : {'line_search', 'add', 'average'}, default='line_search'
-        How ``mode='sync'`` combines the blocks' changes. ``'line_search'``: each block solves its local problem
-        as if alone (sigma' = 1), and the driver takes the share of the summed change that maximises the dual
-        objective (it is quadratic along the change; the dual never falls); ``'add'``: CoCoA+ (sigma' = number of
-        blocks, the changes added); ``'average'``: CoCoA. scikit-learn has no counterpart (liblinear runs on one
+        How ``mode='sync'`` combines the blocks' changes. ``'line_search'``: the driver takes the share (at most
+        all) of the summed change that maximises the dual objective (it is quadratic along the change; the dual
+        never falls), and each block's local problem counts the others' steps by sigma', from 1 (as if alone) to
+        the number of blocks, as much as the blocks' last changes overlapped; ``'add'``: CoCoA+ (sigma' = number
+        of blocks, the changes added); ``'average'``: CoCoA. scikit-learn has no counterpart (liblinear runs on one
         core); ``'line_search'`` is the default because it took the fewest passes on two blocks of the real sets
         (docs/benchmarks.md). One block takes its change whole, and GPU blocks (whose warps take damped steps
         against one shared ``w``) run ``'line_search'`` as ``'add'``.
