@@ -10,7 +10,8 @@ from ._dcd_outputs import certificate_csr_outputs, certificate_dense_outputs, dc
 from ._hogwild import hogwild_csr
 from ._indices import sparse_arrays
 from ._rows import rows_of
-from ._sgd import sgd_csr, sgd_dense
+from ._sgd import sgd_dense
+from ._sgd_csr import sgd_csr
 from ._stats import column_counts_csr, column_moments_dense, column_sq_sums_csr, eval_rows, gather_columns, row_sq_norms
 
 __all__ = [

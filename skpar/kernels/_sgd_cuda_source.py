@@ -328,7 +328,7 @@ SGD_WILD_SOFTMAX = r"""
 // Hogwild! SGD on the softmax cross-entropy of K outputs (multi_class='multinomial'), a warp per row: the row's K
 // scores, their softmax and the K gradient coefficients, then atomic adds of the K steps along the row into W
 // (K x d, an output's weights in a row) and B. The loss is taken at the average (Wbar, Bbar) once averaging, as the
-// CPU kernels take it (skpar.kernels._sgd._softmax_row); the class weights cw[y] multiply the sample weights.
+// CPU kernels take it (skpar.kernels._sgd_csr._softmax_row); the class weights cw[y] multiply the sample weights.
 extern "C" __global__ void sgd_wild_softmax(
     const T* __restrict__ data, const int* __restrict__ indices, const int* __restrict__ indptr,
     const double* __restrict__ y, const double* __restrict__ sw,
