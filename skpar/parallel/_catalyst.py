@@ -75,7 +75,7 @@ def _on_course(history):
     return gaps[-1] <= 2.0 * min(gaps)
 
 
-def auto_kappa(history, share=0.5):
+def auto_kappa(history, share=0.5, cap=None):
     """Catalyst's ``kappa`` from the certified gaps of two plain rounds (the last two ``history`` rows: passes 1
     and 2 in CoCoA rounds, 3 and 7 in PASSCoDe's, whose ``passes`` give the passes between them).
 
@@ -89,17 +89,19 @@ def auto_kappa(history, share=0.5):
     On problems with many more rows than features the first passes show a plateau (a rate near 1, so a huge
     ``e``) that later passes do not keep, so ``kappa`` is capped at :data:`MAX_KAPPA`: past it a larger ``kappa``
     stopped converging on some problems (docs/benchmarks.md, from ``python asv_bench/scripts/svm_kappa.py``).
-    Gaps that do not fall between the two passes give :data:`MAX_KAPPA` too.
+    Gaps that do not fall between the two passes give :data:`MAX_KAPPA` too. ``cap`` (default :data:`MAX_KAPPA`)
+    replaces it: CoCoA's rounds on many blocks whose changes overlap raise it (:func:`skpar.parallel._cocoa.cocoa`).
     """
+    cap = MAX_KAPPA if cap is None else cap
     g1, g2 = history[-2]["relative_gap"], history[-1]["relative_gap"]
     if g2 <= 0.0 < g1:
         return 0.0  # solved to rounding between the two: nothing to accelerate
     if not (0.0 < g2 < g1):
-        return MAX_KAPPA
+        return cap
     between = max(1, int(history[-1].get("passes", 1) - history[-2].get("passes", 0)))
     e = -between / np.log(g2 / g1)  # passes per factor e, from the rate per pass between the two certificates
     kappa = share * e - 1.0
-    return float(min(kappa, MAX_KAPPA)) if kappa >= 1.0 else 0.0
+    return float(min(kappa, cap)) if kappa >= 1.0 else 0.0
 
 
 #: the largest ``kappa`` that :func:`auto_kappa` picks (see there)

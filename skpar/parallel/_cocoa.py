@@ -27,7 +27,7 @@ import numpy as np
 
 from .._report import record, stop_requested
 from ..backend import LostBlocksError
-from ._catalyst import Catalyst, _on_course, auto_kappa
+from ._catalyst import MAX_KAPPA, Catalyst, _on_course, auto_kappa
 from ._dcd_tasks import (
     certificate_task,
     checkpoint_task,
@@ -157,7 +157,11 @@ def cocoa(rounds, W, *, C, loss, pos_weight, neg_weight, bias, combine, local_it
         W += theta[:, None] * dA
         catalyst.step(W, _on_course(history))
         if kappa == "auto" and rnd == 2:
-            catalyst.switch_on(auto_kappa(history), W)
+            # kappa's cap grows with the blocks' overlap: a round of local problems that count the others' steps
+            # sigma' times progresses about sigma' times slower, as a worse-conditioned problem would (MAX_KAPPA
+            # was set on two blocks, an overlap of at most 2; docs/benchmarks.md has the blocks' table)
+            cap = MAX_KAPPA * max(1.0, next_sigma([r[0] for r in res.results], dA, K) / 2.0)
+            catalyst.switch_on(auto_kappa(history, cap=cap), W)
             since = len(history) - 1
             plain = plain_rate(history[-2:])
         elif kappa == "auto" and catalyst.kappa and astray(history, catalyst.kappa, since, plain):
