@@ -149,19 +149,20 @@ def cocoa(rounds, W, *, C, loss, pos_weight, neg_weight, bias, combine, local_it
             rnd, W, theta, sigma = checkpoints.roll_back(history, lost)
             continue
         dA = sum(r[0] for r in res.results)
+        choosing = kappa == "auto" and rnd == 2  # this round's gap chooses kappa, its cap from the blocks' overlap
+        overlap = next_sigma([r[0] for r in res.results], dA, K) if line_search or choosing else None
         if line_search:
             theta = best_share([r[3] for r in res.results], W0, dA, catalyst.scale)
             history[-1]["theta"], history[-1]["sigma"] = theta, sigma
             if kappa != "auto" or rnd >= 2:
-                sigma = next_sigma([r[0] for r in res.results], dA, K)
+                sigma = overlap
         W += theta[:, None] * dA
         catalyst.step(W, _on_course(history))
-        if kappa == "auto" and rnd == 2:
+        if choosing:
             # kappa's cap grows with the blocks' overlap: a round of local problems that count the others' steps
             # sigma' times progresses about sigma' times slower, as a worse-conditioned problem would (MAX_KAPPA
             # was set on two blocks, an overlap of at most 2; docs/benchmarks.md has the blocks' table)
-            cap = MAX_KAPPA * max(1.0, next_sigma([r[0] for r in res.results], dA, K) / 2.0)
-            catalyst.switch_on(auto_kappa(history, cap=cap), W)
+            catalyst.switch_on(auto_kappa(history, cap=MAX_KAPPA * max(1.0, overlap / 2.0)), W)
             since = len(history) - 1
             plain = plain_rate(history[-2:])
         elif kappa == "auto" and catalyst.kappa and astray(history, catalyst.kappa, since, plain):
