@@ -32,7 +32,7 @@ import numpy as np
 from numba import njit
 
 from ._dot import row_dot_csr, row_dot_dense
-from ._prefetch import prefetch_distance, prefetch_row
+from ._prefetch import ROWS_AHEAD, prefetch_row, short_rows
 
 
 @njit(inline="always", nogil=True, cache=True)
@@ -107,33 +107,12 @@ def _end_pass(shrinking, thresholds, pg_max, pg_min):
 
 @njit(inline="always", nogil=True, cache=True)
 def _pass_start(active, thresholds):
-    """Whether the pass shrinks, and ``pg``: the pass's largest and smallest projected gradients (none yet), then
-    the previous pass's, which the shrinking tests read."""
+    """Whether the pass shrinks, and the previous pass's largest and smallest projected gradients, which the
+    shrinking tests read."""
     shrinking = active.shape[0] > 0
-    pg = np.array([-np.inf, np.inf, np.inf, -np.inf])
     if shrinking:
-        pg[2], pg[3] = thresholds[0], thresholds[1]
-    return shrinking, pg
-
-
-@njit(inline="always", nogil=True, cache=True)
-def _visit(p, p0, A, k, i, t, Ci, loss, dual, certify, shrinking, pg, sums, sigma, sq, active):
-    """Visit dual variable ``(k, i)`` given its margins (see :func:`_coordinate`): add its certificate terms to
-    ``sums``, shrink it or step it (``A`` changes here). Returns the step its row ``x~_i`` takes in ``Wl[k]`` (0:
-    none), which the caller adds over the row's values and its bias column."""
-    a_new, pa, da, PG, out = _coordinate(p, p0, A[k, i], t, Ci, loss, dual, certify, shrinking, pg[2], pg[3], sigma,
-                                         sq)
-    sums[0] += pa
-    sums[1] += da
-    if out:
-        active[k, i] = False
-        return 0.0
-    pg[0], pg[1] = max(pg[0], PG), min(pg[1], PG)
-    delta = a_new - A[k, i]
-    if delta == 0.0:
-        return 0.0
-    A[k, i] = a_new
-    return sigma * delta * t
+        return shrinking, thresholds[0], thresholds[1]
+    return shrinking, np.inf, -np.inf
 
 
 @njit(nogil=True, cache=True)
@@ -158,15 +137,15 @@ def dcd_dense(X, sqn, y, sw, order, W, Wl, A, C, loss, dual, pos_weight, neg_wei
     """
     K, dw = W.shape
     d = X.shape[1]
-    sums = np.zeros(2)  # the certificate's primal and dual sums
-    shrinking, pg = _pass_start(active, thresholds)
+    primal_sum = dual_sum = 0.0  # the certificate's sums
+    shrinking, pg_max_old, pg_min_old = _pass_start(active, thresholds)
+    pg_max, pg_min = -np.inf, np.inf  # this pass's largest violations
     # the outputs outermost: an output's dual variables touch only its own row of w, so each output's steps are
     # the same whichever loop is outside, and with the outputs outside an output's w stays in cache for the pass
     # (the solvers pass one output here; several take skpar.kernels._dcd_outputs, each row read once for all)
     for k in range(K):
         for q in range(order.shape[0]):
             i = order[q]
-            sq = bias * bias + sqn[i]
             if shrinking and not active[k, i]:
                 continue
             t = _target(y[i], k, K)
@@ -174,15 +153,30 @@ def dcd_dense(X, sqn, y, sw, order, W, Wl, A, C, loss, dual, pos_weight, neg_wei
             if Ci <= 0.0:
                 continue
             p = (bias * Wl[k, d] if bias != 0.0 else 0.0) + row_dot_dense(X, i, Wl, k, d)
-            p0 = (bias * W[k, d] if bias != 0.0 else 0.0) + row_dot_dense(X, i, W, k, d) if certify else 0.0
-            step = _visit(p, p0, A, k, i, t, Ci, loss, dual, certify, shrinking, pg, sums, sigma, sq, active)
-            if step != 0.0:
-                for j in range(d):
-                    Wl[k, j] += step * X[i, j]
-                if bias != 0.0:
-                    Wl[k, d] += step * bias
-    _end_pass(shrinking, thresholds, pg[0], pg[1])
-    return sums[0], sums[1]
+            p0 = 0.0
+            if certify:
+                p0 = (bias * W[k, d] if bias != 0.0 else 0.0) + row_dot_dense(X, i, W, k, d)
+            # the step's bookkeeping is written out here and in dcd_csr: a helper returning the step with the
+            # shrinking verdict, inlined, made the CSR pass 10% slower (docs/benchmarks.md)
+            a_new, pa, da, PG, out = _coordinate(p, p0, A[k, i], t, Ci, loss, dual, certify, shrinking, pg_max_old,
+                                                 pg_min_old, sigma, bias * bias + sqn[i])
+            primal_sum += pa
+            dual_sum += da
+            if out:
+                active[k, i] = False
+                continue
+            pg_max, pg_min = max(pg_max, PG), min(pg_min, PG)
+            delta = a_new - A[k, i]
+            if delta == 0.0:
+                continue
+            A[k, i] = a_new
+            step = sigma * delta * t
+            for j in range(d):
+                Wl[k, j] += step * X[i, j]
+            if bias != 0.0:
+                Wl[k, d] += step * bias
+    _end_pass(shrinking, thresholds, pg_max, pg_min)
+    return primal_sum, dual_sum
 
 
 @njit(nogil=True, cache=True)
@@ -191,35 +185,55 @@ def dcd_csr(data, indices, indptr, sqn, y, sw, order, W, Wl, A, C, loss, dual, p
     """The CSR twin of :func:`dcd_dense`: a step costs O(K x non-zeros of the row)."""
     K, dw = W.shape
     d = dw - 1 if bias != 0.0 else dw
-    sums = np.zeros(2)  # the certificate's primal and dual sums
-    shrinking, pg = _pass_start(active, thresholds)
+    primal_sum = dual_sum = 0.0  # the certificate's sums
+    shrinking, pg_max_old, pg_min_old = _pass_start(active, thresholds)
+    pg_max, pg_min = -np.inf, np.inf  # this pass's largest violations
     n_order = order.shape[0]
-    distance = prefetch_distance(indptr)
+    prefetching = short_rows(indptr)
     for k in range(K):  # the outputs outermost, as in dcd_dense
-        for q in range(n_order):
-            i = order[q]
-            if q + distance < n_order:  # rows in random order: ask for the rows ahead (see prefetch_row) ...
-                ahead = order[q + distance]
-                if not shrinking or active[k, ahead]:  # ... that will be visited: shrunk rows are skipped unread
-                    prefetch_row(data, indices, indptr, ahead)
-            if shrinking and not active[k, i]:
-                continue
-            a, z = indptr[i], indptr[i + 1]
-            sq = bias * bias + sqn[i]
-            t = _target(y[i], k, K)
-            Ci = _cost(C, sw[i], t, k, pos_weight, neg_weight)
-            if Ci <= 0.0:
-                continue
-            p = (bias * Wl[k, d] if bias != 0.0 else 0.0) + row_dot_csr(data, indices, a, z, Wl, k)
-            p0 = (bias * W[k, d] if bias != 0.0 else 0.0) + row_dot_csr(data, indices, a, z, W, k) if certify else 0.0
-            step = _visit(p, p0, A, k, i, t, Ci, loss, dual, certify, shrinking, pg, sums, sigma, sq, active)
-            if step != 0.0:
+        for q0 in range(0, n_order, ROWS_AHEAD):
+            q1 = min(q0 + ROWS_AHEAD, n_order)
+            # rows in random order make each row's first lines a miss: ask for the next chunk's rows (see
+            # prefetch_row) while this chunk is worked on. The same rows ahead as one prefetch at every row, with
+            # its test out of the loop over a chunk's rows: there, never true on long rows, it cost 8% of a pass
+            # on Reuters (docs/benchmarks.md)
+            if prefetching:
+                for q in range(q1, min(q1 + ROWS_AHEAD, n_order)):
+                    ahead = order[q]
+                    if not shrinking or active[k, ahead]:
+                        prefetch_row(data, indices, indptr, ahead)
+            for q in range(q0, q1):
+                i = order[q]
+                if shrinking and not active[k, i]:
+                    continue
+                a, z = indptr[i], indptr[i + 1]
+                t = _target(y[i], k, K)
+                Ci = _cost(C, sw[i], t, k, pos_weight, neg_weight)
+                if Ci <= 0.0:
+                    continue
+                p = (bias * Wl[k, d] if bias != 0.0 else 0.0) + row_dot_csr(data, indices, a, z, Wl, k)
+                p0 = 0.0
+                if certify:
+                    p0 = (bias * W[k, d] if bias != 0.0 else 0.0) + row_dot_csr(data, indices, a, z, W, k)
+                a_new, pa, da, PG, out = _coordinate(p, p0, A[k, i], t, Ci, loss, dual, certify, shrinking,
+                                                     pg_max_old, pg_min_old, sigma, bias * bias + sqn[i])
+                primal_sum += pa
+                dual_sum += da
+                if out:
+                    active[k, i] = False
+                    continue
+                pg_max, pg_min = max(pg_max, PG), min(pg_min, PG)
+                delta = a_new - A[k, i]
+                if delta == 0.0:
+                    continue
+                A[k, i] = a_new
+                step = sigma * delta * t
                 for r in range(a, z):
                     Wl[k, indices[r]] += step * data[r]
                 if bias != 0.0:
                     Wl[k, d] += step * bias
-    _end_pass(shrinking, thresholds, pg[0], pg[1])
-    return sums[0], sums[1]
+    _end_pass(shrinking, thresholds, pg_max, pg_min)
+    return primal_sum, dual_sum
 
 
 @njit(nogil=True, cache=True)

@@ -17,13 +17,14 @@ bound the pass), so the drivers run a block's outputs in one call.
 import numpy as np
 from numba import njit
 
-from ._dcd import _certificate_terms, _cost, _end_pass, _target, _visit
+from ._dcd import _certificate_terms, _coordinate, _cost, _end_pass, _target
 from ._prefetch import prefetch_distance, prefetch_row
 
 
 @njit(inline="always", nogil=True, cache=True)
 def _outputs_start(active, thresholds, K):
-    """:func:`skpar.kernels._dcd._pass_start` for each of the ``K`` outputs: ``pg[k]`` for output ``k``."""
+    """:func:`skpar.kernels._dcd._pass_start` for each of the ``K`` outputs: ``pg[k]`` holds output ``k``'s largest
+    and smallest projected gradients of this pass (none yet), then the previous pass's."""
     shrinking = active.shape[0] > 0
     pg = np.empty((K, 4))
     for k in range(K):
@@ -77,13 +78,15 @@ def _row_certificate(i, p0, y, sw, A, C, loss, dual, pos_weight, neg_weight):
 
 
 @njit(inline="always", nogil=True, cache=True)
-def _visit_outputs(i, p, p0, steps, y, sw, A, C, loss, dual, pos_weight, neg_weight, certify, shrinking, pg, sums,
-                   sigma, sq, active):
+def _visit_outputs(i, p, p0, steps, y, sw, A, C, loss, dual, pos_weight, neg_weight, certify, shrinking, pg, sigma,
+                   sq, active):
     """Visit row ``i``'s dual variable of each output ``k`` given its margins ``p[k]`` (``p0[k]`` at the certified
-    point); ``steps[k]`` receives the step the row takes in ``Wl[k]`` (0: none). Returns whether any output
-    stepped."""
+    point); ``steps[k]`` receives the step the row takes in ``Wl[k]`` (0: none) and ``pg[k]`` the pass's largest
+    violations. Returns ``(moved, primal_add, dual_add)``: whether any output stepped, and the row's certificate
+    terms."""
     K = A.shape[0]
     moved = False
+    primal, dual_terms = 0.0, 0.0
     for k in range(K):
         steps[k] = 0.0
         if shrinking and not active[k, i]:
@@ -92,9 +95,20 @@ def _visit_outputs(i, p, p0, steps, y, sw, A, C, loss, dual, pos_weight, neg_wei
         Ci = _cost(C, sw[i], t, k, pos_weight, neg_weight)
         if Ci <= 0.0:
             continue
-        steps[k] = _visit(p[k], p0[k], A, k, i, t, Ci, loss, dual, certify, shrinking, pg[k], sums, sigma, sq, active)
-        moved = moved or steps[k] != 0.0
-    return moved
+        a_new, pa, da, PG, out = _coordinate(p[k], p0[k], A[k, i], t, Ci, loss, dual, certify, shrinking, pg[k, 2],
+                                             pg[k, 3], sigma, sq)
+        primal += pa
+        dual_terms += da
+        if out:  # as in skpar.kernels._dcd.dcd_csr
+            active[k, i] = False
+            continue
+        pg[k, 0], pg[k, 1] = max(pg[k, 0], PG), min(pg[k, 1], PG)
+        delta = a_new - A[k, i]
+        if delta != 0.0:
+            A[k, i] = a_new
+            steps[k] = sigma * delta * t
+            moved = True
+    return moved, primal, dual_terms
 
 
 @njit(nogil=True, cache=True)
@@ -110,7 +124,7 @@ def dcd_csr_outputs(data, indices, indptr, sqn, y, sw, order, W, Wl, A, C, loss,
     """
     K, dw = Wl.shape
     d = dw - 1 if bias != 0.0 else dw
-    sums = np.zeros(2)
+    primal_sum = dual_sum = 0.0  # the certificate's sums
     shrinking, pg = _outputs_start(active, thresholds, K)
     p, p0, steps = np.empty(K), np.zeros(K), np.empty(K)
     n_order = order.shape[0]
@@ -133,15 +147,18 @@ def dcd_csr_outputs(data, indices, indptr, sqn, y, sw, order, W, Wl, A, C, loss,
                 x, j = data[r], indices[r]
                 for k in range(K):
                     p0[k] += x * W[k, j]
-        if _visit_outputs(i, p, p0, steps, y, sw, A, C, loss, dual, pos_weight, neg_weight, certify, shrinking, pg,
-                          sums, sigma, bias * bias + sqn[i], active):
+        moved, pa, da = _visit_outputs(i, p, p0, steps, y, sw, A, C, loss, dual, pos_weight, neg_weight, certify,
+                                       shrinking, pg, sigma, bias * bias + sqn[i], active)
+        primal_sum += pa
+        dual_sum += da
+        if moved:
             for r in range(a, z):
                 x, j = data[r], indices[r]
                 for k in range(K):
                     Wl[k, j] += steps[k] * x
             _bias_steps(Wl, steps, d, bias)
     _outputs_end(shrinking, thresholds, pg)
-    return sums[0], sums[1]
+    return primal_sum, dual_sum
 
 
 @njit(nogil=True, cache=True)
@@ -150,7 +167,7 @@ def dcd_dense_outputs(X, sqn, y, sw, order, W, Wl, A, C, loss, dual, pos_weight,
     """The dense twin of :func:`dcd_csr_outputs`."""
     K = A.shape[0]
     d = X.shape[1]
-    sums = np.zeros(2)
+    primal_sum = dual_sum = 0.0  # the certificate's sums
     shrinking, pg = _outputs_start(active, thresholds, K)
     p, p0, steps = np.empty(K), np.zeros(K), np.empty(K)
     for q in range(order.shape[0]):
@@ -168,15 +185,18 @@ def dcd_dense_outputs(X, sqn, y, sw, order, W, Wl, A, C, loss, dual, pos_weight,
                 x = X[i, j]
                 for k in range(K):
                     p0[k] += x * W[k, j]
-        if _visit_outputs(i, p, p0, steps, y, sw, A, C, loss, dual, pos_weight, neg_weight, certify, shrinking, pg,
-                          sums, sigma, bias * bias + sqn[i], active):
+        moved, pa, da = _visit_outputs(i, p, p0, steps, y, sw, A, C, loss, dual, pos_weight, neg_weight, certify,
+                                       shrinking, pg, sigma, bias * bias + sqn[i], active)
+        primal_sum += pa
+        dual_sum += da
+        if moved:
             for j in range(d):
                 x = X[i, j]
                 for k in range(K):
                     Wl[k, j] += steps[k] * x
             _bias_steps(Wl, steps, d, bias)
     _outputs_end(shrinking, thresholds, pg)
-    return sums[0], sums[1]
+    return primal_sum, dual_sum
 
 
 @njit(nogil=True, cache=True)

@@ -56,13 +56,18 @@ SHORT_ROW_VALUES = 24
 
 
 @njit(inline="always", nogil=True, cache=True)
+def short_rows(indptr):
+    """Whether the CSR kernels prefetch rows ahead: the rows hold at most :data:`SHORT_ROW_VALUES` values on
+    average."""
+    n = indptr.shape[0] - 1
+    return n > 0 and indptr[n] - indptr[0] <= SHORT_ROW_VALUES * n
+
+
+@njit(inline="always", nogil=True, cache=True)
 def prefetch_distance(indptr):
     """How far ahead a CSR kernel prefetches rows: :data:`ROWS_AHEAD` where the rows are short on average (see
     :data:`SHORT_ROW_VALUES`), else past the last row (no prefetch)."""
-    n = indptr.shape[0] - 1
-    if n > 0 and indptr[n] - indptr[0] <= SHORT_ROW_VALUES * n:
-        return ROWS_AHEAD
-    return n + 1
+    return ROWS_AHEAD if short_rows(indptr) else indptr.shape[0]
 
 
 @njit(inline="always", nogil=True, cache=True)
@@ -79,3 +84,4 @@ def prefetch_row(data, indices, indptr, i):
     for r in range(a, z, 16):  # 16 int32 indices a line
         prefetch_read(indices, r)
     prefetch_read(indices, z - 1)
+
