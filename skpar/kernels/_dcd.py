@@ -32,6 +32,7 @@ import numpy as np
 from numba import njit
 
 from ._dot import row_dot_csr, row_dot_dense
+from ._indices import row_span
 from ._prefetch import ROWS_AHEAD, prefetch_row, short_rows
 
 
@@ -206,7 +207,7 @@ def dcd_csr(data, indices, indptr, sqn, y, sw, order, W, Wl, A, C, loss, dual, p
                 i = order[q]
                 if shrinking and not active[k, i]:
                     continue
-                a, z = indptr[i], indptr[i + 1]
+                a, z = row_span(indptr, i)
                 t = _target(y[i], k, K)
                 Ci = _cost(C, sw[i], t, k, pos_weight, neg_weight)
                 if Ci <= 0.0:
@@ -265,7 +266,8 @@ def w_of_alpha_csr(data, indices, indptr, y, A, bias, out):
             if a == 0.0:
                 continue
             c = a * _target(y[i], k, K)
-            for r in range(indptr[i], indptr[i + 1]):
+            a, z = row_span(indptr, i)
+            for r in range(a, z):
                 out[k, indices[r]] += c * data[r]
             if bias != 0.0:
                 out[k, d] += c * bias
@@ -295,19 +297,25 @@ def certificate_dense(X, y, sw, W, A, C, loss, dual, pos_weight, neg_weight, bia
 
 @njit(nogil=True, cache=True)
 def certificate_csr(data, indices, indptr, y, sw, W, A, C, loss, dual, pos_weight, neg_weight, bias):
-    """The CSR twin of :func:`certificate_dense`."""
+    """The CSR twin of :func:`certificate_dense`. Each output's margins are taken over all rows first, then its
+    terms: the two loops apart took 0.21 ms on Reuters against 0.27 ms interleaved (docs/benchmarks.md)."""
     K, dw = W.shape
     d = dw - 1 if bias != 0.0 else dw
+    n = indptr.shape[0] - 1
+    margins = np.empty(n)
     primal_sum = 0.0
     dual_sum = 0.0
     for k in range(K):
-        for i in range(indptr.shape[0] - 1):
+        b = bias * W[k, d] if bias != 0.0 else 0.0
+        for i in range(n):
+            a, z = row_span(indptr, i)
+            margins[i] = b + row_dot_csr(data, indices, a, z, W, k)
+        for i in range(n):
             t = _target(y[i], k, K)
             Ci = _cost(C, sw[i], t, k, pos_weight, neg_weight)
             if Ci <= 0.0:
                 continue
-            p0 = (bias * W[k, d] if bias != 0.0 else 0.0) + row_dot_csr(data, indices, indptr[i], indptr[i + 1], W, k)
-            pa, da = _certificate_terms(p0, A[k, i], t, Ci, loss, dual)
+            pa, da = _certificate_terms(margins[i], A[k, i], t, Ci, loss, dual)
             primal_sum += pa
             dual_sum += da
     return primal_sum, dual_sum

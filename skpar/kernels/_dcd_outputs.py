@@ -18,6 +18,7 @@ import numpy as np
 from numba import njit
 
 from ._dcd import _certificate_terms, _coordinate, _cost, _end_pass, _target
+from ._indices import row_span
 from ._prefetch import prefetch_distance, prefetch_row
 
 
@@ -135,7 +136,7 @@ def dcd_csr_outputs(data, indices, indptr, sqn, y, sw, order, W, Wl, A, C, loss,
             prefetch_row(data, indices, indptr, order[q + distance])
         if shrinking and not _any_active(active, i):
             continue
-        a, z = indptr[i], indptr[i + 1]
+        a, z = row_span(indptr, i)
         _bias_scores(p, Wl, d, bias)
         for r in range(a, z):
             x, j = data[r], indices[r]
@@ -209,7 +210,8 @@ def certificate_csr_outputs(data, indices, indptr, y, sw, W, A, C, loss, dual, p
     p0 = np.empty(K)
     for i in range(indptr.shape[0] - 1):
         _bias_scores(p0, W, d, bias)
-        for r in range(indptr[i], indptr[i + 1]):
+        a, z = row_span(indptr, i)
+        for r in range(a, z):
             x, j = data[r], indices[r]
             for k in range(K):
                 p0[k] += x * W[k, j]

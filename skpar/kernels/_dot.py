@@ -4,7 +4,11 @@ A single running sum is a chain of dependent adds, bound by the adder's latency 
 coordinate ascent epoch); four independent sums keep the pipeline full. Shared by the dual and the Newton kernels.
 """
 
+import numpy as np
 from numba import njit
+
+# unsigned steps of an unsigned offset (an int literal would make the sum signed)
+_1, _2, _3, _4 = np.uint64(1), np.uint64(2), np.uint64(3), np.uint64(4)
 
 
 @njit(inline="always", nogil=True, cache=True)
@@ -25,15 +29,16 @@ def row_dot_dense(X, i, W, k, d):
 
 @njit(inline="always", nogil=True, cache=True)
 def row_dot_csr(data, indices, a, z, W, k):
+    # the offsets unsigned, so that no load tests them for a negative value (skpar.kernels._indices.row_span)
+    r, z = np.uint64(a), np.uint64(z)
     s0 = s1 = s2 = s3 = 0.0
-    r = a
-    while r + 4 <= z:
+    while r + _4 <= z:
         s0 += data[r] * W[k, indices[r]]
-        s1 += data[r + 1] * W[k, indices[r + 1]]
-        s2 += data[r + 2] * W[k, indices[r + 2]]
-        s3 += data[r + 3] * W[k, indices[r + 3]]
-        r += 4
+        s1 += data[r + _1] * W[k, indices[r + _1]]
+        s2 += data[r + _2] * W[k, indices[r + _2]]
+        s3 += data[r + _3] * W[k, indices[r + _3]]
+        r += _4
     while r < z:
         s0 += data[r] * W[k, indices[r]]
-        r += 1
+        r += _1
     return (s0 + s1) + (s2 + s3)

@@ -1,6 +1,7 @@
 """A sparse matrix's arrays as the kernels read them."""
 
 import numpy as np
+from numba import njit
 
 
 def sparse_arrays(X):
@@ -14,3 +15,15 @@ def sparse_arrays(X):
     """
     indices = X.indices.view(np.uint32) if X.indices.dtype == np.int32 else X.indices
     return X.data, indices, X.indptr
+
+
+@njit(inline="always", nogil=True, cache=True)
+def row_span(indptr, i):
+    """Row (or column) ``i``'s value offsets ``[a, z)`` in ``data`` and ``indices``, as unsigned integers.
+
+    The same test as for the indices above: ``data[r]`` with a signed ``r`` (a loop from ``indptr[i]``) is tested
+    for a negative value at every load, and a loop over unsigned offsets has none. On Reuters the dual's certificate
+    pass (a dot product a row) took 0.35 ms with signed offsets and 0.21 ms with unsigned ones, scipy's ``X @ w``
+    0.23 ms (docs/benchmarks.md). Keep arithmetic on the offsets unsigned: numba types a mix of signed and unsigned
+    64-bit integers as a float."""
+    return np.uint64(indptr[i]), np.uint64(indptr[i + 1])
