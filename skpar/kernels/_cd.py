@@ -23,6 +23,7 @@ import numpy as np
 from numba import njit
 
 from .._penalties import coordinate_minimizer
+from ._indices import row_span
 
 
 @njit(inline="always", nogil=True, cache=True)
@@ -43,7 +44,8 @@ def _weighted_dot_dense(X, j, s, r):
 def _weighted_dot_csc(data, indices, indptr, col, s, r):
     """``sum_i x_i s_i r_i`` over the stored values of CSC column ``col``."""
     acc = 0.0
-    for k in range(indptr[col], indptr[col + 1]):
+    a, z = row_span(indptr, col)
+    for k in range(a, z):
         i = indices[k]
         acc += data[k] * s[i] * r[i]
     return acc
@@ -59,7 +61,8 @@ def _axpy_dense(X, j, d, r):
 @njit(inline="always", nogil=True, cache=True)
 def _axpy_csc(data, indices, indptr, col, d, r):
     """``r -= d X[:, col]`` over the column's stored values."""
-    for k in range(indptr[col], indptr[col + 1]):
+    a, z = row_span(indptr, col)
+    for k in range(a, z):
         r[indices[k]] -= data[k] * d
 
 
@@ -94,7 +97,8 @@ def column_dots_csc(data, indices, indptr, cols, v):
     for q in range(cols.shape[0]):
         col = cols[q]
         acc = 0.0
-        for k in range(indptr[col], indptr[col + 1]):
+        a, z = row_span(indptr, col)
+        for k in range(a, z):
             acc += data[k] * v[indices[k]]
         out[q] = acc
     return out

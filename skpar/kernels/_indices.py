@@ -3,6 +3,9 @@
 import numpy as np
 from numba import njit
 
+#: one, unsigned: for arithmetic on the offsets of :func:`row_span` (an int literal would make the sum signed)
+ONE = np.uint64(1)
+
 
 def sparse_arrays(X):
     """``(data, indices, indptr)`` of the CSR or CSC matrix ``X``, with ``indices`` viewed as unsigned (no copy).

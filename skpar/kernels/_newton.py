@@ -21,6 +21,7 @@ import numpy as np
 from numba import njit
 
 from ._dot import row_dot_csr, row_dot_dense
+from ._indices import ONE, row_span
 
 
 @njit(nogil=True, cache=True)
@@ -54,7 +55,8 @@ def margins_csr(data, indices, indptr, W, bias, out):
     for i in range(n):
         for k in range(K):
             acc[k] = bias * W[k, d] if bias != 0.0 else 0.0
-        for r in range(indptr[i], indptr[i + 1]):
+        a, z = row_span(indptr, i)
+        for r in range(a, z):
             j = indices[r]
             x = data[r]
             for k in range(K):
@@ -74,7 +76,8 @@ def transposed_product_csr(data, indices, indptr, D, out):
         for i in range(indptr.shape[0] - 1):
             ci = D[0, i]
             if ci != 0.0:
-                for r in range(indptr[i], indptr[i + 1]):
+                a, z = row_span(indptr, i)
+                for r in range(a, z):
                     o[indices[r]] += ci * data[r]
         return
     OT = np.zeros((d, K))
@@ -82,7 +85,8 @@ def transposed_product_csr(data, indices, indptr, D, out):
     for i in range(indptr.shape[0] - 1):
         for k in range(K):
             c[k] = D[k, i]
-        for r in range(indptr[i], indptr[i + 1]):
+        a, z = row_span(indptr, i)
+        for r in range(a, z):
             j = indices[r]
             x = data[r]
             for k in range(K):
@@ -119,12 +123,12 @@ def gram_csr(data, indices, indptr, coef, bias, out):
         c = coef[i]
         if c == 0.0:
             continue
-        a0, z = indptr[i], indptr[i + 1]
+        a0, z = row_span(indptr, i)
         for ra in range(a0, z):
             ja = indices[ra]
             ca = c * data[ra]
             diag[ja] += ca * data[ra]
-            for rb in range(ra + 1, z):
+            for rb in range(ra + ONE, z):
                 O[ja, indices[rb]] += ca * data[rb]
             if bias != 0.0:
                 O[ja, d] += ca * bias
@@ -159,7 +163,7 @@ def hess_vec_csr(data, indices, indptr, coef, V, go, bias, out):
     K, dw = out.shape
     d = dw - 1 if bias != 0.0 else dw
     for i in range(indptr.shape[0] - 1):
-        a, z = indptr[i], indptr[i + 1]
+        a, z = row_span(indptr, i)
         for k in range(K):
             c = coef[k, i]
             if c == 0.0 or not go[k]:

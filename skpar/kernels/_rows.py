@@ -10,7 +10,7 @@ import numpy as np
 from numba import types
 from numba.extending import overload
 
-from ._indices import sparse_arrays
+from ._indices import row_span, sparse_arrays
 
 
 def rows_of(X, sparse):
@@ -43,7 +43,8 @@ def _row_scores(X, i, W, B, P):
         data, indices, indptr = X
         for k in range(W.shape[0]):
             p = B[k]
-            for r in range(indptr[i], indptr[i + 1]):
+            a, z = row_span(indptr, i)
+            for r in range(a, z):
                 p += data[r] * W[k, indices[r]]
             P[k] = p
     return csr

@@ -11,6 +11,7 @@ import numpy as np
 from numba import njit
 
 from .._penalties import soft_threshold as _soft
+from ._indices import row_span
 from ._loss import SOFTMAX, softmax_terms, target_loss
 from ._prefetch import prefetch_distance, prefetch_row
 from ._schedule import batch_step, n_batches
@@ -162,7 +163,7 @@ def _batch_gradients(data, indices, indptr, y, sw, rows, pos, stop, V, T, B, Bba
         i = rows[q]
         if q + distance < n_rows:  # a shuffled order makes each short row a miss: ask for the rows ahead
             prefetch_row(data, indices, indptr, rows[q + distance])
-        a, z = indptr[i], indptr[i + 1]
+        a, z = row_span(indptr, i)
         if u > 0.0:  # no l1 threshold yet (or no l1 at all): nothing to catch up, no read of seen_u
             _catch_up_row(indices, a, z, V, seen_u, u, wscale)
         # the row's non-zeros outermost, its outputs innermost (one cache line of V a feature); every output
@@ -279,7 +280,7 @@ def _sgd_csr_rows(data, indices, indptr, y, sw, rows, W, B, Wbar, Bbar, n_avg, t
         i = rows[s]
         if s + distance < n_rows:
             prefetch_row(data, indices, indptr, rows[s + distance])
-        a, z = indptr[i], indptr[i + 1]
+        a, z = row_span(indptr, i)
         t = t0 + s
         averaging = t >= avg_start and n_avg > 0
         sv = 0.0
@@ -405,7 +406,8 @@ def _sgd_csr_batches(data, indices, indptr, y, sw, rows, W, B, Wbar, Bbar, n_avg
         c = e / m / wscale
         for h in range(ng):
             i = grow[h]
-            _row_step(data, indices, indptr[i], indptr[i + 1], V, T, gbuf[h], c, A if lazy else 0.0, act)
+            a, z = row_span(indptr, i)
+            _row_step(data, indices, a, z, V, T, gbuf[h], c, A if lazy else 0.0, act)
         intercept_step(B, gb, e / m, fit_intercept)
         if not (s == n_steps - 1 or stop >= n_rows):  # the last step's l1 proximal step is the caller's
             u += e * l1

@@ -3,6 +3,7 @@
 import numpy as np
 from numba import njit
 
+from ._indices import row_span
 from ._loss import softmax_terms
 
 
@@ -23,7 +24,8 @@ def softmax_terms_csr(data, indices, indptr, rows, y, s, class_weight, WT, B, gW
         i = rows[q]
         for k in range(K):
             P[k] = B[k]
-        for r in range(indptr[i], indptr[i + 1]):
+        a, z = row_span(indptr, i)
+        for r in range(a, z):
             x, j = data[r], indices[r]
             for k in range(K):
                 P[k] += x * WT[j, k]
@@ -31,7 +33,7 @@ def softmax_terms_csr(data, indices, indptr, rows, y, s, class_weight, WT, B, gW
         loss += softmax_terms(P, y[i], s[i] * class_weight[int(y[i])], G)
         for k in range(K):
             gB[k] += G[k]
-        for r in range(indptr[i], indptr[i + 1]):
+        for r in range(a, z):
             x, j = data[r], indices[r]
             for k in range(K):
                 gWT[j, k] += x * G[k]
