@@ -2,8 +2,8 @@
 ahead prefetched as the kernel did before ``SHORT_ROW_VALUES`` (every line of each row), only their first lines, or
 not at all: the measurement behind ``skpar.kernels._prefetch.SHORT_ROW_VALUES``.
 
-The kernel is :func:`skpar.kernels._dcd.dcd_csr` compiled three times with its ``prefetch_row`` replaced and the
-prefetch distance fixed at ``ROWS_AHEAD``; each pass starts from the same state and takes a fresh random order.
+The kernel is :func:`skpar.kernels._dcd.dcd_csr` compiled three times with its ``prefetch_row`` replaced and its
+prefetch of the next ``ROWS_AHEAD`` rows on for every set; each pass starts from the same state and takes a fresh random order.
 Prints the median pass time of each variant per set.
 
 Usage: python asv_bench/scripts/dcd_prefetch.py [reuters ijcnn1 a9a dorothea newsgroups]
@@ -20,7 +20,7 @@ from numba import njit
 import skpar.kernels._dcd as dcd
 from skpar._losses import make_loss
 from skpar.kernels import sparse_arrays
-from skpar.kernels._prefetch import ROWS_AHEAD, prefetch_read
+from skpar.kernels._prefetch import prefetch_read
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from benchmarks.datasets import load  # noqa: E402
@@ -35,7 +35,7 @@ BODIES = {
 
 def variants():
     source = inspect.getsource(dcd.dcd_csr.py_func).replace("@njit(nogil=True, cache=True)", "@njit(nogil=True)")
-    source = source.replace("distance = prefetch_distance(indptr)", f"distance = {ROWS_AHEAD}")
+    source = source.replace("prefetching = short_rows(indptr)", "prefetching = True")  # on every set
     out = {}
     for name, body in BODIES.items():
         namespace = dict(dcd.__dict__, prefetch_read=prefetch_read, njit=njit)
