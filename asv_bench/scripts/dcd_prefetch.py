@@ -3,7 +3,8 @@ ahead prefetched as the kernel did before ``SHORT_ROW_VALUES`` (every line of ea
 not at all: the measurement behind ``skpar.kernels._prefetch.SHORT_ROW_VALUES``.
 
 The kernel is :func:`skpar.kernels._dcd.dcd_csr` compiled three times with its ``prefetch_row`` replaced and its
-prefetch of the next ``ROWS_AHEAD`` rows on for every set; each pass starts from the same state and takes a fresh random order.
+prefetch of the next ``ROWS_AHEAD`` rows on for every set; each pass starts from the same state and takes a fresh
+random order.
 Prints the median pass time of each variant per set.
 
 Usage: python asv_bench/scripts/dcd_prefetch.py [reuters ijcnn1 a9a dorothea newsgroups]

@@ -19,14 +19,11 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model._base import SparseCoefMixin
-from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from .._device import to_host
 from .._report import CallbackSupportMixin, reporting
 from ..backend import get_backend
-from ..backend._device_input import linear_scores
 from ..diagnostics import estimate_on_blocks
 from ..kernels._loss import SOFTMAX
 from ..parallel import SGDState, SyncRounds, sgd_oneshot, sgd_sync
@@ -44,7 +41,8 @@ from ._sgd_blocks import (
     survey_task,
 )
 from ._sgd_plan import NEVER, NOT_READ, divergence_reference, make_plan, reads_moments
-from ._validation import check_fit_data, check_validation_data
+from ._sgd_validation import ValidationMixin
+from ._validation import check_fit_data
 
 #: rows sampled to estimate the moments behind the critical batch size and the automatic step size
 MOMENT_SAMPLES = 20_000
@@ -75,7 +73,7 @@ class _EpochSeeds:
         return _seed(self.base, 3, self.first + e)
 
 
-class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, CallbackSupportMixin, BaseEstimator):
+class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, CallbackSupportMixin, ValidationMixin, BaseEstimator):
     """Shared parameters and fit machinery of the data-parallel SGD estimators (not for direct use); ``sparsify`` and
     ``densify`` as scikit-learn's SGD estimators have them (``coef_`` as CSR for prediction, dense again to fit)."""
 
@@ -178,32 +176,6 @@ class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, CallbackSupportMixin, B
     def _model_attributes(self, W, B, dtype):
         """``coef_`` and ``intercept_`` of the model ``W`` (n_outputs, d), ``B`` (n_outputs,), as a dict."""
         raise NotImplementedError
-
-    def _validation_targets(self, X_val, y_val, sample_weight_val):
-        """The explicit validation set with its targets as the score reads them (a classifier: class indices)."""
-        return X_val, y_val, sample_weight_val
-
-    def _score_outputs(self, scores, y, sample_weight):
-        """The validation score (R^2 or accuracy) of the outputs ``scores`` (n_val, n_outputs) for the targets
-        ``y``, weighted by ``sample_weight`` (None: ones)."""
-        raise NotImplementedError
-
-    def _explicit_score(self, X_val, y_val, sample_weight_val):
-        """Early stopping's score of a model ``(W, B)`` on an explicit validation set: R^2 (regressor) or accuracy
-        (classifier), weighted by ``sample_weight_val``; the products on the validation set's device."""
-        def score(model):
-            W, B = model
-            out = linear_scores(X_val, W, B if self.fit_intercept else np.zeros_like(B))
-            return self._score_outputs(to_host(out).reshape(out.shape[0], -1), y_val, sample_weight_val)
-
-        return score
-
-    def _checked_validation_set(self, validation_set, partial):
-        """``fit``'s explicit validation set, checked (after the targets: a classifier's validation labels are checked
-        against its classes) and with its targets as the score reads them; None where none was given."""
-        val = check_validation_data(self, *validation_set, early_stopping=self.early_stopping and not partial,
-                                    y_numeric=not is_classifier(self))
-        return None if val is None else self._validation_targets(*val)
 
     def _round_attributes(self, model, *, d, dtype):
         """``coef_`` and ``intercept_`` of a round's ``model`` as a driver hands it to the log: ``(W, B)`` (SGD,
@@ -335,28 +307,6 @@ class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, CallbackSupportMixin, B
             model = self._model_attributes(W, B if self.fit_intercept else np.zeros_like(B), dtype)
             setattr(self, prefix + "_coef", model["coef_"])
             setattr(self, prefix + "_intercept", model["intercept_"])
-
-    def _held_out_rows(self, y, sample_weight, kind):
-        """``early_stopping``'s validation rows of local data as a boolean mask, drawn as scikit-learn draws them:
-        a shuffle split of all the rows from ``random_state`` (stratified by class for a classifier), so the same
-        rows on any number of blocks. None for a dask array, whose blocks hold out ``validation_fraction`` of their
-        own rows each (drawn from their seeds: the rows are never all in one place)."""
-        if kind.dask:
-            return None
-        splitter = StratifiedShuffleSplit if is_classifier(self) else ShuffleSplit
-        split = splitter(test_size=self.validation_fraction, random_state=self.random_state)
-        try:
-            _, rows = next(split.split(np.zeros((y.shape[0], 1)), y))
-        except ValueError as exc:  # an empty side, or a class too rare to stratify: say which parameter it is
-            raise ValueError(f"early_stopping cannot hold out validation_fraction={self.validation_fraction} of "
-                             f"{y.shape[0]} rows: {exc} Change validation_fraction, fit more rows, or fit without "
-                             "early_stopping.") from exc
-        if sample_weight is not None and not np.any(np.asarray(sample_weight)[rows] > 0):
-            raise ValueError("The sample weights for validation set are all zero, consider using a different "
-                             "random state.")
-        mask = np.zeros(y.shape[0], dtype=bool)
-        mask[rows] = True
-        return mask
 
     def _partition(self, backend, X, y, sample_weight, early, kind, n_blocks, held_out=None):
         """The fit's ``n_blocks`` blocks (None: a dask array's row chunks; a worker process each for Hogwild! on
