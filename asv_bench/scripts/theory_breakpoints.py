@@ -1,6 +1,6 @@
 """The diagnostics' predictions of where parallelism stops paying, against the breakpoints measured on real sets.
 
-Two predictions, each checked on five problems (real sets from ``../shared/data`` among them):
+Three predictions, each checked on five problems (real sets from ``../shared/data`` among them):
 
 - ``pstar``: Shotgun's P* = d / rho (``rho`` the spectral radius of the column-normalised X^T X on every row), the
   coordinates updated at once past which the simultaneous updates may make the objective rise (Bradley et al. 2011),
@@ -15,9 +15,11 @@ Two predictions, each checked on five problems (real sets from ``../shared/data`
   block holds about ``kappa = max ||x||^2 / (lambda_min + alpha)`` rows or more (the bound behind
   :class:`~skpar.exceptions.SmallBlockWarning`), so it predicts a loss past ``K* = n / kappa`` blocks. Measured:
   ``AveragedSGDClassifier(loss='log_loss', solver='sgd', averaging='oneshot', n_blocks=K, random_state=0)`` for
-  K = 1, 2, 4, ..., 256 (at least 20 rows a block); the breakpoint is the smallest K whose averaged model's training
-  objective (the mean log loss plus ``alpha/2 ||w||^2``) is more than 1% above the one-block fit's. Sets: a9a,
-  ijcnn1, Reuters, dorothea and ``make_classification(100_000, 20)``.
+  K = 1, 2, 4, ..., 1,024 (at least 20 rows a block); the breakpoint is the smallest K whose averaged model's
+  training objective (the mean log loss plus ``alpha/2 ||w||^2``) is more than 1% above the one-block fit's. Sets:
+  a9a, ijcnn1, Reuters, dorothea and ``make_classification(100_000, 20)``. A second prediction reads the blocks:
+  ``K* = n / (ROWS_PER_PARAMETER min(n, d + 1))``, or 1 where the two blocks the fit cuts are not exchangeable (the
+  mean squared z-score of their column means above ``HETEROGENEOUS_Z2``).
 
 - ``batch``: the critical batch size ``E||x||^2 / lambda_max`` (``critical_batch_size(X).lower``, McCandlish et al.
   2018), past which the largest stable step of mini-batch SGD on the square loss stops growing with the batch. For
