@@ -249,8 +249,7 @@ def test_hogwild_steps_in_flight_add_up_to_about_one(monkeypatch, n, d, nnz):
 
 def test_dual_warps_and_their_damping(monkeypatch):
     """The dual CD kernels: 32 warps on dense rows; on sparse rows 4 a column, at least 32, at most what stays
-    resident. The steps in flight start damped by the largest eigenvalue of a batch's normalised Gram matrix,
-    (1 + sqrt(b / d))^2, and the damping doubles after a round in which the block's dual share fell."""
+    resident. The damping doubles after a round in which the block's dual share fell."""
     import skpar.kernels._dcd_cuda as dcd
 
     monkeypatch.setattr(dcd, "resident_warps", lambda: 132 * 64)
@@ -263,13 +262,52 @@ def test_dual_warps_and_their_damping(monkeypatch):
     assert dcd.concurrency(_Rows(1000, 100)) == 7
     block = _Rows(1000, 100)
     assert dcd._damping(block, 1) == 1.0
-    assert dcd._damping(block, 25) == pytest.approx((1 + 0.5) ** 2)
     dcd._after_round(block, 2.25, -10.0)
     assert block.gpu_damp == 2.25 and dcd._damping(block, 25) == 2.25  # kept for the next round
     dcd._after_round(block, 2.25, -9.0)  # the dual share rose: safe steps
     assert block.gpu_damp == 2.25
     dcd._after_round(block, 2.25, -9.5)  # it fell: the steps in flight were too bold
     assert block.gpu_damp == 4.5 and block.gpu_dual == -9.5
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_batch_spread_is_the_largest_eigenvalue_of_rows_in_flight(sparse):
+    """The damping of ``b`` dual steps at once is the largest eigenvalue of the normalised Gram matrix of ``b``
+    rows: 1 for orthogonal rows; ``(1 + b) / 2`` once each carries an intercept of its own norm (the Gram matrix
+    is ``(I + 1 1^T) / 2``); about ``(1 + sqrt(b / d))^2`` for Gaussian rows."""
+    import scipy.sparse as sp
+
+    from skpar.kernels._dcd_cuda import batch_spread
+
+    eye = sp.identity(1000, format="csr") if sparse else np.eye(1000)
+    b = 40  # drawn with replacement from 1000 rows, then deduplicated: b is at most 40
+    assert batch_spread(eye, b, 0.0) == pytest.approx(1.0)
+    assert 0.5 * (1 + 35) <= batch_spread(eye, b, 1.0) <= 0.5 * (1 + b) + 1e-9
+    G = np.random.RandomState(0).standard_normal((5000, 400))
+    G = sp.csr_matrix(G) if sparse else G
+    assert batch_spread(G, 100, 0.0) == pytest.approx((1 + 0.5) ** 2, rel=0.15)
+    assert batch_spread(G, 1, 1.0) == 1.0
+
+
+def test_rows_sharing_a_direction_go_fewer_in_flight(monkeypatch):
+    """Sparse rows that rarely overlap but share the intercept's column: the whole GPU in flight would need a
+    damping near half its warps; the launch takes a quarter of the warps at a time until the damping is at most
+    ``MAX_SPREAD`` or 32 warps are left, and keeps its choice on the block. Without the intercept all go."""
+    import scipy.sparse as sp
+
+    import skpar.kernels._dcd_cuda as dcd
+
+    monkeypatch.setattr(dcd, "resident_warps", lambda: 132 * 64)
+    monkeypatch.delenv("SKPAR_DCD_WARPS", raising=False)
+    n = 20_000
+    X = sp.identity(n, format="csr")
+    block = types.SimpleNamespace(X=X, is_sparse=True, n_rows=n)
+    warps, damp = dcd.in_flight(block, 0.0)
+    assert warps == 132 * 64 and damp == pytest.approx(1.0)
+    block = types.SimpleNamespace(X=X, is_sparse=True, n_rows=n)
+    warps, damp = dcd.in_flight(block, 1.0)
+    assert warps == 32 and damp == pytest.approx(0.5 * (1 + 32), rel=0.05)  # 8448 / 4^4 = 33, then the floor
+    assert dcd.in_flight(block, 1.0) == (warps, damp) and block.gpu_in_flight == warps
 
 
 @pytest.fixture
