@@ -347,11 +347,52 @@ def test_dca_svm_default_on_dense_gpu_is_newton_like_cpu(dtype):
     np.testing.assert_allclose(gpu.intercept_, cpu.intercept_, rtol=1e-5, atol=1e-6)
     assert isinstance(gpu.dual_coef_, np.ndarray) and gpu.dual_coef_.shape == (3, len(y))
     np.testing.assert_allclose(gpu.dual_coef_, cpu.dual_coef_, rtol=1e-4, atol=1e-8)
-    # sparse GPU rows take the dual, and say so where the primal is asked for
-    Xs = cpsp.csr_matrix(_sparsify(X[:2000].astype(np.float64)))
-    assert DualCoordinateAscentSVM(C=0.05, tol=1e-2).fit(Xs, cp.asarray(y[:2000])).solver_ == "dual"
-    with pytest.raises(ValueError, match="sparse or chunked GPU data"):
-        DualCoordinateAscentSVM(solver="primal").fit(Xs, cp.asarray(y[:2000]))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_dca_svm_default_on_sparse_gpu_is_newton_like_cpu(dtype):
+    """CSR rows on the GPU with an intercept: Newton's method on the primal, its passes cuSPARSE products a chunk
+    at a time, the CPU's primal fit to rounding, whatever the shape. Without the intercept (wide rows) the dual."""
+    X, y = make_classification(n_samples=6_000, n_features=300, n_informative=20, random_state=0)
+    Xs = _sparsify(X).astype(dtype)
+    import skpar.parallel._newton_device as nd
+
+    old = nd.ROW_VALUES
+    nd.ROW_VALUES = Xs.nnz // 4  # four chunks a pass
+    try:
+        gpu = DualCoordinateAscentSVM(C=0.05).fit(cpsp.csr_matrix(Xs), cp.asarray(y))
+        wide = DualCoordinateAscentSVM(C=0.05).fit(cpsp.csr_matrix(Xs[:200]), cp.asarray(y[:200]))
+    finally:
+        nd.ROW_VALUES = old
+    cpu = DualCoordinateAscentSVM(C=0.05, solver="primal").fit(Xs, y)
+    assert gpu.solver_ == cpu.solver_ == wide.solver_ == "primal"
+    assert gpu.duality_gap_ <= 1e-4 and cpu.duality_gap_ <= 1e-4
+    np.testing.assert_allclose(gpu.coef_, cpu.coef_, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(gpu.intercept_, cpu.intercept_, rtol=1e-4, atol=1e-6)
+    plain = DualCoordinateAscentSVM(C=0.05, fit_intercept=False, tol=1e-2).fit(cpsp.csr_matrix(Xs[:200]),
+                                                                              cp.asarray(y[:200]))
+    assert plain.solver_ == "dual"
+
+
+def test_gpu_dual_with_an_intercept_on_wide_sparse_rows_converges():
+    """Rows that rarely overlap but all carry the intercept's column: the whole GPU in flight at the damping of
+    rows spread at random gave an infinite primal in one pass (500,000 x 500,000, 30 values a row). The damping is
+    now measured on the rows, and fewer go in flight: the certified gap is reached, as on the CPU."""
+    rng = np.random.default_rng(0)
+    n, d, per_row = 4_000, 40_000, 10
+    cols = rng.integers(0, d, size=(n, per_row))
+    vals = rng.uniform(0.1, 1.0, size=(n, per_row))
+    X = sp.csr_matrix((vals.ravel(), cols.ravel(), np.arange(0, n * per_row + 1, per_row)), shape=(n, d))
+    X.sum_duplicates()
+    y = (X @ rng.standard_normal(d) > 0).astype(int)
+    gpu = DualCoordinateAscentSVM(C=1.0, solver="dual", tol=1e-3, max_iter=500, random_state=0).fit(
+        cpsp.csr_matrix(X), cp.asarray(y))
+    cpu = DualCoordinateAscentSVM(C=1.0, solver="dual", tol=1e-3, random_state=0).fit(X, y)
+    assert np.isfinite(gpu.coef_).all() and gpu.duality_gap_ <= 1e-3
+    t = 2.0 * y - 1.0
+    pg = _svm_primal(X, t, gpu.coef_, gpu.intercept_, 1.0, True)
+    pc = _svm_primal(X, t, cpu.coef_, cpu.intercept_, 1.0, True)
+    assert pg == pytest.approx(pc, rel=2e-3)
 
 
 def test_bad_gpu_input_is_named():

@@ -431,11 +431,14 @@ def dcd_sweep(n, d):
 
 
 def sparse_dual(n, d, per_row, n_jobs):
-    """The dual coordinate ascent on sparse rows, where TPA-SCD is meant to run: ``n`` x ``d`` float32 CSR rows of
-    ``per_row`` values (one in each of ``per_row`` equal ranges of the features: no duplicates; unit norm, as
-    tf-idf rows), labels from a random linear model with 10% of them flipped. Prints the epoch against the floor
-    (cuSPARSE's ``X.T @ r`` over the same CSR arrays) and the time to a relative duality gap of 1e-3 of
-    ``DualCoordinateAscentSVM(C=1)`` (its default loss; the dual on both sides) on the GPU and on the host's cores."""
+    """The SVM on sparse rows, where TPA-SCD is meant to run: ``n`` x ``d`` float32 CSR rows of ``per_row`` values
+    (one in each of ``per_row`` equal ranges of the features: no duplicates; unit norm, as tf-idf rows), labels from
+    a random linear model with 10% of them flipped. Prints the dual epoch against the floor (cuSPARSE's ``X.T @ r``
+    over the same CSR arrays), with and without the intercept's column (with it the rows in flight share a
+    direction: ``kernels._dcd_cuda.in_flight``), and the time to a relative duality gap of 1e-3 of
+    ``DualCoordinateAscentSVM(C=1, tol=1e-3)`` on the GPU and on the host's cores: with the intercept (the default
+    there: Newton's method on the GPU, the dual on the CPU, whose 'auto' takes the dual where rows are not more
+    than features) and without it (the dual on both sides)."""
     import cupy as cp
     import cupyx.scipy.sparse as cpsp
     import scipy.sparse as sp
@@ -443,7 +446,7 @@ def sparse_dual(n, d, per_row, n_jobs):
     from skpar import DualCoordinateAscentSVM
     from skpar._losses import make_loss
     from skpar.backend._gpu_block import make_gpu_block
-    from skpar.kernels._dcd_cuda import concurrency, dcd_gpu
+    from skpar.kernels._dcd_cuda import dcd_gpu, in_flight
 
     rs = cp.random.RandomState(0)
     width = d // per_row
@@ -462,35 +465,40 @@ def sparse_dual(n, d, per_row, n_jobs):
     t_floor = gpu_time(lambda: X.T @ r)
     rows = [("X.T @ r (cuSPARSE, the floor)", t_floor * 1e3, nbytes / t_floor / 1e9, 1.0)]
     labels = y.astype(cp.float64)
-    block = make_gpu_block(X, labels, None, 0)
-    W = np.zeros((1, d + 1))
-    A = cp.zeros((1, n))
     loss = make_loss("squared_hinge")
+    for bias in (0.0, 1.0):
+        block = make_gpu_block(X, labels, None, 0)
+        W = np.zeros((1, d + 1))
+        A = cp.zeros((1, n))
 
-    def epoch():
-        dcd_gpu(block, W, W.copy(), A, 1.0, loss, np.ones(1), np.ones(1), 1.0, 1.0, 1, 5)
+        def epoch(block=block, W=W, A=A, bias=bias):
+            dcd_gpu(block, W, W.copy(), A, 1.0, loss, np.ones(1), np.ones(1), bias, 1.0, 1, 5)
 
-    t = gpu_time(epoch, repeats=5)
-    rows.append((f"dual CD epoch, TPA-SCD style ({concurrency(block)} warps)", t * 1e3, nbytes / t / 1e9,
-                 t_floor / t))
+        t = gpu_time(epoch, repeats=5)
+        warps, damp = in_flight(block, bias)
+        rows.append((f"dual CD epoch, TPA-SCD style, {'an' if bias else 'no'} intercept ({warps} warps, "
+                     f"damping {damp:.1f})", t * 1e3, nbytes / t / 1e9, t_floor / t))
     name = cp.cuda.runtime.getDeviceProperties(0)["name"].decode()
     print(f"\nsparse dual passes over {n:,} x {d:,} float32 CSR, {per_row} values a row ({nbytes / 1e9:.2f} GB) "
           f"on {name}")
     print_table(rows, ["kernel", "ms", "GB/s", "fraction of floor"])
     Xh = sp.csr_matrix((X.data.get(), X.indices.get(), X.indptr.get()), shape=(n, d))
     yh = y.get()
-    make = lambda **kw: DualCoordinateAscentSVM(**{"C": 1.0, "tol": 1e-3, "max_iter": 200,  # noqa: E731
+    make = lambda **kw: DualCoordinateAscentSVM(**{"C": 1.0, "tol": 1e-3, "max_iter": 300,  # noqa: E731
                                                    "random_state": 0, **kw})
-    make(max_iter=2).fit(X[:5000], y[:5000])
-    make(max_iter=2).fit(Xh[:5000], yh[:5000])
-    fits = [("GPU", X, y, {}), ("CPU, its default blocks", Xh, yh, {"client": "threads"}),
-            (f"CPU, {n_jobs} blocks", Xh, yh, {"client": "threads", "n_jobs": n_jobs})]
     out = []
-    for label, Xf, yf, kw in fits:
-        secs, est = timed_fit(lambda kw=kw: make(**kw), Xf, yf)
-        out.append((label, secs, est.n_iter_, est.n_blocks_, est.duality_gap_))
+    for intercept in (True, False):
+        make(max_iter=2, fit_intercept=intercept).fit(X[:5000], y[:5000])
+        make(max_iter=2, fit_intercept=intercept).fit(Xh[:5000], yh[:5000])
+        fits = [("GPU", X, y, {}), ("CPU, its default blocks", Xh, yh, {"client": "threads"}),
+                (f"CPU, {n_jobs} blocks", Xh, yh, {"client": "threads", "n_jobs": n_jobs})]
+        for label, Xf, yf, kw in fits:
+            secs, est = timed_fit(lambda kw=kw, fi=intercept: make(fit_intercept=fi, **kw), Xf, yf)
+            out.append((f"{label}, fit_intercept={intercept}", est.solver_, secs, est.n_iter_, est.n_blocks_,
+                        est.duality_gap_))
+            print(out[-1], flush=True)
     print("\nDualCoordinateAscentSVM(C=1, tol=1e-3) on the same sparse rows (one fit each, after a warm-up)")
-    print_table(out, ["where", "seconds", "passes", "blocks", "relative gap"])
+    print_table(out, ["where", "solver", "seconds", "passes or iterations", "blocks", "relative gap"])
 
 
 def _pair(g, c):

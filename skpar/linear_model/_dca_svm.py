@@ -114,10 +114,12 @@ class DualCoordinateAscentSVM(ClientParamMixin, LinearClassifierMixin, Classifie
         GPUs, whose damped steps are tuned for the plain problem.
     solver : {'auto', 'dual', 'primal'}, default='auto'
         ``'dual'``: dual coordinate ascent (CoCoA+, PASSCoDe), as described above. ``'primal'``: Newton's method on
-        the primal, for the squared hinge on CPU data or a CuPy array of dense rows (its passes cuBLAS products in
-        float64) in ``mode='sync'`` (the hinge has no Hessian). ``'auto'``:
+        the primal, for the squared hinge on CPU data or a CuPy array, dense or CSR (its passes cuBLAS or cuSPARSE
+        products in float64) in ``mode='sync'`` (the hinge has no Hessian). ``'auto'``:
         ``'primal'`` where it applies and the data has more rows than features and the fit runs in this process
-        (scikit-learn's ``LinearSVC(dual='auto')`` draws the same line), else ``'dual'`` (on a Dask cluster the
+        (scikit-learn's ``LinearSVC(dual='auto')`` draws the same line), or on CSR rows in GPU memory with an
+        intercept, whatever their shape (the intercept's column in every row keeps the GPU's dual to few rows in
+        flight at once), else ``'dual'`` (on a Dask cluster the
         dual's checkpoints recover from lost workers; the primal's rounds raise). Newton's method needs
         a handful of iterations whatever the problem's condition, and each costs a few passes; dual coordinate
         ascent wins where there are more features than rows (text), whose dual is the smaller problem.
@@ -322,17 +324,21 @@ class DualCoordinateAscentSVM(ClientParamMixin, LinearClassifierMixin, Classifie
         """``'primal'`` or ``'dual'``: what ``solver`` asks for, ``'auto'`` resolved as the docstring says."""
         if self.solver == "dual":
             return "dual"
-        # a GPU runs the Newton rounds on dense rows in its memory (parallel._newton_device); sparse GPU rows, and
-        # a dask array's GPU chunks (whose storage the driver does not see), take the dual
-        gpu_ok = not kind.gpu or kind.sparse is False
+        # a GPU runs the Newton rounds on the rows in its memory, dense or CSR (parallel._newton_device); a dask
+        # array's GPU chunks (whose storage the driver does not see) take the dual
+        gpu_ok = kind.local_gpu or not kind.gpu
         primal_ok = self.loss == "squared_hinge" and gpu_ok and self.mode == "sync"
         if self.solver == "primal":
             if not primal_ok:
                 raise ValueError("solver='primal' is Newton's method on the squared hinge, on CPU data or a CuPy "
-                                 f"array of dense rows, in mode='sync'; got loss={self.loss!r}, mode={self.mode!r}"
-                                 + ("" if gpu_ok else " and sparse or chunked GPU data") + ": use solver='dual'")
+                                 f"array, in mode='sync'; got loss={self.loss!r}, mode={self.mode!r}"
+                                 + ("" if gpu_ok else " and chunked GPU data") + ": use solver='dual'")
             return "primal"
-        return "primal" if primal_ok and not kind.dask and shape[0] > shape[1] else "dual"
+        # sparse GPU rows with an intercept: its column is in every row, so the dual's rows in flight share one
+        # direction and the GPU may run only a few of them at once (kernels._dcd_cuda.in_flight); Newton's passes
+        # are cuSPARSE products whatever the shape
+        shared = kind.local_gpu and kind.sparse and self.fit_intercept
+        return "primal" if primal_ok and not kind.dask and (shape[0] > shape[1] or shared) else "dual"
 
     def _solve(self, rounds, W0, gpu, common):
         """Run the dual solver over the blocks; returns ``(W, relative gap, passes, converged, kappa)``.

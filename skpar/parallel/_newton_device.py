@@ -1,10 +1,11 @@
-"""The primal Newton methods' block tasks on a GPU block's dense rows: the squared-hinge SVM's
+"""The primal Newton methods' block tasks on a GPU block's rows: the squared-hinge SVM's
 (:mod:`skpar.parallel._newton`) and the logistic regression's (:mod:`skpar.parallel._logistic`).
 
 The rounds, their arguments and their results are the host tasks' (NumPy in, NumPy out, the same sums), so
 :func:`~skpar.parallel._newton.primal_newton` and :func:`~skpar.parallel._logistic.logistic_newton` drive a GPU
-block unchanged. On the device every pass over the rows is a cuBLAS product over a chunk of them widened to float64
-(:data:`ROW_VALUES` values at a time), so float32 rows give float64 margins and sums, as the host kernels do; the
+block unchanged. On the device every pass over the rows is a cuBLAS (dense rows) or cuSPARSE (CSR rows) product
+over a chunk of them widened to float64 (:data:`ROW_VALUES` values at a time), so float32 rows give float64 margins
+and sums, as the host kernels do; the
 margins, costs and row coefficients stay in GPU memory between the rounds of an iteration. A block's parts of the
 Hessian,
 
@@ -30,15 +31,34 @@ ROW_VALUES = 1 << 26
 
 
 def _chunks(block):
-    """``(start, rows as float64)`` over the block's rows, a chunk at a time."""
+    """``(start, rows as float64)`` over the block's rows, a chunk of about :data:`ROW_VALUES` stored values at a
+    time (CSR rows stay CSR)."""
     cp = cupy_module()
     X = block.X
-    if block.is_sparse:
-        raise TypeError("the primal Newton method on a GPU takes dense rows; sparse GPU rows are fitted by the dual")
     n, d = X.shape
-    step = max(1, min(n, ROW_VALUES // max(d, 1)))
+    per_row = X.nnz / max(n, 1) if block.is_sparse else d
+    step = max(1, min(n, int(ROW_VALUES // max(per_row, 1))))
     for a in range(0, n, step):
-        yield a, X[a:a + step].astype(cp.float64, copy=False)
+        Xc = X if step >= n else X[a:a + step]  # one chunk: no slice (a CSR slice is a copy)
+        if block.is_sparse:
+            yield a, Xc if Xc.dtype == cp.float64 else Xc.astype(cp.float64)
+        else:
+            yield a, Xc.astype(cp.float64, copy=False)
+
+
+def _times_rows(M, Xc):
+    """``M Xc^T`` for a (K, d) device ``M`` and a chunk of rows: (K, m). Sparse rows take cuSPARSE's product of
+    the CSR chunk with ``M^T``."""
+    if hasattr(Xc, "nnz"):
+        return (Xc @ cupy_module().ascontiguousarray(M.T)).T
+    return M @ Xc.T
+
+
+def _rows_weighted(V, Xc):
+    """``V Xc`` for a (K, m) device ``V`` and a chunk of rows: (K, d)."""
+    if hasattr(Xc, "nnz"):
+        return (Xc.T @ cupy_module().ascontiguousarray(V.T)).T
+    return V @ Xc
 
 
 def _row_sums(A):
@@ -54,7 +74,7 @@ def _margins(block, W, bias):
     Wd = cp.asarray(W[:, :d], dtype=cp.float64)
     P = cp.empty((W.shape[0], block.n_rows))
     for a, Xc in _chunks(block):
-        P[:, a:a + Xc.shape[0]] = Wd @ Xc.T
+        P[:, a:a + Xc.shape[0]] = _times_rows(Wd, Xc)
     if bias != 0.0:
         P += bias * cp.asarray(W[:, d:], dtype=cp.float64)
     return P
@@ -66,7 +86,7 @@ def _transposed(block, V, bias, out):
     d = block.X.shape[1]
     acc = cp.zeros((V.shape[0], d))
     for a, Xc in _chunks(block):
-        acc += V[:, a:a + Xc.shape[0]] @ Xc
+        acc += _rows_weighted(V[:, a:a + Xc.shape[0]], Xc)
     out[:, :d] += cp.asnumpy(acc)
     if bias != 0.0:
         out[:, d] += bias * cp.asnumpy(_row_sums(V))
@@ -95,7 +115,7 @@ def _hessian_parts(block, coef, bias, live, dw):
     H = cp.zeros((outputs.size, d, d))
     for a, Xc in _chunks(block):  # the chunks outermost: each is widened once for every output
         for i, k in enumerate(outputs):
-            H[i] += Xc.T @ (coef[k, a:a + Xc.shape[0], None] * Xc)
+            H[i] += _gram(Xc, coef[k, a:a + Xc.shape[0]])
     parts[outputs, :d, :d] = cp.asnumpy(H)
     if bias != 0.0:  # the intercept's row and column: bias * sum_i c_i x_i, and bias^2 * sum_i c_i
         cross = np.zeros((K, dw))
@@ -106,6 +126,15 @@ def _hessian_parts(block, coef, bias, live, dw):
     return parts
 
 
+def _gram(Xc, c):
+    """``Xc^T diag(c) Xc`` (d, d) on the device; CSR rows through cuSPARSE's sparse product, made dense."""
+    if hasattr(Xc, "nnz"):
+        import cupyx.scipy.sparse as cpsp
+
+        return (Xc.T @ (cpsp.diags(c) @ Xc)).toarray()
+    return Xc.T @ (c[:, None] * Xc)
+
+
 def _hessian_diagonal(block, coef, bias, dw):
     """``(K, dw)`` host diagonals ``sum_i coef[k, i] x~_i^2`` (conjugate gradients' preconditioner)."""
     cp = cupy_module()
@@ -113,7 +142,8 @@ def _hessian_diagonal(block, coef, bias, dw):
     diag = np.zeros((K, dw))
     acc = cp.zeros((K, d))
     for a, Xc in _chunks(block):
-        acc += coef[:, a:a + Xc.shape[0]] @ (Xc * Xc)
+        squares = Xc.multiply(Xc) if hasattr(Xc, "nnz") else Xc * Xc
+        acc += _rows_weighted(coef[:, a:a + Xc.shape[0]], squares)
     diag[:, :d] = cp.asnumpy(acc)
     if bias != 0.0:
         diag[:, d] = bias * bias * cp.asnumpy(_row_sums(coef))
@@ -165,7 +195,7 @@ def newton_hess_vec_task(block, V, bias):
     out = np.zeros(V.shape)
     U = cp.empty(coef.shape)
     for a, Xc in _chunks(block):
-        U[:, a:a + Xc.shape[0]] = Vd @ Xc.T
+        U[:, a:a + Xc.shape[0]] = _times_rows(Vd, Xc)
     if bias != 0.0:
         U += bias * cp.asarray(V[:, d:], dtype=cp.float64)
     _transposed(block, coef * U, bias, out)
