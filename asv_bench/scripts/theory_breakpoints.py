@@ -280,6 +280,15 @@ def batch_rows():
     return rows
 
 
+def _on_grid(k_star):
+    """The first K of the measurement's grid (2, 4, 8, ...) past a predicted breakpoint ``k_star``: the blocks
+    lose past ``k_star``, and the grid cannot tell breakpoints between two of its points apart."""
+    K = 2
+    while K <= k_star:
+        K *= 2
+    return K
+
+
 def _table(title, unit, rows):
     print(f"\n{title}\n")
     print(f"| problem | predicted {unit} | measured {unit} | measured / predicted | within 2x |")
@@ -311,6 +320,9 @@ def main():
         _table(f"One-shot averaging: K* = n / ({ROWS_PER_PARAMETER} min(n, d + 1)), or 1 where the two blocks' mean "
                f"z^2 is above {HETEROGENEOUS_Z2:g}, against the same (a measured 2 is any breakpoint in (1, 2])",
                "K", [(name, by_rows, first, limit) for name, _, first, limit, by_rows, *_ in rows])
+        _table("The same on the measurement's grid: the first power of two above K*, at least 2 (one block is the "
+               "reference and cannot lose), against the first power of two measured more than 1% above one block",
+               "K", [(name, _on_grid(by_rows), first, limit) for name, _, first, limit, by_rows, *_ in rows])
     if "batch" in parts:
         rows = batch_rows()
         _table("Critical batch size: 1 + E||x||^2 / lambda_max against the batch at which the largest stable step "
