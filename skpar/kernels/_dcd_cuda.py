@@ -150,9 +150,8 @@ def batch_spread(X, b, bias, seed=0):
         rows = np.unique(rs.randint(0, n, size=b)) if 4 * b < n else np.sort(rs.choice(n, size=b, replace=False))
         Z = X[xp.asarray(rows)].astype(xp.float64)
         sq = xp.asarray(Z.multiply(Z).sum(axis=1)).ravel() if hasattr(Z, "multiply") else (Z * Z).sum(axis=1)
-        b = len(rows)
         inv = 1.0 / xp.sqrt(sq + bias * bias)
-        v = xp.asarray(rs.standard_normal(b))
+        v = xp.asarray(rs.standard_normal(len(rows)))
         lam = 0.0
         for _ in range(SPREAD_ITERS):
             v /= xp.linalg.norm(v)
@@ -165,8 +164,8 @@ def batch_spread(X, b, bias, seed=0):
     return float(worst)
 
 
-def _damping(block, in_flight, bias=0.0):
-    """The factor on each dual step's curvature for the ``in_flight`` rows stepped at once against a stale ``w``.
+def _damping(block, rows, bias=0.0):
+    """The factor on each dual step's curvature for ``rows`` rows stepped at once against a stale ``w``.
 
     ``b`` rows in flight act like a mini-batch of dual coordinates stepped together; the safe factor for such a
     batch is the largest eigenvalue of its normalised Gram matrix (:func:`batch_spread`). It starts there and
@@ -176,7 +175,7 @@ def _damping(block, in_flight, bias=0.0):
     """
     damp = getattr(block, "gpu_damp", None)
     if damp is None:
-        damp = batch_spread(block.X, in_flight, bias) if in_flight > 1 else 1.0
+        damp = batch_spread(block.X, rows, bias) if rows > 1 else 1.0
     return damp
 
 
