@@ -444,3 +444,29 @@ def test_gpu_softmax_epochs_take_the_softmax_kernel(monkeypatch):
     assert not diverged and n_seen == block.X.shape[0] and steps > 0
     assert loss_sum / n_seen < np.log(4) and np.abs(W).max() > 0 and W.shape == (4, 12)
     assert np.isfinite(Wbar).all() and np.isfinite(Bbar).all()
+
+
+def test_canonical_rows_finds_unsorted_and_repeated_columns():
+    """The GPU block's check of a CSR matrix's canonical format (made on the device there, on NumPy arrays here):
+    rows in increasing column order pass, empty rows included; a row out of order or with a repeated column does
+    not; the boundary between two rows is not compared."""
+    import scipy.sparse as sp
+
+    from skpar.backend._gpu_block import canonical_rows
+
+    X = sp.random(50, 40, density=0.2, format="csr", random_state=0)
+    assert canonical_rows(X.indices, X.indptr, np)
+    assert canonical_rows(np.array([3, 1]), np.array([0, 1, 2]), np)  # two rows: 3, then 1
+    assert canonical_rows(np.array([], dtype=np.int32), np.array([0, 0, 0]), np)
+    assert not canonical_rows(np.array([1, 3, 2]), np.array([0, 3]), np)
+    assert not canonical_rows(np.array([1, 1]), np.array([0, 2]), np)
+    assert canonical_rows(np.array([0, 5, 2]), np.array([0, 0, 2, 2, 3]), np)  # empty rows around
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        n, d = rng.integers(1, 8), rng.integers(1, 6)
+        lengths = rng.integers(0, 4, size=n)
+        indices = rng.integers(0, d, size=lengths.sum())
+        indptr = np.concatenate([[0], np.cumsum(lengths)])
+        rows = [indices[indptr[i]:indptr[i + 1]] for i in range(n)]
+        expected = all(np.all(np.diff(r) > 0) for r in rows)
+        assert canonical_rows(indices, indptr, np) == expected

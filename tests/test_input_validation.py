@@ -183,3 +183,42 @@ def test_label_check_is_scikit_learns(y):
         return
     labels = _checked_labels(y)
     assert labels is None or np.array_equal(labels, np.unique(y))
+
+
+def _scrambled(X, fmt, seed=0):
+    """``X`` in ``fmt`` with each row's (CSR) or column's (CSC) stored values in a random order: the same matrix,
+    not in canonical format."""
+    rng = np.random.default_rng(seed)
+    M = X.asformat(fmt).copy()
+    for k in range(M.indptr.shape[0] - 1):
+        a, b = M.indptr[k], M.indptr[k + 1]
+        p = rng.permutation(b - a)
+        M.indices[a:b], M.data[a:b] = M.indices[a:b][p], M.data[a:b][p]
+    M.has_sorted_indices = False
+    return M
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc", "dense_f32_fortran"])
+def test_fit_leaves_the_callers_arrays_as_they_were(fmt):
+    """No estimator changes the arrays it is given, not even into an equal matrix: a CSC matrix whose columns'
+    values are not sorted was sorted in place by ShotgunLasso's column statistics before (its copy is sorted now)."""
+    from skpar import AveragedSGDClassifier, DualCoordinateAscentSVM, ShotgunLasso
+
+    rng = np.random.default_rng(0)
+    A = sp.random(300, 25, density=0.3, format="csr", random_state=0)
+    y = rng.standard_normal(300)
+    labels = (y > 0).astype(int)
+    if fmt == "dense_f32_fortran":
+        X = np.asfortranarray(A.toarray(), dtype=np.float32)
+        parts = lambda M: (M,)  # noqa: E731
+    else:
+        X = _scrambled(A, fmt)
+        parts = lambda M: (M.data, M.indices, M.indptr)  # noqa: E731
+    before = [p.copy() for p in parts(X)]
+    for est, target in [(ShotgunLasso(alpha=0.01), y), (ParallelSGDRegressor(), y), (AveragedSGDClassifier(), labels),
+                        (AveragedSGDClassifier(loss="log_loss"), labels), (DualCoordinateAscentSVM(), labels)]:
+        est.fit(X, target)
+        for old, now in zip(before, parts(X), strict=True):
+            assert now.dtype == old.dtype and np.array_equal(now, old), type(est).__name__
+        if fmt != "dense_f32_fortran":
+            assert not X.has_sorted_indices

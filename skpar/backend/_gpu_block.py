@@ -92,6 +92,21 @@ class GPUBlock(SolverState):
         return (GPUBlock, (self.X, self.y, self.sample_weight, self.index), persisted_state(self))
 
 
+def canonical_rows(indices, indptr, xp):
+    """Whether every row of a CSR matrix lists its columns in increasing order, each once (SciPy's canonical
+    format). One pass over the indices on the device where they are: CuPy builds a CSR matrix from its arrays
+    without checking, so its ``has_canonical_format`` is False until ``sum_duplicates`` runs, which replaces the
+    matrix's arrays in place."""
+    nnz = int(indices.shape[0])
+    if nnz < 2:
+        return True
+    later = indices[1:] <= indices[:-1]  # position k: the pair (k, k + 1) is out of order or repeated
+    starts = indptr[1:-1]
+    starts = starts[(starts > 0) & (starts < nnz)] - 1  # pairs that straddle two rows are not compared
+    later[starts] = False
+    return not bool(later.any())
+
+
 def make_gpu_block(X, y, sample_weight, index, check_finite=False):
     """Build a :class:`GPUBlock` on the current device from CuPy (or, for y and weights, host) arrays.
 
@@ -105,7 +120,11 @@ def make_gpu_block(X, y, sample_weight, index, check_finite=False):
         X = X.tocsr()
         if X.dtype not in (np.float32, np.float64):
             X = X.astype(np.float64)
-        X.sum_duplicates()
+        if not canonical_rows(X.indices, X.indptr, cp):
+            # the kernels need each row's values once (a row's squared norm is summed from them): on a copy,
+            # so that the caller's matrix stays as it was
+            X = X.copy()
+            X.sum_duplicates()
     else:
         X = cp.asarray(X)
         if X.dtype not in (np.float32, np.float64):

@@ -37,7 +37,8 @@ class ColumnBlock:
     def __init__(self, X, s, cols, fit_intercept):
         if sp.issparse(X):
             X = X.tocsc()
-            X.sort_indices()
+            if not X.has_sorted_indices:  # a sorted copy: the caller's matrix stays as it was
+                X = X.sorted_indices()
             self.sq = np.asarray(X.multiply(X).T @ s).ravel()
             self.colsum = np.asarray(X.T @ s).ravel() if fit_intercept else np.zeros(X.shape[1])
         else:

@@ -112,7 +112,8 @@ class LassoData:
         s = np.ones(n) if sample_weight is None else np.asarray(sample_weight, float) * (n / np.sum(sample_weight))
         if sp.issparse(X):
             X = X.tocsc()
-            X.sort_indices()
+            if not X.has_sorted_indices:  # a sorted copy: the caller's matrix stays as it was
+                X = X.sorted_indices()
             squares = X.copy()
             squares.data = np.square(X.data, dtype=np.float64)  # float32 squares overflow past 1.8e19
             sq = np.asarray(squares.T @ s).ravel()
