@@ -198,7 +198,7 @@ def _scrambled(X, fmt, seed=0):
     return M
 
 
-@pytest.mark.parametrize("fmt", ["csr", "csc", "dense_f32_fortran"])
+@pytest.mark.parametrize("fmt", ["csr", "csc", "dense_f32_fortran", "dense_f64"])
 def test_fit_leaves_the_callers_arrays_as_they_were(fmt):
     """No estimator changes the arrays it is given, not even into an equal matrix: a CSC matrix whose columns'
     values are not sorted was sorted in place by ShotgunLasso's column statistics before (its copy is sorted now)."""
@@ -208,17 +208,18 @@ def test_fit_leaves_the_callers_arrays_as_they_were(fmt):
     A = sp.random(300, 25, density=0.3, format="csr", random_state=0)
     y = rng.standard_normal(300)
     labels = (y > 0).astype(int)
-    if fmt == "dense_f32_fortran":
-        X = np.asfortranarray(A.toarray(), dtype=np.float32)
+    if fmt.startswith("dense"):
+        X = np.asfortranarray(A.toarray(), dtype=np.float32) if fmt == "dense_f32_fortran" else A.toarray()
         parts = lambda M: (M,)  # noqa: E731
     else:
         X = _scrambled(A, fmt)
         parts = lambda M: (M.data, M.indices, M.indptr)  # noqa: E731
-    before = [p.copy() for p in parts(X)]
+    weights = rng.uniform(0.5, 2.0, size=300)
+    before = [p.copy() for p in (*parts(X), y, labels, weights)]
     for est, target in [(ShotgunLasso(alpha=0.01), y), (ParallelSGDRegressor(), y), (AveragedSGDClassifier(), labels),
                         (AveragedSGDClassifier(loss="log_loss"), labels), (DualCoordinateAscentSVM(), labels)]:
-        est.fit(X, target)
-        for old, now in zip(before, parts(X), strict=True):
+        est.fit(X, target, sample_weight=weights)
+        for old, now in zip(before, (*parts(X), y, labels, weights), strict=True):
             assert now.dtype == old.dtype and np.array_equal(now, old), type(est).__name__
-        if fmt != "dense_f32_fortran":
+        if sp.issparse(X):
             assert not X.has_sorted_indices
