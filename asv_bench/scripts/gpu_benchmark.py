@@ -61,7 +61,7 @@ def passes(n, d):
     from skpar._losses import make_loss
     from skpar.backend._gpu_block import make_gpu_block
     from skpar.kernels._cuda import _TEAM, sgd_warps_kernel
-    from skpar.kernels._dcd_cuda import concurrency, dcd_gpu
+    from skpar.kernels._dcd_cuda import dcd_gpu, in_flight
     from skpar.kernels._sgd_cuda import sgd_epoch_gpu
     from skpar.parallel import DeviceLassoData
     from skpar.parallel._sgd import SGDState
@@ -120,7 +120,8 @@ def passes(n, d):
     C = 1.0 / (n * 1e-5)
     sqh = make_loss("squared_hinge")
     t = gpu_time(lambda: dcd_gpu(sblock, W, Wl, A, C, sqh, np.ones(1), np.ones(1), 1.0, 1.0, 1, 5), repeats=5)
-    rows.append((f"dual CD epoch, TPA-SCD style ({concurrency(sblock)} warps)", t * 1e3, nbytes / t / 1e9,
+    warps, damp = in_flight(sblock, 1.0)
+    rows.append((f"dual CD epoch, TPA-SCD style ({warps} warps, damping {damp:.1f})", t * 1e3, nbytes / t / 1e9,
                  t_floor / t))
     name = cp.cuda.runtime.getDeviceProperties(0)["name"].decode()
     print(f"\npasses over {n:,} x {d} float32 ({nbytes / 1e9:.1f} GB) on {name}")
