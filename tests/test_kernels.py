@@ -261,6 +261,24 @@ def test_row_groups_deal_rows_stored_class_by_class():
     assert part.flags.c_contiguous and np.array_equal(part, D[1::3])
 
 
+def test_row_groups_deal_a_rare_class_sorted_to_the_end():
+    """9% of the rows positive (ijcnn1: 9.7%), the file sorted by label: the first half holds no positive, a total
+    variation of 0.09 from the whole mix, which the total-variation rule alone (0.1) let stand. The class's share (none
+    against a tenth, far beyond a binomial spread) now deals the rows; a shuffled file with the same rare class, and
+    blocks whose share of it is off by chance only, keep contiguous ranges."""
+    from skpar.backend import row_groups
+
+    rng = np.random.default_rng(0)
+    y = np.zeros(50_000)
+    y[rng.choice(50_000, size=4_500, replace=False)] = 1.0
+    assert all(g.step is None for g in row_groups(y, 2))
+    assert all(g.step is None for g in row_groups(y, 16))
+    assert [(g.start, g.step) for g in row_groups(np.sort(y), 2)] == [(0, 2), (1, 2)]
+    rare = np.zeros(2_000)
+    rare[rng.choice(2_000, size=10, replace=False)] = 1.0  # five a block expected: a block with two is chance
+    assert all(g.step is None for g in row_groups(rare, 2))
+
+
 @pytest.mark.parametrize("n_out", [1, 3])
 @pytest.mark.parametrize("penalty", ["l2", "elasticnet"])
 def test_hogwild_one_row_path_is_the_batch_path(penalty, n_out):
