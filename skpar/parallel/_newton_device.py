@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._device import cupy_module
+from .._device import cupy_module, is_sparse_gpu
 
 #: dense values widened to float64 at a time (512 MB), as the GPU's normal equations
 #: (:data:`skpar.parallel._normal_equations.DEVICE_SCATTER_VALUES`) take them
@@ -49,14 +49,14 @@ def _chunks(block):
 def _times_rows(M, Xc):
     """``M Xc^T`` for a (K, d) device ``M`` and a chunk of rows: (K, m). Sparse rows take cuSPARSE's product of
     the CSR chunk with ``M^T``."""
-    if hasattr(Xc, "nnz"):
+    if is_sparse_gpu(Xc):
         return (Xc @ cupy_module().ascontiguousarray(M.T)).T
     return M @ Xc.T
 
 
 def _rows_weighted(V, Xc):
     """``V Xc`` for a (K, m) device ``V`` and a chunk of rows: (K, d)."""
-    if hasattr(Xc, "nnz"):
+    if is_sparse_gpu(Xc):
         return (Xc.T @ cupy_module().ascontiguousarray(V.T)).T
     return V @ Xc
 
@@ -128,7 +128,7 @@ def _hessian_parts(block, coef, bias, live, dw):
 
 def _gram(Xc, c):
     """``Xc^T diag(c) Xc`` (d, d) on the device; CSR rows through cuSPARSE's sparse product, made dense."""
-    if hasattr(Xc, "nnz"):
+    if is_sparse_gpu(Xc):
         import cupyx.scipy.sparse as cpsp
 
         return (Xc.T @ (cpsp.diags(c) @ Xc)).toarray()
@@ -142,7 +142,7 @@ def _hessian_diagonal(block, coef, bias, dw):
     diag = np.zeros((K, dw))
     acc = cp.zeros((K, d))
     for a, Xc in _chunks(block):
-        squares = Xc.multiply(Xc) if hasattr(Xc, "nnz") else Xc * Xc
+        squares = Xc.multiply(Xc) if is_sparse_gpu(Xc) else Xc * Xc
         acc += _rows_weighted(coef[:, a:a + Xc.shape[0]], squares)
     diag[:, :d] = cp.asnumpy(acc)
     if bias != 0.0:
