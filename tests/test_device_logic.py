@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import skpar.parallel._hydra_device as hydra_device
+import skpar.parallel._newton as newton
 import skpar.parallel._newton_device as newton_device
 import skpar.parallel._normal_equations as normal_equations
 from skpar._solver_state import SolverState
@@ -24,7 +25,7 @@ NUMPY_AS_CUPY = types.SimpleNamespace(**{k: getattr(np, k) for k in dir(np) if n
 
 @pytest.fixture
 def numpy_device(monkeypatch):
-    for module in (hydra_device, newton_device, normal_equations):
+    for module in (hydra_device, newton, newton_device, normal_equations):
         monkeypatch.setattr(module, "cupy_module", lambda: NUMPY_AS_CUPY)
 
 
@@ -49,6 +50,8 @@ class _Result:
 
 class _Rounds:
     """``SyncRounds.run`` in this thread, over the given blocks."""
+
+    backend = types.SimpleNamespace(in_process=True)  # the thread backend's: device blocks keep device vectors
 
     def __init__(self, blocks):
         self.blocks = blocks

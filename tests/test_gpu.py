@@ -380,6 +380,34 @@ def test_dca_svm_default_on_sparse_gpu_is_newton_like_cpu(dtype):
     assert plain.solver_ == "dual"
 
 
+def test_sparse_gpu_newton_conjugate_gradients_stay_on_the_device(monkeypatch):
+    """Many weights on one GPU block: Newton's directions by conjugate gradients whose vectors live on the
+    device, the rows' float64 copy and its columns kept for the fit's passes. The same model at every run (no
+    transposed cuSPARSE product, whose sums change order from run to run) and the CPU's optimum to the gaps."""
+    import skpar.parallel._newton as newton
+
+    rng = np.random.default_rng(0)
+    n, d, per_row = 8_000, 5_000, 12
+    Xs = sp.random(n, d, density=per_row / d, format="csr", random_state=0, dtype=np.float32)
+    Xs.data = rng.uniform(0.1, 1.0, Xs.nnz).astype(np.float32)
+    y = (Xs @ rng.standard_normal(d) + 0.3 * rng.standard_normal(n) > 0).astype(np.int64)
+    modules = []
+    real = newton._solve_arrays
+    monkeypatch.setattr(newton, "_solve_arrays", lambda rounds: modules.append(real(rounds)) or modules[-1])
+    fits = [DualCoordinateAscentSVM(C=1.0, solver="primal", tol=1e-6).fit(cpsp.csr_matrix(Xs), cp.asarray(y))
+            for _ in range(2)]
+    assert modules and all(m is cp for m in modules)
+    assert fits[0].n_iter_ == fits[1].n_iter_
+    np.testing.assert_array_equal(fits[0].coef_, fits[1].coef_)
+    np.testing.assert_array_equal(fits[0].intercept_, fits[1].intercept_)
+    cpu = DualCoordinateAscentSVM(C=1.0, solver="primal", tol=1e-6).fit(Xs, y)
+    t = 2.0 * y - 1.0
+    pg = _svm_primal(Xs, t, fits[0].coef_, fits[0].intercept_, 1.0, True)
+    pc = _svm_primal(Xs, t, cpu.coef_, cpu.intercept_, 1.0, True)
+    assert fits[0].duality_gap_ <= 1e-6 and cpu.duality_gap_ <= 1e-6
+    assert pg == pytest.approx(pc, rel=1e-5)
+
+
 def test_gpu_dual_with_an_intercept_on_wide_sparse_rows_converges():
     """Rows that rarely overlap but all carry the intercept's column: the whole GPU in flight at the damping of
     rows spread at random gave an infinite primal in one pass (500,000 x 500,000, 30 values a row). The damping is
