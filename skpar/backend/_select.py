@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import sys
 
 import joblib
 
@@ -11,6 +12,10 @@ from ._threads import ThreadBackend
 
 
 def _active_client():
+    if "distributed" not in sys.modules:
+        # no client and no worker without distributed imported: a fit on threads need not import it (0.38 s of
+        # a first fit's 0.45 s on the 2-core VM, more on the GPU host)
+        return None
     try:
         from distributed import get_client, get_worker
     except ImportError:  # pragma: no cover - distributed is a dependency
