@@ -370,3 +370,47 @@ def test_primal_solver_that_runs_out_of_iterations_says_so():
     with pytest.warns(ConvergenceWarning, match="Newton's method on the primal did not converge.*after 1 iterations"):
         svm = DualCoordinateAscentSVM(solver="primal", tol=1e-12, max_iter=1).fit(X, y)
     assert svm.n_iter_ == 1 and np.isfinite(svm.coef_).all() and svm.duality_gap_ > 1e-12
+
+
+class _LocalRounds:
+    """``SyncRounds.run`` over blocks in this thread."""
+
+    def __init__(self, blocks):
+        self.blocks = blocks
+
+    def run(self, fn, *args):
+        import types
+
+        return types.SimpleNamespace(results=[fn(b, *args) for b in self.blocks])
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_kappa_cap_reads_whether_the_blocks_are_samples_of_the_same_rows(sparse):
+    """``kappa_cap``: the overlap's cap (MAX_KAPPA sigma' / 2) where the blocks' column means differ beyond chance
+    (rows stored in an order); Catalyst's SDCA choice ``2 sigma' R^2 C - 1``, at least MAX_KAPPA, where it is smaller
+    and the blocks are samples of the same rows; MAX_KAPPA itself for two blocks."""
+    from skpar.backend._block import make_block
+    from skpar.parallel._cocoa import HETEROGENEOUS_Z2, blocks_z2, kappa_cap
+    from skpar.parallel._dcd_tasks import column_stats_task
+
+    rng = np.random.default_rng(0)
+    n, d, K = 8000, 40, 8
+    X = np.abs(rng.normal(size=(n, d))) * (rng.uniform(size=(n, d)) < 0.2)
+    X /= np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-12)  # unit rows: R^2 = 1 + bias^2 = 2
+    ordered = X[np.argsort(X[:, 0])]  # the rows sorted by a column: every block holds its own range of it
+
+    def rounds(Xa):
+        Xa = sp.csr_matrix(Xa) if sparse else Xa
+        return _LocalRounds([make_block(Xa[a:a + n // K], np.zeros(n // K), None, k, 0, 0.0)
+                             for k, a in enumerate(range(0, n, n // K))])
+
+    shuffled, stored = rounds(X), rounds(ordered)
+    z_random = blocks_z2(shuffled.run(column_stats_task, 1.0).results)
+    z_sorted = blocks_z2(stored.run(column_stats_task, 1.0).results)
+    assert 0.5 < z_random < 2.0 < HETEROGENEOUS_Z2 < z_sorted
+    sigma, C = 7.0, 10.0
+    r2 = 1.0 + float((X * X).sum(axis=1).mean())  # 2, but for the rare row without a value
+    assert kappa_cap(shuffled, sigma, C, 1.0) == pytest.approx(2 * sigma * r2 * C - 1, rel=1e-12)  # 279 < 350
+    assert kappa_cap(stored, sigma, C, 1.0) == MAX_KAPPA * sigma / 2
+    assert kappa_cap(shuffled, sigma, 1.0, 1.0) == MAX_KAPPA  # R^2 C = 2: the SDCA choice (27) is below the floor
+    assert kappa_cap(shuffled, 1.9, 1.0, 1.0) == MAX_KAPPA

@@ -14,19 +14,21 @@ def _exact(X, fit_intercept):
         Xd = np.hstack([Xd, np.ones((Xd.shape[0], 1))])
     lam = np.linalg.eigvalsh(Xd.T @ Xd / len(Xd))[-1]
     sq = (Xd ** 2).sum(1)
-    return sq.mean() / lam, sq.max() / lam
+    return sq.mean() / lam, sq.max() / lam, (sq ** 3).mean() / (sq ** 2).mean() / lam
 
 
 @pytest.mark.parametrize("fit_intercept", [True, False])
 def test_gram_path_is_exact_on_the_whole_sample(scheduler, fit_intercept):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(3000, 30)) * np.logspace(0, -1, 30)
+    X[::50] *= 6.0  # heavy rows: the typical estimate lies well inside (lower, upper)
     est = critical_batch_size(X, fit_intercept=fit_intercept, max_samples=10_000, client=scheduler, n_jobs=2)
-    lower, upper = _exact(X, fit_intercept)
+    lower, upper, typical = _exact(X, fit_intercept)
     assert est.n_samples == 3000
     assert est.lower == pytest.approx(lower, rel=1e-10)
     assert est.upper == pytest.approx(upper, rel=1e-10)
-    assert est.lower <= est.upper
+    assert est.typical == pytest.approx(typical, rel=1e-10)
+    assert 2 * est.lower < est.typical < est.upper
 
 
 def test_isotropic_data_has_critical_batch_near_d():

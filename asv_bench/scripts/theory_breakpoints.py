@@ -25,7 +25,8 @@ Three predictions, each checked on five problems (real sets from ``../shared/dat
   2018), past which the largest stable step of mini-batch SGD on the square loss stops growing with the batch. For
   the square loss the step's stability limit is about ``2 b / (E||x||^2 + (b - 1) lambda_max)``, so the largest stable
   step at batch ``b`` falls to half of linear growth (``b`` times the one-row step, halved) at ``b = 1 + E||x||^2 /
-  lambda_max``: the prediction is ``1 + lower``. Measured: ``ParallelSGDRegressor(solver='sgd', alpha=1e-4,
+  lambda_max``: the prediction is ``1 + lower``, and ``1 + typical`` where heavy rows set the one-row step (see
+  :class:`skpar.diagnostics.CriticalBatchSize`). Measured: ``ParallelSGDRegressor(solver='sgd', alpha=1e-4,
   learning_rate='constant', average=False, scaling_rule=None, warmup=0, n_blocks=1, max_iter=2, tol=None)`` with
   ``batch_size=b`` for b = 1, 2, 4, ..., 4,096, the largest stable ``eta0`` (no DivergenceWarning in two epochs)
   bisected in the log to a factor 2^(1/8); the breakpoint is where ``eta(b) / eta(1) = b / 2``, interpolated in the
@@ -273,7 +274,7 @@ def batch_rows():
             b *= 2
         predicted = 1.0 + cbs.lower
         rows.append((name, predicted, None if first is None else round(first, 1), b // 2, ratios,
-                     _mean_square_batch(X)))
+                     _mean_square_batch(X), 1.0 + cbs.typical))
         print(f"{name}: E||x||^2 {cbs.mean_sq_norm:.3g}, lambda_max {cbs.lambda_max:.3g}, predicted 1 + lower "
               f"{predicted:.3g}; largest stable step at batch 1 {eta1:.3g}; eta(b) / eta(1) by b "
               f"{[(bb, round(r, 2)) for bb, r in ratios]}; half of linear at b = {first}", flush=True)
@@ -328,7 +329,10 @@ def main():
         _table("Critical batch size: 1 + E||x||^2 / lambda_max against the batch at which the largest stable step "
                "is half of linear growth", "b", rows)
         _table("The same against 1 + E[||x||^2 (v.x)^2] / lambda_max^2 (mean-square stability along the top "
-               "eigenvector)", "b", [(name, ms, first, limit) for name, _, first, limit, _, ms in rows])
+               "eigenvector)", "b", [(name, ms, first, limit) for name, _, first, limit, _, ms, _ in rows])
+        _table("The same against 1 + typical = 1 + E||x||^6 / (E||x||^4 lambda_max) (one-row steps' mean-square "
+               "stability along the rows' own directions; skpar.critical_batch_size(X).typical)", "b",
+               [(name, typ, first, limit) for name, _, first, limit, _, _, typ in rows])
     if "pstar" in parts:
         rows = pstar_rows()
         _table("Shotgun: P* = d / rho (every row) against the first P whose epoch raised the objective", "P",

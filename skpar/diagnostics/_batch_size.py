@@ -49,6 +49,12 @@ class CriticalBatchSize:
         :math:`\\max\\|x\\|^2` over the sample.
     n_samples : int
         Rows the moments were estimated on.
+    typical : float
+        :math:`E\\|x\\|^6 / (E\\|x\\|^4 \\lambda_{\\max})`, between ``lower`` and ``upper``: the estimate where the
+        rows' squared norms spread (heavy rows). One-row steps are stable in mean square, for an error whose energy
+        along each row's direction is proportional to that row's squared norm :math:`s` (where the gradient noise
+        puts it) and rows that are nearly orthogonal, while :math:`\\eta < 2 E[s^2] / E[s^3]`; the batch at which
+        the largest stable step is half of linear growth is then ``1 + typical``. Rows of one norm give ``lower``.
     """
 
     lower: float
@@ -58,6 +64,7 @@ class CriticalBatchSize:
     mean_sq_norm: float
     max_sq_norm: float
     n_samples: int
+    typical: float = float("nan")
 
 
 def estimate_on_blocks(rounds: SyncRounds, n_features, *, fit_intercept, max_samples, seed,
@@ -115,7 +122,9 @@ def estimate_on_blocks(rounds: SyncRounds, n_features, *, fit_intercept, max_sam
             if done:
                 break
     lam = max(lam, np.finfo(float).tiny)
-    return CriticalBatchSize(mean_sq / lam, max_sq / lam, lam, lam_min, mean_sq, max_sq, n)
+    sq2, sq3 = sum(r["sum_sq2"] for r in res), sum(r["sum_sq3"] for r in res)
+    typical = sq3 / sq2 / lam if sq2 > 0 else mean_sq / lam
+    return CriticalBatchSize(mean_sq / lam, max_sq / lam, lam, lam_min, mean_sq, max_sq, n, typical)
 
 
 def _moments_with_cap(block, seed, fit_intercept, with_gram, cap):
@@ -148,7 +157,8 @@ def critical_batch_size(X, *, fit_intercept=True, max_samples=20_000, random_sta
     Returns
     -------
     CriticalBatchSize
-        ``lower`` :math:`= E\\|x\\|^2/\\lambda_{\\max}` and ``upper`` :math:`= \\max\\|x\\|^2/\\lambda_{\\max}`.
+        ``lower`` :math:`= E\\|x\\|^2/\\lambda_{\\max}`, ``upper`` :math:`= \\max\\|x\\|^2/\\lambda_{\\max}` and
+        ``typical`` between them (heavy rows).
     """
     from sklearn.utils import check_random_state
 

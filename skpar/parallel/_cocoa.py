@@ -31,6 +31,7 @@ from ._catalyst import MAX_KAPPA, Catalyst, _on_course, auto_kappa
 from ._dcd_tasks import (
     certificate_task,
     checkpoint_task,
+    column_stats_task,
     dcd_task,
     discard_task,
     passcode_task,
@@ -159,10 +160,7 @@ def cocoa(rounds, W, *, C, loss, pos_weight, neg_weight, bias, combine, local_it
         W += theta[:, None] * dA
         catalyst.step(W, _on_course(history))
         if choosing:
-            # kappa's cap grows with the blocks' overlap: a round of local problems that count the others' steps
-            # sigma' times progresses about sigma' times slower, as a worse-conditioned problem would (MAX_KAPPA
-            # was set on two blocks, an overlap of at most 2; docs/benchmarks.md has the blocks' table)
-            catalyst.switch_on(auto_kappa(history, cap=MAX_KAPPA * max(1.0, overlap / 2.0)), W)
+            catalyst.switch_on(auto_kappa(history, cap=kappa_cap(rounds, overlap, C, bias)), W)
             since = len(history) - 1
             plain = plain_rate(history[-2:])
         elif kappa == "auto" and catalyst.kappa and astray(history, catalyst.kappa, since, plain):
@@ -258,6 +256,64 @@ def best_share(terms, W0, dA, scale):
     curvature = Q + scale * np.einsum("kj,kj->k", dA, dA)
     theta = np.where(curvature > 0, slope / np.where(curvature > 0, curvature, 1.0), 0.0)
     return np.clip(theta, 0.0, np.minimum(top, 1.0))
+
+
+def kappa_cap(rounds, overlap, C, bias):
+    r"""The largest ``kappa`` that ``kappa='auto'`` may choose on blocks whose changes overlap by ``overlap``
+    (:func:`next_sigma`).
+
+    A round of local problems that count the others' steps ``sigma'`` times progresses about ``sigma'`` times
+    slower, as a worse-conditioned problem would, so the cap grows with the overlap: :data:`MAX_KAPPA` ``sigma' /
+    2`` (MAX_KAPPA was set on two blocks, an overlap of at most 2). Where the blocks are samples of the same data
+    (their column means within chance of the whole's, :func:`blocks_z2` at most :data:`HETEROGENEOUS_Z2`), the
+    local problems are as well conditioned as the whole's scaled by ``sigma'``, and Catalyst's choice for SDCA
+    (Lin et al. 2015: the proximal weight that makes the inner problem's condition about ``n``),
+
+    .. math::
+
+        \kappa = 2 \sigma' R^2 C - 1, \qquad R^2 = \frac{1}{n} \sum_i \|\tilde x_i\|^2
+
+    (the squared hinge's dual curvature ``1 / (2 C)``), lowers the cap where it is smaller, down to
+    :data:`MAX_KAPPA`. On Reuters (``R^2 C = 2``) 16 blocks took 99 passes with the cap from the overlap (685),
+    45 with 100; ijcnn1, whose stored rows make blocks that differ (``z^2`` 1,400), needs the overlap's cap
+    (docs/benchmarks.md). Reading the blocks' columns costs one pass, once a fit.
+    """
+    cap = MAX_KAPPA * max(1.0, overlap / 2.0)
+    if cap <= MAX_KAPPA:
+        return cap
+    stats = rounds.run(column_stats_task, bias).results
+    n = sum(st[0] for st in stats)
+    if blocks_z2(stats) > HETEROGENEOUS_Z2:
+        return cap
+    r2 = sum(st[1] for st in stats) / max(n, 1)
+    return float(min(cap, max(MAX_KAPPA, 2.0 * overlap * r2 * C - 1.0)))
+
+
+def blocks_z2(stats):
+    """The mean squared z-score of the blocks' column means against the whole's, over the blocks and the columns
+    that vary: about 1 where the blocks are random samples of the rows (the variance of a block's mean is then
+    ``var / n_b (1 - n_b / n)``), far above where the rows are stored in an order that the blocks keep.
+    ``stats``: per block ``(n_b, _, column sums, column sums of squares)`` (:func:`column_stats_task`)."""
+    n = sum(st[0] for st in stats)
+    col = sum(st[2] for st in stats)
+    mean = col / n
+    var = sum(st[3] for st in stats) / n - mean * mean
+    keep = var > 1e-12 * max(float(var.max(initial=0.0)), 1e-300)
+    if not keep.any():
+        return 0.0
+    total, count = 0.0, 0
+    for nb, _, cb, _ in stats:
+        if not 0 < nb < n:
+            continue
+        z2 = (cb[keep] / nb - mean[keep]) ** 2 / (var[keep] / nb * (1.0 - nb / n))
+        total += float(z2.sum())
+        count += int(keep.sum())
+    return total / count if count else 0.0
+
+
+#: the mean squared z-score of the blocks' column means (:func:`blocks_z2`) above which the blocks are not samples
+#: of the same rows (random blocks: about 1; ijcnn1's stored order: 1,400)
+HETEROGENEOUS_Z2 = 4.0
 
 
 def next_sigma(parts, dA, K):

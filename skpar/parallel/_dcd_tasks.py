@@ -242,6 +242,23 @@ def certificate_task(block, W, C, loss, pos_weight, neg_weight, bias):
 
 
 @gpu_variant(w_of_alpha_gpu)
+def column_stats_task(block, bias):
+    """What kappa's cap reads of the block's rows (:func:`skpar.parallel._cocoa.kappa_cap`): ``(n, sum_i ||x~_i||^2,
+    column sums, column sums of squares)``, the last two host float64 arrays (``x~ = [x, bias]``)."""
+    X = block.X
+    xp = array_module(X)
+    n = int(X.shape[0])
+    if hasattr(X, "multiply"):  # CSR rows (SciPy or CuPy)
+        squares = X.multiply(X)
+        col = to_host(xp.asarray(X.sum(axis=0, dtype=np.float64))).ravel()
+        col2 = to_host(xp.asarray(squares.sum(axis=0, dtype=np.float64))).ravel()
+    else:
+        col = to_host(X.sum(axis=0, dtype=np.float64))
+        col2 = np.einsum("ij,ij->j", X, X, dtype=np.float64) if xp is np else to_host(
+            (X.astype(xp.float64) ** 2).sum(axis=0))
+    return n, float(col2.sum()) + n * bias * bias, np.asarray(col, dtype=np.float64), np.asarray(col2, np.float64)
+
+
 def w_of_alpha_task(block, shape, bias):
     """``sum_i alpha_ik t_ik x~_i`` over the block: its exact share of ``w(alpha)``."""
     out = np.zeros(shape)

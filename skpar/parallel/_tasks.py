@@ -316,9 +316,9 @@ def _sample_matrix(block, max_rows, seed):
 def moments_task(block, max_rows, seed, fit_intercept, with_gram):
     """Second moments of a row sample: what the critical batch size and the step size are estimated from.
 
-    Returns a dict with the sample size, the sum and the max of ``||x~||^2`` (``x~ = [x, 1]`` with an intercept),
-    and, if ``with_gram``, the sample's Gram matrix ``sum x~ x~^T``, else the sum of its rows ``x~`` (CPU blocks);
-    also the block's row count and weight total.
+    Returns a dict with the sample size, the sums of ``||x~||^2`` and of its square and cube, and its max (``x~ =
+    [x, 1]`` with an intercept), and, if ``with_gram``, the sample's Gram matrix ``sum x~ x~^T``, else the sum of
+    its rows ``x~`` (CPU blocks); also the block's row count and weight total.
     """
     rows = sample_rows(block, max_rows, seed)
     X = block.X
@@ -327,6 +327,8 @@ def moments_task(block, max_rows, seed, fit_intercept, with_gram):
     out = {
         "n_sample": int(rows.shape[0]),
         "sum_sq": float(sq.sum()),
+        "sum_sq2": float((sq * sq).sum()),
+        "sum_sq3": float((sq * sq * sq).sum()),
         "max_sq": float(sq.max()) if sq.size else 0.0,
         "n_rows": int(block.n_train),
         "gram": None,
