@@ -70,9 +70,10 @@ def test_a_fit_on_threads_does_not_import_distributed():
     import sys
 
     code = ("import sys, numpy as np\n"
-            "from skpar import AveragedSGDClassifier, ParallelSGDRegressor\n"
+            "from skpar import AveragedSGDClassifier, DualCoordinateAscentSVM, ParallelSGDRegressor, ShotgunLasso\n"
             "X = np.random.default_rng(0).normal(size=(300, 5)); y = (X[:, 0] > 0).astype(int)\n"
             "AveragedSGDClassifier().fit(X, y); ParallelSGDRegressor().fit(X, X[:, 1])\n"
+            "DualCoordinateAscentSVM().fit(X, y); ShotgunLasso().fit(X, X[:, 1])\n"
             "print('distributed' in sys.modules)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "False"
