@@ -730,3 +730,26 @@ def test_dropin_damps_its_intercept_on_sparse_gpu_rows_as_on_the_cpu():
         assert np.isfinite(damped) and abs(undamped) > 0
         ratios.append(abs(damped) / abs(undamped))
     assert max(ratios) < 0.5, ratios  # CPU 0.15 on this problem
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_block_statistics_on_gpu_are_the_hosts(sparse):
+    """The moments of the critical batch size (with the squared norms' square and cube sums of ``typical``) and
+    the column sums of kappa's cap, on a GPU block, against the host block's: every row sampled, the same sums."""
+    from skpar.backend._block import make_block
+    from skpar.backend._gpu_block import make_gpu_block
+    from skpar.parallel._dcd_tasks import column_stats_task
+    from skpar.parallel._tasks import moments_task
+
+    X, y = make_classification(n_samples=3_000, n_features=40, random_state=0)
+    Xh = _sparsify(X) if sparse else X
+    host = make_block(Xh, y.astype(np.float64), None, 0, 0, 0.0)
+    gpu = make_gpu_block(_gpu(Xh), cp.asarray(y, dtype=cp.float64), None, 0)
+    mh, mg = moments_task(host, 10_000, 0, True, False), moments_task(gpu, 10_000, 0, True, False)
+    assert mh["n_sample"] == mg["n_sample"] == 3_000
+    for key in ("sum_sq", "sum_sq2", "sum_sq3", "max_sq"):
+        assert mg[key] == pytest.approx(mh[key], rel=1e-10)
+    sh, sg = column_stats_task(host, 1.0), column_stats_task(gpu, 1.0)
+    assert sg[0] == sh[0] and sg[1] == pytest.approx(sh[1], rel=1e-10)
+    np.testing.assert_allclose(sg[2], sh[2], rtol=1e-10, atol=1e-9)
+    np.testing.assert_allclose(sg[3], sh[3], rtol=1e-10)
