@@ -241,7 +241,6 @@ def certificate_task(block, W, C, loss, pos_weight, neg_weight, bias):
     return (certificate_dense_outputs if K > 1 else certificate_dense)(block.X, *args)
 
 
-@gpu_variant(w_of_alpha_gpu)
 def column_stats_task(block, bias):
     """What kappa's cap reads of the block's rows (:func:`skpar.parallel._cocoa.kappa_cap`): ``(n, sum_i ||x~_i||^2,
     column sums, column sums of squares)``, the last two host float64 arrays (``x~ = [x, bias]``)."""
@@ -259,6 +258,7 @@ def column_stats_task(block, bias):
     return n, float(col2.sum()) + n * bias * bias, np.asarray(col, dtype=np.float64), np.asarray(col2, np.float64)
 
 
+@gpu_variant(w_of_alpha_gpu)
 def w_of_alpha_task(block, shape, bias):
     """``sum_i alpha_ik t_ik x~_i`` over the block: its exact share of ``w(alpha)``."""
     out = np.zeros(shape)
