@@ -128,16 +128,22 @@ def test_device_column_blocks_solve_the_host_blocks_problem(numpy_device, monkey
     s = sw * n / sw.sum()
     yc = y - s @ y / n
     splits = np.array_split(np.arange(d), K)
-    fits = []
-    for make in (lambda c: ColumnBlock(X[:, c], s, c, True),
-                 lambda c: hydra_device.DeviceColumnBlock.from_pieces([X[:200, c], X[200:, c]], s, c, True)):
+    fits, histories = [], ([], [])
+    for make, history in zip((lambda c: ColumnBlock(X[:, c], s, c, True),
+                              lambda c: hydra_device.DeviceColumnBlock.from_pieces([X[:200, c], X[200:, c]], s, c,
+                                                                                   True)), histories,
+                                 strict=True):
         fits.append(hydra_lasso(_Rounds([make(c) for c in splits]), splits, yc, s, np.zeros(d), 0.05, 0.01,
-                                max_rounds=5000, tol=1e-12, selection=selection, seeds=np.arange(100), history=[]))
+                                max_rounds=5000, tol=1e-12, selection=selection, seeds=np.arange(100),
+                                history=history))
     (w_host, _, rounds_host, ok_host), (w_dev, gap_dev, rounds_dev, ok_dev) = fits
     assert ok_host and ok_dev and gap_dev <= 1e-12
     np.testing.assert_allclose(w_dev, w_host, atol=1e-6)
-    if selection == "cyclic":  # the same coordinate order: the same rounds
-        assert rounds_dev == rounds_host
+    if selection == "cyclic":
+        # the same coordinate order: the same rounds, to rounding, while the gaps are far above it (the shares
+        # and sigma' that the rounds measure near the optimum move with the sums' order: the stop's round may)
+        early = [[row["gap"] for row in h[:100]] for h in histories]
+        np.testing.assert_allclose(early[1], early[0], rtol=1e-6)
 
 
 # ---- the host-side choices of the GPU kernels: launch geometry, row orders, steps in flight, input checks ---------
