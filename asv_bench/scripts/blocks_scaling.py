@@ -19,8 +19,11 @@ epochs that reach it" has no meaning.
 All with ``random_state=0``. The last column is the passes over K = 1's: issue 22 asks for at most 2 at K = 16 and
 4 at K = 64.
 
+- ``ShotgunLasso(alpha=0.1 alpha_max, n_blocks=K, max_iter=3000)`` (``--only lasso``, on the Lasso sets and
+  dorothea): the rounds of its column blocks to its default duality gap ("-": not in 3,000).
+
 Usage: python asv_bench/scripts/blocks_scaling.py [--sets a9a,ijcnn1,reuters,cpusmall] [--blocks 1,2,4,8,16]
-       [--only svm,regressor,classifier] [--target 1e-2]
+       [--only svm,regressor,classifier,lasso] [--target 1e-2]
 """
 
 import argparse
@@ -32,7 +35,8 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression, Ridge
 
-from skpar import AveragedSGDClassifier, DualCoordinateAscentSVM, ParallelSGDRegressor
+from skpar import AveragedSGDClassifier, DualCoordinateAscentSVM, ParallelSGDRegressor, ShotgunLasso
+from skpar.linear_model import alpha_max
 
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
@@ -52,6 +56,18 @@ def _svm_rows(name, X, y, blocks):
             est = DualCoordinateAscentSVM(solver="dual", combine=combine, n_blocks=K, tol=1e-3, max_iter=2000,
                                           random_state=0).fit(X, y)
             rows.append((name, f"SVM dual, combine={combine!r}", K, int(est.n_iter_), est.duality_gap_))
+    return rows
+
+
+def _lasso_rows(name, X, y, blocks):
+    """ShotgunLasso's column blocks (Hydra rounds on threads): rounds to its default gap at ``0.1 alpha_max``."""
+    y = np.asarray(y, dtype=np.float64)
+    alpha = 0.1 * alpha_max(X, y)
+    rows = []
+    for K in blocks:
+        est = ShotgunLasso(alpha=alpha, n_blocks=K, max_iter=3000, random_state=0).fit(X, y)
+        rows.append((name, "Lasso column blocks", K, int(est.n_iter_) if est.n_iter_ < 3000 else None,
+                     est.dual_gap_))
     return rows
 
 
@@ -122,6 +138,8 @@ def main():
                 new += _sgd_rows(name, X, y, blocks, args.target, classifier=True)
         elif task == "regression" and "regressor" in only:
             new += _sgd_rows(name, X, y, blocks, args.target, classifier=False)
+        if (task == "lasso" or name == "dorothea") and "lasso" in only:
+            new += _lasso_rows(name, X, y, blocks)
         for r in new:  # as it goes
             print("  ".join(str(v) for v in r), flush=True)
         rows += new
