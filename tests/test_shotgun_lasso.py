@@ -224,9 +224,10 @@ def test_column_blocks_take_the_share_that_descends_most():
     rng = np.random.default_rng(0)
     n, d = 60, 25
 
-    def F(t, w, steps, s, r, D, l1, l2):
+    def F(t, w, steps, s, r, D, l1, l2):  # the objective at each share of the array t
+        t = np.atleast_1d(t)[:, None]
         v = w + t * steps
-        return 0.5 * float(s @ (r - t * D) ** 2) / n + l1 * np.abs(v).sum() + 0.5 * l2 * float(v @ v)
+        return 0.5 * ((r - t * D) ** 2 @ s) / n + l1 * np.abs(v).sum(axis=1) + 0.5 * l2 * (v * v).sum(axis=1)
 
     grid = np.linspace(0.0, 1.0, 20_001)
     for _ in range(30):
@@ -238,7 +239,7 @@ def test_column_blocks_take_the_share_that_descends_most():
         args = (w, steps, s, r, D, rng.uniform(0.0, 0.5), rng.uniform(0.0, 0.1))
         theta = best_share(types.SimpleNamespace(s=s, n=n), w, r, steps, D, *args[-2:])
         assert 0.0 <= theta <= 1.0
-        assert F(theta, *args) <= min(F(t, *args) for t in grid) + 1e-12
+        assert F(theta, *args)[0] <= F(grid, *args).min() + 1e-12
 
 
 @pytest.mark.parametrize("K", [8, 16])
