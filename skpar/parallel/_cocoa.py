@@ -281,7 +281,10 @@ def kappa_cap(rounds, overlap, C, bias):
     cap = MAX_KAPPA * max(1.0, overlap / 2.0)
     if cap <= MAX_KAPPA:
         return cap
-    stats = rounds.run(column_stats_task, bias).results
+    try:
+        stats = rounds.run(column_stats_task, bias).results
+    except LostBlocksError:  # the next round meets the loss and rolls back; the overlap's cap is the safe one
+        return cap
     n = sum(st[0] for st in stats)
     if blocks_z2(stats) > HETEROGENEOUS_Z2:
         return cap
