@@ -9,7 +9,7 @@ but then the rounds grow as K where the blocks' changes barely overlap (Mug32: 1
 16). So only the first round (and a round after one that found no descent) runs at ``sigma = K``; the others take
 ``sigma'`` from the overlap of the last round's changes (:func:`next_overlap`) and the share of the summed change
 that minimises the objective along it (:func:`best_share`), so that no round raises the objective (Mug32 on 16
-blocks: 179 rounds; docs/benchmarks.md).
+blocks: 153 rounds; docs/benchmarks.md).
 Only the residual (n numbers) and the block's coordinates travel; the columns never move. On a dask-cuda cluster the
 blocks are GPU column blocks (:mod:`skpar.parallel._hydra_device`), the same rounds.
 """
