@@ -753,3 +753,22 @@ def test_block_statistics_on_gpu_are_the_hosts(sparse):
     assert sg[0] == sh[0] and sg[1] == pytest.approx(sh[1], rel=1e-10)
     np.testing.assert_allclose(sg[2], sh[2], rtol=1e-10, atol=1e-9)
     np.testing.assert_allclose(sg[3], sh[3], rtol=1e-10)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_w_of_alpha_on_a_gpu_block_is_the_hosts(sparse):
+    """``w_of_alpha_task`` dispatches to the device on a GPU block (its ``gpu_variant``; an edit once moved the
+    decorator to the task above it): the block's share of ``w(alpha)`` with the intercept's column, as on the host."""
+    from skpar.backend._block import make_block
+    from skpar.backend._gpu_block import make_gpu_block
+    from skpar.parallel._dcd_tasks import w_of_alpha_task
+
+    X, y = make_classification(n_samples=2_000, n_features=30, random_state=0)
+    Xh = _sparsify(X) if sparse else X
+    alpha = np.random.default_rng(0).uniform(0.0, 1.0, size=(1, 2_000))
+    host = make_block(Xh, y.astype(np.float64), None, 0, 0, 0.0)
+    host.alpha = alpha
+    gpu = make_gpu_block(_gpu(Xh), cp.asarray(y, dtype=cp.float64), None, 0)
+    gpu.alpha = cp.asarray(alpha)
+    np.testing.assert_allclose(w_of_alpha_task(gpu, (1, 31), 1.0), w_of_alpha_task(host, (1, 31), 1.0),
+                               rtol=1e-10, atol=1e-10)
