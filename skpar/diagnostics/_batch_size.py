@@ -122,8 +122,10 @@ def estimate_on_blocks(rounds: SyncRounds, n_features, *, fit_intercept, max_sam
             if done:
                 break
     lam = max(lam, np.finfo(float).tiny)
-    sq2, sq3 = sum(r["sum_sq2"] for r in res), sum(r["sum_sq3"] for r in res)
-    typical = sq3 / sq2 / lam if sq2 > 0 else mean_sq / lam
+    # E[s^3] / E[s^2] from each block's sums scaled by its own max, rescaled to the largest (no overflow)
+    sq3 = sum((r["max_sq"] / max_sq) ** 3 * r["sum_q3"] for r in res if r["max_sq"] > 0)
+    sq2 = sum((r["max_sq"] / max_sq) ** 2 * r["sum_q2"] for r in res if r["max_sq"] > 0)
+    typical = max_sq * (sq3 / sq2) / lam if sq2 > 0 else mean_sq / lam
     return CriticalBatchSize(mean_sq / lam, max_sq / lam, lam, lam_min, mean_sq, max_sq, n, typical)
 
 

@@ -105,3 +105,12 @@ def gather_columns(X, cols, start, stop, out):
     for i in range(start, stop):
         for k in range(cols.shape[0]):
             out[i, k] = X[i, cols[k]]
+
+
+def norm_powers(sq) -> dict:
+    """``max_sq`` (the largest of the squared norms ``sq``, NumPy or CuPy) and ``sum_q2``, ``sum_q3``: the sums of
+    the squares and cubes of ``sq / max_sq``, whose ratio the critical batch size's ``typical`` takes (scaled, so
+    that norms of 1e150 do not overflow in their cubes)."""
+    top = float(sq.max()) if sq.size else 0.0
+    q = sq / top if top > 0.0 else sq
+    return {"max_sq": top, "sum_q2": float((q * q).sum()), "sum_q3": float((q * q * q).sum())}

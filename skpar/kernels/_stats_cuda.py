@@ -10,6 +10,7 @@ import numpy as np
 
 from .._device import cupy_module
 from ._loss import SOFTMAX
+from ._stats import norm_powers
 
 
 def _sample(block, max_rows, seed):
@@ -35,8 +36,7 @@ def moments_gpu(block, max_rows, seed, fit_intercept, with_gram):
         Xs = Xs.astype(np.float64)
         sq = (Xs * Xs).sum(axis=1) + extra
         dense = Xs
-    out = {"n_sample": int(rows.shape[0]), "sum_sq": float(sq.sum()), "sum_sq2": float((sq * sq).sum()),
-           "sum_sq3": float((sq * sq * sq).sum()), "max_sq": float(sq.max()) if sq.size else 0.0,
+    out = {"n_sample": int(rows.shape[0]), "sum_sq": float(sq.sum()), **norm_powers(sq),
            "n_rows": int(block.n_train), "gram": None}
     if with_gram and rows.shape[0]:
         cp = cupy_module()

@@ -22,6 +22,7 @@ from ..kernels import (
 from ..kernels._loss import SOFTMAX
 from ..kernels._replica import fold_replica, hogwild_csr_replica, stable_period
 from ..kernels._sgd_cuda import sgd_epoch_gpu
+from ..kernels._stats import norm_powers
 from ..kernels._stats_cuda import matvec_gpu, moments_gpu, zero_loss_gpu
 from ._results import HogwildResult, OneshotResult, StepsResult
 
@@ -316,9 +317,9 @@ def _sample_matrix(block, max_rows, seed):
 def moments_task(block, max_rows, seed, fit_intercept, with_gram):
     """Second moments of a row sample: what the critical batch size and the step size are estimated from.
 
-    Returns a dict with the sample size, the sums of ``||x~||^2`` and of its square and cube, and its max (``x~ =
-    [x, 1]`` with an intercept), and, if ``with_gram``, the sample's Gram matrix ``sum x~ x~^T``, else the sum of
-    its rows ``x~`` (CPU blocks); also the block's row count and weight total.
+    Returns a dict with the sample size, the sum of ``||x~||^2`` (``x~ = [x, 1]`` with an intercept), its max and
+    the sums of its square and cube scaled by the max (:func:`norm_powers`), and, if ``with_gram``, the sample's Gram
+    matrix ``sum x~ x~^T``, else the sum of its rows ``x~`` (CPU blocks); also the block's row count and weight total.
     """
     rows = sample_rows(block, max_rows, seed)
     X = block.X
@@ -327,9 +328,7 @@ def moments_task(block, max_rows, seed, fit_intercept, with_gram):
     out = {
         "n_sample": int(rows.shape[0]),
         "sum_sq": float(sq.sum()),
-        "sum_sq2": float((sq * sq).sum()),
-        "sum_sq3": float((sq * sq * sq).sum()),
-        "max_sq": float(sq.max()) if sq.size else 0.0,
+        **norm_powers(sq),
         "n_rows": int(block.n_train),
         "gram": None,
     }
