@@ -54,6 +54,7 @@ from skpar.datasets import load_mug32, make_correlated_regression
 from skpar.diagnostics import shotgun_parallelism
 from skpar.exceptions import DivergenceError, DivergenceWarning
 from skpar.linear_model import alpha_max
+from skpar.parallel._cocoa import HETEROGENEOUS_Z2, blocks_z2
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from benchmarks.datasets import available, load  # noqa: E402
@@ -142,29 +143,18 @@ def _oneshot(X, y, K):
 #: the rows a block needs for one-shot averaging to cost under 1%, per effective parameter: the rule of
 #: ``n_blocks='auto'`` for averaged models (skpar.linear_model._n_blocks), read here as a prediction
 ROWS_PER_PARAMETER = 20
-#: the mean squared z-score of two blocks' column means above which the blocks are not exchangeable (about 1 for
-#: blocks drawn at random; ijcnn1's stored order gives 1,400)
-HETEROGENEOUS_Z2 = 4.0
-
-
 def _block_z2(X, y):
-    """The mean over columns of the squared z-score of the difference of the two blocks' column means, as the fit
-    cuts the rows into two blocks (``row_groups``): about 1 where the blocks are exchangeable."""
+    """The library's test of whether blocks are samples of the same rows (``skpar.parallel._cocoa.blocks_z2``, the
+    mean squared z-score of the blocks' column means against the whole's: about 1 where they are) on the two blocks
+    the fit cuts (``row_groups``). For two halves it is the squared z-score of the halves' difference."""
     from skpar.backend._base import row_groups
+    from skpar.backend._block import make_block
+    from skpar.parallel._dcd_tasks import column_stats_task
 
-    n = X.shape[0]
-    groups = [np.arange(n)[g] for g in row_groups(y, 2)]
-    Xd = X.toarray() if sp.issparse(X) and X.shape[1] <= 4096 else X
-    if sp.issparse(Xd):
-        mean = [np.asarray(Xd[g].mean(axis=0)).ravel() for g in groups]
-        var = np.asarray(Xd.multiply(Xd).mean(axis=0)).ravel() - np.asarray(Xd.mean(axis=0)).ravel() ** 2
-    else:
-        mean = [Xd[g].mean(axis=0) for g in groups]
-        var = Xd.var(axis=0)
-    m = min(len(g) for g in groups)
-    keep = var > 0
-    z = (mean[0] - mean[1])[keep] / np.sqrt(2.0 * var[keep] / m)
-    return float(np.mean(z * z))
+    X = sp.csr_matrix(X) if sp.issparse(X) else np.asarray(X)
+    stats = [column_stats_task(make_block(X[g], np.asarray(y)[g], None, k, 0, 0.0), 0.0)
+             for k, g in enumerate(row_groups(y, 2))]
+    return blocks_z2(stats)
 
 
 def kappa_rows():

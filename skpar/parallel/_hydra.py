@@ -202,8 +202,7 @@ def best_share(data, w, r, steps, D, l1, l2):
     b = -float(data.s @ (D * r)) / data.n + l2 * float(dw @ w0)
     # the l1 part's right derivative at 0: sign(w_j) dw_j, or |dw_j| where w_j = 0 (it moves away from 0)
     slope = float(np.where(w0 != 0.0, np.sign(w0) * dw, np.abs(dw)).sum())
-    with np.errstate(divide="ignore", invalid="ignore"):
-        cross = np.where(w0 != 0.0, -w0 / dw, -1.0)
+    cross = -w0 / dw  # where each moved coordinate meets 0 (dw != 0 by the choice of the moved ones)
     inside = (cross > 0.0) & (cross < 1.0)
     order = np.argsort(cross[inside], kind="stable")
     ends = np.append(cross[inside][order], 1.0)  # each segment's right end
