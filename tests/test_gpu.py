@@ -572,11 +572,12 @@ def test_sgd_kernel_with_one_worker_is_the_cpu_kernel(average, team, monkeypatch
     assert gpu[4] == cpu[4] and not gpu[8]
 
 
-@pytest.mark.parametrize("team", [1, 2], ids=["warp-workers", "teams-of-2"])
-def test_sgd_kernel_workers_are_cpu_kernels_on_their_stripes(team, monkeypatch):
+@pytest.mark.parametrize("team, batch", [(1, 8), (2, 8), (4, 16)], ids=["warp-workers", "teams-of-2", "teams-of-4"])
+def test_sgd_kernel_workers_are_cpu_kernels_on_their_stripes(team, batch, monkeypatch):
     """Several workers, rows not a multiple of their number: each worker takes the CPU kernel's steps over its rows
     (one in every full stripe, in the epoch's stripe order, then one in the partial stripe if it has one), and the
-    launch returns their models averaged by the rows each saw."""
+    launch returns their models averaged by the rows each saw. Teams of 4 take the default batch of 16 (4 rows a
+    warp), whose rows the kernel finds by additions across the batches' jumps."""
     monkeypatch.setenv("SKPAR_SGD_TEAM", str(team))
     from skpar.backend._gpu_block import make_gpu_block
     from skpar.kernels import sgd_dense
@@ -589,10 +590,10 @@ def test_sgd_kernel_workers_are_cpu_kernels_on_their_stripes(team, monkeypatch):
     X = rng.normal(size=(n, d))
     y = X @ rng.normal(size=d) + 0.1 * rng.normal(size=n)
     plan = SGDPlan(loss=make_loss("squared_error"), pos_weight=np.ones(1), neg_weight=np.ones(1), l2=1e-3, l1=0.0,
-                   fit_intercept=True, batch_size=8, schedule=CONSTANT, eta=0.01, power_t=0.25, samples_per_step=8.0,
-                   warmup_steps=0.0, eta_start=0.01, avg_start=0, blowup=1e30)
+                   fit_intercept=True, batch_size=batch, schedule=CONSTANT, eta=0.01, power_t=0.25,
+                   samples_per_step=float(batch), warmup_steps=0.0, eta_start=0.01, avg_start=0, blowup=1e30)
     block = make_gpu_block(cp.asarray(X), cp.asarray(y), None, 0)
-    nw = block.n_workers(sgd_warps_kernel(X.dtype, d, True, plan.loss, CONSTANT, 8))
+    nw = block.n_workers(sgd_warps_kernel(X.dtype, d, True, plan.loss, CONSTANT, batch))
     assert nw == 3  # 1,024 rows a worker at least
     W0, B0 = rng.normal(size=(1, d)) * 0.1, np.array([0.5])
     gpu = sgd_epoch_gpu(block, (W0, B0, W0.copy(), B0.copy(), 0), plan, 11, 0)
@@ -604,15 +605,32 @@ def test_sgd_kernel_workers_are_cpu_kernels_on_their_stripes(team, monkeypatch):
         rows = ((s0 + a * np.arange(S)) % S) * nw + slot
         if S * nw + slot < n:
             rows = np.append(rows, S * nw + slot)
-        out = sgd_dense(X, y, np.ones(n), rows.astype(np.int64), W0, B0, W0.copy(), B0.copy(), 0, 0, 8, 1 << 40,
+        out = sgd_dense(X, y, np.ones(n), rows.astype(np.int64), W0, B0, W0.copy(), B0.copy(), 0, 0, batch, 1 << 40,
                         plan.loss.kernel, 0, 0.1, np.ones(1), np.ones(1), 1e-3, 0.0, 1.0, CONSTANT, 0.01, 0.25,
-                        8.0, 0.0, 0.01, 0, 1e30, False)
+                        float(batch), 0.0, 0.01, 0, 1e30, False)
         W, B, Wbar = W + len(rows) * out[0][0], B + len(rows) * out[1][0], Wbar + len(rows) * out[2][0]
         seen.append(len(rows))
     assert sorted(seen) == [S, S + 1, S + 1] and gpu[6] == n
     np.testing.assert_allclose(gpu[0][0], W / n, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(gpu[1][0], B / n, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(gpu[2][0], Wbar / n, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("average", [False, True], ids=["plain", "averaged"])
+def test_default_register_kernel_keeps_its_workers_resident(average):
+    """The default teams (4 warps, batches of 16) stay SGD_WARPS_PER_SM to an SM: the kernel's registers are capped
+    for that, since the workers launched are those that fit, and a kernel that grew past 168 registers a thread
+    had silently run two teams an SM (another partition of the rows, other iterates)."""
+    from skpar.backend._gpu_block import make_gpu_block
+    from skpar.kernels._cuda import SGD_WARPS_PER_SM, device_attributes, sgd_warps_kernel
+
+    sms = device_attributes()["MultiProcessorCount"]
+    n = SGD_WARPS_PER_SM * sms * 1024  # enough rows for every wanted worker (1,024 rows a worker at least)
+    block = make_gpu_block(cp.zeros((n, 100), dtype=cp.float32), cp.zeros(n), None, 0)
+    for loss in ("squared_error", "hinge", "log_loss"):
+        fn = sgd_warps_kernel(cp.float32, 100, average, make_loss(loss), 0, 16)
+        assert block.n_workers(fn) == SGD_WARPS_PER_SM * sms, (loss, fn.attributes["num_regs"])
+        assert fn.attributes["local_size_bytes"] == 0, (loss, "registers spilled")
 
 
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])

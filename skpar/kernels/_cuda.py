@@ -100,16 +100,19 @@ def sgd_warps_kernel(dtype, d, average, loss, schedule, batch=1):
     """The register SGD kernel for ``d`` columns, with the Polyak average or not, for a loss object, a schedule and
     the workers' batch size (rows of one batch are worked on in groups: see ``sgd_warps`` in _source_sgd.py)."""
     nc = max(1, -(-int(d) // 32))
-    # no floor on resident blocks (MINB 1): the ring of rows takes registers (158 with the average), and capping
-    # them at 128 (MINB 2) spilled it; few workers an SM need few registers in all (docs/benchmarks.md,
-    # "Measurements behind the code's choices", has both settings' epochs)
-    minb = int(os.environ.get("SKPAR_SGD_MINB", 1))  # for studies (gpu_benchmark.py --parts passes)
     ring, g = sgd_ring(nc, batch, int(os.environ.get("SKPAR_SGD_RING", SGD_RING)),
                        int(os.environ.get("SKPAR_SGD_GROUP", SGD_GROUP)),
                        int(os.environ.get("SKPAR_SGD_RING_REGS", 64)))
     nw = sgd_team(batch, g)
+    # Teams of up to SGD_TEAM warps: registers capped so that SGD_WARPS_PER_SM teams stay resident on an SM (168 a
+    # thread for teams of 4), since the workers launched are those that fit (sgd_workers): a kernel at 180 registers
+    # held two teams an SM, and with fewer workers its epochs were another partition's. One-warp workers and larger
+    # teams (studies): no floor (MINB 1): the ring of rows takes registers, and capping one-warp workers at 128
+    # (MINB 2) spilled it (docs/benchmarks.md, "Measurements behind the code's choices")
+    capped = 1 < nw <= SGD_TEAM
+    minb = int(os.environ.get("SKPAR_SGD_MINB", math.ceil(SGD_WARPS_PER_SM) if capped else 1))  # env: studies
     fn = kernel("sgd_warps", ctype(dtype), type(loss), NC=nc, AVG=int(average), SCHED=int(schedule),
-                MINB=minb, R=ring, G=g, NW=nw)
+                MINB=minb, LBT=nw * 32 if nw > 1 else THREADS, R=ring, G=g, NW=nw)
     _TEAM[id(fn)] = nw
     return fn
 

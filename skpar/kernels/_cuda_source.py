@@ -65,7 +65,9 @@ __device__ __forceinline__ void loss_deriv(double p, double y, double eps, doubl
 // the step size of global step t: skpar.kernels._schedule.step_size
 __device__ __forceinline__ double step_size(long long t, int schedule, double eta, double power_t, double sps,
                                             double warm, double eta_start) {
-    double e = schedule == 1 ? eta / pow(1.0 + (double)t * sps, power_t) : eta;
+    // power_t 1 (learning_rate='optimal') divides without pow, as the CPU kernels do: the same steps to the bit
+    double base = 1.0 + (double)t * sps;
+    double e = schedule == 1 ? eta / (power_t == 1.0 ? base : pow(base, power_t)) : eta;
     if ((double)t < warm) e = eta_start + (e - eta_start) * ((double)t + 1.0) / warm;
     return e;
 }

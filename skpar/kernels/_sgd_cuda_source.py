@@ -6,6 +6,7 @@ SGD_WARPS = r"""
 #define AVG __AVG__
 #define SCHED __SCHED__
 #define MINB __MINB__
+#define LBT __LBT__
 #define R __R__
 #define G __G__
 #define NW __NW__
@@ -44,7 +45,7 @@ __device__ __forceinline__ long long next_stripe(long long s, long long a, long 
     in_batch = 0; \
 }
 
-extern "C" __global__ void __launch_bounds__(256, MINB) sgd_warps(
+extern "C" __global__ void __launch_bounds__(LBT, MINB) sgd_warps(
     const T* __restrict__ X, const double* __restrict__ y, const double* __restrict__ sw,
     long long n, int d, long long s0, long long sa, long long n_stripes, int n_workers, int shift,
     const double* __restrict__ w0, double b0, const double* __restrict__ wbar0, double bbar0, long long navg0,
@@ -97,12 +98,21 @@ extern "C" __global__ void __launch_bounds__(256, MINB) sgd_warps(
     // the worker's batches are PB rows a warp: the warp's i-th row is row q(i) of the worker's pass
     const long long PB = batch / NW;
     const long long total = (mine + batch - 1) / batch * PB;  // rows a warp steps through, the last batch padded
-    long long s = s0, issued = 0, jw = 0;  // jw: the warp's rows stepped through
+    long long s = s0, issued = 0, jw = 0, in_batch_rows = 0;  // jw: the warp's rows stepped through
 #if NW > 1
+    // the warp's next row is q = (i / PB) batch + wid PB + i % PB of the worker's pass (its i-th), in the stripe
+    // (s0 + q sa) mod S: both kept by additions, since a 64-bit division or remainder is a software routine on the
+    // GPU, and the four a row took stood in the chain of instructions between a worker's steps
+    long long q_next = wid * PB, in_share = 0;
+    long long pos = n_stripes > 0 ? (s0 + (q_next % n_stripes) * sa) % n_stripes : 0;
+    const long long pos_step = n_stripes > 0 ? sa % n_stripes : 0;
+    const long long pos_jump = n_stripes > 0 ? ((batch - PB + 1) % n_stripes) * sa % n_stripes : 0;
 #define ROW_OF_SLOT(r_) \
-        long long q_ = (issued / PB) * batch + wid * PB + issued % PB; \
-        long long r_ = q_ >= mine ? n : (q_ < n_stripes ? ((s0 + (q_ % n_stripes) * sa) % n_stripes) * n_workers \
-                                                          + slot : n_stripes * n_workers + slot);
+        long long r_ = q_next >= mine ? n : (q_next < n_stripes ? pos * n_workers + slot \
+                                                                : n_stripes * n_workers + slot); \
+        if (++in_share == PB) { in_share = 0; q_next += batch - PB + 1; pos += pos_jump; } \
+        else { q_next += 1; pos += pos_step; } \
+        if (pos >= n_stripes) pos -= n_stripes;
 #else
 #define ROW_OF_SLOT(r_) \
         long long r_ = issued < n_stripes ? s * n_workers + slot \
@@ -213,7 +223,10 @@ extern "C" __global__ void __launch_bounds__(256, MINB) sgd_warps(
             for (int v = 0; v < G; ++v) here += (int)vq[u0 + v];
             in_batch += here;
             jw += G;
-            if (jw <= total && jw % PB == 0) {  // the end of a batch (the same groups in every warp of a team)
+            in_batch_rows += G;  // jw % PB, by additions (G divides PB)
+            const bool batch_end = in_batch_rows == PB;
+            if (batch_end) in_batch_rows = 0;
+            if (jw <= total && batch_end) {  // the end of a batch (the same groups in every warp of a team)
                 TEAM_SUM
                 if (in_batch > 0) SGD_STEP(jw == total)
             }
