@@ -6,6 +6,7 @@ generator, which an estimator with ``random_state=None`` draws from, is reseeded
 """
 
 import os
+import types
 import warnings
 
 import numpy as np
@@ -67,3 +68,18 @@ def ridge_objective(X, y, w, b, alpha, sample_weight=None):
     r = y - (X @ w) - b
     s = np.ones(len(y)) if sample_weight is None else sample_weight
     return 0.5 * np.mean(s * r * r) + 0.5 * alpha * w @ w
+
+
+class InThreadRounds:
+    """``SyncRounds.run`` in this thread over the given blocks (the solvers' round boundary, without a backend): for
+    tests of a driver's logic on hand-made blocks."""
+
+    backend = types.SimpleNamespace(in_process=True)  # the thread backend's: device blocks keep device vectors
+
+    def __init__(self, blocks):
+        self.blocks = blocks
+
+    def run(self, fn, *args, per_block=None):
+        extra = per_block or [()] * len(self.blocks)
+        return types.SimpleNamespace(results=[fn(b, *args, *e) for b, e in zip(self.blocks, extra, strict=True)],
+                                     bytes_sent=0)

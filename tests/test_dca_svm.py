@@ -14,6 +14,8 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from skpar import DualCoordinateAscentSVM
 from skpar.parallel._catalyst import MAX_KAPPA
 
+from .conftest import InThreadRounds
+
 EXPECTED_FAILED = {
     # each row's dual variable is capped at C s_i: weight 2 is a cap of 2C, two copies are two caps of C; the
     # optimum is the same but a finite number of passes reaches it along different paths
@@ -372,18 +374,6 @@ def test_primal_solver_that_runs_out_of_iterations_says_so():
     assert svm.n_iter_ == 1 and np.isfinite(svm.coef_).all() and svm.duality_gap_ > 1e-12
 
 
-class _LocalRounds:
-    """``SyncRounds.run`` over blocks in this thread."""
-
-    def __init__(self, blocks):
-        self.blocks = blocks
-
-    def run(self, fn, *args):
-        import types
-
-        return types.SimpleNamespace(results=[fn(b, *args) for b in self.blocks])
-
-
 @pytest.mark.parametrize("sparse", [False, True])
 def test_kappa_cap_reads_whether_the_blocks_are_samples_of_the_same_rows(sparse):
     """``kappa_cap``: the overlap's cap (MAX_KAPPA sigma' / 2) where the blocks' column means differ beyond chance
@@ -401,7 +391,7 @@ def test_kappa_cap_reads_whether_the_blocks_are_samples_of_the_same_rows(sparse)
 
     def rounds(Xa):
         Xa = sp.csr_matrix(Xa) if sparse else Xa
-        return _LocalRounds([make_block(Xa[a:a + n // K], np.zeros(n // K), None, k, 0, 0.0)
+        return InThreadRounds([make_block(Xa[a:a + n // K], np.zeros(n // K), None, k, 0, 0.0)
                              for k, a in enumerate(range(0, n, n // K))])
 
     shuffled, stored = rounds(X), rounds(ordered)

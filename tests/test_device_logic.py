@@ -18,6 +18,8 @@ from skpar.parallel._hydra import ColumnBlock, hydra_lasso
 from skpar.parallel._logistic import logistic_newton
 from skpar.parallel._newton import primal_newton
 
+from .conftest import InThreadRounds
+
 #: NumPy under CuPy's name, with the two calls CuPy adds
 NUMPY_AS_CUPY = types.SimpleNamespace(**{k: getattr(np, k) for k in dir(np) if not k.startswith("_")},
                                       asnumpy=np.asarray)
@@ -41,24 +43,6 @@ class _DeviceBlock(SolverState):
     @property
     def n_rows(self):
         return self.X.shape[0]
-
-
-class _Result:
-    def __init__(self, results):
-        self.results, self.bytes_sent = results, 0
-
-
-class _Rounds:
-    """``SyncRounds.run`` in this thread, over the given blocks."""
-
-    backend = types.SimpleNamespace(in_process=True)  # the thread backend's: device blocks keep device vectors
-
-    def __init__(self, blocks):
-        self.blocks = blocks
-
-    def run(self, fn, *args, per_block=None):
-        extra = per_block or [()] * len(self.blocks)
-        return _Result([fn(b, *args, *e) for b, e in zip(self.blocks, extra, strict=True)])
 
 
 @pytest.mark.parametrize("weighted", [False, True])
@@ -101,12 +85,12 @@ def test_device_newton_rounds_take_the_host_iterates(numpy_device, monkeypatch, 
         W0 = np.zeros((K, d + (bias != 0)))
         common = dict(pos_weight=np.ones(K), neg_weight=np.full(K, 1.5), bias=bias, history=[])
         if method == "squared_hinge":
-            W, _, n_iter, converged = primal_newton(_Rounds([block]), W0, C=0.1, tol=1e-10, max_iter=30, gram=True,
-                                                    **common)
+            W, _, n_iter, converged = primal_newton(InThreadRounds([block]), W0, C=0.1, tol=1e-10, max_iter=30,
+                                                    gram=True, **common)
         else:
             gram = {"log_loss": True, "log_loss_cg": False, "lbfgs": "lbfgs"}[method]
             # L-BFGS at the bound the estimator gives it with alpha = 1e-3 and its default tol: 0.1 tol / alpha
-            W, n_iter, converged = logistic_newton(_Rounds([block]), W0, C=1.0 / (1e-3 * len(y)), max_iter=100,
+            W, n_iter, converged = logistic_newton(InThreadRounds([block]), W0, C=1.0 / (1e-3 * len(y)), max_iter=100,
                                                    gram=gram, gtol=0.1 if gram == "lbfgs" else None, **common)
         assert converged
         out.append(W)
@@ -133,7 +117,7 @@ def test_device_column_blocks_solve_the_host_blocks_problem(numpy_device, monkey
                               lambda c: hydra_device.DeviceColumnBlock.from_pieces([X[:200, c], X[200:, c]], s, c,
                                                                                    True)), histories,
                                  strict=True):
-        fits.append(hydra_lasso(_Rounds([make(c) for c in splits]), splits, yc, s, np.zeros(d), 0.05, 0.01,
+        fits.append(hydra_lasso(InThreadRounds([make(c) for c in splits]), splits, yc, s, np.zeros(d), 0.05, 0.01,
                                 max_rounds=5000, tol=1e-12, selection=selection, seeds=np.arange(100),
                                 history=history))
     (w_host, _, rounds_host, ok_host), (w_dev, gap_dev, rounds_dev, ok_dev) = fits
