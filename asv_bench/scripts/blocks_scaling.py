@@ -22,8 +22,11 @@ All with ``random_state=0``. The last column is the passes over K = 1's: issue 2
 - ``ShotgunLasso(alpha=0.1 alpha_max, n_blocks=K, max_iter=3000)`` (``--only lasso``, on the Lasso sets and
   dorothea): the rounds of its column blocks to its default duality gap ("-": not in 3,000).
 
+``--batch-size B`` sets the SGD rows' ``batch_size`` (a block's batch; the estimators' default 16 otherwise): on a9a
+at K = 16, 4 reached the target in 4 epochs where 16 took 16 (docs/benchmarks.md, issue 22).
+
 Usage: python asv_bench/scripts/blocks_scaling.py [--sets a9a,ijcnn1,reuters,cpusmall] [--blocks 1,2,4,8,16]
-       [--only svm,regressor,classifier,lasso] [--target 1e-2]
+       [--only svm,regressor,classifier,lasso] [--target 1e-2] [--batch-size 16]
 """
 
 import argparse
@@ -71,8 +74,9 @@ def _lasso_rows(name, X, y, blocks):
     return rows
 
 
-def _sgd_rows(name, X, y, blocks, target, classifier):
+def _sgd_rows(name, X, y, blocks, target, classifier, batch_size=None):
     n = X.shape[0]
+    batch = {} if batch_size is None else {"batch_size": batch_size}
     if classifier:
         from sklearn.preprocessing import LabelEncoder
 
@@ -92,7 +96,7 @@ def _sgd_rows(name, X, y, blocks, target, classifier):
 
         def make(k, K):
             return AveragedSGDClassifier(loss="log_loss", solver="sgd", n_blocks=K, tol=None, max_iter=k,
-                                         random_state=0)
+                                         random_state=0, **batch)
     else:
         ref = Ridge(alpha=ALPHA * n).fit(X, y)
 
@@ -105,7 +109,7 @@ def _sgd_rows(name, X, y, blocks, target, classifier):
         label = "regressor SGD"
 
         def make(k, K):
-            return ParallelSGDRegressor(solver="sgd", n_blocks=K, tol=None, max_iter=k, random_state=0)
+            return ParallelSGDRegressor(solver="sgd", n_blocks=K, tol=None, max_iter=k, random_state=0, **batch)
 
     def reached(est):
         return (objective(est.coef_, np.ravel(est.intercept_)[0]) - best) / abs(best) <= goal
@@ -123,6 +127,7 @@ def main():
     p.add_argument("--blocks", default="1,2,4,8,16")
     p.add_argument("--only", default="svm,regressor,classifier")
     p.add_argument("--target", type=float, default=1e-2, help="the SGD estimators' relative suboptimality")
+    p.add_argument("--batch-size", type=int, default=None, help="the SGD rows' batch_size (default: theirs)")
     args = p.parse_args()
     blocks = [int(k) for k in args.blocks.split(",")]
     only = set(args.only.split(","))
@@ -135,9 +140,9 @@ def main():
             if "svm" in only:
                 new += _svm_rows(name, X, y, blocks)
             if "classifier" in only:
-                new += _sgd_rows(name, X, y, blocks, args.target, classifier=True)
+                new += _sgd_rows(name, X, y, blocks, args.target, classifier=True, batch_size=args.batch_size)
         elif task == "regression" and "regressor" in only:
-            new += _sgd_rows(name, X, y, blocks, args.target, classifier=False)
+            new += _sgd_rows(name, X, y, blocks, args.target, classifier=False, batch_size=args.batch_size)
         if (task == "lasso" or name == "dorothea") and "lasso" in only:
             new += _lasso_rows(name, X, y, blocks)
         for r in new:  # as it goes

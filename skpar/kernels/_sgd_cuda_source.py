@@ -98,7 +98,7 @@ extern "C" __global__ void __launch_bounds__(LBT, MINB) sgd_warps(
     // the worker's batches are PB rows a warp: the warp's i-th row is row q(i) of the worker's pass
     const long long PB = batch / NW;
     const long long total = (mine + batch - 1) / batch * PB;  // rows a warp steps through, the last batch padded
-    long long s = s0, issued = 0, jw = 0, in_batch_rows = 0;  // jw: the warp's rows stepped through
+    long long jw = 0, in_batch_rows = 0;  // jw: the warp's rows stepped through
 #if NW > 1
     // the warp's next row is q = (i / PB) batch + wid PB + i % PB of the worker's pass (its i-th), in the stripe
     // (s0 + q sa) mod S: both kept by additions, since a 64-bit division or remainder is a software routine on the
@@ -114,14 +114,15 @@ extern "C" __global__ void __launch_bounds__(LBT, MINB) sgd_warps(
         else { q_next += 1; pos += pos_step; } \
         if (pos >= n_stripes) pos -= n_stripes;
 #else
+    long long s = s0, issued = 0;  // the next stripe, and the rows issued: a one-warp worker's place in its pass
 #define ROW_OF_SLOT(r_) \
         long long r_ = issued < n_stripes ? s * n_workers + slot \
                                           : (issued == n_stripes ? n_stripes * n_workers + slot : n); \
-        s = next_stripe(s, sa, n_stripes);
+        s = next_stripe(s, sa, n_stripes); \
+        issued += 1;
 #endif
 #define LOAD_SLOT(u) { \
         ROW_OF_SLOT(r_) \
-        issued += 1; \
         _Pragma("unroll") for (int c = 0; c < NC; ++c) { \
             int j = lane + 32 * c; \
             xq[u][c] = (r_ < n && j < d) ? X[r_ * d + j] : (T)0; \
