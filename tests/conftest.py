@@ -79,6 +79,10 @@ class InThreadRounds:
     def __init__(self, blocks):
         self.blocks = blocks
 
+    @property
+    def n_blocks(self):
+        return len(self.blocks)
+
     def run(self, fn, *args, per_block=None):
         extra = per_block or [()] * len(self.blocks)
         return types.SimpleNamespace(results=[fn(b, *args, *e) for b, e in zip(self.blocks, extra, strict=True)],

@@ -12,7 +12,15 @@ from ._indices import sparse_arrays
 from ._rows import rows_of
 from ._sgd import sgd_dense
 from ._sgd_csr import sgd_csr
-from ._stats import column_counts_csr, column_moments_dense, column_sq_sums_csr, eval_rows, gather_columns, row_sq_norms
+from ._stats import (
+    column_counts_csr,
+    column_moments_dense,
+    column_sq_sums_csr,
+    eval_rows,
+    gather_columns,
+    line_losses,
+    row_sq_norms,
+)
 
 __all__ = [
     "certificate_csr",
@@ -31,6 +39,7 @@ __all__ = [
     "dcd_dense_outputs",
     "eval_rows",
     "hogwild_csr",
+    "line_losses",
     "row_sq_norms",
     "rows_of",
     "sgd_csr",

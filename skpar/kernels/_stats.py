@@ -54,6 +54,38 @@ def eval_rows(X, y, sw, rows, W, B, loss, margin, eps, pos_weight, neg_weight):
 
 
 @njit(nogil=True, cache=True)
+def line_losses(X, y, sw, rows, W0, B0, DW, DB, thetas, loss, margin, eps, pos_weight, neg_weight):
+    """Loss sums along lines of models, for a line search over shares of a change.
+
+    ``W0`` (M, K, d) and ``B0`` (M, K) are M models, ``DW`` and ``DB`` a change of each; returns ``out`` (M, G)
+    with ``out[m, g] = sum_i s_i l(x_i . (W0[m] + thetas[g] DW[m]) + B0[m] + thetas[g] DB[m], y_i)`` (summed over
+    outputs, weighted as :func:`eval_rows` weighs). A row's two score vectors are computed once and its G points
+    are then sums of them: the cost is two :func:`eval_rows` passes for each model, whatever G.
+    """
+    M, G, K = W0.shape[0], thetas.shape[0], W0.shape[1]
+    out = np.zeros((M, G))
+    P0, PD, P, scratch = np.empty(K), np.empty(K), np.empty(K), np.empty(K)
+    for q in range(rows.shape[0]):
+        i = rows[q]
+        s, yi = sw[i], y[i]
+        for m in range(M):
+            row_scores(X, i, W0[m], B0[m], P0)
+            row_scores(X, i, DW[m], DB[m], PD)
+            for g in range(G):
+                for k in range(K):
+                    P[k] = P0[k] + thetas[g] * PD[k]
+                lsum = 0.0
+                if margin == SOFTMAX:
+                    lsum = softmax_terms(P, yi, pos_weight[int(yi)], scratch)
+                else:
+                    for k in range(K):
+                        lv, _ = target_loss(loss, margin, P[k], yi, k, K, eps, pos_weight, neg_weight)
+                        lsum += lv
+                out[m, g] += s * lsum
+    return out
+
+
+@njit(nogil=True, cache=True)
 def row_sq_norms(X, rows):
     """Squared Euclidean norms of the rows ``rows`` of ``X`` (dense or CSR, as :func:`rows_of` gives it)."""
     out = np.empty(rows.shape[0])

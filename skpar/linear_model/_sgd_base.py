@@ -84,7 +84,7 @@ class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, CallbackSupportMixin, V
     def __init__(self, *, penalty, alpha, l1_ratio, fit_intercept, max_iter, tol, n_iter_no_change, early_stopping,
                  validation_fraction, learning_rate, eta0, power_t, warm_start, average, random_state, verbose, shuffle,
                  mode, max_staleness, replica_steps, batch_size, local_steps, scaling_rule, warmup, solver, n_blocks,
-                 n_jobs, client, callback):
+                 n_jobs, client, callback, combine="line_search"):
         # the parameters both SGD estimators take, set once here (each estimator passes its own on, in its own
         # signature's order): scikit-learn's BaseSGD does the same
         self.penalty = penalty
@@ -109,6 +109,7 @@ class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, CallbackSupportMixin, V
         self.replica_steps = replica_steps
         self.batch_size = batch_size
         self.local_steps = local_steps
+        self.combine = combine
         self.scaling_rule = scaling_rule
         self.warmup = warmup
         self.solver = solver
@@ -140,6 +141,7 @@ class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, CallbackSupportMixin, V
         "replica_steps": [Interval(Integral, 1, None, closed="left"), None],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "local_steps": [Interval(Integral, 1, None, closed="left"), StrOptions({"epoch"})],
+        "combine": [StrOptions({"line_search", "average"})],
         "scaling_rule": [StrOptions({"linear", "sqrt"}), None],
         "warmup": [Interval(Real, 0, None, closed="left")],
         "n_blocks": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
@@ -465,7 +467,8 @@ class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, CallbackSupportMixin, V
             return sgd_oneshot(rounds, state, plan, presence=presence(rounds, X, 2, kind), **common)
         return sgd_sync(rounds, state, plan, local_steps=local_steps, n_train=n_train,
                         validation=validation, adaptive=self.learning_rate == "adaptive",
-                        presence=presence(rounds, X, local_steps, kind), **common)
+                        presence=presence(rounds, X, local_steps, kind),
+                        line_search=self.combine == "line_search" and not kind.gpu, **common)
 
     def _check_mode(self, strategy):
         if self.penalty == "elasticnet" and self.l1_ratio is None:  # scikit-learn's words

@@ -159,6 +159,10 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
         Samples of one local mini-batch step.
     local_steps : int or 'epoch', default='epoch'
         Local steps between two averages with ``averaging='periodic'``.
+    combine : {'line_search', 'average'}, default='line_search'
+        How the blocks' models are combined after a round of a whole local epoch: their average, or the share of
+        the blocks' averaged change (from 1 to ``n_blocks``) that minimises the objective (see
+        ParallelSGDRegressor).
     scaling_rule : {'linear', 'sqrt'} or None, default='linear'
         Growth of the step with the batch, capped at the critical batch size (see ParallelSGDRegressor).
     warmup : float, default=0.1
@@ -219,10 +223,11 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
         ``fit``, each ``partial_fit`` adding its rows.
     history_ : list of dict
         One row per round: ``time``, ``objective``, ``eta``, ``n_samples``, ``bytes_sent``, ``block_spread`` (each
-        block's distance from the average, relative to its norm) and ``block_loss`` (each block's mean loss on its
-        own rows). A ``'dual'`` fit has one row per certificate: ``time``, ``objective``, and the SVM's ``primal``,
-        ``dual``, ``gap`` and ``relative_gap`` (in the SVM's scale, ``1 / alpha`` times this objective's) at
-        ``passes`` passes.
+        block's distance from the average, relative to its norm), ``block_loss`` (each block's mean loss on its
+        own rows) and, in synchronous rounds, ``share`` (the line search's share of the iterate's averaged change,
+        1 for an average). A ``'dual'`` fit has one row per certificate: ``time``, ``objective``, and the SVM's
+        ``primal``, ``dual``, ``gap`` and ``relative_gap`` (in the SVM's scale, ``1 / alpha`` times this
+        objective's) at ``passes`` passes.
     kappa_ : float
         :math:`\\max\\|x\\|^2 / (\\lambda_{\\min} + \\alpha)`, the rows a block needs for one-shot averaging.
     critical_batch_size_ : float
@@ -270,7 +275,8 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
                  validation_fraction=0.1, learning_rate="constant", eta0="auto", power_t=0.5, epsilon=0.1,
                  class_weight=None,
                  warm_start=False, average="auto", random_state=None, verbose=0, averaging="periodic", mode="sync",
-                 max_staleness=1, replica_steps=None, batch_size=16, local_steps="epoch", scaling_rule="linear",
+                 max_staleness=1, replica_steps=None, batch_size=16, local_steps="epoch",
+                 combine="line_search", scaling_rule="linear",
                  warmup=0.1, solver="auto", n_blocks="auto", n_jobs=None, client=None, callback=None):
         self.loss = loss
         self.epsilon = epsilon
@@ -282,7 +288,7 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
                          validation_fraction=validation_fraction, learning_rate=learning_rate, eta0=eta0,
                          power_t=power_t, warm_start=warm_start, average=average, random_state=random_state,
                          verbose=verbose, shuffle=shuffle, mode=mode, max_staleness=max_staleness,
-                         replica_steps=replica_steps, batch_size=batch_size, local_steps=local_steps,
+                         replica_steps=replica_steps, batch_size=batch_size, local_steps=local_steps, combine=combine,
                          scaling_rule=scaling_rule, warmup=warmup, solver=solver, n_blocks=n_blocks, n_jobs=n_jobs,
                          client=client, callback=callback)
 

@@ -123,6 +123,15 @@ class ParallelSGDRegressor(LinearRegressorMixin, RegressorMixin, BaseParallelSGD
         Samples of one local mini-batch step on one block.
     local_steps : int or 'epoch', default='epoch'
         Local steps per block between two averages. ``1`` is synchronous mini-batch SGD with an all-reduce.
+    combine : {'line_search', 'average'}, default='line_search'
+        How the blocks' models are combined after a round of a whole local epoch (``local_steps='epoch'``, on two
+        blocks or more, on CPUs). ``'average'``: their average :math:`w_0 + D`, :math:`D` the blocks' averaged
+        change from the round's start :math:`w_0`. ``'line_search'``: :math:`w_0 + \\theta D`, the share
+        :math:`\\theta` from 1 to ``n_blocks`` that minimises the objective (on a sample of each block's rows), for
+        the iterate and the Polyak average apart: where the blocks step the same way their average moves as far as
+        one block alone, and the epochs to a target otherwise grow with the blocks (a9a's log loss at 16 blocks: 4
+        epochs against 16, docs/benchmarks.md). Rounds in which the line stops paying are averaged
+        (:mod:`skpar.parallel._sgd_line`). Rounds of fewer steps and GPU blocks are averaged.
     scaling_rule : {'linear', 'sqrt'} or None, default='linear'
         How the step grows with the batch ``B`` of one gradient step (``batch_size * n_blocks`` when
         ``local_steps=1``, else ``batch_size``): ``eta0 * min(B, b~)`` (Goyal et al. 2017) or its square root,
@@ -132,7 +141,7 @@ class ParallelSGDRegressor(LinearRegressorMixin, RegressorMixin, BaseParallelSGD
     solver : {'auto', 'sgd', 'cholesky'}, default='auto'
         ``'sgd'``: the mini-batch SGD this docstring describes. ``'cholesky'``: the squared error with an l2
         penalty (or none) minimised exactly, in one round: every block sends the weighted scatter matrix of its
-        rows about their mean, and the driver solves :math:`(C + n\alpha I) w = c` by Cholesky (least squares
+        rows about their mean, and the driver solves :math:`(C + n\\alpha I) w = c` by Cholesky (least squares
         without a penalty); the objective is the same, so the model is the one SGD converges to, as
         :class:`~sklearn.linear_model.Ridge` with ``alpha = n * alpha`` gives it. It needs
         ``loss='squared_error'``, ``penalty`` ``'l2'`` or None, ``mode='sync'``, CPU data or dense GPU data
@@ -222,7 +231,8 @@ class ParallelSGDRegressor(LinearRegressorMixin, RegressorMixin, BaseParallelSGD
                  max_iter=1000, tol=1e-3, shuffle=True, epsilon=0.1, quantile=0.5, random_state=None,
                  learning_rate="constant", eta0="auto", power_t=0.25, early_stopping=False, validation_fraction=0.1,
                  n_iter_no_change=5, warm_start=False, average="auto", verbose=0, mode="sync", max_staleness=1,
-                 replica_steps=None, batch_size=16, local_steps="epoch", scaling_rule="linear", warmup=0.1,
+                 replica_steps=None, batch_size=16, local_steps="epoch",
+                 combine="line_search", scaling_rule="linear", warmup=0.1,
                  solver="auto", n_blocks="auto", n_jobs=None, client=None, callback=None):
         self.loss = loss
         self.epsilon = epsilon
@@ -232,7 +242,8 @@ class ParallelSGDRegressor(LinearRegressorMixin, RegressorMixin, BaseParallelSGD
                          power_t=power_t, early_stopping=early_stopping, validation_fraction=validation_fraction,
                          n_iter_no_change=n_iter_no_change, warm_start=warm_start, average=average, verbose=verbose,
                          shuffle=shuffle, mode=mode, max_staleness=max_staleness, replica_steps=replica_steps,
-                         batch_size=batch_size, local_steps=local_steps, scaling_rule=scaling_rule, warmup=warmup,
+                         batch_size=batch_size, local_steps=local_steps,
+                         combine=combine, scaling_rule=scaling_rule, warmup=warmup,
                          solver=solver, n_blocks=n_blocks, n_jobs=n_jobs, client=client, callback=callback)
 
     def _loss(self, n_outputs=1):

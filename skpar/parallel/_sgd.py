@@ -19,6 +19,7 @@ from .._losses import Loss
 from .._penalties import Penalty
 from .._report import LOGGER, record, stop_requested
 from ..exceptions import DivergenceError, DivergenceWarning
+from ._sgd_line import LineSearch
 from ._sync import SyncRounds, feature_average, weighted_average
 from ._tasks import epoch_diverged, eval_task, oneshot_task, sgd_task
 
@@ -66,6 +67,10 @@ class SGDPlan:
     #: the factor of the intercepts' steps (scikit-learn's ``intercept_decay``: 0.01 for its SGD estimators on
     #: sparse rows, whose drop-ins take it; 1 elsewhere); the kernels take :attr:`intercept_step`
     intercept_decay: float = 1.0
+    #: the line search's schedule (:class:`~skpar.parallel._sgd_line.LineSearch`) where the last epoch left it, so
+    #: that ``partial_fit``'s epochs run the rounds one fit of as many epochs runs
+    line_wait: int = 1
+    line_backoff: int = 2
 
     @property
     def intercept_step(self):
@@ -262,20 +267,27 @@ def sgd_oneshot(rounds, state, plan, *, epoch_seeds, max_epochs, tol=None, n_ite
     return new, plan, n_epochs, all(r[11] for r in res.results)
 
 
-def _round(rounds, state, plan, penalty, seed, offset, n_steps, presence=None):
-    """One synchronous round of ``n_steps`` local steps on every block from ``state``; see :func:`_combine`."""
+def _round(rounds, state, plan, penalty, seed, offset, n_steps, presence=None, line=None):
+    """One synchronous round of ``n_steps`` local steps on every block from ``state``; see :func:`_combine`.
+    ``line`` (a :class:`~skpar.parallel._sgd_line.LineSearch`, or None): the combined change is then taken by the
+    share that minimises the objective, in the rounds where it searches; returns the share as well (1: the
+    average)."""
     res = rounds.run(sgd_task, state.payload(), plan,
                      per_block=[(seed, offset, n_steps, state.t)] * rounds.n_blocks)
-    return (*_combine(res.results, state, penalty, presence), res)
+    new, *rest = _combine(res.results, state, penalty, presence)
+    share = 1.0
+    if line is not None and not rest[2]:  # (rest[2]: the round diverged)
+        new, share = line(rounds, state, new, plan, penalty)
+    return (new, *rest, res, share)
 
 
-def _epoch(rounds, state, plan, penalty, schedule, seed, presence, history, epoch, start_time):
+def _epoch(rounds, state, plan, penalty, schedule, seed, presence, history, epoch, start_time, line=None):
     """One epoch of synchronous rounds (``schedule``: each round's offset and steps), a ``history`` row a round.
     Returns the state, the epoch's objective (progressive loss plus penalty) and whether a round diverged."""
     loss_sum, n_seen = 0.0, 0
     for offset, n_steps in schedule:
-        state, ls, ns, diverged, spread, block_loss, res = _round(rounds, state, plan, penalty, seed, offset,
-                                                                  n_steps, presence)
+        state, ls, ns, diverged, spread, block_loss, res, share = _round(rounds, state, plan, penalty, seed, offset,
+                                                                         n_steps, presence, line)
         loss_sum += ls
         n_seen += ns
         if diverged:
@@ -285,7 +297,7 @@ def _epoch(rounds, state, plan, penalty, schedule, seed, presence, history, epoc
             "round": len(history), "epoch": epoch, "time": time.perf_counter() - start_time,
             "objective": (ls / ns if ns else np.nan) + pen,
             "eta": plan.eta, "n_samples": ns, "bytes_sent": res.bytes_sent, "block_spread": spread,
-            "block_loss": block_loss,
+            "block_loss": block_loss, "share": share,
         }, model=state.model)
         if stop_requested(history):  # the callback said stop: the epoch ends with this round
             break
@@ -312,7 +324,7 @@ def _rebase(averaging_began, young_average, n_blocks):
 
 def sgd_sync(rounds, state, plan, *, local_steps, n_train, epoch_seeds, max_epochs, tol=None,
              n_iter_no_change=5, validation=None, adaptive=False, history=None, start_time=None,
-             max_halvings=30, presence=None):
+             max_halvings=30, presence=None, line_search=False):
     """Run synchronous data-parallel SGD for up to ``max_epochs`` epochs.
 
     Stopping follows scikit-learn's SGD: with ``tol`` set, the fit stops once the epoch's objective (or, given
@@ -326,18 +338,18 @@ def sgd_sync(rounds, state, plan, *, local_steps, n_train, epoch_seeds, max_epoc
     after ``max_halvings`` such cuts a :class:`~skpar.exceptions.DivergenceError` is raised. Non-finite
     coefficients are never returned.
 
-    Returns
-    -------
-    state : SGDState
-    plan : SGDPlan
-        The plan as it ended (step sizes cut by divergence or by ``adaptive``).
-    n_epochs : int
-    converged : bool
+    ``line_search``: on several blocks whose rounds are local epochs, a round's averaged change is taken by the
+    share that minimises the objective (:mod:`skpar.parallel._sgd_line`); shorter rounds are averaged.
+
+    Returns ``(state, plan, n_epochs, converged)``: the :class:`SGDState`, the :class:`SGDPlan` as it ended (its
+    step cut by divergence or by ``adaptive``, the line search's schedule), the epochs run and whether the rule
+    stopped the fit.
     """
     penalty = plan.penalty
     history = [] if history is None else history
     start_time = time.perf_counter() if start_time is None else start_time
     schedule = epoch_rounds(n_train, plan.batch_size, local_steps)
+    line = LineSearch.of(plan) if line_search and rounds.n_blocks > 1 and len(schedule) == 1 else None
     eta_first = plan.eta
     best = np.inf
     no_improvement = 0
@@ -350,7 +362,7 @@ def sgd_sync(rounds, state, plan, *, local_steps, n_train, epoch_seeds, max_epoc
     while epoch < max_epochs:
         snapshot, t_snap = state.copy(), len(history)
         state, objective, diverged = _epoch(rounds, state, plan, penalty, schedule, int(epoch_seeds[epoch]),
-                                            presence, history, epoch, start_time)
+                                            presence, history, epoch, start_time, line)
         if diverged or epoch_diverged(objective, plan):
             halvings += 1
             plan = _diverged(plan, halvings, max_halvings, f"epoch {epoch + 1}")
@@ -388,4 +400,4 @@ def sgd_sync(rounds, state, plan, *, local_steps, n_train, epoch_seeds, max_epoc
             else:
                 converged = True
                 break
-    return state, plan, epoch, converged
+    return state, (plan if line is None else line.into(plan)), epoch, converged
