@@ -25,8 +25,11 @@ All with ``random_state=0``. The last column is the passes over K = 1's: issue 2
 ``--batch-size B`` sets the SGD rows' ``batch_size`` (a block's batch; the estimators' default 16 otherwise): on a9a
 at K = 16, 4 reached the target in 4 epochs where 16 took 16 (docs/benchmarks.md, issue 22).
 
+``--combine average`` combines the SGD rows' blocks by their average instead of the default line search (the rows
+before it, docs/benchmarks.md).
+
 Usage: python asv_bench/scripts/blocks_scaling.py [--sets a9a,ijcnn1,reuters,cpusmall] [--blocks 1,2,4,8,16]
-       [--only svm,regressor,classifier,lasso] [--target 1e-2] [--batch-size 16]
+       [--only svm,regressor,classifier,lasso] [--target 1e-2] [--batch-size 16] [--combine line_search]
 """
 
 import argparse
@@ -74,9 +77,11 @@ def _lasso_rows(name, X, y, blocks):
     return rows
 
 
-def _sgd_rows(name, X, y, blocks, target, classifier, batch_size=None):
+def _sgd_rows(name, X, y, blocks, target, classifier, batch_size=None, combine=None):
     n = X.shape[0]
     batch = {} if batch_size is None else {"batch_size": batch_size}
+    if combine is not None:
+        batch["combine"] = combine
     if classifier:
         from sklearn.preprocessing import LabelEncoder
 
@@ -128,6 +133,8 @@ def main():
     p.add_argument("--only", default="svm,regressor,classifier")
     p.add_argument("--target", type=float, default=1e-2, help="the SGD estimators' relative suboptimality")
     p.add_argument("--batch-size", type=int, default=None, help="the SGD rows' batch_size (default: theirs)")
+    p.add_argument("--combine", default=None, choices=["line_search", "average"],
+                   help="the SGD rows' combine (default: theirs, 'line_search')")
     args = p.parse_args()
     blocks = [int(k) for k in args.blocks.split(",")]
     only = set(args.only.split(","))
@@ -140,9 +147,11 @@ def main():
             if "svm" in only:
                 new += _svm_rows(name, X, y, blocks)
             if "classifier" in only:
-                new += _sgd_rows(name, X, y, blocks, args.target, classifier=True, batch_size=args.batch_size)
+                new += _sgd_rows(name, X, y, blocks, args.target, classifier=True, batch_size=args.batch_size,
+                                     combine=args.combine)
         elif task == "regression" and "regressor" in only:
-            new += _sgd_rows(name, X, y, blocks, args.target, classifier=False, batch_size=args.batch_size)
+            new += _sgd_rows(name, X, y, blocks, args.target, classifier=False, batch_size=args.batch_size,
+                                 combine=args.combine)
         if (task == "lasso" or name == "dorothea") and "lasso" in only:
             new += _lasso_rows(name, X, y, blocks)
         for r in new:  # as it goes
