@@ -1,6 +1,6 @@
 """Where work runs: in-process threads (the default) or a Dask client; blocks, futures, gather, as_completed."""
 
-from ._base import Backend, Completion, LostBlocksError, row_groups, row_slice, row_splits, take_rows
+from ._base import Backend, Completion, LostBlocksError, contiguous, row_groups, row_slice, row_splits, take_rows
 from ._block import Block, make_block
 from ._dask import DaskBackend
 from ._dask_input import (
@@ -37,6 +37,7 @@ __all__ = [
     "unique_labels",
     "make_block",
     "resolve_n_jobs",
+    "contiguous",
     "row_groups",
     "row_slice",
     "row_splits",

@@ -93,9 +93,19 @@ def row_slice(X, start, stop):
 MAX_BLOCK_SKEW = 0.1
 
 
-def row_groups(y, n_blocks: int) -> list[slice]:
+#: the mean squared z-score of contiguous blocks' column means (on a sample of their rows) above which
+#: :func:`row_groups` takes the rows at random: about 1 for rows in no particular order; ijcnn1's stored rows,
+#: whose halves' own optima lie 0.05-0.5 above the whole's optimum, score in the hundreds
+MAX_BLOCK_Z2 = 4.0
+#: rows a block's column means are sampled from (every s-th of the block's rows, at least this many)
+Z2_ROWS = 2048
+
+
+def row_groups(y, n_blocks: int, X=None) -> list:
     """Which rows go to which block: contiguous ranges (:func:`row_splits`), unless those would hold different
-    mixes of targets; then the rows are dealt to the blocks in turn (block ``k`` takes rows ``k, k + K, ...``).
+    mixes of targets, then the rows are dealt to the blocks in turn (block ``k`` takes rows ``k, k + K, ...``), or,
+    given ``X``, different columns (:func:`features_differ`), then each block takes a random K-th of the rows
+    (sorted index arrays, drawn from a fixed seed: the data decides the blocks, not the machine).
 
     A file stored class by class (20 Newsgroups: classes 1-10 in the first half, 11-20 in the second) in contiguous
     halves gives each block classes the other never sees, and the blocks' combined steps then fight (CoCoA+ all but
@@ -125,9 +135,46 @@ def row_groups(y, n_blocks: int) -> list[slice]:
         spread = float(np.std(y))
         shift = max(abs(float(np.mean(y[a:b])) - float(np.mean(y))) for a, b in splits)
         skewed = spread > 0 and shift > max(0.5, 3.0 / np.sqrt(smallest)) * spread
-    if not skewed:
-        return [slice(a, b) for a, b in splits]
-    return [slice(k, None, len(splits)) for k in range(len(splits))]
+    if skewed:
+        return [slice(k, None, len(splits)) for k in range(len(splits))]
+    if X is not None and features_differ(X, splits):
+        # at random, not dealt in turn: ijcnn1's even and odd rows differ as much as its halves (the optimum of
+        # the even rows is 0.52 above the whole's, its first half's 0.22)
+        order = np.random.default_rng(0).permutation(y.shape[0])
+        return [np.sort(order[k::len(splits)]) for k in range(len(splits))]
+    return [slice(a, b) for a, b in splits]
+
+
+def features_differ(X, splits) -> bool:
+    """Whether contiguous ``splits`` of the rows of ``X`` hold different columns beyond chance: the mean squared
+    z-score of each block's column means against the whole's, over the blocks and the columns that vary, above
+    :data:`MAX_BLOCK_Z2` (about 1 for blocks that are random samples of the rows). Read on every s-th row of each
+    block (at least :data:`Z2_ROWS` of them), so a few hundred thousand values whatever the data's size.
+
+    A file stored in an order (ijcnn1: an engine's signals, row after row) gives contiguous blocks different
+    optima: local SGD's blocks then drift apart each epoch, and their average settled 2.2e-2 above the log loss's
+    optimum on 2 blocks, where random blocks reach 1.8e-4 (docs/benchmarks.md).
+    """
+    means, counts, squares = [], [], []
+    for a, b in splits:
+        rows = X[a:b:max(1, (b - a) // Z2_ROWS)]
+        if sp.issparse(rows):
+            total = np.asarray(rows.sum(axis=0), dtype=np.float64).ravel()
+            sq = np.asarray(rows.multiply(rows).sum(axis=0), dtype=np.float64).ravel()
+        else:
+            rows = np.asarray(rows, dtype=np.float64)
+            total, sq = rows.sum(axis=0), np.einsum("ij,ij->j", rows, rows)
+        means.append(total / rows.shape[0])
+        counts.append(rows.shape[0])
+        squares.append(sq)
+    n = sum(counts)
+    mean = sum(m * c for m, c in zip(means, counts, strict=True)) / n
+    var = sum(squares) / n - mean * mean
+    keep = var > 1e-12 * max(float(var.max(initial=0.0)), 1e-300)
+    if not keep.any():
+        return False
+    z2 = [(m[keep] - mean[keep]) ** 2 / (var[keep] / c * (1.0 - c / n)) for m, c in zip(means, counts, strict=True)]
+    return float(np.mean(np.concatenate(z2))) > MAX_BLOCK_Z2
 
 
 def _mixes_differ(codes, bins, splits, tv_limit):
@@ -151,14 +198,19 @@ def _mixes_differ(codes, bins, splits, tv_limit):
     return False
 
 
-def take_rows(X, rows: slice):
-    """The rows ``rows`` (a :func:`row_groups` slice) of X: a view for a contiguous range, else a C-ordered copy
-    (a CSR copy for sparse X)."""
-    if rows.step is None:
+def take_rows(X, rows):
+    """The rows ``rows`` (a :func:`row_groups` slice or index array) of X: a view for a contiguous range, else a
+    C-ordered copy (a CSR copy for sparse X)."""
+    if contiguous(rows):
         return row_slice(X, rows.start, rows.stop)
     if sp.issparse(X):
         return X.tocsr()[rows]
     return np.ascontiguousarray(X[rows])
+
+
+def contiguous(rows) -> bool:
+    """Whether ``rows`` (a :func:`row_groups` group) is a contiguous range of the rows."""
+    return isinstance(rows, slice) and rows.step is None
 
 
 def row_splits(n_rows: int, n_blocks: int) -> list[tuple[int, int]]:

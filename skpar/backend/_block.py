@@ -97,7 +97,7 @@ class Block(SolverState):
         Position of the block in the partition (the order in which results are combined).
     val_rows : ndarray of int64, optional
         Rows held out for validation (``early_stopping``); the others are the training rows.
-    rows : slice, optional
+    rows : slice or ndarray of int, optional
         Which rows of the fit's data the block holds (:func:`~skpar.backend.row_groups`); ``None`` for a dask
         array's chunk (the chunks in order are the data).
     """

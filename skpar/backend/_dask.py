@@ -71,7 +71,7 @@ class DaskBackend:
                 make_block(take_rows(X, rows), y[rows], None if sample_weight is None else sample_weight[rows], k,
                            int(seeds[k]), validation_fraction, rows=rows,
                            held_out=None if held_out is None else held_out[rows])
-                for k, rows in enumerate(row_groups(y, n_blocks))
+                for k, rows in enumerate(row_groups(y, n_blocks, X))
             ])
 
     def place_delayed(self, objects):

@@ -45,7 +45,7 @@ class ThreadBackend:
             # one GPU is one block: its warps, not threads of this process, are the parallelism
             return [make_block(X, y, sample_weight, 0, int(seeds[0]), validation_fraction, gpu=True)]
         blocks = []
-        for k, rows in enumerate(row_groups(y, n_blocks)):
+        for k, rows in enumerate(row_groups(y, n_blocks, X)):
             sw = None if sample_weight is None else sample_weight[rows]
             blocks.append(make_block(take_rows(X, rows), y[rows], sw, k, int(seeds[k]), validation_fraction,
                                      rows=rows, held_out=None if held_out is None else held_out[rows]))

@@ -14,7 +14,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._losses import LOSSES, make_loss
 from .._report import CallbackSupportMixin, reporting
-from ..backend import get_backend
+from ..backend import contiguous, get_backend
 from ..parallel import SyncRounds
 from ..parallel._blas import one_blas_thread_each
 from ..parallel._cocoa import cocoa, passcode
@@ -287,7 +287,7 @@ class DualCoordinateAscentSVM(ClientParamMixin, LinearClassifierMixin, Classifie
             with one_blas_thread_each(rounds):  # the blocks' threads are the parallelism (see parallel._blas)
                 W, rel, n_passes, converged, kappa = self._solve(rounds, W0, gpu, common)
             parts = sorted(rounds.run(alpha_task).results, key=lambda p: p[0])
-            if any(rows is not None and rows.step is not None for _, rows, _ in parts):  # rows dealt in turn
+            if any(rows is not None and not contiguous(rows) for _, rows, _ in parts):  # rows dealt or drawn
                 self.dual_coef_ = np.empty((n_outputs, X.shape[0]))
                 for _, rows, a in parts:
                     self.dual_coef_[:, rows] = a
