@@ -91,6 +91,31 @@ def test_line_losses_are_the_losses_along_the_line():
             assert got[m, g] == pytest.approx(np.logaddexp(0, -z).sum(), rel=1e-9)
 
 
+@pytest.mark.parametrize("case", ["hinge", "ovr", "softmax", "squared_error"])
+def test_line_losses_are_eval_rows_at_each_share(case):
+    """Every loss and layout: the loss sums along the line are :func:`eval_rows`' at each point (one-vs-rest over
+    three outputs with class weights, the softmax's three outputs, a regression loss), on CSR rows."""
+    from skpar._losses import SoftmaxLogLoss
+    from skpar.kernels import eval_rows
+
+    rng = np.random.default_rng(3)
+    X = sp.random(60, 5, density=0.6, format="csr", random_state=3)
+    K = 1 if case in ("hinge", "squared_error") else 3
+    y = rng.normal(size=60) if case == "squared_error" else rng.integers(0, K if K > 1 else 2, 60).astype(float)
+    loss = {"hinge": make_loss("hinge", classification=True), "ovr": make_loss("log_loss", classification=True),
+            "softmax": SoftmaxLogLoss(), "squared_error": make_loss("squared_error")}[case]
+    pos, neg = rng.uniform(0.5, 2.0, K), rng.uniform(0.5, 2.0, K)
+    W0, DW = rng.normal(size=(1, K, 5)), rng.normal(size=(1, K, 5))
+    B0, DB = rng.normal(size=(1, K)), rng.normal(size=(1, K))
+    sw, rows, thetas = rng.uniform(0.5, 1.5, 60), np.arange(60, dtype=np.int64), shares(8)
+    Xk = (X.data, X.indices, X.indptr)
+    args = (loss.kernel, int(loss.margin), loss.param, pos, neg)
+    got = line_losses(Xk, y, sw, rows, W0, B0, DW, DB, thetas, *args)
+    for g, t in enumerate(thetas):
+        want = eval_rows(Xk, y, sw, rows, W0[0] + t * DW[0], B0[0] + t * DB[0], *args)[0]
+        assert got[0, g] == pytest.approx(want, rel=1e-12)
+
+
 def test_schedule_backs_off_where_the_line_does_not_pay(monkeypatch):
     """Round 0 averaged; a line round that gains little is followed by 2, then 4 averaged rounds; one that pays by
     another line round."""

@@ -361,8 +361,9 @@ def sgd_sync(rounds, state, plan, *, local_steps, n_train, epoch_seeds, max_epoc
     young_average = False  # the last epoch was the first with averaging, on several blocks (see below)
     while epoch < max_epochs:
         snapshot, t_snap = state.copy(), len(history)
+        # no line search in the stop rule's count of epochs that did not improve (see _sgd_line.LineSearch)
         state, objective, diverged = _epoch(rounds, state, plan, penalty, schedule, int(epoch_seeds[epoch]),
-                                            presence, history, epoch, start_time, line)
+                                            presence, history, epoch, start_time, line if not no_improvement else None)
         if diverged or epoch_diverged(objective, plan):
             halvings += 1
             plan = _diverged(plan, halvings, max_halvings, f"epoch {epoch + 1}")

@@ -70,8 +70,10 @@ class LineSearch:
     the second on, a line round that lowers the objective by :data:`PAYS` of it or more is followed by another; one
     that does not is followed by ``wait`` averaged rounds, ``wait`` 2, 4, 8 ... as the line keeps not paying, and
     back to 2 once it pays. A default fit whose blocks agree (a9a's hinge on 2 blocks: gains of 5e-5 to 3e-4) so
-    runs 2 line rounds in its 8. The schedule follows the fit's own objective values: every backend runs the same
-    rounds.
+    runs 2 line rounds in its 8. Nor does it run in the epochs that the stop rule counts as not improving by
+    ``tol`` (:func:`~skpar.parallel._sgd.sgd_sync`): they are its check of convergence, and a share taken there
+    restarted the count (a default fit on 400,000 x 50 dense rows, 16 blocks: 11 epochs instead of 8, at the same
+    test accuracy). The schedule follows the fit's own objective values: every backend runs the same rounds.
     """
 
     def __init__(self, wait=1, backoff=2):
