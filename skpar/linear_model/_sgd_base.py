@@ -139,7 +139,7 @@ class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, CallbackSupportMixin, V
         "mode": [StrOptions({"sync", "async", "hogwild"})],
         "max_staleness": [Interval(Integral, 1, None, closed="left")],
         "replica_steps": [Interval(Integral, 1, None, closed="left"), None],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "local_steps": [Interval(Integral, 1, None, closed="left"), StrOptions({"epoch"})],
         "combine": [StrOptions({"line_search", "average"})],
         "scaling_rule": [StrOptions({"linear", "sqrt"}), None],
@@ -342,7 +342,7 @@ class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, CallbackSupportMixin, V
                 # average under way, the solution counting as an epoch of iterates, so that one more epoch's noise
                 # is averaged away rather than handed out
                 state.t = max(state.t, plan.avg_start)
-                state.n_avg = max(1, math.ceil(max(n_train) / self.batch_size))
+                state.n_avg = max(1, math.ceil(max(n_train) / plan.batch_size))
         else:
             # partial_fit on new rows: their targets may sit far from the first call's (y = 1 there, 2 here: the
             # first call's zero-model loss of 0.5 made the second's objective of 1.3 a divergence, halved 30 times)
@@ -455,7 +455,7 @@ class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, CallbackSupportMixin, V
             inv_q = np.ones(X.shape[1])
             if sparse_rows(rounds, kind):
                 counts = sum(rounds.run(column_counts, X.shape[1]).results)
-                inv_q = batch_inverse_frequency_from_counts(counts, sum(n_train), self.batch_size)
+                inv_q = batch_inverse_frequency_from_counts(counts, sum(n_train), plan.batch_size)
             plan = replace(plan, replica_steps=int(self.replica_steps or 0))
             if self.replica_steps:  # the weights' largest curvature bounds the fold period (stable_period)
                 sq = sum(rounds.run(column_sq_sums, X.shape[1]).results)

@@ -155,8 +155,12 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
     averaging : {'oneshot', 'periodic'}, default='periodic'
         One-shot or periodic averaging of the blocks' models (above).
     %(execution_parameters)s
-    batch_size : int, default=16
-        Samples of one local mini-batch step.
+    batch_size : int or 'auto', default='auto'
+        Samples of one local mini-batch step on one block. ``'auto'``: 16, and on blocks combined by the line
+        search (``combine``) whose batches would add up to more than 64 rows, fewer, down to the critical batch size
+        (rounded up) or 64 / ``n_blocks``, whichever is larger, unless the rows' largest squared norm (over the mean)
+        says a smaller batch's step would be unstable (``skpar.linear_model._sgd_plan.block_batch``): a9a's log loss
+        on 16 and 64 blocks then takes 3 and 4 epochs to 1e-2 of the optimum, against 4 and 10 with 16 rows.
     local_steps : int or 'epoch', default='epoch'
         Local steps between two averages with ``averaging='periodic'``.
     combine : {'line_search', 'average'}, default='line_search'
@@ -275,7 +279,7 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
                  validation_fraction=0.1, learning_rate="constant", eta0="auto", power_t=0.5, epsilon=0.1,
                  class_weight=None,
                  warm_start=False, average="auto", random_state=None, verbose=0, averaging="periodic", mode="sync",
-                 max_staleness=1, replica_steps=None, batch_size=16, local_steps="epoch",
+                 max_staleness=1, replica_steps=None, batch_size="auto", local_steps="epoch",
                  combine="line_search", scaling_rule="linear",
                  warmup=0.1, solver="auto", n_blocks="auto", n_jobs=None, client=None, callback=None):
         self.loss = loss

@@ -23,6 +23,41 @@ from ..parallel._sgd import CONSTANT, INVSCALING
 NEVER = 1 << 62
 #: a task reports divergence when its loss per sample exceeds this many times the loss of the zero model
 BLOWUP_FACTOR = 1e4
+#: ``batch_size='auto'``: a block's mini-batch, unless many blocks are combined by the line search
+DEFAULT_BATCH = 16
+#: ``batch_size='auto'`` on blocks combined by the line search: the rows of a round's combined step (K blocks' batches)
+#: kept to about this many, as on 4 blocks of :data:`DEFAULT_BATCH` rows (see :func:`block_batch`)
+LINE_BATCH = 64
+
+
+def block_batch(est, cbs, n_blocks, local_steps=None):
+    r"""A block's mini-batch: ``batch_size``, or for ``'auto'`` :data:`DEFAULT_BATCH` rows, fewer on many blocks.
+
+    K blocks whose local epochs the line search combines (:mod:`skpar.parallel._sgd_line`) step, where they agree,
+    as one run whose steps each take K blocks' batches: past the critical batch size those steps are no longer
+    larger, and the epochs to a target grow as K (a9a's log loss, batches of 16 rows: 4 epochs on 16 blocks, 10 on
+    64, against 2 on 2; with 4 rows 3 and 4; ijcnn1 5 and 10 against 4 and 5, docs/benchmarks.md). So on blocks
+    whose batches would add up to more than :data:`LINE_BATCH` rows a block's batch is
+
+    .. math::
+
+        b = \min\big(16, \max(\lceil \tilde b \rceil, \lceil \tilde b \rho / 4 \rceil, \lceil 64 / K \rceil)\big),
+        \qquad \rho = \frac{\max_i \|x_i\|^2}{\mathbb{E}\|x\|^2},
+
+    with :math:`\tilde b` the critical batch size's lower estimate: no smaller than the batch that still takes the
+    whole scaled step (``eta0 min(b, b~)``), nor than the batch at which a row of the largest norm keeps that step
+    stable (one such row moves the weights by ``eta / b`` times its squared norm, against 2 for stability). cpusmall's
+    heavy rows (``rho`` 140) keep 16: 4 rows a batch left it above a relative suboptimality of 0.49 after 32 epochs.
+    """
+    if est.batch_size != "auto":
+        return int(est.batch_size)
+    local_steps = est.local_steps if local_steps is None else local_steps
+    if (n_blocks * DEFAULT_BATCH <= LINE_BATCH or local_steps != "epoch" or est.combine != "line_search"
+            or not (np.isfinite(cbs.lower) and np.isfinite(cbs.max_sq_norm) and cbs.mean_sq_norm > 0)):
+        return DEFAULT_BATCH
+    whole = math.ceil(cbs.lower)
+    tails = math.ceil(cbs.lower * cbs.max_sq_norm / (4.0 * cbs.mean_sq_norm))
+    return int(min(DEFAULT_BATCH, max(whole, tails, math.ceil(LINE_BATCH / n_blocks), 1)))
 
 
 def optimal_schedule(loss, alpha):
@@ -49,11 +84,14 @@ def reads_moments(est, n_blocks, local_steps=None):
             or batch >= 64 or (getattr(est, "averaging", "periodic") == "oneshot" and n_blocks > 1))
 
 
-def effective_batch(est, n_blocks, local_steps=None):
-    """Samples behind one gradient step: all blocks' batches when a round is one all-reduced step."""
+def effective_batch(est, n_blocks, local_steps=None, batch=None):
+    """Samples behind one gradient step: all blocks' batches when a round is one all-reduced step. ``batch``: a
+    block's (:func:`block_batch`; before the moments are read, ``batch_size``, :data:`DEFAULT_BATCH` for 'auto')."""
+    if batch is None:
+        batch = DEFAULT_BATCH if est.batch_size == "auto" else est.batch_size
     if (est.local_steps if local_steps is None else local_steps) == 1:
-        return est.batch_size * n_blocks
-    return est.batch_size
+        return batch * n_blocks
+    return batch
 
 
 def _step(est, loss, cbs, batch, per_step):
@@ -83,7 +121,7 @@ def _step(est, loss, cbs, batch, per_step):
     return eta0, eta, factor, schedule, power_t, per_step, penalty
 
 
-def _avg_start(est, steps_per_epoch, n_blocks):
+def _avg_start(est, steps_per_epoch, n_blocks, block):
     """The global step at which Polyak averaging starts (:data:`NEVER` without it)."""
     average = est._average()
     if average is False or average == 0:
@@ -95,7 +133,7 @@ def _avg_start(est, steps_per_epoch, n_blocks):
     if average is True:
         return 0
     # scikit-learn averages from its ``average``-th sample on (counting from 1): the step that holds that sample
-    return max(int(average) - 1, 0) // (est.batch_size * n_blocks)
+    return max(int(average) - 1, 0) // (block * n_blocks)
 
 
 def divergence_reference(ref_loss):
@@ -111,10 +149,11 @@ def make_plan(est, loss, cbs, ref_loss, n_blocks, n_train, pos_weight, neg_weigh
     zero model's loss per sample ``ref_loss``. ``workers`` are the SGD workers inside each block (warps on a GPU,
     else 1): a global step consumes a batch of each, which sets the invscaling decay and the warm-up length."""
     workers = [1] * n_blocks if workers is None else workers
-    batch = effective_batch(est, n_blocks, local_steps)
+    block = block_batch(est, cbs, n_blocks, local_steps)
+    batch = effective_batch(est, n_blocks, local_steps, block)
     eta0, eta, factor, schedule, power_t, per_step, penalty = _step(est, loss, cbs, batch,
                                                                     float(batch * max(workers)))
-    steps_per_epoch = max(1, max(math.ceil(n / (est.batch_size * w)) for n, w in zip(n_train, workers, strict=True)))
+    steps_per_epoch = max(1, max(math.ceil(n / (block * w)) for n, w in zip(n_train, workers, strict=True)))
     warmup_steps = est.warmup * steps_per_epoch if factor > 1 else 0.0
     # "far past": ten times the upper estimate, and large enough to be a choice rather than the kernel's
     # default grain (a batch of 16 costs hardly more per sample than a batch of 1)
@@ -128,10 +167,10 @@ def make_plan(est, loss, cbs, ref_loss, n_blocks, n_train, pos_weight, neg_weigh
     return SGDPlan(
         loss=loss, pos_weight=np.asarray(pos_weight, dtype=np.float64),
         neg_weight=np.asarray(neg_weight, dtype=np.float64), l2=penalty.l2, l1=penalty.l1,
-        fit_intercept=bool(est.fit_intercept), batch_size=int(est.batch_size),
+        fit_intercept=bool(est.fit_intercept), batch_size=int(block),
         schedule=schedule, eta=eta, power_t=power_t, samples_per_step=per_step,
         warmup_steps=float(warmup_steps),
-        eta_start=min(eta0, eta) if warmup_steps else eta, avg_start=_avg_start(est, steps_per_epoch, n_blocks),
+        eta_start=min(eta0, eta) if warmup_steps else eta, avg_start=_avg_start(est, steps_per_epoch, n_blocks, block),
         **divergence_reference(ref_loss),
         shuffle=bool(est.shuffle),
         # test-only straggler hook (tests/test_async.py, asv_bench/scripts): per-block task delays in seconds
