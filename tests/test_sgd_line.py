@@ -163,3 +163,31 @@ def test_bad_combine_is_refused():
     X, y = np.ones((10, 2)), np.arange(10.0)
     with pytest.raises(ValueError, match="combine"):
         ParallelSGDRegressor(combine="sum").fit(X, y)
+
+
+def _cbs(lower, mean_sq, max_sq):
+    from skpar.diagnostics import CriticalBatchSize
+
+    return CriticalBatchSize(lower=lower, upper=lower * max_sq / mean_sq, lambda_max=mean_sq / lower, lambda_min=0.0,
+                             mean_sq_norm=mean_sq, max_sq_norm=max_sq, n_samples=1000)
+
+
+def test_auto_batch_follows_the_critical_batch_on_many_line_searched_blocks():
+    from skpar.linear_model._sgd_plan import block_batch
+
+    est = types.SimpleNamespace(batch_size="auto", local_steps="epoch", combine="line_search")
+    light = _cbs(2.04, 13.0, 14.0)  # a9a: 0/1 rows of 13-14 non-zeros, critical batch about 2
+    assert [block_batch(est, light, K) for K in (1, 2, 4, 8, 16, 64)] == [16, 16, 16, 8, 4, 3]
+    heavy = _cbs(3.4, 12.0, 1700.0)  # cpusmall: a row of 140 times the mean squared norm
+    assert [block_batch(est, heavy, K) for K in (16, 64)] == [16, 16]
+    assert block_batch(est, _cbs(12.4, 50.0, 120.0), 16) == 13  # a critical batch near 16 keeps about 16
+    for other in (dict(combine="average"), dict(local_steps=10), dict(batch_size=16)):
+        assert block_batch(types.SimpleNamespace(**{**vars(est), **other}), light, 64) == 16
+
+
+def test_auto_batch_of_a_fit_on_sixteen_blocks():
+    X, y, _, _ = load_a9a()
+    kw = dict(loss="log_loss", solver="sgd", n_blocks=16, tol=None, max_iter=1, random_state=0)
+    assert AveragedSGDClassifier(**kw).fit(X, y)._sgd_plan.batch_size == 4
+    assert AveragedSGDClassifier(combine="average", **kw).fit(X, y)._sgd_plan.batch_size == 16
+    assert AveragedSGDClassifier(batch_size=16, **kw).fit(X, y)._sgd_plan.batch_size == 16
