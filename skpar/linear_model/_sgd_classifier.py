@@ -156,11 +156,8 @@ class AveragedSGDClassifier(LinearClassifierMixin, ClassifierMixin, BaseParallel
         One-shot or periodic averaging of the blocks' models (above).
     %(execution_parameters)s
     batch_size : int or 'auto', default='auto'
-        Samples of one local mini-batch step on one block. ``'auto'``: 16, and on blocks combined by the line
-        search (``combine``) whose batches would add up to more than 64 rows, fewer, down to the critical batch size
-        (rounded up) or 64 / ``n_blocks``, whichever is larger, unless the rows' largest squared norm (over the mean)
-        says a smaller batch's step would be unstable (``skpar.linear_model._sgd_plan.block_batch``): a9a's log loss
-        on 16 and 64 blocks then takes 3 and 4 epochs to 1e-2 of the optimum, against 4 and 10 with 16 rows.
+        Samples of one local mini-batch step on one block; ``'auto'``: 16, fewer on more than 4 blocks combined by
+        the line search, down to the critical batch size (see ParallelSGDRegressor).
     local_steps : int or 'epoch', default='epoch'
         Local steps between two averages with ``averaging='periodic'``.
     combine : {'line_search', 'average'}, default='line_search'

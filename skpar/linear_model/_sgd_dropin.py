@@ -87,9 +87,8 @@ class SGDClassifier(AveragedSGDClassifier):
                  validation_fraction=0.1, learning_rate="optimal", eta0=0.01, power_t=0.5, epsilon=0.1,
                  class_weight=None, warm_start=False, average=False, random_state=None, verbose=0,
                  averaging="periodic", mode="sync", max_staleness=1, replica_steps=None, batch_size=1,
-                 local_steps="epoch",
-                 combine="line_search", scaling_rule=None, warmup=0.0, solver="sgd", n_blocks=1, n_jobs=None,
-                 client=None, callback=None):
+                 local_steps="epoch", combine="line_search", scaling_rule=None, warmup=0.0, solver="sgd", n_blocks=1,
+                 n_jobs=None, client=None, callback=None):
         super().__init__(
             loss=loss, multi_class=multi_class, penalty=penalty, alpha=alpha, l1_ratio=l1_ratio,
             fit_intercept=fit_intercept, max_iter=max_iter, tol=tol, shuffle=shuffle,
@@ -97,9 +96,8 @@ class SGDClassifier(AveragedSGDClassifier):
             learning_rate=learning_rate, eta0=eta0, power_t=power_t, epsilon=epsilon, class_weight=class_weight,
             warm_start=warm_start, average=average, random_state=random_state, verbose=verbose, averaging=averaging,
             mode=mode, max_staleness=max_staleness, replica_steps=replica_steps, batch_size=batch_size,
-            local_steps=local_steps,
-            combine=combine, scaling_rule=scaling_rule, warmup=warmup, solver=solver, n_blocks=n_blocks,
-            n_jobs=n_jobs, client=client, callback=callback)
+            local_steps=local_steps, combine=combine, scaling_rule=scaling_rule, warmup=warmup, solver=solver,
+            n_blocks=n_blocks, n_jobs=n_jobs, client=client, callback=callback)
 
 
 class SGDRegressor(ParallelSGDRegressor):
@@ -143,9 +141,8 @@ class SGDRegressor(ParallelSGDRegressor):
                  max_iter=1000, tol=1e-3, shuffle=True, epsilon=0.1, quantile=0.5, random_state=None,
                  learning_rate="invscaling", eta0=0.01, power_t=0.25, early_stopping=False, validation_fraction=0.1,
                  n_iter_no_change=5, warm_start=False, average=False, verbose=0, mode="sync", max_staleness=1,
-                 replica_steps=None, batch_size=1, local_steps="epoch",
-                 combine="line_search", scaling_rule=None, warmup=0.0,
-                 solver="sgd", n_blocks=1, n_jobs=None, client=None, callback=None):
+                 replica_steps=None, batch_size=1, local_steps="epoch", combine="line_search", scaling_rule=None,
+                 warmup=0.0, solver="sgd", n_blocks=1, n_jobs=None, client=None, callback=None):
         super().__init__(
             loss=loss, penalty=penalty, alpha=alpha, l1_ratio=l1_ratio, fit_intercept=fit_intercept,
             max_iter=max_iter, tol=tol, shuffle=shuffle, epsilon=epsilon, quantile=quantile,
@@ -153,6 +150,5 @@ class SGDRegressor(ParallelSGDRegressor):
             early_stopping=early_stopping, validation_fraction=validation_fraction,
             n_iter_no_change=n_iter_no_change, warm_start=warm_start, average=average, verbose=verbose, mode=mode,
             max_staleness=max_staleness, replica_steps=replica_steps, batch_size=batch_size,
-            local_steps=local_steps,
-            combine=combine, scaling_rule=scaling_rule, warmup=warmup, solver=solver, n_blocks=n_blocks,
-            n_jobs=n_jobs, client=client, callback=callback)
+            local_steps=local_steps, combine=combine, scaling_rule=scaling_rule, warmup=warmup, solver=solver,
+            n_blocks=n_blocks, n_jobs=n_jobs, client=client, callback=callback)

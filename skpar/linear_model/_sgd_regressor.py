@@ -235,9 +235,9 @@ class ParallelSGDRegressor(LinearRegressorMixin, RegressorMixin, BaseParallelSGD
                  max_iter=1000, tol=1e-3, shuffle=True, epsilon=0.1, quantile=0.5, random_state=None,
                  learning_rate="constant", eta0="auto", power_t=0.25, early_stopping=False, validation_fraction=0.1,
                  n_iter_no_change=5, warm_start=False, average="auto", verbose=0, mode="sync", max_staleness=1,
-                 replica_steps=None, batch_size="auto", local_steps="epoch",
-                 combine="line_search", scaling_rule="linear", warmup=0.1,
-                 solver="auto", n_blocks="auto", n_jobs=None, client=None, callback=None):
+                 replica_steps=None, batch_size="auto", local_steps="epoch", combine="line_search",
+                 scaling_rule="linear", warmup=0.1, solver="auto", n_blocks="auto", n_jobs=None, client=None,
+                 callback=None):
         self.loss = loss
         self.epsilon = epsilon
         self.quantile = quantile
@@ -246,9 +246,9 @@ class ParallelSGDRegressor(LinearRegressorMixin, RegressorMixin, BaseParallelSGD
                          power_t=power_t, early_stopping=early_stopping, validation_fraction=validation_fraction,
                          n_iter_no_change=n_iter_no_change, warm_start=warm_start, average=average, verbose=verbose,
                          shuffle=shuffle, mode=mode, max_staleness=max_staleness, replica_steps=replica_steps,
-                         batch_size=batch_size, local_steps=local_steps,
-                         combine=combine, scaling_rule=scaling_rule, warmup=warmup,
-                         solver=solver, n_blocks=n_blocks, n_jobs=n_jobs, client=client, callback=callback)
+                         batch_size=batch_size, local_steps=local_steps, combine=combine, scaling_rule=scaling_rule,
+                         warmup=warmup, solver=solver, n_blocks=n_blocks, n_jobs=n_jobs, client=client,
+                         callback=callback)
 
     def _loss(self, n_outputs=1):
         return make_loss(self.loss, epsilon=self.epsilon, quantile=self.quantile)
