@@ -191,3 +191,6 @@ def test_auto_batch_of_a_fit_on_sixteen_blocks():
     assert AveragedSGDClassifier(**kw).fit(X, y)._sgd_plan.batch_size == 4
     assert AveragedSGDClassifier(combine="average", **kw).fit(X, y)._sgd_plan.batch_size == 16
     assert AveragedSGDClassifier(batch_size=16, **kw).fit(X, y)._sgd_plan.batch_size == 16
+    # rounds that no line search combines keep 16: asynchronous blocks, one-shot averaging
+    for other in (dict(mode="async"), dict(averaging="oneshot")):
+        assert AveragedSGDClassifier(**kw, **other).fit(X, y)._sgd_plan.batch_size == 16

@@ -336,7 +336,8 @@ class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, CallbackSupportMixin, V
         # filled as the epochs run (as the SVM's is), so that a fit can be watched live
         history = self.history_ = self._log
         if plan is None:  # a fresh fit, or SGD continuing a direct solve
-            plan = self._new_plan(rounds, X.shape[1], loss, survey, pos_weight, neg_weight, local_steps)
+            plan = self._new_plan(rounds, X.shape[1], loss, survey, pos_weight, neg_weight, local_steps,
+                                  line=strategy != "oneshot" and self.mode == "sync" and not kind.gpu)
             if resume and plan.avg_start < NEVER:  # (averaging on)
                 # from a direct solve's exact model, as from a converged SGD fit: past the warm-up, with the
                 # average under way, the solution counting as an epoch of iterates, so that one more epoch's noise
@@ -419,7 +420,7 @@ class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, CallbackSupportMixin, V
         for name in ("critical_batch_size_", "critical_batch_size_upper_", "learning_rate_", "kappa_"):
             self.__dict__.pop(name, None)
 
-    def _new_plan(self, rounds, d, loss, survey, pos_weight, neg_weight, local_steps):
+    def _new_plan(self, rounds, d, loss, survey, pos_weight, neg_weight, local_steps, line=True):
         """The plan of a fresh fit, from the blocks' survey and a moment sample (the critical batch
         size, stored as ``critical_batch_size_``; NaN where the plan reads no moments and none are taken)."""
         n_train = [s.n_train for s in survey]
@@ -427,7 +428,7 @@ class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, CallbackSupportMixin, V
         cbs = self._moments(rounds, d, n_train) if read else NOT_READ
         zero_loss = sum(s.zero_loss for s in survey)
         plan = make_plan(self, loss, cbs, zero_loss / max(sum(n_train), 1), rounds.n_blocks, n_train, pos_weight,
-                         neg_weight, local_steps, [s.workers for s in survey])
+                         neg_weight, local_steps, [s.workers for s in survey], line)
         self._check_blocks(cbs, n_train)
         self.critical_batch_size_ = float(cbs.lower) if read else math.nan
         self.critical_batch_size_upper_ = float(cbs.upper) if read else math.nan

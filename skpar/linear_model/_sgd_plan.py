@@ -30,7 +30,7 @@ DEFAULT_BATCH = 16
 LINE_BATCH = 64
 
 
-def block_batch(est, cbs, n_blocks, local_steps=None):
+def block_batch(est, cbs, n_blocks, local_steps=None, line=True):
     r"""A block's mini-batch: ``batch_size``, or for ``'auto'`` :data:`DEFAULT_BATCH` rows, fewer on many blocks.
 
     K blocks whose local epochs the line search combines (:mod:`skpar.parallel._sgd_line`) step, where they agree,
@@ -52,7 +52,9 @@ def block_batch(est, cbs, n_blocks, local_steps=None):
     if est.batch_size != "auto":
         return int(est.batch_size)
     local_steps = est.local_steps if local_steps is None else local_steps
-    if (n_blocks * DEFAULT_BATCH <= LINE_BATCH or local_steps != "epoch" or est.combine != "line_search"
+    # ``line``: the fit's rounds are the line search's (synchronous periodic rounds on CPU blocks); the others
+    # (asynchronous, Hogwild!, one-shot, GPU blocks, rounds of a few steps) average their blocks and keep 16
+    if (n_blocks * DEFAULT_BATCH <= LINE_BATCH or local_steps != "epoch" or est.combine != "line_search" or not line
             or not (np.isfinite(cbs.lower) and np.isfinite(cbs.max_sq_norm) and cbs.mean_sq_norm > 0)):
         return DEFAULT_BATCH
     whole = math.ceil(cbs.lower)
@@ -143,13 +145,14 @@ def divergence_reference(ref_loss):
     return {"blowup": BLOWUP_FACTOR * ref_loss if ref_loss > 0 else np.inf, "ref_loss": float(ref_loss)}
 
 
-def make_plan(est, loss, cbs, ref_loss, n_blocks, n_train, pos_weight, neg_weight, local_steps=None, workers=None):
+def make_plan(est, loss, cbs, ref_loss, n_blocks, n_train, pos_weight, neg_weight, local_steps=None, workers=None,
+              line=True):
     """The step-size plan of ``est`` (a :class:`~skpar.linear_model._sgd_base.BaseParallelSGD`) for ``loss`` on
     blocks of ``n_train`` rows, from the moments ``cbs`` (a :class:`~skpar.diagnostics.CriticalBatchSize`) and the
     zero model's loss per sample ``ref_loss``. ``workers`` are the SGD workers inside each block (warps on a GPU,
     else 1): a global step consumes a batch of each, which sets the invscaling decay and the warm-up length."""
     workers = [1] * n_blocks if workers is None else workers
-    block = block_batch(est, cbs, n_blocks, local_steps)
+    block = block_batch(est, cbs, n_blocks, local_steps, line)
     batch = effective_batch(est, n_blocks, local_steps, block)
     eta0, eta, factor, schedule, power_t, per_step, penalty = _step(est, loss, cbs, batch,
                                                                     float(batch * max(workers)))
