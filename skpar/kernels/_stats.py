@@ -53,27 +53,44 @@ def eval_rows(X, y, sw, rows, W, B, loss, margin, eps, pos_weight, neg_weight):
     return out
 
 
-@njit(nogil=True, cache=True)
 def line_losses(X, y, sw, rows, W0, B0, DW, DB, thetas, loss, margin, eps, pos_weight, neg_weight):
     """Loss sums along lines of models, for a line search over shares of a change.
 
     ``W0`` (M, K, d) and ``B0`` (M, K) are M models, ``DW`` and ``DB`` a change of each; returns ``out`` (M, G)
-    with ``out[m, g] = sum_i s_i l(x_i . (W0[m] + thetas[g] DW[m]) + B0[m] + thetas[g] DB[m], y_i)`` (summed over
-    outputs, weighted as :func:`eval_rows` weighs). A row's two score vectors are computed once and its G points
-    are then sums of them: the cost is two :func:`eval_rows` passes for each model, whatever G.
+    with ``out[m, g] = sum_i s_i l(x_i . (W0[m] + thetas[g] DW[m]) + B0[m] + thetas[g] DB[m], y_i)`` over
+    ``rows`` (summed over outputs, weighted as :func:`eval_rows` weighs). A row's two score vectors are computed
+    once and its G points are then sums of them: the cost is two :func:`eval_rows` passes for each model, whatever
+    G. Two kernels, the scores' (one compiled body a layout of X) and the losses' (one a loss), rather than one of
+    both: numba compiles a kernel for every pair of the two, 36 in the test suite, about a second each.
     """
-    M, G, K = W0.shape[0], thetas.shape[0], W0.shape[1]
-    out = np.zeros((M, G))
-    P0, PD, P, scratch = np.empty(K), np.empty(K), np.empty(K), np.empty(K)
+    P0, PD = _line_scores(X, rows, W0, B0, DW, DB)
+    return _line_sums(P0, PD, y, sw, rows, thetas, loss, margin, eps, pos_weight, neg_weight)
+
+
+@njit(nogil=True, cache=True)
+def _line_scores(X, rows, W0, B0, DW, DB):
+    M, K = W0.shape[0], W0.shape[1]
+    P0, PD = np.empty((M, rows.shape[0], K)), np.empty((M, rows.shape[0], K))
     for q in range(rows.shape[0]):
+        for m in range(M):
+            row_scores(X, rows[q], W0[m], B0[m], P0[m, q])
+            row_scores(X, rows[q], DW[m], DB[m], PD[m, q])
+    return P0, PD
+
+
+@njit(nogil=True, cache=True)
+def _line_sums(P0, PD, y, sw, rows, thetas, loss, margin, eps, pos_weight, neg_weight):
+    M, n, K = P0.shape
+    G = thetas.shape[0]
+    out = np.zeros((M, G))
+    P, scratch = np.empty(K), np.empty(K)
+    for q in range(n):
         i = rows[q]
         s, yi = sw[i], y[i]
         for m in range(M):
-            row_scores(X, i, W0[m], B0[m], P0)
-            row_scores(X, i, DW[m], DB[m], PD)
             for g in range(G):
                 for k in range(K):
-                    P[k] = P0[k] + thetas[g] * PD[k]
+                    P[k] = P0[m, q, k] + thetas[g] * PD[m, q, k]
                 lsum = 0.0
                 if margin == SOFTMAX:
                     lsum = softmax_terms(P, yi, pos_weight[int(yi)], scratch)
