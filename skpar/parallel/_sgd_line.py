@@ -39,7 +39,7 @@ from ._tasks import _loss_args
 POINTS_PER_DOUBLING = 2
 #: a block sums the line's losses over every s-th of its training rows, s the stride that leaves at least this many:
 #: on 16 blocks of 25,000 dense rows a pass over all of them cost 12 ms a line round against an epoch's 42 ms, and
-#: the sample chose the same shares on a9a, cpusmall and Reuters (docs/benchmarks.md)
+#: the epochs to a target on a9a and cpusmall were those of 4,096 rows a block (docs/benchmarks.md)
 LINE_ROWS = 1024
 #: a line round pays where it lowers the objective by this share of it or more (the stop rule's default ``tol``,
 #: relative): on a9a's default fit (hinge, 2 blocks) the rounds gained 5e-5 to 3e-4, on fits whose blocks' steps
