@@ -181,8 +181,9 @@ def test_auto_batch_follows_the_critical_batch_on_many_line_searched_blocks():
     heavy = _cbs(3.4, 12.0, 1700.0)  # cpusmall: a row of 140 times the mean squared norm
     assert [block_batch(est, heavy, K) for K in (16, 64)] == [16, 16]
     assert block_batch(est, _cbs(12.4, 50.0, 120.0), 16) == 13  # a critical batch near 16 keeps about 16
-    for other in (dict(combine="average"), dict(local_steps=10), dict(batch_size=16)):
+    for other in (dict(local_steps=10), dict(batch_size=16)):
         assert block_batch(types.SimpleNamespace(**{**vars(est), **other}), light, 64) == 16
+    assert block_batch(est, light, 64, line=False) == 16  # rounds no line search combines (combine='average', ...)
 
 
 def test_auto_batch_of_a_fit_on_sixteen_blocks():

@@ -337,7 +337,7 @@ class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, CallbackSupportMixin, V
         history = self.history_ = self._log
         if plan is None:  # a fresh fit, or SGD continuing a direct solve
             plan = self._new_plan(rounds, X.shape[1], loss, survey, pos_weight, neg_weight, local_steps,
-                                  line=strategy != "oneshot" and self.mode == "sync" and not kind.gpu)
+                                  line=self._line_searched(strategy, kind))
             if resume and plan.avg_start < NEVER:  # (averaging on)
                 # from a direct solve's exact model, as from a converged SGD fit: past the warm-up, with the
                 # average under way, the solution counting as an epoch of iterates, so that one more epoch's noise
@@ -469,7 +469,12 @@ class BaseParallelSGD(ClientParamMixin, SparseCoefMixin, CallbackSupportMixin, V
         return sgd_sync(rounds, state, plan, local_steps=local_steps, n_train=n_train,
                         validation=validation, adaptive=self.learning_rate == "adaptive",
                         presence=presence(rounds, X, local_steps, kind),
-                        line_search=self.combine == "line_search" and not kind.gpu, **common)
+                        line_search=self._line_searched(strategy, kind), **common)
+
+    def _line_searched(self, strategy, kind):
+        """Whether the fit's rounds are combined by the line search (:mod:`skpar.parallel._sgd_line`): synchronous
+        periodic rounds on CPU blocks with ``combine='line_search'``; the plan's ``batch_size='auto'`` follows it."""
+        return self.combine == "line_search" and strategy != "oneshot" and self.mode == "sync" and not kind.gpu
 
     def _check_mode(self, strategy):
         if self.penalty == "elasticnet" and self.l1_ratio is None:  # scikit-learn's words

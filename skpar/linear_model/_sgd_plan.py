@@ -52,9 +52,9 @@ def block_batch(est, cbs, n_blocks, local_steps=None, line=True):
     if est.batch_size != "auto":
         return int(est.batch_size)
     local_steps = est.local_steps if local_steps is None else local_steps
-    # ``line``: the fit's rounds are the line search's (synchronous periodic rounds on CPU blocks); the others
-    # (asynchronous, Hogwild!, one-shot, GPU blocks, rounds of a few steps) average their blocks and keep 16
-    if (n_blocks * DEFAULT_BATCH <= LINE_BATCH or local_steps != "epoch" or est.combine != "line_search" or not line
+    # ``line``: the fit's rounds are the line search's (BaseParallelSGD._line_searched); the others (asynchronous,
+    # Hogwild!, one-shot, GPU blocks) and rounds of a few steps average their blocks and keep 16
+    if (n_blocks * DEFAULT_BATCH <= LINE_BATCH or local_steps != "epoch" or not line
             or not (np.isfinite(cbs.lower) and np.isfinite(cbs.max_sq_norm) and cbs.mean_sq_norm > 0)):
         return DEFAULT_BATCH
     whole = math.ceil(cbs.lower)
