@@ -709,3 +709,27 @@ def test_csr_row_norms_in_partial_sums_are_the_rows_norms():
     assert got[lengths == 0].tolist() == [0.0] * int((lengths == 0).sum())
     X32 = sp.csr_matrix((np.full(indptr[-1], 3e30, dtype=np.float32), indices, indptr), shape=(40, 50))
     np.testing.assert_allclose(row_sq_norms(sparse_arrays(X32), np.arange(40)), lengths * 9e60, rtol=1e-6)
+
+
+@pytest.mark.parametrize("schedule,warmup", [(0, 0.0), (1, 10.0)], ids=["constant", "invscaling-warmup"])
+def test_l2_decay_is_the_shrink_of_a_weight_no_row_holds(schedule, warmup):
+    """A block's weight on a feature its rows never hold only shrinks, by the product of the steps' l2 factors:
+    ``l2_decay`` of the same steps, which the driver gives the feature-by-feature average (held_feature_decay)."""
+    from skpar.kernels._schedule import l2_decay
+
+    rng = np.random.default_rng(4)
+    n, d = 300, 40
+    X = sp.random(n, d, density=0.2, format="csr", random_state=5)
+    X = sp.csr_matrix(X.multiply(np.arange(d) < 30))  # the last 10 features are in no row
+    X.eliminate_zeros()
+    y = rng.normal(size=n)
+    w0 = rng.normal(size=(1, d))
+    args = list(_args(40, 5, 1e-2, 0.0))
+    args[0], args[11], args[15] = 7, schedule, warmup  # t0, the schedule, the warm-up
+    out = sgd_csr(X.data, X.indices, X.indptr, y, np.ones(n), rng.permutation(n).astype(np.int64), *_model(w0),
+                  *args)
+    steps = out[7]
+    eta, power_t, sps, eta_start = args[12], args[13], args[14], args[16]
+    a = l2_decay(7, steps, 1e-2, schedule, eta, power_t, sps, warmup, eta_start)
+    assert 0.0 < a < 1.0
+    np.testing.assert_allclose(out[0][:, 30:], a * w0[:, 30:], rtol=1e-12)

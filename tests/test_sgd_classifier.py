@@ -242,6 +242,24 @@ def test_feature_average_keeps_the_progress_of_features_one_block_holds():
     np.testing.assert_allclose(out, [[(1 * 1 + 3 * 5) / 4, 2.0, 7.0, plain[0, 3]]])
 
 
+def test_held_feature_decay_gives_a_feature_the_shrink_of_the_steps_it_was_given():
+    """A feature that ``m`` of ``K`` equally weighted blocks hold keeps ``K / m`` blocks' worth of progress in the
+    feature-by-feature average, and gets ``K / m`` blocks' worth of the l2 shrink: ``a^(K/m)`` where the average
+    left ``a``; a feature every block holds, or none, keeps the average's own."""
+    from skpar.parallel._sync import held_feature_decay
+
+    w0 = np.array([[1.0, 2.0, 3.0, 4.0]])
+    every, one, two, none = np.eye(4, dtype=bool)
+    presence = [every | one | two, every | two, every, every]
+    out = held_feature_decay(w0, [1, 1, 1, 1], presence, [0.9] * 4)
+    np.testing.assert_allclose(out, [[0.0, (0.9 ** 4 - 0.9) * 2.0, (0.9 ** 2 - 0.9) * 3.0, 0.0]], rtol=1e-14)
+    # blocks of unequal weights and factors: the shares are the weights', the held factor the holders'
+    out = held_feature_decay(w0, [3, 1], [one, one | two], [0.8, 0.6])
+    mean = (3 * 0.8 + 1 * 0.6) / 4
+    np.testing.assert_allclose(out[0, 1], (mean - mean) * 2.0, atol=1e-15)
+    np.testing.assert_allclose(out[0, 2], (mean ** 4 - 0.6) * 3.0, rtol=1e-14)
+
+
 def test_sparse_blocks_are_combined_feature_by_feature(monkeypatch):
     """Two sparse blocks with disjoint features: after one local epoch each, every averaged weight is the one its
     own block reached (a plain average would halve it with the other block's untouched copy)."""

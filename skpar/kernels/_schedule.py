@@ -43,3 +43,13 @@ def n_batches(n_steps, batch_size, n_rows):
     """The mini-batch steps a kernel takes over ``n_rows`` rows: batches of ``batch_size`` consecutive rows (the last
     may be short), at most ``n_steps``. Step ``s`` reads rows ``s * batch_size`` up to the next batch's first."""
     return min(n_steps, (n_rows + batch_size - 1) // batch_size)
+
+
+@njit(nogil=True, cache=True)
+def l2_decay(t0, n_steps, l2, schedule, eta, power_t, samples_per_step, warmup_steps, eta_start):
+    """The factor by which ``n_steps`` steps from global step ``t0`` shrink a weight that no row of theirs holds:
+    the product of the l2 penalty's ``max(0, 1 - eta_t l2)``, as the kernels apply it step by step."""
+    a = 1.0
+    for s in range(n_steps):
+        a *= max(0.0, 1.0 - step_size(t0 + s, schedule, eta, power_t, samples_per_step, warmup_steps, eta_start) * l2)
+    return a

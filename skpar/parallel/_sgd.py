@@ -19,8 +19,9 @@ from .._losses import Loss
 from .._penalties import Penalty
 from .._report import LOGGER, record, stop_requested
 from ..exceptions import DivergenceError, DivergenceWarning
+from ..kernels._schedule import l2_decay
 from ._sgd_line import LineSearch
-from ._sync import SyncRounds, feature_average, weighted_average
+from ._sync import SyncRounds, feature_average, held_feature_decay, weighted_average
 from ._tasks import epoch_diverged, eval_task, oneshot_task, sgd_task
 
 CONSTANT, INVSCALING = 0, 1
@@ -181,12 +182,14 @@ def r2_from_sums(s):
     return 1.0 - s[1] / sst
 
 
-def _combine(out, state, penalty, presence=None):
+def _combine(out, state, penalty, presence=None, decays=None):
     """Average the blocks' results (weighted by the samples each processed, in block order) into a new state.
 
     With ``presence`` (each block's mask of the features its rows hold: sparse blocks, rounds of many local steps)
     the weights and their averages are averaged feature by feature over the blocks holding each feature
-    (:func:`~skpar.parallel._sync.feature_average`). Applies the deferred l1 proximal step once to the average.
+    (:func:`~skpar.parallel._sync.feature_average`), and with ``decays`` (each block's l2 factor of the round)
+    the weights get the penalty's share that goes with their progress
+    (:func:`~skpar.parallel._sync.held_feature_decay`). Applies the deferred l1 proximal step once to the average.
     Returns the state, the loss sum, the sample count, a divergence flag, the spread of the blocks' models
     (distance to the average relative to its norm) and each block's mean loss on its own rows.
     """
@@ -205,8 +208,11 @@ def _combine(out, state, penalty, presence=None):
         penalty.prox_l1(new.w, last_eta)
     else:
         average = weighted_average if presence is None else (lambda a, w: feature_average(a, w, presence))
+        w = average([r.W for r in out], weights)
+        if presence is not None and decays is not None:
+            w += held_feature_decay(state.w, weights, presence, decays)
         new = SGDState(
-            average([r.W for r in out], weights),
+            w,
             weighted_average([r.B for r in out], weights),
             average([r.Wbar for r in out], weights),
             weighted_average([r.Bbar for r in out], weights),
@@ -274,7 +280,12 @@ def _round(rounds, state, plan, penalty, seed, offset, n_steps, presence=None, l
     average)."""
     res = rounds.run(sgd_task, state.payload(), plan,
                      per_block=[(seed, offset, n_steps, state.t)] * rounds.n_blocks)
-    new, *rest = _combine(res.results, state, penalty, presence)
+    decays = None
+    if presence is not None and plan.l2 > 0:
+        decays = [l2_decay(int(state.t), int(r.steps), float(plan.l2), int(plan.schedule), float(plan.eta),
+                           float(plan.power_t), float(plan.samples_per_step), float(plan.warmup_steps),
+                           float(plan.eta_start)) for r in res.results]
+    new, *rest = _combine(res.results, state, penalty, presence, decays)
     share = 1.0
     if line is not None and not rest[2]:  # (rest[2]: the round diverged)
         new, share = line(rounds, state, new, plan, penalty)

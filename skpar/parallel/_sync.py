@@ -122,3 +122,39 @@ def feature_average(arrays, weights, presence):
             den += np.where(mask, float(wk), 0.0)
     held = den > 0
     return np.where(held, num / np.where(held, den, 1.0), weighted_average(arrays, weights))
+
+
+def held_feature_decay(start, weights, presence, decays):
+    r"""What :func:`feature_average` owes the l2 penalty: the correction that gives each feature the decay of the
+    steps its progress stands for.
+
+    A block's round shrinks every weight by its l2 factor ``a_k`` (:func:`skpar.kernels._schedule.l2_decay`) and
+    moves those its rows hold. Averaged over the ``m`` blocks that hold feature j, the feature keeps all of their
+    steps (``K / m`` times the plain average's progress, as one run over all rows would make) but one block's
+    shrink, ``a``, where one run over all rows shrinks it by :math:`a^{K/m}`. So the penalty's weight on a feature
+    held by ``m`` of ``K`` blocks was ``m / K`` of its own, and the weights settled where the penalty is that
+    much weaker (Reuters' log loss on 16 blocks: a weight norm of 29.8 against the optimum's 24.0 after 256 epochs,
+    a relative suboptimality of 0.14 that rose with the epochs). Returns
+
+    .. math::
+
+        \big(\bar a^{\,f_j} - \tilde a_j\big)\, w_{0j}, \qquad
+        f_j = \frac{\sum_k \omega_k}{\sum_{k \ni j} \omega_k},
+
+    with ``w_0 = start`` the round's start, :math:`\bar a` the blocks' mean factor and :math:`\tilde a_j` that of
+    the blocks holding j (both weighted by ``weights``, as the average is): 0 for a feature every block holds, or
+    none.
+    """
+    w = np.asarray(weights, dtype=np.float64)
+    a = np.asarray(decays, dtype=np.float64)
+    held = np.zeros(np.shape(start)[-1])
+    held_a = np.zeros_like(held)
+    for wk, ak, mask in zip(w, a, presence, strict=True):
+        held += np.where(mask, wk, 0.0)
+        held_a += np.where(mask, wk * ak, 0.0)
+    total = float(w.sum())
+    mean_a = float(w @ a) / total if total > 0 else 1.0
+    some = held > 0
+    f = np.where(some, total / np.where(some, held, 1.0), 1.0)
+    own = np.where(some, held_a / np.where(some, held, 1.0), mean_a)
+    return (mean_a ** f - own) * np.asarray(start, dtype=np.float64)
