@@ -181,6 +181,12 @@ def test_auto_batch_follows_the_critical_batch_on_many_line_searched_blocks():
     heavy = _cbs(3.4, 12.0, 1700.0)  # cpusmall: a row of 140 times the mean squared norm
     assert [block_batch(est, heavy, K) for K in (16, 64)] == [16, 16]
     assert block_batch(est, _cbs(12.4, 50.0, 120.0), 16) == 13  # a critical batch near 16 keeps about 16
+    # mug05_12_12: near-orthogonal rows of about one norm, critical batch 73: every batch up to 16 is under it,
+    # and the blocks' batches add up to about 4 critical batches
+    wide = _cbs(72.8, 72.9, 107.0)
+    assert [block_batch(est, wide, K) for K in (4, 8, 16, 32, 64)] == [16, 16, 16, 10, 5]
+    # dorothea: as large a critical batch, but rows of up to 6.6 times the mean squared norm keep 16
+    assert [block_batch(est, _cbs(37.2, 923.0, 6062.0), K) for K in (16, 64)] == [16, 16]
     for other in (dict(local_steps=10), dict(batch_size=16)):
         assert block_batch(types.SimpleNamespace(**{**vars(est), **other}), light, 64) == 16
     assert block_batch(est, light, 64, line=False) == 16  # rounds no line search combines (combine='average', ...)

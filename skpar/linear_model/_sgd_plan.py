@@ -41,13 +41,19 @@ def block_batch(est, cbs, n_blocks, local_steps=None, line=True):
 
     .. math::
 
-        b = \min\big(16, \max(\lceil \tilde b \rceil, \lceil \tilde b \rho / 4 \rceil, \lceil 64 / K \rceil)\big),
-        \qquad \rho = \frac{\max_i \|x_i\|^2}{\mathbb{E}\|x\|^2},
+        b = \min\big(16, \max(w, t, \lceil c / K \rceil)\big), \qquad
+        t = \begin{cases} \lceil \tilde b \rho / 4 \rceil & \rho \ge 4 \\ 1 & \rho < 4 \end{cases}, \qquad
+        \rho = \frac{\max_i \|x_i\|^2}{\mathbb{E}\|x\|^2},
 
-    with :math:`\tilde b` the critical batch size's lower estimate: no smaller than the batch that still takes the
-    whole scaled step (``eta0 min(b, b~)``), nor than the batch at which a row of the largest norm keeps that step
-    stable (one such row moves the weights by ``eta / b`` times its squared norm, against 2 for stability). cpusmall's
-    heavy rows (``rho`` 140) keep 16: 4 rows a batch left it above a relative suboptimality of 0.49 after 32 epochs.
+    with :math:`\tilde b` the critical batch size's lower estimate, and :math:`w = \lceil \tilde b \rceil`,
+    :math:`c = 64` where :math:`\tilde b < 16`: no smaller than the batch that still takes the whole scaled step
+    (``eta0 min(b, b~)``), and the blocks' batches adding up to about 64 rows. The step of a row of the largest norm
+    moves its margin by ``0.5 min(b, b~) rho / b`` times its own (``eta0`` is half the mean row's stable step), so it
+    is stable in any batch where ``rho < 4`` and only past ``b~ rho / 4`` rows where not: cpusmall's heavy rows
+    (``rho`` 140) keep 16 (4 rows a batch left it above a relative suboptimality of 0.49 after 32 epochs). Where
+    :math:`\tilde b \ge 16` every batch up to 16 is under the critical batch and has its noise floor, and the
+    blocks' batches may add up to 4 critical batches, as they add up to 4 batches of 16 below it: :math:`w = 1`,
+    :math:`c = 4 \tilde b` (mug05_12_12, whose critical batch is 73: 16 rows up to 16 blocks, 5 on 64).
     """
     if est.batch_size != "auto":
         return int(est.batch_size)
@@ -57,9 +63,16 @@ def block_batch(est, cbs, n_blocks, local_steps=None, line=True):
     if (n_blocks * DEFAULT_BATCH <= LINE_BATCH or local_steps != "epoch" or not line
             or not (np.isfinite(cbs.lower) and np.isfinite(cbs.max_sq_norm) and cbs.mean_sq_norm > 0)):
         return DEFAULT_BATCH
-    whole = math.ceil(cbs.lower)
-    tails = math.ceil(cbs.lower * cbs.max_sq_norm / (4.0 * cbs.mean_sq_norm))
-    return int(min(DEFAULT_BATCH, max(whole, tails, math.ceil(LINE_BATCH / n_blocks), 1)))
+    whole, combined = math.ceil(cbs.lower), LINE_BATCH
+    if cbs.lower >= DEFAULT_BATCH:
+        # every batch up to DEFAULT_BATCH is under the critical batch: one noise floor for all of them, and the
+        # blocks' batches may add up to 4 critical batches as they add up to 4 default ones below it (mug05_12_12,
+        # b~ 73, 64 blocks: 16-row batches 1.2 above the optimum after 32 epochs and 287 epochs to 1e-2, 5-row
+        # batches 7.0e-2 after 32; on 16 blocks 10 and 5 rows did worse than 16, 1.07 and 0.99 against 4.0e-2)
+        whole, combined = 1, LINE_BATCH * cbs.lower / DEFAULT_BATCH
+    rho = cbs.max_sq_norm / cbs.mean_sq_norm
+    tails = math.ceil(cbs.lower * rho / 4.0) if rho >= 4.0 else 1
+    return int(min(DEFAULT_BATCH, max(whole, tails, math.ceil(combined / n_blocks), 1)))
 
 
 def optimal_schedule(loss, alpha):
