@@ -10,6 +10,7 @@ from ._dcd_outputs import certificate_csr_outputs, certificate_dense_outputs, dc
 from ._hogwild import hogwild_csr
 from ._indices import sparse_arrays
 from ._rows import rows_of
+from ._schedule import l2_decay
 from ._sgd import sgd_dense
 from ._sgd_csr import sgd_csr
 from ._stats import (
@@ -39,6 +40,7 @@ __all__ = [
     "dcd_dense_outputs",
     "eval_rows",
     "hogwild_csr",
+    "l2_decay",
     "line_losses",
     "row_sq_norms",
     "rows_of",

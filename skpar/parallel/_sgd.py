@@ -19,7 +19,7 @@ from .._losses import Loss
 from .._penalties import Penalty
 from .._report import LOGGER, record, stop_requested
 from ..exceptions import DivergenceError, DivergenceWarning
-from ..kernels._schedule import l2_decay
+from ..kernels import l2_decay
 from ._sgd_line import LineSearch
 from ._sync import SyncRounds, feature_average, held_feature_decay, weighted_average
 from ._tasks import epoch_diverged, eval_task, oneshot_task, sgd_task

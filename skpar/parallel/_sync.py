@@ -128,7 +128,7 @@ def held_feature_decay(start, weights, presence, decays):
     r"""What :func:`feature_average` owes the l2 penalty: the correction that gives each feature the decay of the
     steps its progress stands for.
 
-    A block's round shrinks every weight by its l2 factor ``a_k`` (:func:`skpar.kernels._schedule.l2_decay`) and
+    A block's round shrinks every weight by its l2 factor ``a_k`` (:func:`skpar.kernels.l2_decay`) and
     moves those its rows hold. Averaged over the ``m`` blocks that hold feature j, the feature keeps all of their
     steps (``K / m`` times the plain average's progress, as one run over all rows would make) but one block's
     shrink, ``a``, where one run over all rows shrinks it by :math:`a^{K/m}`. So the penalty's weight on a feature
