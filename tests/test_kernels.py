@@ -715,7 +715,7 @@ def test_csr_row_norms_in_partial_sums_are_the_rows_norms():
 def test_l2_decay_is_the_shrink_of_a_weight_no_row_holds(schedule, warmup):
     """A block's weight on a feature its rows never hold only shrinks, by the product of the steps' l2 factors:
     ``l2_decay`` of the same steps, which the driver gives the feature-by-feature average (held_feature_decay)."""
-    from skpar.kernels._schedule import l2_decay
+    from skpar.kernels import l2_decay
 
     rng = np.random.default_rng(4)
     n, d = 300, 40

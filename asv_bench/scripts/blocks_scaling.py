@@ -22,8 +22,8 @@ All with ``random_state=0``. The last column is the passes over K = 1's: issue 2
 - ``ShotgunLasso(alpha=0.1 alpha_max, n_blocks=K, max_iter=3000)`` (``--only lasso``, on the Lasso sets and
   dorothea): the rounds of its column blocks to its default duality gap ("-": not in 3,000).
 
-``--batch-size B`` sets the SGD rows' ``batch_size`` (a block's batch; the estimators' default 16 otherwise): on a9a
-at K = 16, 4 reached the target in 4 epochs where 16 took 16 (docs/benchmarks.md, issue 22).
+``--batch-size B`` sets the SGD rows' ``batch_size`` (a block's batch; the estimators' default ``'auto'`` otherwise):
+on a9a at K = 16, 4 reached the target in 4 epochs where 16 took 16 (docs/benchmarks.md, issue 22).
 
 ``--sets bench`` (alone or beside real sets) runs each estimator on its benchmark problem, generated
 (``--scale`` times the rows): the regressor's SGD on ``make_correlated_regression(200_000, 100)`` (condition number

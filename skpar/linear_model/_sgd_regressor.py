@@ -122,9 +122,10 @@ class ParallelSGDRegressor(LinearRegressorMixin, RegressorMixin, BaseParallelSGD
     batch_size : int or 'auto', default='auto'
         Samples of one local mini-batch step on one block. ``'auto'``: 16, and on blocks combined by the line
         search (``combine``) whose batches would add up to more than 64 rows, fewer, down to the critical batch size
-        (rounded up) or 64 / ``n_blocks``, whichever is larger, unless the rows' largest squared norm (over the mean)
-        says a smaller batch's step would be unstable (``skpar.linear_model._sgd_plan.block_batch``): a9a's log loss
-        on 16 and 64 blocks then takes 3 and 4 epochs to 1e-2 of the optimum, against 4 and 10 with 16 rows.
+        (rounded up) or 64 / ``n_blocks``, whichever is larger (where the critical batch is 16 or more: 4 critical
+        batches / ``n_blocks``), unless the rows' largest squared norm (over the mean) says a smaller batch's step
+        would be unstable (``skpar.linear_model._sgd_plan.block_batch``): a9a's log loss on 16 and 64 blocks then
+        takes 3 and 4 epochs to 1e-2 of the optimum, against 4 and 10 with 16 rows.
     local_steps : int or 'epoch', default='epoch'
         Local steps per block between two averages. ``1`` is synchronous mini-batch SGD with an all-reduce.
     combine : {'line_search', 'average'}, default='line_search'

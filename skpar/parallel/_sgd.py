@@ -209,7 +209,7 @@ def _combine(out, state, penalty, presence=None, decays=None):
     else:
         average = weighted_average if presence is None else (lambda a, w: feature_average(a, w, presence))
         w = average([r.W for r in out], weights)
-        if presence is not None and decays is not None:
+        if decays is not None:  # (given with presence only)
             w += held_feature_decay(state.w, weights, presence, decays)
         new = SGDState(
             w,

@@ -106,6 +106,14 @@ def weighted_average(arrays, weights):
     return out
 
 
+def held_weights(weights, presence):
+    """Per feature, the sum of ``weights`` over the blocks whose mask in ``presence`` holds it (in block order)."""
+    out = np.zeros(np.shape(presence[0])[-1])
+    for wk, mask in zip(weights, presence, strict=True):
+        out += np.where(mask, float(wk), 0.0)
+    return out
+
+
 def feature_average(arrays, weights, presence):
     """:func:`weighted_average` of (K, d) models feature by feature over the blocks whose rows hold the feature.
 
@@ -115,11 +123,10 @@ def feature_average(arrays, weights, presence):
     feature no block holds gets the plain average. Summed in block order (bit-reproducible).
     """
     num = np.zeros_like(np.asarray(arrays[0], dtype=np.float64))
-    den = np.zeros(num.shape[-1])
     for a, wk, mask in zip(arrays, weights, presence, strict=True):
         if wk:
             num += np.where(mask, float(wk), 0.0) * np.asarray(a, dtype=np.float64)
-            den += np.where(mask, float(wk), 0.0)
+    den = held_weights(weights, presence)
     held = den > 0
     return np.where(held, num / np.where(held, den, 1.0), weighted_average(arrays, weights))
 
@@ -147,11 +154,7 @@ def held_feature_decay(start, weights, presence, decays):
     """
     w = np.asarray(weights, dtype=np.float64)
     a = np.asarray(decays, dtype=np.float64)
-    held = np.zeros(np.shape(start)[-1])
-    held_a = np.zeros_like(held)
-    for wk, ak, mask in zip(w, a, presence, strict=True):
-        held += np.where(mask, wk, 0.0)
-        held_a += np.where(mask, wk * ak, 0.0)
+    held, held_a = held_weights(w, presence), held_weights(w * a, presence)
     total = float(w.sum())
     mean_a = float(w @ a) / total if total > 0 else 1.0
     some = held > 0
