@@ -1,8 +1,11 @@
 """ShotgunLasso: scikit-learn's Lasso optimum, the duality-gap certificate, P* on the Shotgun paper's data."""
 
+import warnings
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import ElasticNet, Lasso
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
@@ -258,3 +261,26 @@ def test_column_blocks_rounds_do_not_grow_with_the_blocks(mug32, K):
         return 0.5 * float(r @ r) / len(y) + alpha * float(np.abs(est.coef_).sum())
 
     assert objective(many) == pytest.approx(objective(two), rel=1e-3)  # each certified to the default gap
+
+
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
+def test_shotgun_steps_on_threads_give_the_one_thread_bits(sparse, monkeypatch):
+    """The default fit's Shotgun steps shared over threads (steps of enough work; here every step, by lowering the
+    bar) apply their changes and centring shift in the one-thread kernel's order: the same coefficients to the bit
+    on 1, 2 and 3 threads (a NumPy dot for the shift once gave other bits from 2 threads on)."""
+    import skpar.parallel._shotgun as shotgun
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(400, 600)) + 1.0  # uncentred columns: the shift is not zero
+    if sparse:
+        X = sp.csr_matrix(np.where(rng.random(X.shape) < 0.9, 0.0, X))
+    y = np.asarray(X[:, :20] @ rng.normal(size=20)).ravel() + rng.normal(size=400)
+    kw = dict(alpha=0.02 * alpha_max(X, y), tol=1e-10, max_iter=50, random_state=0)
+    monkeypatch.setattr(shotgun, "MIN_PARALLEL_WORK", 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        fits = [ShotgunLasso(n_jobs=j, **kw).fit(X, y) for j in (1, 2, 3)]
+    assert fits[0].n_parallel_ > 1  # Shotgun's steps, not sequential descent
+    for other in fits[1:]:
+        np.testing.assert_array_equal(other.coef_, fits[0].coef_)
+        assert other.intercept_ == fits[0].intercept_

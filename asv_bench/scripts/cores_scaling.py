@@ -1,41 +1,46 @@
-"""Each estimator with its defaults on every core against the same fit on 2 threads: the same model, faster.
+"""Each estimator with its defaults on every core against the same script on 2 cores: the same model, faster.
 
-The blocks come from the data (``n_blocks='auto'``), never from the machine, so a default fit on 16 cores and one
-held to 2 threads (``n_jobs=2`` with the default fit's ``n_blocks``) run the same steps on the same blocks and
-return the same coefficients to the bit (checked here); the ratio of their times is what the extra cores buy.
+A user who moves a script from a 2-core laptop to a 16-core box runs the same defaults. The low-core side is so a
+child process confined to 2 cores (``os.sched_setaffinity`` before NumPy loads, so BLAS, numba and skpar's
+``n_jobs=None`` all see 2 cores), not ``n_jobs=2`` in a process whose BLAS still spans every core (that made
+ShotgunLasso's Gram products use all 16 cores on both sides). The blocks come from the data (``n_blocks='auto'``),
+never from the machine, so both sides run the same steps on the same blocks and return the same coefficients to the
+bit (checked here, from a hash of each side's coefficients); the ratio of their times is what the extra cores buy.
 Problems, each estimator's benchmark problem (``--scale`` multiplies the rows):
 
 - ``ParallelSGDRegressor()`` on dense 2,000,000 x 100 (condition number 1e4; its default solver there is the normal
   equations, whose Gram matrix the blocks sum), and ``solver='sgd'`` on the same data;
-- ``AveragedSGDClassifier()`` (hinge, SGD) and ``AveragedSGDClassifier(loss='log_loss')`` (Newton's method) on dense
+- ``AveragedSGDClassifier()`` (hinge, SGD) and ``AveragedSGDClassifier(loss='log_loss')`` (L-BFGS) on dense
   1,000,000 x 100 ``make_classification``;
 - ``DualCoordinateAscentSVM(C=1/(n 1e-5), fit_intercept=False, tol=1e-3)`` on dense 500,000 x 100, the SVM issue's
   problem (its default solver there is Newton's method on the primal);
-- ``ShotgunLasso(alpha=0.05 alpha_max)`` on dense 50,000 x 2,000 (P2-like: its threads share each step's columns).
+- ``ShotgunLasso(alpha=0.05 alpha_max)`` on dense 50,000 x 2,000.
 
-Prints, per row, the blocks, the epochs (or iterations), the median seconds of ``--repeats`` fits on every core and
-on 2 threads (alternated), their ratio, and whether the coefficients are bit-identical.
+Each side is a fresh process that makes the data, compiles the kernels on a small fit, then times ``--repeats`` fits
+of every estimator; the sides alternate ``--rounds`` times (all cores, 2 cores, all cores, ...). Prints, per
+estimator, the blocks, the epochs (or iterations), the median seconds on every core and on 2 cores, their ratio,
+and whether the coefficients are bit-identical.
 
-Usage: python asv_bench/scripts/cores_scaling.py [--scale 1.0] [--repeats 3]
+Usage: python asv_bench/scripts/cores_scaling.py [--scale 1.0] [--repeats 3] [--rounds 1] [--low 2]
 """
 
 import argparse
+import hashlib
+import json
+import os
 import statistics
+import subprocess
+import sys
 import time
-import warnings
-
-import numpy as np
-from sklearn.datasets import make_classification
-from sklearn.exceptions import ConvergenceWarning
-
-from skpar import AveragedSGDClassifier, DualCoordinateAscentSVM, ParallelSGDRegressor, ShotgunLasso
-from skpar.backend import resolve_n_jobs
-from skpar.datasets import make_correlated_regression
-
-warnings.simplefilter("ignore", ConvergenceWarning)
 
 
 def _problems(scale):
+    import numpy as np
+    from sklearn.datasets import make_classification
+
+    from skpar import AveragedSGDClassifier, DualCoordinateAscentSVM, ParallelSGDRegressor, ShotgunLasso
+    from skpar.datasets import make_correlated_regression
+
     n = lambda rows: max(2000, int(rows * scale))  # noqa: E731
     Xr, yr, _ = make_correlated_regression(n(2_000_000), 100, random_state=0)
     Xc, yc = make_classification(n(1_000_000), 100, n_informative=20, random_state=0)
@@ -45,51 +50,78 @@ def _problems(scale):
     yl = Xl[:, :100] @ rng.normal(size=100) + rng.normal(size=Xl.shape[0])
     alpha_max = float(np.max(np.abs(Xl.T @ (yl - yl.mean())))) / Xl.shape[0]
     return [
-        ("ParallelSGDRegressor()", lambda **kw: ParallelSGDRegressor(random_state=0, **kw), Xr, yr),
-        ("ParallelSGDRegressor(solver='sgd')", lambda **kw: ParallelSGDRegressor(solver="sgd", random_state=0, **kw),
-         Xr, yr),
-        ("AveragedSGDClassifier()", lambda **kw: AveragedSGDClassifier(random_state=0, **kw), Xc, yc),
-        ("AveragedSGDClassifier(loss='log_loss')",
-         lambda **kw: AveragedSGDClassifier(loss="log_loss", random_state=0, **kw), Xc, yc),
+        ("ParallelSGDRegressor()", lambda: ParallelSGDRegressor(random_state=0), Xr, yr),
+        ("ParallelSGDRegressor(solver='sgd')", lambda: ParallelSGDRegressor(solver="sgd", random_state=0), Xr, yr),
+        ("AveragedSGDClassifier()", lambda: AveragedSGDClassifier(random_state=0), Xc, yc),
+        ("AveragedSGDClassifier(loss='log_loss')", lambda: AveragedSGDClassifier(loss="log_loss", random_state=0),
+         Xc, yc),
         ("DualCoordinateAscentSVM(C=1/(n 1e-5))",
-         lambda **kw: DualCoordinateAscentSVM(C=1.0 / (len(ys) * 1e-5), fit_intercept=False, tol=1e-3,
-                                              random_state=0, **kw), Xs, ys),
-        ("ShotgunLasso(alpha=0.05 alpha_max)", lambda **kw: ShotgunLasso(alpha=0.05 * alpha_max, random_state=0, **kw),
-         Xl, yl),
+         lambda: DualCoordinateAscentSVM(C=1.0 / (len(ys) * 1e-5), fit_intercept=False, tol=1e-3, random_state=0),
+         Xs, ys),
+        ("ShotgunLasso(alpha=0.05 alpha_max)", lambda: ShotgunLasso(alpha=0.05 * alpha_max, random_state=0), Xl, yl),
     ]
+
+
+def _child(args):
+    """One side: every estimator's fits in this process, as JSON on the last line of stdout."""
+    import warnings
+
+    import numpy as np
+    from sklearn.exceptions import ConvergenceWarning
+
+    from skpar.backend import resolve_n_jobs
+
+    warnings.simplefilter("ignore", ConvergenceWarning)
+    out = {"cores": resolve_n_jobs(None), "fits": {}}
+    for name, make, X, y in _problems(args.scale):
+        make().fit(X[:2000], y[:2000])  # compile and load the kernels outside the timings
+        times = []
+        for _ in range(args.repeats):
+            start = time.perf_counter()
+            est = make().fit(X, y)
+            times.append(time.perf_counter() - start)
+        digest = hashlib.sha256(np.ascontiguousarray(est.coef_).tobytes()
+                                + np.ascontiguousarray(est.intercept_).tobytes()).hexdigest()
+        out["fits"][name] = {"times": times, "blocks": getattr(est, "n_blocks_", "-"),
+                             "iters": int(np.max(est.n_iter_)), "coef": digest}
+    print(json.dumps(out), flush=True)
+
+
+def _side(args, cores):
+    """Runs one side in a fresh process whose every thread (BLAS's too) is confined to ``cores``."""
+    cmd = [sys.executable, __file__, "--child", "--scale", str(args.scale), "--repeats", str(args.repeats)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=True,
+                          preexec_fn=lambda: os.sched_setaffinity(0, cores))
+    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--scale", type=float, default=1.0)
     p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--rounds", type=int, default=1, help="alternations of the two sides")
+    p.add_argument("--low", type=int, default=2, help="cores of the low side")
+    p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args()
-    cores = resolve_n_jobs(None)
-    print(f"{cores} cores; every fit with its defaults, then held to n_jobs=2", flush=True)
-    rows = []
-    for name, make, X, y in _problems(args.scale):
-        make(n_jobs=2).fit(X[:2000], y[:2000])  # compile and load the kernels outside the timings
-        times = {"all": [], "two": []}
-        fits = {}
-        for _ in range(args.repeats):
-            for key in ("all", "two"):
-                # the same blocks on 2 threads: n_jobs=2 alone would also count 2 blocks (n_blocks='auto')
-                blocks = getattr(fits.get("all"), "n_blocks_", None)
-                kw = {} if key == "all" else {"n_jobs": 2, **({"n_blocks": blocks} if blocks else {})}
-                start = time.perf_counter()
-                fits[key] = make(**kw).fit(X, y)
-                times[key].append(time.perf_counter() - start)
-        a, b = fits["all"], fits["two"]
-        same = np.array_equal(a.coef_, b.coef_) and np.array_equal(a.intercept_, b.intercept_)
-        t_all, t_two = statistics.median(times["all"]), statistics.median(times["two"])
-        rows.append((name, getattr(a, "n_blocks_", "-"), a.n_iter_, t_all, t_two, t_two / t_all, same))
-        print(f"{name}: blocks {rows[-1][1]}, epochs {a.n_iter_}, {t_all:.3f} s on {cores} cores, {t_two:.3f} s on "
-              f"2, {t_two / t_all:.2f}x, bit-identical {same}", flush=True)
-    print(f"\n| estimator (defaults) | blocks | epochs / iterations | s, {cores} cores | s, 2 threads | speed-up | "
+    if args.child:
+        return _child(args)
+    every = sorted(os.sched_getaffinity(0))
+    low = every[:args.low]
+    print(f"{len(every)} cores against {len(low)}; every fit with its defaults", flush=True)
+    sides = {"all": [], "low": []}
+    for _ in range(args.rounds):
+        for key, cores in (("all", every), ("low", low)):
+            sides[key].append(_side(args, cores))
+            print(f"  side {key} done ({sides[key][-1]['cores']} cores seen)", flush=True)
+    n_all, n_low = sides["all"][0]["cores"], sides["low"][0]["cores"]
+    print(f"\n| estimator (defaults) | blocks | epochs / iterations | s, {n_all} cores | s, {n_low} cores | speed-up | "
           "same coefficients |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | --- |")
-    for name, blocks, epochs, t_all, t_two, ratio, same in rows:
-        print(f"| `{name}` | {blocks} | {epochs} | {t_all:.3f} | {t_two:.3f} | {ratio:.2f}x | {same} |")
+    for name, fit in sides["all"][0]["fits"].items():
+        t = {k: statistics.median([x for s in sides[k] for x in s["fits"][name]["times"]]) for k in sides}
+        same = len({s["fits"][name]["coef"] for k in sides for s in sides[k]}) == 1
+        print(f"| `{name}` | {fit['blocks']} | {fit['iters']} | {t['all']:.3f} | {t['low']:.3f} | "
+              f"{t['low'] / t['all']:.2f}x | {same} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -105,6 +105,20 @@ def column_dots_csc(data, indices, indptr, cols, v):
 
 
 @njit(nogil=True, cache=True)
+def apply_deltas(idx, delta, xbar, w, c):
+    """``w[idx] += delta`` and the centring offset ``c + xbar[idx] . delta``, summed one change at a time in the
+    order of :func:`shotgun_epoch_dense` and :func:`shotgun_epoch_csc` (a NumPy dot sums in another order), so
+    that Shotgun's steps shared over threads give the one-thread epoch's bits. Returns the new offset."""
+    for q in range(idx.shape[0]):
+        dq = delta[q]
+        if dq != 0.0:
+            j = idx[q]
+            w[j] += dq
+            c += xbar[j] * dq
+    return c
+
+
+@njit(nogil=True, cache=True)
 def residual_update_dense(X, idx, delta, r, start, stop):
     """``r[start:stop] -= X[start:stop, idx] @ delta``, in place (rows owned by the caller)."""
     for q in range(idx.shape[0]):

@@ -24,6 +24,7 @@ from .._penalties import Penalty
 from .._report import record, stop_requested
 from ..kernels import gather_columns, sparse_arrays
 from ..kernels._cd import (
+    apply_deltas,
     cd_epochs_csc,
     cd_epochs_dense,
     column_dots_csc,
@@ -198,26 +199,33 @@ class _Shotgun:
                                          self.xbar, self.L, w, self.l1, self.l2, self.positive, d.n)
             return shotgun_epoch_dense(X, order, P, s, r, self.colsum, self.xbar, self.L, w, self.l1, self.l2,
                                        self.positive)
+        # the one-thread kernels' arithmetic, step for step, so that any thread count gives the same bits: the
+        # changes and the centring shift are applied in order (apply_deltas); dense rows take each step's shift,
+        # sparse columns carry it as an offset c folded into r at the end
+        c = 0.0
         for start in range(0, order.size, P):
             idx = order[start:start + P]
             parts = np.array_split(idx, min(self.T, idx.size))
             if d.sparse:
                 X = self.Xws
                 nnz = int((X.indptr[self.cols[idx] + 1] - X.indptr[self.cols[idx]]).sum())
-                deltas = self._map(_deltas_csc, parts, nnz, X, self.cols, args, d.n)
+                step_args = (s, r, c, *args[3:])
+                deltas = self._map(_deltas_csc, parts, nnz, X, self.cols, step_args, d.n)
             else:
                 deltas = self._map(_deltas_dense, parts, d.n * idx.size, self.Xws, args)
             delta = np.concatenate(deltas)
             if not delta.any():
                 continue
-            w[idx] += delta
-            shift = float(self.xbar[idx] @ delta)
             if d.sparse:
+                c = apply_deltas(idx, delta, self.xbar, w, c)
                 residual_update_csc(*sparse_arrays(self.Xws), self.cols, idx, delta, r)
             else:
+                shift = apply_deltas(idx, delta, self.xbar, w, 0.0)
                 self._map(_residual_rows, self.row_ranges, d.n * idx.size, self.Xws, idx, delta, r)
-            if shift:
-                r += shift
+                if shift != 0.0:
+                    r += shift
+        if c != 0.0:
+            r += c
         return -(-order.size // P)
 
     def gradient(self, r):
