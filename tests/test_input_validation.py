@@ -163,6 +163,8 @@ def test_squares_past_float64_are_found_on_both_paths(n):
     np.array([0.0, 1.0, 1.0, 0.0]), np.array([-1.0, 1.0, 1.0]), np.array([3, 1, 2, 2]), np.array([True, False, True]),
     np.array([0.0, 0.5, 1.0]), np.array([0.0, np.nan, 1.0]), np.array([0.0, np.inf, 1.0]), np.array([0.0, 1e300]),
     np.array([0.0, 2.0 ** 60]), np.array(["b", "a", "b"]), np.array([1.0, 2.0, 3.0], dtype=np.float32),
+    np.array([-7, 5, -7, 0]), np.array([0, 2 ** 40, 3]), np.array([-(2 ** 63), 2 ** 63 - 1]),
+    np.array([4.0, -2.0, 4.0, 1.0]),
 ], ids=lambda y: f"{y.dtype}:{y.tolist()}")
 def test_label_check_is_scikit_learns(y):
     """The classifiers' label check (``_classifier_mixin._checked_labels``) reads 1-D numbers off their distinct
@@ -182,7 +184,28 @@ def test_label_check_is_scikit_learns(y):
             _checked_labels(y)
         return
     labels = _checked_labels(y)
-    assert labels is None or np.array_equal(labels, np.unique(y))
+    assert labels is None or (np.array_equal(labels, np.unique(y)) and labels.dtype == np.unique(y).dtype)
+
+
+@pytest.mark.parametrize("classes, y", [
+    (np.array([0, 1]), np.array([1, 0, 0, 1])),
+    (np.array([-7, 0, 5]), np.array([5, -7, 0, 0])),
+    (np.array([-1.0, 1.0]), np.array([1.0, -1.0, -1.0])),
+    (np.array([0, 2 ** 40]), np.array([2 ** 40, 0])),  # a span too wide for a table: searchsorted
+    (np.array([0.5, 1.5]), np.array([1.5, 0.5])),  # not integers: searchsorted
+    (np.array([1, 2, 3]), np.array([3.0, 1.0, 2.0])),  # float labels of integer classes (a later partial_fit)
+], ids=str)
+def test_label_codes_are_the_sorted_classes_positions(classes, y):
+    """Class indices through a table (integer labels within a span) or by binary search are the positions of the
+    labels in the sorted classes, as float64; a label that is not a class raises, naming the classes."""
+    from skpar.linear_model._classifier_mixin import _encode_labels
+
+    codes = _encode_labels(y, classes)
+    assert codes.dtype == np.float64
+    np.testing.assert_array_equal(codes, np.searchsorted(classes, y))
+    for stranger in (classes[-1] + 1, classes[0] - 1, (classes[0] + classes[-1]) / 2 + 0.25):
+        with pytest.raises(ValueError, match="labels not in classes_"):
+            _encode_labels(np.append(y, stranger).astype(np.result_type(y, type(stranger))), classes)
 
 
 def _scrambled(X, fmt, seed=0):

@@ -8,6 +8,7 @@ from sklearn.utils.multiclass import check_classification_targets
 
 from .._device import array_module, on_gpu, to_host
 from ..backend import is_dask_collection, label_counts, linear_scores, unique_labels
+from ..kernels._labels import label_codes, label_presence, label_span
 from ._predict import frame_predictions
 from ._validation import check_predict_data
 
@@ -16,10 +17,53 @@ def _decision_block(X, coef, intercept):
     return linear_scores(X, coef, intercept)
 
 
+#: the widest span of integer labels read through a table (:mod:`skpar.kernels._labels`; an int32 entry a value)
+MAX_LABEL_SPAN = 1 << 20
+#: the label dtypes the table's kernels are compiled for (others take NumPy's unique and searchsorted)
+TABLE_DTYPES = (np.dtype(np.int64), np.dtype(np.float64))
+
+
+def _table_labels(y):
+    """The distinct labels of a host 1-D ``y`` of int64 or float64 integers within a span of
+    :data:`MAX_LABEL_SPAN`, from a table of the values present (sorted, ``y``'s dtype, as ``np.unique`` gives
+    them); ``None`` for anything else."""
+    if y.dtype not in TABLE_DTYPES or not y.size:
+        return None
+    low, high, integral = label_span(y)
+    if not integral or int(high) - int(low) >= MAX_LABEL_SPAN:  # (Python ints: no int64 wrap-around)
+        return None
+    present = label_presence(y, low, int(high - low) + 1)
+    return (np.flatnonzero(present) + low).astype(y.dtype)
+
+
+def _table_codes(y, classes):
+    """:func:`_encode_labels` through a table where ``y`` is a host int64 or float64 array and ``classes`` are
+    integers within :data:`MAX_LABEL_SPAN`; ``None`` where they are not."""
+    if (not isinstance(y, np.ndarray) or y.dtype not in TABLE_DTYPES or not y.size
+            or classes.dtype.kind not in "iuf" or not len(classes)):
+        return None
+    low, high = classes[0], classes[-1]  # (classes_ are sorted)
+    if classes.dtype.kind == "f" and not (np.isfinite(classes).all() and (classes == np.round(classes)).all()
+                                          and abs(low) < 2.0 ** 53 and abs(high) < 2.0 ** 53):
+        return None
+    if int(high) - int(low) >= MAX_LABEL_SPAN:
+        return None
+    table = np.full(int(high) - int(low) + 1, -1, dtype=np.int32)
+    table[(classes - low).astype(np.intp)] = np.arange(len(classes), dtype=np.int32)
+    out = np.empty(y.shape[0])
+    if label_codes(y.reshape(-1), y.dtype.type(low), table, out) >= 0:
+        raise ValueError(f"y contains labels not in classes_ {classes.tolist()}")
+    return out
+
+
 def _encode_labels(y, classes):
     """Class indices of the labels ``y`` (as float64, as the kernels read them); unknown labels raise.
 
-    CuPy labels are encoded on the GPU (``classes`` is then a host array of numbers)."""
+    Integer labels within a small span are looked up in a table (:func:`_table_codes`), others found by binary
+    search. CuPy labels are encoded on the GPU (``classes`` is then a host array of numbers)."""
+    codes = _table_codes(y, np.asarray(classes)) if getattr(y, "ndim", 0) == 1 else None
+    if codes is not None:
+        return codes
     xp = array_module(y)
     cl = xp.asarray(classes)
     idx = xp.searchsorted(cl, y)
@@ -50,6 +94,9 @@ def _checked_labels(y):
     against 40 us for the distinct values: docs/benchmarks.md). Anything else goes through scikit-learn's check,
     which names what is wrong."""
     if isinstance(y, np.ndarray) and y.ndim == 1 and y.size and y.dtype.kind in "biuf":
+        labels = _table_labels(y)
+        if labels is not None:
+            return labels
         labels = np.unique(y)
         if y.dtype.kind != "f" or (np.isfinite(labels).all() and (np.abs(labels) < 2.0 ** 53).all()
                                    and (labels == np.round(labels)).all()):
