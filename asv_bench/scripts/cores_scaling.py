@@ -16,7 +16,9 @@ Problems, each estimator's benchmark problem (``--scale`` multiplies the rows):
   problem (its default solver there is Newton's method on the primal);
 - ``ShotgunLasso(alpha=0.05 alpha_max)`` on dense 50,000 x 2,000.
 
-Each side is a fresh process that makes the data, compiles the kernels on a small fit, then times ``--repeats`` fits
+Each side first measures how fast its cores read memory (a compiled sum of 1 GB on as many threads as it has
+cores): the ratio of the two is the ceiling of a fit whose passes over X are bound by memory. Each side is a fresh
+process that makes the data, compiles the kernels on a small fit, then times ``--repeats`` fits
 of every estimator; the sides alternate ``--rounds`` times (all cores, 2 cores, all cores, ...). Prints, per
 estimator, the blocks, the epochs (or iterations), the median seconds on every core and on 2 cores, their ratio,
 and whether the coefficients are bit-identical.
@@ -62,6 +64,35 @@ def _problems(scale):
     ]
 
 
+def _read_bandwidth(n_threads, gigabytes=1.0, repeats=5):
+    """GB/s at which ``n_threads`` threads read a float64 array of ``gigabytes`` once (a compiled, vectorised sum of
+    a range of it a thread; the median of ``repeats``): the ceiling of any fit whose passes over X are bound by
+    memory, on this side's cores."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import numpy as np
+    from numba import njit
+
+    @njit(nogil=True, fastmath=True, cache=False)
+    def range_sum(a, lo, hi):
+        s = 0.0
+        for i in range(lo, hi):
+            s += a[i]
+        return s
+
+    a = np.ones(int(gigabytes * 2 ** 30) // 8)
+    bounds = np.linspace(0, a.size, 4 * n_threads + 1).astype(np.int64)
+    range_sum(a, 0, 10)
+    times = []
+    with ThreadPoolExecutor(n_threads) as pool:
+        for _ in range(repeats):
+            start = time.perf_counter()
+            total = sum(pool.map(lambda k: range_sum(a, bounds[k], bounds[k + 1]), range(bounds.size - 1)))
+            times.append(time.perf_counter() - start)
+    assert total == a.size
+    return a.nbytes / statistics.median(times) / 1e9
+
+
 def _child(args):
     """One side: every estimator's fits in this process, as JSON on the last line of stdout."""
     import warnings
@@ -73,6 +104,7 @@ def _child(args):
 
     warnings.simplefilter("ignore", ConvergenceWarning)
     out = {"cores": resolve_n_jobs(None), "fits": {}}
+    out["read_gb_s"] = _read_bandwidth(out["cores"])
     for name, make, X, y in _problems(args.scale):
         make().fit(X[:2000], y[:2000])  # compile and load the kernels outside the timings
         times = []
@@ -114,6 +146,9 @@ def main():
             sides[key].append(_side(args, cores))
             print(f"  side {key} done ({sides[key][-1]['cores']} cores seen)", flush=True)
     n_all, n_low = sides["all"][0]["cores"], sides["low"][0]["cores"]
+    bw = {k: statistics.median([s["read_gb_s"] for s in sides[k]]) for k in sides}
+    print(f"\nreading memory: {bw['all']:.1f} GB/s on {n_all} cores, {bw['low']:.1f} GB/s on {n_low} "
+          f"({bw['all'] / bw['low']:.2f}x: the most that passes bound by memory can gain)")
     print(f"\n| estimator (defaults) | blocks | epochs / iterations | s, {n_all} cores | s, {n_low} cores | speed-up | "
           "same coefficients |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | --- |")
