@@ -132,8 +132,8 @@ def row_groups(y, n_blocks: int, X=None) -> list:
         # the bins between the levels are empty in every block: they add nothing
         skewed = _mixes_differ(codes, int(span) + 1, splits, max(MAX_BLOCK_SKEW, 3.0 * np.sqrt(n_values / smallest)))
     else:
-        spread = float(np.std(y))
-        shift = max(abs(float(np.mean(y[a:b])) - float(np.mean(y))) for a, b in splits)
+        spread, whole = float(np.std(y)), float(np.mean(y))
+        shift = max(abs(float(np.mean(y[a:b])) - whole) for a, b in splits)
         skewed = spread > 0 and shift > max(0.5, 3.0 / np.sqrt(smallest)) * spread
     if skewed:
         return [slice(k, None, len(splits)) for k in range(len(splits))]
