@@ -99,13 +99,16 @@ def _child(args):
 
     import numpy as np
     from sklearn.exceptions import ConvergenceWarning
+    from threadpoolctl import threadpool_limits
 
     from skpar.backend import resolve_n_jobs
 
     warnings.simplefilter("ignore", ConvergenceWarning)
     out = {"cores": resolve_n_jobs(None), "fits": {}}
     out["read_gb_s"] = _read_bandwidth(out["cores"])
-    for name, make, X, y in _problems(args.scale):
+    with threadpool_limits(1):  # the same data on both sides: BLAS's sums (alpha_max's X^T y) follow its threads
+        problems = _problems(args.scale)
+    for name, make, X, y in problems:
         make().fit(X[:2000], y[:2000])  # compile and load the kernels outside the timings
         times = []
         for _ in range(args.repeats):
