@@ -284,3 +284,23 @@ def test_shotgun_steps_on_threads_give_the_one_thread_bits(sparse, monkeypatch):
     for other in fits[1:]:
         np.testing.assert_array_equal(other.coef_, fits[0].coef_)
         assert other.intercept_ == fits[0].intercept_
+
+
+def test_blas_threads_do_not_change_the_model():
+    """BLAS split a long product's sum over its threads, so alpha_max and the coefficients followed the machine's
+    core count; the fit now holds BLAS to one thread and cuts its passes into row chunks fixed by n: the same bits
+    with BLAS on one thread or on eight."""
+    from threadpoolctl import threadpool_limits
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30_000, 120)) + 0.5
+    y = X[:, :10] @ rng.normal(size=10) + rng.normal(size=30_000)
+    out = []
+    for threads in (1, 8):
+        with threadpool_limits(threads):
+            a = alpha_max(X, y)
+            fit = ShotgunLasso(alpha=0.05 * a, n_jobs=2, random_state=0).fit(X, y)
+        out.append((a, fit.coef_, fit.intercept_))
+    assert out[0][0] == out[1][0]
+    np.testing.assert_array_equal(out[0][1], out[1][1])
+    assert out[0][2] == out[1][2]

@@ -21,6 +21,7 @@ from .._report import CallbackSupportMixin, reporting
 from ..backend import check_gpu_fit_data, checked_chunks, compute, data_kind, delayed_column_blocks, get_backend
 from ..backend._select import check_gpu_local_client
 from ..parallel import ColumnBlock, DeviceLassoData, LassoData, SyncRounds, hydra_lasso, shotgun_lasso
+from ..parallel._blas import one_blas_thread
 from ..parallel._hydra import column_piece
 from ..parallel._hydra_device import DeviceColumnBlock, device_column_piece
 from ._n_blocks import auto_column_blocks
@@ -54,8 +55,9 @@ def alpha_max(X, y, sample_weight=None, fit_intercept=True, l1_ratio=1.0):
     alpha_max : float
         The smallest regularisation that zeroes every coefficient.
     """
-    data = LassoData.build(X, y, sample_weight, fit_intercept)
-    return float(np.abs(data.gradient(data.yc)).max()) / max(l1_ratio, 1e-300)
+    with one_blas_thread():  # the same alpha_max on any machine, as the fits' own passes
+        data = LassoData.build(X, y, sample_weight, fit_intercept)
+        return float(np.abs(data.gradient(data.yc)).max()) / max(l1_ratio, 1e-300)
 
 
 @shared_parameters
@@ -250,13 +252,17 @@ class ShotgunLasso(ClientParamMixin, LinearRegressorMixin, RegressorMixin, Callb
                     backend, X, y, sample_weight, w0, l1, l2, rng, start, raw.dask and not backend.in_process,
                     raw.gpu)
             else:
-                data = LassoData.build(X, y, sample_weight, self.fit_intercept, backend.local_pool,
-                                       backend.n_workers)
-                (w, gap, n_iter, converged, p, rho, ybar, xbar, tol_abs), _ = self._solve_local(
-                    data, backend.local_pool, backend.n_workers, l1, l2, w0, rng, start)
+                # BLAS on one thread, the large passes in fixed row chunks on the fit's threads: the same
+                # coefficients on any machine (parallel._blas.one_blas_thread)
+                with one_blas_thread():
+                    data = LassoData.build(X, y, sample_weight, self.fit_intercept, backend.local_pool,
+                                           backend.n_workers)
+                    (w, gap, n_iter, converged, p, rho, ybar, xbar, tol_abs), _ = self._solve_local(
+                        data, backend.local_pool, backend.n_workers, l1, l2, w0, rng, start)
         finally:
             backend.close()
-        return self._set_fit(X, w, gap, n_iter, converged, p, rho, ybar, xbar, tol_abs, recoveries)
+        with one_blas_thread():  # (the intercept's xbar . w)
+            return self._set_fit(X, w, gap, n_iter, converged, p, rho, ybar, xbar, tol_abs, recoveries)
 
     def _validated(self, X, y):
         X, y = validate_data(self, X, y, accept_sparse=("csc", "csr"), dtype=[np.float64, np.float32],
@@ -297,20 +303,25 @@ class ShotgunLasso(ClientParamMixin, LinearRegressorMixin, RegressorMixin, Callb
                 return None
             X, y = self._validated(X, y)
             y, sample_weight = _checked_targets(y, sample_weight)
-            data = LassoData.build(X, y, sample_weight, self.fit_intercept, backend.local_pool, backend.n_workers)
-            coefs, gaps, rho, previous = [], [], None, None
-            for a in alphas:
-                start = time.perf_counter()
-                self.alpha = float(a)
-                l1, l2, w0 = self._start(X.shape[1])
-                fit, previous = self._solve_local(data, backend.local_pool, backend.n_workers, l1, l2, w0,
-                                                  check_random_state(self.random_state), start, rho, previous)
-                rho = fit[5]
-                self._set_fit(X, *fit)
-                coefs.append(self.coef_.copy())
-                gaps.append(self.dual_gap_)
+            with one_blas_thread():  # as fit: the same path on any machine
+                return self._fits_down(X, y, sample_weight, alphas, backend)
         finally:
             backend.close()
+
+    def _fits_down(self, X, y, sample_weight, alphas, backend):
+        """:meth:`_fit_path`'s fits on validated host data in this process: ``(coefs, gaps)``."""
+        data = LassoData.build(X, y, sample_weight, self.fit_intercept, backend.local_pool, backend.n_workers)
+        coefs, gaps, rho, previous = [], [], None, None
+        for a in alphas:
+            start = time.perf_counter()
+            self.alpha = float(a)
+            l1, l2, w0 = self._start(X.shape[1])
+            fit, previous = self._solve_local(data, backend.local_pool, backend.n_workers, l1, l2, w0,
+                                              check_random_state(self.random_state), start, rho, previous)
+            rho = fit[5]
+            self._set_fit(X, *fit)
+            coefs.append(self.coef_.copy())
+            gaps.append(self.dual_gap_)
         return coefs, gaps
 
     def _start(self, d, X=None, y=None, sample_weight=None):

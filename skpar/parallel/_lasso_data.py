@@ -14,28 +14,49 @@ import scipy.sparse as sp
 from .._device import cupy_module, is_sparse_gpu
 from ..kernels import column_moments_dense
 
-#: rows per chunk of a dense product whose operands differ in dtype (float32 X against a float64 vector): NumPy would
-#: otherwise make a float64 copy of all of X for the one product
+#: most rows of a chunk of a dense product (float32 X is upcast a chunk at a time: no float64 copy of all of X)
 PRODUCT_ROWS = 1 << 16
 
 
-def dense_t_dot(X, v):
-    """``X.T @ v`` in float64 without a float64 copy of a float32 X (row chunks, each upcast on its own)."""
-    if sp.issparse(X) or X.dtype == np.float64:
+def row_chunks(n):
+    """The row ranges a dense pass is cut into: at most :data:`MOMENT_CHUNKS` of at least :data:`MOMENT_ROWS` rows
+    and at most :data:`PRODUCT_ROWS`, fixed by ``n`` alone, so that sums over them, added in order, are the same
+    whatever threads computed them."""
+    step = min(max(MOMENT_ROWS, -(-n // MOMENT_CHUNKS)), PRODUCT_ROWS)
+    return [(a, min(a + step, n)) for a in range(0, n, step)]
+
+
+def map_chunks(fn, chunks, pool=None):
+    """``[fn(a, b) for (a, b) in chunks]``, on ``pool``'s threads where one is given."""
+    if pool is None or len(chunks) == 1:
+        return [fn(a, b) for a, b in chunks]
+    return list(pool.map(lambda ab: fn(*ab), chunks))
+
+
+def dense_t_dot(X, v, pool=None):
+    """``X.T @ v`` in float64: for dense X, the products of fixed row chunks (:func:`row_chunks`, each upcast on
+    its own) on ``pool``'s threads, added in the chunks' order. Under :func:`~skpar.parallel._blas.one_blas_thread`
+    the result is the same to the bit on any machine; one BLAS call over all rows split its sum over BLAS's threads
+    and followed their count."""
+    if sp.issparse(X):
         return np.asarray(X.T @ v).ravel()
+    parts = map_chunks(lambda a, b: X[a:b].T @ v[a:b], row_chunks(X.shape[0]), pool)
     out = np.zeros(X.shape[1])
-    for a in range(0, X.shape[0], PRODUCT_ROWS):
-        out += X[a:a + PRODUCT_ROWS].T @ v[a:a + PRODUCT_ROWS]
+    for part in parts:
+        out += part
     return out
 
 
-def dense_dot(X, w):
-    """``X @ w`` in float64 without a float64 copy of a float32 X."""
-    if sp.issparse(X) or X.dtype == np.float64:
+def dense_dot(X, w, pool=None):
+    """``X @ w`` in float64, a fixed row chunk at a time on ``pool``'s threads (each row's product is one call's)."""
+    if sp.issparse(X):
         return np.asarray(X @ w).ravel()
     out = np.empty(X.shape[0])
-    for a in range(0, X.shape[0], PRODUCT_ROWS):
-        out[a:a + PRODUCT_ROWS] = X[a:a + PRODUCT_ROWS] @ w
+
+    def chunk(a, b):
+        out[a:b] = X[a:b] @ w
+
+    map_chunks(chunk, row_chunks(X.shape[0]), pool)
     return out
 
 
@@ -87,6 +108,8 @@ class LassoData:
     colsum: np.ndarray
     L: np.ndarray
     ybar: float
+    #: the threads that take the dense passes' fixed row chunks (:func:`dense_t_dot`), or None
+    pool: object = None
 
     #: host data: the coordinate steps run in the compiled kernels (a :class:`DeviceLassoData` runs them on a GPU)
     device = False
@@ -129,22 +152,23 @@ class LassoData:
             for a in range(0, n, step):
                 xa = np.asarray(X[a:a + step], dtype=np.float64)  # float32 squares overflow past 1.8e19
                 sq += (xa * xa).T @ s[a:a + step]
-            colsum = dense_t_dot(X, s) if fit_intercept else np.zeros(X.shape[1])
+            colsum = dense_t_dot(X, s, pool) if fit_intercept else np.zeros(X.shape[1])
         xbar = colsum / n
         ybar = float(s @ y / n) if fit_intercept else 0.0
         L = np.maximum(sq / n - xbar * xbar, 0.0)
-        return cls(X, np.asarray(y, float) - ybar, s, xbar, colsum, L, ybar)
+        return cls(X, np.asarray(y, float) - ybar, s, xbar, colsum, L, ybar,
+                   pool if pool is not None and n_threads > 1 else None)
 
     def residual(self, w):
         """The exact centred residual ``yc - (X - xbar) w`` (offset folded in)."""
         if not w.any():
             return self.yc.copy()
-        return self.yc - dense_dot(self.X, w) + float(self.xbar @ w)
+        return self.yc - dense_dot(self.X, w, self.pool) + float(self.xbar @ w)
 
     def gradient(self, r):
         """``z = (X - xbar)^T (s * r) / n`` for every column (one pass over X)."""
         sr = self.s * r
-        return (dense_t_dot(self.X, sr) - self.xbar * sr.sum()) / self.n
+        return (dense_t_dot(self.X, sr, self.pool) - self.xbar * sr.sum()) / self.n
 
     def spectral_radius(self, *, max_rows=2000, n_iter=30, rtol=1e-2, seed=0):
         """Spectral radius of ``D^-1/2 X~^T S X~ D^-1/2`` (columns scaled to unit norm), on a row sample.

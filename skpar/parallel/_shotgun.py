@@ -37,7 +37,7 @@ from ..kernels._cd import (
     shotgun_epoch_gram,
 )
 from ._device_shotgun import DeviceShotgun
-from ._lasso_data import dense_t_dot
+from ._lasso_data import dense_dot, dense_t_dot
 
 #: below this many multiply-adds per step, a step is not worth two thread hand-offs
 MIN_PARALLEL_WORK = 1 << 17
@@ -45,6 +45,10 @@ MIN_PARALLEL_WORK = 1 << 17
 #: (when it has at least GRAM_ROWS_PER_COLUMN rows per column, so the m x m matrix is small next to X)
 GRAM_COPY_FRACTION = 0.25
 GRAM_ROWS_PER_COLUMN = 8
+#: most groups of row chunks whose Gram sums run as tasks on the threads (fixed, so the sums do not follow the
+#: thread count), and the most bytes their partial m x m sums may take together
+GRAM_GROUPS = 16
+GRAM_GROUP_BYTES = 1 << 28
 
 
 def spectral_radius(data, **options):
@@ -109,17 +113,32 @@ class _Shotgun:
 
     def _gram(self, ws):
         """``G = X~_ws^T S X~_ws / n`` and ``b = X~_ws^T S yc / n`` in one pass over row chunks of X (each chunk's
-        columns gathered and upcast on their own: no copy of X); ``c0 = yc^T S yc / n``."""
+        columns gathered and upcast on their own: no copy of X); ``c0 = yc^T S yc / n``. The chunks are summed in
+        :data:`GRAM_GROUPS` fixed groups of consecutive chunks, a group a task on the threads, and the groups'
+        sums added in order: the same bits on any number of threads."""
         d = self.data
         X, s, yc, n = d.X, d.s, d.yc, d.n
         m = ws.size
-        G, u = np.zeros((m, m)), np.zeros(m)
         rows = max(1, (1 << 21) // m)
-        for a in range(0, n, rows):
-            Xa = np.asarray(X[a:a + rows][:, ws], dtype=np.float64)
-            sa = s[a:a + rows]
-            G += Xa.T @ (Xa * sa[:, None])
-            u += Xa.T @ (sa * yc[a:a + rows])
+        starts = list(range(0, n, rows))
+        # at most GRAM_GROUPS partial m x m sums, fewer where they would pass GRAM_GROUP_BYTES (fixed by m alone)
+        n_groups = max(1, min(GRAM_GROUPS, len(starts), GRAM_GROUP_BYTES // (8 * m * m)))
+        bounds = np.linspace(0, len(starts), n_groups + 1).astype(int)
+
+        def group(g):
+            G, u = np.zeros((m, m)), np.zeros(m)
+            for a in starts[bounds[g]:bounds[g + 1]]:
+                Xa = np.asarray(X[a:a + rows][:, ws], dtype=np.float64)
+                sa = s[a:a + rows]
+                G += Xa.T @ (Xa * sa[:, None])
+                u += Xa.T @ (sa * yc[a:a + rows])
+            return G, u
+
+        parts = self._map(group, list(range(n_groups)), n * m * m)
+        G, u = parts[0]
+        for Gg, ug in parts[1:]:
+            G += Gg
+            u += ug
         xb = d.xbar[ws]
         # centring: X~^T S X~ = X^T S X - n xbar xbar^T (the weights sum to n); yc is centred, so b needs none
         self.G = G / n - np.outer(xb, xb)
@@ -143,7 +162,7 @@ class _Shotgun:
             moved = np.zeros(self.data.n)
             residual_update_csc(*sparse_arrays(X), self.cols, np.arange(self.cols.size), -delta, moved)
         else:
-            moved = np.asarray(self.Xws @ delta, dtype=np.float64)
+            moved = dense_dot(self.Xws, delta, self._pool())
         return ref_state + moved - float(self.xbar @ delta)
 
     def primal(self, w, state):
@@ -163,6 +182,10 @@ class _Shotgun:
     def _r_norm2(self, w, z):
         # r^T S r / n = c0 - 2 b.w + w.G w = c0 - w.b - w.z
         return max(self.data.n * (self.c0 - float(w @ self.b) - float(w @ z)), 0.0)
+
+    def _pool(self):
+        """The pool for a pass's fixed row chunks (:func:`~skpar.parallel._lasso_data.dense_t_dot`), or None."""
+        return self.pool if self.T > 1 else None
 
     def _map(self, fn, chunks, work, *args):
         """``[fn(*args, c) for c in chunks]``, on the threads when the step carries enough work."""
@@ -233,7 +256,7 @@ class _Shotgun:
         if self.data.sparse:
             g = column_dots_csc(*sparse_arrays(self.Xws), self.cols, sr)
         else:
-            g = dense_t_dot(self.Xws, sr)
+            g = dense_t_dot(self.Xws, sr, self._pool())
         return (g - self.xbar * sr.sum()) / self.data.n
 
 
