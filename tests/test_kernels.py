@@ -525,7 +525,7 @@ def test_newton_passes_are_products_with_the_rows(n_out, bias):
     rounds, and the Lasso's working-set correlations, against scipy's products."""
     from skpar.kernels import sparse_arrays
     from skpar.kernels._cd import column_dots_csc
-    from skpar.kernels._newton import margins_csr, transposed_product_csr
+    from skpar.kernels._newton import margins_csr, transposed_product_csr, transposed_product_dense
 
     rng = np.random.default_rng(n_out)
     X = sp.random(60, 25, density=0.2, format="csr", random_state=n_out)
@@ -541,6 +541,12 @@ def test_newton_passes_are_products_with_the_rows(n_out, bias):
     np.testing.assert_allclose(G, 1.0 + (X.T @ D.T).T, rtol=1e-12, atol=1e-12)
     Xc, v, cols = X.tocsc(), rng.normal(size=60), np.array([3, 0, 24, 7], dtype=np.int64)
     np.testing.assert_allclose(column_dots_csc(*sparse_arrays(Xc), cols, v), Xc[:, cols].T @ v, rtol=1e-12)
+    for dtype in (np.float64, np.float32):  # dense rows: float32 read as they are, into a strided output
+        Xd = X.toarray().astype(dtype)
+        G = np.ones((n_out, 26))
+        transposed_product_dense(Xd, D, G[:, :25])
+        np.testing.assert_allclose(G[:, :25], 1.0 + D @ Xd.astype(np.float64), rtol=1e-12, atol=1e-12)
+        assert (G[:, 25] == 1.0).all()
 
 
 @pytest.mark.parametrize("loss_name", ["hinge", "squared_hinge"])

@@ -42,7 +42,7 @@ from .._losses import make_loss
 from .._report import record, stop_requested
 from ..kernels import sparse_arrays
 from ..kernels._lbfgs import lbfgs_direction, lbfgs_pair
-from ..kernels._newton import logistic_terms, step_losses, transposed_product_csr
+from ..kernels._newton import logistic_terms, step_losses, transposed_product_csr, transposed_product_dense
 from . import _newton_device
 from ._newton import (
     ARMIJO,
@@ -105,7 +105,7 @@ def _loss_and_gradient(block, st, P, bias, shape):
     if block.is_sparse:  # compiled, without the GIL: the blocks' rounds run on threads at once
         transposed_product_csr(*sparse_arrays(X), dloss, grad[:, :d])
     else:
-        grad[:, :d] = dloss @ X
+        transposed_product_dense(X, dloss, grad[:, :d])
     if bias != 0.0:
         grad[:, d] = bias * dloss.sum(axis=1)
     return loss, grad, coef
