@@ -13,6 +13,7 @@ import scipy.sparse as sp
 
 from .._device import cupy_module, is_sparse_gpu
 from ..kernels import column_moments_dense
+from ..kernels._newton import transposed_product_dense
 
 #: most rows of a chunk of a dense product (float32 X is upcast a chunk at a time: no float64 copy of all of X)
 PRODUCT_ROWS = 1 << 16
@@ -34,13 +35,21 @@ def map_chunks(fn, chunks, pool=None):
 
 
 def dense_t_dot(X, v, pool=None):
-    """``X.T @ v`` in float64: for dense X, the products of fixed row chunks (:func:`row_chunks`, each upcast on
-    its own) on ``pool``'s threads, added in the chunks' order. Under :func:`~skpar.parallel._blas.one_blas_thread`
+    """``X.T @ v`` in float64: for dense X, the compiled products of fixed row chunks (:func:`row_chunks`) on
+    ``pool``'s threads, added in the chunks' order. Under :func:`~skpar.parallel._blas.one_blas_thread`
     the result is the same to the bit on any machine; one BLAS call over all rows split its sum over BLAS's threads
     and followed their count."""
     if sp.issparse(X):
         return np.asarray(X.T @ v).ravel()
-    parts = map_chunks(lambda a, b: X[a:b].T @ v[a:b], row_chunks(X.shape[0]), pool)
+
+    def chunk(a, b):
+        # compiled: BLAS's X.T @ v from several threads at once ran one call at a time on a 16-core host
+        # (16 blocks' products took as long on 16 threads as on 2; docs/benchmarks.md)
+        part = np.zeros((1, X.shape[1]))
+        transposed_product_dense(X[a:b], v[None, a:b], part)
+        return part[0]
+
+    parts = map_chunks(chunk, row_chunks(X.shape[0]), pool)
     out = np.zeros(X.shape[1])
     for part in parts:
         out += part

@@ -85,7 +85,10 @@ def _dense_scatter(X, y, s, unit, center, densify):
     the running moments (:func:`_merge_scatter`), so the rows are read from memory once."""
     n, d = X.shape
     step = max(1, min(n, SCATTER_VALUES // d))
-    buf = np.empty((step, d))  # one buffer: a fresh one a chunk paid page faults on every chunk
+    # one buffer: a fresh one a chunk paid page faults on every chunk. The centred targets are its last column, so
+    # one product gives the chunk's Cxx, cxy and syy (BLAS's matrix-vector products from several threads at once
+    # ran one call at a time on a 16-core host: docs/benchmarks.md)
+    buf = np.empty((step, d + 1))
     acc = (0.0, np.zeros(d), 0.0, np.zeros((d, d)), np.zeros(d), 0.0)
     for a in range(0, n, step):
         part = X if step >= n else X[a:a + step]  # one chunk: no slice (a sparse slice is a copy)
@@ -101,13 +104,13 @@ def _dense_scatter(X, y, s, unit, center, densify):
             mk, myk = part.mean(axis=0, dtype=np.float64), float(yk.mean())
         else:
             mk, myk = np.asarray(sk @ part, dtype=np.float64) / Sk, float(sk @ yk) / Sk
-        Z = np.subtract(part, mk, out=buf[:part.shape[0]])
-        r = yk - myk
+        Zr = buf[:part.shape[0]]
+        np.subtract(part, mk, out=Zr[:, :d])
+        np.subtract(yk, myk, out=Zr[:, d])
         if not unit:
-            root = np.sqrt(sk)
-            Z *= root[:, None]
-            r *= root
-        acc = _merge_scatter(acc, (Sk, mk, myk, Z.T @ Z, Z.T @ r, float(r @ r)), np)
+            Zr *= np.sqrt(sk)[:, None]
+        M = Zr.T @ Zr
+        acc = _merge_scatter(acc, (Sk, mk, myk, np.ascontiguousarray(M[:d, :d]), M[:d, d].copy(), float(M[d, d])), np)
     return acc
 
 
