@@ -36,6 +36,7 @@ from ..kernels._cd import (
     shotgun_epoch_dense,
     shotgun_epoch_gram,
 )
+from ..kernels._newton import transposed_product_dense
 from ._device_shotgun import DeviceShotgun
 from ._lasso_data import dense_dot, dense_t_dot
 
@@ -131,7 +132,8 @@ class _Shotgun:
                 Xa = np.asarray(X[a:a + rows][:, ws], dtype=np.float64)
                 sa = s[a:a + rows]
                 G += Xa.T @ (Xa * sa[:, None])
-                u += Xa.T @ (sa * yc[a:a + rows])
+                # compiled, as dense_t_dot's chunks: BLAS's X.T @ v from several threads ran one call at a time
+                transposed_product_dense(Xa, (sa * yc[a:a + rows])[None, :], u[None, :])
             return G, u
 
         parts = self._map(group, list(range(n_groups)), n * m * m)
