@@ -7,6 +7,7 @@ import types
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 import skpar.parallel._hydra_device as hydra_device
 import skpar.parallel._newton as newton
@@ -45,15 +46,26 @@ class _DeviceBlock(SolverState):
         return self.X.shape[0]
 
 
+@pytest.mark.parametrize("where", ["device", "host-dense", "host-sparse"])
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("center", [True, False])
-def test_device_scatter_merges_chunks_exactly(numpy_device, monkeypatch, weighted, center):
+def test_scatter_merges_chunks_exactly(numpy_device, monkeypatch, weighted, center, where):
+    """A block's scatter, each chunk centred on its own mean and merged (a GPU block's, and a host block's of dense
+    or densified sparse rows), is the block's scatter about its mean: float32 rows far from the origin, where
+    centring matters, with unit or other weights."""
     rng = np.random.default_rng(0)
-    X = (rng.standard_normal((5000, 7)) + 50).astype(np.float32)  # far from the origin: centring matters
+    X = (rng.standard_normal((5000, 7)) + 50).astype(np.float32)
     y = rng.standard_normal(5000) + 3
     s = rng.uniform(0.5, 2, 5000) if weighted else np.ones(5000)
     monkeypatch.setattr(normal_equations, "DEVICE_SCATTER_VALUES", 7 * 600)  # 9 chunks
-    got = normal_equations.scatter_task(_DeviceBlock(X, y, s), center)
+    monkeypatch.setattr(normal_equations, "SCATTER_VALUES", 7 * 600)
+    if where == "device":
+        block = _DeviceBlock(X, y, s)
+    else:
+        sparse = where == "host-sparse"
+        block = types.SimpleNamespace(X=sp.csr_matrix(X) if sparse else X, y=y, sample_weight=s, n_rows=5000,
+                                train_rows=np.arange(5000), is_sparse=sparse)
+    got = normal_equations.scatter_task(block, center)
     X64, S = X.astype(np.float64), s.sum()
     mx = s @ X64 / S if center else np.zeros(7)
     my = s @ y / S if center else 0.0

@@ -363,33 +363,6 @@ def test_cholesky_blocks_larger_than_a_chunk(data, monkeypatch):
     assert many.history_[0]["objective"] == pytest.approx(one.history_[0]["objective"], rel=1e-12)
 
 
-@pytest.mark.parametrize("rows", ["dense", "sparse"])
-@pytest.mark.parametrize("weighted", [False, True])
-@pytest.mark.parametrize("center", [True, False])
-def test_scatter_centres_each_chunk_and_merges_exactly(monkeypatch, rows, weighted, center):
-    """A block's scatter, each chunk centred on its own mean and merged, is the block's scatter about its mean:
-    float32 rows far from the origin (where centring matters), unit or other weights, dense or densified rows."""
-    from types import SimpleNamespace
-
-    from skpar.parallel import _normal_equations
-
-    rng = np.random.default_rng(0)
-    X = (rng.standard_normal((5000, 7)) + 50).astype(np.float32)
-    y = rng.standard_normal(5000) + 3
-    s = rng.uniform(0.5, 2, 5000) if weighted else np.ones(5000)
-    block = SimpleNamespace(X=sp.csr_matrix(X) if rows == "sparse" else X, y=y, sample_weight=s, n_rows=5000,
-                            train_rows=np.arange(5000), is_sparse=rows == "sparse")
-    monkeypatch.setattr(_normal_equations, "SCATTER_VALUES", 7 * 600)  # 9 chunks
-    got = _normal_equations.scatter_task(block, center)
-    X64, S = X.astype(np.float64), s.sum()
-    mx = s @ X64 / S if center else np.zeros(7)
-    my = s @ y / S if center else 0.0
-    Z, r = X64 - mx, y - my
-    want = (S, mx, my, (Z * s[:, None]).T @ Z, (Z * s[:, None]).T @ r, float(s @ r ** 2), 5000)
-    for a, b in zip(got, want, strict=True):
-        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-8)
-
-
 def test_cholesky_without_penalty_is_least_squares_even_when_singular(data):
     from sklearn.linear_model import LinearRegression
 
