@@ -1,9 +1,9 @@
 """Integer-valued class labels read through a table: their distinct values and class indices in compiled passes.
 
-``np.unique`` (a hash or a sort) and ``np.searchsorted`` (a binary search a label) took 29 and 11 ms of a default
-classifier fit on 1,000,000 labels, on the fit's one driver thread, where the blocks' epochs on 16 cores take
-tenths of a second. Labels that are integers within a small span (class numbers, 0/1, -1/+1) need neither: one pass
-finds their span, one marks the values present, one looks each label's index up in a table.
+``np.unique`` (a hash or a sort) and ``np.searchsorted`` (a binary search a label) are serial work on the fit's
+driver thread, next to blocks' epochs that many cores share (docs/benchmarks.md has the cost). Labels that are
+integers within a small span (class numbers, 0/1, -1/+1) need neither: one pass finds their span, one marks the
+values present, one looks each label's index up in a table.
 """
 
 import numpy as np

@@ -68,9 +68,9 @@ def margins_csr(data, indices, indptr, W, bias, out):
 @njit(nogil=True, cache=True)
 def transposed_product_dense(X, D, out):
     """``out[k] += sum_i D[k, i] x_i`` over dense rows (the loss term's gradient), rows outermost: a row is read
-    once for every output, rows whose derivatives are all zero are skipped, float32 rows are read as they are.
-    BLAS's ``D @ X`` took 67-71 ms against this loop's 51-57 ms on 16 blocks of 62,500 x 100 on two threads
-    (docs/benchmarks.md), and upcast float32 blocks to a float64 copy first."""
+    once for every output, an output's zero derivatives are skipped, float32 rows are read as they are (BLAS's
+    ``D @ X`` upcast them to a float64 copy first, and from several threads at once ran one call at a time:
+    docs/benchmarks.md). For C-ordered rows: on column-major ones the row loop strides."""
     K = D.shape[0]
     d = X.shape[1]
     for i in range(X.shape[0]):

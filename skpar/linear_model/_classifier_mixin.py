@@ -23,6 +23,12 @@ MAX_LABEL_SPAN = 1 << 20
 TABLE_DTYPES = (np.dtype(np.int64), np.dtype(np.float64))
 
 
+def _whole(values):
+    """Whether every float in ``values`` is a finite integer that float64 holds exactly (below 2^53)."""
+    return bool(np.isfinite(values).all() and (np.abs(values) < 2.0 ** 53).all()
+                and (values == np.round(values)).all())
+
+
 def _table_labels(y):
     """The distinct labels of a host 1-D ``y`` of int64 or float64 integers within a span of
     :data:`MAX_LABEL_SPAN`, from a table of the values present (sorted, ``y``'s dtype, as ``np.unique`` gives
@@ -43,8 +49,7 @@ def _table_codes(y, classes):
             or classes.dtype.kind not in "iuf" or not len(classes)):
         return None
     low, high = classes[0], classes[-1]  # (classes_ are sorted)
-    if classes.dtype.kind == "f" and not (np.isfinite(classes).all() and (classes == np.round(classes)).all()
-                                          and abs(low) < 2.0 ** 53 and abs(high) < 2.0 ** 53):
+    if classes.dtype.kind == "f" and not _whole(classes):
         return None
     if int(high) - int(low) >= MAX_LABEL_SPAN:
         return None
@@ -98,8 +103,7 @@ def _checked_labels(y):
         if labels is not None:
             return labels
         labels = np.unique(y)
-        if y.dtype.kind != "f" or (np.isfinite(labels).all() and (np.abs(labels) < 2.0 ** 53).all()
-                                   and (labels == np.round(labels)).all()):
+        if y.dtype.kind != "f" or _whole(labels):
             return labels
     check_classification_targets(y)
     return None

@@ -104,8 +104,10 @@ def _loss_and_gradient(block, st, P, bias, shape):
     d = X.shape[1]
     if block.is_sparse:  # compiled, without the GIL: the blocks' rounds run on threads at once
         transposed_product_csr(*sparse_arrays(X), dloss, grad[:, :d])
-    else:
+    elif X.flags.c_contiguous:  # compiled: BLAS's D @ X from the blocks' threads at once ran one call at a time
         transposed_product_dense(X, dloss, grad[:, :d])
+    else:  # column-major rows: BLAS's dots down the columns (the compiled loop would stride along each row)
+        grad[:, :d] = dloss @ X
     if bias != 0.0:
         grad[:, d] = bias * dloss.sum(axis=1)
     return loss, grad, coef
